@@ -1,0 +1,2 @@
+export { cpu } from './native.js';
+export type { CpuAddon } from './native.js';
