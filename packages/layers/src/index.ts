@@ -1,1 +1,12 @@
-export const placeholder = 'layers';
+export { Linear } from './linear.js';
+export { LayerNorm } from './layer-norm.js';
+export { Embedding } from './embedding.js';
+export { RotaryEmbedding } from './rotary.js';
+export type { RotaryOptions } from './rotary.js';
+export { KVCache } from './kv-cache.js';
+export { MultiHeadAttention } from './attention.js';
+export type { AttentionContext, AttentionOptions } from './attention.js';
+export { MLP, activationFn } from './mlp.js';
+export type { Activation, ActivationName } from './mlp.js';
+export { ParallelResidualBlock, SequentialResidualBlock } from './blocks.js';
+export type { Block } from './blocks.js';

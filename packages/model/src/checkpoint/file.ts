@@ -1,0 +1,52 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { mapFile, type MappedBytes } from './mmap.js';
+import { CheckpointFormatError } from '../errors.js';
+
+/**
+ * One checkpoint file, opened once. Small reads (headers, pickles) and converting loads go through
+ * `read` (pread into a fresh buffer: nothing stays resident); zero-copy loads take `view`s of a memory map
+ * made on first use. Tensors made from views (Tensor.fromBytes) keep their pages mapped after close().
+ */
+export class CheckpointFile {
+  readonly name: string;
+  readonly size: number;
+  private fd: number | null;
+  private mapped: MappedBytes | null | undefined;  // undefined: not mapped yet; null: too large to map
+
+  constructor(readonly path: string) {
+    this.name = basename(path);
+    this.fd = openSync(path, 'r');
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** Copies `length` bytes at `offset` into `into` (or a new buffer). */
+  read(offset: number, length: number, into: Uint8Array = new Uint8Array(length)): Uint8Array {
+    if (this.fd === null) throw new Error(`${this.path} is closed`);
+    if (offset < 0 || offset + length > this.size) {
+      throw new CheckpointFormatError(this.name, `read of ${length} bytes at ${offset} runs past the end of the file (${this.size} bytes)`);
+    }
+    let done = 0;
+    while (done < length) {
+      // 16 MiB reads: one huge read is several times slower here than a loop of moderate ones.
+      const n = readSync(this.fd, into, done, Math.min(length - done, 16 << 20), offset + done);
+      if (n === 0) throw new CheckpointFormatError(this.name, `unexpected end of file at ${offset + done}`);
+      done += n;
+    }
+    return into.subarray(0, length);
+  }
+
+  /** Zero-copy, read-only bytes of the memory-mapped file (a pread copy when the file cannot be mapped). */
+  view(offset: number, length: number): Uint8Array {
+    if (this.mapped === undefined) this.mapped = mapFile(this.path, this.size);
+    return this.mapped ? this.mapped.view(offset, length) : this.read(offset, length);
+  }
+
+  /** Closes the descriptor and the map; tensors made from views keep their pages mapped until disposed. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.mapped?.close();
+    this.mapped = undefined;
+  }
+}

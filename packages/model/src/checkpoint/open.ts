@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Checkpoint, TensorEntry } from './entries.js';
+import { openPytorchBin } from './pytorch.js';
+import { openSafetensors, openSafetensorsIndex } from './safetensors.js';
+import { CheckpointFormatError, ModelLoadError } from '../errors.js';
+
+/** The weight files of a Hugging Face model directory, in the order transformers prefers them. */
+export const WEIGHT_FILES = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'] as const;
+
+/** Opens the weights of a model directory (safetensors preferred; sharded or not) without reading tensor data. */
+export async function openCheckpoint(dir: string): Promise<Checkpoint> {
+  const found = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
+  if (!found) throw new ModelLoadError(`${dir} holds no weights (looked for ${WEIGHT_FILES.join(', ')})`);
+  const path = join(dir, found);
+  switch (found) {
+    case 'model.safetensors.index.json': return openSafetensorsIndex(path);
+    case 'model.safetensors': return openSafetensors(path);
+    case 'pytorch_model.bin.index.json': return openPytorchIndex(path);
+    default: return openPytorchBin(path);
+  }
+}
+
+async function openPytorchIndex(indexPath: string): Promise<Checkpoint> {
+  let shards: string[];
+  try {
+    const map = (JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+    shards = [...new Set(Object.values(map))];
+    if (shards.some((s) => typeof s !== 'string' || !/^[\w.-]+$/.test(s))) throw new Error('shard names must be plain file names');
+  } catch (e) {
+    throw new CheckpointFormatError('pytorch_model.bin.index.json', `is not a valid shard index (${(e as Error).message})`);
+  }
+  const parts: Checkpoint[] = [];
+  const tensors = new Map<string, TensorEntry>();
+  const close = (): void => { for (const p of parts) p.close(); };
+  try {
+    for (const shard of shards) {
+      const part = await openPytorchBin(join(dirname(indexPath), shard));
+      parts.push(part);
+      for (const [name, entry] of part.tensors) {
+        if (tensors.has(name)) throw new CheckpointFormatError(shard, `tensor also stored in ${tensors.get(name)!.file.name}`, name);
+        tensors.set(name, entry);
+      }
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { format: 'pytorch', tensors, close };
+}

@@ -1,0 +1,144 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPytorchBin } from './pytorch.js';
+import { statePickle, writePytorchBin } from './pytorch-writer.js';
+import { unpickleStateDict } from './pickle.js';
+import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
+import type { TensorSource } from './tensor-source.js';
+
+const hasPython = spawnSync('python3', ['-c', 'import pickletools']).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'gptj-bin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const f32 = (xs: number[]): Uint8Array => new Uint8Array(new Float32Array(xs).buffer);
+const sample: TensorSource[] = [
+  { name: 'a.weight', dtype: 'F32', shape: [2, 3], data: f32([1, 2, 3, 4, 5, 6]) },
+  { name: 'b.bias', dtype: 'F16', shape: [4], data: new Uint8Array([0, 60, 0, 64, 0, 66, 0, 68]) },
+  { name: 'c.mask', dtype: 'BOOL', shape: [1, 1, 2, 2], data: new Uint8Array([1, 0, 1, 1]) },
+  { name: 'd.scalar', dtype: 'F32', shape: [], data: f32([-1e4]) },
+];
+
+describe('PyTorch .bin', () => {
+  it('round-trips a state dict written in torch.save layout, data 64-byte aligned', async () => {
+    const path = join(dir, 'rt.bin');
+    writePytorchBin(path, sample);
+    const ckpt = await openPytorchBin(path);
+    try {
+      expect([...ckpt.tensors.keys()]).toEqual(sample.map((t) => t.name));
+      for (const t of sample) {
+        const e = ckpt.tensors.get(t.name)!;
+        expect(e.dtype).toBe(t.dtype);
+        expect(e.shape).toEqual(t.shape);
+        expect(e.offset % 64).toBe(0);
+        expect(e.file.read(e.offset, e.byteLength)).toEqual(t.data);
+      }
+    } finally {
+      ckpt.close();
+    }
+  });
+
+  it('reads zip64 archives (the layout of checkpoints past 4 GiB)', async () => {
+    const path = join(dir, 'z64.bin');
+    writePytorchBin(path, sample, { forceZip64: true });
+    const ckpt = await openPytorchBin(path);
+    const e = ckpt.tensors.get('a.weight')!;
+    expect(new Float32Array(e.file.read(e.offset, e.byteLength).slice().buffer)).toEqual(new Float32Array([1, 2, 3, 4, 5, 6]));
+    ckpt.close();
+  });
+
+  it.skipIf(!hasPython)('writes archives Python\'s zipfile and pickletools accept (CRCs, opcodes, zip64)', () => {
+    const path = join(dir, 'py.bin');
+    writePytorchBin(path, sample, { forceZip64: true });
+    const out = execFileSync('python3', ['-c', `
+import zipfile, pickletools, sys
+z = zipfile.ZipFile(sys.argv[1])
+assert z.testzip() is None
+print(sorted(z.namelist()))
+pickletools.dis(z.read('archive/data.pkl'), out=open('/dev/null', 'w'))
+print('ok')`, path], { encoding: 'utf8' });
+    expect(out).toContain("'archive/data.pkl'");
+    expect(out.trim().endsWith('ok')).toBe(true);
+  });
+
+  it.skipIf(!hasPython)('reads pickles as CPython writes them (protocol 2 from pickle.dumps of stand-in classes)', () => {
+    // A pickle produced by CPython itself, with globals renamed to torch's, so the opcode mix is real.
+    const py = execFileSync('python3', ['-c', `
+import pickle, collections, sys, types
+m = types.ModuleType('torch._utils'); sys.modules['torch._utils'] = m
+t = types.ModuleType('torch'); sys.modules['torch'] = t
+class FloatStorage: pass
+FloatStorage.__module__ = 'torch'; t.FloatStorage = FloatStorage
+def _rebuild_tensor_v2(*a): pass
+_rebuild_tensor_v2.__module__ = 'torch._utils'; m._rebuild_tensor_v2 = _rebuild_tensor_v2
+class T:
+    def __init__(s, key, off, size, stride): s.a = (key, off, size, stride)
+    def __reduce__(s):
+        key, off, size, stride = s.a
+        return (_rebuild_tensor_v2, (('storage', FloatStorage, key, 'cpu', 100000), off, size, stride, False, collections.OrderedDict()))
+class P(pickle.Pickler):
+    def persistent_id(self, o):
+        return o if isinstance(o, tuple) and o and o[0] == 'storage' else None
+sd = collections.OrderedDict()
+sd['x'] = T('0', 0, (3, 4), (4, 1))
+sd['y'] = T('0', 12, (70000,), (1,))
+sd['z'] = T('1', 5, (2, 1, 3), (3, 99, 1))
+sd._metadata = collections.OrderedDict(x=dict(version=1))
+P(sys.stdout.buffer, protocol=2).dump(sd)`]);
+    const got = unpickleStateDict(new Uint8Array(py), 'cpython.pkl');
+    expect([...got.keys()]).toEqual(['x', 'y', 'z']);
+    expect(got.get('x')).toMatchObject({ storageOffset: 0, shape: [3, 4], stride: [4, 1], storage: { key: '0', dtype: 'F32', numel: 100000 } });
+    expect(got.get('y')).toMatchObject({ storageOffset: 12, shape: [70000] });
+    expect(got.get('z')).toMatchObject({ storageOffset: 5, shape: [2, 1, 3], stride: [3, 99, 1] });
+  });
+
+  it('refuses globals other than the tensor-rebuild ones, naming them', () => {
+    const evil = Buffer.from("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.", 'latin1');
+    expect(() => unpickleStateDict(evil, 'evil.bin')).toThrow(UnsafePickleError);
+    expect(() => unpickleStateDict(evil, 'evil.bin')).toThrow(/os\.system.*never run code/);
+    const builtins = Buffer.from('\x80\x02c__builtin__\neval\nq\x00.', 'latin1');
+    expect(() => unpickleStateDict(builtins, 'e.bin')).toThrow(/__builtin__\.eval/);
+  });
+
+  it('rejects truncated pickles and non-tensor values with a format error', () => {
+    const pkl = statePickle(sample);
+    expect(() => unpickleStateDict(pkl.subarray(0, pkl.length - 20), 'cut.bin')).toThrow(CheckpointFormatError);
+    const notTensors = Buffer.from('\x80\x02}q\x00X\x01\x00\x00\x00aK\x01s.', 'latin1');
+    expect(() => unpickleStateDict(notTensors, 'n.bin')).toThrow(/entry "a" is 1, not a tensor/);
+  });
+
+  it('rejects non-contiguous tensors and storages too small for the tensor', async () => {
+    // Patch the pickled stride of "a.weight" ((3, 1) -> (1, 2)): a transposed view.
+    const path = join(dir, 'strided.bin');
+    writePytorchBin(path, sample.slice(0, 1));
+    const bytes = readFileSync(path);
+    const at = bytes.indexOf(Buffer.from([0x4b, 0x03, 0x4b, 0x01, 0x86]));   // BININT1 3, BININT1 1, TUPLE2
+    bytes[at + 1] = 1; bytes[at + 3] = 2;
+    writeFileSync(path, bytes);
+    await expect(openPytorchBin(path)).rejects.toThrow(/"a.weight".*not contiguous/);
+  });
+
+  it.skipIf(!hasPython)('rejects archives whose entries are compressed (data could not be read in place)', async () => {
+    const src = join(dir, 'plain.bin');
+    const deflated = join(dir, 'deflated.bin');
+    writePytorchBin(src, sample);
+    execFileSync('python3', ['-c', `
+import zipfile, sys
+with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as b:
+    for n in a.namelist(): b.writestr(n, a.read(n))`, src, deflated]);
+    await expect(openPytorchBin(deflated)).rejects.toThrow(/deflated.bin: .*compressed/);
+  });
+
+  it('rejects files that are not zip archives or are truncated', async () => {
+    const legacy = join(dir, 'legacy.bin');
+    writeFileSync(legacy, Buffer.from('\x80\x02\x8a\x0alz\xfc\x9cF\xf9 j\xa8P\x19.', 'latin1'));
+    await expect(openPytorchBin(legacy)).rejects.toThrow(/not a zip archive/);
+    const full = join(dir, 'full.bin');
+    writePytorchBin(full, sample);
+    const cut = join(dir, 'cut.bin');
+    writeFileSync(cut, readFileSync(full).subarray(0, 400));
+    await expect(openPytorchBin(cut)).rejects.toThrow(CheckpointFormatError);
+  });
+});

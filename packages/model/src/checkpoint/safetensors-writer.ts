@@ -1,0 +1,69 @@
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { STORED_DTYPE_SIZE, elementCount } from './entries.js';
+import { type TensorSource, chunksOf } from './tensor-source.js';
+
+/**
+ * Writes a safetensors file, streaming each tensor's chunks straight to disk in the given order.
+ * The JSON header is padded with spaces to a multiple of 8 bytes, so data starts 8-byte aligned.
+ */
+export function writeSafetensors(path: string, tensors: readonly TensorSource[], metadata: Record<string, string> = { format: 'pt' }): void {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const t of tensors) {
+    const size = elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + size] };
+    offset += size;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((Buffer.byteLength(json) + 8) % 8)) % 8);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  const fd = openSync(path, 'w');
+  try {
+    writeAll(fd, prefix);
+    writeAll(fd, Buffer.from(json));
+    for (const t of tensors) {
+      const expected = elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
+      let written = 0;
+      for (const chunk of chunksOf(t)) written += writeAll(fd, chunk);
+      if (written !== expected) throw new Error(`tensor "${t.name}" produced ${written} bytes, its shape needs ${expected}`);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeAll(fd: number, bytes: Uint8Array): number {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+  return bytes.length;
+}
+
+/**
+ * Writes tensors as HF-style shards model-0000i-of-0000n.safetensors of at most `maxShardBytes` each (a
+ * larger single tensor gets its own shard) plus model.safetensors.index.json. Returns the shard names.
+ */
+export function writeShardedSafetensors(dir: string, tensors: readonly TensorSource[], maxShardBytes = 2e9): string[] {
+  const groups: TensorSource[][] = [];
+  let size = Infinity;
+  for (const t of tensors) {
+    const bytes = elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
+    if (size + bytes > maxShardBytes) { groups.push([]); size = 0; }
+    groups[groups.length - 1].push(t);
+    size += bytes;
+  }
+  const pad = (i: number) => String(i).padStart(5, '0');
+  const names = groups.map((_, i) => `model-${pad(i + 1)}-of-${pad(groups.length)}.safetensors`);
+  const weightMap: Record<string, string> = {};
+  let total = 0;
+  groups.forEach((group, i) => {
+    writeSafetensors(join(dir, names[i]), group);
+    for (const t of group) {
+      weightMap[t.name] = names[i];
+      total += elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
+    }
+  });
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
+  return names;
+}

@@ -1,0 +1,46 @@
+import { type DType, type DeviceName, Tensor, cast } from '@gptj/tensor';
+import type { TensorEntry } from './entries.js';
+
+type FloatDType = 'f32' | 'f16' | 'bf16';
+const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
+
+/**
+ * Makes weight tensors from checkpoint entries, one at a time:
+ * - stored dtype == wanted dtype: a zero-copy view of the memory-mapped file (Tensor.fromBytes copies
+ *   only if the data is misaligned; a device upload reads straight from the map);
+ * - otherwise: the bytes are read (pread, not mapped, so nothing stays resident) into one reused scratch
+ *   buffer and converted by the native cast; the source copy is dropped before the next tensor.
+ * Peak memory is the converted weights plus one scratch buffer the size of the largest tensor.
+ */
+export class TensorLoader {
+  private scratch = new Uint8Array(0);
+
+  constructor(private readonly device: DeviceName) {}
+
+  load(e: TensorEntry, want: DType): Tensor {
+    const stored = AS_TENSOR_DTYPE[e.dtype];
+    if (!stored) throw new TypeError(`${e.name}: stored as ${e.dtype}, not a float tensor`);
+    let host: Tensor;
+    if (stored === want) {
+      host = Tensor.fromBytes(e.file.view(e.offset, e.byteLength), e.shape, stored);
+    } else {
+      if (this.scratch.length < e.byteLength) this.scratch = new Uint8Array(e.byteLength);
+      const src = Tensor.fromBytes(e.file.read(e.offset, e.byteLength, this.scratch), e.shape, stored);
+      host = cast(src, want);
+      src.dispose();
+    }
+    if (this.device === 'cpu') return host;
+    const dev = host.to(this.device);
+    host.dispose();
+    return dev;
+  }
+
+  /** Drops the scratch buffer. */
+  release(): void {
+    this.scratch = new Uint8Array(0);
+  }
+}
+
+export function storedAsTensorDType(e: TensorEntry): FloatDType {
+  return AS_TENSOR_DTYPE[e.dtype];
+}

@@ -1,0 +1,109 @@
+// GPT-J against transformers: every case of tools/fixtures/data/gptj-small-f32/reference.json in f32.
+import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type GPTJModel, loadModel, positionIds } from './index.js';
+import { argmax, relToMax } from './test-support/compare.js';
+
+interface Case {
+  name: string; kind: 'logits' | 'padded' | 'greedy'; positions?: string;
+  input_ids?: number[][]; attention_mask?: number[][]; position_ids?: number[][]; logits?: { file: string; shape: number[] };
+  prompt_ids?: number[]; new_ids?: number[];
+}
+const reference = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
+const cases = (kind: Case['kind']) => reference.cases.filter((c) => c.kind === kind).map((c) => [c.name, c] as const);
+
+let model: GPTJModel;
+beforeAll(async () => { model = await loadModel(fixturePath('gptj-small-f32')); });
+
+/** Greedy decoding through a session: prefill the prompt, then one token at a time. */
+async function greedy(m: GPTJModel, prompt: number[], steps: number): Promise<{ ids: number[]; logits: Float32Array[] }> {
+  const session = m.createSession(1);
+  const ids: number[] = []; const logits: Float32Array[] = [];
+  let next = [prompt];
+  for (let s = 0; s < steps; s++) {
+    const l = await session.forward(next);
+    logits.push(l);
+    ids.push(argmax(l));
+    next = [[ids.at(-1)!]];
+  }
+  session.dispose();
+  return { ids, logits };
+}
+
+describe('GPT-J small (f32) vs transformers', () => {
+  it.each(cases('logits'))('%s: logits within 1e-4 of the largest reference logit', async (_, c) => {
+    const logits = await model.forward(c.input_ids!);
+    const [b, t] = [c.input_ids!.length, c.input_ids![0].length];
+    expect(logits.shape).toEqual([b, t, 512]);
+    const ref = readFixtureF32('gptj-small-f32', c.logits!.file);
+    const keep = c.logits!.shape[1];                      // "last N": only the last N positions are stored
+    const all = logits.toFloat32Array();
+    const got = new Float32Array(b * keep * 512);
+    for (let r = 0; r < b; r++) got.set(all.subarray((r * t + t - keep) * 512, (r * t + t) * 512), r * keep * 512);
+    expect(relToMax(got, ref)).toBeLessThan(1e-4);
+    logits.dispose();
+  });
+
+  it.each(cases('padded'))('%s: position ids are those transformers used (cumsum(mask) - 1, pads 1)', (_, c) => {
+    expect(positionIds(c.attention_mask!)).toEqual(c.position_ids);
+    expect(() => positionIds([[1, 2]])).toThrow(/0 or 1/);
+  });
+
+  it.each(cases('padded'))('%s: left-padded batch matches where the mask is 1', async (_, c) => {
+    const mask = c.attention_mask!;
+    const logits = (await model.forward(c.input_ids!, { attentionMask: mask })).toFloat32Array();
+    const ref = readFixtureF32('gptj-small-f32', c.logits!.file);
+    const t = mask[0].length;
+    expect(relToMax(logits, ref, (i) => mask[Math.floor(i / 512 / t)][Math.floor(i / 512) % t] === 1)).toBeLessThan(1e-4);
+  });
+
+  it.each(cases('greedy'))('%s: greedy continuation identical through the KV cache', async (_, c) => {
+    const { ids } = await greedy(model, c.prompt_ids!, c.new_ids!.length);
+    expect(ids).toEqual(c.new_ids);
+  });
+
+  it('prefill + KV-cache decode equals full recompute at every step', async () => {
+    const c = reference.cases.find((x) => x.name === 'greedy-a')!;
+    const { ids, logits } = await greedy(model, c.prompt_ids!, 12);
+    const all = [...c.prompt_ids!, ...ids];
+    const full = (await model.forward([all.slice(0, -1)])).toFloat32Array();
+    const p = c.prompt_ids!.length;
+    logits.forEach((step, s) => {
+      const at = (p - 1 + s) * 512;
+      expect(relToMax(step, full.subarray(at, at + 512))).toBeLessThan(1e-5);
+    });
+  });
+
+  it('hidden states match transformers output_hidden_states (embedding, block inputs, after ln_f)', async () => {
+    const hidden = readFixtureJson<{ cases: { model: string; input_ids?: number[][]; file?: string; shape?: number[] }[] }>('hidden-refs', 'hidden.json');
+    const c = hidden.cases.find((x) => x.model === 'gptj-small-f32')!;
+    const ref = readFixtureF32('hidden-refs', c.file!);
+    const states = await model.hiddenStates(c.input_ids!);
+    expect(states.length).toBe(c.shape![0]);
+    const per = ref.length / states.length;
+    states.forEach((s, i) => expect(relToMax(s.toFloat32Array(), ref.subarray(i * per, (i + 1) * per))).toBeLessThan(1e-5));
+  });
+
+  it('sessions: left-padded batch decode and beam reorder follow the rows', async () => {
+    // Row 1 is row 0's prompt left-padded by 2; after reorder([1, 0]) row 0 carries the padded one.
+    const prompt = [5, 17, 300, 42];
+    const session = model.createSession(2);
+    const first = await session.forward([[9, 9, ...prompt], [1, 2, 3, 4, 5, 6]], [[0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]]);
+    const alone = model.createSession(1);
+    const ref = await alone.forward([prompt]);
+    expect(relToMax(first.subarray(0, 512), ref)).toBeLessThan(1e-5);
+    session.reorder([1, 0]);
+    expect(session.length).toBe(6);
+    const next = await session.forward([[7], [7]]);
+    expect(relToMax(next.subarray(512), await alone.forward([[7]]))).toBeLessThan(1e-5);
+    session.dispose();
+    alone.dispose();
+    await expect(session.forward([[1], [1]])).rejects.toThrow(/disposed/);
+  });
+
+  it('rejects out-of-vocabulary ids and sequences past the context', async () => {
+    await expect(model.forward([[512]])).rejects.toThrow(/token id 512 is outside \[0, 512\)/);
+    await expect(model.forward([new Array(513).fill(1)])).rejects.toThrow(/513 positions exceed the context of 512/);
+    expect(() => model.createSession(0)).toThrow(/positive integer/);
+  });
+});

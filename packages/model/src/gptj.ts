@@ -1,0 +1,119 @@
+// The GPT-J assembly (HF GPTJForCausalLM): wte -> n_layer x parallel-residual block -> ln_f -> lm_head.
+// Block: x + attn(ln_1(x)) + mlp(ln_1(x)); attention without biases, interleaved rotary on the first
+// rotary_dim dims of each head; MLP fc_in -> gelu_new -> fc_out; lm_head has a bias.
+import { type DType, type DeviceName, Tensor } from '@gptj/tensor';
+import { type Embedding, KVCache, type LayerNorm, type Linear, type ParallelResidualBlock } from '@gptj/layers';
+import type { GPTJConfig } from './config.js';
+import { GPTJSession } from './session.js';
+import { positionIds } from './positions.js';
+
+export interface GPTJWeights {
+  wte: Embedding;                  // [V, D]
+  blocks: ParallelResidualBlock[]; // n_layer
+  lnF: LayerNorm;                  // [D]
+  lmHead: Linear;                  // [V, D] + bias [V]
+}
+
+export class GPTJModel {
+  readonly vocabSize: number;
+  readonly maxLength: number;
+  readonly eosTokenId: number | null;
+  readonly headDim: number;
+
+  constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
+    this.vocabSize = config.vocabSize;
+    this.maxLength = config.nPositions;
+    this.eosTokenId = config.eosTokenId;
+    this.headDim = config.nEmbd / config.nHead;
+  }
+
+  /** Logits f32 [B, T, V] for ids [B][T] (full recompute, no cache). Mask [B][T]: 1 = token, 0 = left pad. */
+  async forward(ids: number[][], opts: { attentionMask?: number[][] } = {}): Promise<Tensor> {
+    const caches = this.newCaches(ids.length, ids[0]?.length ?? 0);
+    try {
+      const h = await this.run(ids, opts.attentionMask ?? ones(ids), caches, 0);
+      const logits = await this.weights.lmHead.forward(h); // [B, T, V]
+      h.dispose();
+      return logits;
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+  }
+
+  /**
+   * Hidden states like transformers' output_hidden_states: n_layer + 1 tensors f32 [B, T, D] — the embedding
+   * output, the input of blocks 1..n-1, and the final state after ln_f.
+   */
+  async hiddenStates(ids: number[][], opts: { attentionMask?: number[][] } = {}): Promise<Tensor[]> {
+    const caches = this.newCaches(ids.length, ids[0]?.length ?? 0);
+    const states: Tensor[] = [];
+    try {
+      const final = await this.run(ids, opts.attentionMask ?? ones(ids), caches, 0, states);
+      return [...states, final];
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+  }
+
+  /** A decoding session for `batchSize` rows with a KV cache of maxLength positions per layer. */
+  createSession(batchSize: number): GPTJSession {
+    return new GPTJSession(this, batchSize);
+  }
+
+  /** One KV cache per layer: f32 [B, H, maxLen, Dh]. */
+  newCaches(batchSize: number, maxLen: number): KVCache[] {
+    return this.weights.blocks.map(() => new KVCache(batchSize, this.config.nHead, maxLen, this.headDim, this.device));
+  }
+
+  /**
+   * Runs the transformer over new ids [B][T] placed after `offset` cached positions; `mask` [B][offset + T]
+   * covers the cached and the new positions. Returns ln_f(x) f32 [B, T, D]; pushes each block's input
+   * into `states` when given.
+   */
+  async run(ids: number[][], mask: number[][], caches: KVCache[], offset: number, states?: Tensor[]): Promise<Tensor> {
+    const b = ids.length;
+    const t = ids[0].length;
+    if (ids.some((row) => row.length !== t) || mask.length !== b || mask.some((row) => row.length !== offset + t)) {
+      throw new RangeError(`GPTJModel: ids must be [${b}][${t}] and the mask [${b}][${offset + t}], every row the same length`);
+    }
+    for (const row of ids) for (const id of row) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`GPTJModel: token id ${id} is outside [0, ${this.vocabSize})`);
+    }
+    if (offset + t > this.maxLength) throw new RangeError(`GPTJModel: ${offset + t} positions exceed the context of ${this.maxLength}`);
+    const onDevice = (x: Tensor): Tensor => {
+      if (this.device === 'cpu') return x;
+      const y = x.to(this.device);
+      x.dispose();
+      return y;
+    };
+    const idsT = onDevice(Tensor.fromArray(new Int32Array(ids.flat()), [b, t], { dtype: 'i32' }));
+    const positions = onDevice(Tensor.fromArray(new Int32Array(positionIds(mask).flatMap((r) => r.slice(offset))), [b, t], { dtype: 'i32' }));
+    const maskT = onDevice(Tensor.fromArray(new Int32Array(mask.flat()), [b, offset + t], { dtype: 'i32' }));
+    try {
+      let x = this.weights.wte.forward(idsT);                          // [B, T, D]
+      for (const [i, block] of this.weights.blocks.entries()) {
+        if (states) states.push(x);
+        const y = await block.forward(x, { positions, cache: caches[i], offset, mask: maskT });
+        if (!states) x.dispose();
+        x = y;
+      }
+      const out = this.weights.lnF.forward(x);                         // [B, T, D]
+      x.dispose();
+      return out;
+    } finally {
+      for (const tensor of [idsT, positions, maskT]) tensor.dispose();
+    }
+  }
+
+  dispose(): void {
+    const w = this.weights;
+    w.wte.dispose();
+    for (const b of w.blocks) b.dispose();
+    w.lnF.dispose();
+    w.lmHead.dispose();
+  }
+}
+
+function ones(ids: number[][]): number[][] {
+  return ids.map((row) => row.map(() => 1));
+}

@@ -1,0 +1,98 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { type DType, type DeviceName, cudaAvailable } from '@gptj/tensor';
+import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
+import { type GPTJConfig, parseGPTJConfig } from './config.js';
+import { checkTensors } from './checkpoint/expected.js';
+import { openCheckpoint } from './checkpoint/open.js';
+import { TensorLoader, storedAsTensorDType } from './checkpoint/to-tensor.js';
+import { ConfigError, ModelLoadError } from './errors.js';
+import { GPTJModel } from './gptj.js';
+import { type DownloadProgress, isHubId, resolveHubModel } from './hub.js';
+
+export type LoadDType = 'auto' | 'f32' | 'f16' | 'bf16' | 'q8';
+
+export interface LoadProgress { phase: 'download' | 'load'; done: number; total: number; file?: string }
+
+export interface LoadOptions {
+  device?: 'cpu' | 'cuda' | 'auto';  // default 'cpu'; 'auto' = cuda when available
+  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores
+  cacheDir?: string;                 // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
+  revision?: string;                 // hub revision, default 'main'
+  endpoint?: string;                 // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
+  onProgress?: (p: LoadProgress) => void;
+}
+
+/** Loads a GPT-J from a Hugging Face model directory or a hub id ("org/name", downloaded when not cached). */
+export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Promise<GPTJModel> {
+  const dir = isHubId(dirOrHubId)
+    ? await resolveHubModel(dirOrHubId, { ...opts, onProgress: opts.onProgress as ((p: DownloadProgress) => void) | undefined })
+    : dirOrHubId;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLoadError(`${dir} is not a model directory`);
+  const config = readConfig(dir);
+  const device = resolveDevice(opts.device ?? 'cpu');
+  const ckpt = await openCheckpoint(dir);
+  try {
+    checkTensors(config, ckpt.tensors);
+    const entry = (name: string) => ckpt.tensors.get(name)!;
+    const matrixDType: DType = !opts.dtype || opts.dtype === 'auto' ? storedAsTensorDType(entry('transformer.wte.weight')) : opts.dtype;
+    // Biases and norm parameters are tiny and always f32; the embedding table is not quantized.
+    const embeddingDType: DType = matrixDType === 'q8' ? 'f16' : matrixDType;
+
+    const loader = new TensorLoader(device);
+    const total = [...ckpt.tensors.values()].reduce((s, e) => s + e.byteLength, 0);
+    let done = 0;
+    const load = (name: string, dtype: DType) => {
+      const e = entry(name);
+      const t = loader.load(e, dtype);
+      done += e.byteLength;
+      opts.onProgress?.({ phase: 'load', done, total, file: e.file.name });
+      return t;
+    };
+    const linear = (name: string, bias: boolean) => new Linear(load(`${name}.weight`, matrixDType), bias ? load(`${name}.bias`, 'f32') : undefined);
+    const norm = (name: string) => new LayerNorm(load(`${name}.weight`, 'f32'), load(`${name}.bias`, 'f32'), config.layerNormEpsilon);
+
+    const rotary = new RotaryEmbedding({ rotaryDim: config.rotaryDim, style: 'interleaved' });
+    const activation = config.activationFunction === 'gelu' ? 'gelu' : 'gelu_tanh';
+    const blocks = Array.from({ length: config.nLayer }, (_, i) => {
+      const p = `transformer.h.${i}`;
+      return new ParallelResidualBlock({
+        attnNorm: norm(`${p}.ln_1`),
+        attn: new MultiHeadAttention({
+          q: linear(`${p}.attn.q_proj`, false), k: linear(`${p}.attn.k_proj`, false),
+          v: linear(`${p}.attn.v_proj`, false), out: linear(`${p}.attn.out_proj`, false), heads: config.nHead, rotary,
+        }),
+        mlp: new MLP(linear(`${p}.mlp.fc_in`, true), linear(`${p}.mlp.fc_out`, true), activation),
+      });
+    });
+    const wte = new Embedding(load('transformer.wte.weight', embeddingDType));
+    const lnF = norm('transformer.ln_f');
+    const lmHead = ckpt.tensors.has('lm_head.weight')
+      ? linear('lm_head', true)
+      : new Linear(load('transformer.wte.weight', matrixDType), load('lm_head.bias', 'f32')); // tied embeddings
+    loader.release();
+    return new GPTJModel(config, { wte, blocks, lnF, lmHead }, device, matrixDType);
+  } finally {
+    ckpt.close();
+  }
+}
+
+function readConfig(dir: string): GPTJConfig {
+  const path = join(dir, 'config.json');
+  if (!existsSync(path)) throw new ConfigError(`${dir} has no config.json`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid JSON (${(e as Error).message})`);
+  }
+  return parseGPTJConfig(json);
+}
+
+function resolveDevice(device: 'cpu' | 'cuda' | 'auto'): DeviceName {
+  if (device === 'cpu') return 'cpu';
+  const cuda = cudaAvailable();
+  if (cuda.available) return 'cuda';
+  if (device === 'auto') return 'cpu';
+  throw new ModelLoadError(`device 'cuda' requested but CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
+}
