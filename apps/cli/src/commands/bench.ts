@@ -1,0 +1,114 @@
+// gptj bench: prefill and decode speed, and how close decode comes to the memory-bandwidth floor.
+import { Command } from 'commander';
+import { CliError } from '../errors.js';
+import { measureReadBandwidth, parameterCount, weightBytesPerToken, type WeightDtype } from '../hardware-floor.js';
+import { writeOut } from '../io.js';
+import { loadModelForCli, type RuntimeFlags } from '../load.js';
+import { integer } from '../options.js';
+import { addModelOption, addRuntimeOptions } from './shared-options.js';
+
+interface BenchFlags extends RuntimeFlags {
+  promptTokens: number;
+  newTokens: number;
+  runs: number;
+  bandwidthMib: number;
+  json?: boolean;
+}
+
+/** Deterministic pseudo-random ids (a fixed LCG) so runs are comparable. */
+function benchIds(n: number, vocab: number): number[] {
+  let s = 12345;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s % vocab;
+  });
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+export function benchCommand(): Command {
+  const cmd = new Command('bench').description('Measure prefill and decode tokens/s and the ratio to the memory-bandwidth floor');
+  addModelOption(cmd);
+  addRuntimeOptions(cmd);
+  return cmd
+    .option('--prompt-tokens <n>', 'prefill length', integer(1), 128)
+    .option('--new-tokens <n>', 'decode steps (one token each)', integer(1), 32)
+    .option('--runs <n>', 'repetitions; the best run is reported', integer(1, 100), 3)
+    .option('--bandwidth-mib <n>', 'size of the buffer the bandwidth pass reads', integer(16, 65536), 256)
+    .option('--json', 'print one JSON object instead of the table')
+    .addHelpText(
+      'after',
+      '\nFloor: decode must read every weight once per token, so its best possible time per token is\n' +
+        '(weight bytes read per token) / (read bandwidth). The bandwidth is measured here with a read-only pass\n' +
+        '(JS sum over a Float64Array on one thread, and the tensor core\'s argmax over a large f32 matrix on the\n' +
+        'target device); the larger figure is used. "of floor" = floor time / measured time (100% = at the floor).',
+    )
+    .action(async (flags: BenchFlags) => {
+      const { model, loadMs } = await loadModelForCli(flags);
+      try {
+        const total = flags.promptTokens + flags.newTokens;
+        if (total > model.maxLength) throw new CliError(`--prompt-tokens + --new-tokens = ${total} exceeds the model's context of ${model.maxLength}`);
+        const ids = benchIds(flags.promptTokens, Math.min(model.vocabSize, 50257));
+        let prefillS = Infinity;
+        let decodeS = Infinity;
+        for (let run = 0; run < flags.runs; run++) {
+          const session = model.createSession(1);
+          try {
+            let t0 = performance.now();
+            let logits = await session.forward([ids]);
+            prefillS = Math.min(prefillS, (performance.now() - t0) / 1e3);
+            t0 = performance.now();
+            for (let i = 0; i < flags.newTokens; i++) logits = await session.forward([[argmax(logits)]]);
+            decodeS = Math.min(decodeS, (performance.now() - t0) / 1e3);
+          } finally {
+            session.dispose();
+          }
+        }
+        const device = model.device as 'cpu' | 'cuda';
+        const bandwidth = await measureReadBandwidth(device, flags.bandwidthMib * 1024 * 1024);
+        const bytesPerToken = weightBytesPerToken(model.config, model.dtype as WeightDtype);
+        const floorS = bytesPerToken / bandwidth.bytesPerSecond;
+        const decodeMsPerToken = (decodeS / flags.newTokens) * 1e3;
+        const result = {
+          model: { parameters: parameterCount(model.config), device, dtype: model.dtype, load_ms: round(loadMs) },
+          prefill: { tokens: flags.promptTokens, seconds: round(prefillS, 4), tokens_per_second: round(flags.promptTokens / prefillS) },
+          decode: { tokens: flags.newTokens, seconds: round(decodeS, 4), tokens_per_second: round(flags.newTokens / decodeS), ms_per_token: round(decodeMsPerToken, 3) },
+          floor: {
+            weight_bytes_per_token: bytesPerToken,
+            read_bandwidth_gb_s: round(bandwidth.bytesPerSecond / 1e9, 2),
+            bandwidth_method: bandwidth.method,
+            bandwidth_by_method_gb_s: Object.fromEntries(Object.entries(bandwidth.methods).map(([k, v]) => [k, round(v / 1e9, 2)])),
+            ms_per_token: round(floorS * 1e3, 3),
+            decode_fraction_of_floor: round((floorS * 1e3) / decodeMsPerToken, 3),
+            decode_weight_read_gb_s: round(bytesPerToken / (decodeMsPerToken / 1e3) / 1e9, 2),
+          },
+        };
+        if (flags.json) {
+          await writeOut(`${JSON.stringify(result)}\n`);
+          return;
+        }
+        const pct = (result.floor.decode_fraction_of_floor * 100).toFixed(1);
+        await writeOut(
+          [
+            `model     ${(result.model.parameters / 1e6).toFixed(1)}M parameters, ${device}, ${model.dtype}, loaded in ${(loadMs / 1e3).toFixed(2)} s`,
+            `prefill   ${flags.promptTokens} tokens in ${prefillS.toFixed(3)} s: ${result.prefill.tokens_per_second} tok/s`,
+            `decode    ${flags.newTokens} tokens in ${decodeS.toFixed(3)} s: ${result.decode.tokens_per_second} tok/s (${decodeMsPerToken.toFixed(2)} ms/token)`,
+            `bandwidth ${result.floor.read_bandwidth_gb_s} GB/s read (${bandwidth.method}; ${Object.entries(result.floor.bandwidth_by_method_gb_s).map(([k, v]) => `${k} ${v}`).join(', ')} GB/s)`,
+            `floor     ${(bytesPerToken / 1e6).toFixed(1)} MB of weights per token -> ${result.floor.ms_per_token} ms/token; decode runs at ${pct}% of the floor speed`,
+            '',
+          ].join('\n'),
+        );
+      } finally {
+        model.dispose();
+      }
+    });
+}
+
+function round(x: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,93 @@
+// `gptj convert`: the small fp32 fixture re-saved in f16/bf16 holds exactly what the tensor core's own cast makes
+// of each weight, loads again, and still gives the transformers logits within half-precision error.
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectOneLineError, runCli } from './test-support/run-cli.js';
+
+const small = fixturePath('gptj-small-f32');
+const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-convert-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** name -> { dtype, shape, bytes } of a safetensors file, read with nothing but the format's definition. */
+function readSafetensors(path: string): Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }> {
+  const buf = readFileSync(path);
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const out = new Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }>();
+  for (const [name, h] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    out.set(name, { dtype: h.dtype, shape: h.shape, bytes: buf.subarray(8 + n + h.data_offsets[0], 8 + n + h.data_offsets[1]) });
+  }
+  return out;
+}
+
+describe('gptj convert', () => {
+  it.each(['f16', 'bf16'] as const)('to %s: bytes equal the tensor core cast, logits stay within half-precision error', async (dtype) => {
+    const out = join(tmp, dtype);
+    const run = await runCli(['convert', '--model', small, '--dtype', dtype, '--out', out]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ out, dtype });
+    expect(existsSync(join(out, 'config.json'))).toBe(true);
+
+    const { Tensor } = await import('@gptj/tensor');
+    const source = readSafetensors(join(small, 'model.safetensors'));
+    const converted = readSafetensors(join(out, 'model.safetensors'));
+    expect([...converted.keys()].sort()).toEqual([...source.keys()].sort());
+    for (const [name, src] of source) {
+      const got = converted.get(name)!;
+      expect(got.dtype).toBe(dtype.toUpperCase());
+      expect(got.shape).toEqual(src.shape);
+      const f32 = new Float32Array(src.bytes.buffer.slice(src.bytes.byteOffset, src.bytes.byteOffset + src.bytes.byteLength));
+      const reference = Tensor.fromArray(f32, [f32.length], { dtype }).toFloat32Array();
+      const mine = Tensor.fromBytes(new Uint8Array(got.bytes), [f32.length], dtype).toFloat32Array();
+      let mismatches = 0;
+      for (let i = 0; i < f32.length; i++) if (mine[i] !== reference[i]) mismatches++;
+      expect(mismatches, name).toBe(0);
+    }
+
+    // The converted directory loads and still matches transformers' logits (seq-40 case) at half precision.
+    const c = readFixtureJson('gptj-small-f32', 'reference.json').cases.find((x: { name: string }) => x.name === 'seq-40');
+    const logitsFile = join(tmp, `${dtype}.f32`);
+    const logits = await runCli(['logits', '--model', out, '--ids', c.input_ids[0].join(','), '--out', logitsFile]);
+    expect(logits.code).toBe(0);
+    const buf = readFileSync(logitsFile);
+    const got = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    const ref = readFixtureF32('gptj-small-f32', c.logits.file);
+    let maxRef = 0;
+    let maxErr = 0;
+    ref.forEach((r, i) => {
+      maxRef = Math.max(maxRef, Math.abs(r));
+      maxErr = Math.max(maxErr, Math.abs(got[i] - r));
+    });
+    expect(maxErr).toBeLessThan(3e-2 * maxRef);
+  });
+
+  it('reads a PyTorch .bin checkpoint to the same f16 file', async () => {
+    const { writePytorchBin } = await import('@gptj/model');
+    const binDir = join(tmp, 'bin');
+    mkdirSync(binDir);
+    copyFileSync(join(small, 'config.json'), join(binDir, 'config.json'));
+    const tensors = [...readSafetensors(join(small, 'model.safetensors'))].map(([name, t]) => ({ name, dtype: 'F32' as const, shape: t.shape, data: t.bytes }));
+    writePytorchBin(join(binDir, 'pytorch_model.bin'), tensors);
+    const [fromBin, fromSafetensors] = [join(tmp, 'from-bin'), join(tmp, 'from-st')];
+    expect((await runCli(['convert', '--model', binDir, '--dtype', 'f16', '--out', fromBin])).code).toBe(0);
+    expect((await runCli(['convert', '--model', small, '--dtype', 'f16', '--out', fromSafetensors])).code).toBe(0);
+    const a = readSafetensors(join(fromBin, 'model.safetensors'));
+    const b = readSafetensors(join(fromSafetensors, 'model.safetensors'));
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    for (const [name, t] of a) expect(Buffer.from(t.bytes).equals(Buffer.from(b.get(name)!.bytes)), name).toBe(true);
+  });
+
+  it('refuses a non-empty output directory and explains int8', async () => {
+    const busy = await runCli(['convert', '--model', small, '--dtype', 'f16', '--out', small]);
+    expect(busy.code).toBe(1);
+    expect(expectOneLineError(busy)).toMatch(/exists and is not an empty directory/);
+    const int8 = await runCli(['convert', '--model', small, '--dtype', 'int8', '--out', join(tmp, 'q8')]);
+    expect(int8.code).toBe(2);
+    expect(expectOneLineError(int8)).toMatch(/quantized at load time/);
+  });
+});

@@ -1,0 +1,98 @@
+// The bridge from `gptj generate`'s flags to @gptj/sampling: option mapping, streaming, and the collected result.
+import { randomInt } from 'node:crypto';
+import type { GenerateOptions, CausalLM, TextTokenizer } from '@gptj/sampling';
+import { UsageError } from './errors.js';
+
+/** The generate flags that become sampling options, and whether the user set each one on the command line. */
+export interface SamplingFlags {
+  maxNewTokens: number;
+  temperature: number;
+  topK?: number;
+  topP?: number;
+  typicalP?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  presencePenalty?: number;
+  frequencyPenalty?: number;
+  seed?: number;
+  stop?: string[];
+  numBeams: number;
+  lengthPenalty?: number;
+  earlyStopping?: boolean;
+}
+
+/**
+ * Sampling options from the flags. The CLI's default temperature (0.8) applies to sampling only: with --num-beams
+ * it is left out unless given explicitly (beam search rejects sampling options). Without --seed a random seed is
+ * drawn, so unseeded runs differ; the seed is reported with --verbose.
+ */
+export function toGenerateOptions(flags: SamplingFlags, explicit: (name: keyof SamplingFlags) => boolean, signal?: AbortSignal): GenerateOptions {
+  const o: GenerateOptions = { maxNewTokens: flags.maxNewTokens, numBeams: flags.numBeams };
+  if (flags.numBeams === 1 || explicit('temperature')) o.temperature = flags.temperature;
+  const optional = ['topK', 'topP', 'typicalP', 'minP', 'repetitionPenalty', 'presencePenalty', 'frequencyPenalty', 'lengthPenalty', 'earlyStopping'] as const;
+  for (const key of optional) if (flags[key] !== undefined) Object.assign(o, { [key]: flags[key] });
+  if (flags.stop && flags.stop.length > 0) o.stop = flags.stop;
+  if (flags.numBeams === 1 && flags.temperature > 0) o.seed = flags.seed ?? randomInt(0, 2 ** 32 - 1);
+  if (signal) o.signal = signal;
+  return o;
+}
+
+export interface GenerationResult {
+  ids: number[];
+  text: string;
+  finishReason: 'length' | 'stop' | 'eos' | 'abort';
+  timing: { prefill_ms: number; decode_ms: number; prefill_tokens_per_second: number; decode_tokens_per_second: number };
+}
+
+/** camelCase option name of @gptj/sampling -> the flag a user types. */
+function flagName(option: string): string {
+  return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/**
+ * Runs one prompt to completion; `onText` gets each piece of text as soon as it is complete UTF-8 (and not part of
+ * a possible stop string).
+ */
+export async function runGeneration(
+  model: CausalLM,
+  tokenizer: TextTokenizer,
+  promptIds: number[],
+  options: GenerateOptions,
+  onText?: (delta: string) => void,
+): Promise<GenerationResult> {
+  const sampling = await import('@gptj/sampling');
+  let events;
+  try {
+    events = sampling.generate(model, tokenizer, promptIds, options);
+  } catch (err) {
+    // Option errors are checked before any work: report them by flag name.
+    if (err instanceof sampling.InvalidOptionError) {
+      const sep = /^(is|must|should) /.test(err.reason) ? ' ' : ': ';
+      throw new UsageError(`${flagName(err.option)}${sep}${err.reason}`);
+    }
+    throw err;
+  }
+  const ids: number[] = [];
+  let text = '';
+  let finishReason: GenerationResult['finishReason'] = 'length';
+  for (;;) {
+    const next = await events.next();
+    if (next.done) {
+      const t = next.value.timing;
+      const r = (x: number) => Math.round(x * 10) / 10;
+      return {
+        ids,
+        text,
+        finishReason,
+        timing: { prefill_ms: r(t.prefillMs), decode_ms: r(t.decodeMs), prefill_tokens_per_second: r(t.prefillTokPerS), decode_tokens_per_second: r(t.decodeTokPerS) },
+      };
+    }
+    const e = next.value;
+    if (e.type === 'token') ids.push(e.id);
+    else finishReason = e.finishReason;
+    if (e.text) {
+      text += e.text;
+      onText?.(e.text);
+    }
+  }
+}

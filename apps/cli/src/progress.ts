@@ -1,0 +1,63 @@
+// Progress bars on stderr, drawn only when stderr is a terminal: piped or captured output stays clean.
+import cliProgress from 'cli-progress';
+
+export interface Progress {
+  /** Shows `done` of `total` for a phase ('download', 'load', 'eval'...); a new phase starts a new bar. */
+  update(phase: string, done: number, total: number, detail?: string): void;
+  /** Removes the bar (idempotent). */
+  stop(): void;
+}
+
+// Phases whose counts are bytes (@gptj/model reports load progress in bytes of tensor data too).
+const BYTE_PHASES = new Set(['download', 'load', 'convert']);
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** A progress bar on a TTY stderr, or one that draws nothing anywhere else. */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return { update() {}, stop() {} };
+  let bar: cliProgress.SingleBar | null = null;
+  let phase = '';
+  const stop = () => {
+    bar?.stop();
+    bar = null;
+  };
+  return {
+    update(next, done, total, detail = '') {
+      const bytes = BYTE_PHASES.has(next);
+      const payload = {
+        phase: next.padEnd(8),
+        amount: bytes ? `${formatBytes(done)}/${formatBytes(total)}` : `${done}/${total}`,
+        detail,
+      };
+      if (bar === null || next !== phase) {
+        stop();
+        phase = next;
+        bar = new cliProgress.SingleBar(
+          {
+            stream,
+            format: '{phase} {bar} {percentage}% | {amount} | {detail}',
+            barsize: 30,
+            hideCursor: true,
+            clearOnComplete: true,
+            stopOnComplete: false,
+          },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(Math.max(total, 1), done, payload);
+      } else {
+        bar.setTotal(Math.max(total, 1));
+        bar.update(done, payload);
+      }
+    },
+    stop,
+  };
+}
