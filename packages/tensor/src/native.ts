@@ -1,8 +1,49 @@
-// Loads the CPU addon built by cmake-js (build/Release/gptj_cpu.node).
+// The CPU addon (build/Release/gptj_cpu.node, built by cmake-js) and one TS type for its whole
+// binding. Tensors are passed as their native Storage plus plain numbers; the TS layer validates
+// everything first, and the addon checks again (bounds, types, liveness) and throws instead of crashing.
 import { createRequire } from 'node:module';
 
+/** Native memory block behind a CPU tensor (see native/cpu/storage.h). */
+export interface NativeStorage {
+  readonly byteLength: number;
+  readonly freed: boolean;
+  free(): void;
+  write(byteOffset: number, src: ArrayBufferView): void;
+  read(byteOffset: number, dst: ArrayBufferView): void;
+}
+
+type S = NativeStorage;
+
 export interface CpuAddon {
+  /** new Storage(byteLength, zero) allocates; new Storage(bytes) views `bytes` zero-copy. */
+  Storage: new (arg: number | Uint8Array, zero?: boolean) => NativeStorage;
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; avx512f: boolean };
+  setNumThreads(n: number): void;
+  numThreads(): number;
+  /** Native bytes reported to V8 with AdjustExternalMemory (tests, diagnostics). */
+  externalMemory(): number;
+  mmapOpen(path: string): { handle: unknown; size: number };
+  mmapView(handle: unknown, offset: number, length: number): ArrayBuffer;
+  mmapClose(handle: unknown): void;
+  binary(op: 0 | 1, a: S, b: S, out: S, shape: number[], aStrides: number[], bStrides: number[]): void;
+  scale(x: S, out: S, n: number, s: number): void;
+  gelu(x: S, out: S, n: number, tanhApprox: boolean): void;
+  layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, out: S, rows: number, D: number, eps: number): void;
+  softmax(x: S, out: S, rows: number, V: number): void;
+  cast(x: S, srcDtype: number, out: S, dstDtype: number, rows: number, cols: number): void;
+  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number,
+              dstStrides: number[], dstOffset: number): void;
+  embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, out: S): void;
+  argmax(x: S, rows: number, V: number, out: S): void;
+  topk(x: S, rows: number, V: number, k: number, values: S, indices: S): void;
+  rotary(x: S, positions: S, out: S, B: number, T: number, H: number, D: number, rotaryDim: number,
+         interleaved: boolean, base: number): void;
+  attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number,
+            kvLength: number, scale: number, async: boolean): Promise<void> | undefined;
+  linear(x: S, M: number, K: number, w: S, wDtype: number, N: number, bias: S | null, out: S,
+         async: boolean): Promise<void> | undefined;
+  matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
+         M: number, K: number, N: number): void;
 }
 
 const require = createRequire(import.meta.url);

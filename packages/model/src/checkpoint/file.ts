@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { mapFile, type MappedBytes } from './mmap.js';
+import { mmapFile, type MappedFile } from '@gptj/tensor';
 import { CheckpointFormatError } from '../errors.js';
 
 /**
@@ -12,7 +12,7 @@ export class CheckpointFile {
   readonly name: string;
   readonly size: number;
   private fd: number | null;
-  private mapped: MappedBytes | null | undefined;  // undefined: not mapped yet; null: too large to map
+  private mapped: MappedFile | undefined;  // made on the first view
 
   constructor(readonly path: string) {
     this.name = basename(path);
@@ -36,10 +36,13 @@ export class CheckpointFile {
     return into.subarray(0, length);
   }
 
-  /** Zero-copy, read-only bytes of the memory-mapped file (a pread copy when the file cannot be mapped). */
+  /** Zero-copy, read-only bytes of the memory-mapped file. */
   view(offset: number, length: number): Uint8Array {
-    if (this.mapped === undefined) this.mapped = mapFile(this.path, this.size);
-    return this.mapped ? this.mapped.view(offset, length) : this.read(offset, length);
+    if (offset < 0 || offset + length > this.size) {
+      throw new CheckpointFormatError(this.name, `view of ${length} bytes at ${offset} runs past the end of the file (${this.size} bytes)`);
+    }
+    this.mapped ??= mmapFile(this.path);
+    return this.mapped.view(offset, length);
   }
 
   /** Closes the descriptor and the map; tensors made from views keep their pages mapped until disposed. */

@@ -1,7 +1,12 @@
 // Entry point of gptj_cpu.node: registers every op family's exports.
 #include <napi.h>
 
-static Napi::Object CpuFeatures(const Napi::CallbackInfo& info) {
+#include "kernels.h"
+#include "storage.h"
+
+namespace {
+
+Napi::Object CpuFeatures(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   __builtin_cpu_init();
@@ -12,9 +17,39 @@ static Napi::Object CpuFeatures(const Napi::CallbackInfo& info) {
   return out;
 }
 
-static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  int64_t n = gptj::arg_int(info, 0, "setNumThreads", "n", 1, 1024);
+  std::lock_guard<std::mutex> lock(gptj::compute_mutex());
+  gptj::set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value NumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), gptj::num_threads());
+}
+
+// Bytes of native memory V8 has been told about (AdjustExternalMemory): for tests and diagnostics.
+Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
+  exports.Set("numThreads", Napi::Function::New(env, NumThreads));
+  exports.Set("externalMemory", Napi::Function::New(env, ExternalMemory));
+  gptj::InitStorage(env, exports);
+  gptj::InitMmap(env, exports);
+  gptj::InitElementwise(env, exports);
+  gptj::InitNorm(env, exports);
+  gptj::InitAttention(env, exports);
+  gptj::InitShape(env, exports);
+  gptj::InitIndex(env, exports);
+  gptj::InitLinalg(env, exports);
+  gptj::InitCast(env, exports);
   return exports;
 }
+
+}  // namespace
 
 NODE_API_MODULE(gptj_cpu, Init)

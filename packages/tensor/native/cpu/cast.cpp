@@ -1,0 +1,87 @@
+// cast: dtype conversions of a contiguous [rows, cols] block.
+//   f32 <-> f16 / bf16 (round to nearest even), f16 <-> bf16 through f32,
+//   any float -> q8 (per-row absmax: scale = absmax / 127, q = round-half-even(x / scale)),
+//   q8 -> any float (x = q * scale[row]). Same dtype: plain copy. i32 only to i32.
+#include <cmath>
+#include <cstring>
+
+#include "async_kernel.h"
+#include "rowops.h"
+
+namespace gptj {
+
+namespace {
+constexpr int64_t kMaxElems = int64_t(1) << 50;
+
+double block_bytes(DType dt, double rows, double cols) {
+  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
+}
+
+// One row of src (row r of a [rows, cols] block) as f32.
+void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_t r, float* dst) {
+  switch (dt) {
+    case DType::F32: std::memcpy(dst, src + 4 * r * cols, 4 * cols); break;
+    case DType::F16: f16_to_f32(reinterpret_cast<const uint16_t*>(src) + r * cols, dst, cols); break;
+    case DType::BF16: bf16_to_f32(reinterpret_cast<const uint16_t*>(src) + r * cols, dst, cols); break;
+    case DType::Q8: {
+      const int8_t* q = reinterpret_cast<const int8_t*>(src) + r * cols;
+      const float s = reinterpret_cast<const float*>(src + q8_scales_offset(rows, cols))[r];
+      for (int64_t i = 0; i < cols; i++) dst[i] = static_cast<float>(q[i]) * s;
+      break;
+    }
+    case DType::I32: break;
+  }
+}
+
+void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_t cols, int64_t r) {
+  switch (dt) {
+    case DType::F32: std::memcpy(dst + 4 * r * cols, src, 4 * cols); break;
+    case DType::F16: f32_to_f16(src, reinterpret_cast<uint16_t*>(dst) + r * cols, cols); break;
+    case DType::BF16: f32_to_bf16(src, reinterpret_cast<uint16_t*>(dst) + r * cols, cols); break;
+    case DType::Q8: {
+      const float s = rowops().quantize_q8(src, reinterpret_cast<int8_t*>(dst) + r * cols, cols);
+      reinterpret_cast<float*>(dst + q8_scales_offset(rows, cols))[r] = s;
+      break;
+    }
+    case DType::I32: break;
+  }
+}
+
+// cast(x, srcDtype, out, dstDtype, rows, cols)
+Napi::Value Cast(const Napi::CallbackInfo& info) {
+  const char* op = "cast";
+  DType sdt = arg_dtype(info, 1, op, "srcDtype");
+  DType ddt = arg_dtype(info, 3, op, "dstDtype");
+  int64_t rows = arg_int(info, 4, op, "rows", 0, kMaxElems);
+  int64_t cols = arg_int(info, 5, op, "cols", 0, kMaxElems);
+  if ((sdt == DType::I32) != (ddt == DType::I32)) throw_type(info.Env(), "cast: i32 converts only to i32");
+  Storage* x = arg_storage(info, 0, op, "x", block_bytes(sdt, rows, cols));
+  Storage* o = arg_storage(info, 2, op, "out", block_bytes(ddt, rows, cols));
+  const uint8_t* src = x->data();
+  uint8_t* dst = o->data();
+  run_sync([&] {
+    if (sdt == ddt) {
+      std::memmove(dst, src, static_cast<size_t>(block_bytes(sdt, rows, cols)));
+      return;
+    }
+    const int64_t n = rows * cols;  // whole-buffer conversions (threaded inside the kernels)
+    if (sdt == DType::F32 && ddt == DType::F16) return f32_to_f16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
+    if (sdt == DType::F32 && ddt == DType::BF16) return f32_to_bf16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
+    if (sdt == DType::F16 && ddt == DType::F32) return f16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
+    if (sdt == DType::BF16 && ddt == DType::F32) return bf16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
+    // the rest goes row by row through f32 (q8 rows carry their own scale)
+    par(rows, 4 * cols, [&](int64_t r0, int64_t r1) {
+      std::vector<float> tmp(static_cast<size_t>(cols));
+      for (int64_t r = r0; r < r1; r++) {
+        row_to_f32(src, sdt, rows, cols, r, tmp.data());
+        row_from_f32(tmp.data(), dst, ddt, rows, cols, r);
+      }
+    });
+  });
+  return info.Env().Undefined();
+}
+}  // namespace
+
+void InitCast(Napi::Env env, Napi::Object exports) { exports.Set("cast", Napi::Function::New(env, Cast)); }
+
+}  // namespace gptj

@@ -1,0 +1,78 @@
+// Building blocks of gptj::linear / gptj::gemm_f32 per SIMD level (private header).
+//
+// GEMV (decode, few rows of x): y[m, n] = sum_k x[m, k] * W[n, k] (* scale[n]) (+ bias[n]) for rows
+// n in [n0, n1); W is read once per 4 rows of x, converted in registers, never copied.
+//
+// GEMM (prefill): the blocked driver in gemm.cpp packs op(A) into MR-row panels Ap[k][MR] and
+// W^T / op(B) into NR-column panels Bp[k][NR] (f32, converted from the stored dtype one panel at a
+// time), then calls an MR x NR register-tile microkernel over a KC-long slice of k.
+#pragma once
+#include <cstdint>
+
+#include "kernels.h"
+
+namespace gptj {
+
+// A weight matrix as stored: rows of `ld` elements of `type` (q8: int8 with per-row f32 scales).
+struct WeightView {
+  const void* data;
+  WType type;
+  const float* scales;  // Q8 only
+  int64_t ld;
+};
+
+// x: [M, K] row stride K; y: row stride ldy; writes y[m, n0..n1) for every m < M.
+using GemvFn = void (*)(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias,
+                        float* y, int64_t ldy, int64_t n0, int64_t n1);
+
+// C tile [m <= MR, n <= NR] (row stride ldc) = alpha * sum_k Ap[k][i] * Bp[k][j], plus C itself
+// when `accumulate`, else plus bias[j] when bias != nullptr. Ap, Bp zero-padded to MR / NR.
+using TileFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int m, int n,
+                        float alpha, const float* bias, bool accumulate);
+
+// Converts W[n0 + j, k0 .. k0 + kc) to f32 (times the q8 row scale) for j < n; writes dst[k * nr + j],
+// zero for n <= j < nr.
+using PackWFn = void (*)(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, float* dst, int nr);
+
+struct GemmKernel {
+  int mr, nr;
+  TileFn tile;
+  PackWFn pack_w;
+};
+
+namespace scalar {
+void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+          int64_t n0, int64_t n1);
+void pack_w(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, float* dst, int nr);
+extern const GemmKernel kGemm;
+}  // namespace scalar
+namespace avx2 {
+void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+          int64_t n0, int64_t n1);
+extern const GemmKernel kGemm;
+}  // namespace avx2
+namespace avx512 {
+void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+          int64_t n0, int64_t n1);
+extern const GemmKernel kGemm;
+}  // namespace avx512
+
+// Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)
+// or an f32 matrix stored [K, N] with row stride ld (gemm_f32 without transB).
+struct GemmB {
+  WeightView w;            // used when kn == nullptr
+  const float* kn = nullptr;
+  int64_t kn_ld = 0;
+};
+// op(A)[M, K]: A[m * ld + k], or A[k * ld + m] when trans.
+struct GemmA {
+  const float* p;
+  int64_t ld;
+  bool trans;
+};
+
+// C[M, N] (row stride ldc) = alpha * op(A) @ op(B) (+ bias[N]), threaded over the pool.
+void gemm_blocked(const GemmKernel& kernel, int64_t M, int64_t N, int64_t K, float alpha, const GemmA& a,
+                  const GemmB& b, const float* bias, float* c, int64_t ldc);
+
+}  // namespace gptj

@@ -1,0 +1,147 @@
+// mmapFile: a whole file mapped into memory, handed to JS as external ArrayBuffers over byte ranges.
+//
+// Mapped MAP_PRIVATE with PROT_READ|PROT_WRITE: the file is never modified, and a stray JS write
+// into the Uint8Array copies one page instead of killing the process with SIGSEGV. MAP_NORESERVE
+// keeps a writable private mapping of a file larger than RAM from being refused for commit charge
+// (only pages actually written would need memory).
+// Lifetime: the mapping stays while JS holds it open (until MappedFile.close() or GC of the handle),
+// while a view ArrayBuffer is alive, or while a Storage views into it (Tensor.fromBytes); munmap
+// happens when all are gone. The small Mapping record itself is kept for the process lifetime
+// (finalizers may still run after close()).
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "storage.h"
+
+namespace gptj {
+
+struct Mapping {
+  uint8_t* base = nullptr;
+  size_t len = 0;
+  int views = 0;
+  bool js_open = true;
+  bool unmapped = false;
+};
+
+static std::vector<Mapping*>& registry() {
+  static std::vector<Mapping*> r;
+  return r;
+}
+
+static void maybe_unmap(Mapping* m) {
+  if (m->unmapped || m->js_open || m->views > 0) return;
+  munmap(m->base, m->len);
+  m->unmapped = true;
+  auto& r = registry();
+  for (size_t i = 0; i < r.size(); i++)
+    if (r[i] == m) {
+      r.erase(r.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+}
+
+Mapping* mapping_find(const uint8_t* p, int64_t n) {
+  for (Mapping* m : registry())
+    if (!m->unmapped && p >= m->base && p + n <= m->base + m->len) return m;
+  return nullptr;
+}
+void mapping_retain(Mapping* m) { m->views++; }
+void mapping_release(Mapping* m) {
+  m->views--;
+  maybe_unmap(m);
+}
+
+// Views are handed out per range, never one ArrayBuffer over the whole file: Node 20 cannot make a
+// typed array over more than 2^32 bytes, and a checkpoint shard can be 24 GB.
+
+static Mapping* unwrap_handle(Napi::Env env, const Napi::Value& v, const char* op) {
+  if (!v.IsExternal()) throw_type(env, std::string(op) + ": expected the handle returned by mmapOpen");
+  return v.As<Napi::External<Mapping>>().Data();
+}
+
+// mmapOpen(path: string): { handle: External, size: number }
+static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw_type(env, "mmapFile: path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Napi::Error::New(env, "mmapFile: cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    throw Napi::Error::New(env, "mmapFile: '" + path + "' is not a regular file");
+  }
+  auto* m = new Mapping();
+  m->len = static_cast<size_t>(st.st_size);
+  if (m->len > 0) {
+    void* p = mmap(nullptr, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
+    int err = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+      delete m;
+      throw Napi::Error::New(env, "mmapFile: cannot map '" + path + "': " + std::strerror(err));
+    }
+    m->base = static_cast<uint8_t*>(p);
+    registry().push_back(m);
+  } else {
+    close(fd);
+    m->unmapped = true;  // nothing to map; the record only answers size and empty views
+  }
+  // The handle's finalizer is the safety net for a MappedFile dropped without close().
+  auto handle = Napi::External<Mapping>::New(env, m, [](Napi::Env, Mapping* mp) {
+    if (mp->js_open) {
+      mp->js_open = false;
+      maybe_unmap(mp);
+    }
+  });
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("handle", handle);
+  out.Set("size", Napi::Number::New(env, static_cast<double>(m->len)));
+  return out;
+}
+
+// mmapView(handle, offset, length): ArrayBuffer (external, zero-copy over [offset, offset + length)).
+// Each view holds a count on the mapping, so the pages outlive close() while JS can still reach them.
+static Napi::Value MmapView(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3) throw_type(env, "mmapView: expected (handle, offset, length)");
+  Mapping* m = unwrap_handle(env, info[0], "mmapView");
+  if (!m->js_open) throw Napi::Error::New(env, "mmapFile: the file has been closed");
+  if (!info[1].IsNumber() || !info[2].IsNumber()) throw_type(env, "mmapView: offset and length must be numbers");
+  const double off = info[1].As<Napi::Number>().DoubleValue(), len = info[2].As<Napi::Number>().DoubleValue();
+  if (!(off >= 0 && len >= 0 && off == static_cast<double>(static_cast<int64_t>(off)) &&
+        len == static_cast<double>(static_cast<int64_t>(len)) && off + len <= static_cast<double>(m->len)))
+    throw Napi::RangeError::New(env, "mmapFile: view [" + std::to_string(off) + ", +" + std::to_string(len) +
+                                         ") is outside the file (" + std::to_string(m->len) + " bytes)");
+  if (len > 4294967295.0) throw Napi::RangeError::New(env, "mmapFile: a view is limited to 4 GiB - 1 bytes");
+  if (len == 0) return Napi::ArrayBuffer::New(env, 0);
+  mapping_retain(m);
+  return Napi::ArrayBuffer::New(env, m->base + static_cast<size_t>(off), static_cast<size_t>(len),
+                                [](Napi::Env, void*, Mapping* mp) { mapping_release(mp); }, m);
+}
+
+// mmapClose(handle): no new views; unmaps now unless views or tensors still use the pages.
+static Napi::Value MmapClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1) throw_type(env, "mmapClose: expected the handle returned by mmapOpen");
+  Mapping* m = unwrap_handle(env, info[0], "mmapClose");
+  if (m->js_open) {
+    m->js_open = false;
+    maybe_unmap(m);
+  }
+  return env.Undefined();
+}
+
+void InitMmap(Napi::Env env, Napi::Object exports) {
+  exports.Set("mmapOpen", Napi::Function::New(env, MmapOpen));
+  exports.Set("mmapView", Napi::Function::New(env, MmapView));
+  exports.Set("mmapClose", Napi::Function::New(env, MmapClose));
+}
+
+}  // namespace gptj

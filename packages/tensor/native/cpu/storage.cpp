@@ -1,0 +1,214 @@
+// Storage: the native block behind a CPU tensor (design notes in storage.h), and the shared
+// argument checks. Every binding validates its arguments here again even though the TS layer
+// already did, so a JS-side mistake becomes a JS exception, never a crash.
+#include "storage.h"
+
+#include "host_alloc.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+namespace gptj {
+
+namespace {
+struct AddonData {
+  Napi::FunctionReference storage_ctor;
+};
+AddonData* addon_data(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+}  // namespace
+
+double dtype_bytes(DType dt, double n) {
+  switch (dt) {
+    case DType::F32:
+    case DType::I32: return 4 * n;
+    case DType::F16:
+    case DType::BF16: return 2 * n;
+    case DType::Q8: return n;
+  }
+  return 4 * n;
+}
+
+std::mutex& compute_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, msg); }
+void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
+
+void Storage::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function fn = DefineClass(env, "Storage",
+                                  {InstanceAccessor<&Storage::ByteLength>("byteLength"),
+                                   InstanceAccessor<&Storage::Freed>("freed"),
+                                   InstanceMethod<&Storage::Free>("free"),
+                                   InstanceMethod<&Storage::Write>("write"),
+                                   InstanceMethod<&Storage::Read>("read")});
+  auto* data = new AddonData();
+  data->storage_ctor = Napi::Persistent(fn);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("Storage", fn);
+}
+
+Storage::Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(info), env_(info.Env()) {
+  Napi::Env env = info.Env();
+  if (info.Length() >= 1 && info[0].IsNumber()) {
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0) || n != std::floor(n) || n > 9.0e15) throw_range(env, "Storage: byteLength must be a non-negative integer");
+    bool zero = info.Length() >= 2 && info[1].ToBoolean();
+    bytes_ = static_cast<int64_t>(n);
+    data_ = static_cast<uint8_t*>(host_alloc(static_cast<size_t>(bytes_), &capacity_));
+    if (!data_) throw_range(env, "Storage: out of memory allocating " + std::to_string(bytes_) + " bytes");
+    if (zero) std::memset(data_, 0, static_cast<size_t>(bytes_));
+    owned_ = true;
+    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(capacity_));
+  } else if (info.Length() >= 1 && info[0].IsTypedArray()) {
+    auto ta = info[0].As<Napi::TypedArray>();
+    Napi::ArrayBuffer ab = ta.ArrayBuffer();
+    if (ab.IsDetached()) throw_type(env, "Storage: the ArrayBuffer is detached");
+    data_ = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
+    bytes_ = static_cast<int64_t>(ta.ByteLength());
+    mapping_ = mapping_find(data_, bytes_);
+    if (mapping_) {
+      mapping_retain(mapping_);
+    } else {
+      borrowed_ = Napi::Persistent(ab);
+    }
+  } else {
+    throw_type(env, "Storage: expected (byteLength: number, zero?: boolean) or (bytes: TypedArray)");
+  }
+}
+
+Storage::~Storage() { release(); }
+
+void Storage::release() {
+  if (!data_) return;
+  if (owned_) {
+    host_free(data_, capacity_);
+    Napi::MemoryManagement::AdjustExternalMemory(env_, -static_cast<int64_t>(capacity_));
+  }
+  if (mapping_) mapping_release(mapping_);
+  mapping_ = nullptr;
+  if (!borrowed_.IsEmpty()) borrowed_.Reset();
+  data_ = nullptr;
+  freed_ = true;
+}
+
+void Storage::check_live(const char* op, const char* what) {
+  if (freed_ || !data_)
+    throw Napi::Error::New(env_, std::string(op) + ": " + what + " was disposed");
+  if (!borrowed_.IsEmpty() && borrowed_.Value().IsDetached())
+    throw Napi::Error::New(env_, std::string(op) + ": " + what + " views an ArrayBuffer that was detached");
+}
+
+void Storage::unpin() {
+  if (--pins_ == 0 && free_requested_) release();
+}
+
+Napi::Value Storage::ByteLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes_));
+}
+Napi::Value Storage::Freed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), freed_); }
+
+Napi::Value Storage::Free(const Napi::CallbackInfo& info) {
+  if (pins_ > 0) {
+    free_requested_ = true;  // an AsyncWorker still reads/writes it: release on unpin
+    freed_ = true;
+  } else {
+    release();
+  }
+  return info.Env().Undefined();
+}
+
+static void typed_array_span(const Napi::CallbackInfo& info, size_t i, const char* what, uint8_t** p,
+                             int64_t* n) {
+  if (info.Length() <= i || !info[i].IsTypedArray()) throw_type(info.Env(), std::string(what) + " must be a TypedArray");
+  auto ta = info[i].As<Napi::TypedArray>();
+  Napi::ArrayBuffer ab = ta.ArrayBuffer();
+  if (ab.IsDetached()) throw_type(info.Env(), std::string(what) + " is detached");
+  *p = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
+  *n = static_cast<int64_t>(ta.ByteLength());
+}
+
+Napi::Value Storage::Write(const Napi::CallbackInfo& info) {
+  check_live("write", "storage");
+  int64_t off = arg_int(info, 0, "write", "byteOffset", 0, bytes_);
+  uint8_t* src;
+  int64_t n;
+  typed_array_span(info, 1, "write: src", &src, &n);
+  if (off + n > bytes_) throw_range(info.Env(), "write: " + std::to_string(n) + " bytes at offset " + std::to_string(off) + " overflow a storage of " + std::to_string(bytes_));
+  if (n > 0) std::memmove(data_ + off, src, static_cast<size_t>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value Storage::Read(const Napi::CallbackInfo& info) {
+  check_live("read", "storage");
+  int64_t off = arg_int(info, 0, "read", "byteOffset", 0, bytes_);
+  uint8_t* dst;
+  int64_t n;
+  typed_array_span(info, 1, "read: dst", &dst, &n);
+  if (off + n > bytes_) throw_range(info.Env(), "read: " + std::to_string(n) + " bytes at offset " + std::to_string(off) + " overflow a storage of " + std::to_string(bytes_));
+  if (n > 0) std::memmove(dst, data_ + off, static_cast<size_t>(n));
+  return info.Env().Undefined();
+}
+
+Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
+                     double need_bytes) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsObject() ||
+      !info[i].As<Napi::Object>().InstanceOf(addon_data(env)->storage_ctor.Value()))
+    throw_type(env, std::string(op) + ": " + what + " must be a native Storage");
+  Storage* s = Storage::Unwrap(info[i].As<Napi::Object>());
+  if (!s) throw_type(env, std::string(op) + ": " + what + " is not a native Storage");
+  s->check_live(op, what);
+  if (!(need_bytes >= 0) || static_cast<double>(s->bytes()) < need_bytes)
+    throw_range(env, std::string(op) + ": " + what + " holds " + std::to_string(s->bytes()) + " bytes, needs " + std::to_string(need_bytes));
+  return s;
+}
+
+int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo,
+                int64_t hi) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsNumber()) throw_type(env, std::string(op) + ": " + what + " must be a number");
+  double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v == std::floor(v)) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
+    throw_range(env, std::string(op) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(v));
+  return static_cast<int64_t>(v);
+}
+
+double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
+  if (info.Length() <= i || !info[i].IsNumber()) throw_type(info.Env(), std::string(op) + ": " + what + " must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
+  if (info.Length() <= i || !info[i].IsBoolean()) throw_type(info.Env(), std::string(op) + ": " + what + " must be a boolean");
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
+  return static_cast<DType>(arg_int(info, i, op, what, 0, 4));
+}
+
+std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
+                              int64_t lo, int64_t hi) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsArray()) throw_type(env, std::string(op) + ": " + what + " must be an array");
+  auto a = info[i].As<Napi::Array>();
+  uint32_t n = a.Length();
+  if (n > 64) throw_range(env, std::string(op) + ": " + what + " has too many entries");
+  std::vector<int64_t> out(n);
+  for (uint32_t k = 0; k < n; k++) {
+    Napi::Value v = a.Get(k);
+    if (!v.IsNumber()) throw_type(env, std::string(op) + ": " + what + " must hold numbers");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d == std::floor(d)) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+      throw_range(env, std::string(op) + ": " + what + "[" + std::to_string(k) + "] out of range");
+    out[k] = static_cast<int64_t>(d);
+  }
+  return out;
+}
+
+void InitStorage(Napi::Env env, Napi::Object exports) { Storage::Init(env, exports); }
+
+}  // namespace gptj

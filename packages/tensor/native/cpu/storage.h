@@ -1,0 +1,110 @@
+// Native memory behind every CPU tensor, and the argument checks every binding uses.
+//
+// Storage design: each CPU tensor's bytes live in one `Storage`, a Napi::ObjectWrap that owns (or
+// borrows) a contiguous native block. Three kinds:
+//   owned    64-byte aligned block from host_alloc (a caching allocator, see host_alloc.h);
+//            reported to V8 with AdjustExternalMemory while in use.
+//   borrowed a zero-copy view into a JS ArrayBuffer (Tensor.fromBytes); holds a strong reference to
+//            that ArrayBuffer so it cannot be collected, and re-checks it is not detached on each use.
+//   mapped   a zero-copy view into a file mapping made by mmapFile; holds a count on the mapping so
+//            MappedFile.close() unmaps only once the last view is freed.
+// free() releases now (JS Tensor.dispose); the ObjectWrap destructor is the GC safety net. A storage
+// pinned by an in-flight AsyncWorker defers the release until the worker is done.
+#pragma once
+#include <napi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace gptj {
+
+enum class DType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, I32 = 4 };
+
+// q8 layout inside one storage: rows*cols int8 values, padded to 64 bytes, then rows f32 scales.
+inline int64_t q8_scales_offset(int64_t rows, int64_t cols) { return (rows * cols + 63) / 64 * 64; }
+inline int64_t q8_bytes(int64_t rows, int64_t cols) { return q8_scales_offset(rows, cols) + 4 * rows; }
+// Sizes for the bounds checks, in double so that absurd dims cannot overflow into a small number
+// (exact up to 2^53 bytes, far beyond any real storage).
+inline double q8_bytes_d(double rows, double cols) { return std::ceil(rows * cols / 64) * 64 + 4 * rows; }
+double dtype_bytes(DType dt, double n);  // bytes of n elements of a non-q8 dtype
+
+struct Mapping;  // mmap.cpp
+
+class Storage : public Napi::ObjectWrap<Storage> {
+ public:
+  static void Init(Napi::Env env, Napi::Object exports);
+  // new Storage(byteLength: number, zero: boolean) | new Storage(bytes: Uint8Array)
+  explicit Storage(const Napi::CallbackInfo& info);
+  ~Storage() override;
+
+  uint8_t* data() const { return data_; }
+  int64_t bytes() const { return bytes_; }
+  bool freed() const { return freed_; }
+  // Throws a JS error if the memory is gone (freed, or its ArrayBuffer detached).
+  void check_live(const char* op, const char* what);
+  void pin() { ++pins_; }
+  void unpin();
+
+ private:
+  Napi::Value ByteLength(const Napi::CallbackInfo& info);
+  Napi::Value Freed(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Write(const Napi::CallbackInfo& info);  // write(byteOffset, src: TypedArray)
+  Napi::Value Read(const Napi::CallbackInfo& info);   // read(byteOffset, dst: TypedArray)
+  void release();
+
+  uint8_t* data_ = nullptr;
+  int64_t bytes_ = 0;
+  size_t capacity_ = 0;  // owned kind: size of the host_alloc block
+  bool owned_ = false;
+  bool freed_ = false;
+  bool free_requested_ = false;
+  int pins_ = 0;
+  Napi::Reference<Napi::ArrayBuffer> borrowed_;  // borrowed kind
+  Mapping* mapping_ = nullptr;                    // mapped kind
+  Napi::Env env_;
+};
+
+// ---- argument checks (throw Napi::TypeError / RangeError; never abort) ----
+// The Storage at info[i], live, holding at least need_bytes bytes.
+Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
+                     double need_bytes);
+int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
+                int64_t lo, int64_t hi);
+double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
+bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
+DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
+// Integer array argument (JS number[]), every entry in [lo, hi].
+std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op,
+                              const char* what, int64_t lo, int64_t hi);
+[[noreturn]] void throw_range(Napi::Env env, const std::string& msg);
+[[noreturn]] void throw_type(Napi::Env env, const std::string& msg);
+
+// Pointers of a q8 matrix [rows, cols] inside a storage.
+inline const int8_t* q8_values(Storage* s) { return reinterpret_cast<const int8_t*>(s->data()); }
+inline const float* q8_scales(Storage* s, int64_t rows, int64_t cols) {
+  return reinterpret_cast<const float*>(s->data() + q8_scales_offset(rows, cols));
+}
+
+// Mapping hooks used by Storage (implemented in mmap.cpp).
+Mapping* mapping_find(const uint8_t* p, int64_t n);  // mapping that contains [p, p+n), or null
+void mapping_retain(Mapping* m);
+void mapping_release(Mapping* m);
+
+// One kernel at a time: the thread pool serves one caller, and an AsyncWorker may be running.
+std::mutex& compute_mutex();
+
+void InitStorage(Napi::Env env, Napi::Object exports);
+void InitMmap(Napi::Env env, Napi::Object exports);
+void InitElementwise(Napi::Env env, Napi::Object exports);
+void InitNorm(Napi::Env env, Napi::Object exports);
+void InitAttention(Napi::Env env, Napi::Object exports);
+void InitShape(Napi::Env env, Napi::Object exports);
+void InitIndex(Napi::Env env, Napi::Object exports);
+void InitLinalg(Napi::Env env, Napi::Object exports);
+void InitCast(Napi::Env env, Napi::Object exports);
+
+}  // namespace gptj

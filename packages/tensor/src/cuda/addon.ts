@@ -1,0 +1,122 @@
+// The CUDA addon (build/Release/gptj_cuda.node, built by cmake-js only where nvcc was found) and
+// one TS type for its whole binding. Loaded lazily, once, inside try/catch: a missing file, a
+// machine without an NVIDIA driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never
+// as an exception at import time.
+import { createRequire } from 'node:module';
+
+/** Device memory of one CUDA tensor (native/cuda/device_storage.h): same surface as the CPU Storage. */
+export interface DeviceStorage {
+  readonly byteLength: number;
+  readonly freed: boolean;
+  free(): void;
+  /** host -> device, synchronous */
+  write(byteOffset: number, src: ArrayBufferView): void;
+  /** device -> host, waits for the queued work */
+  read(byteOffset: number, dst: ArrayBufferView): void;
+  copyFrom(dstOffset: number, src: DeviceStorage, srcOffset: number, byteLength: number): void;
+}
+
+type S = DeviceStorage;
+
+export interface CudaProbe {
+  available: boolean;
+  reason?: string;
+  device?: string;
+  computeCapability?: string;
+  totalMemory?: number;
+  multiprocessors?: number;
+  /** soname of the cuBLASLt that was opened, or why none was */
+  cublasLt?: string;
+}
+
+/** Config of the native GPT-J runner; dtype fields are DTYPE_CODE numbers. */
+export interface NativeRunnerConfig {
+  vocabSize: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nInner: number;
+  rotaryDim: number;
+  layerNormEpsilon: number;
+  weightDtype: number;
+  lnDtype: number;
+  wteDtype: number;
+  ropeBase?: number;
+}
+
+export interface NativeLayerWeights {
+  lnGamma: S; lnBeta: S;
+  q: S; k: S; v: S; out: S;
+  fcIn: S; fcInBias: S; fcOut: S; fcOutBias: S;
+}
+
+export interface NativeRunnerWeights {
+  wte: S; lnfGamma: S; lnfBeta: S; lmHead: S; lmHeadBias: S;
+  layers: NativeLayerWeights[];
+}
+
+export interface NativeRunner {
+  dispose(): void;
+}
+
+export interface NativeSession {
+  readonly length: number;
+  forward(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): void;
+  reorder(rows: Int32Array): void;
+  dispose(): void;
+}
+
+export interface CudaAddon {
+  probe(): CudaProbe;
+  DeviceStorage: new (byteLength: number, zero: boolean) => DeviceStorage;
+  synchronize(): void;
+  linear(x: S, M: number, K: number, w: S, wDtype: number, bias: S | null, y: S, N: number): void;
+  matmul(a: S, b: S, c: S, M: number, K: number, N: number, aOffsets: number[], bOffsets: number[]): void;
+  binary(op: 0 | 1, a: S, b: S, y: S, shape: number[], aStrides: number[], bStrides: number[]): void;
+  copyStrided(src: S, srcOffset: number, dst: S, dstOffset: number, elemBytes: number, shape: number[],
+              srcStrides: number[], dstStrides: number[]): void;
+  scale(x: S, s: number, y: S, n: number): void;
+  layerNorm(x: S, rows: number, D: number, gamma: S, gammaDtype: number, beta: S, betaDtype: number, eps: number, y: S): void;
+  gelu(x: S, y: S, n: number, tanhApprox: boolean): void;
+  softmax(x: S, y: S, rows: number, V: number): void;
+  rotary(x: S, positions: S, y: S, B: number, T: number, H: number, D: number, rotaryDim: number,
+         interleaved: boolean, base: number): void;
+  attention(q: S, k: S, v: S, mask: S | null, B: number, T: number, H: number, D: number, Tmax: number,
+            kvLength: number, scale: number, out: S): void;
+  embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, y: S): void;
+  cast(x: S, xDtype: number, y: S, yDtype: number, n: number): void;
+  quantizeQ8(x: S, xDtype: number, rows: number, cols: number, q: S): void;
+  dequantizeQ8(q: S, rows: number, cols: number, y: S, yDtype: number): void;
+  argmax(x: S, rows: number, V: number, out: S): void;
+  topk(x: S, rows: number, V: number, k: number, values: S, indices: S): void;
+  /** benchmark helpers: uniform(-amp, amp) fill made on the device; streaming-read bytes/s */
+  fillRandom(storage: S, dtype: number, rows: number, cols: number, seed: number, amp: number): void;
+  readBandwidth(storage: S, bytes: number, iters: number): number;
+  GPTJRunner: new (config: NativeRunnerConfig, weights: NativeRunnerWeights) => NativeRunner;
+  GPTJSession: new (runner: NativeRunner, batchSize: number, maxLength: number) => NativeSession;
+}
+
+export type CudaLoad = { addon: CudaAddon; probe: CudaProbe } | { addon?: undefined; reason: string };
+
+let loaded: CudaLoad | undefined;
+
+/** Loads and probes the addon once. GPTJ_NO_CUDA (any non-empty value) disables CUDA. */
+export function loadCudaAddon(): CudaLoad {
+  if (loaded) return loaded;
+  if (process.env.GPTJ_NO_CUDA) return (loaded = { reason: 'disabled by the GPTJ_NO_CUDA environment variable' });
+  let addon: CudaAddon;
+  try {
+    addon = createRequire(import.meta.url)('../../build/Release/gptj_cuda.node') as CudaAddon;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const missing = /Cannot find module|MODULE_NOT_FOUND/.test(msg);
+    return (loaded = {
+      reason: missing
+        ? 'this build of @gptj/tensor has no CUDA addon (nvcc was not found when it was built)'
+        : `the CUDA addon failed to load: ${msg}`,
+    });
+  }
+  const probe = addon.probe();
+  loaded = probe.available ? { addon, probe } : { reason: probe.reason ?? 'CUDA is not available' };
+  return loaded;
+}

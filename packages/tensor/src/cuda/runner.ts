@@ -1,0 +1,181 @@
+// The GPT-J fast path on CUDA: one native call per forward step (all layers), decode steps replayed
+// as a captured CUDA graph, the KV cache on the device, and greedy steps that copy back 4 bytes per
+// row. @gptj/model uses it when device === 'cuda'; the per-op backend stays the reference path.
+//
+//   const runner = createGPTJRunner(config, weights);      // weights: Tensors already on 'cuda'
+//   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
+//   const logits = s.forward([[...promptIds]]);            // Float32Array [B * vocabSize], last position
+//   const next = s.forwardArgmax([[id]]);                  // Int32Array [B]
+//
+// Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
+// for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
+import { DTYPE_CODE, type DType } from '../dtype.js';
+import { DTypeError, DeviceError, IndexError, ShapeError, TensorError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
+
+export interface GPTJRunnerConfig {
+  vocabSize: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nInner: number;
+  rotaryDim: number;
+  layerNormEpsilon: number;
+  /** rotary base, 10000 for GPT-J */
+  ropeBase?: number;
+}
+
+/** One block's tensors, nn.Linear layout ([out, in]); biases f32. */
+export interface GPTJRunnerLayerWeights {
+  lnGamma: Tensor; lnBeta: Tensor;
+  q: Tensor; k: Tensor; v: Tensor; out: Tensor;
+  fcIn: Tensor; fcInBias: Tensor; fcOut: Tensor; fcOutBias: Tensor;
+}
+
+export interface GPTJRunnerWeights {
+  wte: Tensor;
+  layers: GPTJRunnerLayerWeights[];
+  lnfGamma: Tensor; lnfBeta: Tensor;
+  lmHead: Tensor; lmHeadBias: Tensor;
+}
+
+const op = 'createGPTJRunner';
+
+function expect(t: unknown, name: string, shape: readonly number[], dtypes: readonly DType[]): Tensor {
+  const x = t as Tensor;
+  if (!x || typeof x !== 'object' || !('shape' in x)) throw new TensorError(`${op}: ${name} must be a Tensor`);
+  if (x.device !== 'cuda') throw new DeviceError(`${op}: ${name} is on '${x.device}'; move the weights with .to('cuda')`);
+  if (!dtypes.includes(x.dtype)) throw new DTypeError(`${op}: ${name} must be ${dtypes.join(' or ')}, got ${x.dtype}`);
+  if (x.shape.length !== shape.length || x.shape.some((d, i) => d !== shape[i]))
+    throw new ShapeError(`${op}: ${name} must be [${shape.join(',')}], got [${x.shape.join(',')}]`);
+  return x;
+}
+
+const dev = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
+
+/** Builds a runner over device weights (they must stay alive until runner.dispose()). */
+export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWeights): GPTJRunner {
+  const load = loadCudaAddon();
+  if (!load.addon) throw new DeviceError(`${op}: CUDA is not available: ${load.reason}`);
+  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
+  const mats: DType[] = ['f16', 'bf16', 'q8'];
+  const wdt = weights.layers[0]?.q?.dtype;
+  if (!wdt || !mats.includes(wdt)) throw new DTypeError(`${op}: weight matrices must be f16, bf16 or q8, got ${String(wdt)}`);
+  const lnDt = weights.lnfGamma?.dtype;
+  const lnTypes: DType[] = lnDt && ['f32', 'f16', 'bf16'].includes(lnDt) ? [lnDt] : ['f32', 'f16', 'bf16'];
+  if (!Array.isArray(weights.layers) || weights.layers.length !== nLayer)
+    throw new ShapeError(`${op}: weights.layers has ${weights.layers?.length} entries, config.nLayer is ${nLayer}`);
+  const wte = expect(weights.wte, 'wte', [V, D], ['f32', 'f16', 'bf16', 'q8']);
+  const native = {
+    wte: dev(wte),
+    lnfGamma: dev(expect(weights.lnfGamma, 'lnfGamma', [D], lnTypes)),
+    lnfBeta: dev(expect(weights.lnfBeta, 'lnfBeta', [D], lnTypes)),
+    lmHead: dev(expect(weights.lmHead, 'lmHead', [V, D], [wdt])),
+    lmHeadBias: dev(expect(weights.lmHeadBias, 'lmHeadBias', [V], ['f32'])),
+    layers: weights.layers.map((l, i) => ({
+      lnGamma: dev(expect(l.lnGamma, `layers[${i}].lnGamma`, [D], lnTypes)),
+      lnBeta: dev(expect(l.lnBeta, `layers[${i}].lnBeta`, [D], lnTypes)),
+      q: dev(expect(l.q, `layers[${i}].q`, [D, D], [wdt])),
+      k: dev(expect(l.k, `layers[${i}].k`, [D, D], [wdt])),
+      v: dev(expect(l.v, `layers[${i}].v`, [D, D], [wdt])),
+      out: dev(expect(l.out, `layers[${i}].out`, [D, D], [wdt])),
+      fcIn: dev(expect(l.fcIn, `layers[${i}].fcIn`, [I, D], [wdt])),
+      fcInBias: dev(expect(l.fcInBias, `layers[${i}].fcInBias`, [I], ['f32'])),
+      fcOut: dev(expect(l.fcOut, `layers[${i}].fcOut`, [D, I], [wdt])),
+      fcOutBias: dev(expect(l.fcOutBias, `layers[${i}].fcOutBias`, [D], ['f32'])),
+    })),
+  };
+  const nativeConfig = {
+    ...config,
+    weightDtype: DTYPE_CODE[wdt],
+    lnDtype: DTYPE_CODE[lnTypes[0]],
+    wteDtype: DTYPE_CODE[wte.dtype],
+  };
+  const addon = load.addon;
+  const runner = wrap(() => new addon.GPTJRunner(nativeConfig, native));
+  return new GPTJRunner(runner, config, (b, t) => wrap(() => new addon.GPTJSession(runner, b, t)));
+}
+
+function wrap<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TensorError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof RangeError) throw /token id/.test(msg) ? new IndexError(msg) : new ShapeError(msg);
+    if (e instanceof TypeError) throw new DTypeError(msg);
+    throw new TensorError(msg);
+  }
+}
+
+export class GPTJRunner {
+  #disposed = false;
+  /** @internal use createGPTJRunner */
+  constructor(private readonly native: NativeRunner, readonly config: GPTJRunnerConfig,
+              private readonly newSession: (batchSize: number, maxLength: number) => NativeSession) {}
+
+  /** A KV cache (and activations) for `batchSize` rows of up to `maxLength` positions. */
+  createSession(batchSize: number, maxLength: number): GPTJRunnerSession {
+    if (this.#disposed) throw new TensorError('GPTJRunner.createSession: the runner was disposed');
+    return new GPTJRunnerSession(this.newSession(batchSize, maxLength), batchSize, this.config.vocabSize);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.native.dispose();
+  }
+}
+
+export class GPTJRunnerSession {
+  /** @internal */
+  constructor(private readonly native: NativeSession, readonly batchSize: number, readonly vocabSize: number) {}
+
+  /** Positions held in the KV cache per row (padding included). */
+  get length(): number {
+    return this.native.length;
+  }
+
+  /**
+   * Appends ids [B][T] (mask [B][T]: 1 real, 0 left pad; positions follow HF, cumsum(mask) - 1)
+   * and returns the logits of the last appended position of each row: Float32Array [B * vocabSize].
+   */
+  forward(ids: number[][], mask?: number[][]): Float32Array {
+    const out = new Float32Array(this.batchSize * this.vocabSize);
+    this.forwardInto(...this.pack(ids, mask), out);
+    return out;
+  }
+
+  /** Same as forward, but returns only the argmax of each row (4 bytes per row leave the GPU). */
+  forwardArgmax(ids: number[][], mask?: number[][]): Int32Array {
+    const out = new Int32Array(this.batchSize);
+    this.forwardInto(...this.pack(ids, mask), out);
+    return out;
+  }
+
+  /** Allocation-free form: ids/mask flat [B*T]; `out` is Float32Array [B*V] (logits) or Int32Array [B] (argmax). */
+  forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): void {
+    wrap(() => this.native.forward(ids, T, mask, out));
+  }
+
+  /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
+  reorder(rows: readonly number[]): void {
+    wrap(() => this.native.reorder(Int32Array.from(rows)));
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+
+  private pack(ids: number[][], mask?: number[][]): [Int32Array, number, Int32Array | null] {
+    if (!Array.isArray(ids) || ids.length !== this.batchSize)
+      throw new ShapeError(`GPTJRunnerSession.forward: ids must have ${this.batchSize} rows, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
+    const T = ids[0]?.length ?? 0;
+    if (T === 0 || ids.some((r) => r.length !== T))
+      throw new ShapeError('GPTJRunnerSession.forward: every row of ids must have the same length T >= 1');
+    if (mask && (mask.length !== ids.length || mask.some((r) => r.length !== T)))
+      throw new ShapeError('GPTJRunnerSession.forward: mask must have the shape of ids');
+    return [Int32Array.from(ids.flat()), T, mask ? Int32Array.from(mask.flat()) : null];
+  }
+}

@@ -1,0 +1,40 @@
+// Typed errors of the tensor core. Every message names the op and describes the tensors involved
+// (dtype[shape]@device), e.g. "linear: x has 5 features but w expects 4 (x: f32[2,5]@cpu, w: f16[3,4]@cpu)".
+export class TensorError extends Error {
+  override name = 'TensorError';
+}
+/** Shapes that do not fit the op (or are not arrays of non-negative integers). */
+export class ShapeError extends TensorError {
+  override name = 'ShapeError';
+}
+/** A dtype the op does not accept. */
+export class DTypeError extends TensorError {
+  override name = 'DTypeError';
+}
+/** Tensors on different devices, or a device that is not available (with the reason). */
+export class DeviceError extends TensorError {
+  override name = 'DeviceError';
+}
+/** A tensor used after dispose() (or disposed while an async op was reading it). */
+export class DisposedError extends TensorError {
+  override name = 'DisposedError';
+}
+/** An index out of range (embedding ids, slice bounds given as ids). */
+export class IndexError extends TensorError {
+  override name = 'IndexError';
+}
+
+/** "f32[2,3]@cpu" */
+export function describeTensor(t: { dtype: string; shape: readonly number[]; device: string }): string {
+  return `${t.dtype}[${t.shape.join(',')}]@${t.device}`;
+}
+
+/** "(x: f32[2,3]@cpu, w: f16[4,3]@cpu)" for the named tensors that are present. */
+export function describeArgs(
+  args: Readonly<Record<string, { dtype: string; shape: readonly number[]; device: string } | null | undefined>>,
+): string {
+  const parts = Object.entries(args)
+    .filter(([, t]) => t != null)
+    .map(([k, t]) => `${k}: ${describeTensor(t!)}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}

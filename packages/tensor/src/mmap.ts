@@ -1,0 +1,42 @@
+// mmapFile: zero-copy, read-only access to a file of any size (e.g. a 24 GB checkpoint).
+import { TensorError } from './errors.js';
+import { cpu } from './native.js';
+
+export interface MappedFile {
+  readonly size: number;
+  /**
+   * Zero-copy bytes [offset, offset + length) of the file, mapped copy-on-write: writes never reach the file.
+   * Views are per range because Node 20 cannot make one typed array over more than 4 GiB; each view keeps the
+   * pages mapped while it is reachable, even after close().
+   */
+  view(offset: number, length: number): Uint8Array;
+  /** No new views; unmaps once the last view and the last tensor made from one (Tensor.fromBytes) are gone. */
+  close(): void;
+}
+
+export function mmapFile(path: string): MappedFile {
+  if (typeof path !== 'string' || path.length === 0) throw new TensorError('mmapFile: path must be a non-empty string');
+  let opened: { handle: unknown; size: number };
+  try {
+    opened = cpu.mmapOpen(path);
+  } catch (e) {
+    throw new TensorError(e instanceof Error ? e.message : String(e));
+  }
+  const { handle, size } = opened;
+  let open = true;
+  return {
+    size,
+    view(offset: number, length: number): Uint8Array {
+      if (!open) throw new TensorError(`mmapFile: '${path}' has been closed`);
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+        throw new TensorError(`mmapFile: view [${offset}, +${length}) is outside '${path}' (${size} bytes)`);
+      }
+      return new Uint8Array(cpu.mmapView(handle, offset, length));
+    },
+    close(): void {
+      if (!open) return;
+      open = false;
+      cpu.mmapClose(handle);
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// cast: dtype conversion (f32 <-> f16/bf16, any float -> q8 with per-row absmax scales, q8 -> float).
+import { dispatch } from '../backend.js';
+import { DTYPES, type DType } from '../dtype.js';
+import { DTypeError, ShapeError } from '../errors.js';
+import { allocTensor, type Tensor } from '../tensor.js';
+import { expectTensor, fill } from './check.js';
+
+/**
+ * x: any shape -> same shape in `dtype`. q8 quantizes each row (last dim) with scale = absmax / 127
+ * and round-half-even; q8 -> float dequantizes. i32 casts only to i32 (a copy).
+ */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  const op = 'cast';
+  expectTensor(op, 'x', x);
+  const backend = dispatch(op, { x });
+  if (!DTYPES.includes(dtype)) throw new DTypeError(`${op}: unknown dtype '${String(dtype)}'`);
+  if ((x.dtype === 'i32') !== (dtype === 'i32'))
+    throw new DTypeError(`${op}: cannot cast ${x.dtype} to ${dtype} (i32 ids do not convert to or from floats)`);
+  if (dtype === 'q8' && x.shape.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
+  const out = allocTensor(backend, x.shape, dtype);
+  return fill(out, () => backend.cast(x, out));
+}

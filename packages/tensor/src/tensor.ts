@@ -1,0 +1,220 @@
+// Tensor: shape + dtype + device over a reference-counted backend storage.
+//
+// Tensors are always contiguous row-major. reshape() and to(sameDevice) are views: they share the
+// storage, which is freed when every tensor viewing it has been disposed (or, as a safety net, when
+// the garbage collector drops the native Storage object). dispose() is idempotent.
+import { backendFor, dispatch, type BackendStorage } from './backend.js';
+import { DTYPES, DEVICES, elementBytes, storageBytes, type DType, type DeviceName } from './dtype.js';
+import { DTypeError, DisposedError, ShapeError, TensorError, describeTensor } from './errors.js';
+import { cpuStorageView } from './cpu-backend.js';
+import { cast as castTo } from './ops/cast.js';
+
+/** Storage shared by a tensor and its views; freed when the last user disposes. */
+class SharedStorage {
+  users = 0;
+  constructor(readonly native: BackendStorage) {}
+  release(): void {
+    if (--this.users === 0) this.native.free();
+  }
+}
+
+const INTERNAL = Symbol('Tensor.internal');
+
+/** Checks a shape: an array of non-negative safe integers. Returns a frozen copy. */
+export function checkShape(op: string, shape: unknown): readonly number[] {
+  if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of integers, got ${typeof shape}`);
+  for (const d of shape)
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      throw new ShapeError(`${op}: shape [${shape.join(',')}] must hold non-negative integers`);
+  return Object.freeze([...shape]);
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (!DTYPES.includes(dtype as DType)) throw new DTypeError(`${op}: unknown dtype '${String(dtype)}' (expected ${DTYPES.join(', ')})`);
+  return dtype as DType;
+}
+
+function checkDevice(op: string, device: unknown): DeviceName {
+  if (!DEVICES.includes(device as DeviceName)) throw new TensorError(`${op}: unknown device '${String(device)}' (expected cpu or cuda)`);
+  return device as DeviceName;
+}
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly device: DeviceName;
+  /** Element count. */
+  readonly size: number;
+  #shared: SharedStorage;
+  #disposed = false;
+
+  /** @internal Use the static constructors, or `allocTensor` inside the package. */
+  constructor(token: typeof INTERNAL, shared: SharedStorage, shape: readonly number[], dtype: DType, device: DeviceName) {
+    if (token !== INTERNAL) throw new TensorError('Tensor: use Tensor.fromArray/fromBytes/zeros');
+    this.#shared = shared;
+    shared.users++;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.device = device;
+    this.size = shape.reduce((a, b) => a * b, 1);
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** @internal The backend storage (for backends); throws DisposedError after dispose(). */
+  get storage(): BackendStorage {
+    if (this.#disposed) throw new DisposedError(`storage: tensor ${describeTensor(this)} was disposed`);
+    return this.#shared.native;
+  }
+
+  /** Copies `data` into a new tensor; converts to f16/bf16/q8 when `opts.dtype` asks. */
+  static fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[],
+                   opts?: { dtype?: DType; device?: DeviceName }): Tensor {
+    const op = 'Tensor.fromArray';
+    opts ??= {};
+    const s = checkShape(op, shape);
+    const device = checkDevice(op, opts.device ?? 'cpu');
+    const isInt = data instanceof Int32Array;
+    if (!(data instanceof Float32Array) && !isInt && !Array.isArray(data))
+      throw new TensorError(`${op}: data must be a Float32Array, an Int32Array or a number[]`);
+    const dtype = checkDType(op, opts.dtype ?? (isInt ? 'i32' : 'f32'));
+    const size = s.reduce((a, b) => a * b, 1);
+    if (data.length !== size) throw new ShapeError(`${op}: ${data.length} values do not fill shape [${s.join(',')}] (${size} elements)`);
+    if (dtype === 'q8' && s.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
+    let host: Float32Array | Int32Array;
+    if (dtype === 'i32') {
+      if (data instanceof Float32Array) throw new DTypeError(`${op}: dtype i32 needs an Int32Array or integer number[], got a Float32Array`);
+      if (Array.isArray(data))
+        for (const v of data)
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647)
+            throw new DTypeError(`${op}: dtype i32 needs 32-bit integers, got ${String(v)}`);
+      host = data instanceof Int32Array ? data : Int32Array.from(data);
+    } else {
+      if (Array.isArray(data))
+        for (const v of data) if (typeof v !== 'number') throw new DTypeError(`${op}: data must hold numbers, got ${typeof v}`);
+      host = data instanceof Float32Array ? data : Float32Array.from(data);
+    }
+    const cpuT = fromHost(new Uint8Array(host.buffer, host.byteOffset, host.byteLength), s, dtype === 'i32' ? 'i32' : 'f32');
+    let t = cpuT;
+    if (dtype !== 'i32' && dtype !== 'f32') {
+      t = castTo(cpuT, dtype);
+      cpuT.dispose();
+    }
+    if (device === 'cpu') return t;
+    const moved = t.to(device);
+    t.dispose();
+    return moved;
+  }
+
+  /**
+   * A CPU tensor viewing `bytes` without copying (e.g. a memory-mapped checkpoint); it keeps `bytes`
+   * alive. If `bytes` is not aligned to the element size the data is copied instead, since the
+   * kernels need aligned elements.
+   */
+  static fromBytes(bytes: Uint8Array, shape: readonly number[], dtype: 'f32' | 'f16' | 'bf16' | 'i32'): Tensor {
+    const op = 'Tensor.fromBytes';
+    if (!(bytes instanceof Uint8Array)) throw new TensorError(`${op}: bytes must be a Uint8Array`);
+    const s = checkShape(op, shape);
+    if (checkDType(op, dtype) === 'q8') throw new DTypeError(`${op}: q8 tensors are built with fromArray or cast`);
+    const need = storageBytes(dtype, s);
+    if (bytes.byteLength !== need)
+      throw new ShapeError(`${op}: ${bytes.byteLength} bytes do not match ${dtype}[${s.join(',')}] (${need} bytes)`);
+    if (bytes.byteOffset % elementBytes(dtype) !== 0) return fromHost(bytes, s, dtype);
+    return new Tensor(INTERNAL, new SharedStorage(cpuStorageView(bytes)), s, dtype, 'cpu');
+  }
+
+  static zeros(shape: readonly number[], dtype: DType = 'f32', device: DeviceName = 'cpu'): Tensor {
+    const op = 'Tensor.zeros';
+    const s = checkShape(op, shape);
+    const dt = checkDType(op, dtype);
+    if (dt === 'q8' && s.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
+    return allocTensor(backendFor(checkDevice(op, device)), s, dt, true);
+  }
+
+  /** Host copy as float32 (f16/bf16 widened, q8 dequantized). */
+  toFloat32Array(): Float32Array {
+    const op = 'toFloat32Array';
+    dispatch(op, { x: this });
+    if (this.dtype === 'i32') throw new DTypeError(`${op}: ${describeTensor(this)} is an integer tensor; use toInt32Array`);
+    const f = this.dtype === 'f32' ? this : castTo(this, 'f32');
+    try {
+      const out = new Float32Array(this.size);
+      backendFor(f.device).download(f.storage, 0, new Uint8Array(out.buffer));
+      return out;
+    } finally {
+      if (f !== this) f.dispose();
+    }
+  }
+
+  toInt32Array(): Int32Array {
+    const op = 'toInt32Array';
+    dispatch(op, { x: this });
+    if (this.dtype !== 'i32') throw new DTypeError(`${op}: ${describeTensor(this)} is not i32; use toFloat32Array`);
+    const out = new Int32Array(this.size);
+    backendFor(this.device).download(this.storage, 0, new Uint8Array(out.buffer));
+    return out;
+  }
+
+  /** Copy to another device (a view when it is already there). */
+  to(device: DeviceName): Tensor {
+    const op = 'to';
+    const dst = checkDevice(op, device);
+    const src = dispatch(op, { x: this });
+    if (dst === this.device) return new Tensor(INTERNAL, this.#shared, this.shape, this.dtype, this.device);
+    const target = backendFor(dst);
+    const bytes = new Uint8Array(this.#shared.native.byteLength);
+    src.download(this.storage, 0, bytes);
+    return new Tensor(INTERNAL, new SharedStorage(target.upload(bytes)), this.shape, this.dtype, dst);
+  }
+
+  /** A view with another shape of the same element count; one dim may be -1. */
+  reshape(shape: readonly number[]): Tensor {
+    const op = 'reshape';
+    dispatch(op, { x: this });
+    if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of integers`);
+    const free = shape.filter((d) => d === -1).length;
+    if (free > 1) throw new ShapeError(`${op}: only one dim may be -1 in [${shape.join(',')}]`);
+    const known = checkShape(op, shape.map((d) => (d === -1 ? 0 : d))).reduce((a, b, i) => (shape[i] === -1 ? a : a * b), 1);
+    let out = [...shape];
+    if (free === 1) {
+      if (known === 0 || this.size % known !== 0)
+        throw new ShapeError(`${op}: cannot reshape ${describeTensor(this)} to [${shape.join(',')}]`);
+      out = shape.map((d) => (d === -1 ? this.size / known : d));
+    }
+    const s = checkShape(op, out);
+    if (s.reduce((a, b) => a * b, 1) !== this.size)
+      throw new ShapeError(`${op}: cannot reshape ${describeTensor(this)} (${this.size} elements) to [${shape.join(',')}]`);
+    if (this.dtype === 'q8' && (s.length === 0 || s[s.length - 1] !== this.shape[this.shape.length - 1]))
+      throw new ShapeError(`${op}: a q8 tensor keeps its last dim (its rows carry the scales): ${describeTensor(this)} to [${shape.join(',')}]`);
+    return new Tensor(INTERNAL, this.#shared, s, this.dtype, this.device);
+  }
+
+  /** Frees the native memory now (once no other view uses it). Safe to call twice. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#shared.release();
+  }
+
+  toString(): string {
+    return `Tensor(${describeTensor(this)}${this.#disposed ? ', disposed' : ''})`;
+  }
+}
+
+/** @internal A new uninitialised (or zeroed) contiguous tensor on `backend`. */
+export function allocTensor(backend: { device: DeviceName; alloc(n: number, zero: boolean): BackendStorage },
+                            shape: readonly number[], dtype: DType, zero = false): Tensor {
+  return new Tensor(INTERNAL, new SharedStorage(backend.alloc(storageBytes(dtype, shape), zero)), shape, dtype, backend.device);
+}
+
+/** @internal Wraps an existing backend storage as a tensor (it becomes owned by the tensor). */
+export function wrapStorage(storage: BackendStorage, shape: readonly number[], dtype: DType, device: DeviceName): Tensor {
+  return new Tensor(INTERNAL, new SharedStorage(storage), shape, dtype, device);
+}
+
+/** Copies host bytes into a new CPU tensor. */
+function fromHost(bytes: Uint8Array, shape: readonly number[], dtype: DType): Tensor {
+  return new Tensor(INTERNAL, new SharedStorage(backendFor('cpu').upload(bytes)), shape, dtype, 'cpu');
+}
