@@ -1,3 +1,0 @@
-import { expect, it } from 'vitest';
-import { placeholder } from './index.js';
-it('loads', () => { expect(placeholder).toBe('tokenizer'); });
