@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# GPU check of the @gptj/tensor CUDA backend: the CUDA tests, then the GPT-J 6B-shaped benchmark,
-# then a short table (last). Two halves:
+# GPU check of the CUDA backend: the @gptj/tensor CUDA tests, the @gptj/model CUDA tests (loadModel on
+# 'cuda' against the CPU path and the transformers fixtures), then the GPT-J 6B-shaped benchmark, then a
+# short table (last). Two halves:
 #
 #   1. Here (a dev machine with nvcc 13 and the workspace installed):
 #        bash tools/gpu-check.sh --prepare
-#      builds the addons for sm_90 (H100/H200), compiles the package, the CUDA tests and the bench to
-#      JS, and packs them with node into .devcarry/ (node.xz ~24 MB + payload.tar.xz ~3 MB; .devcarry/
-#      is git-ignored, so it travels only when carried).
+#      builds the addons for sm_90 (H100/H200), compiles tensor, layers, the CUDA tests of tensor and
+#      model and the bench to JS, and packs them with node into .devcarry/ (node.xz ~24 MB +
+#      payload.tar.xz ~1.5 MB; .devcarry/ is git-ignored, so it travels only when carried). The model
+#      tests read tools/fixtures/data and packages/mini-code/checkpoint, which travel as tracked files.
+#      It ends by printing what a call would send (tracked + untracked-not-ignored files + .devcarry),
+#      which must stay under the device tool's 64 MiB.
 #   2. On the lent GPU machine (no node, no pnpm, no node_modules there), through the device tool:
 #        run(command="bash tools/gpu-check.sh", carry=[".devcarry"], timeout_s=540)
 #      It unpacks node and the payload, rebuilds the addons there with cmake only if they are
@@ -25,11 +29,14 @@ prepare() {
   (cd packages/tensor && npx cmake-js configure --log-level warn -O "$build" --CDCMAKE_CUDA_ARCHITECTURES=90 &&
     cmake --build "$build" -j2)
   echo "== compiling TypeScript"
-  (cd packages/tensor && npx tsc -b) && (cd tools/gpu-bench && npx tsc -b)
+  (cd packages/tensor && npx tsc -b) && (cd packages/layers && npx tsc -b) && (cd tools/gpu-bench && npx tsc -b)
   # The CUDA test files as JS beside the package's own sources, so their relative imports hold.
   npx tsc --outDir "$stage/packages/tensor/dist-test" --rootDir packages/tensor/src --module NodeNext \
     --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck \
     --verbatimModuleSyntax packages/tensor/src/cuda/ops.test.ts packages/tensor/src/cuda/runner.test.ts
+  npx tsc --outDir "$stage/packages/model/dist-test" --rootDir packages/model/src --module NodeNext \
+    --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck \
+    --verbatimModuleSyntax packages/model/src/cuda.test.ts
   mkdir -p "$stage/packages/tensor/build/Release" "$stage/packages/tensor/node_modules/vitest" \
     "$stage/tools/gpu-bench/node_modules/@gptj" "$stage/.devcarry"
   cp "$build"/Release/gptj_cpu.node "$build"/Release/gptj_cuda.node "$stage/packages/tensor/build/Release/"
@@ -38,6 +45,16 @@ prepare() {
   cp tools/gpu-bench/vitest-shim.js "$stage/packages/tensor/node_modules/vitest/index.js"
   echo '{"name":"vitest","type":"module","exports":"./index.js"}' > "$stage/packages/tensor/node_modules/vitest/package.json"
   ln -sfn ../../../../packages/tensor "$stage/tools/gpu-bench/node_modules/@gptj/tensor"
+  # @gptj/model's CUDA tests: layers' dist, the shim as 'vitest', yauzl (+ pend), and links to the
+  # workspace packages (fixtures and the mini-code checkpoint are tracked, so they are there already).
+  mkdir -p "$stage/packages/layers/node_modules/@gptj" "$stage/packages/model/node_modules/@gptj"
+  cp -r packages/layers/dist "$stage/packages/layers/"
+  ln -sfn ../../../tensor "$stage/packages/layers/node_modules/@gptj/tensor"
+  cp -r "$stage/packages/tensor/node_modules/vitest" "$stage/packages/model/node_modules/"
+  cp -rL node_modules/.pnpm/yauzl@*/node_modules/yauzl node_modules/.pnpm/yauzl@*/node_modules/pend \
+    "$stage/packages/model/node_modules/"
+  for p in tensor layers mini-code; do ln -sfn "../../../$p" "$stage/packages/model/node_modules/@gptj/$p"; done
+  ln -sfn ../../../../tools/fixtures "$stage/packages/model/node_modules/@gptj/test-fixtures"
   # For a rebuild there: node-addon-api (found by CMakeLists through node) and the Node-API headers.
   cp -rL packages/tensor/node_modules/node-addon-api "$stage/packages/tensor/node_modules/"
   cp -rL node_modules/.pnpm/node-api-headers@*/node_modules/node-api-headers/include "$stage/.devcarry/node-api-include"
@@ -45,6 +62,12 @@ prepare() {
   rm -rf "$stage"
   [ -f "$CARRY/node.xz" ] || xz -T2 -6 -c "$(command -v node)" > "$CARRY/node.xz"
   du -h "$CARRY"/*
+  local tree carry
+  tree=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 -r stat -c %s -- 2>/dev/null |
+    awk '{s += $1} END {print s}')
+  carry=$(du -cb "$CARRY"/node.xz "$CARRY"/payload.tar.xz | tail -1 | cut -f1)
+  echo "== a call sends $(( (tree + carry) / 1048576 )) MiB (working tree $(( tree / 1048576 )) MiB + .devcarry $(( carry / 1048576 )) MiB; limit 64 MiB)"
+  [ $((tree + carry)) -lt $((64 * 1048576)) ] || { echo "over the device tool's 64 MiB limit" >&2; exit 1; }
   echo '== ready: run(command="bash tools/gpu-check.sh", carry=[".devcarry"], timeout_s=540)'
 }
 
@@ -58,7 +81,7 @@ build_there() {
 }
 
 check() {
-  local out=${OUT:-/tmp/gptj-gpucheck} t0=$SECONDS tests_rc=0
+  local out=${OUT:-/tmp/gptj-gpucheck} t0=$SECONDS tests_rc=0 model_rc=0
   mkdir -p "$out"
   xz -dc "$CARRY/node.xz" > "$CARRY/node" && chmod +x "$CARRY/node"
   export PATH=$CARRY:$PATH
@@ -67,18 +90,29 @@ check() {
   echo "node $(node --version)"
   if [ -n "${GPTJ_REBUILD:-}" ] || [ ! -f packages/tensor/build/Release/gptj_cuda.node ]; then build_there; fi
 
-  echo "== CUDA tests"
-  timeout 240 node --test --test-reporter=spec packages/tensor/dist-test/cuda/ops.test.js \
+  echo "== CUDA tests (@gptj/tensor)"
+  timeout 200 node --test --test-reporter=spec packages/tensor/dist-test/cuda/ops.test.js \
     packages/tensor/dist-test/cuda/runner.test.js > "$out/tests.log" 2>&1 || tests_rc=$?
   grep -E '^\s*(✖|not ok)|failing tests|Error' "$out/tests.log" | head -40 || true
-  local pass fail
+  echo "== CUDA tests (@gptj/model)"
+  timeout 100 node --test --test-reporter=spec packages/model/dist-test/cuda.test.js > "$out/model-tests.log" 2>&1 || model_rc=$?
+  grep -E '^\s*(✖|not ok)|failing tests|Error' "$out/model-tests.log" | head -40 || true
+  local pass fail mpass mfail
   pass=$(grep -E '^ℹ pass' "$out/tests.log" | awk '{print $3}' || true)
   fail=$(grep -E '^ℹ fail' "$out/tests.log" | awk '{print $3}' || true)
-  echo "== GPU benchmark"
-  timeout 300 node tools/gpu-bench/dist/main.js > "$out/bench.log" 2>&1 || echo "bench exit $?"
+  mpass=$(grep -E '^ℹ pass' "$out/model-tests.log" | awk '{print $3}' || true)
+  mfail=$(grep -E '^ℹ fail' "$out/model-tests.log" | awk '{print $3}' || true)
+  # The whole script stays under 8 minutes: the bench gets what the tests left of 450 s (at least 60 s).
+  local left=$(( 450 - (SECONDS - t0) ))
+  [ "$left" -ge 60 ] || left=60
+  echo "== GPU benchmark (limit $left s)"
+  timeout "$left" node tools/gpu-bench/dist/main.js > "$out/bench.log" 2>&1 || echo "bench exit $?"
   sed '/^GPT-J 6B shape/,$d' "$out/bench.log"
   echo
-  echo "CUDA tests: ${pass:-?} passed, ${fail:-?} failed (exit $tests_rc), log $out/tests.log; total $((SECONDS - t0)) s"
+  echo "model vs CPU/transformers (max |diff| / max |logit|):"
+  grep -o '\[cuda\] .*' "$out/model-tests.log" || echo "  (none printed)"
+  echo "CUDA tests: tensor ${pass:-?} passed, ${fail:-?} failed (exit $tests_rc), log $out/tests.log;" \
+    "model ${mpass:-?} passed, ${mfail:-?} failed (exit $model_rc), log $out/model-tests.log; total $((SECONDS - t0)) s"
   sed -n '/^GPT-J 6B shape/,$p' "$out/bench.log"
 }
 

@@ -1,9 +1,9 @@
 // The part of the vitest API the CUDA test files use, over node:test and node:assert. The lent GPU
 // machine has no node_modules and the carry limit leaves no room for vitest + vite + rolldown, so
-// tools/gpu-check.sh compiles packages/tensor/src/cuda/*.test.ts to JS and resolves 'vitest' to
-// this file there. CI and development machines run the same files under the real vitest.
+// tools/gpu-check.sh compiles packages/tensor/src/cuda/*.test.ts and packages/model/src/cuda.test.ts
+// to JS and resolves 'vitest' to this file there. CI and development machines run the same files under the real vitest.
 import assert from 'node:assert/strict';
-import { describe as nodeDescribe, it as nodeIt } from 'node:test';
+import { after, before, describe as nodeDescribe, it as nodeIt } from 'node:test';
 
 /** vitest's title formatting: %s/%i/%d/%f for array rows, $key for object rows. */
 function title(name, args) {
@@ -28,6 +28,8 @@ function withEach(register) {
 export const describe = withEach((name, opts, fn) => nodeDescribe(name, opts, fn));
 export const it = withEach((name, opts, fn) => nodeIt(name, opts, fn));
 export const test = it;
+export const beforeAll = (fn) => before(fn);
+export const afterAll = (fn) => after(fn);
 
 export function expect(actual) {
   return {
@@ -36,6 +38,7 @@ export function expect(actual) {
     toBeLessThan: (n) => assert.ok(actual < n, `expected ${actual} < ${n}`),
     toBeGreaterThan: (n) => assert.ok(actual > n, `expected ${actual} > ${n}`),
     toBeUndefined: () => assert.strictEqual(actual, undefined),
+    toBeInstanceOf: (cls) => assert.ok(actual instanceof cls, `expected an instance of ${cls.name}, got ${String(actual)}`),
     toMatch: (re) => assert.match(String(actual), typeof re === 'string' ? new RegExp(re.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : re),
     toThrow: (want) => {
       let error;

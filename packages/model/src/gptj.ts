@@ -1,10 +1,17 @@
 // The GPT-J assembly (HF GPTJForCausalLM): wte -> n_layer x parallel-residual block -> ln_f -> lm_head.
 // Block: x + attn(ln_1(x)) + mlp(ln_1(x)); attention without biases, interleaved rotary on the first
 // rotary_dim dims of each head; MLP fc_in -> gelu_new -> fc_out; lm_head has a bias.
-import { type DType, type DeviceName, Tensor } from '@gptj/tensor';
+//
+// On CUDA, sessions run on @gptj/tensor's GPT-J runner (one native call per step, CUDA graphs) when it
+// supports the weights (runnerUnsupported); forward and hiddenStates run the same layer-kit code as on the
+// CPU, each op on the CUDA per-op backend, with f32 activations.
+import { type DType, type DeviceName, type GPTJRunner, Tensor } from '@gptj/tensor';
 import { type Embedding, KVCache, type LayerNorm, type Linear, type ParallelResidualBlock } from '@gptj/layers';
 import type { GPTJConfig } from './config.js';
-import { GPTJSession } from './session.js';
+import { createRunner, runnerUnsupported } from './cuda-runner.js';
+import { CudaSession } from './cuda-session.js';
+import { checkBatchSize, checkTokenIds } from './inputs.js';
+import { type DecodingSession, GPTJSession } from './session.js';
 import { positionIds } from './positions.js';
 
 export interface GPTJWeights {
@@ -19,12 +26,16 @@ export class GPTJModel {
   readonly maxLength: number;
   readonly eosTokenId: number | null;
   readonly headDim: number;
+  /** Why sessions on this model do not use the CUDA runner (null when they do, or on the CPU). */
+  readonly runnerUnsupported: string | null;
+  private runner: GPTJRunner | null = null;
 
   constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
     this.vocabSize = config.vocabSize;
     this.maxLength = config.nPositions;
     this.eosTokenId = config.eosTokenId;
     this.headDim = config.nEmbd / config.nHead;
+    this.runnerUnsupported = device === 'cuda' ? runnerUnsupported(config, dtype) : null;
   }
 
   /** Logits f32 [B, T, V] for ids [B][T] (full recompute, no cache). Mask [B][T]: 1 = token, 0 = left pad. */
@@ -55,9 +66,18 @@ export class GPTJModel {
     }
   }
 
-  /** A decoding session for `batchSize` rows with a KV cache of maxLength positions per layer. */
-  createSession(batchSize: number): GPTJSession {
-    return new GPTJSession(this, batchSize);
+  /**
+   * A decoding session for `batchSize` rows with a KV cache of `maxLength` positions (default: the model's
+   * context). On CUDA it is backed by the GPT-J runner unless `runnerUnsupported` says why not.
+   */
+  createSession(batchSize: number, maxLength: number = this.maxLength): DecodingSession {
+    checkBatchSize(batchSize);
+    if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > this.maxLength) {
+      throw new RangeError(`createSession: maxLength must be an integer in [1, ${this.maxLength}], got ${maxLength}`);
+    }
+    if (this.device !== 'cuda' || this.runnerUnsupported) return new GPTJSession(this, batchSize, maxLength);
+    this.runner ??= createRunner(this.config, this.weights);
+    return new CudaSession(this.runner.createSession(batchSize, maxLength), batchSize, maxLength, this.vocabSize);
   }
 
   /** One KV cache per layer: f32 [B, H, maxLen, Dh]. */
@@ -76,9 +96,7 @@ export class GPTJModel {
     if (ids.some((row) => row.length !== t) || mask.length !== b || mask.some((row) => row.length !== offset + t)) {
       throw new RangeError(`GPTJModel: ids must be [${b}][${t}] and the mask [${b}][${offset + t}], every row the same length`);
     }
-    for (const row of ids) for (const id of row) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new RangeError(`GPTJModel: token id ${id} is outside [0, ${this.vocabSize})`);
-    }
+    checkTokenIds(ids, this.vocabSize);
     if (offset + t > this.maxLength) throw new RangeError(`GPTJModel: ${offset + t} positions exceed the context of ${this.maxLength}`);
     const onDevice = (x: Tensor): Tensor => {
       if (this.device === 'cpu') return x;
@@ -106,6 +124,8 @@ export class GPTJModel {
   }
 
   dispose(): void {
+    this.runner?.dispose();                                           // reads the weights: goes first
+    this.runner = null;
     const w = this.weights;
     w.wte.dispose();
     for (const b of w.blocks) b.dispose();

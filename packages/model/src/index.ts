@@ -1,10 +1,14 @@
 export { parseGPTJConfig } from './config.js';
 export type { Activation, GPTJConfig } from './config.js';
 export { loadModel } from './load.js';
-export type { LoadDType, LoadOptions, LoadProgress } from './load.js';
+export type { DeviceOption, LoadDType, LoadOptions, LoadProgress } from './load.js';
+export { weightDTypes } from './device.js';
 export { GPTJModel } from './gptj.js';
 export type { GPTJWeights } from './gptj.js';
 export { GPTJSession } from './session.js';
+export type { DecodingSession } from './session.js';
+export { CudaSession } from './cuda-session.js';
+export { runnerUnsupported } from './cuda-runner.js';
 export { positionIds } from './positions.js';
 export { resolveHubModel, hubCacheDir } from './hub.js';
 export type { DownloadProgress, HubOptions } from './hub.js';
@@ -15,4 +19,5 @@ export type { CheckpointFile } from './checkpoint/file.js';
 export { writeSafetensors, writeShardedSafetensors } from './checkpoint/safetensors-writer.js';
 export { writePytorchBin } from './checkpoint/pytorch-writer.js';
 export type { TensorSource } from './checkpoint/tensor-source.js';
+export { DeviceError } from '@gptj/tensor';                     // thrown by loadModel for device 'cuda' without CUDA
 export { CheckpointFormatError, CheckpointMismatchError, ConfigError, HubError, ModelLoadError, UnsafePickleError } from './errors.js';

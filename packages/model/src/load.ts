@@ -1,43 +1,48 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DType, type DeviceName, cudaAvailable } from '@gptj/tensor';
+import type { DType, Tensor } from '@gptj/tensor';
 import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
 import { type GPTJConfig, parseGPTJConfig } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
 import { openCheckpoint } from './checkpoint/open.js';
 import { TensorLoader, storedAsTensorDType } from './checkpoint/to-tensor.js';
+import { type DeviceOption, type LoadDType, resolveDevice, weightDTypes } from './device.js';
 import { ConfigError, ModelLoadError } from './errors.js';
 import { GPTJModel } from './gptj.js';
 import { type DownloadProgress, isHubId, resolveHubModel } from './hub.js';
 
-export type LoadDType = 'auto' | 'f32' | 'f16' | 'bf16' | 'q8';
+export type { DeviceOption, LoadDType };
 
 export interface LoadProgress { phase: 'download' | 'load'; done: number; total: number; file?: string }
 
 export interface LoadOptions {
-  device?: 'cpu' | 'cuda' | 'auto';  // default 'cpu'; 'auto' = cuda when available
-  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores
+  device?: DeviceOption;             // default 'cpu'; 'auto' = cuda when available; 'cuda' without it throws DeviceError
+  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores (f32 becomes f16 on cuda)
   cacheDir?: string;                 // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
   revision?: string;                 // hub revision, default 'main'
   endpoint?: string;                 // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
   onProgress?: (p: LoadProgress) => void;
 }
 
-/** Loads a GPT-J from a Hugging Face model directory or a hub id ("org/name", downloaded when not cached). */
+/**
+ * Loads a GPT-J from a Hugging Face model directory or a hub id ("org/name", downloaded when not cached).
+ * Weights are converted and moved to the device one tensor at a time (TensorLoader): the host never holds
+ * a second full copy of the model.
+ */
 export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Promise<GPTJModel> {
   const dir = isHubId(dirOrHubId)
     ? await resolveHubModel(dirOrHubId, { ...opts, onProgress: opts.onProgress as ((p: DownloadProgress) => void) | undefined })
     : dirOrHubId;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLoadError(`${dir} is not a model directory`);
-  const config = readConfig(dir);
   const device = resolveDevice(opts.device ?? 'cpu');
+  const config = readConfig(dir);
   const ckpt = await openCheckpoint(dir);
+  const loaded: Tensor[] = [];
   try {
     checkTensors(config, ckpt.tensors);
     const entry = (name: string) => ckpt.tensors.get(name)!;
-    const matrixDType: DType = !opts.dtype || opts.dtype === 'auto' ? storedAsTensorDType(entry('transformer.wte.weight')) : opts.dtype;
-    // Biases and norm parameters are tiny and always f32; the embedding table is not quantized.
-    const embeddingDType: DType = matrixDType === 'q8' ? 'f16' : matrixDType;
+    const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), opts.dtype);
+    // Biases and norm parameters are tiny and always f32.
 
     const loader = new TensorLoader(device);
     const total = [...ckpt.tensors.values()].reduce((s, e) => s + e.byteLength, 0);
@@ -45,6 +50,7 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     const load = (name: string, dtype: DType) => {
       const e = entry(name);
       const t = loader.load(e, dtype);
+      loaded.push(t);
       done += e.byteLength;
       opts.onProgress?.({ phase: 'load', done, total, file: e.file.name });
       return t;
@@ -72,6 +78,9 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
       : new Linear(load('transformer.wte.weight', matrixDType), load('lm_head.bias', 'f32')); // tied embeddings
     loader.release();
     return new GPTJModel(config, { wte, blocks, lnF, lmHead }, device, matrixDType);
+  } catch (e) {
+    for (const t of loaded) t.dispose();                             // a failed load must not pin GPU memory
+    throw e;
   } finally {
     ckpt.close();
   }
@@ -87,12 +96,4 @@ function readConfig(dir: string): GPTJConfig {
     throw new ConfigError(`${path} is not valid JSON (${(e as Error).message})`);
   }
   return parseGPTJConfig(json);
-}
-
-function resolveDevice(device: 'cpu' | 'cuda' | 'auto'): DeviceName {
-  if (device === 'cpu') return 'cpu';
-  const cuda = cudaAvailable();
-  if (cuda.available) return 'cuda';
-  if (device === 'auto') return 'cpu';
-  throw new ModelLoadError(`device 'cuda' requested but CUDA is not available: ${cuda.reason ?? 'unknown reason'}`);
 }

@@ -1,37 +1,50 @@
 import { slice } from '@gptj/tensor';
 import type { KVCache } from '@gptj/layers';
 import type { GPTJModel } from './gptj.js';
+import { checkBatchSize, checkRows, stepMask } from './inputs.js';
 
 /**
- * Incremental decoding over a preallocated KV cache (maxLength positions per layer and row). Implements the
- * LMSession interface @gptj/sampling drives: forward appends tokens and returns the last position's logits.
+ * What GPTJModel.createSession returns on either device: the LMSession interface @gptj/sampling drives.
+ * forward appends ids [B][T] (mask [B][T]: 1 token, 0 left pad, default all 1; it accumulates over steps and
+ * position ids are cumsum(mask) - 1 over everything seen, like transformers' generate) and returns the last
+ * position's logits, B * vocabSize floats.
  */
-export class GPTJSession {
+export interface DecodingSession {
+  readonly batchSize: number;
+  readonly maxLength: number;
+  /** Positions held per row, padding included. */
+  readonly length: number;
+  forward(ids: number[][], mask?: number[][]): Promise<Float32Array>;
+  /** Beam search: new row i = old row rows[i]. */
+  reorder(rows: number[]): void;
+  /** Frees the KV cache. */
+  dispose(): void;
+}
+
+/**
+ * Incremental decoding through the layer kit over a preallocated KV cache (maxLength positions per layer and
+ * row, f32, on the model's device): the CPU session, and the CUDA one where the runner does not apply.
+ */
+export class GPTJSession implements DecodingSession {
   private caches: KVCache[] | null;
   private mask: number[][];
 
-  constructor(private readonly model: GPTJModel, readonly batchSize: number) {
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`createSession: batch size must be a positive integer, got ${batchSize}`);
-    this.caches = model.newCaches(batchSize, model.maxLength);
+  constructor(private readonly model: GPTJModel, readonly batchSize: number, readonly maxLength: number = model.maxLength) {
+    checkBatchSize(batchSize);
+    this.caches = model.newCaches(batchSize, maxLength);
     this.mask = Array.from({ length: batchSize }, () => []);
   }
 
-  /** Positions held per row, padding included. */
   get length(): number {
     return this.mask[0].length;
   }
 
-  /** Appends ids [B][T] (mask [B][T], default all 1) and returns the last position's logits, B * vocabSize floats. */
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const caches = this.live();
-    if (ids.length !== this.batchSize) throw new RangeError(`GPTJSession.forward: expected ${this.batchSize} rows of ids, got ${ids.length}`);
+    const newMask = stepMask(ids, mask, this.batchSize);
     const t = ids[0].length;
-    if (t === 0) throw new RangeError('GPTJSession.forward: no ids to append');
-    const newMask = mask ?? ids.map((row) => row.map(() => 1));
-    if (newMask.length !== this.batchSize || newMask.some((r) => r.length !== t)) {
-      throw new RangeError(`GPTJSession.forward: mask must be [${this.batchSize}][${t}] like the ids`);
-    }
     const offset = this.length;
+    if (offset + t > this.maxLength) throw new RangeError(`GPTJModel: ${offset + t} positions exceed the session's maxLength of ${this.maxLength}`);
     const full = this.mask.map((row, i) => [...row, ...newMask[i]]);
     const h = await this.model.run(ids, full, caches, offset);  // [B, T, D]
     this.mask = full;
@@ -44,9 +57,10 @@ export class GPTJSession {
     return out;
   }
 
-  /** Beam search: new row i = old row rows[i], for the caches and the mask. */
   reorder(rows: number[]): void {
-    for (const c of this.live()) c.reorder(rows);
+    const caches = this.live();
+    checkRows(rows, this.batchSize);
+    for (const c of caches) c.reorder(rows);
     this.mask = rows.map((r) => [...this.mask[r]]);
   }
 
