@@ -4,6 +4,7 @@ import type { DType, Tensor } from '@gptj/tensor';
 import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
 import { type GPTJConfig, parseGPTJConfig } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
+import { SCALE_SUFFIX } from './checkpoint/int8-layout.js';
 import { openCheckpoint } from './checkpoint/open.js';
 import { TensorLoader, storedAsTensorDType } from './checkpoint/to-tensor.js';
 import { type DeviceOption, type LoadDType, resolveDevice, weightDTypes } from './device.js';
@@ -41,7 +42,11 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
   try {
     checkTensors(config, ckpt.tensors);
     const entry = (name: string) => ckpt.tensors.get(name)!;
-    const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), opts.dtype);
+    // A stored int8 checkpoint (I8 linear weights, see checkpoint/int8-layout.ts) loads as q8 under 'auto';
+    // an explicit float dtype dequantizes it.
+    const storedInt8 = [...ckpt.tensors.values()].some((e) => e.dtype === 'I8');
+    const asked = storedInt8 && (opts.dtype ?? 'auto') === 'auto' ? 'q8' : opts.dtype;
+    const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), asked);
     // Biases and norm parameters are tiny and always f32.
 
     const loader = new TensorLoader(device);
@@ -49,9 +54,10 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     let done = 0;
     const load = (name: string, dtype: DType) => {
       const e = entry(name);
-      const t = loader.load(e, dtype);
+      const scale = e.dtype === 'I8' ? entry(`${name}${SCALE_SUFFIX}`) : undefined;  // checkTensors made sure it is there
+      const t = scale ? loader.loadInt8(e, scale, dtype) : loader.load(e, dtype);
       loaded.push(t);
-      done += e.byteLength;
+      done += e.byteLength + (scale?.byteLength ?? 0);
       opts.onProgress?.({ phase: 'load', done, total, file: e.file.name });
       return t;
     };

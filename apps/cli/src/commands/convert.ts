@@ -1,10 +1,13 @@
 // gptj convert: re-save a checkpoint (safetensors or PyTorch .bin, sharded or not) as one safetensors file in
-// f16 or bf16, streaming tensor by tensor so the source is never held in memory whole.
+// f16, bf16 or int8, streaming tensor by tensor so the source is never held in memory whole. int8 is
+// @gptj/model's stored int8 layout: linear weights I8 + `<name>_scale` F32 [out, 1] (the per-row q8 that
+// `--dtype int8` makes at load time), the embedding f16, biases and LayerNorm parameters f32.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { TensorEntry, TensorSource } from '@gptj/model';
-import { CliError, UsageError } from '../errors.js';
+import type { Tensor as TensorClass } from '@gptj/tensor';
+import { CliError } from '../errors.js';
 import { encodeHalf } from '../half-precision.js';
 import { writeOut } from '../io.js';
 import { resolveToDirectory } from '../load.js';
@@ -20,8 +23,17 @@ interface ConvertFlags {
   out: string;
 }
 
-const STORED = { f16: 'F16', bf16: 'BF16' } as const;
-const HF_DTYPE = { f16: 'float16', bf16: 'bfloat16' } as const;
+type HalfStored = 'F16' | 'BF16';
+const HF_DTYPE = { f16: 'float16', bf16: 'bfloat16', int8: 'float16' } as const;
+// config.json note for other tools: what the I8 tensors are (transformers refuses an unknown quant_method
+// rather than loading the int8 values as if they were floats).
+const INT8_QUANTIZATION_CONFIG = {
+  quant_method: 'gptj-q8',
+  bits: 8,
+  symmetric: true,
+  strategy: 'per-output-row',
+  layout: '<name>.weight I8 [out, in], <name>.weight_scale F32 [out, 1]; real = int8 * scale',
+};
 const SIDE_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'added_tokens.json', 'special_tokens_map.json'];
 // Buffers of real GPT-J checkpoints that are not weights (GUIDE section 1); they are not copied.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
@@ -29,7 +41,7 @@ const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 const CHUNK_ELEMENTS = 1 << 22;
 
 export function convertCommand(): Command {
-  const cmd = new Command('convert').description('Re-save a checkpoint as safetensors with f16 or bf16 weights');
+  const cmd = new Command('convert').description('Re-save a checkpoint as safetensors with f16, bf16 or int8 weights');
   addModelOption(cmd);
   return cmd
     .addOption(new Option('--dtype <dtype>', 'weight dtype to store').choices(['f16', 'bf16', 'int8']).makeOptionMandatory())
@@ -37,14 +49,13 @@ export function convertCommand(): Command {
     .addHelpText(
       'after',
       '\nWrites <out>/model.safetensors, config.json (dtype updated) and the tokenizer and generation files.\n' +
-        'int8 is applied when loading (`--dtype int8` on any command), not stored: @gptj/model reads float\n' +
-        'checkpoints only, so `convert --dtype int8` explains that and writes nothing.\n\n' +
-        'Example:\n  gptj convert --model EleutherAI/gpt-j-6b --dtype f16 --out ./gpt-j-6b-f16',
+        'int8 stores every linear weight as int8 with one f32 scale per output row (<name>.weight_scale), the\n' +
+        'embedding as f16 and biases and norms as f32: about half the f16 size. It loads as the same int8\n' +
+        'model `--dtype int8` makes of the float checkpoint (`--dtype f32|f16|bf16` dequantizes it).\n\n' +
+        'Examples:\n  gptj convert --model EleutherAI/gpt-j-6b --dtype f16 --out ./gpt-j-6b-f16\n' +
+        '  gptj convert --model ./gpt-j-6b-f16 --dtype int8 --out ./gpt-j-6b-int8',
     )
     .action(async (flags: ConvertFlags) => {
-      if (flags.dtype === 'int8') {
-        throw new UsageError('--dtype int8: int8 weights are quantized at load time (use --dtype int8 with generate, bench...); @gptj/model stores and reads float checkpoints only, so convert to f16 or bf16');
-      }
       const target = flags.dtype;
       const source = await resolveToDirectory(resolveModelSource(flags.model), flags);
       if (existsSync(flags.out) && (!statSync(flags.out).isDirectory() || readdirSync(flags.out).length > 0)) {
@@ -57,6 +68,8 @@ export function convertCommand(): Command {
       const ckpt = await model.openCheckpoint(source.path);
       const progress = createProgress();
       try {
+        const int8 = [...ckpt.tensors.values()].find((e) => e.dtype === 'I8');
+        if (int8) throw new CliError(`${source.path}: already an int8 checkpoint (${int8.name} is I8); convert from a float checkpoint`);
         const expected = model.gptjTensorShapes(config);
         const unexpected = [...ckpt.tensors.keys()].filter((n) => !expected.has(n) && !KNOWN_BUFFERS.test(n));
         if (unexpected.length) throw new CliError(`${source.path}: tensors a GPT-J does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`);
@@ -66,43 +79,31 @@ export function convertCommand(): Command {
           if (name === 'lm_head.weight' && config.tieWordEmbeddings) return [];
           throw new CliError(`${source.path}: missing tensor ${name}`);
         });
-        const total = entries.reduce((s, e) => s + (e.byteLength / bytesPer(e)) * 2, 0);
-        let written = 0;
-        const toTarget = (e: TensorEntry): TensorSource => ({
-          name: e.name,
-          dtype: STORED[target],
-          shape: e.shape,
-          data: function* () {
-            const n = e.byteLength / bytesPer(e);
-            const width = bytesPer(e);
-            for (let start = 0; start < n; start += CHUNK_ELEMENTS) {
-              const count = Math.min(CHUNK_ELEMENTS, n - start);
-              const raw = e.file.read(e.offset + start * width, count * width);
-              let out: Uint8Array;
-              if (e.dtype === STORED[target]) out = raw;
-              else if (e.dtype === 'F32') out = encodeHalf(new Float32Array(raw.buffer, raw.byteOffset, count), target);
-              else {
-                // f16 <-> bf16: widen through the tensor core, then narrow
-                const wide = Tensor.fromBytes(raw, [count], e.dtype === 'F16' ? 'f16' : 'bf16');
-                out = encodeHalf(wide.toFloat32Array(), target);
-                wide.dispose();
-              }
-              written += count * 2;
-              progress.update('convert', written, total, e.name);
-              yield out;
-            }
-          },
-        });
         for (const e of entries) {
           if (!['F32', 'F16', 'BF16'].includes(e.dtype)) throw new CliError(`${e.file.name}: tensor ${e.name} is stored as ${e.dtype}, not a float type`);
         }
+        const total = entries.reduce((s, e) => s + e.byteLength / bytesPer(e), 0);
+        let done = 0; // source elements converted
+        const report = (name: string, elements: number) => progress.update('convert', done + elements, total, name);
+        const sources = entries.flatMap((e): TensorSource[] => {
+          const elements = e.byteLength / bytesPer(e);
+          const finished = (): void => { done += elements; };
+          if (target !== 'int8') return [streamAs(Tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
+          if (model.isLinearWeight(e.name)) {
+            const [weight, scale] = model.int8Sources(e, (rows) => report(e.name, rows * e.shape[1]));
+            return [{ ...weight, data: () => withEnd(weight, finished) }, scale];
+          }
+          return [streamAs(Tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];
+        });
         mkdirSync(flags.out, { recursive: true });
-        model.writeSafetensors(join(flags.out, 'model.safetensors'), entries.map(toTarget), { format: 'pt' });
+        model.writeSafetensors(join(flags.out, 'model.safetensors'), sources, target === 'int8' ? { ...model.INT8_METADATA } : { format: 'pt' });
       } finally {
         progress.stop();
         ckpt.close();
       }
       for (const key of ['torch_dtype', 'dtype']) if (key in configJson) configJson[key] = HF_DTYPE[target];
+      if (target === 'int8') configJson.quantization_config = INT8_QUANTIZATION_CONFIG;
+      else delete configJson.quantization_config;
       writeFileSync(join(flags.out, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
       for (const f of SIDE_FILES) if (existsSync(join(source.path, f))) copyFileSync(join(source.path, f), join(flags.out, f));
       const size = statSync(join(flags.out, 'model.safetensors')).size;
@@ -112,4 +113,44 @@ export function convertCommand(): Command {
 
 function bytesPer(e: TensorEntry): number {
   return e.dtype === 'F32' ? 4 : 2;
+}
+
+/** `e` re-encoded as F32, F16 or BF16, read and converted CHUNK_ELEMENTS at a time. */
+function streamAs(Tensor: typeof TensorClass, e: TensorEntry, to: 'F32' | HalfStored, report: (name: string, elements: number) => void, finished: () => void): TensorSource {
+  const width = bytesPer(e);
+  const n = e.byteLength / width;
+  return {
+    name: e.name,
+    dtype: to,
+    shape: e.shape,
+    data: function* () {
+      for (let start = 0; start < n; start += CHUNK_ELEMENTS) {
+        const count = Math.min(CHUNK_ELEMENTS, n - start);
+        const raw = e.file.read(e.offset + start * width, count * width);
+        if (e.dtype === to) yield raw;
+        else {
+          // F32 is encoded here directly; F16/BF16 are widened through the tensor core first
+          const wide = e.dtype === 'F32' ? new Float32Array(raw.buffer, raw.byteOffset, count) : widen(Tensor, raw, e.dtype as HalfStored, count);
+          yield to === 'F32' ? new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength) : encodeHalf(wide, to === 'F16' ? 'f16' : 'bf16');
+        }
+        report(e.name, start + count);
+      }
+      finished();
+    },
+  };
+}
+
+function widen(Tensor: typeof TensorClass, raw: Uint8Array, from: HalfStored, count: number): Float32Array {
+  const t = Tensor.fromBytes(raw, [count], from === 'F16' ? 'f16' : 'bf16');
+  try {
+    return t.toFloat32Array();
+  } finally {
+    t.dispose();
+  }
+}
+
+/** The chunks of `source`, then `end()` once they are all written. */
+function* withEnd(source: TensorSource, end: () => void): Iterable<Uint8Array> {
+  yield* source.data instanceof Uint8Array ? [source.data] : source.data();
+  end();
 }

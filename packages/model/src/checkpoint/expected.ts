@@ -1,10 +1,18 @@
 import type { GPTJConfig } from '../config.js';
 import type { TensorEntry } from './entries.js';
+import { SCALE_SUFFIX } from './int8-layout.js';
 import { CheckpointMismatchError } from '../errors.js';
 
 // Buffers HF GPT-J checkpoints carry that are not weights (the causal mask and its fill value): skipped.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 const WEIGHT_DTYPES = new Set(['F32', 'F16', 'BF16']);
+// The linear layers' weight matrices: the tensors a stored int8 checkpoint may hold as I8 + scales.
+const LINEAR_WEIGHT = /^(transformer\.h\.\d+\.(attn\.(q|k|v|out)_proj|mlp\.fc_(in|out))|lm_head)\.weight$/;
+
+/** Whether `name` is a linear layer's weight matrix (the ones int8 checkpoints store as I8 + `<name>_scale`). */
+export function isLinearWeight(name: string): boolean {
+  return LINEAR_WEIGHT.test(name);
+}
 
 /** Every weight a GPT-J with this config needs, by Hugging Face name, with its shape. */
 export function gptjTensorShapes(c: GPTJConfig): Map<string, readonly number[]> {
@@ -25,6 +33,8 @@ export function gptjTensorShapes(c: GPTJConfig): Map<string, readonly number[]> 
 /**
  * Checks a checkpoint against the expected names and shapes; collects every problem (missing, unexpected,
  * misshaped, non-float) into one CheckpointMismatchError. With tied embeddings lm_head.weight may be absent.
+ * A linear weight [out, in] may be stored as I8 when `<name>_scale` (F32/F16/BF16, [out, 1] or [out]) is
+ * there too; a scale without its I8 weight is unexpected.
  */
 export function checkTensors(c: GPTJConfig, tensors: ReadonlyMap<string, TensorEntry>): void {
   const expected = gptjTensorShapes(c);
@@ -35,12 +45,25 @@ export function checkTensors(c: GPTJConfig, tensors: ReadonlyMap<string, TensorE
       if (!(c.tieWordEmbeddings && name === 'lm_head.weight')) problems.push(`missing ${name} [${shape}]`);
     } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       problems.push(`${name} has shape [${t.shape}], the config needs [${shape}]`);
+    } else if (t.dtype === 'I8' && isLinearWeight(name)) {
+      problems.push(...scaleProblems(name, shape[0], tensors.get(`${name}${SCALE_SUFFIX}`)));
     } else if (!WEIGHT_DTYPES.has(t.dtype)) {
-      problems.push(`${name} is stored as ${t.dtype}; weights must be F32, F16 or BF16`);
+      problems.push(`${name} is stored as ${t.dtype}; weights must be F32, F16 or BF16${isLinearWeight(name) ? ' (or I8 with scales)' : ''}`);
     }
   }
   for (const name of tensors.keys()) {
-    if (!expected.has(name) && !KNOWN_BUFFERS.test(name)) problems.push(`unexpected tensor ${name}`);
+    if (expected.has(name) || KNOWN_BUFFERS.test(name)) continue;
+    const weight = name.endsWith(SCALE_SUFFIX) ? tensors.get(name.slice(0, -SCALE_SUFFIX.length)) : undefined;
+    if (!(weight?.dtype === 'I8' && expected.has(weight.name) && isLinearWeight(weight.name))) problems.push(`unexpected tensor ${name}`);
   }
   if (problems.length) throw new CheckpointMismatchError(problems);
+}
+
+function scaleProblems(weight: string, rows: number, scale: TensorEntry | undefined): string[] {
+  const name = `${weight}${SCALE_SUFFIX}`;
+  if (!scale) return [`missing ${name} [${rows}, 1]: the I8 ${weight} needs its per-row scales`];
+  const okShape = (scale.shape.length === 1 || (scale.shape.length === 2 && scale.shape[1] === 1)) && scale.shape[0] === rows;
+  if (!okShape) return [`${name} has shape [${scale.shape}], the I8 ${weight} needs [${rows}, 1] or [${rows}]`];
+  if (!WEIGHT_DTYPES.has(scale.dtype)) return [`${name} is stored as ${scale.dtype}; scales must be F32, F16 or BF16`];
+  return [];
 }

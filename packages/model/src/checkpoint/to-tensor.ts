@@ -1,5 +1,6 @@
 import { type DType, type DeviceName, Tensor, cast } from '@gptj/tensor';
 import type { TensorEntry } from './entries.js';
+import { q8FromParts, scalesAsF32 } from './int8-layout.js';
 
 type FloatDType = 'f32' | 'f16' | 'bf16';
 const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
@@ -10,6 +11,8 @@ const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF
  *   only if the data is misaligned; a device upload reads straight from the map);
  * - otherwise: the bytes are read (pread, not mapped, so nothing stays resident) into one reused scratch
  *   buffer and converted by the native cast; the source copy is dropped before the next tensor.
+ * - a stored int8 weight (I8 + its scales, see int8-layout.ts): read into the scratch buffer and copied into a
+ *   q8 tensor as is (no requantization); for a float `want` that q8 tensor is then dequantized by the cast.
  * Peak memory is the converted weights plus one scratch buffer the size of the largest tensor.
  */
 export class TensorLoader {
@@ -29,6 +32,24 @@ export class TensorLoader {
       host = cast(src, want);
       src.dispose();
     }
+    return this.toDevice(host);
+  }
+
+  /** An int8 weight [out, in] and its scales ([out, 1] or [out]) as `want`: q8 exactly as stored, or dequantized. */
+  loadInt8(weight: TensorEntry, scale: TensorEntry, want: DType): Tensor {
+    const [rows, cols] = weight.shape;
+    if (this.scratch.length < weight.byteLength) this.scratch = new Uint8Array(weight.byteLength);
+    const scales = scalesAsF32(scale.file.read(scale.offset, scale.byteLength), scale.dtype, rows);
+    let host = q8FromParts(weight.file.read(weight.offset, weight.byteLength, this.scratch), scales, rows, cols);
+    if (want !== 'q8') {
+      const q = host;
+      host = cast(q, want);
+      q.dispose();
+    }
+    return this.toDevice(host);
+  }
+
+  private toDevice(host: Tensor): Tensor {
     if (this.device === 'cpu') return host;
     const dev = host.to(this.device);
     host.dispose();
