@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { q8FromParts, quantizeRows } from './checkpoint/int8-layout.js';
-import { CheckpointMismatchError, type GPTJModel, INT8_METADATA, type TensorSource, int8Sources, isLinearWeight, loadModel, openCheckpoint, writeSafetensors } from './index.js';
+import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, INT8_METADATA, type TensorSource, int8Sources, isLinearWeight, loadModel, openCheckpoint, writeSafetensors } from './index.js';
 import { relToMax } from './test-support/compare.js';
 
 const small = fixturePath('gptj-small-f32');
@@ -91,16 +90,6 @@ describe('stored int8 layout', () => {
     }
     expect(checked).toBe(3 * 6 + 1);
   });
-
-  it('q8 tensors from parts keep values and scales exactly, padding included (3 x 5)', () => {
-    const x = Float32Array.from({ length: 15 }, (_, i) => Math.sin(i * 1.7) * (i + 1));
-    const { values, scales } = quantizeRows(new Uint8Array(x.buffer), 'F32', 3, 5);
-    const t = q8FromParts(values, scales, 3, 5);
-    const back = t.toFloat32Array();
-    t.dispose();
-    const q = new Int8Array(values.buffer);
-    expect(Array.from(back)).toEqual(Array.from(q, (v, i) => Math.fround(v * scales[Math.floor(i / 5)])));
-  });
 });
 
 describe('loading a stored int8 checkpoint', () => {
@@ -162,6 +151,19 @@ describe('loading a stored int8 checkpoint', () => {
       const err = await loadModel(d).catch((e: unknown) => e);
       expect(err, name).toBeInstanceOf(CheckpointMismatchError);
       expect((err as Error).message, name).toMatch(message);
+    }
+  });
+
+  it('reports a negative or NaN scale as CheckpointFormatError naming the scale tensor', async () => {
+    const q = 'transformer.h.2.mlp.fc_in.weight';
+    for (const bad of [-0.5, NaN]) {
+      const scales = new Float32Array(512).fill(0.01);
+      scales[7] = bad;
+      const d = await writeInt8(`bad-scale-${bad}`, (ts) => ts.map((t) => (t.name === `${q}_scale` ? { ...t, data: new Uint8Array(scales.buffer) } : t)));
+      const err = await loadModel(d).catch((e: unknown) => e);
+      expect(err, String(bad)).toBeInstanceOf(CheckpointFormatError);
+      expect((err as Error).message).toContain(`model.safetensors (tensor "${q}_scale"): `);
+      expect((err as Error).message).toContain(`scales[7] is ${bad}`);
     }
   });
 });

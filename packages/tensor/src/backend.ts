@@ -53,6 +53,7 @@ export interface Backend {
   alloc(byteLength: number, zero: boolean): BackendStorage;
   upload(bytes: Uint8Array): BackendStorage;                              // copy host -> device
   download(src: BackendStorage, byteOffset: number, dst: Uint8Array): void; // copy device -> host
+  write(dst: BackendStorage, byteOffset: number, src: Uint8Array): void;     // copy host -> part of a storage
   // kernels (see each op in src/ops for shapes)
   cast(x: Tensor, out: Tensor): void;
   linear(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor): void;

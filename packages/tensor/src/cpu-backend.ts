@@ -1,118 +1,96 @@
 // The CPU backend: every kernel is a call into gptj_cpu.node with the tensors' native Storage.
 import { registerCpuBackend, type Backend, type BackendStorage } from './backend.js';
-import { DTYPE_CODE, elementBytes } from './dtype.js';
-import { DisposedError, IndexError, TensorError } from './errors.js';
+import { DTYPE_CODE, elementBytes, matrixDims } from './dtype.js';
+import { TensorError } from './errors.js';
 import { cpu, type NativeStorage } from './native.js';
+import { callNative, nativeError } from './native-errors.js';
 import type { Tensor } from './tensor.js';
 
 const st = (t: Tensor): NativeStorage => t.storage as NativeStorage;
-
-/** [rows, cols] of a tensor seen as a matrix over its last dim (also the q8 row layout). */
-function rowsCols(t: Tensor): [number, number] {
-  const cols = t.shape.length === 0 ? 1 : t.shape[t.shape.length - 1];
-  return [cols === 0 ? 0 : t.size / cols, cols];
-}
-
-/** Re-throws an exception of the addon as a TensorError naming the op (the TS checks should have
- * caught the problem first; this is the defensive path). */
-function native<T>(op: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw wrapNativeError(op, e);
-  }
-}
-
-function wrapNativeError(op: string, e: unknown): TensorError {
-  if (e instanceof TensorError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/disposed/.test(msg)) return new DisposedError(`${op}: ${msg}`);
-  if (e instanceof RangeError && op === 'embedding') return new IndexError(msg);
-  return new TensorError(`${op}: ${msg}`);
-}
 
 async function nativeAsync(op: string, p: Promise<void> | undefined): Promise<void> {
   try {
     await p;
   } catch (e) {
-    throw wrapNativeError(op, e);
+    throw nativeError(op, e);
   }
 }
 
 /** Zero-copy CPU storage over host bytes (Tensor.fromBytes). */
 export function cpuStorageView(bytes: Uint8Array): BackendStorage {
-  return native('Tensor.fromBytes', () => new cpu.Storage(bytes));
+  return callNative('Tensor.fromBytes', () => new cpu.Storage(bytes));
 }
 
 export const cpuBackend: Backend = {
   device: 'cpu',
-  alloc: (n, zero) => native('alloc', () => new cpu.Storage(n, zero)),
+  alloc: (n, zero) => callNative('alloc', () => new cpu.Storage(n, zero)),
   upload(bytes) {
-    const s = native('upload', () => new cpu.Storage(bytes.byteLength, false));
+    const s = callNative('upload', () => new cpu.Storage(bytes.byteLength, false));
     s.write(0, bytes);
     return s;
   },
-  download: (src, off, dst) => native('download', () => (src as NativeStorage).read(off, dst)),
+  download: (src, off, dst) => callNative('download', () => (src as NativeStorage).read(off, dst)),
+  write: (dst, off, src) => callNative('write', () => (dst as NativeStorage).write(off, src)),
 
   cast(x, out) {
-    const [rows, cols] = rowsCols(x);
-    native('cast', () => cpu.cast(st(x), DTYPE_CODE[x.dtype], st(out), DTYPE_CODE[out.dtype], rows, cols));
+    const [rows, cols] = matrixDims(x.shape);
+    callNative('cast', () => cpu.cast(st(x), DTYPE_CODE[x.dtype], st(out), DTYPE_CODE[out.dtype], rows, cols));
   },
   linear(x, w, bias, out) {
     const K = x.shape[x.shape.length - 1], N = w.shape[0];
-    native('linear', () => cpu.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], N, bias ? st(bias) : null, st(out), false));
+    callNative('linear', () => cpu.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], N, bias ? st(bias) : null, st(out), false));
   },
   linearAsync(x, w, bias, out) {
     const K = x.shape[x.shape.length - 1], N = w.shape[0];
-    return nativeAsync('linearAsync', native('linearAsync', () =>
+    return nativeAsync('linearAsync', callNative('linearAsync', () =>
       cpu.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], N, bias ? st(bias) : null, st(out), true)));
   },
   matmul(a, b, out, batch) {
     const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
-    native('matmul', () => cpu.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
+    callNative('matmul', () => cpu.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
   },
   binary(op, a, b, out, l) {
-    native(op, () => cpu.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));
+    callNative(op, () => cpu.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));
   },
-  scale: (x, s, out) => native('scale', () => cpu.scale(st(x), st(out), x.size, s)),
-  gelu: (x, approximate, out) => native('gelu', () => cpu.gelu(st(x), st(out), x.size, approximate === 'tanh')),
+  scale: (x, s, out) => callNative('scale', () => cpu.scale(st(x), st(out), x.size, s)),
+  gelu: (x, approximate, out) => callNative('gelu', () => cpu.gelu(st(x), st(out), x.size, approximate === 'tanh')),
   layerNorm(x, gamma, beta, eps, out) {
-    const [rows, D] = rowsCols(x);
-    native('layerNorm', () =>
+    const [rows, D] = matrixDims(x.shape);
+    callNative('layerNorm', () =>
       cpu.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
   },
   softmax(x, out) {
-    const [rows, V] = rowsCols(x);
-    native('softmax', () => cpu.softmax(st(x), st(out), rows, V));
+    const [rows, V] = matrixDims(x.shape);
+    callNative('softmax', () => cpu.softmax(st(x), st(out), rows, V));
   },
   rotary(x, positions, rotaryDim, style, base, out) {
     const [B, T, H, D] = x.shape;
-    native('rotary', () => cpu.rotary(st(x), st(positions), st(out), B, T, H, D, rotaryDim, style === 'interleaved', base));
+    callNative('rotary', () => cpu.rotary(st(x), st(positions), st(out), B, T, H, D, rotaryDim, style === 'interleaved', base));
   },
   attention(q, k, v, mask, kvLength, scale, out) {
     const [B, T, H, D] = q.shape;
-    native('attention', () =>
+    callNative('attention', () =>
       cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, false));
   },
   attentionAsync(q, k, v, mask, kvLength, scale, out) {
     const [B, T, H, D] = q.shape;
-    return nativeAsync('attentionAsync', native('attentionAsync', () =>
+    return nativeAsync('attentionAsync', callNative('attentionAsync', () =>
       cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, true)));
   },
   stridedCopy(src, dst, l) {
-    native('copy', () => cpu.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
+    callNative('copy', () => cpu.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
   },
   embedding(table, ids, out) {
     const [V, D] = table.shape;
-    native('embedding', () => cpu.embedding(st(table), DTYPE_CODE[table.dtype], V, D, st(ids), ids.size, st(out)));
+    callNative('embedding', () => cpu.embedding(st(table), DTYPE_CODE[table.dtype], V, D, st(ids), ids.size, st(out)));
   },
   argmax(x, out) {
-    const [rows, V] = rowsCols(x);
-    native('argmax', () => cpu.argmax(st(x), rows, V, st(out)));
+    const [rows, V] = matrixDims(x.shape);
+    callNative('argmax', () => cpu.argmax(st(x), rows, V, st(out)));
   },
   topk(x, k, values, indices) {
-    const [rows, V] = rowsCols(x);
-    native('topk', () => cpu.topk(st(x), rows, V, k, st(values), st(indices)));
+    const [rows, V] = matrixDims(x.shape);
+    callNative('topk', () => cpu.topk(st(x), rows, V, k, st(values), st(indices)));
   },
 };
 

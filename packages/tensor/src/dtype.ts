@@ -24,11 +24,16 @@ export function q8ScalesOffset(rows: number, cols: number): number {
   return Math.ceil((rows * cols) / 64) * 64;
 }
 
+/** [rows, cols] of a shape seen as a matrix over its last dim (the q8 row layout; a scalar is [1, 1]). */
+export function matrixDims(shape: readonly number[]): [number, number] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const cols = shape.length === 0 ? 1 : shape[shape.length - 1];
+  return [cols === 0 ? 0 : size / cols, cols];
+}
+
 /** Bytes a contiguous tensor of this dtype and shape occupies. */
 export function storageBytes(dtype: DType, shape: readonly number[]): number {
-  const size = shape.reduce((a, b) => a * b, 1);
-  if (dtype !== 'q8') return size * elementBytes(dtype);
-  const cols = shape.length === 0 ? 1 : shape[shape.length - 1];
-  const rows = cols === 0 ? 0 : size / cols;
+  if (dtype !== 'q8') return shape.reduce((a, b) => a * b, 1) * elementBytes(dtype);
+  const [rows, cols] = matrixDims(shape);
   return q8ScalesOffset(rows, cols) + 4 * rows;
 }

@@ -7,14 +7,12 @@ import { describe, expect, it } from 'vitest';
 import {
   DTypeError, DeviceError, DisposedError, ShapeError, Tensor, TensorError, cast, cudaAvailable, mmapFile,
 } from './index.js';
-import { cpu, type NativeStorage } from './native.js';
+import { cpu } from './native.js';
 import { f16Value, randArray, roundBF16, roundF16 } from './testing/reference.js';
 
-/** Raw 16-bit patterns of an f16/bf16 tensor (reads the native storage directly). */
+/** Raw 16-bit patterns of an f16/bf16 tensor. */
 function bits16(t: Tensor): number[] {
-  const out = new Uint16Array(t.size);
-  (t.storage as NativeStorage).read(0, out);
-  return [...out];
+  return [...new Uint16Array(t.toBytes().buffer)];
 }
 
 const f32 = (x: number) => Math.fround(x);

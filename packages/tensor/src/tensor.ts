@@ -4,7 +4,7 @@
 // storage, which is freed when every tensor viewing it has been disposed (or, as a safety net, when
 // the garbage collector drops the native Storage object). dispose() is idempotent.
 import { backendFor, dispatch, type BackendStorage } from './backend.js';
-import { DTYPES, DEVICES, elementBytes, storageBytes, type DType, type DeviceName } from './dtype.js';
+import { DTYPES, DEVICES, elementBytes, q8ScalesOffset, storageBytes, type DType, type DeviceName } from './dtype.js';
 import { DTypeError, DisposedError, ShapeError, TensorError, describeTensor } from './errors.js';
 import { cpuStorageView } from './cpu-backend.js';
 import { cast as castTo } from './ops/cast.js';
@@ -50,7 +50,7 @@ export class Tensor {
 
   /** @internal Use the static constructors, or `allocTensor` inside the package. */
   constructor(token: typeof INTERNAL, shared: SharedStorage, shape: readonly number[], dtype: DType, device: DeviceName) {
-    if (token !== INTERNAL) throw new TensorError('Tensor: use Tensor.fromArray/fromBytes/zeros');
+    if (token !== INTERNAL) throw new TensorError('Tensor: use Tensor.fromArray/fromBytes/fromQ8/zeros');
     this.#shared = shared;
     shared.users++;
     this.shape = shape;
@@ -125,6 +125,39 @@ export class Tensor {
     return new Tensor(INTERNAL, new SharedStorage(cpuStorageView(bytes)), s, dtype, 'cpu');
   }
 
+  /**
+   * A CPU q8 tensor [rows, cols] holding exactly `values` (int8, row-major) and `scales` (one f32 per
+   * row): real[r, c] = values[r * cols + c] * scales[r]. Both are copied as given, never requantized,
+   * so a q8 tensor round-trips through toQ8Parts() bit for bit. Scales must be finite and >= 0.
+   */
+  static fromQ8(values: Int8Array, scales: Float32Array, shape: readonly [number, number]): Tensor {
+    const op = 'Tensor.fromQ8';
+    if (!(values instanceof Int8Array)) throw new DTypeError(`${op}: values must be an Int8Array`);
+    if (!(scales instanceof Float32Array)) throw new DTypeError(`${op}: scales must be a Float32Array`);
+    const s = checkShape(op, shape);
+    if (s.length !== 2) throw new ShapeError(`${op}: shape must be [rows, cols], got [${s.join(',')}]`);
+    const [rows, cols] = s;
+    if (values.length !== rows * cols)
+      throw new ShapeError(`${op}: ${values.length} values do not fill [${rows},${cols}] (${rows * cols} elements)`);
+    if (scales.length !== rows) throw new ShapeError(`${op}: ${scales.length} scales for ${rows} rows (one per row)`);
+    for (let r = 0; r < rows; r++)
+      if (!(scales[r] >= 0 && scales[r] < Infinity))
+        throw new TensorError(`${op}: scales[${r}] is ${scales[r]}; scales must be finite and >= 0`);
+    // The q8 storage layout (dtype.ts): values, zero padding, then the scales (none stored when cols is 0).
+    const backend = backendFor('cpu');
+    const storage = backend.alloc(storageBytes('q8', s), false);
+    try {
+      const at = q8ScalesOffset(rows, cols);
+      backend.write(storage, 0, asBytes(values));
+      backend.write(storage, values.length, new Uint8Array(at - values.length));
+      if (cols > 0) backend.write(storage, at, asBytes(scales));
+    } catch (e) {
+      storage.free();
+      throw e;
+    }
+    return new Tensor(INTERNAL, new SharedStorage(storage), s, 'q8', 'cpu');
+  }
+
   static zeros(shape: readonly number[], dtype: DType = 'f32', device: DeviceName = 'cpu'): Tensor {
     const op = 'Tensor.zeros';
     const s = checkShape(op, shape);
@@ -140,9 +173,7 @@ export class Tensor {
     if (this.dtype === 'i32') throw new DTypeError(`${op}: ${describeTensor(this)} is an integer tensor; use toInt32Array`);
     const f = this.dtype === 'f32' ? this : castTo(this, 'f32');
     try {
-      const out = new Float32Array(this.size);
-      backendFor(f.device).download(f.storage, 0, new Uint8Array(out.buffer));
-      return out;
+      return f.#read(0, new Float32Array(this.size));
     } finally {
       if (f !== this) f.dispose();
     }
@@ -152,9 +183,35 @@ export class Tensor {
     const op = 'toInt32Array';
     dispatch(op, { x: this });
     if (this.dtype !== 'i32') throw new DTypeError(`${op}: ${describeTensor(this)} is not i32; use toFloat32Array`);
-    const out = new Int32Array(this.size);
-    backendFor(this.device).download(this.storage, 0, new Uint8Array(out.buffer));
-    return out;
+    return this.#read(0, new Int32Array(this.size));
+  }
+
+  /**
+   * Host copy of the stored elements in this tensor's own dtype, row-major: f32/i32 4 bytes and
+   * f16/bf16 2 bytes per element, little-endian (host order). The result owns a fresh ArrayBuffer,
+   * so `new Uint16Array(t.toBytes().buffer)` gives the f16 bit patterns. q8 has two parts: use toQ8Parts().
+   */
+  toBytes(): Uint8Array {
+    const op = 'toBytes';
+    dispatch(op, { x: this });
+    if (this.dtype === 'q8') throw new DTypeError(`${op}: ${describeTensor(this)} is q8 (int8 values + per-row scales); use toQ8Parts`);
+    return this.#read(0, new Uint8Array(storageBytes(this.dtype, this.shape)));
+  }
+
+  /**
+   * Host copy of a q8 tensor's parts, exactly as stored: `values` (int8, row-major, `size` of them)
+   * and `scales` (one f32 per row, rows = size / last dim): real = values[r * cols + c] * scales[r].
+   */
+  toQ8Parts(): { values: Int8Array; scales: Float32Array } {
+    const op = 'toQ8Parts';
+    dispatch(op, { x: this });
+    if (this.dtype !== 'q8') throw new DTypeError(`${op}: ${describeTensor(this)} is not q8; use toBytes`);
+    const cols = this.shape[this.shape.length - 1];
+    const rows = this.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    const values = this.#read(0, new Int8Array(this.size));
+    const scales = new Float32Array(rows);
+    if (cols > 0) this.#read(q8ScalesOffset(rows, cols), scales); // a [rows, 0] tensor stores no scales
+    return { values, scales };
   }
 
   /** Copy to another device (a view when it is already there). */
@@ -191,6 +248,12 @@ export class Tensor {
     return new Tensor(INTERNAL, this.#shared, s, this.dtype, this.device);
   }
 
+  /** Copies stored bytes from `byteOffset` into `dst` (the caller has checked liveness). */
+  #read<T extends ArrayBufferView>(byteOffset: number, dst: T): T {
+    backendFor(this.device).download(this.#shared.native, byteOffset, asBytes(dst));
+    return dst;
+  }
+
   /** Frees the native memory now (once no other view uses it). Safe to call twice. */
   dispose(): void {
     if (this.#disposed) return;
@@ -217,4 +280,9 @@ export function wrapStorage(storage: BackendStorage, shape: readonly number[], d
 /** Copies host bytes into a new CPU tensor. */
 function fromHost(bytes: Uint8Array, shape: readonly number[], dtype: DType): Tensor {
   return new Tensor(INTERNAL, new SharedStorage(backendFor('cpu').upload(bytes)), shape, dtype, 'cpu');
+}
+
+/** The bytes of a typed array (a view, no copy). */
+function asBytes(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }

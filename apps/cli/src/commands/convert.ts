@@ -6,9 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { TensorEntry, TensorSource } from '@gptj/model';
-import type { Tensor as TensorClass } from '@gptj/tensor';
 import { CliError } from '../errors.js';
-import { encodeHalf } from '../half-precision.js';
 import { writeOut } from '../io.js';
 import { resolveToDirectory } from '../load.js';
 import { resolveModelSource } from '../model-source.js';
@@ -62,7 +60,7 @@ export function convertCommand(): Command {
         throw new CliError(`--out ${flags.out}: exists and is not an empty directory`);
       }
       const model = await import('@gptj/model');
-      const { Tensor } = await import('@gptj/tensor');
+      const tensor = await import('@gptj/tensor');
       const configJson = JSON.parse(readFileSync(join(source.path, 'config.json'), 'utf8')) as Record<string, unknown>;
       const config = model.parseGPTJConfig(configJson);
       const ckpt = await model.openCheckpoint(source.path);
@@ -88,12 +86,12 @@ export function convertCommand(): Command {
         const sources = entries.flatMap((e): TensorSource[] => {
           const elements = e.byteLength / bytesPer(e);
           const finished = (): void => { done += elements; };
-          if (target !== 'int8') return [streamAs(Tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
+          if (target !== 'int8') return [streamAs(tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
           if (model.isLinearWeight(e.name)) {
             const [weight, scale] = model.int8Sources(e, (rows) => report(e.name, rows * e.shape[1]));
             return [{ ...weight, data: () => withEnd(weight, finished) }, scale];
           }
-          return [streamAs(Tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];
+          return [streamAs(tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];
         });
         mkdirSync(flags.out, { recursive: true });
         model.writeSafetensors(join(flags.out, 'model.safetensors'), sources, target === 'int8' ? { ...model.INT8_METADATA } : { format: 'pt' });
@@ -115,8 +113,11 @@ function bytesPer(e: TensorEntry): number {
   return e.dtype === 'F32' ? 4 : 2;
 }
 
-/** `e` re-encoded as F32, F16 or BF16, read and converted CHUNK_ELEMENTS at a time. */
-function streamAs(Tensor: typeof TensorClass, e: TensorEntry, to: 'F32' | HalfStored, report: (name: string, elements: number) => void, finished: () => void): TensorSource {
+type StoredFloat = 'F32' | HalfStored;
+const TENSOR_DTYPE = { F32: 'f32', F16: 'f16', BF16: 'bf16' } as const;
+
+/** `e` re-encoded as F32, F16 or BF16 by the tensor core's cast (round to nearest even), CHUNK_ELEMENTS at a time. */
+function streamAs(tensor: typeof import('@gptj/tensor'), e: TensorEntry, to: StoredFloat, report: (name: string, elements: number) => void, finished: () => void): TensorSource {
   const width = bytesPer(e);
   const n = e.byteLength / width;
   return {
@@ -129,24 +130,18 @@ function streamAs(Tensor: typeof TensorClass, e: TensorEntry, to: 'F32' | HalfSt
         const raw = e.file.read(e.offset + start * width, count * width);
         if (e.dtype === to) yield raw;
         else {
-          // F32 is encoded here directly; F16/BF16 are widened through the tensor core first
-          const wide = e.dtype === 'F32' ? new Float32Array(raw.buffer, raw.byteOffset, count) : widen(Tensor, raw, e.dtype as HalfStored, count);
-          yield to === 'F32' ? new Uint8Array(wide.buffer, wide.byteOffset, wide.byteLength) : encodeHalf(wide, to === 'F16' ? 'f16' : 'bf16');
+          const src = tensor.Tensor.fromBytes(raw, [count], TENSOR_DTYPE[e.dtype as StoredFloat]);
+          const converted = tensor.cast(src, TENSOR_DTYPE[to]);
+          src.dispose();
+          const bytes = converted.toBytes();
+          converted.dispose();
+          yield bytes;
         }
         report(e.name, start + count);
       }
       finished();
     },
   };
-}
-
-function widen(Tensor: typeof TensorClass, raw: Uint8Array, from: HalfStored, count: number): Float32Array {
-  const t = Tensor.fromBytes(raw, [count], from === 'F16' ? 'f16' : 'bf16');
-  try {
-    return t.toFloat32Array();
-  } finally {
-    t.dispose();
-  }
 }
 
 /** The chunks of `source`, then `end()` once they are all written. */

@@ -5,41 +5,14 @@
 // per-channel int8 layout of compressed-tensors / HF, and it is exactly @gptj/tensor's q8 (per-row absmax
 // scales): a stored q8 weight loads back into the same q8 tensor, bit for bit.
 //
-// @gptj/tensor has no public constructor of a q8 tensor from its int8 values and scales (Tensor.fromBytes
-// refuses q8), and no public accessor to a q8 tensor's bytes. Both directions therefore go through the CPU
-// storage's read/write, the calls its own upload/download use, on the documented q8 storage layout
-// (int8 values, zero padding to a multiple of 64 bytes, then the f32 scales): one copy, no requantization.
-// A `Tensor.fromBytes(bytes, shape, 'q8')` over that layout would make loading zero-copy: the writer puts each
-// scale tensor right after its weight, so when out * in is a multiple of 64 (every GPT-J 6B matrix) the file
-// bytes already are the q8 storage.
+// Both directions go through @gptj/tensor's public q8 parts: `toQ8Parts()` of the tensor core's own cast when
+// writing, `Tensor.fromQ8(values, scales, [out, in])` when loading (one copy, no requantization).
 import { Tensor, cast } from '@gptj/tensor';
 import type { StoredDType } from './entries.js';
 
 export const SCALE_SUFFIX = '_scale';
 /** `__metadata__` of a stored int8 safetensors file. */
 export const INT8_METADATA: Readonly<Record<string, string>> = { format: 'pt', gptj_quantization: 'q8-per-row' };
-
-interface CpuStorage {
-  write(byteOffset: number, src: ArrayBufferView): void;
-  read(byteOffset: number, dst: ArrayBufferView): void;
-}
-const storageOf = (t: Tensor): CpuStorage => t.storage as unknown as CpuStorage;
-
-/** Offset of the scales in a q8 storage of rows x cols (see @gptj/tensor dtype.ts). */
-function scalesOffset(rows: number, cols: number): number {
-  return Math.ceil((rows * cols) / 64) * 64;
-}
-
-/** A CPU q8 tensor [rows, cols] holding exactly `values` (int8, rows * cols bytes) and `scales` (f32 [rows]). */
-export function q8FromParts(values: Uint8Array, scales: Float32Array, rows: number, cols: number): Tensor {
-  if (values.byteLength !== rows * cols || scales.length !== rows) {
-    throw new RangeError(`q8FromParts: ${values.byteLength} values / ${scales.length} scales do not fit [${rows}, ${cols}]`);
-  }
-  const t = Tensor.zeros([rows, cols], 'q8', 'cpu');
-  storageOf(t).write(0, values);
-  storageOf(t).write(scalesOffset(rows, cols), scales);
-  return t;
-}
 
 /**
  * Quantizes `rows` whole rows of a float matrix (little-endian bytes of `dtype`) with the tensor core's own
@@ -50,11 +23,8 @@ export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', r
   const q = cast(src, 'q8');
   src.dispose();
   try {
-    const values = new Uint8Array(rows * cols);
-    const scales = new Float32Array(rows);
-    storageOf(q).read(0, values);
-    storageOf(q).read(scalesOffset(rows, cols), scales);
-    return { values, scales };
+    const { values, scales } = q.toQ8Parts();
+    return { values: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), scales };
   } finally {
     q.dispose();
   }

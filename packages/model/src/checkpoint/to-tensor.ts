@@ -1,6 +1,7 @@
-import { type DType, type DeviceName, Tensor, cast } from '@gptj/tensor';
+import { type DType, type DeviceName, Tensor, TensorError, cast } from '@gptj/tensor';
+import { CheckpointFormatError } from '../errors.js';
 import type { TensorEntry } from './entries.js';
-import { q8FromParts, scalesAsF32 } from './int8-layout.js';
+import { scalesAsF32 } from './int8-layout.js';
 
 type FloatDType = 'f32' | 'f16' | 'bf16';
 const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
@@ -40,7 +41,15 @@ export class TensorLoader {
     const [rows, cols] = weight.shape;
     if (this.scratch.length < weight.byteLength) this.scratch = new Uint8Array(weight.byteLength);
     const scales = scalesAsF32(scale.file.read(scale.offset, scale.byteLength), scale.dtype, rows);
-    let host = q8FromParts(weight.file.read(weight.offset, weight.byteLength, this.scratch), scales, rows, cols);
+    const values = weight.file.read(weight.offset, weight.byteLength, this.scratch);
+    let host: Tensor;
+    try {
+      host = Tensor.fromQ8(new Int8Array(values.buffer, values.byteOffset, values.byteLength), scales, [rows, cols]);
+    } catch (e) {
+      // shapes were checked against the config, so what is left to reject is a scale (negative, NaN, infinite)
+      if (e instanceof TensorError) throw new CheckpointFormatError(scale.file.name, e.message, scale.name);
+      throw e;
+    }
     if (want !== 'q8') {
       const q = host;
       host = cast(q, want);

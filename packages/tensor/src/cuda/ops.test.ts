@@ -75,6 +75,16 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
       z.dispose();
     });
 
+    it('toBytes and toQ8Parts read device tensors exactly as stored', () => {
+      for (const dt of ['f32', 'f16', 'bf16'] as DType[]) {
+        const x = randn([5, 33], 3, dt);
+        expect(Buffer.from(x.to(device).toBytes()).equals(Buffer.from(x.toBytes())), dt).toBe(true);
+      }
+      const q = Tensor.fromQ8(Int8Array.from({ length: 5 * 33 }, (_, i) => (i * 37) % 256 - 128), Float32Array.of(1, 0.5, 0, 2, 0.25), [5, 33]);
+      const got = q.to(device).toQ8Parts(), want = q.toQ8Parts();
+      expect([got.values, got.scales]).toEqual([want.values, want.scales]);
+    });
+
     describe.each([
       ['f32', 1e-5], ['f16', 1e-2], ['bf16', 1e-2], ['q8', 1e-2],
     ] as [DType, number][])('linear with %s weights', (wdt, tol) => {

@@ -1,0 +1,21 @@
+// How both backends turn an exception of their native addon into the TensorError subclass that fits,
+// naming the op. The TS checks should catch bad arguments first; this is the defensive path (the addons
+// check every argument again and throw instead of crashing).
+import { DisposedError, IndexError, TensorError } from './errors.js';
+
+export function nativeError(op: string, e: unknown): TensorError {
+  if (e instanceof TensorError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (/disposed/.test(msg)) return new DisposedError(`${op}: ${msg}`);
+  if (e instanceof RangeError && op === 'embedding') return new IndexError(msg);
+  return new TensorError(msg.startsWith(op) ? msg : `${op}: ${msg}`);
+}
+
+/** Runs one call into an addon, re-throwing its exception as a TensorError naming `op`. */
+export function callNative<T>(op: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw nativeError(op, e);
+  }
+}
