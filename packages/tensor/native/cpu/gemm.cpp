@@ -21,6 +21,7 @@ namespace {
 constexpr int64_t kKC = 256;   // k slice: a Bp panel of 32 columns is 32 KiB
 constexpr int64_t kMC = 192;   // rows of A per packed block (rounded to MR): 192 KiB at KC=256
 constexpr int64_t kNC = 1024;  // columns per task at most
+constexpr size_t kKeepPackedA = size_t(32) << 20;  // packed-A bytes kept cached between calls
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t RoundUp(int64_t a, int64_t b) { return CeilDiv(a, b) * b; }
@@ -41,6 +42,14 @@ class Scratch {
       cap_ = bytes;
     }
     return p_;
+  }
+  // Frees the buffer when it grew past `keep_bytes`, so one long prompt does not pin its size.
+  void Trim(size_t keep_bytes) {
+    if (cap_ > keep_bytes) {
+      std::free(p_);
+      p_ = nullptr;
+      cap_ = 0;
+    }
   }
 
  private:
@@ -150,6 +159,7 @@ void gemm_blocked(const GemmKernel& kern, int64_t M, int64_t N, int64_t K, float
       Block(kern, m0, std::min(mb, M - m0), n0, std::min(nc, N - n0), K, alpha, ap, b, bias, c, ldc);
     }
   });
+  t_apack.Trim(kKeepPackedA);
 }
 
 namespace scalar {

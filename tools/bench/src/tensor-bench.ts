@@ -1,0 +1,96 @@
+// Side-by-side CPU kernel benchmark (issue 3): GEMV GB/s against the measured memory read bandwidth,
+// GEMM GFLOP/s against OpenBLAS sgemm, all with the same thread count, in one run.
+//   node dist/tensor-bench.js [--threads N] [--reps R]
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+
+import { Tensor, getNumThreads, linear, setNumThreads } from '@gptj/tensor';
+
+import { probe } from './probe.js';
+import { verifyLinear } from './verify.js';
+
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string' },
+    reps: { type: 'string', default: '10' },
+  },
+});
+if (values.threads !== undefined) setNumThreads(Number(values.threads));
+const threads = getNumThreads();
+const reps = Number(values.reps);
+if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`--reps must be a positive integer, got ${values.reps}`);
+
+/** Deterministic values in [-1, 1) (xorshift), so runs are comparable. */
+function randomArray(n: number, seed: number): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    a[i] = s / 2147483648 - 1;
+  }
+  return a;
+}
+
+/**
+ * Best wall time in seconds of linear(x [M,K], W [N,K] as dtype) over `reps` runs after a warm-up,
+ * once sampled outputs match the naive reference. With `probeBandwidth`, a read-bandwidth probe
+ * runs before every timed run, so both see the same neighbours on a shared host; `bw` is its best.
+ */
+function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number,
+                    probeBandwidth = false): { t: number; bw: number } {
+  const xs = randomArray(M * K, 1), ws = randomArray(N * K, 2);
+  const x = Tensor.fromArray(xs, [M, K]);
+  const w = Tensor.fromArray(ws, [N, K], { dtype });
+  const y = linear(x, w);
+  verifyLinear(`linear ${dtype} M=${M} K=${K} N=${N}`, xs, w.toFloat32Array(), y.toFloat32Array(), M, K, N);
+  y.dispose();
+  linear(x, w).dispose();
+  let t = Infinity, bw = 0;
+  for (let r = 0; r < reps; r++) {
+    if (probeBandwidth) bw = Math.max(bw, probe.readBandwidth(1 << 30, threads, 1));
+    const t0 = process.hrtime.bigint();
+    linear(x, w).dispose();
+    t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  x.dispose();
+  w.dispose();
+  return { t, bw };
+}
+
+const rows: string[][] = [];
+const fmt = (v: number, digits = 1) => v.toFixed(digits);
+
+// Neighbours on a shared host move the bandwidth from one second to the next, so each GEMV is
+// compared with the bandwidth probed between its own timed runs.
+const gemvRows: { label: string; shape: string; gbs: number; t: number; bw: number }[] = [];
+
+const bytesPer = { f16: 2, q8: 1 } as const;
+for (const dtype of ['f16', 'q8'] as const) {
+  for (const [N, K] of [[16384, 4096], [4096, 16384]]) {
+    const { t, bw } = timeLinear(dtype, 1, K, N, true);
+    const bytes = N * K * bytesPer[dtype] + (dtype === 'q8' ? N * 4 : 0);
+    gemvRows.push({ label: `GEMV ${dtype}`, shape: `x[1,${K}] W[${N},${K}]`, gbs: bytes / t / 1e9, t, bw });
+  }
+}
+const bestBandwidth = Math.max(...gemvRows.map((r) => r.bw));
+rows.push(['memory read bandwidth', '1 GiB threaded sum', `${fmt(bestBandwidth)} GB/s (best probe)`, '', '']);
+for (const { label, shape, gbs, t, bw } of gemvRows) {
+  rows.push([label, shape, `${fmt(gbs)} GB/s  ${fmt(t * 1e3, 2)} ms`,
+    `${fmt((100 * gbs) / bw, 0)}% of ${fmt(bw)} GB/s probed alongside`, gbs >= 0.85 * bw ? 'ok (>= 85%)' : 'BELOW 85%']);
+}
+
+const [M, K, N] = [512, 4096, 16384];
+const blas = probe.sgemm(M, N, K, threads, reps);
+rows.push(['OpenBLAS sgemm', `${M}x${K} @ [${N},${K}]^T`,
+  blas.gflops !== undefined ? `${fmt(blas.gflops)} GFLOP/s` : 'skipped', blas.library ?? blas.skipped ?? '', '']);
+for (const dtype of ['f32', 'f16'] as const) {
+  const gflops = (2 * M * N * K) / timeLinear(dtype, M, K, N).t / 1e9;
+  const ratio = blas.gflops !== undefined ? gflops / blas.gflops : undefined;
+  rows.push([`GEMM ${dtype} weights`, `${M}x${K} @ [${N},${K}]^T`, `${fmt(gflops)} GFLOP/s`,
+    ratio !== undefined ? `${fmt(100 * ratio, 0)}% of OpenBLAS` : 'no OpenBLAS peer',
+    ratio === undefined ? '' : ratio >= 0.7 ? 'ok (>= 70%)' : 'BELOW 70%']);
+}
+
+console.log(`@gptj/tensor CPU kernels: ${cpus()[0]?.model ?? 'unknown CPU'}, ${threads} threads, best of ${reps}`);
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
