@@ -37,60 +37,26 @@ export interface BandwidthResult {
   methods: Record<string, number>;
 }
 
-function best(samples: number, run: () => void): number {
-  let fastest = Infinity;
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    run();
-    fastest = Math.min(fastest, performance.now() - t0);
-  }
-  return fastest / 1e3;
-}
-
 /**
- * Read bandwidth, measured two ways over a buffer far larger than any cache (default 256 MiB):
- * - `js`: one JS thread summing a Float64Array (a lower bound: one core cannot saturate most memory buses);
- * - `tensor-argmax`: the tensor core's argmax over a [rows, 4096] f32 matrix on the target device (a read-only
- *   pass: every element is read once, one int per row is written; spread over the kernel threads).
- * The larger figure is the one used for the floor. Best of `samples` runs after one warm-up.
+ * Read bandwidth of the target device over a buffer far larger than any cache (default 256 MiB), best of
+ * `samples` runs:
+ * - cpu, `native-sum`: the tensor core's probe, a multi-stream sum over a huge-page buffer on all kernel threads
+ *   (the same threads and page size the weights are read with);
+ * - cuda, `cuda-read`: the CUDA backend's streaming read over a device tensor.
  */
 export async function measureReadBandwidth(device: 'cpu' | 'cuda', bytes = 256 * 1024 * 1024, samples = 3): Promise<BandwidthResult> {
+  const tensor = await import('@gptj/tensor');
   const methods: Record<string, number> = {};
   if (device === 'cpu') {
-    const data = new Float64Array(bytes / 8).fill(1);
-    let sink = 0;
-    const sum = () => {
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let d = 0;
-      for (let i = 0; i < data.length; i += 4) {
-        a += data[i];
-        b += data[i + 1];
-        c += data[i + 2];
-        d += data[i + 3];
-      }
-      sink += a + b + c + d;
-    };
-    sum();
-    methods.js = bytes / best(samples, sum);
-    if (sink === 0) throw new Error('unreachable: keeps the sum from being optimised away');
+    methods['native-sum'] = tensor.measureReadBandwidth(bytes, samples);
+  } else {
+    const buffer = tensor.Tensor.zeros([Math.floor(bytes / 4)], 'f32', 'cuda');
+    try {
+      methods['cuda-read'] = tensor.cudaReadBandwidth(buffer, samples * 10);
+    } finally {
+      buffer.dispose();
+    }
   }
-  const tensor = await import('@gptj/tensor');
-  const cols = 4096;
-  const rows = Math.floor(bytes / 4 / cols);
-  const matrix = tensor.Tensor.zeros([rows, cols], 'f32', device);
-  try {
-    const pass = () => {
-      const out = tensor.argmax(matrix);
-      out.toInt32Array(); // reading the result back waits for the device to finish
-      out.dispose();
-    };
-    pass();
-    methods['tensor-argmax'] = (rows * cols * 4) / best(samples, pass);
-  } finally {
-    matrix.dispose();
-  }
-  const [method, bytesPerSecond] = Object.entries(methods).reduce((a, b) => (b[1] > a[1] ? b : a));
+  const [method, bytesPerSecond] = Object.entries(methods)[0];
   return { bytesPerSecond, method, methods };
 }

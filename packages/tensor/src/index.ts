@@ -6,7 +6,7 @@ export { mmapFile } from './mmap.js';
 export type { MappedFile } from './mmap.js';
 export { cudaAvailable } from './backend.js';
 export type { Backend, BackendStorage } from './backend.js';
-export { setNumThreads, getNumThreads } from './cpu-backend.js';
+export { setNumThreads, getNumThreads, measureReadBandwidth } from './cpu-backend.js';
 export { cast } from './ops/cast.js';
 export { linear, linearAsync, matmul } from './ops/linalg.js';
 export { add, mul, scale, gelu } from './ops/elementwise.js';

@@ -20,6 +20,7 @@ export interface CpuAddon {
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; avx512f: boolean };
   setNumThreads(n: number): void;
   numThreads(): number;
+  readBandwidth(bytes: number, reps: number): number;
   /** Native bytes reported to V8 with AdjustExternalMemory (tests, diagnostics). */
   externalMemory(): number;
   mmapOpen(path: string): { handle: unknown; size: number };

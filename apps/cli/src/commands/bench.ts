@@ -43,9 +43,9 @@ export function benchCommand(): Command {
     .addHelpText(
       'after',
       '\nFloor: decode must read every weight once per token, so its best possible time per token is\n' +
-        '(weight bytes read per token) / (read bandwidth). The bandwidth is measured here with a read-only pass\n' +
-        '(JS sum over a Float64Array on one thread, and the tensor core\'s argmax over a large f32 matrix on the\n' +
-        'target device); the larger figure is used. "of floor" = floor time / measured time (100% = at the floor).',
+        '(weight bytes read per token) / (read bandwidth). The bandwidth is measured here, in the same run, with a\n' +
+        'read-only pass on the target device (CPU: a multi-stream sum on all kernel threads over a huge-page buffer;\n' +
+        'CUDA: a streaming read of a device buffer). "of floor" = floor time / measured time (100% = at the floor).',
     )
     .action(async (flags: BenchFlags) => {
       const { model, loadMs } = await loadModelForCli(flags);

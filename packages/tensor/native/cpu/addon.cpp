@@ -47,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gptj::InitIndex(env, exports);
   gptj::InitLinalg(env, exports);
   gptj::InitCast(env, exports);
+  gptj::InitBandwidth(env, exports);
   return exports;
 }
 

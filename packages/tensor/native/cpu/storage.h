@@ -106,5 +106,6 @@ void InitShape(Napi::Env env, Napi::Object exports);
 void InitIndex(Napi::Env env, Napi::Object exports);
 void InitLinalg(Napi::Env env, Napi::Object exports);
 void InitCast(Napi::Env env, Napi::Object exports);
+void InitBandwidth(Napi::Env env, Napi::Object exports);
 
 }  // namespace gptj
