@@ -1,7 +1,4 @@
 // gptj::linear and gptj::gemm_f32 (kernels.h): pick GEMV or blocked GEMM and the SIMD level.
-#include <atomic>
-#include <cstdlib>
-
 #include "gemm_kernels.h"
 #include "kernels.h"
 #include "linear_isa.h"
@@ -39,21 +36,6 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   if (M <= kGemvMaxRows) {
     const GemvFn gemv = PickGemv();
     const int64_t groups = (N + kGemvRowGroup - 1) / kGemvRowGroup;
-    const char* dv = std::getenv("GEMV_DYN");
-    const int64_t grab = dv ? std::atoll(dv) : 0;
-    if (grab > 0) {
-      std::atomic<int64_t> next{0};
-      parallel_for(num_threads(), [&](int64_t, int64_t) {
-        for (;;) {
-          const int64_t g0 = next.fetch_add(grab, std::memory_order_relaxed);
-          if (g0 >= groups) break;
-          const int64_t g1 = g0 + grab < groups ? g0 + grab : groups;
-          const int64_t n1 = g1 * kGemvRowGroup < N ? g1 * kGemvRowGroup : N;
-          gemv(x, M, K, w, bias, y, N, g0 * kGemvRowGroup, n1);
-        }
-      });
-      return;
-    }
     parallel_for(groups, [&](int64_t g0, int64_t g1) {
       const int64_t n1 = g1 * kGemvRowGroup < N ? g1 * kGemvRowGroup : N;
       gemv(x, M, K, w, bias, y, N, g0 * kGemvRowGroup, n1);
