@@ -1,4 +1,4 @@
-// bench_probe.node: reference measurements for tools/bench (see CMakeLists.txt).
+// bench_probe.node: the OpenBLAS sgemm peer of tools/bench (see CMakeLists.txt).
 #include <dlfcn.h>
 #include <napi.h>
 
@@ -7,76 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace {
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Runs body(t) on `threads` threads (t = 0 on the caller) and waits for all.
-template <typename F>
-void OnThreads(int threads, F body) {
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(body, t);
-  body(0);
-  for (auto& th : pool) th.join();
-}
-
-// readBandwidth(bytes, threads, reps) -> GB/s (best of reps): every thread sums its contiguous
-// share of one buffer as 64-bit integers, walking it as 4 interleaved streams with software
-// prefetch 2 KiB ahead (one plain stream reached only about half the bandwidth here, less than the
-// GEMV kernel itself); the buffer is first touched by the thread that later reads it.
-Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int64_t bytes = info[0].As<Napi::Number>().Int64Value();
-  const int threads = info[1].As<Napi::Number>().Int32Value();
-  const int reps = info[2].As<Napi::Number>().Int32Value();
-  if (bytes < (1 << 20) || threads < 1 || reps < 1) {
-    Napi::RangeError::New(env, "readBandwidth: need bytes >= 1 MiB, threads >= 1, reps >= 1").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  constexpr int kStreams = 4;
-  constexpr int64_t kAheadWords = 256;  // 2 KiB
-  const int64_t words = bytes / 8 / (threads * kStreams * 8) * (threads * kStreams * 8);
-  auto* buf = static_cast<uint64_t*>(std::aligned_alloc(4096, static_cast<size_t>(words) * 8));
-  if (!buf) {
-    Napi::Error::New(env, "readBandwidth: out of memory").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const int64_t share = words / threads;
-  OnThreads(threads, [&](int t) { std::memset(buf + t * share, t + 1, static_cast<size_t>(share) * 8); });
-  std::vector<uint64_t> sums(threads);
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    const double t0 = Now();
-    OnThreads(threads, [&](int t) {
-      const int64_t len = share / kStreams;
-      const uint64_t* p0 = buf + t * share;
-      const uint64_t *p1 = p0 + len, *p2 = p1 + len, *p3 = p2 + len;
-      uint64_t s = 0;
-      for (int64_t i = 0; i < len; i += 8) {  // one 64-byte line per stream per step
-        __builtin_prefetch(p0 + i + kAheadWords);
-        __builtin_prefetch(p1 + i + kAheadWords);
-        __builtin_prefetch(p2 + i + kAheadWords);
-        __builtin_prefetch(p3 + i + kAheadWords);
-        for (int j = 0; j < 8; ++j) s += p0[i + j] + p1[i + j] + p2[i + j] + p3[i + j];
-      }
-      sums[t] = s;
-    });
-    const double dt = Now() - t0;
-    if (dt < best) best = dt;
-  }
-  uint64_t check = 0;
-  for (uint64_t s : sums) check += s;
-  std::free(buf);
-  if (check == 0) {  // also keeps the sums observable, so the loop cannot be dropped
-    Napi::Error::New(env, "readBandwidth: sum is zero").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  return Napi::Number::New(env, static_cast<double>(words) * 8 / best / 1e9);
 }
 
 // The two OpenBLAS entry points we need, declared here so no cblas.h is required.
@@ -129,7 +65,6 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("readBandwidth", Napi::Function::New(env, ReadBandwidth));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   return exports;
 }

@@ -1,4 +1,4 @@
-// The reference measurements of native/probe.cpp (built into build/Release/bench_probe.node).
+// The OpenBLAS peer of native/probe.cpp (built into build/Release/bench_probe.node).
 import { createRequire } from 'node:module';
 
 export interface SgemmResult {
@@ -9,8 +9,6 @@ export interface SgemmResult {
 }
 
 export interface BenchProbe {
-  /** Memory read bandwidth in GB/s: best of `reps` threaded sums over a `bytes`-sized buffer. */
-  readBandwidth(bytes: number, threads: number, reps: number): number;
   /** OpenBLAS cblas_sgemm C[M,N] = A[M,K] @ B[N,K]^T with `threads` threads, best of `reps`. */
   sgemm(M: number, N: number, K: number, threads: number, reps: number): SgemmResult;
 }

@@ -4,7 +4,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { Tensor, getNumThreads, linear, setNumThreads } from '@gptj/tensor';
+import { Tensor, getNumThreads, linear, measureReadBandwidth, setNumThreads } from '@gptj/tensor';
 
 import { probe } from './probe.js';
 import { verifyLinear } from './verify.js';
@@ -34,7 +34,8 @@ function randomArray(n: number, seed: number): Float32Array {
 /**
  * Best wall time in seconds of linear(x [M,K], W [N,K] as dtype) over `reps` runs after a warm-up,
  * once sampled outputs match the naive reference. With `probeBandwidth`, a read-bandwidth probe
- * runs before every timed run, so both see the same neighbours on a shared host; `bw` is its best.
+ * (the tensor core's, on the same threads and huge pages as the weights) runs before every timed run,
+ * so both see the same neighbours on a shared host; `bw` is its best, GB/s.
  */
 function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number,
                     probeBandwidth = false): { t: number; bw: number } {
@@ -51,7 +52,7 @@ function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number
   const wx = Tensor.fromArray(new Float32Array(64), [1, 64]), ww = Tensor.fromArray(new Float32Array(64 * 64), [64, 64]);
   let t = Infinity, bw = 0;
   for (let r = 0; r < reps; r++) {
-    if (probeBandwidth) bw = Math.max(bw, probe.readBandwidth(1 << 30, threads, 1));
+    if (probeBandwidth) bw = Math.max(bw, measureReadBandwidth(1 << 30, 1) / 1e9);
     linear(wx, ww).dispose();
     const t0 = process.hrtime.bigint();
     linear(x, w).dispose();
