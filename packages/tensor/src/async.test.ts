@@ -49,6 +49,27 @@ describe('async ops', () => {
     await expect(pa).rejects.toThrow(DisposedError);
   });
 
+  it('keeps the JS event loop turning while heavy ops compute', async () => {
+    const x = Tensor.fromArray(randArray(64 * 4096, 13), [64, 4096]);
+    const w = Tensor.fromArray(randArray(8192 * 4096, 14), [8192, 4096], { dtype: 'f16' }); // 64 MiB
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const t0 = performance.now();
+    const outs = await Promise.all(Array.from({ length: 4 }, () => linearAsync(x, w)));   // 17 GFLOP in all
+    running = false;
+    const ms = performance.now() - t0;
+    console.log(`event loop turned ${ticks} times during ${ms.toFixed(0)} ms of linearAsync`);
+    expect(ticks).toBeGreaterThan(20);      // a sync linear of the same size would allow none
+    for (const o of outs) o.dispose();
+    x.dispose();
+    w.dispose();
+  });
+
   it('validates before going async', async () => {
     const x = Tensor.fromArray(randArray(4, 1), [1, 4]);
     await expect(linearAsync(x, Tensor.zeros([2, 5]))).rejects.toThrow(/x has 4 features/);
