@@ -8,7 +8,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 
 // rotary(x, positions, out, B, T, H, D, rotaryDim, interleaved, base)

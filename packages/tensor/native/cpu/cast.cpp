@@ -11,7 +11,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
 
 double block_bytes(DType dt, double rows, double cols) {
   return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);

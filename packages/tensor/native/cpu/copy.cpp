@@ -8,16 +8,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
-
-double extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
-  double e = 0;
-  for (size_t i = 0; i < shape.size(); i++) {
-    if (shape[i] == 0) return 0;
-    e += static_cast<double>(shape[i] - 1) * static_cast<double>(strides[i]);
-  }
-  return e + 1;
-}
 
 template <typename T>
 void copy_row(const uint8_t* src, int64_t ss, uint8_t* dst, int64_t ds, int64_t n) {
@@ -38,7 +28,7 @@ Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
   int64_t dof = arg_int(info, 7, op, "dstOffset", 0, kMaxElems);
   if (shape.empty() || ss.size() != shape.size() || ds.size() != shape.size())
     throw_range(info.Env(), "stridedCopy: shape and strides must have the same non-zero length");
-  const double se = extent(shape, ss), de = extent(shape, ds);
+  const double se = strided_extent(shape, ss), de = strided_extent(shape, ds);
   if (se == 0) return info.Env().Undefined();
   Storage* src = arg_storage(info, 0, op, "src", static_cast<double>(eb) * (static_cast<double>(so) + se));
   Storage* dst = arg_storage(info, 1, op, "dst", static_cast<double>(eb) * (static_cast<double>(dof) + de));

@@ -7,17 +7,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
-
-// Largest element offset reachable with these shape/strides, plus one (0 for an empty shape).
-double extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
-  double e = 0;
-  for (size_t i = 0; i < shape.size(); i++) {
-    if (shape[i] == 0) return 0;
-    e += static_cast<double>(shape[i] - 1) * static_cast<double>(strides[i]);
-  }
-  return e + 1;
-}
 
 // binary(op: 0 add | 1 mul, a, b, out, shape: number[], aStrides: number[], bStrides: number[])
 // out[i] = a[i .* aStrides] op b[i .* bStrides] over `shape` (row-major, out contiguous); a broadcast
@@ -32,8 +21,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     throw_range(info.Env(), "add/mul: shape and strides must have the same non-zero length");
   double total_d = 1;
   for (int64_t d : shape) total_d *= static_cast<double>(d);
-  Storage* a = arg_storage(info, 1, op, "a", 4.0 * extent(shape, as));
-  Storage* b = arg_storage(info, 2, op, "b", 4.0 * extent(shape, bs));
+  Storage* a = arg_storage(info, 1, op, "a", 4.0 * strided_extent(shape, as));
+  Storage* b = arg_storage(info, 2, op, "b", 4.0 * strided_extent(shape, bs));
   Storage* o = arg_storage(info, 3, op, "out", 4.0 * total_d);
   const int64_t total = static_cast<int64_t>(total_d);
   const float* pa = reinterpret_cast<const float*>(a->data());

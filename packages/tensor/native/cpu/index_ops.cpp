@@ -8,7 +8,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
 
 // embedding(table, tableDtype, V, D, ids, n, out)
 //   table: [V, D] of f32/f16/bf16/q8; ids: i32 [n]; out: f32 [n, D] = table[ids].

@@ -5,7 +5,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
 
 // linear(x, M, K, w, wDtype, N, bias | null, out, async)
 //   x f32 [M, K]; w [N, K] of f32/f16/bf16/q8 (q8: scales after the values, see storage.h);

@@ -7,7 +7,6 @@
 namespace gptj {
 
 namespace {
-constexpr int64_t kMaxElems = int64_t(1) << 50;
 
 // Converts a [n] vector of any float dtype (not q8) to f32.
 void to_f32(const uint8_t* src, DType dt, float* dst, int64_t n) {

@@ -69,6 +69,21 @@ class Storage : public Napi::ObjectWrap<Storage> {
 };
 
 // ---- argument checks (throw Napi::TypeError / RangeError; never abort) ----
+// Upper bound for any element count, offset or stride passed from JS (2^50: far past any real tensor,
+// small enough that products computed in double stay exact).
+constexpr int64_t kMaxElems = int64_t(1) << 50;
+
+// Largest element offset reachable with these shape/strides, plus one (0 for an empty shape): the
+// elements a strided view needs its storage to hold.
+inline double strided_extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
+  double e = 0;
+  for (size_t i = 0; i < shape.size(); i++) {
+    if (shape[i] == 0) return 0;
+    e += static_cast<double>(shape[i] - 1) * static_cast<double>(strides[i]);
+  }
+  return e + 1;
+}
+
 // The Storage at info[i], live, holding at least need_bytes bytes.
 Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
                      double need_bytes);
