@@ -44,16 +44,19 @@ export interface NativeRunnerConfig {
   ropeBase?: number;
 }
 
-export interface NativeLayerWeights {
-  lnGamma: S; lnBeta: S;
-  q: S; k: S; v: S; out: S;
-  fcIn: S; fcInBias: S; fcOut: S; fcOutBias: S;
+/** One block's weights, nn.Linear layout ([out, in]): Tensors in the public API, their storages for the addon. */
+export interface RunnerLayerWeights<W> {
+  lnGamma: W; lnBeta: W;
+  q: W; k: W; v: W; out: W;
+  fcIn: W; fcInBias: W; fcOut: W; fcOutBias: W;
 }
 
-export interface NativeRunnerWeights {
-  wte: S; lnfGamma: S; lnfBeta: S; lmHead: S; lmHeadBias: S;
-  layers: NativeLayerWeights[];
+export interface RunnerWeights<W> {
+  wte: W; lnfGamma: W; lnfBeta: W; lmHead: W; lmHeadBias: W;
+  layers: RunnerLayerWeights<W>[];
 }
+
+export type NativeRunnerWeights = RunnerWeights<S>;
 
 export interface NativeRunner {
   dispose(): void;

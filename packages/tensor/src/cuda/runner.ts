@@ -12,7 +12,7 @@
 import { DTYPE_CODE, type DType } from '../dtype.js';
 import { DTypeError, DeviceError, IndexError, ShapeError, TensorError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
+import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession, type RunnerLayerWeights, type RunnerWeights } from './addon.js';
 
 export interface GPTJRunnerConfig {
   vocabSize: number;
@@ -27,18 +27,8 @@ export interface GPTJRunnerConfig {
 }
 
 /** One block's tensors, nn.Linear layout ([out, in]); biases f32. */
-export interface GPTJRunnerLayerWeights {
-  lnGamma: Tensor; lnBeta: Tensor;
-  q: Tensor; k: Tensor; v: Tensor; out: Tensor;
-  fcIn: Tensor; fcInBias: Tensor; fcOut: Tensor; fcOutBias: Tensor;
-}
-
-export interface GPTJRunnerWeights {
-  wte: Tensor;
-  layers: GPTJRunnerLayerWeights[];
-  lnfGamma: Tensor; lnfBeta: Tensor;
-  lmHead: Tensor; lmHeadBias: Tensor;
-}
+export type GPTJRunnerLayerWeights = RunnerLayerWeights<Tensor>;
+export type GPTJRunnerWeights = RunnerWeights<Tensor>;
 
 const op = 'createGPTJRunner';
 
