@@ -1,0 +1,91 @@
+// JSON schemas of the request bodies (validated by fastify's ajv before a handler runs) and their TS types.
+
+const samplingProperties = {
+  max_tokens: { type: 'integer', minimum: 1 },
+  temperature: { type: 'number', minimum: 0, maximum: 2 },
+  top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+  presence_penalty: { type: 'number', minimum: -2, maximum: 2 },
+  frequency_penalty: { type: 'number', minimum: -2, maximum: 2 },
+  stop: {
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 4 },
+      { type: 'null' },
+    ],
+  },
+  seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
+  n: { type: 'integer', minimum: 1 },
+  logit_bias: {
+    type: 'object',
+    propertyNames: { pattern: '^[0-9]+$' },
+    additionalProperties: { type: 'number', minimum: -100, maximum: 100 },
+  },
+  stream: { type: 'boolean' },
+  stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } }, additionalProperties: false },
+  user: { type: 'string' },
+} as const;
+
+export const completionBodySchema = {
+  type: 'object',
+  required: ['prompt'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string' },
+    prompt: {
+      anyOf: [
+        { type: 'string' },
+        { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
+      ],
+    },
+    ...samplingProperties,
+  },
+} as const;
+
+export const chatBodySchema = {
+  type: 'object',
+  required: ['messages'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string' },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        properties: {
+          role: { enum: ['system', 'user', 'assistant'] },
+          content: { type: 'string' },
+          name: { type: 'string' },
+        },
+        additionalProperties: false,
+      },
+    },
+    ...samplingProperties,
+  },
+} as const;
+
+/** Fields shared by both endpoints. */
+export interface SamplingBody {
+  model?: string;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  presence_penalty?: number;
+  frequency_penalty?: number;
+  stop?: string | string[] | null;
+  seed?: number;
+  n?: number;
+  logit_bias?: Record<string, number>;
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean };
+  user?: string;
+}
+
+export interface CompletionBody extends SamplingBody {
+  prompt: string | number[];
+}
+
+export interface ChatBody extends SamplingBody {
+  messages: { role: 'system' | 'user' | 'assistant'; content: string; name?: string }[];
+}

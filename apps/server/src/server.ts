@@ -1,0 +1,76 @@
+// createServer: loads the model once and builds the fastify app with every route and the OpenAI-style error handler.
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { registerChat } from './chat.js';
+import { registerCompletions } from './completions.js';
+import { Engine, type EngineOptions } from './engine.js';
+import { ApiError, toApiError } from './errors.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The loaded model and tokenizer behind the routes. */
+    gptj: Engine;
+  }
+}
+
+export interface ServerOptions extends EngineOptions {
+  /** fastify's logger option (default: off). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const PLAYGROUND_HTML = new URL('../public/playground.html', import.meta.url);
+
+/** Plain words for the fields that accept several shapes (ajv would say "must match a schema in anyOf"). */
+const ANY_OF_MESSAGES: Record<string, string> = {
+  prompt: 'must be a string or a non-empty array of token ids',
+  stop: 'must be a non-empty string or an array of at most 4 non-empty strings',
+};
+
+/** ajv's first error (the last one for anyOf, which lists each branch's failure first) as an OpenAI-style 400. */
+function validationError(validation: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[], context: string): ApiError {
+  const v = validation[validation.length - 1];
+  const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const extra = (v.params.missingProperty ?? v.params.additionalProperty) as string | undefined;
+  const param = [path, extra].filter(Boolean).join('.') || null;
+  const message =
+    v.params.additionalProperty !== undefined
+      ? 'is not a supported field'
+      : ((v.keyword === 'anyOf' ? ANY_OF_MESSAGES[path] : undefined) ?? v.message ?? 'is invalid');
+  return new ApiError(400, `${param ?? context}: ${message}`, 'invalid_request_error', param);
+}
+
+/** Loads the model (default: the bundled mini-code checkpoint) and returns the app, not yet listening. */
+export async function createServer(opts: ServerOptions = {}): Promise<FastifyInstance> {
+  const engine = await Engine.load(opts);
+  const playground = readFileSync(PLAYGROUND_HTML, 'utf8');
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // Unknown fields are rejected (not silently dropped) and types are not coerced: a typo is a 400, not ignored.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  app.decorate('gptj', engine);
+  app.setErrorHandler((err, _request, reply) => {
+    const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; message: string };
+    let api: ApiError;
+    if (e.validation) api = validationError(e.validation, e.validationContext ?? 'body');
+    else if (!(err instanceof ApiError) && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
+      api = new ApiError(e.statusCode, e.message); // fastify's own 4xx: malformed JSON, wrong content type, too large
+    } else api = toApiError(err);
+    if (api.statusCode >= 500) reply.log.error(err);
+    return reply.status(api.statusCode).send(api.toBody());
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(new ApiError(404, `no route ${request.method} ${request.url}`).toBody()),
+  );
+
+  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(playground));
+  app.get('/v1/models', () => ({
+    object: 'list',
+    data: [{ id: engine.modelName, object: 'model', created: 0, owned_by: 'gptj', context_length: engine.maxLength }],
+  }));
+  registerCompletions(app, engine);
+  registerChat(app, engine);
+  app.addHook('onClose', () => engine.dispose());
+  return app;
+}
