@@ -8,7 +8,8 @@ import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixture
 import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CudaSession, type GPTJModel, loadModel } from './index.js';
-import { argmax, relToMax } from './test-support/compare.js';
+import { relToMax } from './test-support/compare.js';
+import { greedy } from './test-support/greedy.js';
 
 interface Case {
   name: string; kind: 'logits' | 'padded' | 'greedy';
@@ -38,20 +39,6 @@ function lastPositions(all: Float32Array, b: number, t: number, keep = 1): Float
 
 function report(what: string, errs: Record<string, number>): void {
   console.log(`[cuda] ${what}: ${Object.entries(errs).map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')}`);
-}
-
-async function greedy(m: GPTJModel, prompt: number[], steps: number): Promise<{ ids: number[]; logits: Float32Array[] }> {
-  const session = m.createSession(1, prompt.length + steps);
-  const ids: number[] = []; const logits: Float32Array[] = [];
-  let next = [prompt];
-  for (let s = 0; s < steps; s++) {
-    const l = await session.forward(next);
-    logits.push(l);
-    ids.push(argmax(l));
-    next = [[ids.at(-1)!]];
-  }
-  session.dispose();
-  return { ids, logits };
 }
 
 describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU available' : `skipped: ${cuda.reason}`})`, () => {

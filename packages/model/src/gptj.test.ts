@@ -2,7 +2,8 @@
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, positionIds } from './index.js';
-import { argmax, relToMax } from './test-support/compare.js';
+import { relToMax } from './test-support/compare.js';
+import { greedy } from './test-support/greedy.js';
 
 interface Case {
   name: string; kind: 'logits' | 'padded' | 'greedy'; positions?: string;
@@ -14,21 +15,6 @@ const cases = (kind: Case['kind']) => reference.cases.filter((c) => c.kind === k
 
 let model: GPTJModel;
 beforeAll(async () => { model = await loadModel(fixturePath('gptj-small-f32')); });
-
-/** Greedy decoding through a session: prefill the prompt, then one token at a time. */
-async function greedy(m: GPTJModel, prompt: number[], steps: number): Promise<{ ids: number[]; logits: Float32Array[] }> {
-  const session = m.createSession(1);
-  const ids: number[] = []; const logits: Float32Array[] = [];
-  let next = [prompt];
-  for (let s = 0; s < steps; s++) {
-    const l = await session.forward(next);
-    logits.push(l);
-    ids.push(argmax(l));
-    next = [[ids.at(-1)!]];
-  }
-  session.dispose();
-  return { ids, logits };
-}
 
 describe('GPT-J small (f32) vs transformers', () => {
   it.each(cases('logits'))('%s: logits within 1e-4 of the largest reference logit', async (_, c) => {

@@ -7,18 +7,8 @@ import {
   Tensor, add, argmax, attention, cast, concat, cudaAvailable, embedding, gelu, kvWrite, layerNorm, linear,
   linearAsync, matmul, mul, rotary, scale, slice, softmax, topk, transpose, IndexError, type DType, type DeviceName,
 } from '../index.js';
+import { rng } from '../testing/reference.js';
 
-/** Deterministic uniform(-1, 1) numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 
 function randn(shape: number[], seed: number, dtype: DType = 'f32', amp = 1): Tensor {
   const r = rng(seed);

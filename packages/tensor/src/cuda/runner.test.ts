@@ -8,17 +8,8 @@ import {
   Tensor, add, attention, cast, cudaAvailable, embedding, gelu, layerNorm, linear, rotary, slice, transpose,
   createGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
 } from '../index.js';
+import { rng } from '../testing/reference.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
 
 const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, nInner: 256, rotaryDim: 8, layerNormEpsilon: 1e-5 };
 const Dh = cfg.nEmbd / cfg.nHead;
