@@ -1,6 +1,7 @@
 // The GEMV/GEMM kernels behind linear and matmul, against a naive double-precision reference, on
 // every weight dtype and awkward shapes (K/N in 1, 3, 17, 255, 4097: SIMD tails, partial register
-// tiles, partial packed panels; M = 1 and 3 take the GEMV path, 17 and 255 the blocked GEMM).
+// tiles, partial packed panels; M = 1 to 4 take the GEMV path, 17 and 255 the blocked GEMM).
+// With 2+ pool threads, N = 17 / 255 / 4097 also split into GEMV row streams with 0-3 rows left over.
 // The same checks run again in child processes with GPTJ_CPU_ISA=avx2 and =scalar, so the
 // narrower SIMD paths are covered on a CPU that has AVX-512 too.
 import { execFileSync } from 'node:child_process';
@@ -141,7 +142,7 @@ const MATMUL_CASES: MatmulCase[] = [
 
 describe('linear kernels (GEMV for M <= 4, blocked GEMM above)', () => {
   for (const dtype of DTYPES) {
-    for (const M of [1, 3, 17, 255]) {
+    for (const M of [1, 2, 3, 4, 17, 255]) {
       it(`${dtype} weights, M=${M}, K and N in ${DIMS.join('/')}`, () => {
         expect(runKernelChecks(tensor, linearCases(dtype, M, 5e6), [])).toEqual([]);
       });
@@ -157,7 +158,7 @@ describe('matmul kernel (f32 GEMM)', () => {
 
 describe('narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
   const dist = new URL('../dist/index.js', import.meta.url).href;
-  const cases = DTYPES.flatMap((d) => [1, 3, 17, 255].flatMap((M) => linearCases(d, M, 1e6)));
+  const cases = DTYPES.flatMap((d) => [1, 2, 3, 4, 17, 255].flatMap((M) => linearCases(d, M, 1e6)));
   for (const isa of ['avx2', 'scalar']) {
     it(`${isa}: same checks on shapes up to 1e6 multiply-adds`, () => {
       const script = `import * as t from ${JSON.stringify(dist)};

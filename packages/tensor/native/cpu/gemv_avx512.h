@@ -6,30 +6,36 @@
 
 #include <cstdint>
 
+#include "gemv_scalar.h"
+
 namespace gptj::avx512 {
 
 inline __mmask16 TailMask(int64_t left) {
   return left >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << left) - 1);
 }
 
-// L::T is the stored element type.
+// L::T is the stored element type; L::S reads one element, for k tails.
 struct LF32 {
+  using S = WF32;
   using T = float;
   static __m512 load(const float* p) { return _mm512_loadu_ps(p); }
   static __m512 load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 };
 struct LF16 {
+  using S = WF16;
   using T = uint16_t;
   static __m512 load(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static __m512 load(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
 };
 struct LBF16 {
+  using S = WBF16;
   using T = uint16_t;
   static __m512 widen(__m256i h) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16)); }
   static __m512 load(const uint16_t* p) { return widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
   static __m512 load(const uint16_t* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
 };
 struct LQ8 {
+  using S = WQ8;
   using T = int8_t;
   static __m512 widen(__m128i q) { return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)); }
   static __m512 load(const int8_t* p) { return widen(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
