@@ -17,3 +17,4 @@ export { concat, slice, transpose } from './ops/shape.js';
 export { embedding, argmax, topk } from './ops/index-ops.js';
 export { createGPTJRunner, GPTJRunner, GPTJRunnerSession, cudaDeviceInfo, cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
 export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights, CudaProbe } from './cuda/index.js';
+export { createCpuGPTJRunner, CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';

@@ -2,6 +2,7 @@
 // binding. Tensors are passed as their native Storage plus plain numbers; the TS layer validates
 // everything first, and the addon checks again (bounds, types, liveness) and throws instead of crashing.
 import { createRequire } from 'node:module';
+import type { RunnerWeights } from './runner-shared.js';
 
 /** Native memory block behind a CPU tensor (see native/cpu/storage.h). */
 export interface NativeStorage {
@@ -45,6 +46,24 @@ export interface CpuAddon {
          async: boolean): Promise<void> | undefined;
   matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
          M: number, K: number, N: number): void;
+  /** The GPT-J decoder, one native job per step (native/cpu/gptj_runner.cpp). */
+  CpuGPTJRunner: new (config: CpuRunnerNativeConfig, weights: RunnerWeights<{ storage: S; dtype: number }>) => CpuRunnerNative;
+  CpuGPTJSession: new (runner: CpuRunnerNative, batchSize: number, maxLength: number) => CpuSessionNative;
+}
+
+export interface CpuRunnerNativeConfig {
+  vocabSize: number; nEmbd: number; nLayer: number; nHead: number; nInner: number; rotaryDim: number;
+  layerNormEpsilon: number; ropeBase: number; geluTanh: boolean;
+}
+export interface CpuRunnerNative {
+  dispose(): void;
+}
+export interface CpuSessionNative {
+  readonly length: number;
+  /** logits [B * V] of each row's last new position */
+  forward(ids: Int32Array, T: number, mask: Int32Array | null): Promise<Float32Array>;
+  reorder(rows: Int32Array): void;
+  dispose(): void;
 }
 
 const require = createRequire(import.meta.url);

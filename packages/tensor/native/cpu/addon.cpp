@@ -48,6 +48,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   gptj::InitLinalg(env, exports);
   gptj::InitCast(env, exports);
   gptj::InitBandwidth(env, exports);
+  gptj::InitGPTJRunner(env, exports);
   return exports;
 }
 

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "async_kernel.h"
+#include "op_kernels.h"
 #include "rowops.h"
 
 namespace gptj {
@@ -10,13 +11,59 @@ namespace gptj {
 namespace {
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 
+}  // namespace
+
+// Rotary kernel (op_kernels.h). Frequencies as GPT-J/NeoX compute them, all in float32:
+// inv_freq[i] = 1 / base^(2i / rotaryDim), angle = pos * inv_freq[i]. The product terms are rounded
+// separately (x*cos + rot(x)*sin), as the reference does. out may alias x.
+void rotary_kernel(const float* px, const int32_t* pp, float* po, int64_t B, int64_t T, int64_t H, int64_t D,
+                   int64_t rd, bool interleaved, float base) {
+  const int64_t half = rd / 2;
+  std::vector<float> inv(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; i++)
+    inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rd));
+  par(B * T, H * D * 4 + half * 40, [&](int64_t r0, int64_t r1) {
+    std::vector<float> sn(static_cast<size_t>(half)), cs(static_cast<size_t>(half));
+    for (int64_t r = r0; r < r1; r++) {
+      const float p = static_cast<float>(pp[r]);
+      for (int64_t i = 0; i < half; i++) {
+        const float a = p * inv[i];
+        sn[i] = std::sin(a);
+        cs[i] = std::cos(a);
+      }
+      for (int64_t h = 0; h < H; h++) {
+        const float* xr = px + (r * H + h) * D;
+        float* yr = po + (r * H + h) * D;
+        if (interleaved) {
+          for (int64_t i = 0; i < half; i++) {
+            const float x0 = xr[2 * i], x1 = xr[2 * i + 1];
+            const float a0 = x0 * cs[i], b0 = -x1 * sn[i];
+            const float a1 = x1 * cs[i], b1 = x0 * sn[i];
+            yr[2 * i] = a0 + b0;
+            yr[2 * i + 1] = a1 + b1;
+          }
+        } else {
+          for (int64_t i = 0; i < half; i++) {
+            const float x0 = xr[i], x1 = xr[i + half];
+            const float a0 = x0 * cs[i], b0 = -x1 * sn[i];
+            const float a1 = x1 * cs[i], b1 = x0 * sn[i];
+            yr[i] = a0 + b0;
+            yr[i + half] = a1 + b1;
+          }
+        }
+        if (yr != xr)
+          for (int64_t i = rd; i < D; i++) yr[i] = xr[i];
+      }
+    }
+  });
+}
+
+namespace {
+
 // rotary(x, positions, out, B, T, H, D, rotaryDim, interleaved, base)
 //   x, out: f32 [B, T, H, D]; positions: i32 [B, T]. Only the first rotaryDim dims of each head
-//   rotate; the rest are copied. Frequencies as GPT-J/NeoX compute them, all in float32:
-//   inv_freq[i] = 1 / base^(2i / rotaryDim), angle = pos * inv_freq[i].
-//   interleaved (GPT-J "rotate every two"): pairs (x[2i], x[2i+1]) rotate by angle i.
-//   half (NeoX "rotate half"): pairs (x[i], x[i + rotaryDim/2]) rotate by angle i.
-//   The product terms are rounded separately (x*cos + rot(x)*sin), as the reference does.
+//   rotate (interleaved: GPT-J "rotate every two", pairs (x[2i], x[2i+1]); else NeoX "rotate half",
+//   pairs (x[i], x[i + rotaryDim/2])); the rest are copied.
 Napi::Value Rotary(const Napi::CallbackInfo& info) {
   const char* op = "rotary";
   int64_t B = arg_int(info, 3, op, "B", 0, kMaxDim), T = arg_int(info, 4, op, "T", 0, kMaxDim);
@@ -31,61 +78,18 @@ Napi::Value Rotary(const Napi::CallbackInfo& info) {
   const float* px = reinterpret_cast<const float*>(x->data());
   const int32_t* pp = reinterpret_cast<const int32_t*>(pos->data());
   float* po = reinterpret_cast<float*>(o->data());
-  const int64_t half = rd / 2;
-  std::vector<float> inv(static_cast<size_t>(half));
-  for (int64_t i = 0; i < half; i++)
-    inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rd));
-  run_sync([&] {
-    par(B * T, H * D * 4 + half * 40, [&](int64_t r0, int64_t r1) {
-      std::vector<float> sn(static_cast<size_t>(half)), cs(static_cast<size_t>(half));
-      for (int64_t r = r0; r < r1; r++) {
-        const float p = static_cast<float>(pp[r]);
-        for (int64_t i = 0; i < half; i++) {
-          const float a = p * inv[i];
-          sn[i] = std::sin(a);
-          cs[i] = std::cos(a);
-        }
-        for (int64_t h = 0; h < H; h++) {
-          const float* xr = px + (r * H + h) * D;
-          float* yr = po + (r * H + h) * D;
-          if (interleaved) {
-            for (int64_t i = 0; i < half; i++) {
-              const float x0 = xr[2 * i], x1 = xr[2 * i + 1];
-              const float a0 = x0 * cs[i], b0 = -x1 * sn[i];
-              const float a1 = x1 * cs[i], b1 = x0 * sn[i];
-              yr[2 * i] = a0 + b0;
-              yr[2 * i + 1] = a1 + b1;
-            }
-          } else {
-            for (int64_t i = 0; i < half; i++) {
-              const float x0 = xr[i], x1 = xr[i + half];
-              const float a0 = x0 * cs[i], b0 = -x1 * sn[i];
-              const float a1 = x1 * cs[i], b1 = x0 * sn[i];
-              yr[i] = a0 + b0;
-              yr[i + half] = a1 + b1;
-            }
-          }
-          for (int64_t i = rd; i < D; i++) yr[i] = xr[i];
-        }
-      }
-    });
-  });
+  run_sync([&] { rotary_kernel(px, pp, po, B, T, H, D, rd, interleaved, base); });
   return info.Env().Undefined();
 }
 
-struct AttnArgs {
-  const float *q, *k, *v;
-  const int32_t* mask;  // [B, L] or null
-  float* out;
-  int64_t B, T, H, D, Tmax, L;
-  float scale;
-};
+
+}  // namespace
 
 // Row path (decode, and padded batch rows), one (b, h, t) query per unit.
 //   q [B, T, H, D]; k, v [B, H, Tmax, D]; out [B, T, H, D]. Query t sits at absolute position L - T + t and sees keys j <= that position with mask[b, j] != 0.
 // Masked keys are skipped (not multiplied by zero), so NaN/garbage in padded rows cannot leak; a
 // query that sees no key at all gets zeros.
-void attention_rows(const AttnArgs& a) {
+static void attention_rows(const AttnArgs& a) {
   const RowOps& ops = rowops();
   const int64_t units = a.B * a.H * a.T;
   par(units, a.L * a.D * 4, [&](int64_t u0, int64_t u1) {
@@ -121,9 +125,9 @@ void attention_rows(const AttnArgs& a) {
 // Blocked path for prefill of an unpadded batch row b (mask null or all ones): per head and block
 // of up to kBlock queries, S = scale * Q K^T and O = P V with the shared GEMM (itself threaded),
 // softmax in between. Scores of one block are materialised: kBlock x kvLength floats.
-constexpr int64_t kBlock = 128;
+static constexpr int64_t kBlock = 128;
 
-void attention_blocked(const AttnArgs& a, int64_t b, std::vector<float>& S) {
+static void attention_blocked(const AttnArgs& a, int64_t b, std::vector<float>& S) {
   const RowOps& ops = rowops();
   const int64_t ld = a.H * a.D;  // row stride of q and out
   for (int64_t h = 0; h < a.H; h++) {
@@ -175,6 +179,8 @@ void attention_kernel(const AttnArgs& a) {
     attention_rows(one);
   }
 }
+
+namespace {
 
 // attention(q, k, v, mask | null, out, B, T, H, D, Tmax, kvLength, scale, async)
 Napi::Value Attention(const Napi::CallbackInfo& info) {

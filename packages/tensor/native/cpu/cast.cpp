@@ -6,17 +6,12 @@
 #include <cstring>
 
 #include "async_kernel.h"
+#include "op_kernels.h"
 #include "rowops.h"
 
 namespace gptj {
 
-namespace {
-
-double block_bytes(DType dt, double rows, double cols) {
-  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
-}
-
-// One row of src (row r of a [rows, cols] block) as f32.
+// row_to_f32: see op_kernels.h.
 void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_t r, float* dst) {
   switch (dt) {
     case DType::F32: std::memcpy(dst, src + 4 * r * cols, 4 * cols); break;
@@ -30,6 +25,12 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
     }
     case DType::I32: break;
   }
+}
+
+namespace {
+
+double block_bytes(DType dt, double rows, double cols) {
+  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
 }
 
 void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_t cols, int64_t r) {

@@ -2,9 +2,24 @@
 #include <cmath>
 
 #include "async_kernel.h"
+#include "op_kernels.h"
 #include "rowops.h"
 
 namespace gptj {
+
+void gelu_kernel(const float* px, float* po, int64_t n, bool approx) {
+  par((n + 4095) / 4096, 4096 * 20, [&](int64_t c0, int64_t c1) {
+    int64_t e = std::min(n, c1 * 4096);
+    if (approx) {
+      rowops().gelu_tanh(px + c0 * 4096, po + c0 * 4096, e - c0 * 4096);
+    } else {
+      for (int64_t i = c0 * 4096; i < e; i++) {
+        float v = px[i];
+        po[i] = 0.5f * v * (1.0f + std::erf(v * 0.7071067811865476f));
+      }
+    }
+  });
+}
 
 namespace {
 
@@ -86,19 +101,7 @@ Napi::Value Gelu(const Napi::CallbackInfo& info) {
   bool approx = arg_bool(info, 3, "gelu", "tanhApprox");
   const float* px = reinterpret_cast<const float*>(x->data());
   float* po = reinterpret_cast<float*>(o->data());
-  run_sync([&] {
-    par((n + 4095) / 4096, 4096 * 20, [&](int64_t c0, int64_t c1) {
-      int64_t e = std::min(n, c1 * 4096);
-      if (approx) {
-        rowops().gelu_tanh(px + c0 * 4096, po + c0 * 4096, e - c0 * 4096);
-      } else {
-        for (int64_t i = c0 * 4096; i < e; i++) {
-          float v = px[i];
-          po[i] = 0.5f * v * (1.0f + std::erf(v * 0.7071067811865476f));
-        }
-      }
-    });
-  });
+  run_sync([&] { gelu_kernel(px, po, n, approx); });
   return info.Env().Undefined();
 }
 }  // namespace

@@ -4,8 +4,15 @@
 #include <numeric>
 
 #include "async_kernel.h"
+#include "op_kernels.h"
 
 namespace gptj {
+
+void embedding_rows(const uint8_t* table, DType dt, int64_t V, int64_t D, const int32_t* ids, int64_t n, float* out) {
+  par(n, D, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) row_to_f32(table, dt, V, D, ids[i], out + i * D);
+  });
+}
 
 namespace {
 
@@ -28,26 +35,7 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
       throw_range(info.Env(), "embedding: id " + std::to_string(pid[i]) + " at position " + std::to_string(i) + " is outside [0, " + std::to_string(V) + ")");
   const uint8_t* pt = t->data();
   float* po = reinterpret_cast<float*>(o->data());
-  run_sync([&] {
-    par(n, D, [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; i++) {
-        int64_t r = pid[i];
-        float* y = po + i * D;
-        switch (dt) {
-          case DType::F32: std::memcpy(y, pt + 4 * r * D, 4 * D); break;
-          case DType::F16: f16_to_f32(reinterpret_cast<const uint16_t*>(pt) + r * D, y, D); break;
-          case DType::BF16: bf16_to_f32(reinterpret_cast<const uint16_t*>(pt) + r * D, y, D); break;
-          case DType::Q8: {
-            const int8_t* q = reinterpret_cast<const int8_t*>(pt) + r * D;
-            const float s = reinterpret_cast<const float*>(pt + q8_scales_offset(V, D))[r];
-            for (int64_t k = 0; k < D; k++) y[k] = static_cast<float>(q[k]) * s;
-            break;
-          }
-          case DType::I32: break;
-        }
-      }
-    });
-  });
+  run_sync([&] { embedding_rows(pt, dt, V, D, pid, n, po); });
   return info.Env().Undefined();
 }
 

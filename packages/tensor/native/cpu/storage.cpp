@@ -152,18 +152,20 @@ Napi::Value Storage::Read(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
-                     double need_bytes) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsObject() ||
-      !info[i].As<Napi::Object>().InstanceOf(addon_data(env)->storage_ctor.Value()))
+Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(addon_data(env)->storage_ctor.Value()))
     throw_type(env, std::string(op) + ": " + what + " must be a native Storage");
-  Storage* s = Storage::Unwrap(info[i].As<Napi::Object>());
+  Storage* s = Storage::Unwrap(v.As<Napi::Object>());
   if (!s) throw_type(env, std::string(op) + ": " + what + " is not a native Storage");
-  s->check_live(op, what);
+  s->check_live(op, what.c_str());
   if (!(need_bytes >= 0) || static_cast<double>(s->bytes()) < need_bytes)
     throw_range(env, std::string(op) + ": " + what + " holds " + std::to_string(s->bytes()) + " bytes, needs " + std::to_string(need_bytes));
   return s;
+}
+
+Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
+                     double need_bytes) {
+  return as_storage(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), op, what, need_bytes);
 }
 
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo,

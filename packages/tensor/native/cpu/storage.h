@@ -84,7 +84,8 @@ inline double strided_extent(const std::vector<int64_t>& shape, const std::vecto
   return e + 1;
 }
 
-// The Storage at info[i], live, holding at least need_bytes bytes.
+// The Storage v (info[i]), live, holding at least need_bytes bytes.
+Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes);
 Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
                      double need_bytes);
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
@@ -122,5 +123,6 @@ void InitIndex(Napi::Env env, Napi::Object exports);
 void InitLinalg(Napi::Env env, Napi::Object exports);
 void InitCast(Napi::Env env, Napi::Object exports);
 void InitBandwidth(Napi::Env env, Napi::Object exports);
+void InitGPTJRunner(Napi::Env env, Napi::Object exports);
 
 }  // namespace gptj

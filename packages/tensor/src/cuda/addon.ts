@@ -3,6 +3,7 @@
 // machine without an NVIDIA driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never
 // as an exception at import time.
 import { createRequire } from 'node:module';
+import type { GPTJRunnerConfig, RunnerWeights } from '../runner-shared.js';
 
 /** Device memory of one CUDA tensor (native/cuda/device_storage.h): same surface as the CPU Storage. */
 export interface DeviceStorage {
@@ -29,33 +30,14 @@ export interface CudaProbe {
   cublasLt?: string;
 }
 
-/** Config of the native GPT-J runner; dtype fields are DTYPE_CODE numbers. */
-export interface NativeRunnerConfig {
-  vocabSize: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nInner: number;
-  rotaryDim: number;
-  layerNormEpsilon: number;
+/** Config of the native GPT-J runner: the runner config plus the DTYPE_CODE of each weight group. */
+export interface NativeRunnerConfig extends Omit<GPTJRunnerConfig, 'activation'> {
   weightDtype: number;
   lnDtype: number;
   wteDtype: number;
-  ropeBase?: number;
 }
 
 /** One block's weights, nn.Linear layout ([out, in]): Tensors in the public API, their storages for the addon. */
-export interface RunnerLayerWeights<W> {
-  lnGamma: W; lnBeta: W;
-  q: W; k: W; v: W; out: W;
-  fcIn: W; fcInBias: W; fcOut: W; fcOutBias: W;
-}
-
-export interface RunnerWeights<W> {
-  wte: W; lnfGamma: W; lnfBeta: W; lmHead: W; lmHeadBias: W;
-  layers: RunnerLayerWeights<W>[];
-}
-
 export type NativeRunnerWeights = RunnerWeights<S>;
 
 export interface NativeRunner {

@@ -10,37 +10,21 @@
 // Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
 import { DTYPE_CODE, type DType } from '../dtype.js';
-import { DTypeError, DeviceError, IndexError, ShapeError, TensorError } from '../errors.js';
+import { DTypeError, DeviceError, ShapeError, TensorError } from '../errors.js';
+import { type GPTJRunnerConfig, checkRunnerTensor, packStep, wrapRunner } from '../runner-shared.js';
 import type { Tensor } from '../tensor.js';
-import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession, type RunnerLayerWeights, type RunnerWeights } from './addon.js';
-
-export interface GPTJRunnerConfig {
-  vocabSize: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nInner: number;
-  rotaryDim: number;
-  layerNormEpsilon: number;
-  /** rotary base, 10000 for GPT-J */
-  ropeBase?: number;
-}
+import type { RunnerLayerWeights, RunnerWeights } from '../runner-shared.js';
+import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
 
 /** One block's tensors, nn.Linear layout ([out, in]); biases f32. */
 export type GPTJRunnerLayerWeights = RunnerLayerWeights<Tensor>;
 export type GPTJRunnerWeights = RunnerWeights<Tensor>;
+export type { GPTJRunnerConfig };
 
 const op = 'createGPTJRunner';
 
-function expect(t: unknown, name: string, shape: readonly number[], dtypes: readonly DType[]): Tensor {
-  const x = t as Tensor;
-  if (!x || typeof x !== 'object' || !('shape' in x)) throw new TensorError(`${op}: ${name} must be a Tensor`);
-  if (x.device !== 'cuda') throw new DeviceError(`${op}: ${name} is on '${x.device}'; move the weights with .to('cuda')`);
-  if (!dtypes.includes(x.dtype)) throw new DTypeError(`${op}: ${name} must be ${dtypes.join(' or ')}, got ${x.dtype}`);
-  if (x.shape.length !== shape.length || x.shape.some((d, i) => d !== shape[i]))
-    throw new ShapeError(`${op}: ${name} must be [${shape.join(',')}], got [${x.shape.join(',')}]`);
-  return x;
-}
+const expect = (t: unknown, name: string, shape: readonly number[], dtypes: readonly DType[]): Tensor =>
+  checkRunnerTensor(op, 'cuda', t, name, shape, dtypes);
 
 const dev = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 
@@ -83,20 +67,8 @@ export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWe
     wteDtype: DTYPE_CODE[wte.dtype],
   };
   const addon = load.addon;
-  const runner = wrap(() => new addon.GPTJRunner(nativeConfig, native));
-  return new GPTJRunner(runner, config, (b, t) => wrap(() => new addon.GPTJSession(runner, b, t)));
-}
-
-function wrap<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof TensorError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    if (e instanceof RangeError) throw /token id/.test(msg) ? new IndexError(msg) : new ShapeError(msg);
-    if (e instanceof TypeError) throw new DTypeError(msg);
-    throw new TensorError(msg);
-  }
+  const runner = wrapRunner(() => new addon.GPTJRunner(nativeConfig, native));
+  return new GPTJRunner(runner, config, (b, t) => wrapRunner(() => new addon.GPTJSession(runner, b, t)));
 }
 
 export class GPTJRunner {
@@ -146,12 +118,12 @@ export class GPTJRunnerSession {
 
   /** Allocation-free form: ids/mask flat [B*T]; `out` is Float32Array [B*V] (logits) or Int32Array [B] (argmax). */
   forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): void {
-    wrap(() => this.native.forward(ids, T, mask, out));
+    wrapRunner(() => this.native.forward(ids, T, mask, out));
   }
 
   /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
   reorder(rows: readonly number[]): void {
-    wrap(() => this.native.reorder(Int32Array.from(rows)));
+    wrapRunner(() => this.native.reorder(Int32Array.from(rows)));
   }
 
   dispose(): void {
@@ -159,13 +131,6 @@ export class GPTJRunnerSession {
   }
 
   private pack(ids: number[][], mask?: number[][]): [Int32Array, number, Int32Array | null] {
-    if (!Array.isArray(ids) || ids.length !== this.batchSize)
-      throw new ShapeError(`GPTJRunnerSession.forward: ids must have ${this.batchSize} rows, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
-    const T = ids[0]?.length ?? 0;
-    if (T === 0 || ids.some((r) => r.length !== T))
-      throw new ShapeError('GPTJRunnerSession.forward: every row of ids must have the same length T >= 1');
-    if (mask && (mask.length !== ids.length || mask.some((r) => r.length !== T)))
-      throw new ShapeError('GPTJRunnerSession.forward: mask must have the shape of ids');
-    return [Int32Array.from(ids.flat()), T, mask ? Int32Array.from(mask.flat()) : null];
+    return packStep('GPTJRunnerSession.forward', this.batchSize, ids, mask);
   }
 }

@@ -1,0 +1,109 @@
+// The GPT-J fast path on the CPU: each forward step (all layers, ln_f, lm_head) is one native job on a
+// libuv worker (native/cpu/gptj_runner.cpp), so a step costs one event-loop round trip instead of one
+// per op. It computes exactly what the layer kit computes with the per-op backend, with the same
+// kernels: the weights are read where they are (mmap'ed checkpoints included), f32 activations and
+// KV cache. @gptj/model uses it for CPU sessions.
+//
+//   const runner = createCpuGPTJRunner(config, weights);  // weights: CPU Tensors
+//   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
+//   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
+import { DTYPE_CODE, type DType } from './dtype.js';
+import { DTypeError, ShapeError, TensorError } from './errors.js';
+import { cpu, type CpuRunnerNative, type CpuSessionNative, type NativeStorage } from './native.js';
+import { type GPTJRunnerConfig, type RunnerWeights, checkRunnerTensor, packStep, runnerError, wrapRunner } from './runner-shared.js';
+import type { Tensor } from './tensor.js';
+
+const op = 'createCpuGPTJRunner';
+const MATRIX: readonly DType[] = ['f32', 'f16', 'bf16', 'q8'];
+const VECTOR: readonly DType[] = ['f32', 'f16', 'bf16'];
+
+/** Builds a runner over CPU weight tensors. Disposing a weight later makes the next step throw. */
+export function createCpuGPTJRunner(config: GPTJRunnerConfig, weights: RunnerWeights<Tensor>): CpuGPTJRunner {
+  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
+  if (!Array.isArray(weights?.layers) || weights.layers.length !== nLayer)
+    throw new ShapeError(`${op}: weights.layers has ${weights?.layers?.length} entries, config.nLayer is ${nLayer}`);
+  if (config.activation !== undefined && config.activation !== 'gelu_new' && config.activation !== 'gelu')
+    throw new TensorError(`${op}: activation must be 'gelu_new' or 'gelu', got ${String(config.activation)}`);
+  const entry = (t: unknown, name: string, shape: number[], dtypes: readonly DType[]) => {
+    const x = checkRunnerTensor(op, 'cpu', t, name, shape, dtypes);
+    return { storage: x.storage as NativeStorage, dtype: DTYPE_CODE[x.dtype] };
+  };
+  const native = {
+    wte: entry(weights.wte, 'wte', [V, D], MATRIX),
+    lnfGamma: entry(weights.lnfGamma, 'lnfGamma', [D], VECTOR),
+    lnfBeta: entry(weights.lnfBeta, 'lnfBeta', [D], VECTOR),
+    lmHead: entry(weights.lmHead, 'lmHead', [V, D], MATRIX),
+    lmHeadBias: entry(weights.lmHeadBias, 'lmHeadBias', [V], VECTOR),
+    layers: weights.layers.map((l, i) => ({
+      lnGamma: entry(l.lnGamma, `layers[${i}].lnGamma`, [D], VECTOR),
+      lnBeta: entry(l.lnBeta, `layers[${i}].lnBeta`, [D], VECTOR),
+      q: entry(l.q, `layers[${i}].q`, [D, D], MATRIX),
+      k: entry(l.k, `layers[${i}].k`, [D, D], MATRIX),
+      v: entry(l.v, `layers[${i}].v`, [D, D], MATRIX),
+      out: entry(l.out, `layers[${i}].out`, [D, D], MATRIX),
+      fcIn: entry(l.fcIn, `layers[${i}].fcIn`, [I, D], MATRIX),
+      fcInBias: entry(l.fcInBias, `layers[${i}].fcInBias`, [I], VECTOR),
+      fcOut: entry(l.fcOut, `layers[${i}].fcOut`, [D, I], MATRIX),
+      fcOutBias: entry(l.fcOutBias, `layers[${i}].fcOutBias`, [D], VECTOR),
+    })),
+  };
+  const nativeConfig = {
+    vocabSize: V, nEmbd: D, nLayer, nHead: config.nHead, nInner: I, rotaryDim: config.rotaryDim,
+    layerNormEpsilon: config.layerNormEpsilon, ropeBase: config.ropeBase ?? 10000,
+    geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new',
+  };
+  return new CpuGPTJRunner(wrapRunner(() => new cpu.CpuGPTJRunner(nativeConfig, native)), config);
+}
+
+export class CpuGPTJRunner {
+  #disposed = false;
+  /** @internal use createCpuGPTJRunner */
+  constructor(private readonly native: CpuRunnerNative, readonly config: GPTJRunnerConfig) {}
+
+  /** A KV cache (f32) for `batchSize` rows of up to `maxLength` positions. */
+  createSession(batchSize: number, maxLength: number): CpuGPTJRunnerSession {
+    if (this.#disposed) throw new TensorError('CpuGPTJRunner.createSession: the runner was disposed');
+    const native = wrapRunner(() => new cpu.CpuGPTJSession(this.native, batchSize, maxLength));
+    return new CpuGPTJRunnerSession(native, batchSize);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.native.dispose();
+  }
+}
+
+export class CpuGPTJRunnerSession {
+  /** @internal */
+  constructor(private readonly native: CpuSessionNative, readonly batchSize: number) {}
+
+  /** Positions held in the KV cache per row (padding included). */
+  get length(): number {
+    return this.native.length;
+  }
+
+  /**
+   * Appends ids [B][T] (mask [B][T]: 1 real, 0 left pad; positions follow HF, cumsum(mask) - 1) and
+   * resolves to the logits of the last appended position of each row: Float32Array [B * vocabSize].
+   * One step at a time: await it before the next forward or reorder.
+   */
+  async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
+    const [flat, T, m] = packStep('CpuGPTJRunnerSession.forward', this.batchSize, ids, mask);
+    try {
+      return await this.native.forward(flat, T, m);
+    } catch (e) {
+      throw runnerError(e);
+    }
+  }
+
+  /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
+  reorder(rows: readonly number[]): void {
+    if (!Array.isArray(rows)) throw new DTypeError('CpuGPTJRunnerSession.reorder: rows must be an array of row indices');
+    wrapRunner(() => this.native.reorder(Int32Array.from(rows)));
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}
