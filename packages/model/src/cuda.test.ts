@@ -7,7 +7,7 @@ import { cudaAvailable } from '@gptj/tensor';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CudaSession, type GPTJModel, loadModel } from './index.js';
+import { RunnerSession, type GPTJModel, loadModel } from './index.js';
 import { relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
@@ -58,7 +58,7 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
     expect(gpu.dtype).toBe('f16');
     expect(gpu.runnerUnsupported).toBe(null);
     const s = gpu.createSession(1, 8);
-    expect(s instanceof CudaSession).toBe(true);
+    expect(s instanceof RunnerSession).toBe(true);
     s.dispose();
   });
 

@@ -3,7 +3,7 @@
 import { DeviceError, type GPTJRunnerSession, cudaAvailable } from '@gptj/tensor';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { describe, expect, it } from 'vitest';
-import { CudaSession, type GPTJConfig, loadModel, parseGPTJConfig, runnerUnsupported, weightDTypes } from './index.js';
+import { RunnerSession, type GPTJConfig, loadModel, parseGPTJConfig, runnerUnsupported, weightDTypes } from './index.js';
 import { resolveDevice } from './device.js';
 import { relToMax } from './test-support/compare.js';
 
@@ -96,10 +96,10 @@ class FakeRunnerSession {
   dispose(): void { this.disposed++; }
 }
 
-describe('CudaSession bookkeeping (over a stand-in for the runner session)', () => {
+describe('RunnerSession bookkeeping (over a stand-in for the runner session)', () => {
   const make = () => {
     const fake = new FakeRunnerSession();
-    return { fake, s: new CudaSession(fake as unknown as GPTJRunnerSession, 2, 6, 4) };
+    return { fake, s: new RunnerSession(fake as unknown as GPTJRunnerSession, 2, 6, 4) };
   };
 
   it('passes ids and the step mask (default all 1) down and returns the runner logits', async () => {

@@ -1,7 +1,7 @@
 // GPT-J against transformers: every case of tools/fixtures/data/gptj-small-f32/reference.json in f32.
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type GPTJModel, loadModel, positionIds } from './index.js';
+import { type GPTJModel, GPTJSession, RunnerSession, loadModel, positionIds } from './index.js';
 import { relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
@@ -85,6 +85,21 @@ describe('GPT-J small (f32) vs transformers', () => {
     session.dispose();
     alone.dispose();
     await expect(session.forward([[1], [1]])).rejects.toThrow(/disposed/);
+  });
+
+  it('CPU sessions run on the GPT-J runner, step for step equal to the layer kit (GPTJSession)', async () => {
+    const runner = model.createSession(2, 40);
+    expect(runner).toBeInstanceOf(RunnerSession);
+    const kit = new GPTJSession(model, 2, 40);
+    const prompt = [Array.from({ length: 20 }, (_, i) => (i * 37) % 512), Array.from({ length: 20 }, (_, i) => (i * 11 + 3) % 512)];
+    const mask = [prompt[0].map(() => 1), prompt[1].map((_, i) => (i < 4 ? 0 : 1))];
+    expect(await runner.forward(prompt, mask)).toEqual(await kit.forward(prompt, mask));
+    for (const [step, ids] of [[[5], [6]], [[7], [8]], [[9], [10]]].entries()) {
+      expect(await runner.forward(ids)).toEqual(await kit.forward(ids));
+      if (step === 0) for (const s of [runner, kit]) s.reorder([1, 1]);
+    }
+    runner.dispose();
+    kit.dispose();
   });
 
   it('rejects out-of-vocabulary ids and sequences past the context', async () => {

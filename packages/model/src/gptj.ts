@@ -2,14 +2,15 @@
 // Block: x + attn(ln_1(x)) + mlp(ln_1(x)); attention without biases, interleaved rotary on the first
 // rotary_dim dims of each head; MLP fc_in -> gelu_new -> fc_out; lm_head has a bias.
 //
-// On CUDA, sessions run on @gptj/tensor's GPT-J runner (one native call per step, CUDA graphs) when it
-// supports the weights (runnerUnsupported); forward and hiddenStates run the same layer-kit code as on the
-// CPU, each op on the CUDA per-op backend, with f32 activations.
-import { type DType, type DeviceName, type GPTJRunner, Tensor } from '@gptj/tensor';
+// Sessions run on @gptj/tensor's GPT-J runners (one native call per step: a libuv worker job on the CPU,
+// CUDA graphs on the GPU; on CUDA when it supports the weights, see runnerUnsupported). forward and
+// hiddenStates run the layer kit, each op on the device's per-op backend, with f32 activations; so does
+// GPTJSession, the reference the runners are tested against.
+import { type CpuGPTJRunner, type DType, type DeviceName, type GPTJRunner, Tensor } from '@gptj/tensor';
 import { type Embedding, KVCache, type LayerNorm, type Linear, type ParallelResidualBlock } from '@gptj/layers';
 import type { GPTJConfig } from './config.js';
-import { createRunner, runnerUnsupported } from './cuda-runner.js';
-import { CudaSession } from './cuda-session.js';
+import { createRunner, runnerUnsupported } from './runner.js';
+import { RunnerSession } from './runner-session.js';
 import { checkBatchSize, checkTokenIds } from './inputs.js';
 import { type DecodingSession, GPTJSession } from './session.js';
 import { positionIds } from './positions.js';
@@ -26,9 +27,9 @@ export class GPTJModel {
   readonly maxLength: number;
   readonly eosTokenId: number | null;
   readonly headDim: number;
-  /** Why sessions on this model do not use the CUDA runner (null when they do, or on the CPU). */
+  /** Why sessions on this model do not use the CUDA runner (null when they do; always null on the CPU). */
   readonly runnerUnsupported: string | null;
-  private runner: GPTJRunner | null = null;
+  private runner: GPTJRunner | CpuGPTJRunner | null = null;
 
   constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
     this.vocabSize = config.vocabSize;
@@ -68,16 +69,17 @@ export class GPTJModel {
 
   /**
    * A decoding session for `batchSize` rows with a KV cache of `maxLength` positions (default: the model's
-   * context). On CUDA it is backed by the GPT-J runner unless `runnerUnsupported` says why not.
+   * context), backed by the device's GPT-J runner (on CUDA unless `runnerUnsupported` says why not).
+   * `new GPTJSession(model, batchSize, maxLength)` runs the same steps op by op through the layer kit.
    */
   createSession(batchSize: number, maxLength: number = this.maxLength): DecodingSession {
     checkBatchSize(batchSize);
     if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > this.maxLength) {
       throw new RangeError(`createSession: maxLength must be an integer in [1, ${this.maxLength}], got ${maxLength}`);
     }
-    if (this.device !== 'cuda' || this.runnerUnsupported) return new GPTJSession(this, batchSize, maxLength);
-    this.runner ??= createRunner(this.config, this.weights);
-    return new CudaSession(this.runner.createSession(batchSize, maxLength), batchSize, maxLength, this.vocabSize);
+    if (this.runnerUnsupported) return new GPTJSession(this, batchSize, maxLength);
+    this.runner ??= createRunner(this.config, this.weights, this.device);
+    return new RunnerSession(this.runner.createSession(batchSize, maxLength), batchSize, maxLength, this.vocabSize);
   }
 
   /** One KV cache per layer: f32 [B, H, maxLen, Dh]. */

@@ -1,18 +1,26 @@
-import type { GPTJRunnerSession } from '@gptj/tensor';
 import type { DecodingSession } from './session.js';
 import { checkRows, checkTokenIds, stepMask } from './inputs.js';
 
-/**
- * A decoding session on CUDA backed by the GPT-J runner: the KV cache (f16, bf16 for bf16 weights) and the
- * activations live on the GPU, and each forward is one native call (decode steps replayed as a CUDA graph).
- * Same semantics as the CPU GPTJSession: the mask accumulates over every step, position ids are
- * cumsum(mask) - 1 over everything seen (the runner keeps the counters), reorder moves cache, mask and
- * counters together, dispose frees the GPU memory.
- */
-export class CudaSession implements DecodingSession {
-  private native: GPTJRunnerSession | null;
+/** What RunnerSession drives: @gptj/tensor's GPTJRunnerSession (CUDA) or CpuGPTJRunnerSession. */
+export interface NativeRunnerSession {
+  readonly length: number;
+  forward(ids: number[][], mask: number[][]): Float32Array | Promise<Float32Array>;
+  reorder(rows: number[]): void;
+  dispose(): void;
+}
 
-  constructor(native: GPTJRunnerSession, readonly batchSize: number, readonly maxLength: number, private readonly vocabSize: number) {
+/**
+ * A decoding session backed by a GPT-J runner of @gptj/tensor, where each forward is one native call.
+ * On the CPU the step runs on a libuv worker with an f32 KV cache; on CUDA the KV cache (f16, bf16 for
+ * bf16 weights) and the activations live on the GPU and decode steps replay a CUDA graph.
+ * Same semantics as GPTJSession (the layer kit): the mask accumulates over every step, position ids are
+ * cumsum(mask) - 1 over everything seen (the runner keeps the counters), reorder moves cache, mask and
+ * counters together, dispose frees the cache.
+ */
+export class RunnerSession implements DecodingSession {
+  private native: NativeRunnerSession | null;
+
+  constructor(native: NativeRunnerSession, readonly batchSize: number, readonly maxLength: number, private readonly vocabSize: number) {
     this.native = native;
   }
 
@@ -43,7 +51,7 @@ export class CudaSession implements DecodingSession {
     this.native = null;
   }
 
-  private live(): GPTJRunnerSession {
+  private live(): NativeRunnerSession {
     if (!this.native) throw new Error('GPTJSession has been disposed');
     return this.native;
   }
