@@ -46,19 +46,19 @@ function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number
   verifyLinear(`linear ${dtype} M=${M} K=${K} N=${N}`, xs, w.toFloat32Array(), y.toFloat32Array(), M, K, N);
   y.dispose();
   linear(x, w).dispose();
-  // A region after an idle gap first waits for the sleeping pool workers: 0.4-1.5 ms on this
-  // virtualized host, as long as a whole q8 GEMV. Decode runs its regions back to back with the
-  // workers still spinning, so a tiny linear (64x64 weights, nothing of W cached) wakes them first.
-  const wx = Tensor.fromArray(new Float32Array(64), [1, 64]), ww = Tensor.fromArray(new Float32Array(64 * 64), [64, 64]);
+  // The timed run follows an untimed run of the same linear, as in decode, where GEMVs run back to
+  // back: it wakes the pool workers (a region after an idle gap first waits 0.4-1.5 ms for them on
+  // this virtualized host) and lets the host settle after the probe, which maps, fills and unmaps
+  // 1 GiB; a GEMV right after that ran 10-15% slower than the same GEMV back to back.
   let t = Infinity, bw = 0;
   for (let r = 0; r < reps; r++) {
     if (probeBandwidth) bw = Math.max(bw, measureReadBandwidth(1 << 30, 1) / 1e9);
-    linear(wx, ww).dispose();
+    linear(x, w).dispose();
     const t0 = process.hrtime.bigint();
     linear(x, w).dispose();
     t = Math.min(t, Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  for (const tt of [x, w, wx, ww]) tt.dispose();
+  for (const tt of [x, w]) tt.dispose();
   return { t, bw };
 }
 
