@@ -92,6 +92,12 @@ describe('gptj generate (greedy, against transformers)', () => {
     expect(JSON.parse(run.stdout).ids).toEqual(copyright.new_ids.slice(0, 8));
   });
 
+  it('--no-mmap (weights read into memory) continues the prompt exactly as transformers does', async () => {
+    const run = await runCli(['generate', '--prompt-ids', copyright.prompt_ids.join(','), '-t', '0', '-n', '8', '--no-mmap', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).ids).toEqual(copyright.new_ids.slice(0, 8));
+  });
+
   it('--stop ends generation before the stop text, which is not printed', async () => {
     const expected = copyright.completion.slice(0, copyright.completion.indexOf('Inc.'));
     const json = await runCli(['generate', '# Copyright', '-t', '0', '-n', '48', '--stop', 'nothing-like-this', '--stop', 'Inc.', '--json']);

@@ -18,6 +18,8 @@ export interface RuntimeFlags {
   device?: DeviceFlag;
   dtype?: DtypeFlag;
   threads?: number;
+  /** false with --no-mmap: weights read into process memory instead of mapped. */
+  mmap?: boolean;
   /** Hub ids only: branch, tag or commit. */
   revision?: string;
   /** Hub ids only: the Hugging Face cache root (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub). */
@@ -73,6 +75,7 @@ export async function loadModelForCli(flags: RuntimeFlags): Promise<Loaded> {
     const model = await loadModel(source.path, {
       device: flags.device ?? 'auto',
       dtype: modelDtype(flags.dtype),
+      mmap: flags.mmap ?? true,
       onProgress: (p) => progress.update(p.phase, p.done, p.total, p.file ?? ''),
     });
     return { model, source, loadMs: performance.now() - start };

@@ -1,5 +1,5 @@
 // loadModel paths: the sharded fp16 mini-code checkpoint, .bin re-saves, dtype on load, strict names/shapes.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
@@ -45,6 +45,20 @@ beforeAll(async () => {
 });
 
 describe('loadModel', () => {
+  it('mmap: false reads the weights into memory: the model no longer depends on the file', async () => {
+    const d = modelDir('no-mmap');
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(small, f), join(d, f));
+    const m = await loadModel(d, { mmap: false });
+    // Zero every weight byte in place (no truncation). A model over the mapped file may see such writes.
+    const path = join(d, 'model.safetensors');
+    const header = 8 + Number(readFileSync(path).readBigUInt64LE(0));
+    const fd = openSync(path, 'r+');
+    writeSync(fd, new Uint8Array(statSync(path).size - header), 0, statSync(path).size - header, header);
+    closeSync(fd);
+    expect(relToMax(await logitsOf(m, seq40.input_ids), seq40Ref)).toBeLessThan(1e-4);
+    m.dispose();
+  });
+
   it('mini-code (fp16, 3 shards): greedy continuations of the first two samples match transformers', async () => {
     const samples = readFixtureJson<{ samples: { prompt_ids: number[]; new_ids: number[] }[] }>('mini-code-samples.json').samples;
     const m = await loadModel(miniCodeDir);

@@ -22,6 +22,7 @@ export interface LoadOptions {
   cacheDir?: string;                 // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
   revision?: string;                 // hub revision, default 'main'
   endpoint?: string;                 // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
+  mmap?: boolean;                    // default true: weights kept as stored are views of the mapped file; false: read into process memory
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -49,7 +50,7 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), asked);
     // Biases and norm parameters are tiny and always f32.
 
-    const loader = new TensorLoader(device);
+    const loader = new TensorLoader(device, opts.mmap ?? true);
     const total = [...ckpt.tensors.values()].reduce((s, e) => s + e.byteLength, 0);
     let done = 0;
     const load = (name: string, dtype: DType) => {

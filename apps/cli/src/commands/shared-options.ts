@@ -20,5 +20,6 @@ export function addRuntimeOptions(cmd: Command): Command {
       new Option('--dtype <dtype>', 'weight dtype: auto keeps the stored one; int8 = weight-only quantized').choices(['auto', 'f32', 'f16', 'bf16', 'int8']).default('auto'),
     )
     .option('--threads <n>', 'CPU threads for the kernels (default: all cores)', integer(1, 1024))
+    .option('--no-mmap', 'read the weights into memory instead of mapping the checkpoint (slower load, more RAM; decode no longer depends on how the page cache holds the file)')
     .optionsGroup('Options:');
 }

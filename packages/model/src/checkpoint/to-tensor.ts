@@ -8,10 +8,11 @@ const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF
 
 /**
  * Makes weight tensors from checkpoint entries, one at a time:
- * - stored dtype == wanted dtype: a zero-copy view of the memory-mapped file (Tensor.fromBytes copies
- *   only if the data is misaligned; a device upload reads straight from the map);
- * - otherwise: the bytes are read (pread, not mapped, so nothing stays resident) into one reused scratch
- *   buffer and converted by the native cast; the source copy is dropped before the next tensor.
+ * - stored dtype == wanted dtype, with `mmap`: a zero-copy view of the memory-mapped file (Tensor.fromBytes
+ *   copies only if the data is misaligned; a device upload reads straight from the map);
+ * - otherwise (and for every tensor without `mmap`): the bytes are read (pread, not mapped, so nothing
+ *   stays resident) into one reused scratch buffer and converted by the native cast (a plain copy for the
+ *   same dtype); the source copy is dropped before the next tensor.
  * - a stored int8 weight (I8 + its scales, see int8-layout.ts): read into the scratch buffer and copied into a
  *   q8 tensor as is (no requantization); for a float `want` that q8 tensor is then dequantized by the cast.
  * Peak memory is the converted weights plus one scratch buffer the size of the largest tensor.
@@ -19,18 +20,18 @@ const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF
 export class TensorLoader {
   private scratch = new Uint8Array(0);
 
-  constructor(private readonly device: DeviceName) {}
+  constructor(private readonly device: DeviceName, private readonly mmap = true) {}
 
   load(e: TensorEntry, want: DType): Tensor {
     const stored = AS_TENSOR_DTYPE[e.dtype];
     if (!stored) throw new TypeError(`${e.name}: stored as ${e.dtype}, not a float tensor`);
     let host: Tensor;
-    if (stored === want) {
+    if (stored === want && this.mmap) {
       host = Tensor.fromBytes(e.file.view(e.offset, e.byteLength), e.shape, stored);
     } else {
       if (this.scratch.length < e.byteLength) this.scratch = new Uint8Array(e.byteLength);
       const src = Tensor.fromBytes(e.file.read(e.offset, e.byteLength, this.scratch), e.shape, stored);
-      host = cast(src, want);
+      host = cast(src, want);  // same dtype: a copy into process memory (2 MiB pages for large tensors)
       src.dispose();
     }
     return this.toDevice(host);
