@@ -12,6 +12,8 @@ export interface EngineOptions {
   modelDir?: string;
   device?: 'auto' | 'cpu' | 'cuda';
   dtype?: 'auto' | 'f32' | 'f16' | 'bf16' | 'q8';
+  /** false: read the weights into memory instead of mapping the checkpoint (see @gptj/model, Sessions). */
+  mmap?: boolean;
   /** The id `/v1/models` lists and responses carry (default: the directory's base name). */
   modelName?: string;
 }
@@ -38,7 +40,7 @@ export class Engine {
 
   static async load(opts: EngineOptions = {}): Promise<Engine> {
     const dir = opts.modelDir ?? miniCodeDir;
-    const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto' });
+    const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto', mmap: opts.mmap ?? true });
     // The directory's own tokenizer when it has one, else the bundled GPT-J vocabulary (the same for every GPT-J).
     const tokenizer = TOKENIZER_FILES.some((f) => existsSync(join(dir, f))) ? await Tokenizer.fromDirectory(dir) : Tokenizer.gptj();
     const name = opts.modelName ?? (opts.modelDir === undefined ? 'gptj-mini-code' : basename(dir.replace(/[\\/]+$/, '')));

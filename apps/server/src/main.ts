@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { createServer } from './server.js';
 
-const USAGE = `usage: gptj-server [--model DIR|HUB_ID] [--port 8080] [--host 127.0.0.1] [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--name ID]`;
+const USAGE = `usage: gptj-server [--model DIR|HUB_ID] [--port 8080] [--host 127.0.0.1] [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--no-mmap] [--name ID]`;
 const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 const DTYPES = ['auto', 'f32', 'f16', 'bf16', 'int8', 'q8'] as const;
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
         device: { type: 'string' },
         dtype: { type: 'string' },
         name: { type: 'string' },
+        'no-mmap': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -47,7 +48,9 @@ async function main(): Promise<void> {
   // int8 is the CLI's word for the model package's q8 (weight-only int8 with per-row scales).
   const dtype = dtypeFlag === 'int8' ? 'q8' : dtypeFlag;
 
-  const app = await createServer({ modelDir: values.model, device, dtype, modelName: values.name, logger: { level: 'info' } });
+  const app = await createServer({
+    modelDir: values.model, device, dtype, mmap: !values['no-mmap'], modelName: values.name, logger: { level: 'info' },
+  });
   const address = await app.listen({ port, host: values.host });
   process.stderr.write(`gptj-server: listening on ${address} (playground at ${address}/)\n`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

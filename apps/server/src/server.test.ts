@@ -52,6 +52,20 @@ describe('gptj-server', () => {
     expect(r.usage).toEqual({ prompt_tokens: 2, completion_tokens: 48, total_tokens: 50 });
   });
 
+  it('with mmap: false (weights read into memory) the greedy completion is the same', async () => {
+    const inMemory = await createServer({ mmap: false });
+    try {
+      const res = await inMemory.inject({
+        method: 'POST', url: '/v1/completions',
+        payload: { model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 },
+      });
+      expect(res.statusCode).toBe(200);
+      expect(res.json().choices[0].text).toBe(copyright.completion);
+    } finally {
+      await inMemory.close();
+    }
+  });
+
   it('streaming yields the same text, then usage and [DONE]', async () => {
     const stream = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, stream: true });
     let text = '';
