@@ -5,7 +5,7 @@
 // one round trip per step and stays free meanwhile.
 //
 // The computation is the layer kit's, op for op and with the same kernels (kernels.h, op_kernels.h,
-// rowops.h), so the logits equal those of the per-op path (runner.test.ts checks it):
+// rowops.h), so the logits equal those of the per-op path (src/cpu-runner.test.ts checks it):
 //   x = wte[ids]; per layer: h = ln(x); q, k, v = h W^T; rotary (interleaved) on q, k; k, v -> cache;
 //   a = attention(q, cache) W_out^T; m = gelu(h W_in^T + b_in) W_out'^T + b_out'; x = (x + a) + m;
 //   logits = ln_f(x at each row's last position) W_lm^T + b_lm.
@@ -27,7 +27,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
