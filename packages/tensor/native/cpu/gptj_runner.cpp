@@ -4,8 +4,8 @@
 // token. Here the whole step (all layers, ln_f, lm_head) is one AsyncWorker, so the event loop sees
 // one round trip per step and stays free meanwhile.
 //
-// The computation is the layer kit's, op for op and with the same kernels (kernels.h, op_kernels.h,
-// rowops.h), so the logits equal those of the per-op path (src/cpu-runner.test.ts checks it):
+// The computation is the layer kit's, op for op and with the same kernels (kernels.h, op_kernels.h),
+// so the logits equal those of the per-op path (src/cpu-runner.test.ts checks it):
 //   x = wte[ids]; per layer: h = ln(x); q, k, v = h W^T; rotary (interleaved) on q, k; k, v -> cache;
 //   a = attention(q, cache) W_out^T; m = gelu(h W_in^T + b_in) W_out'^T + b_out'; x = (x + a) + m;
 //   logits = ln_f(x at each row's last position) W_lm^T + b_lm.
@@ -29,35 +29,18 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "async_kernel.h"
 #include "host_alloc.h"
 #include "op_kernels.h"
-#include "rowops.h"
 
 namespace gptj {
 namespace {
 
 // Tags that tell our wrapped objects apart before Unwrap (a wrong object would be misread).
 constexpr napi_type_tag kRunnerTag = {0x6a7ef0c1d2e34b5aULL, 0x9c1b2d3e4f506172ULL};
-
-
-int64_t obj_int(Napi::Env env, const Napi::Object& o, const char* key, int64_t lo, int64_t hi, const char* op) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw_type(env, std::string(op) + ": config." + key + " must be a number");
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!(d == std::floor(d)) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
-    throw_range(env, std::string(op) + ": config." + key + " must be an integer in [" + std::to_string(lo) + ", " +
-                        std::to_string(hi) + "], got " + std::to_string(d));
-  return static_cast<int64_t>(d);
-}
-
-double obj_num(Napi::Env env, const Napi::Object& o, const char* key, const char* op) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) throw_type(env, std::string(op) + ": config." + key + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
 
 // A weight matrix [rows, cols] read in place.
 struct Matrix {
@@ -81,14 +64,6 @@ void linear_m(const float* x, int64_t M, const Matrix& w, const float* bias, flo
   linear(x, M, w.cols, w.s->data(), wtype(w.dt), scales, bias, y, w.rows);
 }
 
-void layernorm_rows(const float* x, const std::vector<float>& g, const std::vector<float>& b, float* y, int64_t rows,
-                    int64_t D, float eps) {
-  const RowOps& k = rowops();
-  par(rows, 8 * D, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r++) k.layernorm(x + r * D, g.data(), b.data(), y + r * D, D, eps);
-  });
-}
-
 struct Layer {
   Matrix q, k, v, out, fc_in, fc_out;
   std::vector<float> ln_g, ln_b, fc_in_b, fc_out_b;
@@ -107,17 +82,17 @@ class Runner : public Napi::ObjectWrap<Runner> {
       throw_type(env, std::string(op) + ": expected (config, weights)");
     info.This().As<Napi::Object>().TypeTag(&kRunnerTag);
     Napi::Object c = info[0].As<Napi::Object>(), w = info[1].As<Napi::Object>();
-    V = obj_int(env, c, "vocabSize", 1, int64_t(1) << 24, op);
-    D = obj_int(env, c, "nEmbd", 1, int64_t(1) << 20, op);
-    const int64_t n_layer = obj_int(env, c, "nLayer", 1, 4096, op);
-    H = obj_int(env, c, "nHead", 1, D, op);
-    I = obj_int(env, c, "nInner", 1, int64_t(1) << 22, op);
+    V = as_int(env, c.Get("vocabSize"), op, "config.vocabSize", 1, int64_t(1) << 24);
+    D = as_int(env, c.Get("nEmbd"), op, "config.nEmbd", 1, int64_t(1) << 20);
+    const int64_t n_layer = as_int(env, c.Get("nLayer"), op, "config.nLayer", 1, 4096);
+    H = as_int(env, c.Get("nHead"), op, "config.nHead", 1, D);
+    I = as_int(env, c.Get("nInner"), op, "config.nInner", 1, int64_t(1) << 22);
     if (D % H != 0) throw_range(env, std::string(op) + ": nEmbd " + std::to_string(D) + " is not divisible by nHead " + std::to_string(H));
     Dh = D / H;
-    rotary_dim = obj_int(env, c, "rotaryDim", 0, Dh, op);
+    rotary_dim = as_int(env, c.Get("rotaryDim"), op, "config.rotaryDim", 0, Dh);
     if (rotary_dim % 2 != 0) throw_range(env, std::string(op) + ": rotaryDim must be even");
-    eps = static_cast<float>(obj_num(env, c, "layerNormEpsilon", op));
-    rope_base = static_cast<float>(obj_num(env, c, "ropeBase", op));
+    eps = static_cast<float>(as_num(env, c.Get("layerNormEpsilon"), op, "config.layerNormEpsilon"));
+    rope_base = static_cast<float>(as_num(env, c.Get("ropeBase"), op, "config.ropeBase"));
     gelu_tanh = c.Get("geluTanh").ToBoolean();
     // The layer kit passes 1 / Math.sqrt(Dh) (a double) to attention, which rounds it to f32.
     scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
@@ -175,45 +150,44 @@ class Runner : public Napi::ObjectWrap<Runner> {
     return info.Env().Undefined();
   }
 
-  Storage* entry(Napi::Env env, const Napi::Object& o, const char* key, const std::string& prefix, DType* dt) {
-    const std::string name = prefix + key;
+  // weights.<prefix><key> = { storage, dtype }: the entry object, its dtype (a code up to max_code:
+  // 2 allows f32/f16/bf16, 3 also q8) and its live Storage of at least need_bytes(dtype) bytes.
+  template <typename NeedBytes>
+  std::pair<Napi::Object, Storage*> entry(Napi::Env env, const Napi::Object& o, const char* key, const std::string& prefix,
+                                          int max_code, DType* dt, NeedBytes need_bytes) {
+    const std::string name = "weights." + prefix + key;
     Napi::Value e = o.Get(key);
-    if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: weights." + name + " must be { storage, dtype }");
+    if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: " + name + " must be { storage, dtype }");
     Napi::Value code = e.As<Napi::Object>().Get("dtype");
-    if (!code.IsNumber()) throw_type(env, "CpuGPTJRunner: weights." + name + ".dtype must be a dtype code");
-    const int c = code.As<Napi::Number>().Int32Value();
-    if (c < 0 || c > 3) throw_type(env, "CpuGPTJRunner: weights." + name + " must be f32, f16, bf16 or q8");
+    const int c = code.IsNumber() ? code.As<Napi::Number>().Int32Value() : -1;
+    if (c < 0 || c > max_code)
+      throw_type(env, "CpuGPTJRunner: " + name + (max_code == 3 ? " must be f32, f16, bf16 or q8" : " must be f32, f16 or bf16"));
     *dt = static_cast<DType>(c);
-    Storage* s = as_storage(env, e.As<Napi::Object>().Get("storage"), "CpuGPTJRunner", "weights." + name, 0);
-    refs.push_back(Napi::Persistent(e.As<Napi::Object>().Get("storage").As<Napi::Object>()));
-    storages.push_back(s);
-    names.push_back(name);
-    return s;
+    Napi::Value storage = e.As<Napi::Object>().Get("storage");
+    return {storage.IsObject() ? storage.As<Napi::Object>() : Napi::Object(),
+            as_storage(env, storage, "CpuGPTJRunner", name, need_bytes(*dt))};
   }
 
+  // A matrix read in place: referenced for the runner's life, its liveness checked before each step.
   Matrix matrix(Napi::Env env, const Napi::Object& o, const char* key, int64_t rows, int64_t cols,
                 const std::string& prefix = "") {
     Matrix m;
-    m.s = entry(env, o, key, prefix, &m.dt);
     m.rows = rows;
     m.cols = cols;
-    const double need = m.dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(m.dt, 1.0 * rows * cols);
-    if (static_cast<double>(m.s->bytes()) < need)
-      throw_range(env, "CpuGPTJRunner: weights." + prefix + key + " holds " + std::to_string(m.s->bytes()) +
-                          " bytes, a [" + std::to_string(rows) + ", " + std::to_string(cols) + "] matrix needs " + std::to_string(need));
+    auto [obj, s] = entry(env, o, key, prefix, 3, &m.dt, [&](DType dt) {
+      return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, 1.0 * rows * cols);
+    });
+    m.s = s;
+    refs.push_back(Napi::Persistent(obj));
+    storages.push_back(s);
+    names.push_back(std::string("weights.") + prefix + key);
     return m;
   }
 
   // A [n] vector copied to f32 (not kept referenced).
   std::vector<float> vec(Napi::Env env, const Napi::Object& o, const char* key, int64_t n, const std::string& prefix = "") {
-    const std::string name = prefix + key;
-    Napi::Value e = o.Get(key);
-    if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: weights." + name + " must be { storage, dtype }");
-    Napi::Value code = e.As<Napi::Object>().Get("dtype");
-    const int c = code.IsNumber() ? code.As<Napi::Number>().Int32Value() : -1;
-    if (c < 0 || c > 2) throw_type(env, "CpuGPTJRunner: weights." + name + " must be f32, f16 or bf16");
-    const DType dt = static_cast<DType>(c);
-    Storage* s = as_storage(env, e.As<Napi::Object>().Get("storage"), "CpuGPTJRunner", "weights." + name, dtype_bytes(dt, 1.0 * n));
+    DType dt;
+    Storage* s = entry(env, o, key, prefix, 2, &dt, [&](DType d) { return dtype_bytes(d, 1.0 * n); }).second;
     std::vector<float> out(static_cast<size_t>(n));
     row_to_f32(s->data(), dt, 1, n, 0, out.data());
     return out;
@@ -304,7 +278,7 @@ class Session : public Napi::ObjectWrap<Session> {
     const size_t layer_floats = static_cast<size_t>(B * H * max_len_ * Dh);
     for (size_t li = 0; li < r.layers.size(); li++) {
       const Layer& l = r.layers[li];
-      layernorm_rows(x, l.ln_g, l.ln_b, h, N, D, r.eps);
+      layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
       linear_m(h, N, l.q, nullptr, q);
       linear_m(h, N, l.k, nullptr, k);
       linear_m(h, N, l.v, nullptr, v);
@@ -330,7 +304,7 @@ class Session : public Napi::ObjectWrap<Session> {
     }
     // ln_f and lm_head on each row's last position only.
     for (int64_t b = 0; b < B; b++) std::memcpy(q + b * D, x + (b * T + T - 1) * D, static_cast<size_t>(D) * 4);
-    layernorm_rows(q, r.lnf_g, r.lnf_b, h, B, D, r.eps);
+    layernorm_rows(q, r.lnf_g.data(), r.lnf_b.data(), h, B, D, r.eps);
     logits.resize(static_cast<size_t>(B * r.V));
     linear_m(h, B, r.lm_head, r.lm_head_b.data(), logits.data());
   }

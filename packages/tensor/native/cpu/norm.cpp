@@ -2,9 +2,17 @@
 #include <cmath>
 
 #include "async_kernel.h"
+#include "op_kernels.h"
 #include "rowops.h"
 
 namespace gptj {
+
+void layernorm_rows(const float* x, const float* g, const float* b, float* y, int64_t rows, int64_t D, float eps) {
+  const RowOps& k = rowops();
+  par(rows, 8 * D, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) k.layernorm(x + r * D, g, b, y + r * D, D, eps);
+  });
+}
 
 namespace {
 
@@ -43,12 +51,7 @@ Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
   run_sync([&] {
     to_f32(g->data(), gdt, gamma.data(), D);
     to_f32(b->data(), bdt, beta.data(), D);
-    const float* pg = gamma.data();
-    const float* pb = beta.data();
-    const RowOps& k = rowops();
-    par(rows, 8 * D, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; r++) k.layernorm(px + r * D, pg, pb, po + r * D, D, eps);
-    });
+    layernorm_rows(px, gamma.data(), beta.data(), po, rows, D, eps);
   });
   return info.Env().Undefined();
 }

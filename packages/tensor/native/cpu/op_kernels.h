@@ -16,6 +16,9 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
 // times the row scale). ids must already be checked to lie in [0, V).
 void embedding_rows(const uint8_t* table, DType dt, int64_t V, int64_t D, const int32_t* ids, int64_t n, float* out);
 
+// y [rows, D] = (x - mean) / sqrt(var + eps) * g + b per row of x [rows, D] (biased variance); g, b f32 [D].
+void layernorm_rows(const float* x, const float* g, const float* b, float* y, int64_t rows, int64_t D, float eps);
+
 // out[i] = gelu(x[i]) for n floats (out may alias x): tanh approximation (HF gelu_new) when approx,
 // else the exact erf form.
 void gelu_kernel(const float* x, float* out, int64_t n, bool approx);

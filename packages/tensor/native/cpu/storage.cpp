@@ -168,19 +168,26 @@ Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, c
   return as_storage(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), op, what, need_bytes);
 }
 
+int64_t as_int(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, int64_t lo, int64_t hi) {
+  if (!v.IsNumber()) throw_type(env, std::string(op) + ": " + what + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d == std::floor(d)) || d < static_cast<double>(lo) || d > static_cast<double>(hi))
+    throw_range(env, std::string(op) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(d));
+  return static_cast<int64_t>(d);
+}
+
+double as_num(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what) {
+  if (!v.IsNumber()) throw_type(env, std::string(op) + ": " + what + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo,
                 int64_t hi) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsNumber()) throw_type(env, std::string(op) + ": " + what + " must be a number");
-  double v = info[i].As<Napi::Number>().DoubleValue();
-  if (!(v == std::floor(v)) || v < static_cast<double>(lo) || v > static_cast<double>(hi))
-    throw_range(env, std::string(op) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + std::to_string(v));
-  return static_cast<int64_t>(v);
+  return as_int(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), op, what, lo, hi);
 }
 
 double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw_type(info.Env(), std::string(op) + ": " + what + " must be a number");
-  return info[i].As<Napi::Number>().DoubleValue();
+  return as_num(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), op, what);
 }
 
 bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {

@@ -84,8 +84,12 @@ inline double strided_extent(const std::vector<int64_t>& shape, const std::vecto
   return e + 1;
 }
 
-// The Storage v (info[i]), live, holding at least need_bytes bytes.
+// Checked values: as_* take any JS value (an argument, an object's property), arg_* take info[i].
+// The Storage v, live, holding at least need_bytes bytes.
 Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes);
+// An integer number in [lo, hi]; any number.
+int64_t as_int(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, int64_t lo, int64_t hi);
+double as_num(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what);
 Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
                      double need_bytes);
 int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
