@@ -8,9 +8,9 @@
 //   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
 //   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
 import { DTYPE_CODE, type DType } from './dtype.js';
-import { DTypeError, ShapeError, TensorError } from './errors.js';
+import { DTypeError, TensorError } from './errors.js';
 import { cpu, type CpuRunnerNative, type CpuSessionNative, type NativeStorage } from './native.js';
-import { type GPTJRunnerConfig, type RunnerWeights, checkRunnerTensor, packStep, runnerError, wrapRunner } from './runner-shared.js';
+import { type GPTJRunnerConfig, type RunnerWeights, checkRunnerTensor, mapRunnerWeights, packStep, runnerError, wrapRunner } from './runner-shared.js';
 import type { Tensor } from './tensor.js';
 
 const op = 'createCpuGPTJRunner';
@@ -19,39 +19,13 @@ const VECTOR: readonly DType[] = ['f32', 'f16', 'bf16'];
 
 /** Builds a runner over CPU weight tensors. Disposing a weight later makes the next step throw. */
 export function createCpuGPTJRunner(config: GPTJRunnerConfig, weights: RunnerWeights<Tensor>): CpuGPTJRunner {
-  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
-  if (!Array.isArray(weights?.layers) || weights.layers.length !== nLayer)
-    throw new ShapeError(`${op}: weights.layers has ${weights?.layers?.length} entries, config.nLayer is ${nLayer}`);
   if (config.activation !== undefined && config.activation !== 'gelu_new' && config.activation !== 'gelu')
     throw new TensorError(`${op}: activation must be 'gelu_new' or 'gelu', got ${String(config.activation)}`);
-  const entry = (t: unknown, name: string, shape: number[], dtypes: readonly DType[]) => {
-    const x = checkRunnerTensor(op, 'cpu', t, name, shape, dtypes);
+  const native = mapRunnerWeights(op, config, weights, (t, name, shape, role) => {
+    const x = checkRunnerTensor(op, 'cpu', t, name, shape, role === 'embedding' || role === 'matrix' ? MATRIX : VECTOR);
     return { storage: x.storage as NativeStorage, dtype: DTYPE_CODE[x.dtype] };
-  };
-  const native = {
-    wte: entry(weights.wte, 'wte', [V, D], MATRIX),
-    lnfGamma: entry(weights.lnfGamma, 'lnfGamma', [D], VECTOR),
-    lnfBeta: entry(weights.lnfBeta, 'lnfBeta', [D], VECTOR),
-    lmHead: entry(weights.lmHead, 'lmHead', [V, D], MATRIX),
-    lmHeadBias: entry(weights.lmHeadBias, 'lmHeadBias', [V], VECTOR),
-    layers: weights.layers.map((l, i) => ({
-      lnGamma: entry(l.lnGamma, `layers[${i}].lnGamma`, [D], VECTOR),
-      lnBeta: entry(l.lnBeta, `layers[${i}].lnBeta`, [D], VECTOR),
-      q: entry(l.q, `layers[${i}].q`, [D, D], MATRIX),
-      k: entry(l.k, `layers[${i}].k`, [D, D], MATRIX),
-      v: entry(l.v, `layers[${i}].v`, [D, D], MATRIX),
-      out: entry(l.out, `layers[${i}].out`, [D, D], MATRIX),
-      fcIn: entry(l.fcIn, `layers[${i}].fcIn`, [I, D], MATRIX),
-      fcInBias: entry(l.fcInBias, `layers[${i}].fcInBias`, [I], VECTOR),
-      fcOut: entry(l.fcOut, `layers[${i}].fcOut`, [D, I], MATRIX),
-      fcOutBias: entry(l.fcOutBias, `layers[${i}].fcOutBias`, [D], VECTOR),
-    })),
-  };
-  const nativeConfig = {
-    vocabSize: V, nEmbd: D, nLayer, nHead: config.nHead, nInner: I, rotaryDim: config.rotaryDim,
-    layerNormEpsilon: config.layerNormEpsilon, ropeBase: config.ropeBase ?? 10000,
-    geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new',
-  };
+  });
+  const nativeConfig = { ...config, ropeBase: config.ropeBase ?? 10000, geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new' };
   return new CpuGPTJRunner(wrapRunner(() => new cpu.CpuGPTJRunner(nativeConfig, native)), config);
 }
 

@@ -30,6 +30,39 @@ export interface RunnerWeights<W> {
   layers: RunnerLayerWeights<W>[];
 }
 
+/** What a weight is to a runner, which decides the dtypes it may have. */
+export type RunnerWeightRole = 'embedding' | 'norm' | 'matrix' | 'bias';
+
+/**
+ * Every weight with its name, expected shape ([out, in] for matrices) and role, mapped by `f` in order
+ * (wte, ln_f, lm_head, then each layer), after checking that there are config.nLayer layers.
+ */
+export function mapRunnerWeights<T>(op: string, config: GPTJRunnerConfig, weights: RunnerWeights<unknown>,
+                                    f: (t: unknown, name: string, shape: number[], role: RunnerWeightRole) => T): RunnerWeights<T> {
+  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
+  if (!Array.isArray(weights?.layers) || weights.layers.length !== nLayer)
+    throw new ShapeError(`${op}: weights.layers has ${weights?.layers?.length} entries, config.nLayer is ${nLayer}`);
+  return {
+    wte: f(weights.wte, 'wte', [V, D], 'embedding'),
+    lnfGamma: f(weights.lnfGamma, 'lnfGamma', [D], 'norm'),
+    lnfBeta: f(weights.lnfBeta, 'lnfBeta', [D], 'norm'),
+    lmHead: f(weights.lmHead, 'lmHead', [V, D], 'matrix'),
+    lmHeadBias: f(weights.lmHeadBias, 'lmHeadBias', [V], 'bias'),
+    layers: weights.layers.map((l, i) => ({
+      lnGamma: f(l.lnGamma, `layers[${i}].lnGamma`, [D], 'norm'),
+      lnBeta: f(l.lnBeta, `layers[${i}].lnBeta`, [D], 'norm'),
+      q: f(l.q, `layers[${i}].q`, [D, D], 'matrix'),
+      k: f(l.k, `layers[${i}].k`, [D, D], 'matrix'),
+      v: f(l.v, `layers[${i}].v`, [D, D], 'matrix'),
+      out: f(l.out, `layers[${i}].out`, [D, D], 'matrix'),
+      fcIn: f(l.fcIn, `layers[${i}].fcIn`, [I, D], 'matrix'),
+      fcInBias: f(l.fcInBias, `layers[${i}].fcInBias`, [I], 'bias'),
+      fcOut: f(l.fcOut, `layers[${i}].fcOut`, [D, I], 'matrix'),
+      fcOutBias: f(l.fcOutBias, `layers[${i}].fcOutBias`, [D], 'bias'),
+    })),
+  };
+}
+
 /** `t` as a Tensor on `device` with one of `dtypes` and exactly `shape`, or a typed error naming `name`. */
 export function checkRunnerTensor(op: string, device: DeviceName, t: unknown, name: string, shape: readonly number[],
                                   dtypes: readonly DType[]): Tensor {

@@ -10,10 +10,12 @@
 // Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
 import { DTYPE_CODE, type DType } from '../dtype.js';
-import { DTypeError, DeviceError, ShapeError, TensorError } from '../errors.js';
-import { type GPTJRunnerConfig, checkRunnerTensor, packStep, wrapRunner } from '../runner-shared.js';
+import { DTypeError, DeviceError, TensorError } from '../errors.js';
+import {
+  type GPTJRunnerConfig, type RunnerLayerWeights, type RunnerWeightRole, type RunnerWeights, checkRunnerTensor, mapRunnerWeights, packStep,
+  wrapRunner,
+} from '../runner-shared.js';
 import type { Tensor } from '../tensor.js';
-import type { RunnerLayerWeights, RunnerWeights } from '../runner-shared.js';
 import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
 
 /** One block's tensors, nn.Linear layout ([out, in]); biases f32. */
@@ -32,39 +34,20 @@ const dev = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWeights): GPTJRunner {
   const load = loadCudaAddon();
   if (!load.addon) throw new DeviceError(`${op}: CUDA is not available: ${load.reason}`);
-  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
   const mats: DType[] = ['f16', 'bf16', 'q8'];
   const wdt = weights.layers[0]?.q?.dtype;
   if (!wdt || !mats.includes(wdt)) throw new DTypeError(`${op}: weight matrices must be f16, bf16 or q8, got ${String(wdt)}`);
   const lnDt = weights.lnfGamma?.dtype;
   const lnTypes: DType[] = lnDt && ['f32', 'f16', 'bf16'].includes(lnDt) ? [lnDt] : ['f32', 'f16', 'bf16'];
-  if (!Array.isArray(weights.layers) || weights.layers.length !== nLayer)
-    throw new ShapeError(`${op}: weights.layers has ${weights.layers?.length} entries, config.nLayer is ${nLayer}`);
-  const wte = expect(weights.wte, 'wte', [V, D], ['f32', 'f16', 'bf16', 'q8']);
-  const native = {
-    wte: dev(wte),
-    lnfGamma: dev(expect(weights.lnfGamma, 'lnfGamma', [D], lnTypes)),
-    lnfBeta: dev(expect(weights.lnfBeta, 'lnfBeta', [D], lnTypes)),
-    lmHead: dev(expect(weights.lmHead, 'lmHead', [V, D], [wdt])),
-    lmHeadBias: dev(expect(weights.lmHeadBias, 'lmHeadBias', [V], ['f32'])),
-    layers: weights.layers.map((l, i) => ({
-      lnGamma: dev(expect(l.lnGamma, `layers[${i}].lnGamma`, [D], lnTypes)),
-      lnBeta: dev(expect(l.lnBeta, `layers[${i}].lnBeta`, [D], lnTypes)),
-      q: dev(expect(l.q, `layers[${i}].q`, [D, D], [wdt])),
-      k: dev(expect(l.k, `layers[${i}].k`, [D, D], [wdt])),
-      v: dev(expect(l.v, `layers[${i}].v`, [D, D], [wdt])),
-      out: dev(expect(l.out, `layers[${i}].out`, [D, D], [wdt])),
-      fcIn: dev(expect(l.fcIn, `layers[${i}].fcIn`, [I, D], [wdt])),
-      fcInBias: dev(expect(l.fcInBias, `layers[${i}].fcInBias`, [I], ['f32'])),
-      fcOut: dev(expect(l.fcOut, `layers[${i}].fcOut`, [D, I], [wdt])),
-      fcOutBias: dev(expect(l.fcOutBias, `layers[${i}].fcOutBias`, [D], ['f32'])),
-    })),
+  const dtypes: Record<RunnerWeightRole, readonly DType[]> = {
+    embedding: ['f32', 'f16', 'bf16', 'q8'], norm: lnTypes, matrix: [wdt], bias: ['f32'],
   };
+  const native = mapRunnerWeights(op, config, weights, (t, name, shape, role) => dev(expect(t, name, shape, dtypes[role])));
   const nativeConfig = {
     ...config,
     weightDtype: DTYPE_CODE[wdt],
     lnDtype: DTYPE_CODE[lnTypes[0]],
-    wteDtype: DTYPE_CODE[wte.dtype],
+    wteDtype: DTYPE_CODE[weights.wte.dtype],  // checked by mapRunnerWeights
   };
   const addon = load.addon;
   const runner = wrapRunner(() => new addon.GPTJRunner(nativeConfig, native));
