@@ -41,13 +41,8 @@ Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
   run_sync([&] {
     par(outer, inner, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; r++) {
-        int64_t os = 0, od = 0, rem = r;
-        for (size_t d = nd - 1; d-- > 0;) {
-          int64_t idx = rem % shape[d];
-          rem /= shape[d];
-          os += idx * ss[d];
-          od += idx * ds[d];
-        }
+        int64_t os, od;
+        strided_row_offsets(r, shape, ss, ds, &os, &od);
         const uint8_t* s = ps + eb * os;
         uint8_t* d = pd + eb * od;
         if (sin == 1 && din == 1) std::memmove(d, s, static_cast<size_t>(eb * inner));

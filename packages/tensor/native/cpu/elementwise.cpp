@@ -49,13 +49,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   run_sync([&] {
     par(outer, inner, [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; r++) {
-        int64_t oa = 0, ob = 0, rem = r;
-        for (size_t d = nd - 1; d-- > 0;) {
-          int64_t idx = rem % shape[d];
-          rem /= shape[d];
-          oa += idx * as[d];
-          ob += idx * bs[d];
-        }
+        int64_t oa, ob;
+        strided_row_offsets(r, shape, as, bs, &oa, &ob);
         const float* xa = pa + oa;
         const float* xb = pb + ob;
         float* y = po + r * inner;

@@ -120,35 +120,37 @@ Napi::Value Storage::Free(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static void typed_array_span(const Napi::CallbackInfo& info, size_t i, const char* what, uint8_t** p,
-                             int64_t* n) {
-  if (info.Length() <= i || !info[i].IsTypedArray()) throw_type(info.Env(), std::string(what) + " must be a TypedArray");
-  auto ta = info[i].As<Napi::TypedArray>();
+// The (byteOffset, TypedArray) arguments of read/write: the array's bytes, checked to fit at byteOffset
+// in a storage of `bytes` bytes. `what` names the array in errors ("write: src").
+struct HostSpan {
+  int64_t off;
+  uint8_t* p;
+  int64_t n;
+};
+static HostSpan host_span(const Napi::CallbackInfo& info, const char* op, const char* what, int64_t bytes) {
+  Napi::Env env = info.Env();
+  const int64_t off = arg_int(info, 0, op, "byteOffset", 0, bytes);
+  if (info.Length() <= 1 || !info[1].IsTypedArray()) throw_type(env, std::string(what) + " must be a TypedArray");
+  auto ta = info[1].As<Napi::TypedArray>();
   Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  if (ab.IsDetached()) throw_type(info.Env(), std::string(what) + " is detached");
-  *p = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-  *n = static_cast<int64_t>(ta.ByteLength());
+  if (ab.IsDetached()) throw_type(env, std::string(what) + " is detached");
+  const int64_t n = static_cast<int64_t>(ta.ByteLength());
+  if (off + n > bytes)
+    throw_range(env, std::string(op) + ": " + std::to_string(n) + " bytes at offset " + std::to_string(off) + " overflow a storage of " + std::to_string(bytes));
+  return {off, static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset(), n};
 }
 
 Napi::Value Storage::Write(const Napi::CallbackInfo& info) {
   check_live("write", "storage");
-  int64_t off = arg_int(info, 0, "write", "byteOffset", 0, bytes_);
-  uint8_t* src;
-  int64_t n;
-  typed_array_span(info, 1, "write: src", &src, &n);
-  if (off + n > bytes_) throw_range(info.Env(), "write: " + std::to_string(n) + " bytes at offset " + std::to_string(off) + " overflow a storage of " + std::to_string(bytes_));
-  if (n > 0) std::memmove(data_ + off, src, static_cast<size_t>(n));
+  const HostSpan src = host_span(info, "write", "write: src", bytes_);
+  if (src.n > 0) std::memmove(data_ + src.off, src.p, static_cast<size_t>(src.n));
   return info.Env().Undefined();
 }
 
 Napi::Value Storage::Read(const Napi::CallbackInfo& info) {
   check_live("read", "storage");
-  int64_t off = arg_int(info, 0, "read", "byteOffset", 0, bytes_);
-  uint8_t* dst;
-  int64_t n;
-  typed_array_span(info, 1, "read: dst", &dst, &n);
-  if (off + n > bytes_) throw_range(info.Env(), "read: " + std::to_string(n) + " bytes at offset " + std::to_string(off) + " overflow a storage of " + std::to_string(bytes_));
-  if (n > 0) std::memmove(dst, data_ + off, static_cast<size_t>(n));
+  const HostSpan dst = host_span(info, "read", "read: dst", bytes_);
+  if (dst.n > 0) std::memmove(dst.p, data_ + dst.off, static_cast<size_t>(dst.n));
   return info.Env().Undefined();
 }
 

@@ -84,6 +84,21 @@ inline double strided_extent(const std::vector<int64_t>& shape, const std::vecto
   return e + 1;
 }
 
+// Element offsets, under two stride sets, of row r of `shape`: the row is every dim but the last,
+// counted row-major (the last dim is the caller's inner loop).
+inline void strided_row_offsets(int64_t r, const std::vector<int64_t>& shape, const std::vector<int64_t>& sa,
+                                const std::vector<int64_t>& sb, int64_t* oa, int64_t* ob) {
+  int64_t a = 0, b = 0;
+  for (size_t d = shape.size() - 1; d-- > 0;) {
+    const int64_t idx = r % shape[d];
+    r /= shape[d];
+    a += idx * sa[d];
+    b += idx * sb[d];
+  }
+  *oa = a;
+  *ob = b;
+}
+
 // Checked values: as_* take any JS value (an argument, an object's property), arg_* take info[i].
 // The Storage v, live, holding at least need_bytes bytes.
 Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes);

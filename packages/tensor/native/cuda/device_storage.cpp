@@ -64,28 +64,34 @@ Napi::Value DeviceStorage::Free(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-static void typed_array_span(const Napi::CallbackInfo& info, size_t i, const char* op, uint8_t*& p, int64_t& n) {
-  if (info.Length() <= i || !info[i].IsTypedArray()) throw Napi::TypeError::New(info.Env(), std::string(op) + ": expected a TypedArray");
-  Napi::TypedArray ta = info[i].As<Napi::TypedArray>();
+// The (byteOffset, TypedArray) arguments of read/write: the array's host bytes, checked to fit at
+// byteOffset in a device storage of `bytes` bytes.
+struct HostSpan {
+  int64_t off;
+  uint8_t* p;
+  int64_t n;
+};
+static HostSpan host_span(const Napi::CallbackInfo& info, const char* op, int64_t bytes) {
+  Napi::Env env = info.Env();
+  const int64_t off = arg_int(info, 0, op, "byteOffset", 0, bytes);
+  if (info.Length() <= 1 || !info[1].IsTypedArray()) throw Napi::TypeError::New(env, std::string(op) + ": expected a TypedArray");
+  Napi::TypedArray ta = info[1].As<Napi::TypedArray>();
   Napi::ArrayBuffer ab = ta.ArrayBuffer();
-  if (ab.IsDetached()) throw Napi::TypeError::New(info.Env(), std::string(op) + ": the TypedArray is detached");
-  p = static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset();
-  n = static_cast<int64_t>(ta.ByteLength());
+  if (ab.IsDetached()) throw Napi::TypeError::New(env, std::string(op) + ": the TypedArray is detached");
+  const int64_t n = static_cast<int64_t>(ta.ByteLength());
+  if (off + n > bytes)
+    throw Napi::RangeError::New(env, std::string(op) + ": " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
+                                         " overflow a device storage of " + std::to_string(bytes));
+  return {off, static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset(), n};
 }
 
 Napi::Value DeviceStorage::Write(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   check_live(env, "write", "storage");
-  const int64_t off = arg_int(info, 0, "write", "byteOffset", 0, bytes_);
-  uint8_t* p;
-  int64_t n;
-  typed_array_span(info, 1, "write", p, n);
-  if (off + n > bytes_)
-    throw Napi::RangeError::New(env, "write: " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
-                                         " overflow a device storage of " + std::to_string(bytes_));
+  const HostSpan src = host_span(info, "write", bytes_);
   cudaStream_t s = require_device(env, "write");
   // From pageable memory the copy is staged before cudaMemcpyAsync returns, so `src` may change after.
-  check(env, cudaMemcpyAsync(static_cast<uint8_t*>(data_) + off, p, n, cudaMemcpyHostToDevice, s), "write");
+  check(env, cudaMemcpyAsync(static_cast<uint8_t*>(data_) + src.off, src.p, src.n, cudaMemcpyHostToDevice, s), "write");
   check(env, cudaStreamSynchronize(s), "write");
   return env.Undefined();
 }
@@ -93,15 +99,9 @@ Napi::Value DeviceStorage::Write(const Napi::CallbackInfo& info) {
 Napi::Value DeviceStorage::Read(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   check_live(env, "read", "storage");
-  const int64_t off = arg_int(info, 0, "read", "byteOffset", 0, bytes_);
-  uint8_t* p;
-  int64_t n;
-  typed_array_span(info, 1, "read", p, n);
-  if (off + n > bytes_)
-    throw Napi::RangeError::New(env, "read: " + std::to_string(n) + " bytes at offset " + std::to_string(off) +
-                                         " overflow a device storage of " + std::to_string(bytes_));
+  const HostSpan dst = host_span(info, "read", bytes_);
   cudaStream_t s = require_device(env, "read");
-  check(env, cudaMemcpyAsync(p, static_cast<uint8_t*>(data_) + off, n, cudaMemcpyDeviceToHost, s), "read");
+  check(env, cudaMemcpyAsync(dst.p, static_cast<uint8_t*>(data_) + dst.off, dst.n, cudaMemcpyDeviceToHost, s), "read");
   check(env, cudaStreamSynchronize(s), "read");
   return env.Undefined();
 }
