@@ -16,6 +16,8 @@
 #      It unpacks node and the payload, rebuilds the addons there with cmake only if they are
 #      missing or GPTJ_REBUILD=1 is set, runs the tests and the bench (logs under $OUT), in well
 #      under 8 minutes. Give the machine back afterwards unless you rerun at once.
+#        run(command="bash tools/gpu-check.sh --profile prefill fp16-b1", carry=[".devcarry"])
+#      runs each named bench case under Nsight Compute and prints the GPU time per kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -80,15 +82,52 @@ build_there() {
   cp /tmp/gptj-build/Release/*.node packages/tensor/build/Release/
 }
 
-check() {
-  local out=${OUT:-/tmp/gptj-gpucheck} t0=$SECONDS tests_rc=0 model_rc=0
-  mkdir -p "$out"
+# Node on PATH, the payload unpacked, the addons built if they are missing.
+unpack() {
   xz -dc "$CARRY/node.xz" > "$CARRY/node" && chmod +x "$CARRY/node"
   export PATH=$CARRY:$PATH
   tar -xJf "$CARRY/payload.tar.xz" -C "$ROOT"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
   echo "node $(node --version)"
   if [ -n "${GPTJ_REBUILD:-}" ] || [ ! -f packages/tensor/build/Release/gptj_cuda.node ]; then build_there; fi
+}
+
+# Each argument (bench cases, see tools/gpu-bench/src/main.ts; CASES@SKIP:COUNT profiles launches
+# SKIP .. SKIP+COUNT only) run under Nsight Compute, which times every kernel on its own (kernels in
+# the decode CUDA graph included); prints the GPU time per kernel name, largest first.
+profile() {
+  local out=${OUT:-/tmp/gptj-gpucheck} arg cases span range
+  mkdir -p "$out"
+  unpack
+  for arg in "$@"; do
+    cases=${arg%@*} span=${arg#*@} range=()
+    [ "$cases" = "$arg" ] || range=(--launch-skip "${span%:*}" --launch-count "${span#*:}")
+    echo "== $arg"
+    ncu --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$cases.csv" "${range[@]}" \
+      node tools/gpu-bench/dist/main.js --cases "$cases" > "$out/profile-$cases.log" 2>&1 || { tail -20 "$out/profile-$cases.log"; continue; }
+    grep -E 'tok/s' "$out/profile-$cases.log" || true
+    python3 - "$out/ncu-$cases.csv" <<'PY' || head -30 "$out/ncu-$cases.csv"
+import csv, sys, collections
+lines = [l for l in open(sys.argv[1]) if l.startswith('"')]
+tot, cnt = collections.Counter(), collections.Counter()
+for r in csv.DictReader(lines):
+    if r['Metric Name'] != 'gpu__time_duration.sum': continue
+    v = float(r['Metric Value'].replace(',', ''))
+    v *= {'nsecond': 1e-6, 'usecond': 1e-3, 'msecond': 1.0, 'second': 1e3}.get(r['Metric Unit'], 1e-6)
+    name = r['Kernel Name'][:100]
+    tot[name] += v; cnt[name] += 1
+all_ms = sum(tot.values())
+print(f"{all_ms:.2f} ms in {sum(cnt.values())} kernels")
+for name, ms in tot.most_common(25):
+    print(f"{100*ms/all_ms:6.1f}%  {ms:9.3f} ms  {cnt[name]:6d} x  {name}")
+PY
+  done
+}
+
+check() {
+  local out=${OUT:-/tmp/gptj-gpucheck} t0=$SECONDS tests_rc=0 model_rc=0
+  mkdir -p "$out"
+  unpack
 
   echo "== CUDA tests (@gptj/tensor)"
   timeout 200 node --test --test-reporter=spec packages/tensor/dist-test/cuda/ops.test.js \
@@ -118,6 +157,7 @@ check() {
 
 case "${1:-}" in
   --prepare) prepare ;;
+  --profile) shift; profile "${@:-prefill}" ;;
   "") check ;;
-  *) echo "usage: bash tools/gpu-check.sh [--prepare]" >&2; exit 2 ;;
+  *) echo "usage: bash tools/gpu-check.sh [--prepare | --profile CASES]" >&2; exit 2 ;;
 esac

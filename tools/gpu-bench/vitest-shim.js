@@ -31,11 +31,19 @@ export const test = it;
 export const beforeAll = (fn) => before(fn);
 export const afterAll = (fn) => after(fn);
 
+function thrownMatches(error, want) {
+  assert.ok(error !== undefined, 'expected a throw (or a rejection)');
+  if (typeof want === 'function') assert.ok(error instanceof want, `expected ${want.name}, got ${error}`);
+  else if (typeof want === 'string') assert.ok(String(error?.message).includes(want), `"${error?.message}" lacks "${want}"`);
+  else if (want instanceof RegExp) assert.match(String(error?.message), want);
+}
+
 export function expect(actual) {
   return {
     toBe: (want) => assert.ok(Object.is(actual, want), `expected ${String(actual)} to be ${String(want)}`),
     toEqual: (want) => assert.deepStrictEqual(actual, want),
     toBeLessThan: (n) => assert.ok(actual < n, `expected ${actual} < ${n}`),
+    toBeLessThanOrEqual: (n) => assert.ok(actual <= n, `expected ${actual} <= ${n}`),
     toBeGreaterThan: (n) => assert.ok(actual > n, `expected ${actual} > ${n}`),
     toBeUndefined: () => assert.strictEqual(actual, undefined),
     toBeInstanceOf: (cls) => assert.ok(actual instanceof cls, `expected an instance of ${cls.name}, got ${String(actual)}`),
@@ -47,10 +55,18 @@ export function expect(actual) {
       } catch (e) {
         error = e;
       }
-      assert.ok(error !== undefined, 'expected the function to throw');
-      if (typeof want === 'function') assert.ok(error instanceof want, `expected ${want.name}, got ${error}`);
-      else if (typeof want === 'string') assert.ok(String(error?.message).includes(want), `"${error?.message}" lacks "${want}"`);
-      else if (want instanceof RegExp) assert.match(String(error?.message), want);
+      thrownMatches(error, want);
+    },
+    rejects: {
+      toThrow: async (want) => {
+        let error;
+        try {
+          await actual;
+        } catch (e) {
+          error = e;
+        }
+        thrownMatches(error, want);
+      },
     },
   };
 }

@@ -5,9 +5,10 @@
 //   prefill, int8 weight-only batch-1 decode
 // and prints tok/s and the fraction of the floor reached (floor = bytes a step must read, weights
 // + KV cache, over the measured bandwidth; for prefill the figure is effective TFLOP/s).
-// Usage: node dist/main.js   (tools/gpu-check.sh runs it on the lent GPU machine)
+// Usage: node dist/main.js [--cases fp16-b1,fp16-b16,fp16-b64,prefill,int8-b1]
+//   (tools/gpu-check.sh runs it on the lent GPU machine; --cases picks a subset, e.g. to profile)
 import { Tensor, createGPTJRunner, cudaDeviceInfo, cudaReadBandwidth, type GPTJRunner } from '@gptj/tensor';
-import { GPTJ_6B, kvBytes, randomModel } from './model.js';
+import { GPTJ_6B, type RandomModel, kvBytes, randomModel } from './model.js';
 
 interface Row { name: string; tokPerS: number; msPerStep: number; floorMs?: number; tflops?: number; target: string }
 
@@ -19,18 +20,18 @@ function randomIds(rows: number, len: number, seed: number): number[][] {
 
 /** Prompt of `prompt` tokens per row, then `gen` greedy steps; the first 2 steps (direct launch,
  * graph capture) are not timed. */
-function decode(runner: GPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string,
-                prompt = 128, gen = 128): Row {
+async function decode(runner: GPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string,
+                      prompt = 128, gen = 128): Promise<Row> {
   const s = runner.createSession(B, prompt + gen);
   try {
-    let next = s.forwardArgmax(randomIds(B, prompt, 7));
-    for (let i = 0; i < 2; i++) next = s.forwardArgmax(Array.from(next, (id) => [id]));
+    let next = await s.forwardArgmax(randomIds(B, prompt, 7));
+    for (let i = 0; i < 2; i++) next = await s.forwardArgmax(Array.from(next, (id) => [id]));
     const steps = gen - 2;
     let kv = 0;
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       kv += kvBytes(GPTJ_6B, B, s.length + 1);
-      next = s.forwardArgmax(Array.from(next, (id) => [id]));
+      next = await s.forwardArgmax(Array.from(next, (id) => [id]));
     }
     const ms = (performance.now() - t0) / steps;
     const floorMs = ((matrixBytes + kv / steps) / bw) * 1e3;
@@ -40,15 +41,15 @@ function decode(runner: GPTJRunner, matrixBytes: number, bw: number, B: number, 
   }
 }
 
-function prefill(runner: GPTJRunner, matrixParams: number, T: number, target: string): Row {
+async function prefill(runner: GPTJRunner, matrixParams: number, T: number, target: string): Promise<Row> {
   const ids = randomIds(1, T, 11);
   const warm = runner.createSession(1, T);
-  warm.forwardArgmax(ids); // first run: cuBLASLt heuristics, buffers
+  await warm.forwardArgmax(ids); // first run: cuBLASLt heuristics, buffers
   warm.dispose();
   const s = runner.createSession(1, T);
   try {
     const t0 = performance.now();
-    s.forwardArgmax(ids);
+    await s.forwardArgmax(ids);
     const ms = performance.now() - t0;
     const { nLayer, nEmbd } = GPTJ_6B;
     const flops = 2 * matrixParams * T + 2 * nLayer * T * T * nEmbd; // matmuls + causal QK^T and PV
@@ -70,7 +71,20 @@ function table(rows: Row[], bw: number, device: string): string {
     line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
 }
 
-function main(): void {
+const CASES = ['fp16-b1', 'fp16-b16', 'fp16-b64', 'prefill', 'int8-b1'];
+
+/** The cases named by --cases (all by default); throws on an unknown name. */
+function parseCases(argv: string[]): Set<string> {
+  const i = argv.indexOf('--cases');
+  if (i < 0) return new Set(CASES);
+  const names = (argv[i + 1] ?? '').split(',').filter(Boolean);
+  const bad = names.filter((n) => !CASES.includes(n));
+  if (bad.length || !names.length) throw new Error(`--cases takes a comma list of ${CASES.join(', ')}; got ${argv[i + 1] ?? 'nothing'}`);
+  return new Set(names);
+}
+
+async function main(): Promise<void> {
+  const wanted = parseCases(process.argv.slice(2));
   const info = cudaDeviceInfo();
   if (!info.available) {
     console.log(`gpu-bench: CUDA unavailable (${info.reason}); nothing to measure`);
@@ -83,26 +97,32 @@ function main(): void {
   console.log(`read bandwidth: ${(bw / 1e12).toFixed(3)} TB/s`);
 
   const rows: Row[] = [];
-  const run = (label: string, f: () => Row) => {
+  const run = async (label: string, f: () => Promise<Row>) => {
+    if (!wanted.has(label)) return;
     const t0 = performance.now();
-    const r = f();
+    const r = await f();
     console.log(`${label}: ${r.tokPerS.toFixed(1)} tok/s (${((performance.now() - t0) / 1e3).toFixed(1)} s)`);
     rows.push(r);
   };
-  const f16 = randomModel(GPTJ_6B, 'f16', 1);
-  const r16 = createGPTJRunner(GPTJ_6B, f16.weights);
-  run('fp16 b1', () => decode(r16, f16.matrixBytes, bw, 1, 'fp16 decode b1', '>= 227 tok/s'));
-  run('fp16 b16', () => decode(r16, f16.matrixBytes, bw, 16, 'fp16 decode b16', 'HF 500 tok/s'));
-  run('fp16 b64', () => decode(r16, f16.matrixBytes, bw, 64, 'fp16 decode b64', '>= 8000 tok/s'));
-  run('fp16 prefill', () => prefill(r16, f16.matrixParams, 2048, '>= 450 TFLOP/s'));
-  r16.dispose();
-  f16.dispose();
-  const q8 = randomModel(GPTJ_6B, 'q8', 2);
-  const rq8 = createGPTJRunner(GPTJ_6B, q8.weights);
-  run('int8 b1', () => decode(rq8, q8.matrixBytes, bw, 1, 'int8 w-only decode b1', '>= 400 tok/s'));
-  rq8.dispose();
-  q8.dispose();
+  /** Runs `f` over a random model of `wdt` weights if any of `cases` was asked for. */
+  const withModel = async (wdt: 'f16' | 'q8', seed: number, cases: string[], f: (m: RandomModel, r: GPTJRunner) => Promise<void>) => {
+    if (!cases.some((c) => wanted.has(c))) return;
+    const m = randomModel(GPTJ_6B, wdt, seed);
+    const r = createGPTJRunner(GPTJ_6B, m.weights);
+    await f(m, r);
+    r.dispose();
+    m.dispose();
+  };
+  await withModel('f16', 1, CASES.slice(0, 4), async (m, r) => {
+    await run('fp16-b1', () => decode(r, m.matrixBytes, bw, 1, 'fp16 decode b1', '>= 227 tok/s'));
+    await run('fp16-b16', () => decode(r, m.matrixBytes, bw, 16, 'fp16 decode b16', 'HF 500 tok/s'));
+    await run('fp16-b64', () => decode(r, m.matrixBytes, bw, 64, 'fp16 decode b64', '>= 8000 tok/s'));
+    await run('prefill', () => prefill(r, m.matrixParams, 2048, '>= 450 TFLOP/s'));
+  });
+  await withModel('q8', 2, ['int8-b1'], async (m, r) => {
+    await run('int8-b1', () => decode(r, m.matrixBytes, bw, 1, 'int8 w-only decode b1', '>= 400 tok/s'));
+  });
   console.log(`\n${table(rows, bw, info.device ?? 'cuda')}`);
 }
 
-main();
+await main();

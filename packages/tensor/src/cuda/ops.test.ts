@@ -51,7 +51,7 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
       for (const t of [...inputs, ...dev, want, got]) t.dispose();
       return r;
     }
-    const close = (tol: number) => ([got, want]: [Float32Array, Float32Array]) => expect(relErr(got, want)).toBeLessThan(tol);
+    const close = (tol: number) => ([got, want]: [Float32Array, Float32Array]) => expect(relErr(got, want)).toBeLessThanOrEqual(tol);
 
     it('copies host <-> device exactly, every dtype', () => {
       for (const dt of ['f32', 'f16', 'bf16', 'q8'] as DType[]) {
