@@ -1,7 +1,9 @@
 // GPT-J runner: weights (GPTJRunner) and per-batch state (GPTJSession). One forward call enqueues
 // the whole model; decode steps (T == 1) are captured once into a CUDA graph and replayed, with the
 // changing inputs (token ids, positions, kv lengths, new mask column) copied into fixed device
-// buffers before the replay. See gptj_runner.h for the JS surface and the numerics.
+// buffers before the replay. The main thread only enqueues: the result lands in pinned memory and a
+// libuv worker waits for it (StepWait), so the step's GPU time never blocks the event loop.
+// See gptj_runner.h for the JS surface and the numerics.
 #include "gptj_runner.h"
 
 #include <cuda_runtime_api.h>
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -208,7 +211,16 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
                         InstanceMethod<&GPTJSession::Dispose>("dispose"), InstanceAccessor<&GPTJSession::Length>("length")});
   }
   explicit GPTJSession(const Napi::CallbackInfo& info);
-  ~GPTJSession() override { drop_graph(); }
+  ~GPTJSession() override {
+    drop_graph();
+    if (done_) cudaEventDestroy(done_);
+  }
+  // StepWait, on the main thread once the step's work is done: the result is in hout_.
+  void step_done(Napi::Env env, void* out, size_t bytes) {
+    if (out) std::memcpy(out, hout_, bytes);
+    busy_ = false;
+    if (disposed_) release(env);
+  }
 
  private:
   Napi::Value Forward(const Napi::CallbackInfo& info);
@@ -228,12 +240,25 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
     if (graph_) cudaGraphExecDestroy(graph_);
     graph_ = nullptr;
   }
+  void release(Napi::Env env) {
+    cudaStreamSynchronize(device().stream);
+    drop_graph();
+    rows_arena_.release(&env);
+    fixed_.release(&env);
+    runner_ref_.Reset();
+  }
+  void refuse_if_busy(Napi::Env env, const char* op) const {
+    if (busy_) throw Napi::Error::New(env, std::string(op) + ": a forward step is still running; await it first");
+  }
 
   GPTJRunner* r_ = nullptr;
   Napi::ObjectReference runner_ref_;
   Arena fixed_, rows_arena_;
   int64_t B_ = 0, Tmax_ = 0, length_ = 0;
   bool disposed_ = false;
+  bool busy_ = false;                  // a step's StepWait has not settled yet
+  cudaEvent_t done_ = nullptr;         // recorded after each step's result copy
+  void* hout_ = nullptr;               // pinned: the step's result, B*V f32 logits or B i32 argmax ids
   // KV cache: per layer K then V, each act [B, H, Tmax, head_dim]
   void* kv_ = nullptr; size_t kv_layer_bytes_ = 0;
   int32_t* dmask_ = nullptr;           // [B, Tmax] 1 keep / 0 pad
@@ -284,6 +309,8 @@ GPTJSession::GPTJSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJ
   attn_work_floats_ = attention_decode_work_floats(B_, 1, H, Dh, Tmax_);
   attn_work_ = static_cast<float*>(fixed_.alloc(env, attn_work_floats_ * 4));
   lt_ws_ = fixed_.alloc(env, kLtWorkspaceBytes);
+  hout_ = fixed_.alloc_host(env, B_ * r_->vocab * 4);
+  check(env, cudaEventCreateWithFlags(&done_, cudaEventDisableTiming), "GPTJSession");
   cudaStream_t s = device().stream;
   check(env, cudaMemsetAsync(dmask_, 0, B_ * Tmax_ * 4, s), "GPTJSession");
   check(env, cudaMemsetAsync(dbad_, 0, 4, s), "GPTJSession");
@@ -413,11 +440,51 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
   argmax(logits_, B_, r.vocab, dargmax_, s);
 }
 
+// Waits on a libuv worker for a step's `done` event, then (main thread) copies the pinned result
+// into the caller's typed array and settles the promise.
+class StepWait : public Napi::AsyncWorker {
+ public:
+  StepWait(Napi::Env env, Napi::Object session, GPTJSession* s, cudaEvent_t done, Napi::TypedArray out, size_t bytes)
+      : Napi::AsyncWorker(env, "gptj:cuda-step"), deferred_(Napi::Promise::Deferred::New(env)),
+        session_ref_(Napi::Persistent(session)), out_ref_(Napi::Persistent(out)), s_(s), done_(done), bytes_(bytes) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    const cudaError_t e = cudaEventSynchronize(done_);
+    if (e != cudaSuccess) SetError("GPTJSession.forward: " + cuda_error_string(e));
+  }
+  void OnOK() override {
+    Napi::TypedArray out = out_ref_.Value();
+    if (out.ByteLength() < bytes_) {  // its buffer was detached (transferred) while the step ran
+      s_->step_done(Env(), nullptr, 0);
+      deferred_.Reject(Napi::TypeError::New(Env(), "GPTJSession.forward: out was detached during the step").Value());
+      return;
+    }
+    s_->step_done(Env(), static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset(), bytes_);
+    deferred_.Resolve(Env().Undefined());
+  }
+  void OnError(const Napi::Error& e) override {
+    s_->step_done(Env(), nullptr, 0);
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference session_ref_;  // keeps the session (and its pinned hout_) alive
+  Napi::Reference<Napi::TypedArray> out_ref_;
+  GPTJSession* s_;
+  cudaEvent_t done_;
+  size_t bytes_;
+};
+
 // forward(ids: Int32Array [B*T], T, mask: Int32Array [B*T] | null, out: Float32Array [B*V] | Int32Array [B])
+//   -> Promise<void>, settled once `out` holds the logits (Float32Array) or the argmax ids (Int32Array)
 Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "GPTJSession.forward";
   if (disposed_) throw Napi::Error::New(env, "GPTJSession: disposed");
+  refuse_if_busy(env, op);
   r_->check_live(env);
   cudaStream_t s = require_device(env, op);
   if (info.Length() < 4 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
@@ -492,12 +559,14 @@ Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
   }
   check(env, cudaGetLastError(), op);
   length_ += T;
-  Napi::TypedArray out = info[3].As<Napi::TypedArray>();
-  void* host = static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset();
-  if (want_ids) check(env, cudaMemcpyAsync(host, dargmax_, B_ * 4, cudaMemcpyDeviceToHost, s), op);
-  else check(env, cudaMemcpyAsync(host, logits_, B_ * r_->vocab * 4, cudaMemcpyDeviceToHost, s), op);
-  check(env, cudaStreamSynchronize(s), op);
-  return env.Undefined();
+  const size_t bytes = want_ids ? B_ * 4 : B_ * r_->vocab * 4;
+  check(env, cudaMemcpyAsync(hout_, want_ids ? static_cast<void*>(dargmax_) : logits_, bytes, cudaMemcpyDeviceToHost, s), op);
+  check(env, cudaEventRecord(done_, s), op);
+  busy_ = true;
+  auto* w = new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), bytes);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
 }
 
 // reorder(rows: Int32Array [B]): new row i = old row rows[i] (KV cache, mask, position counters).
@@ -505,6 +574,7 @@ Napi::Value GPTJSession::Reorder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "GPTJSession.reorder";
   if (disposed_) throw Napi::Error::New(env, "GPTJSession: disposed");
+  refuse_if_busy(env, op);
   cudaStream_t s = require_device(env, op);
   if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       static_cast<int64_t>(info[0].As<Napi::Int32Array>().ElementLength()) != B_)
@@ -541,11 +611,7 @@ Napi::Value GPTJSession::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (disposed_) return env.Undefined();
   disposed_ = true;
-  cudaStreamSynchronize(device().stream);
-  drop_graph();
-  rows_arena_.release(&env);
-  fixed_.release(&env);
-  runner_ref_.Reset();
+  if (!busy_) release(env);  // else the step's StepWait releases once it settles
   return env.Undefined();
 }
 

@@ -3,8 +3,10 @@
 //   const runner = new GPTJRunner(config, weights)   // device weights, see gptj_runner.cpp for fields
 //   const session = new GPTJSession(runner, batchSize, maxLength)   // KV cache + activations
 //   session.forward(ids: Int32Array [B*T], T, mask: Int32Array [B*T] | null, out: Float32Array [B*V] | Int32Array [B])
-//     appends T tokens per row, writes the last position's logits (Float32Array) or their argmax
-//     (Int32Array, 4 bytes per row copied back). A T == 1 step replays a captured CUDA graph.
+//     -> Promise<void>: appends T tokens per row and enqueues the step; the promise settles once
+//     `out` holds the last position's logits (Float32Array) or their argmax (Int32Array, 4 bytes per
+//     row copied back). One step at a time: forward/reorder during a step throw. A T == 1 step
+//     replays a captured CUDA graph.
 //   session.reorder(rows: Int32Array), session.length, session.dispose()
 //
 // Numerics: residual stream f32; matmul inputs (layer-norm output, attention output, gelu output)

@@ -46,7 +46,8 @@ export interface NativeRunner {
 
 export interface NativeSession {
   readonly length: number;
-  forward(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): void;
+  /** Settles once `out` holds the step's result (the GPU work is awaited on a libuv worker). */
+  forward(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): Promise<void>;
   reorder(rows: Int32Array): void;
   dispose(): void;
 }

@@ -12,12 +12,13 @@ import { rng } from '../testing/reference.js';
 
 
 const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, nInner: 256, rotaryDim: 8, layerNormEpsilon: 1e-5 };
-const Dh = cfg.nEmbd / cfg.nHead;
+// GPT-J 6B's head shape (256 dims, 64 rotary), for the prefill attention kernel at full head size.
+const cfg256: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 512, nLayer: 1, nHead: 2, nInner: 256, rotaryDim: 64, layerNormEpsilon: 1e-5 };
 
 interface Model { ref: GPTJRunnerWeights; dev: GPTJRunnerWeights }
 
 /** Random weights: `dev` in the runner's dtypes on the device, `ref` the same values as f32 on the CPU. */
-function makeModel(wdt: DType, seed: number): Model {
+function makeModel(wdt: DType, seed: number, c: GPTJRunnerConfig = cfg): Model {
   const r = rng(seed);
   const rand = (shape: number[], amp: number, off = 0) =>
     Tensor.fromArray(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => off + r() * amp), shape);
@@ -29,16 +30,16 @@ function makeModel(wdt: DType, seed: number): Model {
     if (ref !== stored) stored.dispose();
     return { ref, dev };
   };
-  const D = cfg.nEmbd, I = cfg.nInner, V = cfg.vocabSize;
-  const mat = (n: number, k: number) => pair(rand([n, k], 0.25), wdt);
+  const D = c.nEmbd, I = c.nInner, V = c.vocabSize;
+  const mat = (n: number, k: number) => pair(rand([n, k], 2 / Math.sqrt(k)), wdt);  // 0.25 at k = 64
   const vec = (n: number, amp: number, off = 0, dt: DType = 'f32') => pair(rand([n], amp, off), dt);
   const split = <K extends string>(o: Record<K, { ref: Tensor; dev: Tensor }>, side: 'ref' | 'dev') =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [k, (v as { ref: Tensor; dev: Tensor })[side]])) as Record<K, Tensor>;
   const top = { wte: pair(rand([V, D], 1), 'f16'), lnfGamma: vec(D, 0.2, 1, 'f16'), lnfBeta: vec(D, 0.2, 0, 'f16'), lmHead: mat(V, D), lmHeadBias: vec(V, 0.1) };
-  const layers = Array.from({ length: cfg.nLayer }, () => ({
+  const layers = Array.from({ length: c.nLayer }, () => ({
     lnGamma: vec(D, 0.2, 1, 'f16'), lnBeta: vec(D, 0.2, 0, 'f16'),
     q: mat(D, D), k: mat(D, D), v: mat(D, D), out: mat(D, D),
-    fcIn: mat(I, D), fcInBias: vec(I, 0.1), fcOut: pair(rand([D, I], 0.12), wdt), fcOutBias: vec(D, 0.1),
+    fcIn: mat(I, D), fcInBias: vec(I, 0.1), fcOut: mat(D, I), fcOutBias: vec(D, 0.1),
   }));
   const side = (s: 'ref' | 'dev'): GPTJRunnerWeights => ({ ...split(top, s), layers: layers.map((l) => split(l, s)) } as GPTJRunnerWeights);
   return { ref: side('ref'), dev: side('dev') };
@@ -50,8 +51,8 @@ function disposeWeights(w: GPTJRunnerWeights): void {
 }
 
 /** GPT-J forward with CPU ops over the whole sequence: logits of the last position, [B * V]. */
-function reference(w: GPTJRunnerWeights, ids: number[][], mask: number[][]): Float32Array {
-  const B = ids.length, T = ids[0].length, { nEmbd: D, nHead: H, rotaryDim, layerNormEpsilon: eps } = cfg;
+function reference(w: GPTJRunnerWeights, ids: number[][], mask: number[][], c: GPTJRunnerConfig = cfg): Float32Array {
+  const B = ids.length, T = ids[0].length, { nEmbd: D, nHead: H, rotaryDim, layerNormEpsilon: eps } = c, Dh = D / H;
   const keep: Tensor[] = [];
   const k = <T extends Tensor>(t: T): T => (keep.push(t), t);
   const pos = mask.flatMap((row) => { let c = 0; return row.map((m) => (m ? c++ : 1)); });
@@ -90,7 +91,7 @@ const status = cudaAvailable();
 describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs cpu ops' : `GPT-J runner on cuda vs cpu ops (skipped: ${status.reason})`, () => {
   // [weights, batch, prompt length]: f16 prompt through cuBLASLt (12 rows), bf16 through GEMV
   // (3 rows), q8 through dequantize + cuBLASLt (40 rows).
-  it.each([['f16', 2, 6], ['bf16', 1, 3], ['q8', 2, 20]] as [DType, number, number][])('%s weights, batch %i, prompt %i', (wdt, B, T) => {
+  it.each([['f16', 2, 6], ['bf16', 1, 3], ['q8', 2, 20]] as [DType, number, number][])('%s weights, batch %i, prompt %i', async (wdt, B, T) => {
     const m = makeModel(wdt, 7);
     const runner = createGPTJRunner(cfg, m.dev);
     const s = runner.createSession(B, 64), twin = runner.createSession(B, 64);
@@ -99,17 +100,17 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
     const ids = Array.from({ length: B }, () => Array.from({ length: T }, tok));
     // row 1 (if any) is left-padded by 2
     const mask = ids.map((row, b) => row.map((_, t) => (b === 1 && t < 2 ? 0 : 1)));
-    expect(relErr(s.forward(ids, mask), reference(m.ref, ids, mask))).toBeLessThan(1e-2);
-    twin.forward(ids, mask);
+    expect(relErr(await s.forward(ids, mask), reference(m.ref, ids, mask))).toBeLessThan(1e-2);
+    await twin.forward(ids, mask);
     // decode: step 1 runs directly, steps 2.. replay the captured graph
     for (let step = 0; step < 4; step++) {
       const next = ids.map(() => [tok()]);
       ids.forEach((row, b) => row.push(next[b][0]));
       mask.forEach((row) => row.push(1));
-      const logits = s.forward(next);
+      const logits = await s.forward(next);
       expect(relErr(logits, reference(m.ref, ids, mask))).toBeLessThan(1e-2);
       // the argmax-only output equals the argmax of the same step's logits
-      const am = twin.forwardArgmax(next);
+      const am = await twin.forwardArgmax(next);
       for (let b = 0; b < B; b++) {
         const row = logits.subarray(b * cfg.vocabSize, (b + 1) * cfg.vocabSize);
         expect(am[b]).toBe(row.indexOf(Math.max(...row)));
@@ -124,7 +125,7 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
       const next = [[3], [5]];
       ids.forEach((row, b) => row.push(next[b][0]));
       mask.forEach((row) => row.push(1));
-      expect(relErr(s.forward(next), reference(m.ref, ids, mask))).toBeLessThan(1e-2);
+      expect(relErr(await s.forward(next), reference(m.ref, ids, mask))).toBeLessThan(1e-2);
     }
     s.dispose();
     twin.dispose();
@@ -133,15 +134,69 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
     disposeWeights(m.dev);
   });
 
-  it('rejects bad ids, lengths and weights with typed errors', () => {
+  // Prefill attention at GPT-J 6B's head size: 150 tokens (3 query tiles, 5 key tiles, row 1 left-padded
+  // by 37), then a 70-token chunk on top of the cache (keys before the chunk's first query), then decode.
+  it.each([['f16', 1e-2], ['bf16', 3e-2]] as [DType, number][])('%s weights, head dim 256, chunked prefill of 150 + 70 tokens', async (wdt, tol) => {
+    const m = makeModel(wdt, 11, cfg256);
+    const runner = createGPTJRunner(cfg256, m.dev);
+    const s = runner.createSession(2, 232);
+    const r = rng(5);
+    const tok = () => Math.floor(((r() + 1) / 2) * cfg256.vocabSize);
+    const ids = [0, 1].map(() => Array.from({ length: 150 }, tok));
+    const mask = ids.map((row, b) => row.map((_, t): number => (b === 1 && t < 37 ? 0 : 1)));
+    expect(relErr(await s.forward(ids, mask), reference(m.ref, ids, mask, cfg256))).toBeLessThan(tol);
+    const chunk = [0, 1].map(() => Array.from({ length: 70 }, tok));
+    ids.forEach((row, b) => row.push(...chunk[b]));
+    mask.forEach((row) => row.push(...chunk[0].map(() => 1)));
+    expect(relErr(await s.forward(chunk), reference(m.ref, ids, mask, cfg256))).toBeLessThan(tol);
+    for (let step = 0; step < 2; step++) {
+      const next = [[tok()], [tok()]];
+      ids.forEach((row, b) => row.push(next[b][0]));
+      mask.forEach((row) => row.push(1));
+      expect(relErr(await s.forward(next), reference(m.ref, ids, mask, cfg256))).toBeLessThan(tol);
+    }
+    s.dispose();
+    runner.dispose();
+    disposeWeights(m.ref);
+    disposeWeights(m.dev);
+  });
+
+  it('rejects bad ids, lengths and weights with typed errors', async () => {
     const m = makeModel('f16', 8);
     const runner = createGPTJRunner(cfg, m.dev);
     const s = runner.createSession(1, 4);
-    expect(() => s.forward([[cfg.vocabSize]])).toThrow(/outside/);
-    s.forward([[1, 2, 3]]);
-    expect(() => s.forward([[1, 2]])).toThrow(/exceed maxLength/);
+    await expect(s.forward([[cfg.vocabSize]])).rejects.toThrow(/outside/);
+    await s.forward([[1, 2, 3]]);
+    await expect(s.forward([[1, 2]])).rejects.toThrow(/exceed maxLength/);
     expect(() => createGPTJRunner(cfg, { ...m.dev, lmHead: m.ref.lmHead })).toThrow(/move the weights/);
     s.dispose();
+    runner.dispose();
+    disposeWeights(m.ref);
+    disposeWeights(m.dev);
+  });
+
+  it('runs a step off the main thread: the event loop turns, a second step waits its turn, dispose mid-step is safe', async () => {
+    // 8 rows of 2000 tokens through 4 layers: milliseconds of GPU work, many event-loop turns
+    const big: GPTJRunnerConfig = { ...cfg256, nEmbd: 1024, nHead: 4, nLayer: 4, nInner: 1024 };
+    const m = makeModel('f16', 9, big);
+    const runner = createGPTJRunner(big, m.dev);
+    const s = runner.createSession(8, 2048);
+    const ids = Array.from({ length: 8 }, (_, b) => Array.from({ length: 2000 }, (_, t) => (b * 7 + t) % big.vocabSize));
+    let turns = 0, spinning = true;
+    const spin = () => { turns++; if (spinning) setImmediate(spin); };
+    setImmediate(spin);
+    const step = s.forward(ids);
+    await expect(s.forward(ids.map(() => [1]))).rejects.toThrow(/still running/);
+    expect(() => s.reorder([0, 1, 2, 3, 4, 5, 6, 7])).toThrow(/still running/);
+    const logits = await step;
+    spinning = false;
+    expect(turns).toBeGreaterThan(2);
+    expect(logits.every(Number.isFinite)).toBe(true);
+    // disposed while its step runs: the step still settles, the session is gone afterwards
+    const pending = s.forward(ids.map(() => [1]));
+    s.dispose();
+    await pending;
+    await expect(s.forward(ids.map(() => [1]))).rejects.toThrow(/disposed/);
     runner.dispose();
     disposeWeights(m.ref);
     disposeWeights(m.dev);

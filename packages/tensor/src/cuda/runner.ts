@@ -1,11 +1,11 @@
 // The GPT-J fast path on CUDA: one native call per forward step (all layers), decode steps replayed
 // as a captured CUDA graph, the KV cache on the device, and greedy steps that copy back 4 bytes per
-// row. @gptj/model uses it when device === 'cuda'; the per-op backend stays the reference path.
+// row. Steps are asynchronous: the main thread enqueues, a libuv worker waits for the GPU. @gptj/model uses it when device === 'cuda'; the per-op backend stays the reference path.
 //
 //   const runner = createGPTJRunner(config, weights);      // weights: Tensors already on 'cuda'
 //   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
-//   const logits = s.forward([[...promptIds]]);            // Float32Array [B * vocabSize], last position
-//   const next = s.forwardArgmax([[id]]);                  // Int32Array [B]
+//   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
+//   const next = await s.forwardArgmax([[id]]);            // Int32Array [B]
 //
 // Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
@@ -13,7 +13,7 @@ import { DTYPE_CODE, type DType } from '../dtype.js';
 import { DTypeError, DeviceError, TensorError } from '../errors.js';
 import {
   type GPTJRunnerConfig, type RunnerLayerWeights, type RunnerWeightRole, type RunnerWeights, checkRunnerTensor, mapRunnerWeights, packStep,
-  wrapRunner,
+  runnerError, wrapRunner,
 } from '../runner-shared.js';
 import type { Tensor } from '../tensor.js';
 import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
@@ -84,24 +84,30 @@ export class GPTJRunnerSession {
 
   /**
    * Appends ids [B][T] (mask [B][T]: 1 real, 0 left pad; positions follow HF, cumsum(mask) - 1)
-   * and returns the logits of the last appended position of each row: Float32Array [B * vocabSize].
+   * and resolves to the logits of the last appended position of each row: Float32Array [B * vocabSize].
+   * The main thread only enqueues the step; the GPU work is awaited off it. One step at a time:
+   * await it before the next forward or reorder.
    */
-  forward(ids: number[][], mask?: number[][]): Float32Array {
+  async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const out = new Float32Array(this.batchSize * this.vocabSize);
-    this.forwardInto(...this.pack(ids, mask), out);
+    await this.forwardInto(...this.pack(ids, mask), out);
     return out;
   }
 
-  /** Same as forward, but returns only the argmax of each row (4 bytes per row leave the GPU). */
-  forwardArgmax(ids: number[][], mask?: number[][]): Int32Array {
+  /** Same as forward, but resolves to only the argmax of each row (4 bytes per row leave the GPU). */
+  async forwardArgmax(ids: number[][], mask?: number[][]): Promise<Int32Array> {
     const out = new Int32Array(this.batchSize);
-    this.forwardInto(...this.pack(ids, mask), out);
+    await this.forwardInto(...this.pack(ids, mask), out);
     return out;
   }
 
   /** Allocation-free form: ids/mask flat [B*T]; `out` is Float32Array [B*V] (logits) or Int32Array [B] (argmax). */
-  forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): void {
-    wrapRunner(() => this.native.forward(ids, T, mask, out));
+  async forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): Promise<void> {
+    try {
+      await this.native.forward(ids, T, mask, out);
+    } catch (e) {
+      throw runnerError(e);
+    }
   }
 
   /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
