@@ -6,7 +6,7 @@
 // Block (64-query tile, h, b), 4 warps; warp w owns queries 16w .. 16w+15 of the tile. The block walks
 // 32-key tiles of K and V up to the causal limit of its last query, double-buffered with cp.async
 // (the next tile loads while this one is used). Per tile, per warp:
-//   S [16 x 32]  = Q_w K_tile^T          A = Q rows, B = K rows: both 32-bit shared loads
+//   S [16 x 32]  = Q_w K_tile^T          A = Q rows, B = K rows: both through ldmatrix
 //   online softmax of S in registers (base 2: q carries the log2(e) factor)
 //   O [16 x D]   = O * alpha + P V_tile  A = P straight from the S registers, B = V via ldmatrix.trans
 // Fragments (PTX ISA, "Matrix Fragments for mma.m16n8k16"), g = lane / 4, t = lane % 4, each A/B
@@ -15,8 +15,7 @@
 //   B 16x8:  b0 (k 2t..2t+1, col g)  b1 (k 2t+8.., col g)
 //   C 16x8:  c0, c1 (row g, cols 2t, 2t+1)  c2, c3 (row g+8, cols 2t, 2t+1)
 // so the C fragments of two adjacent 8-key tiles of S, packed to 16 bits, are the A fragment of P.
-// Shared memory, rows padded to D+8 elements (the 32-bit and ldmatrix reads of 8 rows then hit 32
-// distinct banks): Qs [64][D+8], then 2 stages of { Ks [32][D+8], Vs [32][D+8] }  (99 KB at D = 256)
+// Shared memory, rows padded to D+8 elements (an ldmatrix read of 8 rows then hits 32 distinct banks): Qs [64][D+8], then 2 stages of { Ks [32][D+8], Vs [32][D+8] }  (99 KB at D = 256)
 #include "common.cuh"
 
 namespace gptj_cuda {
@@ -36,10 +35,14 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, int bytes
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
-__device__ __forceinline__ uint32_t ld32(const void* p) { return *static_cast<const uint32_t*>(p); }
-
-// Four 8x8 16-bit matrices, transposed: lanes 8j..8j+7 give the row addresses of matrix j; register j
-// gets (row 2t, col g) and (row 2t+1, col g) of matrix j.
+// Four 8x8 16-bit matrices: lanes 8j..8j+7 give the row addresses of matrix j; register j gets
+// (row g, cols 2t, 2t+1) of matrix j.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(smem_addr(p)));
+}
+// The same, transposed: register j gets (row 2t, col g) and (row 2t+1, col g) of matrix j.
 __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* p) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
@@ -80,6 +83,7 @@ __global__ void __launch_bounds__(kThreads, 2) attn_prefill_tc_kernel(AttnArgs a
   KT* stages = Qs + kQ * LD;  // stage s: Ks at stages + s * 2 * kK * LD, Vs kK * LD after it
 
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+  const int lm = lane >> 3, lr = lane & 7;  // ldmatrix: the matrix this lane addresses, and its row
   // Query tiles in reverse launch order: the late tiles see the most keys, so they start first.
   const int64_t t0 = static_cast<int64_t>(gridDim.x - 1 - blockIdx.x) * kQ, h = blockIdx.y, b = blockIdx.z;
   const int64_t L = a.kv_len, first = L - a.T;  // query t sees keys [0, first + t]
@@ -140,14 +144,21 @@ __global__ void __launch_bounds__(kThreads, 2) attn_prefill_tc_kernel(AttnArgs a
       float s[kK / 8][4];
 #pragma unroll
       for (int n = 0; n < kK / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+      // Q matrices: 0 rows 0-7 / k 0-7, 1 rows 8-15 / k 0-7, 2 and 3 the same at k 8-15 (= a0..a3).
+      // K matrices: 0 keys 0-7 / k 0-7, 1 keys 0-7 / k 8-15 (b0, b1 of one 8-key tile), 2 and 3 the
+      // same for the next 8 keys.
+      const KT* qp = Qs + (warp * 16 + lr + 8 * (lm & 1)) * LD + 8 * (lm >> 1);
+      const KT* kp = Ks + (lr + 8 * (lm >> 1)) * LD + 8 * (lm & 1);
 #pragma unroll 4
       for (int kk = 0; kk < D; kk += 16) {
-        const KT* qp = Qs + (warp * 16 + g) * LD + kk + 2 * t;
-        const uint32_t qa[4] = {ld32(qp), ld32(qp + 8 * LD), ld32(qp + 8), ld32(qp + 8 * LD + 8)};
+        uint32_t qa[4];
+        ldmatrix_x4(qa, qp + kk);
 #pragma unroll
-        for (int n = 0; n < kK / 8; ++n) {
-          const KT* kp = Ks + (n * 8 + g) * LD + kk + 2 * t;
-          M::run(s[n], qa, ld32(kp), ld32(kp + 8));
+        for (int n = 0; n < kK / 8; n += 2) {
+          uint32_t kf[4];
+          ldmatrix_x4(kf, kp + n * 8 * LD + kk);
+          M::run(s[n], qa, kf[0], kf[1]);
+          M::run(s[n + 1], qa, kf[2], kf[3]);
         }
       }
       // Mask (causal, kv end, padding), then the online softmax per row.
@@ -185,7 +196,6 @@ __global__ void __launch_bounds__(kThreads, 2) attn_prefill_tc_kernel(AttnArgs a
         o[n][2] *= alpha[1]; o[n][3] *= alpha[1];
       }
       // O += P [16 x 32] . V_tile [32 x D], 16 keys per step.
-      const int lm = lane >> 3, lr = lane & 7;  // ldmatrix: this lane's matrix and row
 #pragma unroll
       for (int ks = 0; ks < kK / 16; ++ks) {
         const uint32_t pa[4] = {M::pack(s[2 * ks][0], s[2 * ks][1]), M::pack(s[2 * ks][2], s[2 * ks][3]),
