@@ -94,7 +94,8 @@ unpack() {
 
 # Each argument (bench cases, see tools/gpu-bench/src/main.ts; CASES@SKIP:COUNT profiles launches
 # SKIP .. SKIP+COUNT only) run under Nsight Compute, which times every kernel on its own (kernels in
-# the decode CUDA graph included); prints the GPU time per kernel name, largest first.
+# the decode CUDA graph included; clocks and caches left as they run); prints the GPU time per kernel
+# name, largest first.
 profile() {
   local out=${OUT:-/tmp/gptj-gpucheck} arg cases span range
   mkdir -p "$out"
@@ -103,7 +104,7 @@ profile() {
     cases=${arg%@*} span=${arg#*@} range=()
     [ "$cases" = "$arg" ] || range=(--launch-skip "${span%:*}" --launch-count "${span#*:}")
     echo "== $arg"
-    ncu --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$cases.csv" "${range[@]}" \
+    ncu --clock-control none --cache-control none --metrics gpu__time_duration.sum --csv --log-file "$out/ncu-$cases.csv" "${range[@]}" \
       node tools/gpu-bench/dist/main.js --cases "$cases" > "$out/profile-$cases.log" 2>&1 || { tail -20 "$out/profile-$cases.log"; continue; }
     grep -E 'tok/s' "$out/profile-$cases.log" || true
     python3 - "$out/ncu-$cases.csv" <<'PY' || head -30 "$out/ncu-$cases.csv"

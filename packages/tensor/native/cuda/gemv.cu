@@ -1,6 +1,9 @@
 // GEMV for decode: y[M,N] = x[M,K] . W[N,K]^T (+ bias), M <= 8 per launch, bandwidth-bound on W.
 //
-// Layout: one warp per output row n (8 warps = 8 rows per 256-thread block), grid.y = split-K parts.
+// Layout: one warp per output row (8 warps = 8 rows per 256-thread block), grid.y = split-K parts.
+// One launch may stack up to 4 matrices on the same x, their output rows one after another (a decode
+// step's q, k, v and fc_in), or add a second term x2 . W2^T into the same output rows (o-proj and
+// fc_out, which both add into the residual): fewer, longer kernels, so fewer ramps per step.
 // Fast path (K a multiple of the 16-byte vector width, 16-byte aligned rows): lane l of the warp
 // reads the row's 16-byte vectors l, l+32, ...; 4 loads are issued before any is used so each lane
 // keeps 64 bytes in flight. x rows are small and re-read from L1/L2. Plain element loop otherwise.
@@ -68,46 +71,39 @@ template <typename XT, int N> __device__ __forceinline__ void load_x(const XT* p
   }
 }
 
+struct Mat {  // one weight matrix [N, K] of a launch and where its rows go
+  const void* w; const float* scales; void* y; const float* bias; int epilogue; int64_t N;
+};
+
 struct Params {
-  const void* x; int64_t ldx;
-  // nmat matrices [N, K] that share x (fused q/k/v); row n of the grid is row n % N of matrix n / N
-  int nmat; const void* w[3]; const float* scales[3]; void* y[3];
-  const float* bias; int epilogue;
-  int M; int64_t N, K;
-  int splits; float* work;  // work [splits, M, N] when splits > 1
+  const void* x; int64_t ldx, K;
+  int nmat; Mat mat[kMaxMats]; int64_t row0[kMaxMats + 1];  // output rows [row0[i], row0[i+1]) are mat i's
+  const void* x2; int64_t ldx2, K2; const void* w2; const float* scales2;  // second term, or x2 == nullptr
+  int M;
+  int splits; float* work;  // work [splits, M, N] when splits > 1 (one matrix, no second term)
   bool vec;
 };
 
 template <typename XT>
-__device__ __forceinline__ void epilogue(const Params& p, void* y, int m, int64_t n, float acc) {
-  if (p.bias) acc += p.bias[n];
-  const int64_t i = m * p.N + n;
-  switch (p.epilogue) {
-    case EPI_ADD_F32: static_cast<float*>(y)[i] += acc; break;
-    case EPI_GELU_X: static_cast<XT*>(y)[i] = from_f32<XT>(gelu_tanh(acc)); break;
-    default: static_cast<float*>(y)[i] = acc;
+__device__ __forceinline__ void epilogue(const Mat& mt, int m, int64_t n, float acc) {
+  if (mt.bias) acc += mt.bias[n];
+  const int64_t i = m * mt.N + n;
+  switch (mt.epilogue) {
+    case EPI_ADD_F32: static_cast<float*>(mt.y)[i] += acc; break;
+    case EPI_GELU_X: static_cast<XT*>(mt.y)[i] = from_f32<XT>(gelu_tanh(acc)); break;
+    default: static_cast<float*>(mt.y)[i] = acc;
   }
 }
 
+// acc[m] += this lane's share of W row wrow [K] . x row m, over split part `part` of `splits`.
 template <typename XT, int WDT, int MMAX>
-__global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
-  using WT = typename W<WDT>::T;
+__device__ __forceinline__ void dot_row(const typename W<WDT>::T* wrow, const XT* x, int64_t ldx, int64_t K, int M,
+                                        bool vec, int lane, int part, int splits, float (&acc)[MMAX]) {
   constexpr int kVec = W<WDT>::kVec;
-  const int lane = threadIdx.x & 31;
-  const int64_t gn = static_cast<int64_t>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
-  if (gn >= p.nmat * p.N) return;
-  const int mat = static_cast<int>(gn / p.N);
-  const int64_t n = gn - mat * p.N;
-  const XT* x = static_cast<const XT*>(p.x);
-  const WT* wrow = static_cast<const WT*>(p.w[mat]) + n * p.K;
-  float acc[MMAX];
-#pragma unroll
-  for (int m = 0; m < MMAX; ++m) acc[m] = 0.f;
-
-  if (p.vec) {
-    const int64_t nvec = p.K / kVec;
-    const int64_t per = (nvec + p.splits - 1) / p.splits;
-    const int64_t vbeg = blockIdx.y * per, vend = min(nvec, vbeg + per);
+  if (vec) {
+    const int64_t nvec = K / kVec;
+    const int64_t per = (nvec + splits - 1) / splits;
+    const int64_t vbeg = part * per, vend = min(nvec, vbeg + per);
     const uint4* wv = reinterpret_cast<const uint4*>(wrow);
     for (int64_t v0 = vbeg + lane; v0 < vend; v0 += 32 * kUnroll) {
       uint4 buf[kUnroll];
@@ -124,33 +120,64 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
         unpack<WDT>(buf[u], wf);
 #pragma unroll
         for (int m = 0; m < MMAX; ++m) {
-          if (m >= p.M) break;
+          if (m >= M) break;
           float xf[kVec];
-          load_x<XT, kVec>(x + m * p.ldx + v * kVec, xf);
+          load_x<XT, kVec>(x + m * ldx + v * kVec, xf);
 #pragma unroll
           for (int e = 0; e < kVec; ++e) acc[m] = fmaf(wf[e], xf[e], acc[m]);
         }
       }
     }
   } else {
-    const int64_t per = (p.K + p.splits - 1) / p.splits;
-    const int64_t kbeg = blockIdx.y * per, kend = min(p.K, kbeg + per);
+    const int64_t per = (K + splits - 1) / splits;
+    const int64_t kbeg = part * per, kend = min(K, kbeg + per);
     for (int64_t k = kbeg + lane; k < kend; k += 32) {
       const float wf = elem_f32(wrow[k]);
 #pragma unroll
       for (int m = 0; m < MMAX; ++m)
-        if (m < p.M) acc[m] = fmaf(wf, elem_f32(x[m * p.ldx + k]), acc[m]);
+        if (m < M) acc[m] = fmaf(wf, elem_f32(x[m * ldx + k]), acc[m]);
     }
   }
+}
 
-  const float s = p.scales[mat] ? p.scales[mat][n] : 1.f;
+// The launch's matrix i (a switch: indexing the parameter block with a run-time i would copy it to
+// local memory).
+__device__ __forceinline__ const Mat& mat_at(const Params& p, int i) {
+  switch (i) {
+    case 0: return p.mat[0];
+    case 1: return p.mat[1];
+    case 2: return p.mat[2];
+    default: return p.mat[3];
+  }
+}
+
+template <typename XT, int WDT, int MMAX>
+__global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
+  using WT = typename W<WDT>::T;
+  const int lane = threadIdx.x & 31;
+  const int64_t gn = static_cast<int64_t>(blockIdx.x) * kWarps + (threadIdx.x >> 5);
+  if (gn >= p.row0[p.nmat]) return;
+  int mi = 0;
+  while (mi + 1 < p.nmat && gn >= p.row0[mi + 1]) ++mi;
+  const Mat& mt = mat_at(p, mi);
+  const int64_t n = gn - p.row0[mi];
+  float acc[MMAX], acc2[MMAX];
+#pragma unroll
+  for (int m = 0; m < MMAX; ++m) acc[m] = acc2[m] = 0.f;
+  dot_row<XT, WDT, MMAX>(static_cast<const WT*>(mt.w) + n * p.K, static_cast<const XT*>(p.x), p.ldx, p.K, p.M, p.vec,
+                         lane, blockIdx.y, p.splits, acc);
+  if (p.x2)
+    dot_row<XT, WDT, MMAX>(static_cast<const WT*>(p.w2) + n * p.K2, static_cast<const XT*>(p.x2), p.ldx2, p.K2, p.M,
+                           p.vec, lane, 0, 1, acc2);
+  const float s = mt.scales ? mt.scales[n] : 1.f, s2 = p.scales2 ? p.scales2[n] : 1.f;
 #pragma unroll
   for (int m = 0; m < MMAX; ++m) {
     if (m >= p.M) break;
-    const float v = warp_sum(acc[m]) * s;
+    float v = warp_sum(acc[m]) * s;
+    if (p.x2) v += warp_sum(acc2[m]) * s2;
     if (lane == 0) {
-      if (p.splits == 1) epilogue<XT>(p, p.y[mat], m, n, v);
-      else p.work[(static_cast<int64_t>(blockIdx.y) * p.M + m) * p.N + n] = v;
+      if (p.splits == 1) epilogue<XT>(mt, m, n, v);
+      else p.work[(static_cast<int64_t>(blockIdx.y) * p.M + m) * mt.N + n] = v;
     }
   }
 }
@@ -159,15 +186,16 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
 template <typename XT>
 __global__ void splitk_reduce(Params p) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.M * p.N) return;
+  if (i >= p.M * p.mat[0].N) return;
+  const int64_t N = p.mat[0].N;  // split-K only with one matrix and no second term
   float acc = 0.f;
-  for (int s = 0; s < p.splits; ++s) acc += p.work[s * p.M * p.N + i];
-  epilogue<XT>(p, p.y[0], static_cast<int>(i / p.N), i % p.N, acc);  // split-K only with nmat == 1
+  for (int s = 0; s < p.splits; ++s) acc += p.work[s * p.M * N + i];
+  epilogue<XT>(p.mat[0], static_cast<int>(i / N), i % N, acc);
 }
 
 template <typename XT, int WDT>
 void launch(Params p, cudaStream_t stream) {
-  const dim3 grid(ceil_div(p.nmat * p.N, kWarps), p.splits);
+  const dim3 grid(ceil_div(p.row0[p.nmat], kWarps), p.splits);
   const dim3 block(kWarps * 32);
   // f32 x is the per-op path: one instantiation (runtime M <= 8) keeps the build short; the runner's
   // 16-bit x gets kernels sized to the row count.
@@ -179,7 +207,7 @@ void launch(Params p, cudaStream_t stream) {
     else if (p.M <= 4) gemv_kernel<XT, WDT, 4><<<grid, block, 0, stream>>>(p);
     else gemv_kernel<XT, WDT, 8><<<grid, block, 0, stream>>>(p);
   }
-  if (p.splits > 1) splitk_reduce<XT><<<ceil_div(p.M * p.N, 256), 256, 0, stream>>>(p);
+  if (p.splits > 1) splitk_reduce<XT><<<ceil_div(p.M * p.mat[0].N, 256), 256, 0, stream>>>(p);
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
@@ -191,34 +219,39 @@ bool gemv(const GemvArgs& a, cudaStream_t stream) {
   const int xbytes = a.xdt == DT_F32 ? 4 : 2;
   const bool supported = (a.xdt == DT_F32) || (a.xdt == DT_F16 && (a.wdt == DT_F16 || a.wdt == DT_Q8)) ||
                          (a.xdt == DT_BF16 && (a.wdt == DT_BF16 || a.wdt == DT_Q8));
-  if (!supported) return false;
-  const int nmat = 1 + (a.w2 != nullptr) + (a.w3 != nullptr);
-  const int64_t rows_blocks = ceil_div(nmat * a.N, kWarps);
+  if (!supported || a.nmat < 1 || a.nmat > kMaxMats || (a.x2 && a.nmat != 1)) return false;
+  int64_t rows = 0;
+  for (int i = 0; i < a.nmat; ++i) rows += a.mat[i].N;
+  const int64_t rows_blocks = ceil_div(rows, kWarps);
+  const bool stride_ok = (a.ldx * xbytes) % 16 == 0 && (!a.x2 || (a.ldx2 * xbytes) % 16 == 0);
   for (int64_t m0 = 0; m0 < a.M; m0 += kMaxRows) {
-    Params p;
+    Params p{};
     p.M = static_cast<int>(std::min<int64_t>(kMaxRows, a.M - m0));
     p.x = static_cast<const char*>(a.x) + m0 * a.ldx * xbytes;
     p.ldx = a.ldx;
-    const int ybytes = a.epilogue == EPI_GELU_X ? xbytes : 4;
-    const void* ws[3] = {a.w, a.w2, a.w3};
-    const float* ss[3] = {a.scales, a.scales2, a.scales3};
-    void* ys[3] = {a.y, a.y2, a.y3};
-    p.nmat = nmat;
-    for (int i = 0; i < 3; ++i) {
-      p.w[i] = ws[i]; p.scales[i] = ss[i];
-      p.y[i] = ys[i] ? static_cast<char*>(ys[i]) + m0 * a.N * ybytes : nullptr;
+    p.K = a.K;
+    p.nmat = a.nmat;
+    bool vec = a.K % vec_elems == 0 && aligned16(p.x) && stride_ok;
+    for (int i = 0; i < a.nmat; ++i) {
+      const GemvMat& g = a.mat[i];
+      const int ybytes = g.epilogue == EPI_GELU_X ? xbytes : 4;
+      p.mat[i] = Mat{g.w, g.scales, static_cast<char*>(g.y) + m0 * g.N * ybytes, g.bias, g.epilogue, g.N};
+      p.row0[i + 1] = p.row0[i] + g.N;
+      vec = vec && aligned16(g.w);
     }
-    p.bias = a.bias; p.epilogue = a.epilogue;
-    p.N = a.N; p.K = a.K;
-    p.vec = a.K % vec_elems == 0 && aligned16(a.w) && (!a.w2 || aligned16(a.w2)) && (!a.w3 || aligned16(a.w3)) &&
-            aligned16(p.x) && (a.ldx * xbytes) % 16 == 0;
+    if (a.x2) {
+      p.x2 = static_cast<const char*>(a.x2) + m0 * a.ldx2 * xbytes;
+      p.ldx2 = a.ldx2; p.K2 = a.K2; p.w2 = a.w2; p.scales2 = a.scales2;
+      vec = vec && a.K2 % vec_elems == 0 && aligned16(p.x2) && aligned16(a.w2);
+    }
+    p.vec = vec;
     // Split K when the rows alone cannot fill the GPU (about 2 blocks per SM).
     int splits = 1;
-    if (nmat == 1 && rows_blocks < 2 * g_sm_count) {
+    if (a.nmat == 1 && !a.x2 && rows_blocks < 2 * g_sm_count) {
       const int64_t units = p.vec ? a.K / vec_elems : a.K;
       splits = static_cast<int>(std::min<int64_t>({(2 * g_sm_count + rows_blocks - 1) / rows_blocks, 16,
                                                    std::max<int64_t>(1, units / (32 * kUnroll))}));
-      if (static_cast<int64_t>(splits) * p.M * a.N > a.work_floats) splits = 1;
+      if (static_cast<int64_t>(splits) * p.M * rows > a.work_floats) splits = 1;
     }
     p.splits = splits; p.work = a.work;
     switch (a.xdt * 8 + a.wdt) {

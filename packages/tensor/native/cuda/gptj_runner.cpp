@@ -231,7 +231,10 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   void ensure_rows(Napi::Env env, int64_t rows);
   void ensure_dequant(Napi::Env env);
   void enqueue(int64_t T, cudaStream_t s);
-  void qkv(int64_t rows, const Layer& L, cudaStream_t s);
+  GemvArgs gemv_args(const void* x, int64_t rows, int64_t K) const;
+  bool use_gemv(int64_t rows) const;
+  void project_in(int64_t rows, const Layer& L, cudaStream_t s);
+  void project_out(int64_t rows, const Layer& L, cudaStream_t s);
   void linear(const void* x, int64_t rows, int64_t K, const Matrix& W, int64_t N, const float* bias, void* y, int epi,
               cudaStream_t s);
   void* kcache(int64_t l) const { return static_cast<char*>(kv_) + (2 * l) * kv_layer_bytes_; }
@@ -347,56 +350,83 @@ void GPTJSession::ensure_dequant(Napi::Env env) {
   dequant_ = fixed_.alloc(env, biggest * 2);
 }
 
+// GEMV launch arguments for x act [rows, K] and the session's split-K workspace; add matrices with
+// add_mat().
+GemvArgs GPTJSession::gemv_args(const void* x, int64_t rows, int64_t K) const {
+  GemvArgs g;
+  g.x = x; g.xdt = r_->act; g.ldx = K; g.K = K; g.wdt = r_->wdt; g.M = rows; g.nmat = 0;
+  g.work = gemv_work_; g.work_floats = gemv_work_floats_;
+  return g;
+}
+
+void add_mat(GemvArgs& g, const Matrix& W, int64_t N, void* y, int epi, const float* bias = nullptr) {
+  GemvMat& m = g.mat[g.nmat++];
+  m.w = W.w; m.scales = W.scales; m.N = N; m.y = y; m.epilogue = epi; m.bias = bias;
+}
+
+// Decode-sized row counts go through GEMV launches (weights streamed once per 8 rows), larger ones
+// through cuBLASLt (q8 weights dequantized to f16 first).
+bool GPTJSession::use_gemv(int64_t rows) const {
+  const int wdt = r_->wdt;
+  return rows <= (wdt == DT_Q8 ? kMaxGemvRowsQ8 : kMaxGemvRows) || !lt_open() || (wdt == DT_Q8 && !dequant_);
+}
+
 // y = x . W^T (+ bias) with the epilogue `epi`; x act [rows, K] contiguous.
 void GPTJSession::linear(const void* x, int64_t rows, int64_t K, const Matrix& W, int64_t N, const float* bias, void* y,
                          int epi, cudaStream_t s) {
-  const int wdt = r_->wdt, act = r_->act;
-  const bool gemm_ok = lt_open() && (wdt != DT_Q8 || dequant_);
-  const int64_t gemv_limit = wdt == DT_Q8 ? kMaxGemvRowsQ8 : kMaxGemvRows;
-  if (rows <= gemv_limit || !gemm_ok) {
-    GemvArgs g;
-    g.x = x; g.xdt = act; g.ldx = K; g.w = W.w; g.wdt = wdt; g.scales = W.scales; g.bias = bias;
-    g.y = y; g.epilogue = epi; g.M = rows; g.N = N; g.K = K; g.work = gemv_work_; g.work_floats = gemv_work_floats_;
+  GemvArgs g = gemv_args(x, rows, K);
+  add_mat(g, W, N, y, epi, bias);
+  if (use_gemv(rows)) {
     gemv(g, s);
     return;
   }
   const void* w = W.w;
-  int dt = wdt;
-  if (wdt == DT_Q8) {
+  int dt = r_->wdt;
+  if (dt == DT_Q8) {
     dequantize_q8(static_cast<const int8_t*>(W.w), W.scales, N, K, dequant_, DT_F16, s);
     w = dequant_;
     dt = DT_F16;
   }
   float* out = epi == EPI_GELU_X ? h_ : static_cast<float*>(y);
   if (!lt_linear(x, w, dt, rows, N, K, out, epi == EPI_ADD_F32, lt_ws_, kLtWorkspaceBytes, s)) {
-    // cuBLASLt refused this shape: fall back to GEMV passes (correct, slower).
-    GemvArgs g;
-    g.x = x; g.xdt = act; g.ldx = K; g.w = W.w; g.wdt = wdt; g.scales = W.scales; g.bias = bias;
-    g.y = y; g.epilogue = epi; g.M = rows; g.N = N; g.K = K; g.work = gemv_work_; g.work_floats = gemv_work_floats_;
-    gemv(g, s);
+    gemv(g, s);  // cuBLASLt refused this shape: GEMV passes (correct, slower)
     return;
   }
-  if (epi == EPI_GELU_X) bias_gelu(h_, bias, y, act, rows, N, s);
+  if (epi == EPI_GELU_X) bias_gelu(h_, bias, y, r_->act, rows, N, s);
   else if (bias) add_bias(static_cast<float*>(y), bias, rows, N, s);
 }
 
-// q_, k_, v_ f32 [rows, D] = ln_ . Wq^T, Wk^T, Wv^T; one GEMV launch over the three matrices for
-// decode-sized row counts.
-void GPTJSession::qkv(int64_t rows, const Layer& L, cudaStream_t s) {
-  const int64_t D = r_->d;
-  const bool gemv_path = rows <= (r_->wdt == DT_Q8 ? kMaxGemvRowsQ8 : kMaxGemvRows) || !lt_open();
-  if (!gemv_path) {
+// The matrices that read the layer-norm output: q_, k_, v_ f32 [rows, D] and g_ act [rows, inner] =
+// gelu(ln_ . Wfc_in^T + b). Decode: one GEMV launch over all four.
+void GPTJSession::project_in(int64_t rows, const Layer& L, cudaStream_t s) {
+  const int64_t D = r_->d, I = r_->inner;
+  if (!use_gemv(rows)) {
     linear(ln_, rows, D, L.q, D, nullptr, q_, EPI_STORE_F32, s);
     linear(ln_, rows, D, L.k, D, nullptr, k_, EPI_STORE_F32, s);
     linear(ln_, rows, D, L.v, D, nullptr, v_, EPI_STORE_F32, s);
+    linear(ln_, rows, D, L.fc_in, I, L.fc_in_b, g_, EPI_GELU_X, s);
     return;
   }
-  GemvArgs g;
-  g.x = ln_; g.xdt = r_->act; g.ldx = D; g.wdt = r_->wdt; g.M = rows; g.N = D; g.K = D;
-  g.w = L.q.w; g.scales = L.q.scales; g.y = q_;
-  g.w2 = L.k.w; g.scales2 = L.k.scales; g.y2 = k_;
-  g.w3 = L.v.w; g.scales3 = L.v.scales; g.y3 = v_;
-  g.work = gemv_work_; g.work_floats = gemv_work_floats_;
+  GemvArgs g = gemv_args(ln_, rows, D);
+  add_mat(g, L.q, D, q_, EPI_STORE_F32);
+  add_mat(g, L.k, D, k_, EPI_STORE_F32);
+  add_mat(g, L.v, D, v_, EPI_STORE_F32);
+  add_mat(g, L.fc_in, I, g_, EPI_GELU_X, L.fc_in_b);
+  gemv(g, s);
+}
+
+// Both branches into the residual: resid_ += attn_ . Wo^T + g_ . Wfc_out^T + b. Decode: one GEMV
+// launch that sums the two terms per output row.
+void GPTJSession::project_out(int64_t rows, const Layer& L, cudaStream_t s) {
+  const int64_t D = r_->d, I = r_->inner;
+  if (!use_gemv(rows)) {
+    linear(attn_, rows, D, L.o, D, nullptr, resid_, EPI_ADD_F32, s);
+    linear(g_, rows, I, L.fc_out, D, L.fc_out_b, resid_, EPI_ADD_F32, s);
+    return;
+  }
+  GemvArgs g = gemv_args(attn_, rows, D);
+  add_mat(g, L.o, D, resid_, EPI_ADD_F32, L.fc_out_b);
+  g.x2 = g_; g.ldx2 = I; g.K2 = I; g.w2 = L.fc_out.w; g.scales2 = L.fc_out.scales;
   gemv(g, s);
 }
 
@@ -409,7 +439,7 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
     const Layer& L = r.layers[l];
     // Parallel residual: x += attn(ln(x)) + mlp(ln(x)), both branches read the same ln output.
     layer_norm(resid_, R, D, L.ln_g, r.ln_dt, L.ln_b, r.ln_dt, r.eps, ln_, r.act, s);
-    qkv(R, L, s);
+    project_in(R, L, s);
     rotary_kv_append(q_, k_, v_, pos_, dlens_, qrot_, kcache(l), vcache(l), r.act, B_, T, H, Dh, Tmax_, r.rotary_dim,
                      r.rope_base, s);
     AttnArgs a;
@@ -424,9 +454,7 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
       a.kv_len = length_ + T;
       if (!attention_prefill_tc(a, s)) attention_prefill(a, s);
     }
-    linear(attn_, R, D, L.o, D, nullptr, resid_, EPI_ADD_F32, s);
-    linear(ln_, R, D, L.fc_in, r.inner, L.fc_in_b, g_, EPI_GELU_X, s);
-    linear(g_, R, r.inner, L.fc_out, D, L.fc_out_b, resid_, EPI_ADD_F32, s);
+    project_out(R, L, s);
   }
   layer_norm(resid_, R, D, r.lnf_g, r.ln_dt, r.lnf_b, r.ln_dt, r.eps, ln_, r.act, s);
   const void* x = ln_;

@@ -28,19 +28,25 @@ enum Epilogue : int {
   EPI_ADD_F32 = 1,    // y f32 [M,N] += acc + bias   (residual accumulation)
   EPI_GELU_X = 2,     // y xdt [M,N]  = gelu_tanh(acc + bias)  (MLP fc_in, output feeds fc_out)
 };
+constexpr int kMaxMats = 4;
+struct GemvMat {  // one weight matrix W [N, K] and where its output rows go
+  const void* w = nullptr; const float* scales = nullptr;  // scales: q8 only
+  int64_t N = 0;
+  void* y = nullptr; int epilogue = EPI_STORE_F32; const float* bias = nullptr;
+};
 struct GemvArgs {
-  const void* x = nullptr; int xdt = DT_F32; int64_t ldx = 0;
-  const void* w = nullptr; int wdt = DT_F16; const float* scales = nullptr;
-  const float* bias = nullptr;
-  void* y = nullptr; int epilogue = EPI_STORE_F32;
-  // Optional 2nd/3rd matrix of the same shape and dtype on the same x, in one launch (q, k, v);
-  // no bias and no split-K then.
-  const void* w2 = nullptr; const float* scales2 = nullptr; void* y2 = nullptr;
-  const void* w3 = nullptr; const float* scales3 = nullptr; void* y3 = nullptr;
-  int64_t M = 0, N = 0, K = 0;
+  const void* x = nullptr; int xdt = DT_F32; int64_t ldx = 0, K = 0;
+  int wdt = DT_F16;
+  // Up to kMaxMats matrices (all of dtype wdt) on the same x in one launch, e.g. q, k, v and fc_in;
+  // split-K only with one.
+  GemvMat mat[kMaxMats]; int nmat = 1;
+  // Optional second term added into the same outputs (nmat == 1, no split-K): y += x2 [M, K2] . W2^T,
+  // W2 [N, K2] of dtype wdt, e.g. o-proj + fc_out into the residual.
+  const void* x2 = nullptr; int64_t ldx2 = 0, K2 = 0; const void* w2 = nullptr; const float* scales2 = nullptr;
+  int64_t M = 0;
   float* work = nullptr; int64_t work_floats = 0;
 };
-// False (and nothing launched) for an unsupported x/W dtype pair.
+// False (and nothing launched) for an unsupported x/W dtype pair or matrix layout.
 bool gemv(const GemvArgs& a, cudaStream_t stream);
 
 // ---- gemm_simt.cu: batched f32 GEMM on CUDA cores (per-op path; exact f32 like the CPU) ---------

@@ -48,8 +48,8 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   const float* scales = wdt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(w) + q8_scales_offset(N, K)) : nullptr;
   if (M <= 8) {
     GemvArgs g;
-    g.x = x; g.xdt = DT_F32; g.ldx = K; g.w = w; g.wdt = wdt; g.scales = scales; g.bias = bias; g.y = y;
-    g.M = M; g.N = N; g.K = K;
+    g.x = x; g.xdt = DT_F32; g.ldx = K; g.K = K; g.wdt = wdt; g.M = M;
+    g.mat[0].w = w; g.mat[0].scales = scales; g.mat[0].N = N; g.mat[0].y = y; g.mat[0].bias = bias;
     g.work_floats = 16 * M * N;
     g.work = static_cast<float*>(scratch(env, g.work_floats * 4));
     gemv(g, s);
