@@ -21,8 +21,9 @@ int sm_count();
 // x: xdt in {f32, f16, bf16}, row stride ldx. W: wdt in {f32, f16, bf16, q8}, row stride K; q8 has
 // per-row f32 `scales` (real = int8 * scales[n]). Accumulation in f32. Each warp owns one output
 // row and streams W with 16-byte loads, 4 in flight per lane; rows of x are processed 8 at a time
-// (W is re-read per group of 8). When N is small the K range is split over blocks (split-K) and a
-// second kernel reduces the partials from `work` (needs splits*min(M,8)*N floats; pass what you have).
+// (W is re-read per group of 8). When one matrix's N is small the K range is split over blocks
+// (split-K) and a second kernel reduces the partials from `work` (needs splits*min(M,8)*N floats;
+// pass what you have).
 enum Epilogue : int {
   EPI_STORE_F32 = 0,  // y f32 [M,N]  = acc + bias
   EPI_ADD_F32 = 1,    // y f32 [M,N] += acc + bias   (residual accumulation)
@@ -138,9 +139,10 @@ void attention_decode(const AttnArgs& a, cudaStream_t stream);
 // Tiled prefill attention with online softmax: blocks of 16 queries walk 32-key tiles up to their
 // causal limit; no T x T matrix. Needs kv_len on the host (kv_len_dev ignored).
 void attention_prefill(const AttnArgs& a, cudaStream_t stream);
-// The same on tensor cores (attention_prefill_tc.cu) for 16-bit K/V and output, D % 16 == 0,
-// D <= 256; returns false (nothing launched) where it does not apply or the GPU lacks the ~149 KB
-// of shared memory it needs, and the caller falls back to attention_prefill.
+// Flash attention on tensor cores (attention_prefill_tc.cu) for 16-bit K/V and output, D in
+// {16, 32, 64, 128, 256}; returns false (nothing launched) where it does not apply or the GPU lacks
+// the shared memory it needs (99 KB at D = 256, which sm_80/89/90 all allow per block), and the
+// caller falls back to attention_prefill.
 bool attention_prefill_tc(const AttnArgs& a, cudaStream_t stream);
 
 // ---- argmax_topk.cu -----------------------------------------------------------------------------
