@@ -3,6 +3,7 @@ export { Tensor } from './tensor.js';
 export type { DType, DeviceName } from './dtype.js';
 export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError } from './errors.js';
 export { mmapFile } from './mmap.js';
+export { dropFileCache, fileCacheResidency } from './page-cache.js';
 export type { MappedFile } from './mmap.js';
 export { cudaAvailable } from './backend.js';
 export type { Backend, BackendStorage } from './backend.js';

@@ -27,6 +27,8 @@ export interface CpuAddon {
   mmapOpen(path: string): { handle: unknown; size: number };
   mmapView(handle: unknown, offset: number, length: number): ArrayBuffer;
   mmapClose(handle: unknown): void;
+  dropFileCache(path: string): void;
+  fileCacheResidency(path: string): { size: number; resident: number };
   binary(op: 0 | 1, a: S, b: S, out: S, shape: number[], aStrides: number[], bStrides: number[]): void;
   scale(x: S, out: S, n: number, s: number): void;
   gelu(x: S, out: S, n: number, tanhApprox: boolean): void;

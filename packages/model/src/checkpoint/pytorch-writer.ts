@@ -1,6 +1,7 @@
 // Writes a state dict the way torch.save does (zip format, pickle protocol 2): archive/data.pkl holds an
 // OrderedDict of name -> torch._utils._rebuild_tensor_v2(persistent storage, offset, size, stride, False,
 // OrderedDict()), archive/data/<i> the raw bytes of storage i. Used by tests and the random-checkpoint tool.
+import { dropFileCache } from '@gptj/tensor';
 import { type StoredDType, STORED_DTYPE_SIZE, elementCount } from './entries.js';
 import { type TensorSource, chunksOf } from './tensor-source.js';
 import { StoredZipWriter } from './zip-writer.js';
@@ -10,7 +11,8 @@ const STORAGE_NAMES: Readonly<Record<StoredDType, string>> = {
   I32: 'IntStorage', I16: 'ShortStorage', I8: 'CharStorage', U8: 'ByteStorage', BOOL: 'BoolStorage',
 };
 
-/** Writes `tensors` (one storage each, contiguous) as a torch.save zip archive at `path`. */
+/** Writes `tensors` (one storage each, contiguous) as a torch.save zip archive at `path`, then drops
+ * it from the page cache as writeSafetensors does. */
 export function writePytorchBin(path: string, tensors: readonly TensorSource[], opts: { forceZip64?: boolean } = {}): void {
   const zip = new StoredZipWriter(path, opts.forceZip64);
   const pkl = statePickle(tensors);
@@ -21,6 +23,7 @@ export function writePytorchBin(path: string, tensors: readonly TensorSource[], 
   });
   zip.add('archive/version', 2, [Buffer.from('3\n')]);
   zip.close();
+  dropFileCache(path);
 }
 
 /** The data.pkl of a state dict whose i-th tensor lives alone in storage "i". */

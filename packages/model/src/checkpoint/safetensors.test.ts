@@ -1,8 +1,9 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { miniCodeDir } from '@gptj/mini-code';
+import { fileCacheResidency } from '@gptj/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSafetensors, openSafetensorsIndex } from './safetensors.js';
 import { writeSafetensors, writeShardedSafetensors } from './safetensors-writer.js';
@@ -58,6 +59,15 @@ describe('safetensors reader', () => {
     expect(new Float32Array(e.file.read(e.offset, e.byteLength).slice().buffer)).toEqual(a);
     expect(ckpt.tensors.get('b')).toMatchObject({ dtype: 'BF16', shape: [1], byteLength: 2 });
     ckpt.close();
+  });
+
+  // Pages cached by the write would be 4 KiB folios, which the next load would map as such.
+  it.skipIf(statfsSync(dir).type === 0x01021994 /* tmpfs: the cache is the file */)('the written file leaves the page cache', () => {
+    const path = join(dir, 'uncached.safetensors');
+    writeSafetensors(path, [{ name: 'w', dtype: 'F16', shape: [1024, 2048], data: new Uint8Array(1024 * 2048 * 2).fill(0x3c) }]);
+    const { size, resident } = fileCacheResidency(path);
+    expect(size).toBeGreaterThan(4 << 20);
+    expect(resident).toBeLessThan(size / 10);
   });
 
   it('writer refuses a stream that does not match the shape', () => {

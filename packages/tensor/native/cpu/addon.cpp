@@ -40,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("externalMemory", Napi::Function::New(env, ExternalMemory));
   gptj::InitStorage(env, exports);
   gptj::InitMmap(env, exports);
+  gptj::InitPageCache(env, exports);
   gptj::InitElementwise(env, exports);
   gptj::InitNorm(env, exports);
   gptj::InitAttention(env, exports);

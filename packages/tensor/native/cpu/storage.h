@@ -134,6 +134,7 @@ std::mutex& compute_mutex();
 
 void InitStorage(Napi::Env env, Napi::Object exports);
 void InitMmap(Napi::Env env, Napi::Object exports);
+void InitPageCache(Napi::Env env, Napi::Object exports);
 void InitElementwise(Napi::Env env, Napi::Object exports);
 void InitNorm(Napi::Env env, Napi::Object exports);
 void InitAttention(Napi::Env env, Napi::Object exports);
