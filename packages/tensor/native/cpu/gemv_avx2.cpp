@@ -2,6 +2,8 @@
 // the vector traits for gemv_impl.inc, which holds the kernel.
 #include <immintrin.h>
 
+#include <array>
+
 #include "gemm_kernels.h"
 #include "gemv_avx2.h"
 

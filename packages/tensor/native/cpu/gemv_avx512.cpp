@@ -6,6 +6,8 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <array>
+
 #include "gemm_kernels.h"
 #include "gemv_avx512.h"
 
