@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { dropFileCache } from '@gptj/tensor';
+import { dropWrittenFile } from './checkpoint/drop-cache.js';
 import { HubError } from './errors.js';
 
 export interface DownloadProgress { phase: 'download'; done: number; total: number; file: string }
@@ -118,7 +118,7 @@ class HubClient {
     const partial = `${dest}.incomplete`;
     const have = existsSync(partial) ? statSync(partial).size : 0;
     const res = await this.request(file, { headers: this.headers(have ? { range: `bytes=${have}-` } : {}) });
-    if (res.status === 416 && have) { renameSync(partial, dest); dropFileCache(dest); return; } // already complete
+    if (res.status === 416 && have) { renameSync(partial, dest); dropWrittenFile(dest); return; } // already complete
     if (!res.ok || !res.body) throw new HubError(`${this.id}: download of ${file} failed (HTTP ${res.status})`);
     const resumed = res.status === 206;
     let done = resumed ? have : 0;
@@ -139,6 +139,6 @@ class HubClient {
       throw new HubError(`${this.id}: download of ${file} ended after ${done} of ${total} bytes; run again to resume`);
     }
     renameSync(partial, dest);
-    dropFileCache(dest);  // read back on first load, in large folios (see writeSafetensors)
+    dropWrittenFile(dest);  // read back on first load, in large folios (see writeSafetensors)
   }
 }

@@ -1,7 +1,7 @@
 // Writes a state dict the way torch.save does (zip format, pickle protocol 2): archive/data.pkl holds an
 // OrderedDict of name -> torch._utils._rebuild_tensor_v2(persistent storage, offset, size, stride, False,
 // OrderedDict()), archive/data/<i> the raw bytes of storage i. Used by tests and the random-checkpoint tool.
-import { dropFileCache } from '@gptj/tensor';
+import { dropWrittenFile } from './drop-cache.js';
 import { type StoredDType, STORED_DTYPE_SIZE, elementCount } from './entries.js';
 import { type TensorSource, chunksOf } from './tensor-source.js';
 import { StoredZipWriter } from './zip-writer.js';
@@ -23,7 +23,7 @@ export function writePytorchBin(path: string, tensors: readonly TensorSource[], 
   });
   zip.add('archive/version', 2, [Buffer.from('3\n')]);
   zip.close();
-  dropFileCache(path);
+  dropWrittenFile(path);
 }
 
 /** The data.pkl of a state dict whose i-th tensor lives alone in storage "i". */

@@ -1,13 +1,13 @@
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { dropFileCache } from '@gptj/tensor';
+import { dropWrittenFile } from './drop-cache.js';
 import { STORED_DTYPE_SIZE, elementCount } from './entries.js';
 import { type TensorSource, chunksOf } from './tensor-source.js';
 
 /**
  * Writes a safetensors file, streaming each tensor's chunks straight to disk in the given order.
  * The JSON header is padded with spaces to a multiple of 8 bytes, so data starts 8-byte aligned.
- * The file is then written back and dropped from the page cache (dropFileCache): cached by the write
+ * The file is then written back and dropped from the page cache (dropWrittenFile): cached by the write
  * in 4 KiB pages, it would be mapped that way by the next load, and decode would read it several
  * times slower than after reading it back.
  */
@@ -36,7 +36,7 @@ export function writeSafetensors(path: string, tensors: readonly TensorSource[],
   } finally {
     closeSync(fd);
   }
-  dropFileCache(path);
+  dropWrittenFile(path);
 }
 
 export function writeAll(fd: number, bytes: Uint8Array): number {
