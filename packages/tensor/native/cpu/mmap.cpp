@@ -8,15 +8,13 @@
 // while a view ArrayBuffer is alive, or while a Storage views into it (Tensor.fromBytes); munmap
 // happens when all are gone. The small Mapping record itself is kept for the process lifetime
 // (finalizers may still run after close()).
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "read_only_file.h"
 #include "storage.h"
 
 namespace gptj {
@@ -70,20 +68,13 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw_type(env, "mmapFile: path must be a string");
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw Napi::Error::New(env, "mmapFile: cannot open '" + path + "': " + std::strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    throw Napi::Error::New(env, "mmapFile: '" + path + "' is not a regular file");
-  }
+  ReadOnlyFile f(env, path, "mmapFile");
   auto* m = new Mapping();
-  m->len = static_cast<size_t>(st.st_size);
+  m->len = f.size();
   if (m->len > 0) {
-    void* p = mmap(nullptr, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd, 0);
-    int err = errno;
-    close(fd);
+    void* p = mmap(nullptr, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, f.fd(), 0);
     if (p == MAP_FAILED) {
+      const int err = errno;
       delete m;
       throw Napi::Error::New(env, "mmapFile: cannot map '" + path + "': " + std::strerror(err));
     }
@@ -94,7 +85,6 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
     m->base = static_cast<uint8_t*>(p);
     registry().push_back(m);
   } else {
-    close(fd);
     m->unmapped = true;  // nothing to map; the record only answers size and empty views
   }
   // The handle's finalizer is the safety net for a MappedFile dropped without close().

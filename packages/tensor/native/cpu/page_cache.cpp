@@ -7,7 +7,6 @@
 // files in large folios (ext4 from 6.16, xfs) then map it in 2 MiB pages.
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,32 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "read_only_file.h"
 #include "storage.h"
 
 namespace gptj {
 namespace {
-
-// An fd for `path` (a regular file), closed on scope exit; throws a JS Error naming the path.
-class File {
- public:
-  File(Napi::Env env, const std::string& path, const char* op) {
-    fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw Napi::Error::New(env, std::string(op) + ": cannot open '" + path + "': " + std::strerror(errno));
-    struct stat st;
-    if (fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-      close(fd_);
-      throw Napi::Error::New(env, std::string(op) + ": '" + path + "' is not a regular file");
-    }
-    size_ = static_cast<size_t>(st.st_size);
-  }
-  ~File() { close(fd_); }
-  int fd() const { return fd_; }
-  size_t size() const { return size_; }
-
- private:
-  int fd_ = -1;
-  size_t size_ = 0;
-};
 
 std::string path_arg(const Napi::CallbackInfo& info, const char* op) {
   if (info.Length() < 1 || !info[0].IsString() || info[0].As<Napi::String>().Utf8Value().empty())
@@ -53,7 +31,7 @@ std::string path_arg(const Napi::CallbackInfo& info, const char* op) {
 Napi::Value DropFileCache(const Napi::CallbackInfo& info) {
   const char* op = "dropFileCache";
   const std::string path = path_arg(info, op);
-  File f(info.Env(), path, op);
+  ReadOnlyFile f(info.Env(), path, op);
   if (fdatasync(f.fd()) != 0)
     throw Napi::Error::New(info.Env(), std::string(op) + ": cannot write '" + path + "' back: " + std::strerror(errno));
   const int e = posix_fadvise(f.fd(), 0, 0, POSIX_FADV_DONTNEED);
@@ -66,7 +44,7 @@ Napi::Value FileCacheResidency(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "fileCacheResidency";
   const std::string path = path_arg(info, op);
-  File f(env, path, op);
+  ReadOnlyFile f(env, path, op);
   size_t resident = 0;
   if (f.size() > 0) {
     void* p = mmap(nullptr, f.size(), PROT_READ, MAP_SHARED, f.fd(), 0);
