@@ -1,6 +1,7 @@
 // mmapFile: zero-copy, read-only access to a file of any size (e.g. a 24 GB checkpoint).
 import { TensorError } from './errors.js';
 import { cpu } from './native.js';
+import { callNative } from './native-errors.js';
 
 export interface MappedFile {
   readonly size: number;
@@ -16,13 +17,7 @@ export interface MappedFile {
 
 export function mmapFile(path: string): MappedFile {
   if (typeof path !== 'string' || path.length === 0) throw new TensorError('mmapFile: path must be a non-empty string');
-  let opened: { handle: unknown; size: number };
-  try {
-    opened = cpu.mmapOpen(path);
-  } catch (e) {
-    throw new TensorError(e instanceof Error ? e.message : String(e));
-  }
-  const { handle, size } = opened;
+  const { handle, size } = callNative('mmapFile', () => cpu.mmapOpen(path));
   let open = true;
   return {
     size,

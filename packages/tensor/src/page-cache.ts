@@ -2,14 +2,11 @@
 // checkpoint, so that its first load reads it back in large folios (see native/cpu/page_cache.cpp).
 import { TensorError } from './errors.js';
 import { cpu } from './native.js';
+import { callNative } from './native-errors.js';
 
 function checked<T>(op: string, path: unknown, f: () => T): T {
   if (typeof path !== 'string' || path.length === 0) throw new TensorError(`${op}: path must be a non-empty string`);
-  try {
-    return f();
-  } catch (e) {
-    throw new TensorError(e instanceof Error ? e.message : String(e));
-  }
+  return callNative(op, f);
 }
 
 /**
