@@ -71,13 +71,9 @@ template <typename XT, int N> __device__ __forceinline__ void load_x(const XT* p
   }
 }
 
-struct Mat {  // one weight matrix [N, K] of a launch and where its rows go
-  const void* w; const float* scales; void* y; const float* bias; int epilogue; int64_t N;
-};
-
 struct Params {
   const void* x; int64_t ldx, K;
-  int nmat; Mat mat[kMaxMats]; int64_t row0[kMaxMats + 1];  // output rows [row0[i], row0[i+1]) are mat i's
+  int nmat; GemvMat mat[kMaxMats]; int64_t row0[kMaxMats + 1];  // output rows [row0[i], row0[i+1]) are mat i's
   const void* x2; int64_t ldx2, K2; const void* w2; const float* scales2;  // second term, or x2 == nullptr
   int M;
   int splits; float* work;  // work [splits, M, N] when splits > 1 (one matrix, no second term)
@@ -85,7 +81,7 @@ struct Params {
 };
 
 template <typename XT>
-__device__ __forceinline__ void epilogue(const Mat& mt, int m, int64_t n, float acc) {
+__device__ __forceinline__ void epilogue(const GemvMat& mt, int m, int64_t n, float acc) {
   if (mt.bias) acc += mt.bias[n];
   const int64_t i = m * mt.N + n;
   switch (mt.epilogue) {
@@ -142,7 +138,7 @@ __device__ __forceinline__ void dot_row(const typename W<WDT>::T* wrow, const XT
 
 // The launch's matrix i (a switch: indexing the parameter block with a run-time i would copy it to
 // local memory).
-__device__ __forceinline__ const Mat& mat_at(const Params& p, int i) {
+__device__ __forceinline__ const GemvMat& mat_at(const Params& p, int i) {
   switch (i) {
     case 0: return p.mat[0];
     case 1: return p.mat[1];
@@ -159,7 +155,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
   if (gn >= p.row0[p.nmat]) return;
   int mi = 0;
   while (mi + 1 < p.nmat && gn >= p.row0[mi + 1]) ++mi;
-  const Mat& mt = mat_at(p, mi);
+  const GemvMat& mt = mat_at(p, mi);
   const int64_t n = gn - p.row0[mi];
   float acc[MMAX], acc2[MMAX];
 #pragma unroll
@@ -235,7 +231,8 @@ bool gemv(const GemvArgs& a, cudaStream_t stream) {
     for (int i = 0; i < a.nmat; ++i) {
       const GemvMat& g = a.mat[i];
       const int ybytes = g.epilogue == EPI_GELU_X ? xbytes : 4;
-      p.mat[i] = Mat{g.w, g.scales, static_cast<char*>(g.y) + m0 * g.N * ybytes, g.bias, g.epilogue, g.N};
+      p.mat[i] = g;
+      p.mat[i].y = static_cast<char*>(g.y) + m0 * g.N * ybytes;  // this launch's first row of x
       p.row0[i + 1] = p.row0[i] + g.N;
       vec = vec && aligned16(g.w);
     }
