@@ -1,8 +1,16 @@
 /**
  * Character classes of the GPT-2 split pattern: \p{L}, \p{N}, \s and everything else. The tables are built
  * from the JavaScript engine's own regular expressions, so the hand-written scanner agrees with the
- * pattern under the engine's Unicode version by construction (the peers split with that same engine).
+ * pattern under the engine's Unicode version by construction; \s is spelled out as Python's.
  */
+
+/**
+ * The characters of \s in Python's `regex` module, which Hugging Face's GPT2Tokenizer and GPT-2's own encoder
+ * split with (Unicode White_Space). JavaScript's \s differs on exactly two code points (enumerated by
+ * scripts/gpt2-reference-encoder.py): U+0085 (NEL) is whitespace here and not in JS, U+FEFF (BOM) is
+ * whitespace in JS and not here. gpt-tokenizer and js-tiktoken use JS's \s, so they differ from GPT-2 there.
+ */
+export const PYTHON_WHITESPACE = '\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 export const OTHER = 0;
 export const LETTER = 1;
 export const NUMBER = 2;
@@ -21,7 +29,7 @@ function classify(text: string, table: Uint8Array, unitsPerChar: number): void {
   };
   mark(/\p{L}+/gu, LETTER);
   mark(/\p{N}+/gu, NUMBER);
-  mark(/\s+/gu, SPACE);
+  mark(new RegExp(`[${PYTHON_WHITESPACE}]+`, 'gu'), SPACE);
 }
 
 /** Class of every UTF-16 code unit, built on first use (a few ms). Lone low surrogates are OTHER. */

@@ -13,6 +13,12 @@ const tiktoken = getEncoding('gpt2');
 /** The peers with special tokens treated as ordinary text, as our default does. */
 const peerA = (t: string) => gptTokenizerEncode(t, { disallowedSpecial: new Set() });
 const peerB = (t: string) => tiktoken.encode(t, [], []);
+/**
+ * text with U+0085 and U+FEFF replaced by U+FFFD: the peers split on JavaScript's \s, which differs from
+ * GPT-2's (Python's) on exactly those two, so ids are compared on the rest (python-whitespace.test.ts
+ * checks those two against GPT-2's own encoder).
+ */
+const withoutJsWhitespaceDiffs = (text: string) => text.replace(/[\u0085\ufeff]/g, '\ufffd');
 
 /** Hand-picked texts: each line of a category is one case, and the whole list is also encoded joined. */
 const HANDPICKED = [
@@ -44,9 +50,9 @@ const HANDPICKED = [
   '<|endoftext|> <|extratoken_1|> <|endoftext|><|endoftext|>',
 ];
 
-describe('ids identical to gpt-tokenizer 4.0.0 and js-tiktoken 1.0.21 (gpt2)', () => {
+describe('ids identical to gpt-tokenizer 4.0.0 and js-tiktoken 1.0.21 (gpt2), away from U+0085 and U+FEFF', () => {
   it('on hand-picked texts', () => {
-    for (const text of [...HANDPICKED, HANDPICKED.join('\n')]) {
+    for (const text of [...HANDPICKED, HANDPICKED.join('\n')].map(withoutJsWhitespaceDiffs)) {
       const ids = tok.encode(text);
       expect(ids, JSON.stringify(text)).toEqual(peerA(text));
       expect(ids, JSON.stringify(text)).toEqual(peerB(text));
@@ -54,7 +60,7 @@ describe('ids identical to gpt-tokenizer 4.0.0 and js-tiktoken 1.0.21 (gpt2)', (
   });
 
   it('on a 1.1 MB deterministic mixed corpus', () => {
-    const text = mixedCorpus(1_100_000, 42);
+    const text = withoutJsWhitespaceDiffs(mixedCorpus(1_100_000, 42));
     const ids = tok.encode(text);
     const a = peerA(text);
     const b = peerB(text);

@@ -1,7 +1,16 @@
-import { HIGH_SURROGATE, LETTER, NUMBER, OTHER, SPACE, astralClass, bmpClasses } from './char-classes.js';
+import { HIGH_SURROGATE, LETTER, NUMBER, OTHER, PYTHON_WHITESPACE, SPACE, astralClass, bmpClasses } from './char-classes.js';
 
-/** GPT-2's pre-tokenization pattern, as the peers and tiktoken write it. The scanner below is its exact twin. */
-export const GPT2_SPLIT_PATTERN = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+const S = `[${PYTHON_WHITESPACE}]`;
+const NOT_S = `[^${PYTHON_WHITESPACE}]`;
+/**
+ * GPT-2's pre-tokenization pattern `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+ * with \s meaning what it means in Python's `regex` module (see PYTHON_WHITESPACE), as GPT-2 and Hugging Face
+ * run it. The scanner below is its exact twin.
+ */
+export const GPT2_SPLIT_PATTERN = new RegExp(
+  `'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^${PYTHON_WHITESPACE}\\p{L}\\p{N}]+|${S}+(?!${NOT_S})|${S}+`,
+  'gu',
+);
 
 /**
  * Class of the character at text[i] (i < end), plus 8 when it is a surrogate pair (two code units).

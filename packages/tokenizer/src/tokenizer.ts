@@ -20,8 +20,9 @@ let gptjTokenizer: Tokenizer | undefined;
 const MAX_DECODE_SCRATCH = 1 << 20;
 
 /**
- * Byte-level BPE tokenizer of the GPT-2 family (GPT-2, GPT-J, GPT-Neo...): the ids of gpt-tokenizer and
- * js-tiktoken, which are Hugging Face's GPT2Tokenizer ids except next to U+0085 or U+FEFF (see README).
+ * Byte-level BPE tokenizer of the GPT-2 family (GPT-2, GPT-J, GPT-Neo...): the ids of GPT-2's own encoder and
+ * Hugging Face's GPT2Tokenizer, which are gpt-tokenizer's and js-tiktoken's except next to U+0085 or U+FEFF
+ * (they split on JavaScript's \s; see README).
  * Instances are immutable apart from internal caches; share them.
  */
 export class Tokenizer {
