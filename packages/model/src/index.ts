@@ -24,3 +24,15 @@ export { writePytorchBin } from './checkpoint/pytorch-writer.js';
 export type { TensorSource } from './checkpoint/tensor-source.js';
 export { DeviceError } from '@gptj/tensor';                     // thrown by loadModel for device 'cuda' without CUDA
 export { CheckpointFormatError, CheckpointMismatchError, ConfigError, HubError, ModelLoadError, UnsafePickleError } from './errors.js';
+export { embed } from './features/embed.js';
+export type { EmbedOptions } from './features/embed.js';
+export type { Encode, FeatureInput } from './features/inputs.js';
+export { POOLINGS } from './features/pooling.js';
+export type { Pooling } from './features/pooling.js';
+export { loglikelihood } from './features/loglikelihood.js';
+export type { LoglikelihoodRequest, LoglikelihoodResult, ScoringOptions } from './features/loglikelihood.js';
+export { encodePair } from './features/encode-pair.js';
+export { scoreMultipleChoice, multipleChoiceAccuracy } from './features/multiple-choice.js';
+export type { MultipleChoiceItem, MultipleChoiceOptions, MultipleChoiceResult } from './features/multiple-choice.js';
+export { rollingPerplexity } from './features/perplexity.js';
+export type { PerplexityOptions, PerplexityResult } from './features/perplexity.js';

@@ -1,0 +1,103 @@
+// Hidden states and pooled vectors against transformers' output_hidden_states (tools/fixtures/data/hidden-refs,
+// float64-computed): every layer of the small fixture, and mean/last pooled final states of the mini-code
+// prompts, through embed's batching (sorted, left-padded micro-batches).
+import { miniCodeDir } from '@gptj/mini-code';
+import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GPTJModel, embed, loadModel } from '../index.js';
+import { relToMax } from '../test-support/compare.js';
+
+interface HiddenRefs {
+  cases: { model: string; input_ids?: number[][]; file?: string; shape?: number[]; pooled?: { prompt_ids: number[]; mean: number[]; last: number[] }[] }[];
+}
+const refs = readFixtureJson<HiddenRefs>('hidden-refs', 'hidden.json');
+const small = refs.cases.find((c) => c.model === 'gptj-small-f32')!;
+const pooled = refs.cases.find((c) => c.model === 'gptj-mini-code')!.pooled!;
+
+let model: GPTJModel;
+let mini: GPTJModel;
+beforeAll(async () => {
+  model = await loadModel(fixturePath('gptj-small-f32'));
+  mini = await loadModel(miniCodeDir);
+});
+afterAll(() => {
+  model.dispose();
+  mini.dispose();
+});
+
+describe('embed: hidden states', () => {
+  const ref = readFixtureF32('hidden-refs', small.file!);
+  const [layers, , t, d] = small.shape!;
+  const per = t * d;
+  const ids = small.input_ids![0];
+  // Shorter and longer neighbours put the reference row into a padded batch.
+  const others = [[1, 2, 3], Array.from({ length: 20 }, (_, i) => (i * 31) % 512), [7]];
+
+  it.each(Array.from({ length: layers }, (_, l) => l))('layer %i equals transformers hidden_states[i] within 1e-5, alone and left-padded in a batch', async (layer) => {
+    const want = ref.subarray(layer * per, (layer + 1) * per);
+    const [alone] = await embed(model, [ids], { layer, pooling: 'none' });
+    expect(alone.length).toBe(per);
+    expect(relToMax(alone, want)).toBeLessThan(1e-5);
+    const batched = await embed(model, [...others, ids], { layer, pooling: 'none', tokenBudget: 64 });
+    expect(relToMax(batched[3], want)).toBeLessThan(1e-5);
+  });
+
+  it('layer -1 is the final state (after ln_f), the default', async () => {
+    const [a] = await embed(model, [ids], { layer: -1, pooling: 'none' });
+    const [b] = await embed(model, [ids], { pooling: 'none' });
+    expect(a).toEqual(b);
+    expect(relToMax(a, ref.subarray((layers - 1) * per))).toBeLessThan(1e-5);
+  });
+});
+
+describe('embed: pooled mini-code vectors', () => {
+  const prompts = pooled.map((p) => p.prompt_ids);
+  it.each(['mean', 'last'] as const)('%s pooling of every prompt in one padded batch matches transformers within 1e-4', async (pooling) => {
+    const got = await embed(mini, prompts, { pooling });
+    got.forEach((v, i) => expect(relToMax(v, Float32Array.from(pooled[i][pooling]))).toBeLessThan(1e-4));
+  });
+
+  it('normalize gives unit vectors along the pooled ones', async () => {
+    const [raw, unit] = [await embed(mini, prompts), await embed(mini, prompts, { normalize: true })];
+    unit.forEach((u, i) => {
+      const norm = Math.hypot(...u);
+      expect(norm).toBeCloseTo(1, 6);
+      const rawNorm = Math.hypot(...raw[i]);
+      expect(relToMax(u, raw[i].map((x) => x / rawNorm))).toBeLessThan(1e-6);
+    });
+  });
+
+  it('micro-batches under a small token budget: input order kept, same vectors as one at a time, progress to the total', async () => {
+    const inputs = Array.from({ length: 11 }, (_, i) => prompts[i % prompts.length].slice(0, 1 + (i % 7)));
+    const seen: number[] = [];
+    const batched = await embed(mini, inputs, { tokenBudget: 12, batchSize: 3, onProgress: (p) => seen.push(p.done) && expect(p.total).toBe(11) });
+    expect(seen.at(-1)).toBe(11);
+    expect(seen.length).toBeGreaterThan(3);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    for (const [i, input] of inputs.entries()) {
+      const [alone] = await embed(mini, [input]);
+      expect(relToMax(batched[i], alone)).toBeLessThan(1e-5);
+    }
+  });
+
+  it('texts go through opts.encode', async () => {
+    const codes = (s: string) => [...s].map((c) => c.charCodeAt(0));
+    const [fromText] = await embed(mini, ['def f'], { encode: codes });
+    expect(fromText).toEqual((await embed(mini, [codes('def f')]))[0]);
+  });
+});
+
+describe('embed: bad input', () => {
+  it.each([
+    [['text'], {}, /input 0 is a text; pass opts.encode/],
+    [[[1], []], {}, /input 1 has no tokens/],
+    [[new Array(513).fill(1)], {}, /input 0 has 513 tokens, more than the context of 512/],
+    [[[1, 512]], {}, /input 0: token id 512 is outside \[0, 512\)/],
+    [[[1]], { layer: 4 }, /layer must be an integer in \[-4, 3\]/],
+    [[[1]], { pooling: 'max' }, /pooling must be one of mean, last, none/],
+    [[[1]], { tokenBudget: 0 }, /tokenBudget must be a positive integer/],
+    [[{}], {}, /input 0 must be a string or an array of token ids, got object/],
+  ])('%j %j', async (inputs, opts, message) => {
+    await expect(embed(model, inputs as never, opts as never)).rejects.toThrow(message);
+  });
+});

@@ -1,0 +1,52 @@
+// embed: hidden-state features of many inputs, batched with bounded memory.
+//
+//   const vectors = await embed(model, ['def f(x):', 'import os'], { encode: (t) => tok.encode(t), normalize: true });
+//
+// Inputs are sorted by length and run in micro-batches of at most `batchSize` rows and `tokenBudget` padded
+// tokens (left padding, masked out); results come back in input order. Padding does not change a row's
+// states beyond float rounding: positions are cumsum(mask) - 1 and pad keys are masked, as in transformers.
+import type { GPTJModel } from '../gptj.js';
+import { type Encode, type FeatureInput, inputIds, leftPad } from './inputs.js';
+import { layerIndex, layerStates } from './layer-states.js';
+import { batchLimits, microBatches } from './micro-batches.js';
+import { type Pooling, checkPooling, l2Normalize, pool } from './pooling.js';
+
+export interface EmbedOptions {
+  /** Hidden-state index as transformers' output_hidden_states (0 = embeddings, n_layer or -1 = after ln_f, the default). */
+  layer?: number;
+  /** 'mean' over real tokens (default), 'last' real token, or 'none': every token's state, [length * D]. */
+  pooling?: Pooling;
+  /** Scale each vector (each token's vector for 'none') to unit L2 norm. */
+  normalize?: boolean;
+  /** Needed when an input is a text. */
+  encode?: Encode;
+  /** Padded tokens per forward pass (default 4096): bounds the activations and the KV cache of one pass. */
+  tokenBudget?: number;
+  /** Rows per forward pass (default 32). */
+  batchSize?: number;
+  /** Called after each micro-batch: inputs embedded so far, of `total`. */
+  onProgress?: (p: { done: number; total: number }) => void;
+}
+
+/** One Float32Array per input, in input order: [n_embd] pooled, or [length * n_embd] for pooling 'none'. */
+export async function embed(model: GPTJModel, inputs: readonly FeatureInput[], opts: EmbedOptions = {}): Promise<Float32Array[]> {
+  const op = 'embed';
+  const pooling = checkPooling(op, opts.pooling ?? 'mean');
+  const layer = layerIndex(op, opts.layer, model.config.nLayer);
+  const limits = batchLimits(op, opts);
+  const rows = inputIds(op, inputs, opts.encode, model.vocabSize, model.maxLength);
+  const d = model.config.nEmbd;
+  const out = new Array<Float32Array>(rows.length);
+  let done = 0;
+  for (const batch of microBatches(rows.map((r) => r.length), limits)) {
+    const { ids, mask, width } = leftPad(batch.map((i) => rows[i]));
+    const states = await layerStates(model, ids, mask, layer);        // [B, width, D]
+    batch.forEach((input, b) => {
+      const v = pool(states, width, d, b, rows[input].length, pooling);
+      out[input] = opts.normalize ? l2Normalize(v, d) : v;
+    });
+    done += batch.length;
+    opts.onProgress?.({ done, total: rows.length });
+  }
+  return out;
+}

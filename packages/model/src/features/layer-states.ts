@@ -1,0 +1,38 @@
+// The hidden states of one layer for a padded batch, indexed like transformers' output_hidden_states:
+// 0 = the embedding output, i in 1..n_layer-1 = the input of block i (the output of block i-1),
+// n_layer = the final state after ln_f (last_hidden_state). Negative indices count from the end (-1 = final).
+import type { GPTJModel } from '../gptj.js';
+
+/** `layer` as an index in [0, nLayer]; RangeError outside [-(nLayer + 1), nLayer]. */
+export function layerIndex(op: string, layer: number | undefined, nLayer: number): number {
+  const l = layer ?? nLayer;
+  if (!Number.isInteger(l) || l < -(nLayer + 1) || l > nLayer) {
+    throw new RangeError(`${op}: layer must be an integer in [${-(nLayer + 1)}, ${nLayer}] (0 = embeddings, ${nLayer} or -1 = after ln_f), got ${String(layer)}`);
+  }
+  return l < 0 ? nLayer + 1 + l : l;
+}
+
+/**
+ * States f32 [B * T * D] of layer `layer` (an index from layerIndex) for ids [B][T] with mask [B][T].
+ * The final layer runs the transformer without keeping per-layer states and without lm_head; other layers go
+ * through hiddenStates, whose other tensors are freed at once.
+ */
+export async function layerStates(model: GPTJModel, ids: number[][], mask: number[][], layer: number): Promise<Float32Array> {
+  if (layer === model.config.nLayer) {
+    const caches = model.newCaches(ids.length, ids[0].length);
+    try {
+      const h = await model.run(ids, mask, caches, 0);      // [B, T, D] after ln_f
+      const out = h.toFloat32Array();
+      h.dispose();
+      return out;
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+  }
+  const states = await model.hiddenStates(ids, { attentionMask: mask });
+  try {
+    return states[layer].toFloat32Array();
+  } finally {
+    for (const s of states) s.dispose();
+  }
+}
