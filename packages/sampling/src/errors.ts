@@ -13,6 +13,9 @@ export class InvalidOptionError extends SamplingError {
   }
 }
 
+/** The model's own settings cannot be generated with (e.g. its EOS id lies outside its vocabulary): not an option error. */
+export class InvalidModelError extends SamplingError {}
+
 /** The prompt is empty, malformed, or holds a token id outside the model's vocabulary. */
 export class InvalidPromptError extends SamplingError {}
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContextLengthError, InvalidLogitsError, InvalidOptionError, InvalidPromptError } from './errors.js';
+import { ContextLengthError, InvalidLogitsError, InvalidModelError, InvalidOptionError, InvalidPromptError } from './errors.js';
 import type { GenerationEvent } from './events.js';
 import { generate, generateText } from './generate.js';
 import { historyLM, markovLM, PieceTokenizer, FakeLM } from './testing/fakes.js';
@@ -216,6 +216,20 @@ describe('validation before any work', () => {
     ['numReturnSequences', { numBeams: 2, numReturnSequences: 3 }],
     ['numReturnSequences', { doSample: false, numReturnSequences: 2 }],
     ['maskedTokenRange', { maskedTokenRange: [5, 2] }],
+    // float options that are not 0 but round to 0 in float32, or round to Infinity
+    ['temperature', { temperature: 1e-46 }],
+    ['temperature', { temperature: 3.5e38 }],
+    ['topP', { topP: 1e-50 }],
+    ['typicalP', { typicalP: 1e-46 }],
+    ['minP', { minP: 1e-46 }],
+    ['epsilonCutoff', { epsilonCutoff: 1e-46 }],
+    ['repetitionPenalty', { repetitionPenalty: 1e-46 }],
+    ['repetitionPenalty', { repetitionPenalty: 1e39 }],
+    ['presencePenalty', { presencePenalty: -1e-46 }],
+    ['frequencyPenalty', { frequencyPenalty: 1e-46 }],
+    ['logitBias.3', { logitBias: { 3: 1e-60 } }],
+    ['sequenceBias.0.1', { sequenceBias: [[[1, 2], 1e39]] }],
+    ['lengthPenalty', { numBeams: 2, lengthPenalty: -1e39 }],
   ];
   for (const [option, opts] of bad) {
     it(`rejects ${JSON.stringify(opts, (_, v) => (Number.isNaN(v) ? 'NaN' : v))} naming "${option}"`, () => {
@@ -232,6 +246,24 @@ describe('validation before any work', () => {
       expect(lm.sessions).toHaveLength(0);
     });
   }
+
+  it('names the float32 problem and the value', () => {
+    const lm = historyLM(V);
+    expect(() => generate(lm, tok, [1], { temperature: 1e-46 })).toThrow('invalid option "temperature": underflows to 0 in float32: use 0, or a magnitude of at least 1.4e-45, got 1e-46');
+    expect(() => generate(lm, tok, [1], { temperature: 3.5e38 })).toThrow(/"temperature": overflows float32: the largest magnitude is 3.4028235e\+38, got 3.5e\+38/);
+    // a subnormal float32 temperature is valid (and samples the argmax: see temperature.test.ts)
+    expect(() => generate(lm, tok, [1], { temperature: 1e-40 })).not.toThrow();
+  });
+
+  it("an EOS id from the model's config outside its vocabulary is the model's error, not an option error", () => {
+    const lm = new FakeLM(4, () => new Float32Array(4), 99999999);
+    const t = new PieceTokenizer(['a', 'b', 'c', 'd']);
+    expect(() => generate(lm, t, [0], {})).toThrow(InvalidModelError);
+    expect(() => generate(lm, t, [0], {})).toThrow("the model's EOS token id 99999999 is outside its vocabulary [0, 4)");
+    expect(() => generate(lm, t, [0], { eosTokenId: 3 })).not.toThrow(); // an explicit option replaces it
+    expect(() => generate(lm, t, [0], { eosTokenId: 9 })).toThrow(InvalidOptionError);
+    expect(lm.sessions).toHaveLength(0);
+  });
 
   it('context: prompt + maxNewTokens beyond maxLength is a ContextLengthError, thrown at the call', () => {
     const lm = markovLM(Array.from({ length: 4 }, () => [1, 0, 0, 0]), null, 16);

@@ -1,6 +1,6 @@
 import { beamLoop } from './beam-loop.js';
 import { decodeLoop } from './decode-loop.js';
-import { InvalidOptionError } from './errors.js';
+import { InvalidModelError, InvalidOptionError } from './errors.js';
 import type { FinishReason, GenerationEvent, GenerationSummary, GenerationTiming, GenerationUsage } from './events.js';
 import type { CausalLM, TextTokenizer } from './interfaces.js';
 import { GPTJ_UNUSED_TOKEN_RANGE, parseGenerateOptions, type GenerateOptions, type ResolvedOptions } from './options.js';
@@ -80,7 +80,7 @@ export async function generateText(
 function prepare(model: CausalLM, tokenizer: TextTokenizer, prompt: Prompt, options: GenerateOptions): GenerationRun {
   const o = parseGenerateOptions(options);
   const V = model.vocabSize;
-  const eosTokenIds = o.eosTokenId === undefined ? (model.eosTokenId === null ? [] : [model.eosTokenId]) : o.eosTokenId === null ? [] : [o.eosTokenId].flat();
+  const eosTokenIds = o.eosTokenId === undefined ? modelEos(model) : o.eosTokenId === null ? [] : [o.eosTokenId].flat();
   checkTokenIds(o, eosTokenIds, V);
   const maskedTokenRange = o.maskedTokenRange === undefined ? (V === 50400 ? GPTJ_UNUSED_TOKEN_RANGE : null) : o.maskedTokenRange;
   if (maskedTokenRange && maskedTokenRange[1] > V) {
@@ -103,6 +103,19 @@ function prepare(model: CausalLM, tokenizer: TextTokenizer, prompt: Prompt, opti
     stops: o.stop === undefined ? [] : [o.stop].flat(),
     padId: eosTokenIds[0] ?? 0,
   };
+}
+
+/** The model's own EOS id; one outside its vocabulary is the model's fault (its config), not an option error. */
+function modelEos(model: CausalLM): number[] {
+  const id = model.eosTokenId;
+  if (id === null) return [];
+  if (!(Number.isInteger(id) && id >= 0 && id < model.vocabSize)) {
+    throw new InvalidModelError(
+      `the model's EOS token id ${id} is outside its vocabulary [0, ${model.vocabSize}) (eos_token_id in its config); ` +
+        'fix the config or pass eosTokenId',
+    );
+  }
+  return [id];
 }
 
 /** Token ids inside options must exist in the model's vocabulary. */

@@ -36,6 +36,13 @@ describe.skipIf(!loadModel || !fromDirectory)(
       }
     }, 120_000);
 
+    it('a float32 temperature so small that logits / T overflow (1e-40) samples the argmax: the greedy completions', async () => {
+      for (const s of samples) {
+        const r = await generateText(model, tok, s.prompt, { temperature: 1e-40, seed: 7, maxNewTokens: 16 });
+        expect(r.rows[0]!.ids, s.prompt).toEqual(s.new_ids.slice(0, 16));
+      }
+    }, 120_000);
+
     it('all prompts in one left-padded batch: the same ids and text', async () => {
       const r = await generateText(model, tok, samples.map((s) => s.prompt_ids), { doSample: false, maxNewTokens: 48 });
       expect(r.rows.map((row) => row.ids)).toEqual(samples.map((s) => s.new_ids));

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidOptionError } from './errors.js';
+import { float32Problem } from './float32.js';
 
 /** GPT-J's untrained logit ids: its 50257-token GPT-2 vocabulary padded to 50400 logits. [start, end). */
 export const GPTJ_UNUSED_TOKEN_RANGE: readonly [number, number] = [50257, 50400];
@@ -66,6 +67,12 @@ export interface GenerateOptions {
 }
 
 const count = (min: number) => z.number().int().min(min);
+/** A number that survives the float32 rounding it meets in the processors (see float32.ts). */
+const real = () =>
+  z.number().check((ctx) => {
+    const problem = float32Problem(ctx.value);
+    if (problem !== null) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+  });
 const tokenId = z.number().int().min(0);
 const uint32 = z.number().int().min(0).max(0xffffffff);
 
@@ -74,20 +81,20 @@ const schema = z
     maxNewTokens: count(1).default(64),
     minNewTokens: count(0).default(0),
     doSample: z.boolean().optional(),
-    temperature: z.number().min(0).default(1),
+    temperature: real().min(0).default(1),
     topK: count(0).default(0),
-    topP: z.number().gt(0).lte(1).default(1),
-    typicalP: z.number().gt(0).lte(1).default(1),
-    minP: z.number().min(0).max(1).default(0),
-    epsilonCutoff: z.number().min(0).lt(1).default(0),
+    topP: real().gt(0).lte(1).default(1),
+    typicalP: real().gt(0).lte(1).default(1),
+    minP: real().min(0).max(1).default(0),
+    epsilonCutoff: real().min(0).lt(1).default(0),
     minTokensToKeep: count(1).default(1),
-    repetitionPenalty: z.number().gt(0).default(1),
-    presencePenalty: z.number().min(-2).max(2).default(0),
-    frequencyPenalty: z.number().min(-2).max(2).default(0),
+    repetitionPenalty: real().gt(0).default(1),
+    presencePenalty: real().min(-2).max(2).default(0),
+    frequencyPenalty: real().min(-2).max(2).default(0),
     noRepeatNgramSize: count(0).default(0),
-    logitBias: z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), z.number().min(-100).max(100)).optional(),
+    logitBias: z.record(z.string().regex(/^\d+$/, 'keys must be token ids'), real().min(-100).max(100)).optional(),
     badWordsIds: z.array(z.array(tokenId).min(1)).optional(),
-    sequenceBias: z.array(z.tuple([z.array(tokenId).min(1), z.number()])).optional(),
+    sequenceBias: z.array(z.tuple([z.array(tokenId).min(1), real()])).optional(),
     maskedTokenRange: z
       .tuple([tokenId, tokenId])
       .refine(([a, b]) => a <= b, 'start must be <= end')
@@ -97,7 +104,7 @@ const schema = z
     eosTokenId: z.union([tokenId, z.array(tokenId), z.null()]).optional(),
     seed: z.union([uint32, z.array(uint32).min(1)]).default(0),
     numBeams: count(1).default(1),
-    lengthPenalty: z.number().default(1),
+    lengthPenalty: real().default(1),
     earlyStopping: z.union([z.boolean(), z.literal('never')]).default(false),
     numReturnSequences: count(1).default(1),
     logprobs: z.boolean().default(false),

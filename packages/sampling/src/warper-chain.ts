@@ -85,7 +85,8 @@ export class WarperChain {
    * t > 0 keeps the order, so the k-th largest scaled score is fround(e / t) with e the k-th largest raw score, and
    * a token survives when fround(s / t) >= fround(e / t). Only scores within a relative 1e-5 below e (far more than
    * float32 rounding can close) need the division to decide. Gathers the survivors (scaled); -1 if more than 1/8 of
-   * the row survives (then the plain path runs on the untouched row).
+   * the row survives, or when the best score divided by t overflows (then the plain path runs on the untouched row,
+   * and the temperature processor's limit rule applies).
    */
   private fusedTopK(scores: Float32Array, divisor: number, topK: TopKProcessor): number {
     const V = scores.length;
@@ -96,15 +97,19 @@ export class WarperChain {
     const threshold = Math.fround(e / divisor);
     const low = e - Math.max(Math.abs(e), 1e-30) * 1e-5;
     let n = 0;
+    let max = -Infinity;
     for (let i = 0; i < V; i++) {
       const v = scores[i]!;
       if (!(v >= low)) continue;
       const q = Math.fround(v / divisor);
       if (q < threshold) continue;
       if (n === cap) return -1;
+      if (v > max) max = v;
       this.sub[n] = q;
       this.map[n++] = i;
     }
+    // the best raw score always survives, so `max` is the row's maximum
+    if (max !== -Infinity && !TemperatureProcessor.scalesFinite(max, divisor)) return -1;
     return n;
   }
 }
