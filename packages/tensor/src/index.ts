@@ -5,6 +5,8 @@ export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexE
 export { mmapFile } from './mmap.js';
 export { dropFileCache, fileCacheResidency } from './page-cache.js';
 export type { MappedFile } from './mmap.js';
+export { NativeAddonUnavailable } from './addon-unavailable.js';
+export type { NativePlatform, AddonAttempt } from './addon-unavailable.js';
 export { cudaAvailable } from './backend.js';
 export type { Backend, BackendStorage } from './backend.js';
 export { setNumThreads, getNumThreads, measureReadBandwidth } from './cpu-backend.js';

@@ -1,7 +1,8 @@
-// The CPU addon (build/Release/gptj_cpu.node, built by cmake-js) and one TS type for its whole
-// binding. Tensors are passed as their native Storage plus plain numbers; the TS layer validates
-// everything first, and the addon checks again (bounds, types, liveness) and throws instead of crashing.
-import { createRequire } from 'node:module';
+// The CPU addon (gptj_cpu.node: the package's build/Release or the prebuilt platform package, see
+// addon-loader.ts) and one TS type for its whole binding. Tensors are passed as their native Storage
+// plus plain numbers; the TS layer validates everything first, and the addon checks again (bounds,
+// types, liveness) and throws instead of crashing.
+import { loadCpuAddon } from './addon-loader.js';
 import type { RunnerWeights } from './runner-shared.js';
 
 /** Native memory block behind a CPU tensor (see native/cpu/storage.h). */
@@ -68,5 +69,5 @@ export interface CpuSessionNative {
   dispose(): void;
 }
 
-const require = createRequire(import.meta.url);
-export const cpu: CpuAddon = require('../build/Release/gptj_cpu.node');
+/** Throws NativeAddonUnavailable at import when no addon fits this platform. */
+export const cpu = loadCpuAddon() as CpuAddon;

@@ -1,8 +1,9 @@
-// The CUDA addon (build/Release/gptj_cuda.node, built by cmake-js only where nvcc was found) and
-// one TS type for its whole binding. Loaded lazily, once, inside try/catch: a missing file, a
-// machine without an NVIDIA driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never
-// as an exception at import time.
-import { createRequire } from 'node:module';
+// The CUDA addon (gptj_cuda.node: build/Release where nvcc was found at build time, else the
+// optional @gptj/tensor-cuda-linux-x64 package, see addon-loader.ts) and one TS type for its whole
+// binding. Loaded lazily, once: a missing addon, one that fails to load, a machine without an NVIDIA
+// driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never as an exception at import time.
+import { CUDA_ADDON, findAddon } from '../addon-loader.js';
+import type { AddonAttempt } from '../addon-unavailable.js';
 import type { GPTJRunnerConfig, RunnerWeights } from '../runner-shared.js';
 
 /** Device memory of one CUDA tensor (native/cuda/device_storage.h): same surface as the CPU Storage. */
@@ -90,19 +91,18 @@ let loaded: CudaLoad | undefined;
 export function loadCudaAddon(): CudaLoad {
   if (loaded) return loaded;
   if (process.env.GPTJ_NO_CUDA) return (loaded = { reason: 'disabled by the GPTJ_NO_CUDA environment variable' });
-  let addon: CudaAddon;
-  try {
-    addon = createRequire(import.meta.url)('../../build/Release/gptj_cuda.node') as CudaAddon;
-  } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const missing = /Cannot find module|MODULE_NOT_FOUND/.test(msg);
-    return (loaded = {
-      reason: missing
-        ? 'this build of @gptj/tensor has no CUDA addon (nvcc was not found when it was built)'
-        : `the CUDA addon failed to load: ${msg}`,
-    });
-  }
+  const found = findAddon(CUDA_ADDON);
+  if (!found.found) return (loaded = { reason: cudaMissingReason(found.tried, CUDA_ADDON.packageName(found.platform)) });
+  const addon = found.addon as CudaAddon;
   const probe = addon.probe();
   loaded = probe.available ? { addon, probe } : { reason: probe.reason ?? 'CUDA is not available' };
   return loaded;
+}
+
+/** Why no CUDA addon loaded: the first that was there and failed, or that none was there. */
+export function cudaMissingReason(tried: readonly AddonAttempt[], packageName: string): string {
+  const failed = tried.find((t) => !t.missing);
+  if (failed) return `the CUDA addon failed to load: ${failed.error} (${failed.path})`;
+  return `no CUDA addon: this build of @gptj/tensor has none (nvcc was not found when it was built) ` +
+    `and ${packageName} is not installed (GPU users: npm i ${packageName})`;
 }
