@@ -1,99 +1,140 @@
-// gptj eval: LAMBADA-style scoring of {context, continuation} pairs from a JSONL file.
+// gptj eval: lm-evaluation-harness-style scoring with @gptj/model's loglikelihood. A JSONL file of
+// {context, continuation} pairs (LAMBADA: loglikelihood, greedy match, perplexities) or of
+// {context, choices, label} items (multiple choice: acc, acc_norm), or --perplexity FILE: rolling-window
+// perplexity of a text.
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { CliError } from '../errors.js';
-import { parseJsonLine, writeOut } from '../io.js';
+import type { GPTJModel } from '@gptj/model';
+import type { Tokenizer } from '@gptj/tokenizer';
+import { UsageError } from '../errors.js';
+import { type ChoiceItem, type Pair, readEvalFile } from '../eval-data.js';
+import { summarize } from '../eval-score.js';
+import { writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
 import { integer } from '../options.js';
-import { createProgress } from '../progress.js';
-import { scoreContinuation, splitEncode, summarize, type EvalTotals } from '../eval-score.js';
+import { createProgress, type Progress } from '../progress.js';
 import { addModelOption, addRuntimeOptions } from './shared-options.js';
 
 interface EvalFlags extends RuntimeFlags {
-  file: string;
+  file?: string;
+  perplexity?: string;
+  stride?: number;
+  maxLength?: number;
+  batchSize: number;
   limit?: number;
   perExample?: boolean;
   json?: boolean;
 }
 
-interface Pair {
-  context: string;
-  continuation: string;
-}
-
-export async function readPairs(file: string, limit = Infinity): Promise<Pair[]> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
-  const pairs: Pair[] = [];
-  for (let i = 0; i < lines.length && pairs.length < limit; i++) {
-    if (lines[i].trim() === '') continue;
-    const value = parseJsonLine(lines[i], file, i + 1) as Partial<Pair> | null;
-    if (typeof value?.context !== 'string' || typeof value.continuation !== 'string' || value.continuation === '') {
-      throw new CliError(`${file}:${i + 1}: expected {"context": string, "continuation": non-empty string}`);
-    }
-    pairs.push({ context: value.context, continuation: value.continuation });
-  }
-  if (pairs.length === 0) throw new CliError(`${file}: no examples`);
-  return pairs;
+interface Run {
+  model: GPTJModel;
+  tokenizer: Tokenizer;
+  flags: EvalFlags;
+  progress: Progress;
 }
 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
-    .description('Score {context, continuation} pairs (JSONL): log-likelihood, greedy-match accuracy, perplexity (LAMBADA-style)')
-    .requiredOption('-f, --file <jsonl>', 'one {"context": "...", "continuation": "..."} object per line');
+    .description('Score a JSONL file the way lm-evaluation-harness does ({context, continuation} pairs or multiple-choice {context, choices, label}), or the rolling perplexity of a text')
+    .option('-f, --file <jsonl>', 'one {"context", "continuation"} pair or one {"context", "choices", "label"} item per line')
+    .option('--perplexity <file>', 'instead: the rolling-window perplexity of this text file');
   addModelOption(cmd);
   addRuntimeOptions(cmd);
   return cmd
+    .option('--stride <n>', '--perplexity: tokens between window starts (default: half the window)', integer(1))
+    .option('--max-length <n>', "--perplexity: window length (default: the model's context)", integer(2))
+    .option('--batch-size <n>', 'sequences per forward pass', integer(1, 4096), 8)
     .option('--limit <n>', 'score only the first n examples', integer(1))
-    .option('--per-example', 'also print one JSON line per example (log_likelihood, greedy, tokens)')
+    .option('--per-example', 'also print one JSON line per example')
     .option('--json', 'print the summary as one JSON object')
     .addHelpText(
       'after',
-      '\naccuracy: share of examples whose every continuation token is the argmax (greedy) prediction.\n' +
-        'perplexity: exp(-sum log-likelihood / continuation tokens).\n' +
-        'lambada_perplexity: exp(mean over examples of -log-likelihood), as lm-evaluation-harness reports LAMBADA\n' +
-        '(GPT-J 6B model card: 3.99, accuracy 69.7%). Tokenization follows the harness: a trailing space of the context\n' +
-        'moves to the continuation, and the continuation ids are the tail of encode(context + continuation).',
+      '\nPairs: accuracy = share of examples whose every continuation token is the argmax (greedy) prediction;\n' +
+        'perplexity = exp(-sum log-likelihood / continuation tokens); lambada_perplexity = exp(mean over examples of\n' +
+        '-log-likelihood), the harness\'s LAMBADA figure (GPT-J 6B model card: 3.99, accuracy 69.7%).\n' +
+        'Multiple choice: each choice is scored as the continuation " " + choice; acc picks the highest loglikelihood,\n' +
+        'acc_norm the highest per character of the choice (the harness\'s acc_norm), acc_norm_tokens per token.\n' +
+        'Tokenization follows the harness: a trailing space of the context moves to the continuation, the continuation\n' +
+        'ids are the tail of encode(context + continuation), an empty context is <|endoftext|>.\n' +
+        '--perplexity: windows of --max-length tokens every --stride tokens, each scoring only its new tokens\n' +
+        '(transformers\' perplexity guide); ppl = exp(mean negative log-likelihood).',
     )
     .action(async (flags: EvalFlags) => {
-      const pairs = await readPairs(flags.file, flags.limit);
+      if ((flags.file === undefined) === (flags.perplexity === undefined)) throw new UsageError('give either --file or --perplexity');
+      if (flags.file === undefined && flags.limit !== undefined) throw new UsageError('--limit applies to --file');
+      if (flags.perplexity === undefined && (flags.stride !== undefined || flags.maxLength !== undefined)) throw new UsageError('--stride and --max-length apply to --perplexity');
+      const data = flags.file === undefined ? null : await readEvalFile(flags.file, flags.limit);
+      const text = flags.perplexity === undefined ? null : await readFile(flags.perplexity, 'utf8');
       const { model, source } = await loadModelForCli(flags);
-      const tokenizer = await loadTokenizer(source);
-      const progress = createProgress();
-      const totals: EvalTotals = { examples: 0, greedyMatches: 0, logLikelihood: 0, continuationTokens: 0, nllPerExample: [] };
-      const lines: string[] = [];
+      const run: Run = { model, tokenizer: await loadTokenizer(source), flags, progress: createProgress() };
       try {
-        for (const [n, pair] of pairs.entries()) {
-          const { contextIds, continuationIds } = splitEncode((t) => tokenizer.encode(t), pair.context, pair.continuation, model.eosTokenId ?? tokenizer.eosTokenId);
-          if (continuationIds.length > model.maxLength) throw new CliError(`${flags.file}: example ${n + 1}: continuation has ${continuationIds.length} tokens, more than the context of ${model.maxLength}`);
-          // The model sees context + continuation minus its last token, keeping the most recent maxLength tokens.
-          const input = [...contextIds, ...continuationIds].slice(0, -1).slice(-model.maxLength);
-          const logits = await model.forward([input]);
-          let score;
-          try {
-            score = scoreContinuation(logits.toFloat32Array(), model.vocabSize, input.length - continuationIds.length, continuationIds);
-          } finally {
-            logits.dispose();
-          }
-          totals.examples++;
-          totals.greedyMatches += score.greedy ? 1 : 0;
-          totals.logLikelihood += score.logLikelihood;
-          totals.continuationTokens += continuationIds.length;
-          totals.nllPerExample.push(-score.logLikelihood);
-          if (flags.perExample) lines.push(JSON.stringify({ index: n, log_likelihood: score.logLikelihood, greedy: score.greedy, tokens: continuationIds.length }));
-          progress.update('eval', n + 1, pairs.length);
-        }
+        if (data?.kind === 'pairs') await scorePairs(run, data.pairs);
+        else if (data?.kind === 'choices') await scoreChoices(run, data.items);
+        else await scorePerplexity(run, text!);
       } finally {
-        progress.stop();
+        run.progress.stop();
         model.dispose();
       }
-      const summary = summarize(totals);
-      if (flags.json || flags.perExample) {
-        await writeOut([...lines, JSON.stringify(summary)].join('\n') + '\n');
-      } else {
-        await writeOut(
-          `examples     ${summary.examples}\naccuracy     ${(summary.accuracy * 100).toFixed(2)}%\nperplexity   ${summary.perplexity.toFixed(4)} (per token, ${summary.continuation_tokens} tokens)\n` +
-            `lambada ppl  ${summary.lambada_perplexity.toFixed(4)} (per example)\nlog-lik      ${summary.log_likelihood.toFixed(4)}\n`,
-        );
-      }
     });
+}
+
+async function scorePairs({ model, tokenizer, flags, progress }: Run, pairs: Pair[]): Promise<void> {
+  const { encodePair, loglikelihood } = await import('@gptj/model');
+  const eos = model.eosTokenId ?? tokenizer.eosTokenId;
+  const requests = pairs.map((p) => encodePair((t) => tokenizer.encode(t), p.context, p.continuation, eos));
+  const scores = await loglikelihood(model, requests, { batchSize: flags.batchSize, onProgress: (p) => progress.update('eval', p.done, p.total) });
+  progress.stop();
+  const perExample = scores.map((s, index) => ({ index, log_likelihood: s.logprob, greedy: s.isGreedy, tokens: s.tokenLogprobs.length }));
+  const summary = summarize(scores.map((s) => ({ logprob: s.logprob, isGreedy: s.isGreedy, tokens: s.tokenLogprobs.length })));
+  await report(flags, perExample, summary, () =>
+    `examples     ${summary.examples}\naccuracy     ${pct(summary.accuracy)}\nperplexity   ${summary.perplexity.toFixed(4)} (per token, ${summary.continuation_tokens} tokens)\n` +
+    `lambada ppl  ${summary.lambada_perplexity.toFixed(4)} (per example)\nlog-lik      ${summary.log_likelihood.toFixed(4)}\n`);
+}
+
+async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: ChoiceItem[]): Promise<void> {
+  const { multipleChoiceAccuracy, scoreMultipleChoice } = await import('@gptj/model');
+  const results = await scoreMultipleChoice(model, items, {
+    encode: (t) => tokenizer.encode(t),
+    eosTokenId: model.eosTokenId ?? tokenizer.eosTokenId,
+    batchSize: flags.batchSize,
+    onProgress: (p) => progress.update('eval', p.done, p.total, 'choices'),
+  });
+  progress.stop();
+  const perExample = results.map((r, index) => ({
+    index, label: items[index].label, pred: r.pred, pred_norm: r.predNorm, pred_norm_tokens: r.predNormTokens,
+    loglikelihoods: r.loglikelihoods, tokens: r.tokenCounts,
+  }));
+  const acc = multipleChoiceAccuracy(results, items.map((i) => i.label));
+  const summary = { examples: items.length, acc: acc.acc, acc_norm: acc.accNorm, acc_norm_tokens: acc.accNormTokens };
+  await report(flags, perExample, summary, () =>
+    `examples         ${summary.examples}\nacc              ${pct(summary.acc)}\nacc_norm         ${pct(summary.acc_norm)} (loglikelihood per character)\n` +
+    `acc_norm_tokens  ${pct(summary.acc_norm_tokens)} (loglikelihood per token)\n`);
+}
+
+async function scorePerplexity({ model, tokenizer, flags, progress }: Run, text: string): Promise<void> {
+  const { rollingPerplexity } = await import('@gptj/model');
+  const ids = tokenizer.encode(text);
+  const r = await rollingPerplexity(model, ids, {
+    ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}), ...(flags.stride !== undefined ? { stride: flags.stride } : {}), batchSize: flags.batchSize,
+    onProgress: (p) => progress.update('windows', p.done, p.total),
+  });
+  progress.stop();
+  const summary = { text_tokens: ids.length, scored_tokens: r.tokens, windows: r.windows, max_length: r.maxLength, stride: r.stride, nll: r.nll, perplexity: r.perplexity };
+  await report(flags, [], summary, () =>
+    `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
+    `nll         ${summary.nll.toFixed(4)}\n`);
+}
+
+/** Per-example JSON lines then the summary as JSON (--json, --per-example), else the human-readable table. */
+async function report(flags: EvalFlags, perExample: object[], summary: object, table: () => string): Promise<void> {
+  if (flags.json || flags.perExample) {
+    const lines = flags.perExample ? perExample.map((e) => JSON.stringify(e)) : [];
+    await writeOut([...lines, JSON.stringify(summary)].join('\n') + '\n');
+  } else {
+    await writeOut(table());
+  }
+}
+
+function pct(x: number): string {
+  return `${(x * 100).toFixed(2)}%`;
 }

@@ -23,6 +23,9 @@ export interface PerplexityResult {
   /** Tokens scored. */
   tokens: number;
   windows: number;
+  /** The window length and stride used (the defaults filled in). */
+  maxLength: number;
+  stride: number;
 }
 
 /** Window [begin, end) scores the tokens [start, end); windows with nothing new to score are left out. */
@@ -52,5 +55,5 @@ export async function rollingPerplexity(model: GPTJModel, ids: readonly number[]
   const scores = await loglikelihood(model, requests, opts);
   const nll = -scores.reduce((a, s) => a + s.logprob, 0);
   const tokens = requests.reduce((a, r) => a + r.continuation.length, 0);
-  return { perplexity: Math.exp(nll / tokens), nll, tokens, windows: windows.length };
+  return { perplexity: Math.exp(nll / tokens), nll, tokens, windows: windows.length, maxLength, stride };
 }
