@@ -6,6 +6,7 @@ import { benchCommand } from './commands/bench.js';
 import { convertCommand } from './commands/convert.js';
 import { detokenizeCommand } from './commands/detokenize.js';
 import { downloadCommand } from './commands/download.js';
+import { embedCommand } from './commands/embed.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
 import { logitsCommand } from './commands/logits.js';
@@ -15,12 +16,12 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 export function createProgram(): Command {
   const program = new Command('gptj')
-    .description('Run GPT-J language models on Node.js: generate text, inspect logits, tokenize, download, convert, benchmark, evaluate')
+    .description('Run GPT-J language models on Node.js: generate text, inspect logits, tokenize, download, convert, benchmark, evaluate, embed')
     .version(version, '-V, --version')
     .option('-v, --verbose', 'print stack traces and extra diagnostics on stderr')
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nRun `gptj <command> --help` for the options of a command.\nWithout --model, commands use the bundled mini-code demo checkpoint (13.7M parameters, Python).');
-  for (const cmd of [generateCommand(), logitsCommand(), tokenizeCommand(), detokenizeCommand(), downloadCommand(), convertCommand(), benchCommand(), evalCommand()]) {
+  for (const cmd of [generateCommand(), logitsCommand(), tokenizeCommand(), detokenizeCommand(), downloadCommand(), convertCommand(), benchCommand(), evalCommand(), embedCommand()]) {
     program.addCommand(cmd);
   }
   return program;
