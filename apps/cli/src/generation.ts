@@ -1,7 +1,7 @@
 // The bridge from `gptj generate`'s flags to @gptj/sampling: option mapping, streaming, and the collected result.
 import { randomInt } from 'node:crypto';
 import type { GenerateOptions, CausalLM, TextTokenizer } from '@gptj/sampling';
-import { UsageError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 
 /** The generate flags that become sampling options, and whether the user set each one on the command line. */
 export interface SamplingFlags {
@@ -26,7 +26,7 @@ export interface SamplingFlags {
  * it is left out unless given explicitly (beam search rejects sampling options). Without --seed a random seed is
  * drawn, so unseeded runs differ; the seed is reported with --verbose.
  */
-export function toGenerateOptions(flags: SamplingFlags, explicit: (name: keyof SamplingFlags) => boolean, signal?: AbortSignal): GenerateOptions {
+export function toGenerateOptions(flags: SamplingFlags, explicit: ExplicitFlag, signal?: AbortSignal): GenerateOptions {
   const o: GenerateOptions = { maxNewTokens: flags.maxNewTokens, numBeams: flags.numBeams };
   if (flags.numBeams === 1 || explicit('temperature')) o.temperature = flags.temperature;
   const optional = ['topK', 'topP', 'typicalP', 'minP', 'repetitionPenalty', 'presencePenalty', 'frequencyPenalty', 'lengthPenalty', 'earlyStopping'] as const;
@@ -49,6 +49,31 @@ function flagName(option: string): string {
   return `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** Whether the user typed a flag (`explicit`), by camelCase option name, e.g. 'temperature'. */
+export type ExplicitFlag = (name: keyof SamplingFlags) => boolean;
+
+/**
+ * An option error is a usage error naming the flag only when the user typed that flag; an option the CLI did not get
+ * from the command line (a default, or a value from the model) is reported as it is, with the failure exit code.
+ */
+function toCliError(err: unknown, InvalidOptionError: typeof import('@gptj/sampling').InvalidOptionError, explicit: ExplicitFlag): unknown {
+  if (!(err instanceof InvalidOptionError)) return err;
+  const option = err.option.split('.')[0]!;
+  if (!explicit(option as keyof SamplingFlags)) return new CliError(err.message);
+  const sep = /^(is|must|should) /.test(err.reason) ? ' ' : ': ';
+  return new UsageError(`${flagName(err.option)}${sep}${err.reason}`);
+}
+
+/** Validates the options with @gptj/sampling before any model is loaded (same checks as `generate`). */
+export async function checkGenerateOptions(options: GenerateOptions, explicit: ExplicitFlag): Promise<void> {
+  const sampling = await import('@gptj/sampling');
+  try {
+    sampling.parseGenerateOptions(options);
+  } catch (err) {
+    throw toCliError(err, sampling.InvalidOptionError, explicit);
+  }
+}
+
 /**
  * Runs one prompt to completion; `onText` gets each piece of text as soon as it is complete UTF-8 (and not part of
  * a possible stop string).
@@ -58,6 +83,7 @@ export async function runGeneration(
   tokenizer: TextTokenizer,
   promptIds: number[],
   options: GenerateOptions,
+  explicit: ExplicitFlag,
   onText?: (delta: string) => void,
 ): Promise<GenerationResult> {
   const sampling = await import('@gptj/sampling');
@@ -65,12 +91,8 @@ export async function runGeneration(
   try {
     events = sampling.generate(model, tokenizer, promptIds, options);
   } catch (err) {
-    // Option errors are checked before any work: report them by flag name.
-    if (err instanceof sampling.InvalidOptionError) {
-      const sep = /^(is|must|should) /.test(err.reason) ? ' ' : ': ';
-      throw new UsageError(`${flagName(err.option)}${sep}${err.reason}`);
-    }
-    throw err;
+    // Option errors are checked before any work: report them by flag name when the user typed the flag.
+    throw toCliError(err, sampling.InvalidOptionError, explicit);
   }
   const ids: number[] = [];
   let text = '';

@@ -3,6 +3,7 @@
 import { CommanderError } from 'commander';
 import { ExitCode, reportError } from './errors.js';
 import { createProgram } from './program.js';
+import { printGptjWarnings } from './warnings.js';
 
 // Commander reports its own errors (bad flags, missing arguments) as one line; usage errors exit 2.
 function exitCodeOf(err: CommanderError): number {
@@ -26,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
     return reportError(err, argv.includes('--verbose') || argv.includes('-v'));
   }
 }
+
+printGptjWarnings();
 
 // A closed stdout (e.g. `gptj generate ... | head -c 10`) is not an error worth a message.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,5 +1,5 @@
 export type { CausalLM, LMSession, TextTokenizer } from './interfaces.js';
-export { SamplingError, InvalidOptionError, InvalidModelError, InvalidPromptError, ContextLengthError, InvalidLogitsError } from './errors.js';
+export { SamplingError, InvalidOptionError, InvalidModelError, InvalidPromptError, ContextLengthError, InvalidLogitsError, checkLogits } from './errors.js';
 export { float32Problem, FLOAT32_MAX, FLOAT32_MIN_POSITIVE } from './float32.js';
 export { generate, generateText, type GeneratedRow, type GenerateTextResult } from './generate.js';
 export type { Prompt } from './prompts.js';

@@ -4,7 +4,7 @@ import { CliError, ExitCode, UsageError } from '../errors.js';
 import { readStdin, writeErr, writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
 import { collect, idList, integer, real } from '../options.js';
-import { runGeneration, toGenerateOptions, type SamplingFlags } from '../generation.js';
+import { checkGenerateOptions, runGeneration, toGenerateOptions, type ExplicitFlag, type SamplingFlags } from '../generation.js';
 import { addModelOption, addRuntimeOptions } from './shared-options.js';
 
 export interface GenerateFlags extends RuntimeFlags, SamplingFlags {
@@ -48,6 +48,8 @@ export function generateCommand(): Command {
       if (promptArg !== undefined && flags.promptIds !== undefined) throw new UsageError('give either a PROMPT or --prompt-ids, not both');
       const promptText = flags.promptIds === undefined ? (promptArg ?? (await readStdin('prompt'))) : undefined;
       if (promptText === '') throw new UsageError('the prompt is empty');
+      const explicit: ExplicitFlag = (name) => command.getOptionValueSource(name) === 'cli';
+      await checkGenerateOptions(toGenerateOptions(flags, explicit), explicit); // before a model of gigabytes loads
       const { model, source, loadMs } = await loadModelForCli(flags);
       try {
         const tokenizer = await loadTokenizer(source);
@@ -57,12 +59,12 @@ export function generateCommand(): Command {
         const abort = new AbortController();
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
-        const options = toGenerateOptions(flags, (name) => command.getOptionValueSource(name) === 'cli', abort.signal);
+        const options = toGenerateOptions(flags, explicit, abort.signal);
         if (command.optsWithGlobals().verbose && options.seed !== undefined) writeErr(`gptj: seed ${String(options.seed)}\n`);
         const streaming = !flags.json && flags.numBeams === 1;
         let result;
         try {
-          result = await runGeneration(model, tokenizer, promptIds, options, streaming ? (delta) => void process.stdout.write(delta) : undefined);
+          result = await runGeneration(model, tokenizer, promptIds, options, explicit, streaming ? (delta) => void process.stdout.write(delta) : undefined);
         } finally {
           process.off('SIGINT', onSigint);
         }

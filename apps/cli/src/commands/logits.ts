@@ -48,9 +48,17 @@ export function logitsCommand(): Command {
         const logits = await model.forward(flags.ids, flags.attentionMask ? { attentionMask: flags.attentionMask } : undefined);
         try {
           const data = logits.toFloat32Array();
+          // NaN/+Infinity logits (e.g. from non-finite weights) fail as `generate` fails on them, before a file is written;
+          // padded positions are unspecified and not checked
+          const { checkLogits } = await import('@gptj/sampling');
+          const v = data.length / (b * t);
+          for (let row = 0; row < b * t; row++) {
+            const [bi, ti] = [Math.floor(row / t), row % t];
+            if (flags.attentionMask?.[bi]![ti] !== 0) checkLogits(data.subarray(row * v, (row + 1) * v), bi);
+          }
           // Float32Array is host-endian; every platform Node supports here is little-endian, as the file format says.
           await writeFile(flags.out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-          await writeOut(`${JSON.stringify({ shape: [b, t, data.length / (b * t)] })}\n`);
+          await writeOut(`${JSON.stringify({ shape: [b, t, v] })}\n`);
         } finally {
           logits.dispose();
         }
