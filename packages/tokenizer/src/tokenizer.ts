@@ -1,6 +1,7 @@
 import { gpt2Vocabulary } from './gpt2-vocabulary.js';
 import { IdBuffer } from './id-buffer.js';
 import { loadVocabularyFromDirectory } from './load-directory.js';
+import { checkFiles, vocabularyFromTexts, type TokenizerFiles } from './tokenizer-files.js';
 import { PieceEncoder } from './piece-encoder.js';
 import { pieceEnd } from './pretokenize.js';
 import { SpecialTokens, type EncodeOptions } from './special-tokens.js';
@@ -59,6 +60,16 @@ export class Tokenizer {
    */
   static async fromDirectory(dir: string): Promise<Tokenizer> {
     return new Tokenizer(await loadVocabularyFromDirectory(dir));
+  }
+
+  /**
+   * Builds a tokenizer from the text of a Hugging Face tokenizer directory's files held in memory (fetched,
+   * bundled...): { 'vocab.json', 'merges.txt' } or { 'tokenizer.json' }, with 'added_tokens.json',
+   * 'special_tokens_map.json' and 'tokenizer_config.json' when there are any. The same checks as
+   * fromDirectory(); errors name the file. Synchronous.
+   */
+  static fromFiles(files: TokenizerFiles): Tokenizer {
+    return new Tokenizer(vocabularyFromTexts(checkFiles(files), (name) => name, 'fromFiles'));
   }
 
   /** Special token strings and their ids (<|endoftext|> and the added tokens). */

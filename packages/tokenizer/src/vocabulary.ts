@@ -1,11 +1,15 @@
 import { byteToChar, charToByte } from './byte-unicode.js';
 import { TokenizerLoadError, UnknownTokenIdError } from './errors.js';
+import { shown } from './json-file.js';
+import { LIMITS } from './limits.js';
 import { MergeTable } from './merge-table.js';
 
 /** A token matched literally in text (when allowed) and decoded to its content: <|endoftext|>, added tokens. */
 export interface SpecialToken {
   readonly content: string;
   readonly id: number;
+  /** The file that gave the token its id, for error messages. */
+  readonly file?: string;
 }
 
 /**
@@ -62,79 +66,111 @@ export class Vocabulary {
 
 const utf8 = new TextEncoder();
 
+/** The bytes a byte-level spelled token stands for, or undefined if it is not spelled in that alphabet. */
+function spelledBytes(token: string): Uint8Array | undefined {
+  const bytes = new Uint8Array(token.length);
+  for (let k = 0; k < token.length; k++) {
+    const b = charToByte[token.charCodeAt(k)];
+    if (b === undefined || b < 0) return undefined;
+    bytes[k] = b;
+  }
+  return bytes;
+}
+
+const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((x, k) => x === b[k]);
+
 /**
  * Builds a vocabulary from the Hugging Face files: `vocab` maps byte-level spellings to ids (vocab.json or
  * tokenizer.json's model.vocab), `merges` lists the merge rules in rank order, `specials` are the added
- * tokens (their content is plain text, not byte-level spelled), `eosToken` names the end-of-text token.
+ * tokens (their content is plain text, not byte-level spelled), `eosToken` names the end-of-text token,
+ * `files` names the vocabulary and merges files in errors. Every id has one meaning: two tokens with one
+ * id, a special token reusing another token's id, or a merge listed twice are refused, since each would make
+ * encode() emit an id that decodes to something else (or rank merges differently from GPT-2's encoder).
  */
 export function vocabularyFromFiles(
-  vocab: Record<string, number>,
+  vocab: ReadonlyMap<string, unknown>,
   merges: readonly (readonly [string, string])[],
   specials: readonly SpecialToken[],
   eosToken: string,
-  source: string,
+  files: { readonly vocab: string; readonly merges: string },
 ): Vocabulary {
-  const checkId = (id: unknown, what: string): number => {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= 1 << 24) {
-      throw new TokenizerLoadError(`${source}: ${what} has id ${String(id)}, expected an integer 0..${(1 << 24) - 1}`);
+  const checkId = (id: unknown, what: string, file: string): number => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= LIMITS.ids) {
+      throw new TokenizerLoadError(`${file}: ${what} has id ${shown(id)}, expected an integer 0..${LIMITS.ids - 1}`);
     }
     return id;
   };
-  // Each id's bytes: a byte-level spelling (one character per byte) or, for a special token, its UTF-8.
-  const spelled: (string | undefined)[] = [];
-  const specialBytes = new Map<number, Uint8Array>();
+  const checkLength = (token: string, what: string, file: string) => {
+    if (token.length > LIMITS.tokenChars) throw new TokenizerLoadError(`${file}: ${what} ${shown(token)} is longer than ${LIMITS.tokenChars} characters`);
+    if (token.length === 0) throw new TokenizerLoadError(`${file}: ${what} is empty`);
+  };
   const specialContents = new Set(specials.map((s) => s.content));
-  for (const [token, rawId] of Object.entries(vocab)) {
-    const id = checkId(rawId, `token ${JSON.stringify(token)}`);
-    if (specialContents.has(token)) continue; // e.g. "<|endoftext|>": bytes from its content below
-    for (let k = 0; k < token.length; k++) {
-      if (!(charToByte[token.charCodeAt(k)]! >= 0)) {
-        throw new TokenizerLoadError(`${source}: token ${JSON.stringify(token)} is not spelled in the byte-level alphabet`);
-      }
+  // Each id's token in the vocabulary, and each id's bytes (byte-level spelling, or a special's UTF-8).
+  const tokenOf: (string | undefined)[] = [];
+  const bytesOf: (Uint8Array | undefined)[] = [];
+  for (const [token, rawId] of vocab) {
+    const id = checkId(rawId, `token ${shown(token)}`, files.vocab);
+    checkLength(token, 'token', files.vocab);
+    if (tokenOf[id] !== undefined) {
+      throw new TokenizerLoadError(`${files.vocab}: tokens ${shown(tokenOf[id])} and ${shown(token)} both have id ${id}`);
     }
-    spelled[id] = token;
+    tokenOf[id] = token;
+    if (specialContents.has(token)) continue; // e.g. "<|endoftext|>": bytes from its content below
+    bytesOf[id] = spelledBytes(token);
+    if (bytesOf[id] === undefined) throw new TokenizerLoadError(`${files.vocab}: token ${shown(token)} is not spelled in the byte-level alphabet`);
   }
+  const specialOf = new Map<number, string>();
   for (const s of specials) {
-    const id = checkId(s.id, `special token ${JSON.stringify(s.content)}`);
-    spelled[id] = undefined;
-    specialBytes.set(id, utf8.encode(s.content));
+    const file = s.file ?? files.vocab;
+    const id = checkId(s.id, `special token ${shown(s.content)}`, file);
+    checkLength(s.content, 'special token', file);
+    const other = specialOf.get(id);
+    if (other !== undefined) throw new TokenizerLoadError(`${file}: special tokens ${shown(other)} and ${shown(s.content)} both have id ${id}`);
+    specialOf.set(id, s.content);
+    const content = utf8.encode(s.content);
+    const token = tokenOf[id];
+    if (token !== undefined && token !== s.content && !sameBytes(spelledBytes(token), content)) {
+      throw new TokenizerLoadError(`${file}: special token ${shown(s.content)} has id ${id}, which ${files.vocab} gives to token ${shown(token)}`);
+    }
+    const vocabId = vocab.get(s.content);
+    if (vocabId !== undefined && vocabId !== id) {
+      throw new TokenizerLoadError(`${file}: special token ${shown(s.content)} has id ${id}, but ${files.vocab} gives it id ${shown(vocabId)}`);
+    }
+    bytesOf[id] = content;
   }
-  const size = Math.max(spelled.length, ...[...specialBytes.keys()].map((id) => id + 1));
+  const size = bytesOf.length;
   const known = new Uint8Array(size);
   const tokenStart = new Uint32Array(size + 1);
   let total = 0;
   for (let id = 0; id < size; id++) {
     tokenStart[id] = total;
-    const length = spelled[id]?.length ?? specialBytes.get(id)?.length;
-    if (length !== undefined) {
+    const bytes = bytesOf[id];
+    if (bytes !== undefined) {
       known[id] = 1;
-      total += length;
+      total += bytes.length;
     }
   }
   tokenStart[size] = total;
   const tokenBytes = new Uint8Array(total);
-  for (let id = 0; id < size; id++) {
-    const token = spelled[id];
-    if (token !== undefined) for (let k = 0; k < token.length; k++) tokenBytes[tokenStart[id]! + k] = charToByte[token.charCodeAt(k)]!;
-    else if (known[id]) tokenBytes.set(specialBytes.get(id)!, tokenStart[id]!);
-  }
+  for (let id = 0; id < size; id++) if (known[id]) tokenBytes.set(bytesOf[id]!, tokenStart[id]!);
 
   const byteTokens = new Int32Array(256);
   for (let b = 0; b < 256; b++) {
-    const id = vocab[byteToChar[b]!];
-    if (id === undefined) throw new TokenizerLoadError(`${source}: no token for byte ${b} (${JSON.stringify(byteToChar[b])})`);
-    byteTokens[b] = id;
+    const id = vocab.get(byteToChar[b]!);
+    if (id === undefined) throw new TokenizerLoadError(`${files.vocab}: no token for byte ${b} (${JSON.stringify(byteToChar[b])})`);
+    byteTokens[b] = id as number;
   }
   const table = new MergeTable(merges.length);
   merges.forEach(([left, right], rank) => {
-    const l = vocab[left];
-    const r = vocab[right];
-    const m = vocab[left + right];
+    const l = vocab.get(left) as number | undefined;
+    const r = vocab.get(right) as number | undefined;
+    const m = vocab.get(left + right) as number | undefined;
+    const merge = `merge ${rank + 1} (${shown(left)} ${shown(right)})`;
     if (l === undefined || r === undefined || m === undefined) {
-      throw new TokenizerLoadError(
-        `${source}: merge ${rank + 1} (${JSON.stringify(left)} ${JSON.stringify(right)}) uses a token that is not in the vocabulary`,
-      );
+      throw new TokenizerLoadError(`${files.merges}: ${merge} uses a token that is not in the vocabulary`);
     }
+    const earlier = table.find(l, r);
+    if (earlier !== -1) throw new TokenizerLoadError(`${files.merges}: ${merge} repeats merge ${table.ranks[earlier]! + 1}`);
     table.add(l, r, rank, m);
   });
   return new Vocabulary({ tokenBytes, tokenStart, known, byteTokens, merges: table, specials, eosToken });
