@@ -7,6 +7,7 @@
 //   const runner = createCpuGPTJRunner(config, weights);  // weights: CPU Tensors
 //   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
 //   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
+//   const states = await s2.forwardHidden(ids, mask);      // Float32Array [B * T * nEmbd] after ln_f, no lm_head
 import { DTYPE_CODE, type DType } from './dtype.js';
 import { DTypeError, TensorError } from './errors.js';
 import { cpu, type CpuRunnerNative, type CpuSessionNative, type NativeStorage } from './native.js';
@@ -63,9 +64,21 @@ export class CpuGPTJRunnerSession {
    * One step at a time: await it before the next forward or reorder.
    */
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
-    const [flat, T, m] = packStep('CpuGPTJRunnerSession.forward', this.batchSize, ids, mask);
+    return this.step('CpuGPTJRunnerSession.forward', ids, mask, false);
+  }
+
+  /**
+   * Like forward, but resolves to the final hidden states (after ln_f, transformers' last_hidden_state) of every
+   * appended position, Float32Array [B * T * nEmbd], and skips lm_head: the fast path for features/embeddings.
+   */
+  async forwardHidden(ids: number[][], mask?: number[][]): Promise<Float32Array> {
+    return this.step('CpuGPTJRunnerSession.forwardHidden', ids, mask, true);
+  }
+
+  private async step(op: string, ids: number[][], mask: number[][] | undefined, hidden: boolean): Promise<Float32Array> {
+    const [flat, T, m] = packStep(op, this.batchSize, ids, mask);
     try {
-      return await this.native.forward(flat, T, m);
+      return await this.native.forward(flat, T, m, hidden);
     } catch (e) {
       throw runnerError(e);
     }

@@ -63,8 +63,8 @@ export interface CpuRunnerNative {
 }
 export interface CpuSessionNative {
   readonly length: number;
-  /** logits [B * V] of each row's last new position */
-  forward(ids: Int32Array, T: number, mask: Int32Array | null): Promise<Float32Array>;
+  /** logits [B * V] of each row's last new position; with `hidden`, ln_f states [B * T * D] of every new position */
+  forward(ids: Int32Array, T: number, mask: Int32Array | null, hidden?: boolean): Promise<Float32Array>;
   reorder(rows: Int32Array): void;
   dispose(): void;
 }

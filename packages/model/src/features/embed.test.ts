@@ -6,6 +6,7 @@ import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixture
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, embed, loadModel } from '../index.js';
 import { relToMax } from '../test-support/compare.js';
+import { layerKitFinalStates, runnerFinalStates } from './layer-states.js';
 
 interface HiddenRefs {
   cases: { model: string; input_ids?: number[][]; file?: string; shape?: number[]; pooled?: { prompt_ids: number[]; mean: number[]; last: number[] }[] }[];
@@ -99,5 +100,25 @@ describe('embed: bad input', () => {
     [[{}], {}, /input 0 must be a string or an array of token ids, got object/],
   ])('%j %j', async (inputs, opts, message) => {
     await expect(embed(model, inputs as never, opts as never)).rejects.toThrow(message);
+  });
+});
+
+describe('final states: the CPU runner fast path (forwardHidden, no lm_head) against the layer kit', () => {
+  it.each([
+    ['one row', [[5, 17, 300, 42, 7, 7, 99, 511]], [[1, 1, 1, 1, 1, 1, 1, 1]]],
+    ['left-padded batch', [[0, 0, 0, 4, 5, 6], [1, 2, 3, 4, 5, 6], [0, 9, 8, 7, 6, 5]], [[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]]],
+  ])('%s: equal where the mask is 1', async (_, ids, mask) => {
+    for (const m of [model, mini]) {
+      const [fast, kit] = [await runnerFinalStates(m, ids, mask), await layerKitFinalStates(m, ids, mask)];
+      const d = m.config.nEmbd;
+      expect(relToMax(fast, kit, (i) => mask.flat()[Math.floor(i / d)] === 1)).toBeLessThan(1e-6);
+    }
+  });
+
+  it('a disposed model is refused with the tensor package\'s typed error', async () => {
+    const m = await loadModel(fixturePath('gptj-small-f32'));
+    await embed(m, [[1, 2]]);
+    m.dispose();
+    await expect(embed(m, [[1, 2]])).rejects.toThrow(/disposed/);
   });
 });

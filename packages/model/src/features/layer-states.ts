@@ -1,7 +1,9 @@
 // The hidden states of one layer for a padded batch, indexed like transformers' output_hidden_states:
 // 0 = the embedding output, i in 1..n_layer-1 = the input of block i (the output of block i-1),
 // n_layer = the final state after ln_f (last_hidden_state). Negative indices count from the end (-1 = final).
+import type { CpuGPTJRunner } from '@gptj/tensor';
 import type { GPTJModel } from '../gptj.js';
+import { createRunner } from '../runner.js';
 
 /** `layer` as an index in [0, nLayer]; RangeError outside [-(nLayer + 1), nLayer]. */
 export function layerIndex(op: string, layer: number | undefined, nLayer: number): number {
@@ -14,25 +16,49 @@ export function layerIndex(op: string, layer: number | undefined, nLayer: number
 
 /**
  * States f32 [B * T * D] of layer `layer` (an index from layerIndex) for ids [B][T] with mask [B][T].
- * The final layer runs the transformer without keeping per-layer states and without lm_head; other layers go
- * through hiddenStates, whose other tensors are freed at once.
+ * The final layer skips lm_head and keeps no per-layer states: on the CPU it is one native job of the GPT-J
+ * runner (forwardHidden), elsewhere the layer kit; other layers go through hiddenStates (the layer kit), whose
+ * other tensors are freed at once.
  */
 export async function layerStates(model: GPTJModel, ids: number[][], mask: number[][], layer: number): Promise<Float32Array> {
-  if (layer === model.config.nLayer) {
-    const caches = model.newCaches(ids.length, ids[0].length);
-    try {
-      const h = await model.run(ids, mask, caches, 0);      // [B, T, D] after ln_f
-      const out = h.toFloat32Array();
-      h.dispose();
-      return out;
-    } finally {
-      for (const c of caches) c.dispose();
-    }
-  }
+  if (layer === model.config.nLayer && model.device === 'cpu') return runnerFinalStates(model, ids, mask);
+  if (layer === model.config.nLayer) return layerKitFinalStates(model, ids, mask);
   const states = await model.hiddenStates(ids, { attentionMask: mask });
   try {
     return states[layer].toFloat32Array();
   } finally {
     for (const s of states) s.dispose();
+  }
+}
+
+// One CPU runner per model for the features (the model's own runner is private to its sessions). It reads
+// the model's weight tensors in place and copies only norms and biases; it goes with the model (WeakMap).
+const runners = new WeakMap<GPTJModel, CpuGPTJRunner>();
+
+/** The final states through the CPU runner: one native job, KV cache sized to this batch. */
+export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
+  let runner = runners.get(model);
+  if (!runner) {
+    runner = createRunner(model.config, model.weights, 'cpu') as CpuGPTJRunner;
+    runners.set(model, runner);
+  }
+  const session = runner.createSession(ids.length, ids[0].length);
+  try {
+    return await session.forwardHidden(ids, mask);
+  } finally {
+    session.dispose();
+  }
+}
+
+/** The final states through the layer kit (the reference the runner is tested against, and the CUDA path). */
+export async function layerKitFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
+  const caches = model.newCaches(ids.length, ids[0].length);
+  try {
+    const h = await model.run(ids, mask, caches, 0);        // [B, T, D] after ln_f
+    const out = h.toFloat32Array();
+    h.dispose();
+    return out;
+  } finally {
+    for (const c of caches) c.dispose();
   }
 }

@@ -8,7 +8,8 @@
 // so the logits equal those of the per-op path (src/cpu-runner.test.ts checks it):
 //   x = wte[ids]; per layer: h = ln(x); q, k, v = h W^T; rotary (interleaved) on q, k; k, v -> cache;
 //   a = attention(q, cache) W_out^T; m = gelu(h W_in^T + b_in) W_out'^T + b_out'; x = (x + a) + m;
-//   logits = ln_f(x at each row's last position) W_lm^T + b_lm.
+//   logits = ln_f(x at each row's last position) W_lm^T + b_lm,
+//   or with `hidden`: ln_f(x) at every new position, and no lm_head (features: transformers' last_hidden_state).
 //
 //   new CpuGPTJRunner(config, weights)
 //     config  { vocabSize, nEmbd, nLayer, nHead, nInner, rotaryDim, layerNormEpsilon, ropeBase, geluTanh }
@@ -18,8 +19,9 @@
 //     f32/f16/bf16 and copied to f32 here (a few MB).
 //   new CpuGPTJSession(runner, batchSize, maxLength)
 //     KV cache f32 [nLayer][B, H, maxLength, Dh] for k and for v, as the layer kit's KVCache.
-//   session.forward(ids Int32Array [B*T], T, mask Int32Array [B*T] | null): Promise<Float32Array [B*V]>
-//     logits of each row's last new position; positions are cumsum(mask) - 1 over everything seen.
+//   session.forward(ids Int32Array [B*T], T, mask Int32Array [B*T] | null, hidden = false): Promise<Float32Array>
+//     logits [B*V] of each row's last new position, or with hidden the final states [B*T*D] of every new
+//     position; positions are cumsum(mask) - 1 over everything seen.
 //   session.reorder(rows Int32Array [B]), session.length, session.dispose()
 //
 // Lifetime: a step pins every weight storage (a JS dispose() meanwhile is deferred) after checking
@@ -228,6 +230,7 @@ struct StepInput {
   std::vector<int32_t> mask;       // [B, L]: every position held after the step
   std::vector<int64_t> seen;       // per row, tokens with mask 1 after the step
   int64_t T = 0;
+  bool hidden = false;             // return ln_f(x) of every new position instead of the last one's logits
 };
 
 class Session : public Napi::ObjectWrap<Session> {
@@ -261,8 +264,8 @@ class Session : public Napi::ObjectWrap<Session> {
   }
   ~Session() override { free_cache(); }
 
-  // Runs on the pool, under compute_mutex: the whole step. Fills logits [B, V].
-  void Step(const StepInput& in, std::vector<float>& logits) {
+  // Runs on the pool, under compute_mutex: the whole step. Fills logits [B, V] (hidden: states [B, T, D]).
+  void Step(const StepInput& in, std::vector<float>& out) {
     const Runner& r = *r_;
     const int64_t B = B_, T = in.T, N = B * T, D = r.D, H = r.H, Dh = r.Dh, L0 = length_, L = L0 + T;
     float* x = x_.get(N * D);
@@ -302,11 +305,16 @@ class Session : public Napi::ObjectWrap<Session> {
         for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
       });
     }
+    if (in.hidden) {
+      out.resize(static_cast<size_t>(N * D));
+      layernorm_rows(x, r.lnf_g.data(), r.lnf_b.data(), out.data(), N, D, r.eps);
+      return;
+    }
     // ln_f and lm_head on each row's last position only.
     for (int64_t b = 0; b < B; b++) std::memcpy(q + b * D, x + (b * T + T - 1) * D, static_cast<size_t>(D) * 4);
     layernorm_rows(q, r.lnf_g.data(), r.lnf_b.data(), h, B, D, r.eps);
-    logits.resize(static_cast<size_t>(B * r.V));
-    linear_m(h, B, r.lm_head, r.lm_head_b.data(), logits.data());
+    out.resize(static_cast<size_t>(B * r.V));
+    linear_m(h, B, r.lm_head, r.lm_head_b.data(), out.data());
   }
 
   // After a successful step: the new positions become part of the session.
@@ -370,7 +378,7 @@ class StepWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      run_sync([&] { session_->Step(in_, logits_); });
+      run_sync([&] { session_->Step(in_, out_); });
     } catch (const std::exception& e) {
       SetError(e.what());
     }
@@ -379,8 +387,8 @@ class StepWorker : public Napi::AsyncWorker {
     session_->Commit(in_);
     session_->StepDone();
     Napi::Env env = Env();
-    Napi::Float32Array out = Napi::Float32Array::New(env, logits_.size());
-    std::memcpy(out.Data(), logits_.data(), logits_.size() * 4);
+    Napi::Float32Array out = Napi::Float32Array::New(env, out_.size());
+    std::memcpy(out.Data(), out_.data(), out_.size() * 4);
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& e) override {
@@ -393,7 +401,7 @@ class StepWorker : public Napi::AsyncWorker {
   Napi::ObjectReference session_ref_;
   Session* session_;
   StepInput in_;
-  std::vector<float> logits_;
+  std::vector<float> out_;
 };
 
 // An Int32Array argument of exactly n entries.
@@ -419,6 +427,7 @@ Napi::Value Session::Forward(const Napi::CallbackInfo& info) {
   const int32_t* mask = has_mask ? arg_i32(info, 2, op, "mask", B_ * T) : nullptr;
   StepInput in;
   in.T = T;
+  in.hidden = info.Length() > 3 && info[3].ToBoolean();
   in.ids.assign(ids, ids + B_ * T);
   for (int64_t i = 0; i < B_ * T; i++) {
     if (ids[i] < 0 || ids[i] >= r_->V)
