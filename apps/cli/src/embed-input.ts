@@ -8,8 +8,13 @@ export async function readEmbedInputs(texts: string[], file: string | undefined)
   if (texts.length > 0 && file !== undefined) throw new UsageError('give the texts as arguments or with --file, not both');
   if (texts.length > 0) return texts;
   if (file === undefined) return [await readStdin('text')];
+  return parseEmbedJsonl(await readFile(file, 'utf8'), file);
+}
+
+/** The inputs of a JSONL text read from `file` (named in errors). */
+export function parseEmbedJsonl(text: string, file: string): (string | number[])[] {
   const inputs: (string | number[])[] = [];
-  for (const [i, line] of (await readFile(file, 'utf8')).split('\n').entries()) {
+  for (const [i, line] of text.split('\n').entries()) {
     if (line.trim() === '') continue;
     inputs.push(toInput(parseJsonLine(line, file, i + 1), `${file}:${i + 1}`));
   }

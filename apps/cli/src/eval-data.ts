@@ -22,7 +22,12 @@ const PAIR_SHAPE = '{"context": string, "continuation": non-empty string}';
 const CHOICE_SHAPE = '{"context": string, "choices": [at least 2 non-empty strings], "label": index of the right choice}';
 
 export async function readEvalFile(file: string, limit = Infinity): Promise<EvalData> {
-  const lines = (await readFile(file, 'utf8')).split('\n');
+  return parseEvalData(await readFile(file, 'utf8'), file, limit);
+}
+
+/** The examples of a JSONL text read from `file` (named in errors), at most `limit` of them. */
+export function parseEvalData(text: string, file: string, limit = Infinity): EvalData {
+  const lines = text.split('\n');
   const pairs: Pair[] = [];
   const items: ChoiceItem[] = [];
   let kind: EvalData['kind'] | null = null;

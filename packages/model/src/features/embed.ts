@@ -20,7 +20,7 @@ export interface EmbedOptions {
   normalize?: boolean;
   /** Needed when an input is a text. */
   encode?: Encode;
-  /** Padded tokens per forward pass (default 4096): bounds the activations and the KV cache of one pass. */
+  /** Padded tokens per forward pass (default 2048): bounds one pass's KV cache (n_layer x n_embd x 8 bytes per token) and activations. */
   tokenBudget?: number;
   /** Rows per forward pass (default 32). */
   batchSize?: number;

@@ -29,7 +29,7 @@ export interface LoglikelihoodResult {
 }
 
 export interface ScoringOptions {
-  /** Padded tokens per forward pass (default 4096). */
+  /** Padded tokens per forward pass (default 2048). */
   tokenBudget?: number;
   /** Rows per forward pass (default 32). */
   batchSize?: number;

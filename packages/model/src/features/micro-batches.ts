@@ -10,7 +10,7 @@ export interface BatchLimits {
   maxBatch: number;
 }
 
-export const DEFAULT_LIMITS: BatchLimits = { tokenBudget: 4096, maxBatch: 32 };
+export const DEFAULT_LIMITS: BatchLimits = { tokenBudget: 2048, maxBatch: 32 };
 
 /** Checks user-given limits (positive integers), filling the defaults. */
 export function batchLimits(op: string, opts: { tokenBudget?: number; batchSize?: number }): BatchLimits {
