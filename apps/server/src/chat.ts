@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine } from './engine.js';
 import { toApiError } from './errors.js';
 import { abortOnClose } from './abort.js';
+import { checkModel } from './models.js';
 import { CHAT_STOP, renderChat } from './chat-template.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { chatBodySchema, type ChatBody } from './schemas.js';
@@ -13,6 +14,7 @@ import { SseWriter } from './sse.js';
 export function registerChat(app: FastifyInstance, engine: Engine): void {
   app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
     const body = request.body;
+    checkModel(engine, body.model);
     const signal = abortOnClose(reply);
     const promptIds = engine.tokenizer.encode(renderChat(body.messages));
     // Without max_tokens the reply may use the rest of the context window (OpenAI's chat default).

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine } from './engine.js';
 import { toApiError } from './errors.js';
 import { abortOnClose } from './abort.js';
+import { checkModel } from './models.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { completionBodySchema, type CompletionBody } from './schemas.js';
 import { SseWriter } from './sse.js';
@@ -14,6 +15,7 @@ const DEFAULT_MAX_TOKENS = 16;
 export function registerCompletions(app: FastifyInstance, engine: Engine): void {
   app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionBodySchema } }, async (request, reply) => {
     const body = request.body;
+    checkModel(engine, body.model);
     const signal = abortOnClose(reply);
     const options = toGenerateOptions(body, DEFAULT_MAX_TOKENS, signal);
     const base = { id: `cmpl-${randomUUID()}`, object: 'text_completion' as const, created: Math.floor(Date.now() / 1000), model: engine.modelName };

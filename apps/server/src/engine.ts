@@ -36,6 +36,8 @@ export class Engine {
     readonly model: GPTJModel,
     readonly tokenizer: Tokenizer,
     readonly modelName: string,
+    /** The ids a request's `model` may use: modelName, and --model as given and its base name. */
+    readonly modelIds: ReadonlySet<string>,
   ) {}
 
   static async load(opts: EngineOptions = {}): Promise<Engine> {
@@ -43,8 +45,10 @@ export class Engine {
     const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto', mmap: opts.mmap ?? true });
     // The directory's own tokenizer when it has one, else the bundled GPT-J vocabulary (the same for every GPT-J).
     const tokenizer = TOKENIZER_FILES.some((f) => existsSync(join(dir, f))) ? await Tokenizer.fromDirectory(dir) : Tokenizer.gptj();
-    const name = opts.modelName ?? (opts.modelDir === undefined ? 'gptj-mini-code' : basename(dir.replace(/[\\/]+$/, '')));
-    return new Engine(model, tokenizer, name);
+    const base = basename(dir.replace(/[\\/]+$/, ''));
+    const name = opts.modelName ?? (opts.modelDir === undefined ? 'gptj-mini-code' : base);
+    const ids = new Set([name, ...(opts.modelDir === undefined ? [] : [opts.modelDir, base])]);
+    return new Engine(model, tokenizer, name, ids);
   }
 
   get maxLength(): number {

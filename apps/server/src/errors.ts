@@ -36,7 +36,8 @@ const PARAM_OF_OPTION: Record<string, string> = {
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof InvalidOptionError) {
-    const param = PARAM_OF_OPTION[err.option] ?? err.option;
+    const [head, ...rest] = err.option.split('.'); // nested values: logitBias.50256 -> logit_bias.50256
+    const param = [PARAM_OF_OPTION[head!] ?? head, ...rest].join('.');
     return new ApiError(400, `${param}: ${err.reason}`, 'invalid_request_error', param);
   }
   if (err instanceof ContextLengthError) {

@@ -2,6 +2,7 @@
 // gptj-server: serve a GPT-J model over an OpenAI-compatible HTTP API, with a playground page at /.
 import { parseArgs } from 'node:util';
 import { createServer } from './server.js';
+import { leaveGptjWarningsToTheLog } from './warnings.js';
 
 const USAGE = `usage: gptj-server [--model DIR|HUB_ID] [--port 8080] [--host 127.0.0.1] [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--no-mmap] [--name ID]`;
 const DEVICES = ['auto', 'cpu', 'cuda'] as const;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   // int8 is the CLI's word for the model package's q8 (weight-only int8 with per-row scales).
   const dtype = dtypeFlag === 'int8' ? 'q8' : dtypeFlag;
 
+  leaveGptjWarningsToTheLog();
   const app = await createServer({
     modelDir: values.model, device, dtype, mmap: !values['no-mmap'], modelName: values.name, logger: { level: 'info' },
   });

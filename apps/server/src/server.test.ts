@@ -86,8 +86,8 @@ describe('gptj-server', () => {
     const tokenizer = Tokenizer.gptj();
     const ids = tokenizer.encode(fibonacci.prompt);
     const [a, b] = await Promise.all([
-      client.completions.create({ model: 'm', prompt: ids, max_tokens: 12, temperature: 0 }),
-      client.completions.create({ model: 'm', prompt: '# Copyright', max_tokens: 12, temperature: 0 }),
+      client.completions.create({ model: 'gptj-mini-code', prompt: ids, max_tokens: 12, temperature: 0 }),
+      client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 12, temperature: 0 }),
     ]);
     expect(a.choices[0].text).toBe(tokenizer.decode(fibonacci.new_ids.slice(0, 12)));
     expect(b.choices[0].text).toBe(tokenizer.decode(copyright.new_ids.slice(0, 12)));
@@ -95,17 +95,17 @@ describe('gptj-server', () => {
 
   it('chat completion returns the assistant message the template continues to', async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function that adds two numbers.' }];
-    const chat = await client.chat.completions.create({ model: 'm', messages, max_tokens: 10, temperature: 0 });
+    const chat = await client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0 });
     const choice = chat.choices[0];
     expect(choice.message.role).toBe('assistant');
     expect(chat.usage!.completion_tokens).toBeGreaterThan(0);
     expect(chat.usage!.completion_tokens).toBeLessThanOrEqual(10);
     // Same as a plain completion of the rendered transcript with the template's stop strings, minus leading space.
-    const plain = await client.completions.create({ model: 'm', prompt: renderChat(messages), max_tokens: 10, temperature: 0, stop: ['\nUser:', '\nSystem:'] });
+    const plain = await client.completions.create({ model: 'gptj-mini-code', prompt: renderChat(messages), max_tokens: 10, temperature: 0, stop: ['\nUser:', '\nSystem:'] });
     expect(choice.message.content).toBe(plain.choices[0].text.replace(/^\s+/, ''));
     expect(choice.finish_reason).toBe(plain.choices[0].finish_reason);
 
-    const stream = await client.chat.completions.create({ model: 'm', messages, max_tokens: 10, temperature: 0, stream: true });
+    const stream = await client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0, stream: true });
     let content = '';
     let role;
     for await (const chunk of stream) {
@@ -134,7 +134,7 @@ describe('gptj-server', () => {
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
 
     // Through the official client too.
-    await expect(client.completions.create({ model: 'm', prompt: 'x', temperature: -1 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'temperature' });
+    await expect(client.completions.create({ model: 'gptj-mini-code', prompt: 'x', temperature: -1 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'temperature' });
   });
 
   it('streams server-sent events ending with data: [DONE]', async () => {
@@ -165,7 +165,7 @@ describe('gptj-server', () => {
     controller.abort();
     // 500 tokens would take far longer than this test's budget; the abort lets the next request run at once.
     const start = performance.now();
-    const r = await client.completions.create({ model: 'm', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
+    const r = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
     expect(r.choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
     expect(performance.now() - start).toBeLessThan(15_000);
     // The disconnected request ended early with 'abort', well short of its 500 tokens.

@@ -4,7 +4,11 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { registerChat } from './chat.js';
 import { registerCompletions } from './completions.js';
 import { Engine, type EngineOptions } from './engine.js';
+import { clientErrorHandler } from './client-errors.js';
 import { ApiError, toApiError } from './errors.js';
+import { registerModels } from './models.js';
+import { registerBodyParser } from './request-body.js';
+import { logGptjWarnings } from './warnings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,23 +43,43 @@ function validationError(validation: { instancePath: string; keyword: string; me
   return new ApiError(400, `${param ?? context}: ${message}`, 'invalid_request_error', param);
 }
 
+/** fastify's own 4xx (wrong content type, body too large...) in the OpenAI shape, with a hint where one helps. */
+function fastifyClientError(e: { code?: string; statusCode: number; message: string }, contentType: string | undefined): ApiError {
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new ApiError(415, `unsupported content-type ${JSON.stringify(contentType ?? '')}: send the body as JSON (content-type: application/json)`);
+  }
+  return new ApiError(e.statusCode, e.message);
+}
+
 /** Loads the model (default: the bundled mini-code checkpoint) and returns the app, not yet listening. */
 export async function createServer(opts: ServerOptions = {}): Promise<FastifyInstance> {
-  const engine = await Engine.load(opts);
   const playground = readFileSync(PLAYGROUND_HTML, 'utf8');
   const app = Fastify({
     logger: opts.logger ?? false,
     // Unknown fields are rejected (not silently dropped) and types are not coerced: a typo is a 400, not ignored.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    clientErrorHandler,
   });
+  // A client may half-close (shut down its sending side) once its request is out; the reply must still reach it.
+  (app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
+  // Listening before the model loads: warnings raised while it loads (threads capped...) are logged too.
+  const stopWarnings = logGptjWarnings(app.log);
+  let engine: Engine;
+  try {
+    engine = await Engine.load(opts);
+  } catch (err) {
+    stopWarnings();
+    throw err;
+  }
 
   app.decorate('gptj', engine);
-  app.setErrorHandler((err, _request, reply) => {
-    const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; message: string };
+  registerBodyParser(app);
+  app.setErrorHandler((err, request, reply) => {
+    const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; code?: string; message: string };
     let api: ApiError;
     if (e.validation) api = validationError(e.validation, e.validationContext ?? 'body');
     else if (!(err instanceof ApiError) && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
-      api = new ApiError(e.statusCode, e.message); // fastify's own 4xx: malformed JSON, wrong content type, too large
+      api = fastifyClientError({ ...e, statusCode: e.statusCode }, request.headers['content-type']);
     } else api = toApiError(err);
     if (api.statusCode >= 500) reply.log.error(err);
     return reply.status(api.statusCode).send(api.toBody());
@@ -65,12 +89,12 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   );
 
   app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(playground));
-  app.get('/v1/models', () => ({
-    object: 'list',
-    data: [{ id: engine.modelName, object: 'model', created: 0, owned_by: 'gptj', context_length: engine.maxLength }],
-  }));
+  registerModels(app, engine);
   registerCompletions(app, engine);
   registerChat(app, engine);
-  app.addHook('onClose', () => engine.dispose());
+  app.addHook('onClose', () => {
+    stopWarnings();
+    engine.dispose();
+  });
   return app;
 }
