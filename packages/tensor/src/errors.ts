@@ -24,6 +24,23 @@ export class IndexError extends TensorError {
   override name = 'IndexError';
 }
 
+/** A NaN or infinity where the op needs finite values (q8 quantization of a weight), with where it is. */
+export class NonFiniteError extends TensorError {
+  override name = 'NonFiniteError';
+  constructor(
+    readonly op: string,
+    /** first bad element, in the [rows, cols] view of the tensor (cols = the last dim) */
+    readonly row: number,
+    readonly column: number,
+    readonly value: number,
+    /** the tensor's name when the caller gave one (a checkpoint tensor name) */
+    readonly tensor?: string,
+  ) {
+    super(`${op}: ${tensor === undefined ? 'x' : `'${tensor}'`} has ${value} at row ${row}, column ${column}; ` +
+          'q8 quantization needs finite values (a NaN would silently become the row maximum)');
+  }
+}
+
 /** "f32[2,3]@cpu" */
 export function describeTensor(t: { dtype: string; shape: readonly number[]; device: string }): string {
   return `${t.dtype}[${t.shape.join(',')}]@${t.device}`;

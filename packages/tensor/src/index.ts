@@ -1,7 +1,7 @@
 // @gptj/tensor: tensors, dtypes, devices and the ops a transformer needs (see README.md).
 export { Tensor } from './tensor.js';
 export type { DType, DeviceName } from './dtype.js';
-export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError } from './errors.js';
+export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError, NonFiniteError } from './errors.js';
 export { mmapFile } from './mmap.js';
 export { dropFileCache, fileCacheResidency } from './page-cache.js';
 export type { MappedFile } from './mmap.js';
@@ -11,6 +11,7 @@ export { cudaAvailable } from './backend.js';
 export type { Backend, BackendStorage } from './backend.js';
 export { setNumThreads, getNumThreads, measureReadBandwidth } from './cpu-backend.js';
 export { cast } from './ops/cast.js';
+export type { CastOptions } from './ops/cast.js';
 export { linear, linearAsync, matmul } from './ops/linalg.js';
 export { add, mul, scale, gelu } from './ops/elementwise.js';
 export { layerNorm, softmax } from './ops/norm.js';

@@ -1,10 +1,22 @@
 // How both backends turn an exception of their native addon into the TensorError subclass that fits,
 // naming the op. The TS checks should catch bad arguments first; this is the defensive path (the addons
 // check every argument again and throw instead of crashing).
-import { DisposedError, IndexError, TensorError } from './errors.js';
+import { DisposedError, IndexError, NonFiniteError, TensorError } from './errors.js';
+
+/** What the CPU addon attaches to an error that carries data (cast.cpp throw_non_finite). */
+interface NativeErrorFields { code?: string; row?: number; column?: number; value?: number }
+
+/** An addon error that carries a code, as its TensorError subclass; undefined for any other error. */
+export function codedError(op: string, e: unknown): TensorError | undefined {
+  const f = (e ?? {}) as NativeErrorFields;
+  if (f.code === 'GPTJ_NON_FINITE') return new NonFiniteError(op, f.row!, f.column!, f.value!);
+  return undefined;
+}
 
 export function nativeError(op: string, e: unknown): TensorError {
   if (e instanceof TensorError) return e;
+  const coded = codedError(op, e);
+  if (coded) return coded;
   const msg = e instanceof Error ? e.message : String(e);
   if (/disposed/.test(msg)) return new DisposedError(`${op}: ${msg}`);
   if (e instanceof RangeError && op === 'embedding') return new IndexError(msg);

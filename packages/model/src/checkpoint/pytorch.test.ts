@@ -8,6 +8,8 @@ import { statePickle, writePytorchBin } from './pytorch-writer.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
 import type { TensorSource } from './tensor-source.js';
+import { StoredZipWriter } from './zip-writer.js';
+import { MAX_ZIP_ENTRIES } from './zip-reader.js';
 
 const hasPython = spawnSync('python3', ['-c', 'import pickletools']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'gptj-bin-'));
@@ -20,6 +22,26 @@ const sample: TensorSource[] = [
   { name: 'c.mask', dtype: 'BOOL', shape: [1, 1, 2, 2], data: new Uint8Array([1, 0, 1, 1]) },
   { name: 'd.scalar', dtype: 'F32', shape: [], data: f32([-1e4]) },
 ];
+
+/** A torch.save-shaped archive of `tensors` whose data.pkl went through `patch`, with `extra` empty entries after it. */
+function writeCustomBin(path: string, tensors: TensorSource[], patch: (pkl: Buffer) => Buffer, extra = 0): string {
+  const zip = new StoredZipWriter(path);
+  const pkl = patch(statePickle(tensors));
+  zip.add('archive/data.pkl', pkl.length, [pkl]);
+  tensors.forEach((t, i) => zip.add(`archive/data/${i}`, (t.data as Uint8Array).length, [t.data as Uint8Array]));
+  for (let i = 0; i < extra; i++) zip.add(`archive/extra/${i}`, 0, []);
+  zip.close();
+  return path;
+}
+/** Replaces the storage offset (BININT1 0 right after the persistent id) of the `index`-th tensor with `op`. */
+function offsetPatch(index: number, op: number[]): (pkl: Buffer) => Buffer {
+  return (pkl) => {
+    let at = -1;
+    for (let i = 0; i <= index; i++) at = pkl.indexOf(Buffer.from([0x74, 0x51, 0x4b, 0x00]), at + 1);
+    return Buffer.concat([pkl.subarray(0, at + 2), Buffer.from(op), pkl.subarray(at + 4)]);
+  };
+}
+const le = (bytes: number, v: bigint): number[] => [...Array(bytes).keys()].map((i) => Number((BigInt.asUintN(8 * bytes, v) >> BigInt(8 * i)) & 0xffn));
 
 describe('PyTorch .bin', () => {
   it('round-trips a state dict written in torch.save layout, data 64-byte aligned', async () => {
@@ -140,5 +162,57 @@ with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfil
     const cut = join(dir, 'cut.bin');
     writeFileSync(cut, readFileSync(full).subarray(0, 400));
     await expect(openPytorchBin(cut)).rejects.toThrow(CheckpointFormatError);
+  });
+
+  it.each([
+    ['negative (BININT -4)', [0x4a, ...le(4, -4n)]],
+    ['2^53 + 2 (LONG1)', [0x8a, 8, ...le(8, 2n ** 53n + 2n)]],
+    ['2^63 - 1 (LONG1)', [0x8a, 8, ...le(8, 2n ** 63n - 1n)]],
+    ['1.5 (BINFLOAT)', [0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]],
+    ['NaN (BINFLOAT)', [0x47, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]],
+  ])('refuses a storage offset of %s instead of reading another tensor\'s bytes', async (_, op) => {
+    // The second tensor's storage offset edited: -4 would have read the last element of the tensor before it.
+    const path = writeCustomBin(join(dir, 'offset.bin'), sample.slice(0, 2), offsetPatch(1, op));
+    await expect(openPytorchBin(path)).rejects.toThrow(CheckpointFormatError);
+    await expect(openPytorchBin(path)).rejects.toThrow(/offset\.bin: (.*malformed _rebuild_tensor_v2|.*integer of 8 bytes out of range)/);
+  });
+
+  it('refuses a tensor window past its storage, and sizes whose product passes 2^53', async () => {
+    // A storage offset of 1 on a storage that holds exactly the tensor: one element past the end.
+    const past = writeCustomBin(join(dir, 'past.bin'), sample.slice(0, 1), offsetPatch(0, [0x4b, 1]));
+    await expect(openPytorchBin(past)).rejects.toThrow(/"a.weight".*elements 1\.\. of shape \[2,3\] lie outside storage 0 \(6 elements\)/);
+    // shape (2, 3) -> (2^40, 2^40), strides (2^40, 1): contiguous, 2^80 elements, 24 bytes of storage.
+    const huge = writeCustomBin(join(dir, 'huge.bin'), sample.slice(0, 1), (pkl) => {
+      const at = pkl.indexOf(Buffer.from([0x4b, 0x02, 0x4b, 0x03, 0x86, 0x4b, 0x03, 0x4b, 0x01, 0x86]));
+      const big = [0x8a, 8, ...le(8, 2n ** 40n)];
+      return Buffer.concat([pkl.subarray(0, at), Buffer.from([...big, ...big, 0x86, ...big, 0x4b, 1, 0x86]), pkl.subarray(at + 10)]);
+    });
+    await expect(openPytorchBin(huge)).rejects.toThrow(/"a.weight".*elements 0\.\. of shape \[1099511627776,1099511627776\] lie outside storage 0/);
+  });
+
+  it(`opens an archive with 90,000 extra entries in linear time, and refuses more than ${MAX_ZIP_ENTRIES} entries`, async () => {
+    const many = writeCustomBin(join(dir, 'many.bin'), sample.slice(0, 1), (p) => p, 90_000);
+    const start = performance.now();
+    const ckpt = await openPytorchBin(many);
+    const ms = performance.now() - start;
+    expect([...ckpt.tensors.keys()]).toEqual(['a.weight']);
+    ckpt.close();
+    expect(ms).toBeLessThan(3000);  // one read of the directory (0.2 s here); reading each entry's local header took 13 s
+    const tooMany = writeCustomBin(join(dir, 'too-many.bin'), sample.slice(0, 1), (p) => p, MAX_ZIP_ENTRIES);
+    await expect(openPytorchBin(tooMany)).rejects.toThrow(/too-many\.bin: zip archive: 100002 entries exceeds the limit of 100000/);
+  });
+
+  it('refuses duplicated entry names and an archive cut inside its central directory', async () => {
+    const path = join(dir, 'dup.bin');
+    const zip = new StoredZipWriter(path);
+    const pkl = statePickle([]);
+    zip.add('archive/data.pkl', pkl.length, [pkl]);
+    zip.add('archive/data.pkl', pkl.length, [pkl]);
+    zip.close();
+    await expect(openPytorchBin(path)).rejects.toThrow(/dup\.bin: zip archive: entry "archive\/data\.pkl" appears twice/);
+    writePytorchBin(path, sample);
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 30));
+    await expect(openPytorchBin(path)).rejects.toThrow(CheckpointFormatError);
   });
 });

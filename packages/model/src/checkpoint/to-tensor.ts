@@ -31,7 +31,7 @@ export class TensorLoader {
     } else {
       if (this.scratch.length < e.byteLength) this.scratch = new Uint8Array(e.byteLength);
       const src = Tensor.fromBytes(e.file.read(e.offset, e.byteLength, this.scratch), e.shape, stored);
-      host = cast(src, want);  // same dtype: a copy into process memory (2 MiB pages for large tensors)
+      host = cast(src, want, { name: e.name });  // same dtype: a copy into process memory (2 MiB pages for large tensors)
       src.dispose();
     }
     return this.toDevice(host);

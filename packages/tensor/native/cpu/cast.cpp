@@ -2,6 +2,11 @@
 //   f32 <-> f16 / bf16 (round to nearest even), f16 <-> bf16 through f32,
 //   any float -> q8 (per-row absmax: scale = absmax / 127, q = round-half-even(x / scale)),
 //   q8 -> any float (x = q * scale[row]). Same dtype: plain copy. i32 only to i32.
+// Quantizing to q8 refuses non-finite values: absmax skips a NaN and the clamp then maps it to +127
+// (the row's maximum), and an infinity makes the scale infinite and zeroes the row, so a corrupt
+// weight would become plausible numbers. The error names the first bad row (in row order, whatever
+// the thread split) and column.
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -47,6 +52,24 @@ void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_
   }
 }
 
+int64_t first_non_finite(const float* x, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (!std::isfinite(x[i])) return i;
+  return -1;
+}
+
+// A JS Error with code GPTJ_NON_FINITE and the element's row, column and value (NaN or +-Infinity),
+// from which the TS layer builds its NonFiniteError.
+[[noreturn]] void throw_non_finite(Napi::Env env, int64_t row, int64_t col, float value) {
+  Napi::Error e = Napi::Error::New(env, "cast: q8 quantization needs finite values, row " + std::to_string(row) +
+                                            ", column " + std::to_string(col) + " is " + std::to_string(value));
+  e.Set("code", "GPTJ_NON_FINITE");
+  e.Set("row", Napi::Number::New(env, static_cast<double>(row)));
+  e.Set("column", Napi::Number::New(env, static_cast<double>(col)));
+  e.Set("value", Napi::Number::New(env, value));
+  throw e;
+}
+
 // cast(x, srcDtype, out, dstDtype, rows, cols)
 Napi::Value Cast(const Napi::CallbackInfo& info) {
   const char* op = "cast";
@@ -59,6 +82,7 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   Storage* o = arg_storage(info, 2, op, "out", block_bytes(ddt, rows, cols));
   const uint8_t* src = x->data();
   uint8_t* dst = o->data();
+  std::atomic<int64_t> bad_row{rows};  // first row holding a non-finite value (q8 output only)
   run_sync([&] {
     if (sdt == ddt) {
       std::memmove(dst, src, static_cast<size_t>(block_bytes(sdt, rows, cols)));
@@ -74,10 +98,21 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
       std::vector<float> tmp(static_cast<size_t>(cols));
       for (int64_t r = r0; r < r1; r++) {
         row_to_f32(src, sdt, rows, cols, r, tmp.data());
+        if (ddt == DType::Q8 && first_non_finite(tmp.data(), cols) >= 0) {
+          int64_t seen = bad_row.load();
+          while (r < seen && !bad_row.compare_exchange_weak(seen, r)) {}
+          return;  // rows after the first bad one in this chunk do not matter
+        }
         row_from_f32(tmp.data(), dst, ddt, rows, cols, r);
       }
     });
   });
+  if (bad_row.load() < rows) {
+    std::vector<float> tmp(static_cast<size_t>(cols));
+    row_to_f32(src, sdt, rows, cols, bad_row.load(), tmp.data());
+    const int64_t col = first_non_finite(tmp.data(), cols);
+    throw_non_finite(info.Env(), bad_row.load(), col, tmp[static_cast<size_t>(col)]);
+  }
   return info.Env().Undefined();
 }
 }  // namespace

@@ -1,15 +1,21 @@
 // cast: dtype conversion (f32 <-> f16/bf16, any float -> q8 with per-row absmax scales, q8 -> float).
 import { dispatch } from '../backend.js';
 import { DTYPES, type DType } from '../dtype.js';
-import { DTypeError, ShapeError } from '../errors.js';
+import { DTypeError, NonFiniteError, ShapeError } from '../errors.js';
 import { allocTensor, type Tensor } from '../tensor.js';
 import { expectTensor, fill } from './check.js';
 
+export interface CastOptions {
+  /** Named in errors, e.g. the checkpoint tensor being quantized. */
+  name?: string;
+}
+
 /**
  * x: any shape -> same shape in `dtype`. q8 quantizes each row (last dim) with scale = absmax / 127
- * and round-half-even; q8 -> float dequantizes. i32 casts only to i32 (a copy).
+ * and round-half-even, and throws NonFiniteError (naming `options.name`, the first bad row and column)
+ * on a NaN or infinity on the CPU; q8 -> float dequantizes. i32 casts only to i32 (a copy).
  */
-export function cast(x: Tensor, dtype: DType): Tensor {
+export function cast(x: Tensor, dtype: DType, options: CastOptions = {}): Tensor {
   const op = 'cast';
   expectTensor(op, 'x', x);
   const backend = dispatch(op, { x });
@@ -18,5 +24,10 @@ export function cast(x: Tensor, dtype: DType): Tensor {
     throw new DTypeError(`${op}: cannot cast ${x.dtype} to ${dtype} (i32 ids do not convert to or from floats)`);
   if (dtype === 'q8' && x.shape.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
   const out = allocTensor(backend, x.shape, dtype);
-  return fill(out, () => backend.cast(x, out));
+  try {
+    return fill(out, () => backend.cast(x, out));
+  } catch (e) {
+    if (e instanceof NonFiniteError && options.name !== undefined) throw new NonFiniteError(op, e.row, e.column, e.value, options.name);
+    throw e;
+  }
 }
