@@ -96,16 +96,6 @@ export const cpuBackend: Backend = {
 
 registerCpuBackend(cpuBackend);
 
-export function setNumThreads(n: number): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 1024)
-    throw new TensorError(`setNumThreads: n must be an integer in [1, 1024], got ${String(n)}`);
-  cpu.setNumThreads(n);
-}
-
-export function getNumThreads(): number {
-  return cpu.numThreads();
-}
-
 /**
  * Memory read bandwidth of this machine in bytes per second, measured now with the kernel threads (a
  * multi-stream sum over a `bytes`-sized huge-page buffer, best of `reps`): the floor that decode speed is

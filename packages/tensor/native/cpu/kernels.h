@@ -25,8 +25,8 @@ void gemm_f32(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
 
 // Thread pool shared by every kernel. fn(begin, end) is called on disjoint chunks covering [0, n).
 void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
-void set_num_threads(int n);  // n >= 1; default: hardware concurrency or $GPTJ_THREADS
-int num_threads();
+void set_num_threads(int n);  // n >= 1
+int num_threads();  // default: the cores in the CPU affinity mask, or $GPTJ_THREADS up to that
 
 // f16/bf16 <-> f32 conversion of whole buffers (SIMD where the CPU has it).
 void f16_to_f32(const uint16_t* src, float* dst, int64_t n);

@@ -8,8 +8,17 @@ namespace {
 
 // Up to this many rows of x, stream W once per 4 rows (GEMV); beyond, packing W panels pays off.
 constexpr int64_t kGemvMaxRows = 4;
-// Rows of W per pool chunk unit in GEMV, so chunks start on a 4-row group.
-constexpr int64_t kGemvRowGroup = 4;
+// Rows of W per pool chunk unit in GEMV: a multiple of 4 (the kernel's row streams) whose bytes are whole
+// cache lines, so no two threads ever read or prefetch the same line of W.
+int64_t GemvRowGroup(int64_t row_bytes) {
+  int64_t g = 4;
+  while ((g * row_bytes) % 64 != 0 && g < 64) g *= 2;
+  return g;
+}
+// A GEMV over fewer weight bytes than this runs on the calling thread: a few microseconds of streaming,
+// less than handing chunks to pool threads costs (and on shared cores, than waiting for one that lost
+// its core). The bundled mini-code model's 128x128 projections are below it.
+constexpr int64_t kGemvParallelMinBytes = 128 << 10;
 
 GemvFn PickGemv() {
   switch (cpu_isa()) {
@@ -35,10 +44,12 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   const WeightView w{W, wt, scales, K};
   if (M <= kGemvMaxRows) {
     const GemvFn gemv = PickGemv();
-    const int64_t groups = (N + kGemvRowGroup - 1) / kGemvRowGroup;
+    const int64_t row_bytes = wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
+    if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
+    const int64_t group = GemvRowGroup(row_bytes), groups = (N + group - 1) / group;
     parallel_for(groups, [&](int64_t g0, int64_t g1) {
-      const int64_t n1 = g1 * kGemvRowGroup < N ? g1 * kGemvRowGroup : N;
-      gemv(x, M, K, w, bias, y, N, g0 * kGemvRowGroup, n1);
+      const int64_t n1 = g1 * group < N ? g1 * group : N;
+      gemv(x, M, K, w, bias, y, N, g0 * group, n1);
     });
     return;
   }

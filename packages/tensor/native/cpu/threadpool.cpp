@@ -3,12 +3,32 @@
 // Why not OpenMP: libgomp.a cannot be linked into a .node. Why persistent: a decode step runs a few
 // hundred parallel regions, and creating threads per region would cost more than the work.
 //
-// Protocol: the caller publishes a job (fn, n, chunk count) and bumps `generation_`; worker w runs
-// chunk w (the caller runs chunk 0) and decrements `pending_`. Workers spin briefly on the
-// generation counter before sleeping on a condition variable, so back-to-back regions (a decode
-// step) wake them in well under a microsecond while an idle pool costs no CPU.
+// Why dynamic chunks: the cores are often shared (other jobs, other processes of ours). The first pool
+// gave thread w the fixed chunk w and the caller spun until every chunk was done, so each region waited
+// for every worker to be scheduled; measured on the 2-vCPU host with one other busy process, a mini-code
+// decode step took 25-37 ms at 2 threads against 1.4 ms at 1 (29 involuntary context switches per token:
+// the spinning caller held the core its own worker was queued for), and 4 threads on 2 cores 50-92 ms.
+// Now a region is split into up to kChunksPerThread chunks per thread, claimed from one atomic ticket by
+// the caller and by whichever workers are running: a worker that is descheduled, or not yet awake, does
+// not hold up the region (the caller takes its share); only a chunk already claimed is waited for.
+//
+// Waiting yields the core: workers and the caller spin at most kSpinNs (none when there are more pool
+// threads than cores the process may run on), then sleep on a futex. A blocked waiter lets the kernel run
+// (or migrate) the thread that holds the last chunk, where a spinning one would keep it off the core.
+//
+// Protocol: `ticket_` holds (generation << 32 | next chunk). The caller publishes a job (fn, n, chunks),
+// resets `done_`, stores the new ticket, bumps `wake_word_` and wakes sleeping workers. A thread claims
+// chunk i by a CAS of the ticket from (g, i) to (g, i + 1) after reading the job: a successful CAS for
+// i < chunks proves job g is not finished, so the job fields it read are g's (the caller only writes the
+// next job once every chunk is done). The thread that completes the last chunk wakes a sleeping caller.
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
-#include <condition_variable>
+#include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -32,101 +52,155 @@ namespace {
 // True on pool workers and on a caller inside a region: a nested parallel_for runs inline.
 thread_local bool t_in_region = false;
 
-// Spin iterations (each a `pause`, tens of cycles) before a worker goes to sleep.
-constexpr int kSpinIterations = 20000;
+// Chunks per pool thread: enough that a late or descheduled thread's share is small, few enough that each
+// chunk of a large GEMV stays a long sequential read (16384 rows of 4096 f16 at 2 threads: 2 MiB chunks).
+constexpr int64_t kChunksPerThread = 8;
+// How long a waiting thread spins before it sleeps: longer than the gap between back-to-back regions of
+// a decode step, far shorter than a scheduler time slice.
+constexpr auto kSpinNs = std::chrono::microseconds(50);
+
+void futex_wait(std::atomic<uint32_t>* word, uint32_t expected) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+}
+void futex_wake_all(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// Spins while word == value, for at most `budget`; returns whether it changed.
+bool spin_while_equal(const std::atomic<uint32_t>& word, uint32_t value, std::chrono::nanoseconds budget) {
+  if (budget.count() == 0) return word.load(std::memory_order_acquire) != value;
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  for (;;) {
+    for (int i = 0; i < 32; ++i) {
+      if (word.load(std::memory_order_acquire) != value) return true;
+      GPTJ_CPU_RELAX();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+  }
+}
+
+// Cores this process may run on (its CPU affinity mask), at least 1.
+int available_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads) : threads_(threads) {
-    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this, w] { WorkerLoop(w); });
+  explicit ThreadPool(int threads)
+      : threads_(threads), spin_(threads > available_cores() ? std::chrono::nanoseconds(0) : kSpinNs) {
+    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this] { WorkerLoop(); });
   }
 
   ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
-      stop_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
+    stop_.store(true, std::memory_order_relaxed);
+    wake_word_.fetch_add(1, std::memory_order_seq_cst);
+    futex_wake_all(&wake_word_);
     for (auto& t : workers_) t.join();
   }
 
   int threads() const { return threads_; }
 
-  // Runs fn over [0, n) split into at most threads_ contiguous chunks; blocks until all are done.
+  // Runs fn over [0, n) split into at most threads_ * kChunksPerThread contiguous chunks; blocks until
+  // all are done.
   void Run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-    const int64_t chunks = n < threads_ ? n : threads_;
-    fn_ = &fn;
-    n_ = n;
-    chunks_ = chunks;
+    const int64_t chunks = n < threads_ * kChunksPerThread ? n : threads_ * kChunksPerThread;
+    fn_.store(&fn, std::memory_order_relaxed);
+    n_.store(n, std::memory_order_relaxed);
+    chunks_.store(static_cast<uint32_t>(chunks), std::memory_order_relaxed);
     error_ = nullptr;
-    pending_.store(threads_ - 1, std::memory_order_relaxed);
-    {
-      std::lock_guard<std::mutex> lock(sleep_mutex_);
-      generation_.fetch_add(1, std::memory_order_release);
-    }
-    wake_.notify_all();
-    RunChunk(0);
-    while (pending_.load(std::memory_order_acquire) != 0) GPTJ_CPU_RELAX();
-    fn_ = nullptr;
+    done_.store(0, std::memory_order_relaxed);
+    generation_ = (generation_ + 1) & 0xffffffffu;
+    ticket_.store(generation_ << 32, std::memory_order_release);
+    wake_word_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(&wake_word_);
+    Work();
+    WaitDone(static_cast<uint32_t>(chunks));
     if (error_) std::rethrow_exception(error_);
   }
 
  private:
-  void RunChunk(int64_t c) {
-    if (c >= chunks_) return;
-    const int64_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
-    try {
-      (*fn_)(begin, end);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex_);
-      if (!error_) error_ = std::current_exception();
+  // Claims and runs chunks of the current job until none is left.
+  void Work() {
+    uint64_t t = ticket_.load(std::memory_order_acquire);
+    for (;;) {
+      const auto* fn = fn_.load(std::memory_order_relaxed);
+      const int64_t n = n_.load(std::memory_order_relaxed);
+      const uint32_t chunks = chunks_.load(std::memory_order_relaxed);
+      const uint32_t c = static_cast<uint32_t>(t);
+      if (c >= chunks) return;
+      if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+      try {
+        (*fn)(n * c / chunks, n * (c + 1) / chunks);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks && caller_sleeping_.load(std::memory_order_seq_cst))
+        futex_wake_all(&done_);
+      t = ticket_.load(std::memory_order_acquire);
     }
   }
 
-  void WorkerLoop(int w) {
-    t_in_region = true;
-    uint64_t seen = 0;
+  // The caller, after its own claims: chunks still running elsewhere are waited for, spinning briefly.
+  void WaitDone(uint32_t chunks) {
     for (;;) {
-      uint64_t gen = generation_.load(std::memory_order_acquire);
-      for (int i = 0; gen == seen && i < kSpinIterations; ++i) {
-        GPTJ_CPU_RELAX();
-        gen = generation_.load(std::memory_order_acquire);
+      const uint32_t d = done_.load(std::memory_order_acquire);
+      if (d == chunks) return;
+      if (spin_while_equal(done_, d, spin_)) continue;
+      caller_sleeping_.store(true, std::memory_order_seq_cst);
+      if (done_.load(std::memory_order_seq_cst) == d) futex_wait(&done_, d);
+      caller_sleeping_.store(false, std::memory_order_relaxed);
+    }
+  }
+
+  void WorkerLoop() {
+    t_in_region = true;
+    uint32_t seen = wake_word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (!spin_while_equal(wake_word_, seen, spin_)) {
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        if (wake_word_.load(std::memory_order_seq_cst) == seen) futex_wait(&wake_word_, seen);
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
       }
-      if (gen == seen) {
-        std::unique_lock<std::mutex> lock(sleep_mutex_);
-        wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        gen = generation_.load(std::memory_order_acquire);
-      }
-      seen = gen;
-      if (stop_) return;
-      RunChunk(w);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      const uint32_t now = wake_word_.load(std::memory_order_acquire);
+      if (now == seen) continue;  // spurious futex return
+      seen = now;
+      if (stop_.load(std::memory_order_relaxed)) return;
+      Work();
     }
   }
 
   const int threads_;
+  const std::chrono::nanoseconds spin_;
   std::vector<std::thread> workers_;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::mutex sleep_mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  // The current job; written by the caller before the generation bump, read by workers after it.
-  const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
-  int64_t n_ = 0, chunks_ = 0;
+  std::atomic<uint64_t> ticket_{0};
+  uint64_t generation_ = 0;  // the caller's copy of the ticket's high half
+  std::atomic<uint32_t> wake_word_{0};  // bumped per job; workers sleep on it
+  std::atomic<uint32_t> done_{0};       // chunks of the current job finished; the caller sleeps on it
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_sleeping_{false};
+  std::atomic<bool> stop_{false};
+  // The current job (see the protocol above for why relaxed loads suffice).
+  std::atomic<const std::function<void(int64_t, int64_t)>*> fn_{nullptr};
+  std::atomic<int64_t> n_{0};
+  std::atomic<uint32_t> chunks_{0};
   std::mutex error_mutex_;
   std::exception_ptr error_;
 };
 
+// $GPTJ_THREADS when valid, else the available cores; never more than the available cores (the JS
+// layer warns about a capped $GPTJ_THREADS or setNumThreads).
 int DefaultThreads() {
+  const int cores = available_cores();
   if (const char* env = std::getenv("GPTJ_THREADS")) {
     char* end = nullptr;
     const long v = std::strtol(env, &end, 10);
-    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return static_cast<int>(v);
+    if (end != env && *end == '\0' && v >= 1 && v <= 1024) return v < cores ? static_cast<int>(v) : cores;
   }
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
+  return cores;
 }
 
 // One region at a time: callers from different threads (async workers) queue on this mutex.
@@ -156,24 +230,17 @@ void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
   }
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   const int threads = Threads();
-  if (threads == 1 || n == 1) {
-    t_in_region = true;
-    try {
-      fn(0, n);
-    } catch (...) {
-      t_in_region = false;
-      throw;
-    }
-    t_in_region = false;
-    return;
-  }
-  if (!g_pool || g_pool->threads() != threads) {
-    g_pool.reset();
-    g_pool = std::make_unique<ThreadPool>(threads);
-  }
   t_in_region = true;
   try {
-    g_pool->Run(n, fn);
+    if (threads == 1 || n == 1) {
+      fn(0, n);
+    } else {
+      if (!g_pool || g_pool->threads() != threads) {
+        g_pool.reset();
+        g_pool = std::make_unique<ThreadPool>(threads);
+      }
+      g_pool->Run(n, fn);
+    }
   } catch (...) {
     t_in_region = false;
     throw;

@@ -1,0 +1,59 @@
+// The kernel thread pool on shared cores: more pool threads than cores must not stall the regions (the
+// first pool gave each thread a fixed chunk and spun until all were done, so every region waited for
+// every thread to be scheduled), and setNumThreads caps the count at the available cores with a warning.
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { afterEach, describe, expect, it } from 'vitest';
+import { THREADS_CAPPED, Tensor, getNumThreads, linear, setNumThreads } from './index.js';
+import { cpu } from './native.js';
+
+const initial = getNumThreads();
+afterEach(() => setNumThreads(initial));
+
+/** Best ms per region of back-to-back decode-sized GEMVs (x[1,256] @ W[1024,256]^T, 1 MiB of f32). */
+function msPerRegion(x: Tensor, w: Tensor, regions: number): number {
+  let best = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    const t0 = performance.now();
+    for (let i = 0; i < regions; i++) linear(x, w).dispose();
+    best = Math.min(best, (performance.now() - t0) / regions);
+  }
+  return best;
+}
+
+describe('thread pool', () => {
+  it('16 pool threads on the available cores run regions about as fast as 1 (no thread waits for all others)', () => {
+    const x = Tensor.fromArray(new Float32Array(256).fill(0.5), [1, 256]);
+    const w = Tensor.fromArray(Float32Array.from({ length: 1024 * 256 }, (_, i) => (i % 7) - 3), [1024, 256]);
+    const expected = linear(x, w).toFloat32Array();
+    cpu.setNumThreads(1);
+    const one = msPerRegion(x, w, 200);
+    cpu.setNumThreads(16);  // the addon itself does not cap: an oversubscribed pool
+    expect(linear(x, w).toFloat32Array()).toEqual(expected);
+    const sixteen = msPerRegion(x, w, 200);
+    // The first pool: 16 threads on 2 cores took 40-100x the 1-thread time per region. Generous bound for a busy host.
+    expect(sixteen).toBeLessThan(4 * one + 0.2);
+  }, 60_000);
+
+  it('setNumThreads above the available cores is capped with a GPTJ_THREADS_CAPPED warning', async () => {
+    const cores = availableParallelism();
+    const warned = new Promise<Error & { code?: string }>((resolve) => process.once('warning', resolve));
+    setNumThreads(cores + 1);
+    const warning = await warned;
+    expect(warning.code).toBe(THREADS_CAPPED);
+    expect(warning.message).toMatch(new RegExp(`asks for ${cores + 1} threads .* ${cores} cores`));
+    expect(getNumThreads()).toBe(cores);
+    setNumThreads(cores);
+    expect(getNumThreads()).toBe(cores);
+  });
+
+  it('$GPTJ_THREADS above the available cores is capped, with the warning at load', () => {
+    const cores = availableParallelism();
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `const t = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}); console.log(t.getNumThreads());`],
+    { env: { ...process.env, GPTJ_THREADS: String(cores + 3) }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(String(cores));
+    expect(r.stderr).toMatch(/GPTJ_THREADS_CAPPED.*GPTJ_THREADS asks for \d+ threads/);
+  });
+});
