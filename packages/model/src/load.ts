@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType, Tensor } from '@gptj/tensor';
 import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
@@ -6,6 +6,7 @@ import { type GPTJConfig, parseGPTJConfig } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
 import { SCALE_SUFFIX } from './checkpoint/int8-layout.js';
 import { openCheckpoint } from './checkpoint/open.js';
+import { readRegularText } from './checkpoint/regular-file.js';
 import { TensorLoader, storedAsTensorDType } from './checkpoint/to-tensor.js';
 import { type DeviceOption, type LoadDType, resolveDevice, weightDTypes } from './device.js';
 import { ConfigError, ModelLoadError } from './errors.js';
@@ -93,12 +94,16 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
   }
 }
 
+// A GPT-J config.json is about 1 KB.
+const MAX_CONFIG_BYTES = 1 << 20;
+
 function readConfig(dir: string): GPTJConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new ConfigError(`${dir} has no config.json`);
+  const text = readRegularText(path, MAX_CONFIG_BYTES, (reason) => new ConfigError(`${path} ${reason}`));
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`${path} is not valid JSON (${(e as Error).message})`);
   }

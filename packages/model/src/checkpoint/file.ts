@@ -1,7 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { mmapFile, type MappedFile } from '@gptj/tensor';
 import { CheckpointFormatError } from '../errors.js';
+import { openRegularFile } from './regular-file.js';
 
 /**
  * One checkpoint file, opened once. Small reads (headers, pickles) and converting loads go through
@@ -16,8 +17,8 @@ export class CheckpointFile {
 
   constructor(readonly path: string) {
     this.name = basename(path);
-    this.fd = openSync(path, 'r');
-    this.size = fstatSync(this.fd).size;
+    // A missing or special file (FIFO, device, directory) is refused naming its full path.
+    ({ fd: this.fd, size: this.size } = openRegularFile(path, (reason) => new CheckpointFormatError(path, reason)));
   }
 
   /** Copies `length` bytes at `offset` into `into` (or a new buffer). */

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Checkpoint, TensorEntry } from './entries.js';
 import { openPytorchBin } from './pytorch.js';
 import { openSafetensors, openSafetensorsIndex } from './safetensors.js';
+import { checkIndexAgainstShards, readShardIndex } from './shard-index.js';
 import { CheckpointFormatError, ModelLoadError } from '../errors.js';
 
 /** The weight files of a Hugging Face model directory, in the order transformers prefers them. */
@@ -22,26 +23,20 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 async function openPytorchIndex(indexPath: string): Promise<Checkpoint> {
-  let shards: string[];
-  try {
-    const map = (JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-    shards = [...new Set(Object.values(map))];
-    if (shards.some((s) => typeof s !== 'string' || !/^[\w.-]+$/.test(s))) throw new Error('shard names must be plain file names');
-  } catch (e) {
-    throw new CheckpointFormatError('pytorch_model.bin.index.json', `is not a valid shard index (${(e as Error).message})`);
-  }
+  const index = readShardIndex(indexPath);
   const parts: Checkpoint[] = [];
   const tensors = new Map<string, TensorEntry>();
   const close = (): void => { for (const p of parts) p.close(); };
   try {
-    for (const shard of shards) {
-      const part = await openPytorchBin(join(dirname(indexPath), shard));
+    for (const shard of index.shardPaths) {
+      const part = await openPytorchBin(shard);
       parts.push(part);
       for (const [name, entry] of part.tensors) {
-        if (tensors.has(name)) throw new CheckpointFormatError(shard, `tensor also stored in ${tensors.get(name)!.file.name}`, name);
+        if (tensors.has(name)) throw new CheckpointFormatError(basename(shard), `tensor also stored in ${tensors.get(name)!.file.name}`, name);
         tensors.set(name, entry);
       }
     }
+    checkIndexAgainstShards(indexPath, index, tensors);
   } catch (e) {
     close();
     throw e;

@@ -1,11 +1,10 @@
 // safetensors: [u64 little-endian header length N][N bytes of JSON header][tensor data].
 // The header maps each tensor name to {dtype, shape, data_offsets: [begin, end]}, offsets relative to the
 // first data byte; "__metadata__" holds string -> string. Spec: https://github.com/huggingface/safetensors
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { CheckpointFile } from './file.js';
 import { type Checkpoint, type StoredDType, type TensorEntry, STORED_DTYPE_SIZE, elementCount, isStoredDType } from './entries.js';
 import { CheckpointFormatError } from '../errors.js';
+import { checkIndexAgainstShards, readShardIndex } from './shard-index.js';
 
 const MAX_HEADER = 100 * 1024 * 1024; // the reference implementation's own limit
 
@@ -66,39 +65,18 @@ export function openSafetensors(path: string): Checkpoint {
  * every listed tensor must be in the shard the index names, and every shard tensor must be listed.
  */
 export function openSafetensorsIndex(indexPath: string): Checkpoint {
-  const indexName = 'model.safetensors.index.json';
-  let weightMap: Record<string, unknown>;
+  const index = readShardIndex(indexPath);
+  const checkpoint = openShards(index.shardPaths);
   try {
-    const index = JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map?: unknown };
-    if (typeof index.weight_map !== 'object' || index.weight_map === null) throw new Error('no "weight_map" object');
-    weightMap = index.weight_map as Record<string, unknown>;
+    checkIndexAgainstShards(indexPath, index, checkpoint.tensors);
   } catch (e) {
-    throw new CheckpointFormatError(indexName, `is not a valid shard index (${(e as Error).message})`);
-  }
-  const shards = [...new Set(Object.values(weightMap))];
-  for (const s of shards) {
-    if (typeof s !== 'string' || s.includes('/') || s.includes('\\')) {
-      throw new CheckpointFormatError(indexName, `shard name ${JSON.stringify(s)} is not a file name in the same directory`);
-    }
-  }
-  const checkpoint = openShards((shards as string[]).map((s) => join(dirname(indexPath), s)));
-  for (const [name, shard] of Object.entries(weightMap)) {
-    const entry = checkpoint.tensors.get(name);
-    if (!entry || entry.file.name !== shard) {
-      checkpoint.close();
-      throw new CheckpointFormatError(indexName, `lists tensor in ${shard} but that shard does not hold it`, name);
-    }
-  }
-  for (const [name, entry] of checkpoint.tensors) {
-    if (!Object.hasOwn(weightMap, name)) {
-      checkpoint.close();
-      throw new CheckpointFormatError(entry.file.name, 'holds a tensor the shard index does not list', name);
-    }
+    checkpoint.close();
+    throw e;
   }
   return checkpoint;
 }
 
-function openShards(paths: string[]): Checkpoint {
+function openShards(paths: readonly string[]): Checkpoint {
   const files: CheckpointFile[] = [];
   const tensors = new Map<string, TensorEntry>();
   const close = (): void => { for (const f of files) f.close(); };
