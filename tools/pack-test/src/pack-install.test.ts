@@ -118,6 +118,13 @@ describe('packed @gptj packages, installed with npm', () => {
     expect(installed.stdout).toBe(workspace.stdout);
   }, 60_000);
 
+  it('without the CUDA package, --device cuda names the package to install', async () => {
+    const r = await run('npx', ['gptj', 'generate', '--device', 'cuda', PROMPT], { cwd: app, env: userEnv() });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`no CUDA addon`);
+    expect(r.stderr).toContain(`npm i ${CUDA_PACKAGE}`);
+  }, 60_000);
+
   it('npx gptj-server serves completions from the bundled checkpoint', async () => {
     const { spawn } = await import('node:child_process');
     const server = spawn('npx', ['gptj-server', '--port', '0'], { cwd: app, env: userEnv() });
@@ -168,6 +175,9 @@ describe('packed @gptj packages, installed with npm', () => {
     expect(failed.message).toContain('@gptj/tensor-linux-x64-gnu/gptj_cpu.node: package not installed');
     expect(failed.message).toContain(failed.buildCommand);
     expect(failed.buildCommand).toMatch(/^node ".*node_modules\/@gptj\/tensor\/scripts\/build-addon\.js"$/);
+    const cliFailed = await run('npx', ['gptj', ...GENERATE], { cwd: app, env: userEnv() });
+    expect(cliFailed.code).not.toBe(0);
+    expect(cliFailed.stderr).toContain(failed.buildCommand);
 
     // The CPU addon only (GPTJ_NO_CUDA), to keep the source build near a minute on two cores.
     ok(await run('sh', ['-c', failed.buildCommand], { cwd: app, env: userEnv({ GPTJ_NO_CUDA: '1' }), timeout: 400_000 }), 'build command');
