@@ -74,6 +74,14 @@ describe('packed @gptj packages, installed with npm', () => {
     }
   });
 
+  it('ships only what runs: no tests, test helpers, benches, corpora or source maps', async () => {
+    const junk = /\.(test|test-util|bench)\.|\/(testing|test-support)\/|^package\/dist\/(bench|corpus)\.js$|\.map$/;
+    for (const [name, file] of tarballs) {
+      const entries = ok(await run('tar', ['tzf', file], { cwd: tmp }), `tar tzf ${file}`).stdout.split('\n');
+      expect(entries.filter((e) => junk.test(e)), name).toEqual([]);
+    }
+  });
+
   it('passes publint (strict) and attw (esm-only) for every tarball', async () => {
     const problems: string[] = [];
     for (const [name, file] of tarballs) {
