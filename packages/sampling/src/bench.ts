@@ -1,7 +1,7 @@
 // Per-token overhead of the sampling pipeline over a 50400-wide vocabulary (GPT-J's logits), no model involved.
 // Run: pnpm bench [-- steps] (tsconfig.bench.json compiles it to build/bench/: it is not published).
-// Each figure is timed in 5 rounds; the best and the
-// median round are printed (the best is the one to quote on a shared machine; the median shows the noise).
+// Each figure is timed in 5 rounds; the best and the median round are printed (the best is the one to
+// quote on a shared machine; the median shows the noise).
 import { generate } from './generate.js';
 import type { CausalLM, LMSession, TextTokenizer } from './interfaces.js';
 import { parseGenerateOptions, type GenerateOptions } from './options.js';
