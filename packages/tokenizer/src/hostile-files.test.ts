@@ -1,16 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, truncate, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '@gptj/test-fixtures';
 import { Tokenizer, TokenizerLoadError, type TokenizerFiles } from './index.js';
 import { byteToChar } from './byte-unicode.js';
+import { FIXTURE_FILE_NAMES as NAMES, fixtureFiles as real } from './fixture-files.test-util.js';
 
-/** The GPT-J tokenizer directory's files, as text. */
-const NAMES = ['vocab.json', 'merges.txt', 'added_tokens.json', 'special_tokens_map.json', 'tokenizer_config.json'] as const;
-const real = Object.fromEntries(NAMES.map((n) => [n, readFileSync(fixturePath('gpt2-tokenizer', n), 'utf8')])) as Required<Omit<TokenizerFiles, 'tokenizer.json'>>;
 const realVocab = JSON.parse(real['vocab.json']) as Record<string, number>;
 
 /** The real files with some replaced; `vocab` edits vocab.json's object. */
@@ -53,6 +49,11 @@ describe('tokenizer files with conflicting ids are refused, naming the file, the
     refuses(edited({ 'tokenizer_config.json': config }), /^tokenizer_config\.json: special token "<\|extratoken_1\|>" has id 50300, but 50257 in added_tokens\.json$/);
   });
 
+  it('a special token whose bytes differ from its vocabulary token is a conflict, even when spelled alike (found by fuzzing)', () => {
+    // "Ġ" in vocab.json is the byte 0x20; as an added token it is the text "Ġ" (C4 A0): " " decoded as "Ġ"
+    refuses(edited({ 'added_tokens.json': '{"Ġ": 220}' }), /^added_tokens\.json: special token "Ġ" has id 220, which vocab\.json gives to token "Ġ"$/);
+  });
+
   it('a special token spelled the same as its vocabulary token in bytes is not a conflict', () => {
     const t = Tokenizer.fromFiles(edited({ 'added_tokens.json': '{" the": 262}' }));
     expect(t.encode(' the', { allowedSpecial: 'all' })).toEqual([262]);
@@ -73,6 +74,8 @@ describe('tokenizer files with conflicting ids are refused, naming the file, the
     refuses(small({ ab: 1 << 21 }, []), /^vocab\.json: token "ab" has id 2097152, expected an integer 0\.\.2097151$/);
     refuses(small({ ['a'.repeat(1025)]: 300 }, []), /^vocab\.json: token "a{60}"\.\.\. \(1025 characters\) is longer than 1024 characters$/);
     refuses(edited({ 'added_tokens.json': '{"": 50257}' }), /^added_tokens\.json: special token is empty$/);
+    // found by fuzzing: decoded as U+FFFD, so decode(encode(t)) was not t
+    refuses(edited({ 'added_tokens.json': '{"<|a\\ud800|>": 50257}' }), /^added_tokens\.json: special token "<\|a\\ud800\|>" holds a lone surrogate, which has no UTF-8$/);
     const many = Object.fromEntries(Array.from({ length: 16385 }, (_, k) => [`<|t${k}|>`, 60000 + k]));
     refuses(edited({ 'added_tokens.json': JSON.stringify(many) }), /^added_tokens\.json: more than 16384 special tokens$/);
     expect(() => Tokenizer.fromFiles({ ...real, 'vocab.txt': '' } as TokenizerFiles)).toThrow(/"vocab\.txt": not a tokenizer file name/);

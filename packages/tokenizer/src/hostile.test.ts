@@ -2,9 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { getEncoding } from 'js-tiktoken';
 import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
+import { wellFormed } from './fixture-files.test-util.js';
 
-/** text with each lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
-const wellFormed = (text: string) => text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 
 const tok = Tokenizer.gptj();
 const tiktoken = getEncoding('gpt2');

@@ -2,23 +2,29 @@
  * Cache of pre-token -> ids, keyed by the pre-token's characters in place: a lookup hashes and compares
  * text[i..j) directly, so a hit (most pieces of real text) allocates nothing, unlike slicing a substring
  * to look it up in a Map. Open addressing; when half full it is emptied (cheaper than LRU bookkeeping,
- * and a working set of common words refills it at once).
+ * and a working set of common words refills it at once). It starts small and doubles (emptied) each time it
+ * fills up to `maxSlots`, so that a tokenizer that encodes little, or is loaded and dropped, costs little.
  */
 export class PieceCache {
-  private readonly mask: number;
-  private readonly keys: (string | undefined)[];
-  private readonly hashes: Int32Array;
+  private mask = 0;
+  private keys: (string | undefined)[] = [];
+  private hashes = new Int32Array(0);
   /** The id of a one-token piece, or -1 when the piece has several (then in `multi`). */
-  private readonly single: Int32Array;
-  private readonly multi: (readonly number[] | undefined)[];
+  private single = new Int32Array(0);
+  private multi: (readonly number[] | undefined)[] = [];
   private count = 0;
 
-  constructor(slots = 1 << 18) {
+  constructor(private readonly maxSlots = 1 << 18) {
+    this.allocate(Math.min(1 << 10, maxSlots));
+  }
+
+  private allocate(slots: number): void {
     this.mask = slots - 1;
     this.keys = new Array(slots).fill(undefined);
     this.hashes = new Int32Array(slots);
     this.single = new Int32Array(slots);
     this.multi = new Array(slots).fill(undefined);
+    this.count = 0;
   }
 
   /** FNV-1a style hash of text[i..j). */
@@ -68,6 +74,7 @@ export class PieceCache {
   }
 
   private clear(): void {
+    if (this.mask + 1 < this.maxSlots) return this.allocate(2 * (this.mask + 1));
     this.keys.fill(undefined);
     this.multi.fill(undefined);
     this.count = 0;

@@ -183,7 +183,7 @@ describe('package boundaries', () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { dependencies?: object };
     expect(Object.keys(pkg.dependencies ?? {})).toEqual([]);
     const dir = new URL('./', import.meta.url);
-    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'bench.ts')) {
+    for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts') && !/\.test(-util)?\.ts$/.test(f) && f !== 'bench.ts')) {
       const source = await readFile(new URL(file, dir), 'utf8');
       const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
       expect(imports.filter((i) => !i.startsWith('./') && !i.startsWith('node:')), file).toEqual([]);

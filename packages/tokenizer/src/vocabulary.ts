@@ -77,7 +77,7 @@ function spelledBytes(token: string): Uint8Array | undefined {
   return bytes;
 }
 
-const sameBytes = (a: Uint8Array | undefined, b: Uint8Array) => a !== undefined && a.length === b.length && a.every((x, k) => x === b[k]);
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, k) => x === b[k]);
 
 /**
  * Builds a vocabulary from the Hugging Face files: `vocab` maps byte-level spellings to ids (vocab.json or
@@ -94,9 +94,10 @@ export function vocabularyFromFiles(
   eosToken: string,
   files: { readonly vocab: string; readonly merges: string },
 ): Vocabulary {
-  const checkId = (id: unknown, what: string, file: string): number => {
+  // `what` is a function so that the message is only built for a bad id (this runs once per token).
+  const checkId = (id: unknown, what: () => string, file: string): number => {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= LIMITS.ids) {
-      throw new TokenizerLoadError(`${file}: ${what} has id ${shown(id)}, expected an integer 0..${LIMITS.ids - 1}`);
+      throw new TokenizerLoadError(`${file}: ${what()} has id ${shown(id)}, expected an integer 0..${LIMITS.ids - 1}`);
     }
     return id;
   };
@@ -109,7 +110,7 @@ export function vocabularyFromFiles(
   const tokenOf: (string | undefined)[] = [];
   const bytesOf: (Uint8Array | undefined)[] = [];
   for (const [token, rawId] of vocab) {
-    const id = checkId(rawId, `token ${shown(token)}`, files.vocab);
+    const id = checkId(rawId, () => `token ${shown(token)}`, files.vocab);
     checkLength(token, 'token', files.vocab);
     if (tokenOf[id] !== undefined) {
       throw new TokenizerLoadError(`${files.vocab}: tokens ${shown(tokenOf[id])} and ${shown(token)} both have id ${id}`);
@@ -122,14 +123,20 @@ export function vocabularyFromFiles(
   const specialOf = new Map<number, string>();
   for (const s of specials) {
     const file = s.file ?? files.vocab;
-    const id = checkId(s.id, `special token ${shown(s.content)}`, file);
+    const id = checkId(s.id, () => `special token ${shown(s.content)}`, file);
     checkLength(s.content, 'special token', file);
+    if (/\p{Cs}/u.test(s.content)) {
+      // its UTF-8 would be U+FFFD's, so it would decode to other text than it encodes from
+      throw new TokenizerLoadError(`${file}: special token ${shown(s.content)} holds a lone surrogate, which has no UTF-8`);
+    }
     const other = specialOf.get(id);
     if (other !== undefined) throw new TokenizerLoadError(`${file}: special tokens ${shown(other)} and ${shown(s.content)} both have id ${id}`);
     specialOf.set(id, s.content);
     const content = utf8.encode(s.content);
     const token = tokenOf[id];
-    if (token !== undefined && token !== s.content && !sameBytes(spelledBytes(token), content)) {
+    // The vocabulary token must stand for the same bytes: "Ġ" spells a space, so it is not the special "Ġ";
+    // a token outside the byte-level alphabet is an added token written as is ("<s> ").
+    if (token !== undefined && !sameBytes(spelledBytes(token) ?? utf8.encode(token), content)) {
       throw new TokenizerLoadError(`${file}: special token ${shown(s.content)} has id ${id}, which ${files.vocab} gives to token ${shown(token)}`);
     }
     const vocabId = vocab.get(s.content);
@@ -165,12 +172,12 @@ export function vocabularyFromFiles(
     const l = vocab.get(left) as number | undefined;
     const r = vocab.get(right) as number | undefined;
     const m = vocab.get(left + right) as number | undefined;
-    const merge = `merge ${rank + 1} (${shown(left)} ${shown(right)})`;
+    const merge = () => `${files.merges}: merge ${rank + 1} (${shown(left)} ${shown(right)})`;
     if (l === undefined || r === undefined || m === undefined) {
-      throw new TokenizerLoadError(`${files.merges}: ${merge} uses a token that is not in the vocabulary`);
+      throw new TokenizerLoadError(`${merge()} uses a token that is not in the vocabulary`);
     }
     const earlier = table.find(l, r);
-    if (earlier !== -1) throw new TokenizerLoadError(`${files.merges}: ${merge} repeats merge ${table.ranks[earlier]! + 1}`);
+    if (earlier !== -1) throw new TokenizerLoadError(`${merge()} repeats merge ${table.ranks[earlier]! + 1}`);
     table.add(l, r, rank, m);
   });
   return new Vocabulary({ tokenBytes, tokenStart, known, byteTokens, merges: table, specials, eosToken });
