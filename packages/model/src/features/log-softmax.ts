@@ -1,5 +1,14 @@
-/** log softmax(row)[target] in float64 (shifted by the row's max), and whether target is the row's argmax (first max wins, like torch). */
-export function targetLogprob(row: Float32Array, target: number): { logprob: number; greedy: boolean } {
+/** A token and its log-probability. */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+}
+
+/**
+ * log softmax(row)[target] in float64 (shifted by the row's max), whether target is the row's argmax (first max
+ * wins, like torch), and the `topK` most likely tokens, most likely first (ties: lower id first).
+ */
+export function scoreRow(row: Float32Array, target: number, topK = 0): { logprob: number; greedy: boolean; top: TokenLogprob[] } {
   let max = -Infinity;
   let arg = 0;
   for (let v = 0; v < row.length; v++) {
@@ -10,5 +19,22 @@ export function targetLogprob(row: Float32Array, target: number): { logprob: num
   }
   let sum = 0;
   for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
-  return { logprob: row[target] - max - Math.log(sum), greedy: arg === target };
+  const logZ = max + Math.log(sum);
+  return { logprob: row[target] - logZ, greedy: arg === target, top: topTokens(row, topK).map((token) => ({ token, logprob: row[token] - logZ })) };
+}
+
+/** Indices of the k largest values, largest first; an insertion into a sorted list of k (k is small: top logprobs). */
+function topTokens(row: Float32Array, k: number): number[] {
+  const top: number[] = [];
+  if (k <= 0) return top;
+  for (let v = 0; v < row.length; v++) {
+    if (top.length === k && row[v] <= row[top[k - 1]]) continue;
+    let at = top.length === k ? k - 1 : top.length;
+    while (at > 0 && row[top[at - 1]] < row[v]) {
+      top[at] = top[at - 1];
+      at--;
+    }
+    top[at] = v;
+  }
+  return top;
 }

@@ -9,7 +9,7 @@ import { Tensor } from '@gptj/tensor';
 import type { GPTJModel } from '../gptj.js';
 import { leftPad } from './inputs.js';
 import { layerStates } from './layer-states.js';
-import { targetLogprob } from './log-softmax.js';
+import { type TokenLogprob, scoreRow } from './log-softmax.js';
 import { batchLimits, microBatches } from './micro-batches.js';
 
 export interface LoglikelihoodRequest {
@@ -26,6 +26,8 @@ export interface LoglikelihoodResult {
   tokenLogprobs: number[];
   /** Every continuation token is the argmax of its position's logits (greedy decoding would produce it). */
   isGreedy: boolean;
+  /** With opts.topLogprobs = k: per continuation token, the k most likely tokens at its position (OpenAI's top_logprobs). */
+  topLogprobs?: TokenLogprob[][];
 }
 
 export interface ScoringOptions {
@@ -37,12 +39,20 @@ export interface ScoringOptions {
   onProgress?: (p: { done: number; total: number }) => void;
 }
 
+export interface LoglikelihoodOptions extends ScoringOptions {
+  /** Also return the k most likely tokens at each scored position (default 0: none). */
+  topLogprobs?: number;
+}
+
 const LM_HEAD_ROWS = 512;
+type Scored = ReturnType<typeof scoreRow>;
 
 /** One result per request, in request order. */
-export async function loglikelihood(model: GPTJModel, requests: readonly LoglikelihoodRequest[], opts: ScoringOptions = {}): Promise<LoglikelihoodResult[]> {
+export async function loglikelihood(model: GPTJModel, requests: readonly LoglikelihoodRequest[], opts: LoglikelihoodOptions = {}): Promise<LoglikelihoodResult[]> {
   const op = 'loglikelihood';
   const limits = batchLimits(op, opts);
+  const topK = opts.topLogprobs ?? 0;
+  if (!Number.isInteger(topK) || topK < 0 || topK > model.vocabSize) throw new RangeError(`${op}: opts.topLogprobs must be an integer in [0, ${model.vocabSize}], got ${String(topK)}`);
   const inputs = requests.map((r, i) => modelInput(op, r, i, model));
   const out = new Array<LoglikelihoodResult>(requests.length);
   let done = 0;
@@ -52,13 +62,14 @@ export async function loglikelihood(model: GPTJModel, requests: readonly Loglike
     // Row b's continuation is predicted by its last C positions.
     const picks = batch.flatMap((i, b) => requests[i].continuation.map((_, j) => (b + 1) * width - requests[i].continuation.length + j));
     const targets = batch.flatMap((i) => [...requests[i].continuation]);
-    const scored = await scoreRows(model, states, picks, targets);
+    const scored = await scoreRows(model, states, picks, targets, topK);
     let at = 0;
     for (const i of batch) {
       const n = requests[i].continuation.length;
       const mine = scored.slice(at, at + n);
       at += n;
       out[i] = { logprob: mine.reduce((a, s) => a + s.logprob, 0), tokenLogprobs: mine.map((s) => s.logprob), isGreedy: mine.every((s) => s.greedy) };
+      if (topK > 0) out[i].topLogprobs = mine.map((s) => s.top);
     }
     done += batch.length;
     opts.onProgress?.({ done, total: requests.length });
@@ -66,11 +77,11 @@ export async function loglikelihood(model: GPTJModel, requests: readonly Loglike
   return out;
 }
 
-/** lm_head over the picked rows of states [*, D], then the target's logprob in each. */
-async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[], targets: number[]): Promise<{ logprob: number; greedy: boolean }[]> {
+/** lm_head over the picked rows of states [*, D], then the target's logprob (and the top k) in each. */
+async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[], targets: number[], topK: number): Promise<Scored[]> {
   const d = model.config.nEmbd;
   const v = model.vocabSize;
-  const scored: { logprob: number; greedy: boolean }[] = [];
+  const scored: Scored[] = [];
   for (let start = 0; start < picks.length; start += LM_HEAD_ROWS) {
     const chunk = picks.slice(start, start + LM_HEAD_ROWS);
     const rows = new Float32Array(chunk.length * d);
@@ -84,7 +95,7 @@ async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[]
     } finally {
       h.dispose();
     }
-    chunk.forEach((_, k) => scored.push(targetLogprob(logits.subarray(k * v, (k + 1) * v), targets[start + k])));
+    chunk.forEach((_, k) => scored.push(scoreRow(logits.subarray(k * v, (k + 1) * v), targets[start + k], topK)));
   }
   return scored;
 }

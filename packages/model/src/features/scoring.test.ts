@@ -52,6 +52,21 @@ describe('loglikelihood vs transformers logits', () => {
     });
   });
 
+  it('topLogprobs: the k most likely tokens of each scored position, as the reference ranks them, within 1e-4', async () => {
+    const [got] = await loglikelihood(model, [{ context: ids.slice(0, 30), continuation: ids.slice(30) }], { topLogprobs: 5 });
+    got.topLogprobs!.forEach((top, j) => {
+      const row = logits.subarray((29 + j) * V, (30 + j) * V);
+      const want = Array.from(row, (_, t) => logSoftmax64(row, t)).sort((a, b) => b - a).slice(0, 5);
+      expect(top.length).toBe(5);
+      top.forEach((t, r) => {
+        expect(Math.abs(t.logprob - want[r])).toBeLessThan(1e-4);              // rank r holds the r-th best value
+        expect(Math.abs(t.logprob - logSoftmax64(row, t.token))).toBeLessThan(1e-4);
+      });
+    });
+    expect((await loglikelihood(model, [{ context: [1], continuation: [2] }]))[0].topLogprobs).toBeUndefined();
+    await expect(loglikelihood(model, [{ context: [1], continuation: [2] }], { topLogprobs: 1.5 })).rejects.toThrow(/topLogprobs must be an integer in \[0, 512\]/);
+  });
+
   it("a model's own greedy continuation is greedy; one changed token is not", async () => {
     const g = byName('greedy-a');
     const [own, changed] = await loglikelihood(model, [
