@@ -80,7 +80,7 @@ describe('packed @gptj packages, installed with npm', () => {
       const entries = ok(await run('tar', ['tzf', file], { cwd: tmp }), `tar tzf ${file}`).stdout.split('\n');
       expect(entries.filter((e) => junk.test(e)), name).toEqual([]);
     }
-  });
+  }, 60_000);
 
   it('passes publint (strict) and attw (esm-only) for every tarball', async () => {
     const problems: string[] = [];
