@@ -41,6 +41,17 @@ export class NonFiniteError extends TensorError {
   }
 }
 
+/**
+ * A memory-mapped file (mmapFile, a checkpoint loaded with mmap) was truncated in place while mapped: its
+ * pages past the new end are gone, so the tensors and views over it can no longer be read.
+ */
+export class MappedFileError extends TensorError {
+  override name = 'MappedFileError';
+  constructor(message: string, readonly path: string) {
+    super(message);
+  }
+}
+
 /** "f32[2,3]@cpu" */
 export function describeTensor(t: { dtype: string; shape: readonly number[]; device: string }): string {
   return `${t.dtype}[${t.shape.join(',')}]@${t.device}`;

@@ -1,8 +1,8 @@
 // @gptj/tensor: tensors, dtypes, devices and the ops a transformer needs (see README.md).
 export { Tensor } from './tensor.js';
 export type { DType, DeviceName } from './dtype.js';
-export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError, NonFiniteError } from './errors.js';
-export { mmapFile } from './mmap.js';
+export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError, MappedFileError, NonFiniteError } from './errors.js';
+export { mmapFile, MAPPED_FILE_EXIT_CODE } from './mmap.js';
 export { dropFileCache, fileCacheResidency } from './page-cache.js';
 export type { MappedFile } from './mmap.js';
 export { NativeAddonUnavailable } from './addon-unavailable.js';

@@ -1,14 +1,22 @@
 // mmapFile: zero-copy, read-only access to a file of any size (e.g. a 24 GB checkpoint).
+// A file truncated in place while mapped (design in native/cpu/mapped_fault.h): every view and every
+// op on a tensor over it checks the file first and throws MappedFileError naming it; a read that is
+// already under way when the file shrinks ends the process with a line naming the file on stderr and
+// exit code MAPPED_FILE_EXIT_CODE, instead of a silent SIGBUS.
 import { TensorError } from './errors.js';
 import { cpu } from './native.js';
 import { callNative } from './native-errors.js';
+
+/** Exit code of a process whose read of a mapped file faulted because the file was truncated meanwhile. */
+export const MAPPED_FILE_EXIT_CODE = 74;
 
 export interface MappedFile {
   readonly size: number;
   /**
    * Zero-copy bytes [offset, offset + length) of the file, mapped copy-on-write: writes never reach the file.
    * Views are per range because Node 20 cannot make one typed array over more than 4 GiB; each view keeps the
-   * pages mapped while it is reachable, even after close().
+   * pages mapped while it is reachable, even after close(). Throws MappedFileError once the file is shorter than
+   * when it was mapped.
    */
   view(offset: number, length: number): Uint8Array;
   /** No new views; unmaps once the last view and the last tensor made from one (Tensor.fromBytes) are gone. */
@@ -26,7 +34,7 @@ export function mmapFile(path: string): MappedFile {
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
         throw new TensorError(`mmapFile: view [${offset}, +${length}) is outside '${path}' (${size} bytes)`);
       }
-      return new Uint8Array(cpu.mmapView(handle, offset, length));
+      return new Uint8Array(callNative('mmapFile', () => cpu.mmapView(handle, offset, length)));
     },
     close(): void {
       if (!open) return;

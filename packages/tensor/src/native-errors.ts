@@ -1,15 +1,16 @@
 // How both backends turn an exception of their native addon into the TensorError subclass that fits,
 // naming the op. The TS checks should catch bad arguments first; this is the defensive path (the addons
 // check every argument again and throw instead of crashing).
-import { DisposedError, IndexError, NonFiniteError, TensorError } from './errors.js';
+import { DisposedError, IndexError, MappedFileError, NonFiniteError, TensorError } from './errors.js';
 
-/** What the CPU addon attaches to an error that carries data (cast.cpp throw_non_finite). */
-interface NativeErrorFields { code?: string; row?: number; column?: number; value?: number }
+/** What the CPU addon attaches to an error that carries data (cast.cpp throw_non_finite, mmap.cpp mapping_check). */
+interface NativeErrorFields { code?: string; row?: number; column?: number; value?: number; path?: string; message?: string }
 
 /** An addon error that carries a code, as its TensorError subclass; undefined for any other error. */
 export function codedError(op: string, e: unknown): TensorError | undefined {
   const f = (e ?? {}) as NativeErrorFields;
   if (f.code === 'GPTJ_NON_FINITE') return new NonFiniteError(op, f.row!, f.column!, f.value!);
+  if (f.code === 'GPTJ_MAPPED_FILE_TRUNCATED') return new MappedFileError(f.message!, f.path!);
   return undefined;
 }
 

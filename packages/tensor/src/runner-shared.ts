@@ -2,6 +2,7 @@
 // tensors, the packing of a step's ids and mask, and the mapping of native errors to TensorErrors.
 import type { DType, DeviceName } from './dtype.js';
 import { DTypeError, DeviceError, DisposedError, IndexError, ShapeError, TensorError } from './errors.js';
+import { codedError } from './native-errors.js';
 import type { Tensor } from './tensor.js';
 
 export interface GPTJRunnerConfig {
@@ -88,6 +89,8 @@ export function packStep(op: string, batchSize: number, ids: number[][], mask?: 
 /** A runner addon's exception as the TensorError that fits (token ids out of range: IndexError). */
 export function runnerError(e: unknown): TensorError {
   if (e instanceof TensorError) return e;
+  const coded = codedError('runner', e);
+  if (coded) return coded;
   const msg = e instanceof Error ? e.message : String(e);
   if (/disposed/.test(msg)) return new DisposedError(msg);
   if (e instanceof RangeError) return /token id/.test(msg) ? new IndexError(msg) : new ShapeError(msg);

@@ -8,12 +8,18 @@
 // while a view ArrayBuffer is alive, or while a Storage views into it (Tensor.fromBytes); munmap
 // happens when all are gone. The small Mapping record itself is kept for the process lifetime
 // (finalizers may still run after close()).
+// Truncation: each mapping keeps its file open while mapped, so that mapping_check can fstat it before
+// every use, and registers its range with the SIGBUS guard (design in mapped_fault.h).
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "mapped_fault.h"
 #include "read_only_file.h"
 #include "storage.h"
 
@@ -25,6 +31,9 @@ struct Mapping {
   int views = 0;
   bool js_open = true;
   bool unmapped = false;
+  int fd = -1;       // the mapped file, open while mapped
+  std::string path;  // as given to mmapFile
+  FaultRange fault{};
 };
 
 static std::vector<Mapping*>& registry() {
@@ -34,7 +43,10 @@ static std::vector<Mapping*>& registry() {
 
 static void maybe_unmap(Mapping* m) {
   if (m->unmapped || m->js_open || m->views > 0) return;
+  fault_guard_remove(&m->fault);
   munmap(m->base, m->len);
+  close(m->fd);
+  m->fd = -1;
   m->unmapped = true;
   auto& r = registry();
   for (size_t i = 0; i < r.size(); i++)
@@ -50,6 +62,18 @@ Mapping* mapping_find(const uint8_t* p, int64_t n) {
   return nullptr;
 }
 void mapping_retain(Mapping* m) { m->views++; }
+
+void mapping_check(Napi::Env env, const Mapping* m, const std::string& what) {
+  struct stat st;
+  if (m->unmapped || fstat(m->fd, &st) != 0 || static_cast<size_t>(st.st_size) >= m->len) return;
+  Napi::Error e = Napi::Error::New(env, what + " lies in '" + m->path + "', which was truncated while memory-mapped (" +
+                                            std::to_string(m->len) + " bytes mapped, " + std::to_string(st.st_size) +
+                                            " now): its tensors can no longer be read. Do not modify a checkpoint in place "
+                                            "while it is loaded, or load with --no-mmap / mmap: false to read it into memory");
+  e.Set("code", "GPTJ_MAPPED_FILE_TRUNCATED");
+  e.Set("path", m->path);
+  throw e;
+}
 void mapping_release(Mapping* m) {
   m->views--;
   maybe_unmap(m);
@@ -78,11 +102,21 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
       delete m;
       throw Napi::Error::New(env, "mmapFile: cannot map '" + path + "': " + std::strerror(err));
     }
+    m->fd = fcntl(f.fd(), F_DUPFD_CLOEXEC, 0);
+    if (m->fd < 0) {
+      const int err = errno;
+      munmap(p, m->len);
+      delete m;
+      throw Napi::Error::New(env, "mmapFile: cannot keep '" + path + "' open: " + std::strerror(err));
+    }
     // Ask for huge pages: on kernels whose filesystem caches files in large folios (ext4 from 6.16, xfs),
     // reads then fault in 2 MiB mappings. Streaming 12 GB of weights through 4 KiB pages costs a page walk
     // per 4 KiB, and under a hypervisor's nested paging that made decode GEMV 4x slower (10 vs 44 GB/s).
     madvise(p, m->len, MADV_HUGEPAGE);
     m->base = static_cast<uint8_t*>(p);
+    m->path = path;
+    m->fault = FaultRange{m->base, m->len, m->path.c_str()};
+    fault_guard_add(&m->fault);
     registry().push_back(m);
   } else {
     m->unmapped = true;  // nothing to map; the record only answers size and empty views
@@ -107,6 +141,7 @@ static Napi::Value MmapView(const Napi::CallbackInfo& info) {
   if (info.Length() < 3) throw_type(env, "mmapView: expected (handle, offset, length)");
   Mapping* m = unwrap_handle(env, info[0], "mmapView");
   if (!m->js_open) throw Napi::Error::New(env, "mmapFile: the file has been closed");
+  mapping_check(env, m, "mmapFile: a view");
   if (!info[1].IsNumber() || !info[2].IsNumber()) throw_type(env, "mmapView: offset and length must be numbers");
   const double off = info[1].As<Napi::Number>().DoubleValue(), len = info[2].As<Napi::Number>().DoubleValue();
   if (!(off >= 0 && len >= 0 && off == static_cast<double>(static_cast<int64_t>(off)) &&

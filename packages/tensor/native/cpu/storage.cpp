@@ -99,6 +99,7 @@ void Storage::check_live(const char* op, const char* what) {
     throw Napi::Error::New(env_, std::string(op) + ": " + what + " was disposed");
   if (!borrowed_.IsEmpty() && borrowed_.Value().IsDetached())
     throw Napi::Error::New(env_, std::string(op) + ": " + what + " views an ArrayBuffer that was detached");
+  if (mapping_) mapping_check(env_, mapping_, std::string(op) + ": " + what);
 }
 
 void Storage::unpin() {

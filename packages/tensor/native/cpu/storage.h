@@ -43,7 +43,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
   uint8_t* data() const { return data_; }
   int64_t bytes() const { return bytes_; }
   bool freed() const { return freed_; }
-  // Throws a JS error if the memory is gone (freed, or its ArrayBuffer detached).
+  // Throws a JS error if the memory is gone (freed, its ArrayBuffer detached, its mapped file truncated).
   void check_live(const char* op, const char* what);
   void pin() { ++pins_; }
   void unpin();
@@ -128,6 +128,9 @@ inline const float* q8_scales(Storage* s, int64_t rows, int64_t cols) {
 Mapping* mapping_find(const uint8_t* p, int64_t n);  // mapping that contains [p, p+n), or null
 void mapping_retain(Mapping* m);
 void mapping_release(Mapping* m);
+// Throws a JS Error (code GPTJ_MAPPED_FILE_TRUNCATED, `path`) saying that `what` lies in a file that is
+// now shorter than its mapping (mapped_fault.h); nothing if it is intact.
+void mapping_check(Napi::Env env, const Mapping* m, const std::string& what);
 
 // One kernel at a time: the thread pool serves one caller, and an AsyncWorker may be running.
 std::mutex& compute_mutex();
