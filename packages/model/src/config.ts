@@ -23,62 +23,71 @@ const ACTIVATIONS: readonly string[] = ['gelu_new', 'gelu', 'gelu_pytorch_tanh']
 // Defaults of transformers' GPTJConfig.__init__.
 const DEFAULTS = {
   vocab_size: 50400, n_positions: 2048, n_embd: 4096, n_layer: 28, n_head: 16, rotary_dim: 64, n_inner: null,
-  activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256,
+  activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256, pad_token_id: null,
   tie_word_embeddings: false,
+} as const;
+
+/**
+ * Sanity limits on the sizes a config.json may declare: far above any GPT-J (6B: 28 layers, 4096 wide, 16 heads,
+ * 16384 inner, 50400 tokens, 2048 positions), low enough that everything sized from them (the expected tensor
+ * names, parameter counts, caches) stays small and exact in a double. Weights are checked against the checkpoint
+ * before anything is allocated (checkpoint/config-fit.ts).
+ */
+export const CONFIG_LIMITS = {
+  n_layer: 1024, n_embd: 65536, n_head: 1024, n_inner: 262144, vocab_size: 1 << 22, n_positions: 1 << 20,
 } as const;
 
 /** Parses a Hugging Face GPT-J config.json (already JSON-parsed), applying transformers' defaults. */
 export function parseGPTJConfig(json: unknown): GPTJConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ConfigError('config.json must hold a JSON object');
-  }
+  const fail = (msg: string): never => { throw new ConfigError(`config.json ${msg}`); };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('must hold a JSON object');
   const raw = json as Record<string, unknown>;
   if (raw.model_type !== undefined && raw.model_type !== 'gptj') {
-    throw new ConfigError(`config.json has model_type "${String(raw.model_type)}"; only "gptj" is supported`);
+    fail(`has model_type ${describe(raw.model_type)}; only "gptj" is supported`);
   }
   const get = (key: keyof typeof DEFAULTS): unknown => (raw[key] === undefined ? DEFAULTS[key] : raw[key]);
-  const int = (key: keyof typeof DEFAULTS, min = 1): number => {
+  const int = (key: keyof typeof DEFAULTS, max: number, why = ''): number => {
     const v = get(key);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new ConfigError(`config.json field ${key} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-    }
-    return v;
-  };
-  const tokenId = (key: 'bos_token_id' | 'eos_token_id'): number | null => {
-    const v = get(key);
-    if (v === null) return null;
-    if (Array.isArray(v) && v.length > 0) return tokenIdValue(key, v[0]); // generation configs may list several
-    return tokenIdValue(key, v);
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) fail(`field ${key} must be an integer from 1 to ${max}${why}, got ${describe(v)}`);
+    return v as number;
   };
 
-  const nEmbd = int('n_embd');
-  const nHead = int('n_head');
-  if (nEmbd % nHead !== 0) throw new ConfigError(`n_embd (${nEmbd}) must be divisible by n_head (${nHead})`);
+  const nEmbd = int('n_embd', CONFIG_LIMITS.n_embd);
+  const nHead = int('n_head', CONFIG_LIMITS.n_head);
+  if (nEmbd % nHead !== 0) fail(`field n_embd (${nEmbd}) must be divisible by n_head (${nHead})`);
   const headDim = nEmbd / nHead;
-  const nInner = get('n_inner') === null ? 4 * nEmbd : int('n_inner');
-  const rotaryDim = get('rotary_dim') === null ? headDim : int('rotary_dim');
-  if (rotaryDim > headDim || rotaryDim % 2 !== 0) {
-    throw new ConfigError(`rotary_dim (${rotaryDim}) must be even and at most the head dim (${headDim})`);
-  }
+  const nInner = get('n_inner') === null ? 4 * nEmbd : int('n_inner', CONFIG_LIMITS.n_inner);
+  const rotaryDim = get('rotary_dim') === null ? headDim : int('rotary_dim', headDim, ' (the head dim)');
+  if (rotaryDim % 2 !== 0) fail(`field rotary_dim (${rotaryDim}) must be even`);
   const eps = get('layer_norm_epsilon');
-  if (typeof eps !== 'number' || !(eps > 0)) throw new ConfigError(`layer_norm_epsilon must be a positive number, got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) fail(`field layer_norm_epsilon must be a finite positive number, got ${describe(eps)}`);
   const act = get('activation_function');
   if (typeof act !== 'string' || !ACTIVATIONS.includes(act)) {
-    throw new ConfigError(`activation_function ${JSON.stringify(act)} is not supported (one of ${ACTIVATIONS.join(', ')})`);
+    fail(`field activation_function ${describe(act)} is not supported (one of ${ACTIVATIONS.join(', ')})`);
   }
   const tie = get('tie_word_embeddings');
-  if (typeof tie !== 'boolean') throw new ConfigError(`tie_word_embeddings must be a boolean, got ${JSON.stringify(tie)}`);
+  if (typeof tie !== 'boolean') fail(`field tie_word_embeddings must be a boolean, got ${describe(tie)}`);
+  const vocabSize = int('vocab_size', CONFIG_LIMITS.vocab_size);
+  // A token id names a row of the logits; generation configs may list several (the first is the one used).
+  const tokenId = (key: 'bos_token_id' | 'eos_token_id' | 'pad_token_id'): number | null => {
+    const v = get(key);
+    if (v === null) return null;
+    const ids = Array.isArray(v) ? v : [v];
+    const bad = ids.length === 0 ? v : ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+    if (bad !== undefined) fail(`field ${key} must be null or a token id from 0 to ${vocabSize - 1} (vocab_size - 1), got ${describe(bad)}`);
+    return ids[0] as number;
+  };
+  tokenId('pad_token_id');  // validated only: batching pads with its own id
 
   return {
-    vocabSize: int('vocab_size'), nPositions: int('n_positions'), nEmbd, nLayer: int('n_layer'), nHead, nInner, rotaryDim,
-    layerNormEpsilon: eps, activationFunction: act as Activation,
-    bosTokenId: tokenId('bos_token_id'), eosTokenId: tokenId('eos_token_id'), tieWordEmbeddings: tie,
+    vocabSize, nPositions: int('n_positions', CONFIG_LIMITS.n_positions), nEmbd, nLayer: int('n_layer', CONFIG_LIMITS.n_layer), nHead, nInner,
+    rotaryDim, layerNormEpsilon: eps as number, activationFunction: act as Activation,
+    bosTokenId: tokenId('bos_token_id'), eosTokenId: tokenId('eos_token_id'), tieWordEmbeddings: tie as boolean,
   };
 }
 
-function tokenIdValue(key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new ConfigError(`config.json field ${key} must be a non-negative integer or null, got ${JSON.stringify(v)}`);
-  }
-  return v;
+/** A config value in a message: JSON of at most 40 characters. */
+function describe(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }

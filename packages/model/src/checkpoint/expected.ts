@@ -2,6 +2,7 @@ import type { GPTJConfig } from '../config.js';
 import type { TensorEntry } from './entries.js';
 import { SCALE_SUFFIX } from './int8-layout.js';
 import { CheckpointMismatchError } from '../errors.js';
+import { checkConfigFits } from './config-fit.js';
 
 // Buffers HF GPT-J checkpoints carry that are not weights (the causal mask and its fill value): skipped.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
@@ -32,11 +33,13 @@ export function gptjTensorShapes(c: GPTJConfig): Map<string, readonly number[]> 
 
 /**
  * Checks a checkpoint against the expected names and shapes; collects every problem (missing, unexpected,
- * misshaped, non-float) into one CheckpointMismatchError. With tied embeddings lm_head.weight may be absent.
+ * misshaped, non-float) into one CheckpointMismatchError, after checkConfigFits (a config far too large for
+ * the checkpoint is a ConfigError). With tied embeddings lm_head.weight may be absent.
  * A linear weight [out, in] may be stored as I8 when `<name>_scale` (F32/F16/BF16, [out, 1] or [out]) is
  * there too; a scale without its I8 weight is unexpected.
  */
 export function checkTensors(c: GPTJConfig, tensors: ReadonlyMap<string, TensorEntry>): void {
+  checkConfigFits(c, tensors);
   const expected = gptjTensorShapes(c);
   const problems: string[] = [];
   for (const [name, shape] of expected) {
