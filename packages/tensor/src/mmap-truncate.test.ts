@@ -69,6 +69,27 @@ describe('mmapFile on a file truncated while mapped', () => {
       '(replace it by rename), or load with --no-mmap / mmap: false to read it into memory.\n');
   });
 
+  it('a kernel reading the file on a worker thread when it shrinks: the same line and exit code', () => {
+    // linearAsync checks its storages when called, then a libuv worker streams the 64 MiB weight while the
+    // main thread truncates the file: the worker faults, as a runner step of a server would.
+    const path = join(dir, 'worker.bin');
+    writeFileSync(path, new Uint8Array(64 << 20));
+    const script = `
+      import { truncateSync } from 'node:fs';
+      const t = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+      const w = t.Tensor.fromBytes(t.mmapFile(process.argv[1]).view(0, ${64 << 20}), [4096, 4096], 'f32');
+      const x = t.Tensor.zeros([1, 4096]);
+      const done = t.linearAsync(x, w);
+      truncateSync(process.argv[1], 0);
+      await done;
+      console.log('read past the end without a fault');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, path], { encoding: 'utf8' });
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(MAPPED_FILE_EXIT_CODE);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^gptj: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was truncated while memory-mapped \\(a read at byte \\d+ of the ${64 << 20} mapped faulted\\)`));
+  });
+
   it('a SIGBUS outside our mappings still takes the default action', () => {
     const script = `
       await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}).then((t) => t.mmapFile(process.argv[1]).close());

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { THREADS_CAPPED, Tensor, getNumThreads, linear, setNumThreads } from './index.js';
+import { THREADS_CAPPED, Tensor, getNumThreads, linear, setNumThreads, softmax } from './index.js';
 import { cpu } from './native.js';
 
 const initial = getNumThreads();
@@ -33,6 +33,22 @@ describe('thread pool', () => {
     const sixteen = msPerRegion(x, w, 200);
     // The first pool: 16 threads on 2 cores took 40-100x the 1-thread time per region. Generous bound for a busy host.
     expect(sixteen).toBeLessThan(4 * one + 0.2);
+  }, 60_000);
+
+  it('every chunk is run exactly once: linear and softmax equal the 1-thread results bit for bit at 2-16 threads', () => {
+    const shapes: [number, number, number][] = [[1, 130, 4097], [3, 64, 1000], [4, 257, 515], [9, 96, 700], [33, 40, 2049]];
+    const inputs = shapes.map(([M, K, N], i) => ({
+      x: Tensor.fromArray(Float32Array.from({ length: M * K }, (_, j) => Math.sin(j + i)), [M, K]),
+      ws: (['f32', 'f16', 'q8'] as const).map((dtype) => Tensor.fromArray(Float32Array.from({ length: N * K }, (_, j) => Math.cos(j * 0.37 + i)), [N, K], { dtype })),
+      logits: Tensor.fromArray(Float32Array.from({ length: M * N }, (_, j) => Math.sin(j * 0.01)), [M, N]),
+    }));
+    const run = () => inputs.flatMap(({ x, ws, logits }) => [...ws.map((w) => linear(x, w).toFloat32Array()), softmax(logits).toFloat32Array()]);
+    cpu.setNumThreads(1);
+    const expected = run();
+    for (const threads of [2, 3, 7, 16]) {
+      cpu.setNumThreads(threads);
+      expect(run()).toEqual(expected);
+    }
   }, 60_000);
 
   it('setNumThreads above the available cores is capped with a GPTJ_THREADS_CAPPED warning', async () => {
