@@ -37,6 +37,17 @@ export const CONFIG_LIMITS = {
   n_layer: 1024, n_embd: 65536, n_head: 1024, n_inner: 262144, vocab_size: 1 << 22, n_positions: 1 << 20,
 } as const;
 
+/** Parses the text of a config.json; JSON errors are ConfigErrors too. */
+export function parseGPTJConfigText(text: string): GPTJConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`config.json is not valid JSON (${(e as Error).message})`);
+  }
+  return parseGPTJConfig(json);
+}
+
 /** Parses a Hugging Face GPT-J config.json (already JSON-parsed), applying transformers' defaults. */
 export function parseGPTJConfig(json: unknown): GPTJConfig {
   const fail = (msg: string): never => { throw new ConfigError(`config.json ${msg}`); };

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DType, Tensor } from '@gptj/tensor';
 import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
-import { type GPTJConfig, parseGPTJConfig } from './config.js';
+import { type GPTJConfig, parseGPTJConfigText } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
 import { SCALE_SUFFIX } from './checkpoint/int8-layout.js';
 import { openCheckpoint } from './checkpoint/open.js';
@@ -100,12 +100,5 @@ const MAX_CONFIG_BYTES = 1 << 20;
 function readConfig(dir: string): GPTJConfig {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new ConfigError(`${dir} has no config.json`);
-  const text = readRegularText(path, MAX_CONFIG_BYTES, (reason) => new ConfigError(`${path} ${reason}`));
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${path} is not valid JSON (${(e as Error).message})`);
-  }
-  return parseGPTJConfig(json);
+  return parseGPTJConfigText(readRegularText(path, MAX_CONFIG_BYTES, (reason) => new ConfigError(`${path} ${reason}`)));
 }

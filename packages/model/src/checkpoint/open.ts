@@ -22,14 +22,14 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
   }
 }
 
-async function openPytorchIndex(indexPath: string): Promise<Checkpoint> {
+function openPytorchIndex(indexPath: string): Checkpoint {
   const index = readShardIndex(indexPath);
   const parts: Checkpoint[] = [];
   const tensors = new Map<string, TensorEntry>();
   const close = (): void => { for (const p of parts) p.close(); };
   try {
     for (const shard of index.shardPaths) {
-      const part = await openPytorchBin(shard);
+      const part = openPytorchBin(shard);
       parts.push(part);
       for (const [name, entry] of part.tensors) {
         if (tensors.has(name)) throw new CheckpointFormatError(basename(shard), `tensor also stored in ${tensors.get(name)!.file.name}`, name);

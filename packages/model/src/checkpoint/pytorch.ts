@@ -8,7 +8,7 @@ import { type ZipEntry, entryDataStart, readZipDirectory } from './zip-reader.js
 import { CheckpointFormatError } from '../errors.js';
 
 /** Opens a pytorch_model.bin: lists its tensors without reading their data. */
-export async function openPytorchBin(path: string): Promise<Checkpoint> {
+export function openPytorchBin(path: string): Checkpoint {
   const file = new CheckpointFile(path);
   try {
     const tensors = readPytorchTensors(file);
