@@ -8,6 +8,7 @@ import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilerShims, type CompilerShims } from './compiler-shims.js';
+import { startLocalRegistry } from './local-registry.js';
 import { run, userEnv, type RunResult } from './run.js';
 import { pack, publicPackages, workspaceRoot, type PackageJson } from './workspace.js';
 
@@ -23,6 +24,14 @@ function readmeExample(): string {
   const block = /```js\n([\s\S]*?)```/.exec(readme);
   if (!block) throw new Error('README.md has no ```js example');
   return block[1];
+}
+
+let workspaceText: Promise<string> | undefined;
+/** What the workspace's own CLI prints for GENERATE (computed once). */
+function workspaceGenerate(): Promise<string> {
+  const cli = join(workspaceRoot, 'apps', 'cli', 'dist', 'main.js');
+  workspaceText ??= run('node', [cli, ...GENERATE], { cwd: workspaceRoot }).then((r) => ok(r, 'workspace gptj generate').stdout);
+  return workspaceText;
 }
 
 function ok(r: RunResult, what: string): RunResult {
@@ -120,11 +129,28 @@ describe('packed @gptj packages, installed with npm', () => {
 
   it('npx gptj generate prints the same text as the workspace CLI, with the bundled checkpoint', async () => {
     const installed = ok(await run('npx', ['gptj', ...GENERATE], { cwd: app, env: userEnv() }), 'npx gptj generate');
-    const cli = join(workspaceRoot, 'apps', 'cli', 'dist', 'main.js');
-    const workspace = ok(await run('node', [cli, ...GENERATE], { cwd: workspaceRoot }), 'workspace gptj generate');
     expect(installed.stdout.trim().length).toBeGreaterThan(20);
-    expect(installed.stdout).toBe(workspace.stdout);
+    expect(installed.stdout).toBe(await workspaceGenerate());
   }, 60_000);
+
+  it('npm i -g @gptj/cli @gptj/server from a registry gives working gptj and gptj-server commands', async () => {
+    const registry = await startLocalRegistry(tarballs);
+    try {
+      const prefix = join(tmp, 'global');
+      const env = userEnv();
+      const args = ['install', '-g', '--prefix', prefix, `--@gptj:registry=${registry.url}`, '--prefer-offline',
+        '--no-audit', '--no-fund', '--foreground-scripts', '@gptj/cli', '@gptj/server'];
+      const install = ok(await run('npm', args, { cwd: tmp, env: { ...env, PATH: shims.onPath(env.PATH ?? '') } }), 'npm i -g');
+      expect(install.stdout).toMatch(/@gptj\/tensor: using the native addon .*\/@gptj\/tensor-linux-x64-gnu\/gptj_cpu\.node/);
+      expect(shims.calls()).toEqual([]);
+      const gptj = ok(await run(join(prefix, 'bin', 'gptj'), GENERATE, { cwd: tmp, env }), 'gptj (global)');
+      expect(gptj.stdout).toBe(await workspaceGenerate());
+      const server = ok(await run(join(prefix, 'bin', 'gptj-server'), ['--help'], { cwd: tmp, env }), 'gptj-server --help');
+      expect(server.stdout).toContain('usage: gptj-server');
+    } finally {
+      await registry.close();
+    }
+  }, 180_000);
 
   it('without the CUDA package, --device cuda names the package to install', async () => {
     const r = await run('npx', ['gptj', 'generate', '--device', 'cuda', PROMPT], { cwd: app, env: userEnv() });
@@ -190,9 +216,7 @@ describe('packed @gptj packages, installed with npm', () => {
     // The CPU addon only (GPTJ_NO_CUDA), to keep the source build near a minute on two cores.
     ok(await run('sh', ['-c', failed.buildCommand], { cwd: app, env: userEnv({ GPTJ_NO_CUDA: '1' }), timeout: 400_000 }), 'build command');
     expect(JSON.parse(ok(await run('node', ['probe.mjs'], { cwd: app, env: userEnv() }), 'probe').stdout)).toEqual({ loaded: true });
-    const cli = join(workspaceRoot, 'apps', 'cli', 'dist', 'main.js');
-    const workspace = ok(await run('node', [cli, ...GENERATE], { cwd: workspaceRoot }), 'workspace gptj generate');
     const rebuilt = ok(await run('npx', ['gptj', ...GENERATE], { cwd: app, env: userEnv() }), 'npx gptj generate');
-    expect(rebuilt.stdout).toBe(workspace.stdout);
+    expect(rebuilt.stdout).toBe(await workspaceGenerate());
   }, 420_000);
 });
