@@ -18,6 +18,11 @@ describe('checkGenerateOptions: option errors name a flag only when the user typ
     expect((err as Error).message).toBe('invalid option "temperature": overflows float32: the largest magnitude is 3.4028235e+38, got 3.5e+38');
   });
 
+  it('a nested option names its flag (stop.1 -> --stop)', async () => {
+    const err = await checkGenerateOptions({ stop: ['a', ''] }, (name) => name === 'stop').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/^--stop: /);
+  });
+
   it('valid options pass', async () => {
     await expect(checkGenerateOptions({ temperature: 1e-40, maxNewTokens: 4 }, () => true)).resolves.toBeUndefined();
   });

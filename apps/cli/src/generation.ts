@@ -56,12 +56,12 @@ export type ExplicitFlag = (name: keyof SamplingFlags) => boolean;
  * An option error is a usage error naming the flag only when the user typed that flag; an option the CLI did not get
  * from the command line (a default, or a value from the model) is reported as it is, with the failure exit code.
  */
-function toCliError(err: unknown, InvalidOptionError: typeof import('@gptj/sampling').InvalidOptionError, explicit: ExplicitFlag): unknown {
+export function toCliError(err: unknown, InvalidOptionError: typeof import('@gptj/sampling').InvalidOptionError, explicit: ExplicitFlag): unknown {
   if (!(err instanceof InvalidOptionError)) return err;
-  const option = err.option.split('.')[0]!;
+  const option = err.option.split('.')[0]!; // stop.0 -> the --stop flag
   if (!explicit(option as keyof SamplingFlags)) return new CliError(err.message);
   const sep = /^(is|must|should) /.test(err.reason) ? ' ' : ': ';
-  return new UsageError(`${flagName(err.option)}${sep}${err.reason}`);
+  return new UsageError(`${flagName(option)}${sep}${err.reason}`);
 }
 
 /** Validates the options with @gptj/sampling before any model is loaded (same checks as `generate`). */

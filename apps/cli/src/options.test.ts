@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { collect, idList, integer, maskList, real } from './options.js';
+import { collect, idList, integer, maskList, nonEmpty, real } from './options.js';
 
 describe('flag value parsers', () => {
   it('integer accepts decimal integers in range and rejects everything else', () => {
@@ -8,6 +8,13 @@ describe('flag value parsers', () => {
     expect(p('48')).toBe(48);
     for (const bad of ['abc', '', '1.5', '0', '-3', '0x10', '1e400']) expect(() => p(bad), bad).toThrow(InvalidArgumentError);
     expect(() => integer(0, 10)('11')).toThrow('must be in [0, 10]');
+    // found by the argv fuzz target: too large used to say "must be >= 1"
+    expect(() => p('9007199254740993')).toThrow('must be at most 9007199254740991 (2^53 - 1)');
+  });
+
+  it('nonEmpty refuses the empty string (found by the argv fuzz target: --stop "" reached the library)', () => {
+    expect(nonEmpty(' ')).toBe(' ');
+    expect(() => nonEmpty('')).toThrow('must not be empty');
   });
 
   it('real checks open and closed bounds', () => {

@@ -15,9 +15,10 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (raw: strin
   return (raw) => {
     const n = toNumber(raw);
     if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-    if (n < min || n > max) {
-      throw new InvalidArgumentError(max === Number.MAX_SAFE_INTEGER ? `must be >= ${min}` : `must be in [${min}, ${max}]`);
-    }
+    if (max === Number.MAX_SAFE_INTEGER) {
+      if (n < min) throw new InvalidArgumentError(`must be >= ${min}`);
+      if (n > max) throw new InvalidArgumentError(`must be at most ${max} (2^53 - 1)`);
+    } else if (n < min || n > max) throw new InvalidArgumentError(`must be in [${min}, ${max}]`);
     return n;
   };
 }
@@ -35,6 +36,12 @@ export function real(min: number, max: number, lowOpen = false): (raw: string) =
     }
     return n;
   };
+}
+
+/** Any text but the empty string (an empty --stop would match everywhere). */
+export function nonEmpty(raw: string): string {
+  if (raw === '') throw new InvalidArgumentError('must not be empty');
+  return raw;
 }
 
 /** Comma-separated non-negative integer ids, e.g. "15496,11,995". */

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { readStdin, writeErr, writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
-import { collect, idList, integer, real } from '../options.js';
+import { collect, idList, integer, nonEmpty, real } from '../options.js';
 import { checkGenerateOptions, runGeneration, toGenerateOptions, type ExplicitFlag, type SamplingFlags } from '../generation.js';
 import { addModelOption, addRuntimeOptions } from './shared-options.js';
 
@@ -30,7 +30,7 @@ export function generateCommand(): Command {
     .option('--presence-penalty <x>', 'subtract x from the logits of tokens already present (OpenAI)', real(-2, 2))
     .option('--frequency-penalty <x>', 'subtract x * count from the logits of tokens already present (OpenAI)', real(-2, 2))
     .option('--seed <n>', 'random seed: the same seed gives the same output', integer(0, 2 ** 32 - 1))
-    .option('--stop <text>', 'stop when this text is generated; it is not printed (repeatable)', collect(String))
+    .option('--stop <text>', 'stop when this text is generated; it is not printed (repeatable)', collect(nonEmpty))
     .option('--num-beams <n>', 'beam search with n beams (1 = off; output is printed at the end)', integer(1, 64), 1)
     .option('--length-penalty <x>', 'beam search: score = logprob sum / length^x (default 1)', real(-10, 10))
     .option('--early-stopping', 'beam search: stop once num-beams hypotheses are finished (HF early_stopping=True)');
