@@ -72,14 +72,18 @@ describe('tokenizer files with conflicting ids are refused, naming the file, the
 
   it('bounds on ids, token length, special tokens and JSON nesting', () => {
     refuses(small({ ab: 1 << 21 }, []), /^vocab\.json: token "ab" has id 2097152, expected an integer 0\.\.2097151$/);
+    refuses({ ...small({}, []), 'merges.txt': 'Ġ t\r\n'.repeat((1 << 21) + 1) }, /^merges\.txt: more than 2097152 merges$/);
     refuses(small({ ['a'.repeat(1025)]: 300 }, []), /^vocab\.json: token "a{60}"\.\.\. \(1025 characters\) is longer than 1024 characters$/);
     refuses(edited({ 'added_tokens.json': '{"": 50257}' }), /^added_tokens\.json: special token is empty$/);
     // found by fuzzing: decoded as U+FFFD, so decode(encode(t)) was not t
     refuses(edited({ 'added_tokens.json': '{"<|a\\ud800|>": 50257}' }), /^added_tokens\.json: special token "<\|a\\ud800\|>" holds a lone surrogate, which has no UTF-8$/);
     const many = Object.fromEntries(Array.from({ length: 16385 }, (_, k) => [`<|t${k}|>`, 60000 + k]));
     refuses(edited({ 'added_tokens.json': JSON.stringify(many) }), /^added_tokens\.json: more than 16384 special tokens$/);
+    // 16,000 of 1,000 characters used to load, then crash the process compiling the regex that matches them
+    const long = Object.fromEntries(Array.from({ length: 300 }, (_, k) => [`<|${k}|>${'x'.repeat(1000)}`, 60000 + k]));
+    refuses(edited({ 'added_tokens.json': JSON.stringify(long) }), /^added_tokens\.json: special tokens of more than 262144 characters in all$/);
     expect(() => Tokenizer.fromFiles({ ...real, 'vocab.txt': '' } as TokenizerFiles)).toThrow(/"vocab\.txt": not a tokenizer file name/);
-  });
+  }, 30_000);
 
   it('2M-deep nesting in any JSON file is a TokenizerLoadError, not a stack overflow', () => {
     const n = 2_000_000;

@@ -15,4 +15,9 @@ export const LIMITS = {
   tokenChars: 1024,
   /** Number of special (added) tokens: they are matched in text through one regular expression. */
   specialTokens: 16384,
+  /**
+   * Characters of all special tokens together: the regular expression that matches them grows with them
+   * (16,000 tokens of 1,000 characters made V8 run out of memory compiling it).
+   */
+  specialTokenChars: 1 << 18,
 } as const;

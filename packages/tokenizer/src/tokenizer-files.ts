@@ -44,16 +44,20 @@ function checkMergeCount(count: number, file: string): void {
   if (count > LIMITS.ids) throw new TokenizerLoadError(`${file}: more than ${LIMITS.ids} merges`);
 }
 
+/** merges.txt, line by line (not split all at once: 64 MiB of newlines would be 64M strings) and counted as it goes. */
 function parseMergeLines(text: string, file: string): [string, string][] {
   const merges: [string, string][] = [];
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    if (line === '' || (i === 0 && line.startsWith('#version'))) return;
+  for (let start = 0, i = 0; start <= text.length; i++) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline;
+    const line = text.slice(start, text.charCodeAt(end - 1) === 0x0d && end > start ? end - 1 : end);
+    start = end + 1;
+    if (line === '' || (i === 0 && line.startsWith('#version'))) continue;
     const parts = line.split(' ');
     if (parts.length !== 2) throw new TokenizerLoadError(`${file}: line ${i + 1} is not "left right": ${shown(line)}`);
     merges.push(parts as [string, string]);
-  });
-  checkMergeCount(merges.length, file);
+    checkMergeCount(merges.length, file);
+  }
   return merges;
 }
 

@@ -121,10 +121,14 @@ export function vocabularyFromFiles(
     if (bytesOf[id] === undefined) throw new TokenizerLoadError(`${files.vocab}: token ${shown(token)} is not spelled in the byte-level alphabet`);
   }
   const specialOf = new Map<number, string>();
+  let specialChars = 0;
   for (const s of specials) {
     const file = s.file ?? files.vocab;
     const id = checkId(s.id, () => `special token ${shown(s.content)}`, file);
     checkLength(s.content, 'special token', file);
+    if ((specialChars += s.content.length) > LIMITS.specialTokenChars) {
+      throw new TokenizerLoadError(`${file}: special tokens of more than ${LIMITS.specialTokenChars} characters in all`);
+    }
     if (/\p{Cs}/u.test(s.content)) {
       // its UTF-8 would be U+FFFD's, so it would decode to other text than it encodes from
       throw new TokenizerLoadError(`${file}: special token ${shown(s.content)} holds a lone surrogate, which has no UTF-8`);
