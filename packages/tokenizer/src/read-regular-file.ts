@@ -1,11 +1,11 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TokenizerLoadError } from './errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What a non-regular file is, for the error message. */
-function kind(info: import('node:fs').Stats): string {
+function kind(info: Stats): string {
   if (info.isDirectory()) return 'a directory';
   if (info.isFIFO()) return 'a FIFO';
   if (info.isSocket()) return 'a socket';
