@@ -213,6 +213,17 @@ describe('packed @gptj packages, installed with npm', () => {
     expect(cliFailed.code).not.toBe(0);
     expect(cliFailed.stderr).toContain(failed.buildCommand);
 
+    // The install hook, run again as npm would on a platform with no prebuilt: it goes for a source
+    // build, and with no build tools (the shims fail) says what to install instead of a cmake-js trace.
+    const env = userEnv();
+    const hook = await run('node', [join('node_modules', '@gptj', 'tensor', 'scripts', 'install.js')],
+      { cwd: app, env: { ...env, PATH: shims.onPath(env.PATH ?? ''), CXX: '' } });
+    expect(hook.code).toBe(1);
+    expect(hook.stdout).toContain('@gptj/tensor: no prebuilt addon loads on this platform');
+    expect(hook.stderr).toContain('cmake 3.20+ is not on PATH');
+    expect(hook.stderr).toContain('no C++17 compiler found (tried c++, g++, clang++');
+    expect(hook.stderr).toContain(`then run: ${failed.buildCommand}`);
+
     // The CPU addon only (GPTJ_NO_CUDA), to keep the source build near a minute on two cores.
     ok(await run('sh', ['-c', failed.buildCommand], { cwd: app, env: userEnv({ GPTJ_NO_CUDA: '1' }), timeout: 400_000 }), 'build command');
     expect(JSON.parse(ok(await run('node', ['probe.mjs'], { cwd: app, env: userEnv() }), 'probe').stdout)).toEqual({ loaded: true });
