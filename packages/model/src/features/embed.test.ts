@@ -70,11 +70,12 @@ describe('embed: pooled mini-code vectors', () => {
 
   it('micro-batches under a small token budget: input order kept, same vectors as one at a time, progress to the total', async () => {
     const inputs = Array.from({ length: 11 }, (_, i) => prompts[i % prompts.length].slice(0, 1 + (i % 7)));
-    const seen: number[] = [];
-    const batched = await embed(mini, inputs, { tokenBudget: 12, batchSize: 3, onProgress: (p) => seen.push(p.done) && expect(p.total).toBe(11) });
-    expect(seen.at(-1)).toBe(11);
+    const seen: { done: number; total: number }[] = [];
+    const batched = await embed(mini, inputs, { tokenBudget: 12, batchSize: 3, onProgress: (p) => seen.push(p) });
+    expect(seen.every((p) => p.total === 11)).toBe(true);
+    expect(seen.at(-1)!.done).toBe(11);
     expect(seen.length).toBeGreaterThan(3);
-    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.map((p) => p.done)).toEqual(seen.map((p) => p.done).sort((a, b) => a - b));
     for (const [i, input] of inputs.entries()) {
       const [alone] = await embed(mini, [input]);
       expect(relToMax(batched[i], alone)).toBeLessThan(1e-5);
