@@ -66,6 +66,33 @@ describe('temperature 0 and greedy', () => {
   });
 });
 
+describe('scores that overflow float32 in the processors', () => {
+  // Token 5 has the best logit; the prompt's tokens 0 and 2 have positive logits, which a repetition penalty of
+  // 1.4e-45 (the smallest float32) divides to +Infinity: they are certain, drawn uniformly (greedy: the lowest id).
+  const logits = Float32Array.from([1, -1, 3, 0.5, -2, 4, 0, 0]);
+  const lm = () => new FakeLM(8, () => logits.slice(), null);
+  const t = new PieceTokenizer(Array.from({ length: 8 }, (_, i) => `<${i}>`));
+
+  it('sampling draws among the +Infinity tokens only, each of them', async () => {
+    const picked = new Set<number>();
+    for (let seed = 0; seed < 40; seed++) {
+      const r = await generateText(lm(), t, [0, 2], { maxNewTokens: 1, repetitionPenalty: 1.401298464324817e-45, seed, maskedTokenRange: null });
+      picked.add(r.rows[0]!.ids[0]!);
+    }
+    expect([...picked].sort()).toEqual([0, 2]);
+  });
+
+  it('greedy takes the lowest id among them (torch.argmax on inf ties)', async () => {
+    const r = await generateText(lm(), t, [0, 2], { maxNewTokens: 1, repetitionPenalty: 1.401298464324817e-45, doSample: false, maskedTokenRange: null });
+    expect(r.rows[0]!.ids).toEqual([0]);
+  });
+
+  it('two sequence biases of 3e38 on one token add up to +Infinity: that token', async () => {
+    const r = await generateText(lm(), t, [1], { maxNewTokens: 1, sequenceBias: [[[3], 3e38], [[1, 3], 3e38]], seed: 1, maskedTokenRange: null });
+    expect(r.rows[0]!.ids).toEqual([3]);
+  });
+});
+
 describe('stopping', () => {
   // a chain 0 -> 1 -> 2 -> 3 -> 4 -> 5 -> 5 ...; eos 6 never chosen unless forced
   const chain = Array.from({ length: 7 }, (_, i) => Array.from({ length: 7 }, (_, j) => (j === Math.min(i + 1, 5) ? 5 : 0)));

@@ -29,6 +29,7 @@ export { LogitBiasProcessor } from './processors/logit-bias.js';
 export { SequenceBiasProcessor, BadWordsProcessor } from './processors/sequence-bias.js';
 export { MinNewTokensProcessor } from './processors/min-new-tokens.js';
 export { TokenRangeMaskProcessor } from './processors/token-range-mask.js';
+export { OverflowLimitProcessor } from './processors/overflow-limit.js';
 export { GreedySampler, MultinomialSampler, type Sampler } from './samplers.js';
 export { decodingStrategy, type DecodingStrategy } from './strategy.js';
 export { BeamSearch, type BeamSearchOptions, type BeamHypothesis, type EarlyStopping } from './beam-search.js';

@@ -3,6 +3,7 @@ import { LogitBiasProcessor } from './processors/logit-bias.js';
 import { MinNewTokensProcessor } from './processors/min-new-tokens.js';
 import { MinPProcessor } from './processors/min-p.js';
 import { NoRepeatNGramProcessor } from './processors/no-repeat-ngram.js';
+import { OverflowLimitProcessor } from './processors/overflow-limit.js';
 import { PresenceFrequencyPenaltyProcessor } from './processors/presence-frequency.js';
 import { RepetitionPenaltyProcessor } from './processors/repetition-penalty.js';
 import { BadWordsProcessor, SequenceBiasProcessor } from './processors/sequence-bias.js';
@@ -36,6 +37,8 @@ export function buildPipeline(o: ResolvedOptions, eosTokenIds: readonly number[]
   if (o.badWordsIds && o.badWordsIds.length > 0) p.push(new BadWordsProcessor(o.badWordsIds, eosTokenIds));
   if (o.minNewTokens > 0 && eosTokenIds.length > 0) p.push(new MinNewTokensProcessor(o.minNewTokens, eosTokenIds));
   if (maskedTokenRange && maskedTokenRange[1] > maskedTokenRange[0]) p.push(new TokenRangeMaskProcessor(maskedTokenRange[0], maskedTokenRange[1]));
+  // only these can overflow float32 (the others remove tokens or subtract at most 2 per occurrence)
+  if (o.sequenceBias || o.logitBias || o.repetitionPenalty !== 1) p.push(new OverflowLimitProcessor());
 
   const w: LogitsProcessor[] = [];
   const keep = o.minTokensToKeep;
