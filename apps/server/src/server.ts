@@ -62,7 +62,7 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   });
   // A client may half-close (shut down its sending side) once its request is out; the reply must still reach it.
   (app.server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
-  // Listening before the model loads: warnings raised while it loads (threads capped...) are logged too.
+  // Taken before the model loads, so that warnings raised while it loads (threads capped...) are logged too.
   const stopWarnings = logGptjWarnings(app.log);
   let engine: Engine;
   try {
