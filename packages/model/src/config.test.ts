@@ -65,5 +65,7 @@ describe('parseGPTJConfig', () => {
   it('accepts token ids inside the vocabulary, lists of them, null, and a missing pad_token_id', () => {
     expect(parseGPTJConfig({ bos_token_id: 0, eos_token_id: [50399, 50256], pad_token_id: null })).toMatchObject({ bosTokenId: 0, eosTokenId: 50399 });
     expect(parseGPTJConfig({ bos_token_id: null, eos_token_id: null })).toMatchObject({ bosTokenId: null, eosTokenId: null });
+    // the defaults (50256) of a config whose vocabulary is smaller name no token
+    expect(parseGPTJConfig({ vocab_size: 512, n_embd: 64, n_head: 4, rotary_dim: 8 })).toMatchObject({ bosTokenId: null, eosTokenId: null });
   });
 });

@@ -80,9 +80,10 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
   if (typeof tie !== 'boolean') fail(`field tie_word_embeddings must be a boolean, got ${describe(tie)}`);
   const vocabSize = int('vocab_size', CONFIG_LIMITS.vocab_size);
   // A token id names a row of the logits; generation configs may list several (the first is the one used).
+  // transformers' default (50256) in a config of a smaller vocabulary names no token: no such id (null).
   const tokenId = (key: 'bos_token_id' | 'eos_token_id' | 'pad_token_id'): number | null => {
     const v = get(key);
-    if (v === null) return null;
+    if (v === null || (raw[key] === undefined && (v as number) >= vocabSize)) return null;
     const ids = Array.isArray(v) ? v : [v];
     const bad = ids.length === 0 ? v : ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
     if (bad !== undefined) fail(`field ${key} must be null or a token id from 0 to ${vocabSize - 1} (vocab_size - 1), got ${describe(bad)}`);

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { Checkpoint, TensorEntry } from './entries.js';
-import { openPytorchBin } from './pytorch.js';
+import { join } from 'node:path';
+import type { Checkpoint } from './entries.js';
+import { openPytorchBin, openPytorchIndex } from './pytorch.js';
 import { openSafetensors, openSafetensorsIndex } from './safetensors.js';
-import { checkIndexAgainstShards, readShardIndex } from './shard-index.js';
-import { CheckpointFormatError, ModelLoadError } from '../errors.js';
+import { ModelLoadError } from '../errors.js';
 
 /** The weight files of a Hugging Face model directory, in the order transformers prefers them. */
 export const WEIGHT_FILES = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'] as const;
@@ -20,26 +19,4 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
     case 'pytorch_model.bin.index.json': return openPytorchIndex(path);
     default: return openPytorchBin(path);
   }
-}
-
-function openPytorchIndex(indexPath: string): Checkpoint {
-  const index = readShardIndex(indexPath);
-  const parts: Checkpoint[] = [];
-  const tensors = new Map<string, TensorEntry>();
-  const close = (): void => { for (const p of parts) p.close(); };
-  try {
-    for (const shard of index.shardPaths) {
-      const part = openPytorchBin(shard);
-      parts.push(part);
-      for (const [name, entry] of part.tensors) {
-        if (tensors.has(name)) throw new CheckpointFormatError(basename(shard), `tensor also stored in ${tensors.get(name)!.file.name}`, name);
-        tensors.set(name, entry);
-      }
-    }
-    checkIndexAgainstShards(indexPath, index, tensors);
-  } catch (e) {
-    close();
-    throw e;
-  }
-  return { format: 'pytorch', tensors, close };
 }

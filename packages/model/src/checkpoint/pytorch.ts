@@ -5,6 +5,7 @@ import { CheckpointFile } from './file.js';
 import { type Checkpoint, type TensorEntry, STORED_DTYPE_SIZE } from './entries.js';
 import { PICKLE_LIMITS, type PickledTensor, unpickleStateDict } from './pickle.js';
 import { type ZipEntry, entryDataStart, readZipDirectory } from './zip-reader.js';
+import { checkIndexAgainstShards, readShardIndex } from './shard-index.js';
 import { CheckpointFormatError } from '../errors.js';
 
 /** Opens a pytorch_model.bin: lists its tensors without reading their data. */
@@ -17,6 +18,29 @@ export function openPytorchBin(path: string): Checkpoint {
     file.close();
     throw e;
   }
+}
+
+/** Opens a sharded .bin checkpoint from its pytorch_model.bin.index.json (checked as the safetensors index is). */
+export function openPytorchIndex(indexPath: string): Checkpoint {
+  const index = readShardIndex(indexPath);
+  const parts: Checkpoint[] = [];
+  const tensors = new Map<string, TensorEntry>();
+  const close = (): void => { for (const p of parts) p.close(); };
+  try {
+    for (const shard of index.shardPaths) {
+      const part = openPytorchBin(shard);
+      parts.push(part);
+      for (const [name, entry] of part.tensors) {
+        if (tensors.has(name)) throw new CheckpointFormatError(entry.file.name, `tensor also stored in ${tensors.get(name)!.file.name}`, name);
+        tensors.set(name, entry);
+      }
+    }
+    checkIndexAgainstShards(indexPath, index, tensors);
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { format: 'pytorch', tensors, close };
 }
 
 /** The tensors of an opened torch.save archive: reads the zip directory and data.pkl, not the tensor data. */
