@@ -1,9 +1,11 @@
 // Hostile pickles (issue 15): each must end quickly in a CheckpointFormatError naming the file, never a hang,
 // a RangeError from the engine, or a message that serialises what the pickle built.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError } from '../errors.js';
 
+const hasPython = spawnSync('python3', ['-c', 'import pickle']).status === 0;
 const PROTO2 = [0x80, 0x02];
 const pickle = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -28,6 +30,44 @@ function refused(bytes: Uint8Array): { error: unknown; ms: number } {
 }
 
 describe('unpickler limits', () => {
+  it.skipIf(!hasPython)('leave room for GPT-J 6B: its state dict as CPython pickles it (341 tensors, 41 KB) loads', () => {
+    // Stand-ins named like torch's globals, so the pickle has the opcodes, memo and nesting torch.save writes.
+    const py = execFileSync('python3', ['-c', `
+import pickle, collections, sys, types, math
+m = types.ModuleType('torch._utils'); sys.modules['torch._utils'] = m
+t = types.ModuleType('torch'); sys.modules['torch'] = t
+class FloatStorage: pass
+FloatStorage.__module__ = 'torch'; t.FloatStorage = FloatStorage
+def _rebuild_tensor_v2(*a): pass
+_rebuild_tensor_v2.__module__ = 'torch._utils'; m._rebuild_tensor_v2 = _rebuild_tensor_v2
+class T:
+    def __init__(s, key, size): s.a = (key, size)
+    def __reduce__(s):
+        key, size = s.a
+        stride = tuple(math.prod(size[i + 1:]) for i in range(len(size)))
+        return (_rebuild_tensor_v2, (('storage', FloatStorage, key, 'cpu', math.prod(size)), 0, size, stride, False, collections.OrderedDict()))
+class P(pickle.Pickler):
+    def persistent_id(self, o):
+        return o if isinstance(o, tuple) and o and o[0] == 'storage' else None
+sd = collections.OrderedDict()
+def add(n, size): sd[n] = T(str(len(sd)), size)
+D, I, V = 4096, 16384, 50400
+add('transformer.wte.weight', (V, D))
+for i in range(28):
+    p = f'transformer.h.{i}.'
+    for n, size in [('ln_1.weight', (D,)), ('ln_1.bias', (D,)), ('attn.bias', (1, 1, 2048, 2048)), ('attn.masked_bias', ()),
+                    ('attn.k_proj.weight', (D, D)), ('attn.v_proj.weight', (D, D)), ('attn.q_proj.weight', (D, D)), ('attn.out_proj.weight', (D, D)),
+                    ('mlp.fc_in.weight', (I, D)), ('mlp.fc_in.bias', (I,)), ('mlp.fc_out.weight', (D, I)), ('mlp.fc_out.bias', (D,))]:
+        add(p + n, size)
+for n, size in [('transformer.ln_f.weight', (D,)), ('transformer.ln_f.bias', (D,)), ('lm_head.weight', (V, D)), ('lm_head.bias', (V,))]:
+    add(n, size)
+sd._metadata = collections.OrderedDict((n, dict(version=1)) for n in [''] + [f'transformer.h.{i}' for i in range(28)])
+P(sys.stdout.buffer, protocol=2).dump(sd)`]);
+    const got = unpickleStateDict(new Uint8Array(py), 'gptj-6b.bin');
+    expect(got.size).toBe(341);
+    expect(got.get('transformer.h.27.mlp.fc_in.weight')).toMatchObject({ shape: [16384, 4096], stride: [4096, 1] });
+  });
+
   it('a "billion laughs" (a list shared through 30 levels of DUP/TUPLE2) is refused at once, described by type only', () => {
     // EMPTY_LIST, 30 x (DUP, TUPLE2), STOP: a 64-byte pickle whose top-level object has 2^30 paths to one list.
     const bytes = pickle(PROTO2, [0x5d], repeat([0x32, 0x86], 30), [0x2e]);

@@ -22,9 +22,9 @@ const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
 };
 
 // Limits: the unpickler's work is linear in the size of data.pkl (every opcode consumes at least one byte, and
-// none does more than O(1) work per item it pushes or pops), and these bound its memory. A real GPT-J 6B
-// data.pkl (torch.save of 285 weights + 56 buffers) is about 60 KB, with a stack of a few dozen items, a memo of
-// about 2,400 entries and a dict of 341; a sharded save of a far larger model stays orders of magnitude below.
+// none does more than O(1) work per item it pushes or pops), and these bound its memory. A GPT-J 6B data.pkl
+// (285 weights + 56 buffers, as CPython pickles it: pickle-limits.test.ts) is 41 KB with 2,713 memo entries, a
+// dict of 341 and a shallow stack; a sharded save of a far larger model stays orders of magnitude below.
 export const PICKLE_LIMITS = {
   bytes: 64 << 20,       // size of data.pkl (checked by the reader before it reads the entry, and here)
   stack: 1 << 20,        // items on the stack, marks included
