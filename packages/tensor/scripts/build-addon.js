@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,11 +39,13 @@ export function buildAddon() {
   const pkg = require.resolve('cmake-js/package.json');
   const cmakeJs = join(dirname(pkg), JSON.parse(readFileSync(pkg, 'utf8')).bin['cmake-js']);
   console.log(`@gptj/tensor: building the native addon from source in ${root} (a minute or two; more with CUDA)`);
-  // configure then build: plain `compile` silently reuses a stale cmake cache.
-  for (const step of ['configure', 'build']) {
-    const r = spawnSync(process.execPath, [cmakeJs, step, '--log-level', 'warn'], { cwd: root, stdio: 'inherit' });
+  // configure then build: plain `compile` silently reuses a stale cmake cache. cmake-js builds with
+  // one job unless told otherwise.
+  const jobs = process.env.CMAKE_BUILD_PARALLEL_LEVEL || String(availableParallelism());
+  for (const step of [['configure'], ['build', '--parallel', jobs]]) {
+    const r = spawnSync(process.execPath, [cmakeJs, ...step, '--log-level', 'warn'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) {
-      console.error(`@gptj/tensor: cmake-js ${step} failed (exit ${r.status ?? r.signal}); see the output above`);
+      console.error(`@gptj/tensor: cmake-js ${step[0]} failed (exit ${r.status ?? r.signal}); see the output above`);
       return r.status || 1;
     }
   }

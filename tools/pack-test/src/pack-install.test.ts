@@ -2,6 +2,7 @@
 // fresh projects outside the workspace, and run what the READMEs promise. Build tools are shadowed on
 // PATH during the install, so a source build where a prebuilt exists fails the test.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
@@ -71,7 +72,9 @@ describe('packed @gptj packages, installed with npm', () => {
   }, 300_000);
 
   // GPTJ_PACK_TEST_KEEP=1 leaves the projects and tarballs in place to look at
-  afterAll(() => process.env.GPTJ_PACK_TEST_KEEP || rmSync(tmp, { recursive: true, force: true }));
+  afterAll(async () => {
+    if (!process.env.GPTJ_PACK_TEST_KEEP) await rm(tmp, { recursive: true, force: true });
+  }, 120_000);
 
   it('packs real versions in place of workspace: ranges', () => {
     for (const [name, file] of tarballs) {
