@@ -3,6 +3,8 @@
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { miniCodeDir } from '@gptj/mini-code';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { readFixtureJson } from '@gptj/test-fixtures';
@@ -69,6 +71,20 @@ describe('the model field', () => {
     for (const payload of [{ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 2, temperature: 0 }, { prompt: '# Copyright', max_tokens: 2, temperature: 0 }]) {
       const res = await app.inject({ method: 'POST', url: '/v1/completions', payload });
       expect(res.statusCode).toBe(200);
+    }
+  });
+
+  it('--model as given, its base name and --name are all the loaded model', async () => {
+    const named = await createServer({ modelDir: miniCodeDir, modelName: 'mini' });
+    try {
+      for (const model of ['mini', miniCodeDir, basename(miniCodeDir)]) {
+        const res = await named.inject({ method: 'POST', url: '/v1/completions', payload: { model, prompt: '# Copyright', max_tokens: 1, temperature: 0 } });
+        expect(res.statusCode, model).toBe(200);
+        expect(res.json().model).toBe('mini');
+      }
+      expect((await named.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'gptj-mini-code', prompt: 'x', max_tokens: 1 } })).statusCode).toBe(404);
+    } finally {
+      await named.close();
     }
   });
 
