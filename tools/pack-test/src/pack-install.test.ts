@@ -162,6 +162,18 @@ describe('packed @gptj packages, installed with npm', () => {
     expect(r.stderr).toContain(`npm i ${CUDA_PACKAGE}`);
   }, 60_000);
 
+  it.skipIf(!cudaBuilt)('with the CUDA package added, the CUDA addon loads from it and probes the machine', async () => {
+    const env = userEnv();
+    ok(await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarballs.get(CUDA_PACKAGE)!],
+      { cwd: app, env: { ...env, PATH: shims.onPath(env.PATH ?? '') } }), 'npm install the CUDA package');
+    const probe = "import { cudaAvailable } from '@gptj/tensor';\nconsole.log(JSON.stringify(cudaAvailable()));\n";
+    writeFileSync(join(app, 'cuda.mjs'), probe);
+    const status = JSON.parse(ok(await run('node', ['cuda.mjs'], { cwd: app, env }), 'cuda probe').stdout);
+    // Loaded: on a GPU machine it is available, elsewhere the reason is CUDA's own words (not "no CUDA addon")
+    const loaded = /cudaErrorInsufficientDriver|cudaErrorNoDevice|no CUDA device|compute capability/;
+    expect(status.available || loaded.test(status.reason), JSON.stringify(status)).toBe(true);
+  }, 120_000);
+
   it('npx gptj-server serves completions from the bundled checkpoint', async () => {
     const { spawn } = await import('node:child_process');
     const server = spawn('npx', ['gptj-server', '--port', '0'], { cwd: app, env: userEnv() });
