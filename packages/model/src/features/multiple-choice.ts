@@ -49,7 +49,11 @@ export async function scoreMultipleChoice(model: GPTJModel, items: readonly Mult
     }
     item.choices.forEach((choice, c) => {
       if (typeof choice !== 'string' || choice === '') throw new RangeError(`${op}: item ${i}: choice ${c} must be a non-empty string`);
-      requests.push(encodePair(opts.encode, item.context, delimiter + choice, eos));
+      const request = encodePair(opts.encode, item.context, delimiter + choice, eos);
+      if (request.continuation.length > model.maxLength) {
+        throw new RangeError(`${op}: item ${i}: choice ${c} has ${request.continuation.length} tokens, more than the context of ${model.maxLength}`);
+      }
+      requests.push(request);
     });
   });
   const scores = await loglikelihood(model, requests, opts);

@@ -180,6 +180,7 @@ describe('multiple choice', () => {
   it('rejects malformed items', async () => {
     await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b'] }], { encode })).rejects.toThrow(/item 0 must be .* at least 2 choices/);
     await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b', ''] }], { encode })).rejects.toThrow(/item 0: choice 1 must be a non-empty string/);
+    await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b', 'c'.repeat(600)] }], { encode })).rejects.toThrow(/item 0: choice 1 has 601 tokens, more than the context of 512/);
     expect(() => multipleChoiceAccuracy([], [])).toThrow(/at least one/);
   });
 });
