@@ -8,12 +8,16 @@ namespace {
 
 // Up to this many rows of x, stream W once per 4 rows (GEMV); beyond, packing W panels pays off.
 constexpr int64_t kGemvMaxRows = 4;
+// Weight bytes of the smallest GEMV pool chunk: each chunk costs an atomic claim on a line both cores
+// write, and restarts the kernel's row streams; 64 KiB is a couple of microseconds of streaming.
+constexpr int64_t kGemvChunkMinBytes = 64 << 10;
+
 // Rows of W per pool chunk unit in GEMV: a multiple of 4 (the kernel's row streams) whose bytes are whole
-// cache lines, so no two threads ever read or prefetch the same line of W.
+// cache lines, so no two threads ever read or prefetch the same line of W, and at least kGemvChunkMinBytes.
 int64_t GemvRowGroup(int64_t row_bytes) {
   int64_t g = 4;
   while ((g * row_bytes) % 64 != 0 && g < 64) g *= 2;
-  return g;
+  return g * ((kGemvChunkMinBytes + g * row_bytes - 1) / (g * row_bytes));
 }
 // A GEMV over fewer weight bytes than this runs on the calling thread: a few microseconds of streaming,
 // less than handing chunks to pool threads costs (and on shared cores, than waiting for one that lost
