@@ -62,6 +62,12 @@ describe('parseGPTJConfig', () => {
     expect(() => parseGPTJConfig(json)).toThrow(message);
   });
 
+  it('describes a value nested 20,000 deep instead of serialising it (that overflowed the stack; found by the fuzz target)', () => {
+    const deep: unknown = JSON.parse(`${'['.repeat(20_000)}${']'.repeat(20_000)}`);
+    expect(() => parseGPTJConfig({ n_embd: deep })).toThrow(ConfigError);
+    expect(() => parseGPTJConfig({ n_embd: deep })).toThrow(/^config\.json field n_embd must be an integer from 1 to 65536, got a list of 1 items$/);
+  });
+
   it('accepts token ids inside the vocabulary, lists of them, null, and a missing pad_token_id', () => {
     expect(parseGPTJConfig({ bos_token_id: 0, eos_token_id: [50399, 50256], pad_token_id: null })).toMatchObject({ bosTokenId: 0, eosTokenId: 50399 });
     expect(parseGPTJConfig({ bos_token_id: null, eos_token_id: null })).toMatchObject({ bosTokenId: null, eosTokenId: null });

@@ -1,3 +1,4 @@
+import { describeJson } from './checkpoint/describe-json.js';
 import { ConfigError } from './errors.js';
 
 /** GPT-J hyper-parameters, named like the fields of Hugging Face's config.json (camelCase). */
@@ -54,12 +55,12 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('must hold a JSON object');
   const raw = json as Record<string, unknown>;
   if (raw.model_type !== undefined && raw.model_type !== 'gptj') {
-    fail(`has model_type ${describe(raw.model_type)}; only "gptj" is supported`);
+    fail(`has model_type ${describeJson(raw.model_type)}; only "gptj" is supported`);
   }
   const get = (key: keyof typeof DEFAULTS): unknown => (raw[key] === undefined ? DEFAULTS[key] : raw[key]);
   const int = (key: keyof typeof DEFAULTS, max: number, why = ''): number => {
     const v = get(key);
-    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) fail(`field ${key} must be an integer from 1 to ${max}${why}, got ${describe(v)}`);
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) fail(`field ${key} must be an integer from 1 to ${max}${why}, got ${describeJson(v)}`);
     return v as number;
   };
 
@@ -71,13 +72,13 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
   const rotaryDim = get('rotary_dim') === null ? headDim : int('rotary_dim', headDim, ' (the head dim)');
   if (rotaryDim % 2 !== 0) fail(`field rotary_dim (${rotaryDim}) must be even`);
   const eps = get('layer_norm_epsilon');
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) fail(`field layer_norm_epsilon must be a finite positive number, got ${describe(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) fail(`field layer_norm_epsilon must be a finite positive number, got ${describeJson(eps)}`);
   const act = get('activation_function');
   if (typeof act !== 'string' || !ACTIVATIONS.includes(act)) {
-    fail(`field activation_function ${describe(act)} is not supported (one of ${ACTIVATIONS.join(', ')})`);
+    fail(`field activation_function ${describeJson(act)} is not supported (one of ${ACTIVATIONS.join(', ')})`);
   }
   const tie = get('tie_word_embeddings');
-  if (typeof tie !== 'boolean') fail(`field tie_word_embeddings must be a boolean, got ${describe(tie)}`);
+  if (typeof tie !== 'boolean') fail(`field tie_word_embeddings must be a boolean, got ${describeJson(tie)}`);
   const vocabSize = int('vocab_size', CONFIG_LIMITS.vocab_size);
   // A token id names a row of the logits; generation configs may list several (the first is the one used).
   // transformers' default (50256) in a config of a smaller vocabulary names no token: no such id (null).
@@ -86,7 +87,7 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
     if (v === null || (raw[key] === undefined && (v as number) >= vocabSize)) return null;
     const ids = Array.isArray(v) ? v : [v];
     const bad = ids.length === 0 ? v : ids.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
-    if (bad !== undefined) fail(`field ${key} must be null or a token id from 0 to ${vocabSize - 1} (vocab_size - 1), got ${describe(bad)}`);
+    if (bad !== undefined) fail(`field ${key} must be null or a token id from 0 to ${vocabSize - 1} (vocab_size - 1), got ${describeJson(bad)}`);
     return ids[0] as number;
   };
   tokenId('pad_token_id');  // validated only: batching pads with its own id
@@ -96,10 +97,4 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
     rotaryDim, layerNormEpsilon: eps as number, activationFunction: act as Activation,
     bosTokenId: tokenId('bos_token_id'), eosTokenId: tokenId('eos_token_id'), tieWordEmbeddings: tie as boolean,
   };
-}
-
-/** A config value in a message: JSON of at most 40 characters. */
-function describe(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 40 ? `${s.slice(0, 40)}...` : s;
 }

@@ -86,6 +86,11 @@ export function onlyTypedErrors(run: () => void, ...allowed: (abstract new (...a
   }
 }
 
+/** Per-input time bound of the targets that read through an InputFile (about 0.1 ms an input): 3 s, not 1 s,
+ * because a write on the shared 2-core machine once stalled past 1 s (the input replayed in 2 ms). A hang or a
+ * quadratic step still trips it. */
+export const FILE_INPUT_BOUND = { maxMsPerInput: 3000 };
+
 /**
  * One file on disk that each fuzz input overwrites in place. Not writeFileSync: truncating a file to zero and
  * rewriting it makes ext4 flush it (auto_da_alloc), 2.7 ms an input here instead of 0.03 ms.

@@ -13,7 +13,7 @@ import { fixturePath } from '@gptj/test-fixtures';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { afterAll, describe, it } from 'vitest';
 import { CheckpointFile } from './file.js';
-import { InputFile, edits, mutate, onlyTypedErrors } from './mutate.test-util.js';
+import { FILE_INPUT_BOUND, InputFile, edits, mutate, onlyTypedErrors } from './mutate.test-util.js';
 import { unpickleStateDict } from './pickle.js';
 import { openPytorchIndex, readPytorchTensors } from './pytorch.js';
 import { statePickle, writePytorchBin } from './pytorch-writer.js';
@@ -97,7 +97,7 @@ const index = new InputFile(join(shardDir, 'pytorch_model.bin.index.json'));
 describe('PyTorch .bin fuzz targets', () => {
   it('zip reader: tensors inside the file that read back, or a CheckpointFormatError', () => {
     fuzz('zip-reader', [fc.tuple(fc.nat(binSeeds.length - 1), edits()).map(([s, e]) => mutate(binSeeds[s], e, binSeeds))],
-      (bytes) => { checkBin(bytes); }, { maxMsPerInput: 1000 });
+      (bytes) => { checkBin(bytes); }, FILE_INPUT_BOUND);
   }, fuzzTimeoutMs);
 
   it('unpickler: a dict of well-formed tensors, or a CheckpointFormatError', () => {
@@ -121,6 +121,6 @@ describe('PyTorch .bin fuzz targets', () => {
     )], (bytes) => {
       index.write(bytes);
       onlyTypedErrors(() => openPytorchIndex(index.path).close(), CheckpointFormatError);
-    }, { maxMsPerInput: 1000 });
+    }, FILE_INPUT_BOUND);
   }, fuzzTimeoutMs);
 });

@@ -14,7 +14,7 @@ import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, describe, it } from 'vitest';
 import { STORED_DTYPE_SIZE } from './entries.js';
 import { CheckpointFile } from './file.js';
-import { InputFile, edits, mutate, onlyTypedErrors } from './mutate.test-util.js';
+import { FILE_INPUT_BOUND, InputFile, edits, mutate, onlyTypedErrors } from './mutate.test-util.js';
 import { openSafetensors, openSafetensorsIndex, readSafetensorsEntries } from './safetensors.js';
 import { writeSafetensors, writeShardedSafetensors } from './safetensors-writer.js';
 import { TensorLoader } from './to-tensor.js';
@@ -117,7 +117,7 @@ describe('safetensors fuzz targets', () => {
     fuzz('safetensors-header', [fc.oneof(
       { arbitrary: fc.tuple(seedArb, edits()).map(([s, e]) => mutate(seeds[s], e, seeds.slice(0, 2))), weight: 3 },
       { arbitrary: fc.tuple(generatedArb, edits(2)).map(([g, e]) => mutate(g, e, [g, written])), weight: 2 },
-    )], (bytes) => { checkHeader(bytes); }, { maxMsPerInput: 1000 });
+    )], (bytes) => { checkHeader(bytes); }, FILE_INPUT_BOUND);
   }, fuzzTimeoutMs);
 
   it('index reader: opens, or a CheckpointFormatError (FIFOs, devices, directories and bad names among the shards)', () => {
@@ -127,6 +127,6 @@ describe('safetensors fuzz targets', () => {
     )], (bytes) => {
       index.write(bytes);
       onlyTypedErrors(() => openSafetensorsIndex(index.path).close(), CheckpointFormatError);
-    }, { maxMsPerInput: 1000 });
+    }, FILE_INPUT_BOUND);
   }, fuzzTimeoutMs);
 });

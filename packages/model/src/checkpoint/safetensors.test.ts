@@ -89,6 +89,9 @@ describe('safetensors reader', () => {
     ['header not an object', () => rawFile('o', '[1, 2]', 0), /not a JSON object/],
     ['unknown dtype', () => rawFile('d', { w: t('F7', [1], [0, 4]) }, 4), /tensor "w".*unknown dtype "F7"/],
     ['bad shape', () => rawFile('sh', { w: t('F32', [-1], [0, 4]) }, 4), /"w".*shape \[-1\]/],
+    // described by kind and size: serialising it for the message overflowed the stack (found by the fuzz target)
+    ['shape nested 20,000 deep', () => rawFile('deep', `{"w": {"dtype": "F32", "shape": ${'['.repeat(20_000)}${']'.repeat(20_000)}, "data_offsets": [0, 4]}}`, 4),
+      /"w".*shape a list of 1 items is not a list of non-negative integers/],
     ['offsets reversed', () => rawFile('r', { w: t('F32', [1], [4, 0]) }, 4), /"w".*begin <= end/],
     ['offsets out of range (truncated data)', () => rawFile('t', { w: t('F32', [4], [0, 16]) }, 8), /"w".*run past the end of the data \(8 bytes/],
     ['size not matching shape', () => rawFile('m', { w: t('F32', [3], [0, 8]) }, 12), /"w".*hold 8 bytes but shape \[3\] of F32 needs 12/],

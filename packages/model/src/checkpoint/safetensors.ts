@@ -3,6 +3,7 @@
 // first data byte; "__metadata__" holds string -> string. Spec: https://github.com/huggingface/safetensors
 import { CheckpointFile } from './file.js';
 import { type Checkpoint, type StoredDType, type TensorEntry, STORED_DTYPE_SIZE, elementCount, isStoredDType } from './entries.js';
+import { describeJson } from './describe-json.js';
 import { CheckpointFormatError } from '../errors.js';
 import { checkIndexAgainstShards, readShardIndex } from './shard-index.js';
 
@@ -30,10 +31,10 @@ export function readSafetensorsEntries(file: CheckpointFile): TensorEntry[] {
     if (name === '__metadata__') continue;
     if (typeof info !== 'object' || info === null) fail('entry is not an object', name);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (!isStoredDType(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)}`, name);
-    if (!isIntArray(shape)) fail(`shape ${JSON.stringify(shape)} is not a list of non-negative integers`, name);
+    if (!isStoredDType(dtype)) fail(`unknown dtype ${describeJson(dtype)}`, name);
+    if (!isIntArray(shape)) fail(`shape ${describeJson(shape)} is not a list of non-negative integers`, name);
     if (!isIntArray(offsets) || offsets.length !== 2 || offsets[0] > offsets[1]) {
-      fail(`data_offsets ${JSON.stringify(offsets)} is not [begin, end] with begin <= end`, name);
+      fail(`data_offsets ${describeJson(offsets)} is not [begin, end] with begin <= end`, name);
     }
     const [begin, end] = offsets as number[];
     if (end > dataSize) fail(`data_offsets [${begin}, ${end}] run past the end of the data (${dataSize} bytes; file truncated?)`, name);

@@ -2,6 +2,7 @@
 // pytorch_model.bin.index.json): {"metadata": {...}, "weight_map": {tensor name: shard file name}}.
 import { basename, dirname, join } from 'node:path';
 import type { TensorEntry } from './entries.js';
+import { describeJson } from './describe-json.js';
 import { CheckpointFormatError } from '../errors.js';
 import { readRegularText } from './regular-file.js';
 
@@ -30,7 +31,7 @@ export function readShardIndex(indexPath: string): ShardIndex {
   const shards = new Set<string>();
   for (const [tensor, shard] of Object.entries(map)) {
     if (!isPlainFileName(shard)) {
-      fail(`shard name ${JSON.stringify(shard)} of tensor ${JSON.stringify(tensor)} is not a file name in the same directory (no separator or NUL, not empty, "." or "..")`);
+      fail(`shard name ${describeJson(shard)} of tensor ${describeJson(tensor)} is not a file name in the same directory (no separator or NUL, not empty, "." or "..")`);
     }
     weightMap.set(tensor, shard as string);
     shards.add(shard as string);

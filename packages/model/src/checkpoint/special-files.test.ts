@@ -95,6 +95,14 @@ describe('shard names', () => {
     });
   }
 
+  it('a shard name nested 20,000 deep is described, not serialised (that overflowed the stack; found by the fuzz target)', async () => {
+    const d = modelDir([]);
+    writeFileSync(join(d, 'model.safetensors.index.json'), `{"weight_map": {"x": ${'['.repeat(20_000)}${']'.repeat(20_000)}}}`);
+    const e = await refusal(() => openCheckpoint(d));
+    expect(e).toBeInstanceOf(CheckpointFormatError);
+    expect(e.message).toMatch(/^model\.safetensors\.index\.json: shard name a list of 1 items of tensor "x" is not a file name/);
+  });
+
   it('a pytorch index reads its shards, and must agree with them as the safetensors index must', async () => {
     const d = modelDir([]);
     const f32 = new Uint8Array(new Float32Array([1, 2]).buffer);
