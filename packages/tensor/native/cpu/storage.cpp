@@ -94,12 +94,12 @@ void Storage::release() {
   freed_ = true;
 }
 
-void Storage::check_live(const char* op, const char* what) {
+void Storage::check_live(const char* op, const char* what, bool check_file) {
   if (freed_ || !data_)
     throw Napi::Error::New(env_, std::string(op) + ": " + what + " was disposed");
   if (!borrowed_.IsEmpty() && borrowed_.Value().IsDetached())
     throw Napi::Error::New(env_, std::string(op) + ": " + what + " views an ArrayBuffer that was detached");
-  if (mapping_) mapping_check(env_, mapping_, std::string(op) + ": " + what);
+  if (check_file && mapping_) mapping_check(env_, mapping_, std::string(op) + ": " + what);
 }
 
 void Storage::unpin() {

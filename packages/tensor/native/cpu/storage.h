@@ -43,8 +43,10 @@ class Storage : public Napi::ObjectWrap<Storage> {
   uint8_t* data() const { return data_; }
   int64_t bytes() const { return bytes_; }
   bool freed() const { return freed_; }
-  // Throws a JS error if the memory is gone (freed, its ArrayBuffer detached, its mapped file truncated).
-  void check_live(const char* op, const char* what);
+  // Throws a JS error if the memory is gone (freed, its ArrayBuffer detached, its mapped file truncated;
+  // the last only with check_file: a caller checking many storages of one file checks the file once).
+  void check_live(const char* op, const char* what, bool check_file = true);
+  const Mapping* mapping() const { return mapping_; }  // the file mapping it views, or null
   void pin() { ++pins_; }
   void unpin();
 
