@@ -6,12 +6,13 @@
  * fills up to `maxSlots`, so that a tokenizer that encodes little, or is loaded and dropped, costs little.
  */
 export class PieceCache {
-  private mask = 0;
-  private keys: (string | undefined)[] = [];
-  private hashes = new Int32Array(0);
+  // Assigned only by allocate(), always with arrays of the same kinds, so that find() stays monomorphic.
+  private mask!: number;
+  private keys!: (string | undefined)[];
+  private hashes!: Int32Array;
   /** The id of a one-token piece, or -1 when the piece has several (then in `multi`). */
-  private single = new Int32Array(0);
-  private multi: (readonly number[] | undefined)[] = [];
+  private single!: Int32Array;
+  private multi!: (readonly number[] | undefined)[];
   private count = 0;
 
   constructor(private readonly maxSlots = 1 << 18) {
