@@ -156,7 +156,10 @@ describe('fuzz: the server request path', () => {
     fuzz('server-requests', [request, contentType], ([method, url, body], type) => {
       const headers: Record<string, string> = type === null ? {} : { 'content-type': type };
       const problem = violation(injector.inject({ method, url, headers, payload: method === 'GET' ? undefined : body }, 20_000));
-      if (problem !== null) throw new Error(problem);
+      if (problem !== null) {
+        console.error(`server-requests: ${problem}`); // the driver's report shows the input, not this
+        throw new Error(problem);
+      }
     }, { maxMsPerInput: 20_000 });
   }, fuzzTimeoutMs);
 });

@@ -6,8 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createServer } from '../../dist/index.js';
 
 const { shared } = workerData;
-const state = new Int32Array(shared, 0, 3); // [done flag, byte length of the reply, request id]
-const bytes = new Uint8Array(shared, 12);
+const state = new Int32Array(shared, 0, 4); // [done flag, byte length of the reply, request id, id being served]
+const bytes = new Uint8Array(shared, 16);
 
 const app = await createServer();
 const run = app.gptj.run.bind(app.gptj);
@@ -23,6 +23,7 @@ app.gptj.run = (prompt, options, onText) => {
 await app.ready();
 
 parentPort.on('message', async ({ id, request }) => {
+  Atomics.store(state, 3, id);
   let reply;
   try {
     const res = await app.inject(request);
