@@ -1,7 +1,9 @@
 // Mutation helpers for the checkpoint and config fuzz targets: a seed file (real, or written by the project's
 // own writers) and a list of edits chosen by fast-check (so failures shrink to few, small edits).
 import fc from 'fast-check';
-import { ftruncateSync, openSync, writeSync } from 'node:fs';
+import { existsSync, ftruncateSync, mkdtempSync, openSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Edit { readonly kind: number; readonly at: number; readonly len: number; readonly value: number }
 
@@ -86,9 +88,15 @@ export function onlyTypedErrors(run: () => void, ...allowed: (abstract new (...a
   }
 }
 
-/** Per-input time bound of the targets that read through an InputFile (about 0.1 ms an input): 3 s, not 1 s,
- * because a write on the shared 2-core machine once stalled past 1 s (the input replayed in 2 ms). A hang or a
- * quadratic step still trips it. */
+/** A fresh directory for a fuzz target's files: in /dev/shm (tmpfs) where there is one, so that rewriting an
+ * input never waits on disk writeback (on the shared disk a write stalled past 1 s, then past 3 s, for inputs
+ * that replay in 2 ms). */
+export function fuzzScratchDir(prefix: string): string {
+  return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), prefix));
+}
+
+/** Per-input time bound of the targets that read through an InputFile (about 0.1 ms an input): 3 s, so that
+ * scheduling noise on a shared 2-core machine is not a finding; a hang or a quadratic step still trips it. */
 export const FILE_INPUT_BOUND = { maxMsPerInput: 3000 };
 
 /**

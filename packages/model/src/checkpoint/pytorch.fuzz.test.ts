@@ -6,14 +6,13 @@
 // included); every input within the time bound.
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { afterAll, describe, it } from 'vitest';
 import { CheckpointFile } from './file.js';
-import { FILE_INPUT_BOUND, InputFile, edits, mutate, onlyTypedErrors } from './mutate.test-util.js';
+import { FILE_INPUT_BOUND, InputFile, edits, fuzzScratchDir, mutate, onlyTypedErrors } from './mutate.test-util.js';
 import { unpickleStateDict } from './pickle.js';
 import { openPytorchIndex, readPytorchTensors } from './pytorch.js';
 import { statePickle, writePytorchBin } from './pytorch-writer.js';
@@ -21,7 +20,7 @@ import { openSafetensors } from './safetensors.js';
 import type { TensorSource } from './tensor-source.js';
 import { CheckpointFormatError } from '../errors.js';
 
-const root = mkdtempSync(join(tmpdir(), 'gptj-bin-fuzz-'));
+const root = fuzzScratchDir('gptj-bin-fuzz-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const enc = new TextEncoder();
 
