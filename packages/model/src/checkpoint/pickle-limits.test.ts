@@ -1,11 +1,10 @@
 // Hostile pickles (issue 15): each must end quickly in a CheckpointFormatError naming the file, never a hang,
 // a RangeError from the engine, or a message that serialises what the pickle built.
-import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { cpythonPickle, hasPython } from './cpython-pickle.test-util.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError } from '../errors.js';
 
-const hasPython = spawnSync('python3', ['-c', 'import pickle']).status === 0;
 const PROTO2 = [0x80, 0x02];
 const pickle = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -32,25 +31,9 @@ function refused(bytes: Uint8Array): { error: unknown; ms: number } {
 describe('unpickler limits', () => {
   it.skipIf(!hasPython)('leave room for GPT-J 6B: its state dict as CPython pickles it (341 tensors, 41 KB) loads', () => {
     // Stand-ins named like torch's globals, so the pickle has the opcodes, memo and nesting torch.save writes.
-    const py = execFileSync('python3', ['-c', `
-import pickle, collections, sys, types, math
-m = types.ModuleType('torch._utils'); sys.modules['torch._utils'] = m
-t = types.ModuleType('torch'); sys.modules['torch'] = t
-class FloatStorage: pass
-FloatStorage.__module__ = 'torch'; t.FloatStorage = FloatStorage
-def _rebuild_tensor_v2(*a): pass
-_rebuild_tensor_v2.__module__ = 'torch._utils'; m._rebuild_tensor_v2 = _rebuild_tensor_v2
-class T:
-    def __init__(s, key, size): s.a = (key, size)
-    def __reduce__(s):
-        key, size = s.a
-        stride = tuple(math.prod(size[i + 1:]) for i in range(len(size)))
-        return (_rebuild_tensor_v2, (('storage', FloatStorage, key, 'cpu', math.prod(size)), 0, size, stride, False, collections.OrderedDict()))
-class P(pickle.Pickler):
-    def persistent_id(self, o):
-        return o if isinstance(o, tuple) and o and o[0] == 'storage' else None
+    const py = cpythonPickle(`
 sd = collections.OrderedDict()
-def add(n, size): sd[n] = T(str(len(sd)), size)
+def add(n, size): sd[n] = T(str(len(sd)), size, math.prod(size))
 D, I, V = 4096, 16384, 50400
 add('transformer.wte.weight', (V, D))
 for i in range(28):
@@ -62,8 +45,8 @@ for i in range(28):
 for n, size in [('transformer.ln_f.weight', (D,)), ('transformer.ln_f.bias', (D,)), ('lm_head.weight', (V, D)), ('lm_head.bias', (V,))]:
     add(n, size)
 sd._metadata = collections.OrderedDict((n, dict(version=1)) for n in [''] + [f'transformer.h.{i}' for i in range(28)])
-P(sys.stdout.buffer, protocol=2).dump(sd)`]);
-    const got = unpickleStateDict(new Uint8Array(py), 'gptj-6b.bin');
+P(sys.stdout.buffer, protocol=2).dump(sd)`);
+    const got = unpickleStateDict(py, 'gptj-6b.bin');
     expect(got.size).toBe(341);
     expect(got.get('transformer.h.27.mlp.fc_in.weight')).toMatchObject({ shape: [16384, 4096], stride: [4096, 1] });
   });

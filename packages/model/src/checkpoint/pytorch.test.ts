@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,10 @@ import { statePickle, writePytorchBin } from './pytorch-writer.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
 import type { TensorSource } from './tensor-source.js';
+import { cpythonPickle, hasPython } from './cpython-pickle.test-util.js';
 import { StoredZipWriter } from './zip-writer.js';
 import { MAX_ZIP_ENTRIES } from './zip-reader.js';
 
-const hasPython = spawnSync('python3', ['-c', 'import pickletools']).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'gptj-bin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -87,29 +87,14 @@ print('ok')`, path], { encoding: 'utf8' });
 
   it.skipIf(!hasPython)('reads pickles as CPython writes them (protocol 2 from pickle.dumps of stand-in classes)', () => {
     // A pickle produced by CPython itself, with globals renamed to torch's, so the opcode mix is real.
-    const py = execFileSync('python3', ['-c', `
-import pickle, collections, sys, types
-m = types.ModuleType('torch._utils'); sys.modules['torch._utils'] = m
-t = types.ModuleType('torch'); sys.modules['torch'] = t
-class FloatStorage: pass
-FloatStorage.__module__ = 'torch'; t.FloatStorage = FloatStorage
-def _rebuild_tensor_v2(*a): pass
-_rebuild_tensor_v2.__module__ = 'torch._utils'; m._rebuild_tensor_v2 = _rebuild_tensor_v2
-class T:
-    def __init__(s, key, off, size, stride): s.a = (key, off, size, stride)
-    def __reduce__(s):
-        key, off, size, stride = s.a
-        return (_rebuild_tensor_v2, (('storage', FloatStorage, key, 'cpu', 100000), off, size, stride, False, collections.OrderedDict()))
-class P(pickle.Pickler):
-    def persistent_id(self, o):
-        return o if isinstance(o, tuple) and o and o[0] == 'storage' else None
+    const py = cpythonPickle(`
 sd = collections.OrderedDict()
-sd['x'] = T('0', 0, (3, 4), (4, 1))
-sd['y'] = T('0', 12, (70000,), (1,))
-sd['z'] = T('1', 5, (2, 1, 3), (3, 99, 1))
+sd['x'] = T('0', (3, 4), 100000, 0, (4, 1))
+sd['y'] = T('0', (70000,), 100000, 12, (1,))
+sd['z'] = T('1', (2, 1, 3), 100000, 5, (3, 99, 1))
 sd._metadata = collections.OrderedDict(x=dict(version=1))
-P(sys.stdout.buffer, protocol=2).dump(sd)`]);
-    const got = unpickleStateDict(new Uint8Array(py), 'cpython.pkl');
+P(sys.stdout.buffer, protocol=2).dump(sd)`);
+    const got = unpickleStateDict(py, 'cpython.pkl');
     expect([...got.keys()]).toEqual(['x', 'y', 'z']);
     expect(got.get('x')).toMatchObject({ storageOffset: 0, shape: [3, 4], stride: [4, 1], storage: { key: '0', dtype: 'F32', numel: 100000 } });
     expect(got.get('y')).toMatchObject({ storageOffset: 12, shape: [70000] });
