@@ -43,6 +43,8 @@ export async function* decodeLoop(
   const B = rows.length;
   const V = model.vocabSize;
   const clock = new Stopwatch();
+  const summary = (completionTokens: number): GenerationSummary =>
+    strategy.kind === 'multinomial' ? { ...clock.summary(promptTokens, completionTokens), seed: strategy.seed } : clock.summary(promptTokens, completionTokens);
   const promptTokens = run.prompts.reduce((s, p) => s + p.length, 0);
   let completionTokens = 0;
   const signal = o.signal;
@@ -58,7 +60,7 @@ export async function* decodeLoop(
 
   if (signal?.aborted) {
     yield* abortAll();
-    return clock.summary(promptTokens, 0);
+    return summary(0);
   }
   const session = model.createSession(B);
   try {
@@ -114,5 +116,5 @@ export async function* decodeLoop(
   } finally {
     session.dispose();
   }
-  return clock.summary(promptTokens, completionTokens);
+  return summary(completionTokens);
 }

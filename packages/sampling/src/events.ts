@@ -45,6 +45,8 @@ export interface GenerationTiming {
 export interface GenerationSummary {
   usage: GenerationUsage;
   timing: GenerationTiming;
+  /** Multinomial sampling: the seed used (given or drawn), to reproduce the run. Absent for greedy and beams. */
+  seed?: number | readonly number[];
 }
 
 /** Measures compute time only: the loops stop the clock while the consumer holds an event. */

@@ -49,6 +49,8 @@ export interface GenerateTextResult {
   rows: GeneratedRow[];
   usage: GenerationUsage;
   timing: GenerationTiming;
+  /** Multinomial sampling: the seed used (given or drawn at random). */
+  seed?: number | readonly number[];
 }
 
 /** `generate`, collected: every row's ids, text and finish reason, with usage and timing. */

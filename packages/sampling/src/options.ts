@@ -1,6 +1,14 @@
+import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidOptionError } from './errors.js';
 import { float32Problem } from './float32.js';
+import type { LogitsProcessor, ProcessorContext } from './processors/types.js';
+
+/**
+ * A custom logits processor: rewrites one row's scores (Float32Array [V]) in place; `ids` is the row's history,
+ * prompt first. The object form is the built-in processors' interface.
+ */
+export type CustomLogitsProcessor = LogitsProcessor | ((ids: readonly number[], scores: Float32Array, ctx: ProcessorContext) => void);
 
 /** GPT-J's untrained logit ids: its 50257-token GPT-2 vocabulary padded to 50400 logits. [start, end). */
 export const GPTJ_UNUSED_TOKEN_RANGE: readonly [number, number] = [50257, 50400];
@@ -50,7 +58,10 @@ export interface GenerateOptions {
   stop?: string | string[];
   /** Overrides the model's EOS id(s); null: no EOS (generate until length or a stop string). */
   eosTokenId?: number | number[] | null;
-  /** Seed of the multinomial sampler (a uint32, default 0), or one seed per output row. */
+  /**
+   * Seed of the multinomial sampler (a uint32), or one seed per output row. Default: drawn at random (crypto) on each
+   * call and reported in the summary (`seed`), so an unseeded sample can be reproduced.
+   */
   seed?: number | number[];
   /** > 1: beam search (deterministic; no sampling options). */
   numBeams?: number;
@@ -62,6 +73,11 @@ export interface GenerateOptions {
   numReturnSequences?: number;
   /** Report each token's log-probability under the model (before any processor). */
   logprobs?: boolean;
+  /**
+   * Custom processors, applied in order to every row after the built-in processors (biases, penalties, bans, the
+   * masked range) and before temperature / truncation and the choice of the token (greedy, sampling or beams).
+   */
+  logitsProcessors?: CustomLogitsProcessor[];
   /** Aborts generation: pending rows finish with reason 'abort' and the KV cache is freed. */
   signal?: AbortSignal;
 }
@@ -102,12 +118,20 @@ const schema = z
       .optional(),
     stop: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
     eosTokenId: z.union([tokenId, z.array(tokenId), z.null()]).optional(),
-    seed: z.union([uint32, z.array(uint32).min(1)]).default(0),
+    seed: z.union([uint32, z.array(uint32).min(1)]).default(() => randomInt(0, 2 ** 32)),
     numBeams: count(1).default(1),
     lengthPenalty: real().default(1),
     earlyStopping: z.union([z.boolean(), z.literal('never')]).default(false),
     numReturnSequences: count(1).default(1),
     logprobs: z.boolean().default(false),
+    logitsProcessors: z
+      .array(
+        z.custom<CustomLogitsProcessor>(
+          (v) => typeof v === 'function' || (typeof v === 'object' && v !== null && typeof (v as LogitsProcessor).process === 'function'),
+          'must be a function (ids, scores, ctx) => void or an object with process(scores, ctx)',
+        ),
+      )
+      .default([]),
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
   })
   .superRefine((o, ctx) => {

@@ -25,7 +25,8 @@ export interface Pipeline {
 
 /**
  * The processors the options ask for, in Hugging Face's order: bias and penalties, bans, then the warpers
- * temperature -> top-k -> top-p -> min-p -> typical-p -> epsilon (top-k first keeps the later ones cheap).
+ * temperature -> top-k -> top-p -> min-p -> typical-p -> epsilon (top-k first keeps the later ones cheap). The
+ * caller's `logitsProcessors` come last among the processors: they see the dense row in every decoding mode.
  */
 export function buildPipeline(o: ResolvedOptions, eosTokenIds: readonly number[], maskedTokenRange: readonly [number, number] | null): Pipeline {
   const p: LogitsProcessor[] = [];
@@ -39,6 +40,7 @@ export function buildPipeline(o: ResolvedOptions, eosTokenIds: readonly number[]
   if (maskedTokenRange && maskedTokenRange[1] > maskedTokenRange[0]) p.push(new TokenRangeMaskProcessor(maskedTokenRange[0], maskedTokenRange[1]));
   // only these can overflow float32 (the others remove tokens or subtract at most 2 per occurrence)
   if (o.sequenceBias || o.logitBias || o.repetitionPenalty !== 1) p.push(new OverflowLimitProcessor());
+  for (const c of o.logitsProcessors) p.push(typeof c === 'function' ? { process: (scores, ctx) => c(ctx.ids, scores, ctx) } : c);
 
   const w: LogitsProcessor[] = [];
   const keep = o.minTokensToKeep;
