@@ -38,4 +38,13 @@ describe('progress bars', () => {
     expect(text).toContain('3/4'); // eval counts examples, not bytes
     expect(text).toContain('75%');
   });
+
+  it('count converted tensor elements as elements, not bytes', () => {
+    const stream = fakeStream(true);
+    const p = createProgress(stream);
+    p.update('convert', 1_500_000, 6_000_000_000, 'transformer.h.0.mlp.fc_in.weight');
+    p.stop();
+    expect(stream.text()).toContain('1.5M/6.0G elements');
+    expect(stream.text()).not.toContain('MiB');
+  });
 });

@@ -8,8 +8,27 @@ export interface Progress {
   stop(): void;
 }
 
-// Phases whose counts are bytes (@gptj/model reports load progress in bytes of tensor data too).
-const BYTE_PHASES = new Set(['download', 'load', 'convert']);
+// Phases whose counts are bytes (@gptj/model reports load progress in bytes of tensor data too); `convert` counts
+// tensor elements, whatever their size in bytes.
+const BYTE_PHASES = new Set(['download', 'load']);
+const ELEMENT_PHASES = new Set(['convert']);
+
+/** 1234567 -> '1.2M': SI prefixes for counts. */
+function formatCount(n: number): string {
+  const units = ['', 'k', 'M', 'G', 'T'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i === 0 ? 0 : 1)}${units[i]}`;
+}
+
+function formatAmount(phase: string, done: number, total: number): string {
+  if (BYTE_PHASES.has(phase)) return `${formatBytes(done)}/${formatBytes(total)}`;
+  if (ELEMENT_PHASES.has(phase)) return `${formatCount(done)}/${formatCount(total)} elements`;
+  return `${done}/${total}`;
+}
 
 function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -32,10 +51,9 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   };
   return {
     update(next, done, total, detail = '') {
-      const bytes = BYTE_PHASES.has(next);
       const payload = {
         phase: next.padEnd(8),
-        amount: bytes ? `${formatBytes(done)}/${formatBytes(total)}` : `${done}/${total}`,
+        amount: formatAmount(next, done, total),
         detail,
       };
       if (bar === null || next !== phase) {
