@@ -50,12 +50,6 @@ describe('usage errors exit 2 with one line naming the flag', () => {
     expect(expectOneLineError(run)).toMatch(/either a PROMPT or --prompt-ids/);
   });
 
-  it('an empty prompt on stdin', async () => {
-    const run = await runCli(['generate', '-n', '4'], { input: '' });
-    expect(run.code).toBe(2);
-    expect(expectOneLineError(run)).toBe('gptj: error: the prompt is empty');
-  });
-
   it('logits rows of different lengths', async () => {
     const run = await runCli(['logits', '--model', small, '--ids', '1,2,3', '--ids', '4,5', '--out', join(tmp, 'x.f32')]);
     expect(run.code).toBe(2);

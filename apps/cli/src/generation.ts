@@ -1,5 +1,4 @@
 // The bridge from `gptj generate`'s flags to @gptj/sampling: option mapping, streaming, and the collected result.
-import { randomInt } from 'node:crypto';
 import type { GenerateOptions, CausalLM, TextTokenizer } from '@gptj/sampling';
 import { CliError, UsageError } from './errors.js';
 
@@ -23,8 +22,9 @@ export interface SamplingFlags {
 
 /**
  * Sampling options from the flags. The CLI's default temperature (0.8) applies to sampling only: with --num-beams
- * it is left out unless given explicitly (beam search rejects sampling options). Without --seed a random seed is
- * drawn, so unseeded runs differ; the seed is reported with --verbose.
+ * it is left out unless given explicitly (beam search rejects sampling options). Without --seed @gptj/sampling draws
+ * a random seed, so unseeded runs differ; the result reports the seed used. --seed with beams is a usage error:
+ * beam search is deterministic and would silently ignore it.
  */
 export function toGenerateOptions(flags: SamplingFlags, explicit: ExplicitFlag, signal?: AbortSignal): GenerateOptions {
   const o: GenerateOptions = { maxNewTokens: flags.maxNewTokens, numBeams: flags.numBeams };
@@ -32,7 +32,10 @@ export function toGenerateOptions(flags: SamplingFlags, explicit: ExplicitFlag, 
   const optional = ['topK', 'topP', 'typicalP', 'minP', 'repetitionPenalty', 'presencePenalty', 'frequencyPenalty', 'lengthPenalty', 'earlyStopping'] as const;
   for (const key of optional) if (flags[key] !== undefined) Object.assign(o, { [key]: flags[key] });
   if (flags.stop && flags.stop.length > 0) o.stop = flags.stop;
-  if (flags.numBeams === 1 && flags.temperature > 0) o.seed = flags.seed ?? randomInt(0, 2 ** 32 - 1);
+  if (flags.seed !== undefined) {
+    if (flags.numBeams > 1) throw new UsageError(`--seed is not used by beam search (--num-beams ${flags.numBeams} is deterministic); drop one of them`);
+    o.seed = flags.seed;
+  }
   if (signal) o.signal = signal;
   return o;
 }
@@ -41,6 +44,8 @@ export interface GenerationResult {
   ids: number[];
   text: string;
   finishReason: 'length' | 'stop' | 'eos' | 'abort';
+  /** The sampling seed (given or drawn); absent for greedy and beam search. */
+  seed?: number;
   timing: { prefill_ms: number; decode_ms: number; prefill_tokens_per_second: number; decode_tokens_per_second: number };
 }
 
@@ -102,10 +107,12 @@ export async function runGeneration(
     if (next.done) {
       const t = next.value.timing;
       const r = (x: number) => Math.round(x * 10) / 10;
+      const seed = next.value.seed;
       return {
         ids,
         text,
         finishReason,
+        ...(typeof seed === 'number' ? { seed } : {}),
         timing: { prefill_ms: r(t.prefillMs), decode_ms: r(t.decodeMs), prefill_tokens_per_second: r(t.prefillTokPerS), decode_tokens_per_second: r(t.decodeTokPerS) },
       };
     }

@@ -47,20 +47,18 @@ export function generateCommand(): Command {
     .action(async (promptArg: string | undefined, flags: GenerateFlags, command: Command) => {
       if (promptArg !== undefined && flags.promptIds !== undefined) throw new UsageError('give either a PROMPT or --prompt-ids, not both');
       const promptText = flags.promptIds === undefined ? (promptArg ?? (await readStdin('prompt'))) : undefined;
-      if (promptText === '') throw new UsageError('the prompt is empty');
       const explicit: ExplicitFlag = (name) => command.getOptionValueSource(name) === 'cli';
       await checkGenerateOptions(toGenerateOptions(flags, explicit), explicit); // before a model of gigabytes loads
       const { model, source, loadMs } = await loadModelForCli(flags);
       try {
         const tokenizer = await loadTokenizer(source);
-        const promptIds = flags.promptIds ?? tokenizer.encode(promptText ?? '');
+        const promptIds = flags.promptIds ?? (promptText === '' ? unconditionalPrompt(model.config) : tokenizer.encode(promptText ?? ''));
         checkPrompt(promptIds, flags, model.vocabSize, model.maxLength);
         // Ctrl-C stops generation cleanly: the rows finish with reason "abort", the summary is printed, exit 130.
         const abort = new AbortController();
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
         const options = toGenerateOptions(flags, explicit, abort.signal);
-        if (command.optsWithGlobals().verbose && options.seed !== undefined) writeErr(`gptj: seed ${String(options.seed)}\n`);
         const streaming = !flags.json && flags.numBeams === 1;
         let result;
         try {
@@ -77,17 +75,20 @@ export function generateCommand(): Command {
               ids: result.ids,
               text: result.text,
               finish_reason: result.finishReason,
+              ...(result.seed === undefined ? {} : { seed: result.seed }),
               usage: { prompt_tokens: promptIds.length, completion_tokens: result.ids.length },
               timing,
             })}\n`,
           );
         } else {
+          // --json puts everything on stdout; the human summary goes to stderr only without it
           await writeOut(streaming ? '\n' : `${result.text}\n`);
+          const seed = result.seed === undefined ? '' : ` · seed ${result.seed}`;
+          writeErr(
+            `gptj: ${tokens(result.ids.length)} (${result.finishReason}) · prompt ${tokens(promptIds.length)} · ` +
+              `prefill ${timing.prefill_tokens_per_second} tok/s · decode ${timing.decode_tokens_per_second} tok/s · load ${(loadMs / 1e3).toFixed(2)} s${seed}\n`,
+          );
         }
-        writeErr(
-          `gptj: ${result.ids.length} tokens (${result.finishReason}) · prompt ${promptIds.length} tokens · ` +
-            `prefill ${timing.prefill_tokens_per_second} tok/s · decode ${timing.decode_tokens_per_second} tok/s · load ${(loadMs / 1e3).toFixed(2)} s\n`,
-        );
       } finally {
         model.dispose();
       }
@@ -111,6 +112,20 @@ function checkPrompt(ids: number[], flags: GenerateFlags, vocabSize: number, max
         `use --max-new-tokens ${maxLength - ids.length} or less`,
     );
   }
+}
+
+/**
+ * An empty prompt samples unconditionally, as transformers' generate() does without input_ids: from the BOS token
+ * (`<|endoftext|>` for GPT-J), or the EOS token when config.json names no BOS.
+ */
+function unconditionalPrompt(config: { bosTokenId: number | null; eosTokenId: number | null }): number[] {
+  const id = config.bosTokenId ?? config.eosTokenId;
+  if (id === null) throw new UsageError("the prompt is empty and the model's config.json names no bos_token_id or eos_token_id to start from");
+  return [id];
+}
+
+function tokens(n: number): string {
+  return n === 1 ? '1 token' : `${n} tokens`;
 }
 
 function round(x: number): number {
