@@ -19,7 +19,7 @@ export { int8Sources } from './checkpoint/int8-sources.js';
 export { openCheckpoint, WEIGHT_FILES } from './checkpoint/open.js';
 export type { Checkpoint, StoredDType, TensorEntry } from './checkpoint/entries.js';
 export type { CheckpointFile } from './checkpoint/file.js';
-export { writeSafetensors, writeShardedSafetensors } from './checkpoint/safetensors-writer.js';
+export { writeSafetensors, writeSafetensorsAsync, writeShardedSafetensors } from './checkpoint/safetensors-writer.js';
 export { writePytorchBin } from './checkpoint/pytorch-writer.js';
 export type { TensorSource } from './checkpoint/tensor-source.js';
 export { DeviceError } from '@gptj/tensor';                     // thrown by loadModel for device 'cuda' without CUDA
