@@ -25,6 +25,8 @@ export interface GenerationResult {
   finishReason: FinishReason;
   promptTokens: number;
   completionTokens: number;
+  /** The generated token ids (EOS excluded). */
+  ids: number[];
 }
 
 const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
@@ -64,18 +66,20 @@ export class Engine {
     const release = await this.lock.acquire();
     let events: ReturnType<typeof generate> | undefined;
     try {
-      if (options.signal?.aborted) return { text: '', finishReason: 'abort', promptTokens: 0, completionTokens: 0 };
+      if (options.signal?.aborted) return { text: '', finishReason: 'abort', promptTokens: 0, completionTokens: 0, ids: [] };
       events = generate(this.model, this.tokenizer, prompt, options);
       let text = '';
       let finishReason: FinishReason = 'length';
+      const ids: number[] = [];
       for (;;) {
         const next = await events.next();
         if (next.done) {
           const { promptTokens, completionTokens } = next.value.usage;
-          return { text, finishReason, promptTokens, completionTokens };
+          return { text, finishReason, promptTokens, completionTokens, ids };
         }
         const e = next.value;
         if (e.type === 'done') finishReason = e.finishReason;
+        else ids.push(e.id);
         if (e.text) {
           text += e.text;
           await onText?.(e.text);
@@ -84,6 +88,16 @@ export class Engine {
     } finally {
       // Ends the generator (disposing its session) when `onText` threw midway; a no-op once it has finished.
       await events?.return(undefined as never);
+      release();
+    }
+  }
+
+  /** Runs `fn` on the model alone (after the generations and scorings queued before it). */
+  async withModel<T>(fn: (model: GPTJModel) => Promise<T>): Promise<T> {
+    const release = await this.lock.acquire();
+    try {
+      return await fn(this.model);
+    } finally {
       release();
     }
   }

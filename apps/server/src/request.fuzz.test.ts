@@ -47,10 +47,23 @@ const samplingFields = {
   stream_options: field(fc.record({ include_usage: field(fc.boolean()) }, { requiredKeys: [] })),
   user: field(fc.string({ maxLength: 8 })),
 };
+const promptLike = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('# Copyright', 'def f(x):\n', 'x'.repeat(3000)),
+  fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 50399 }) }, { weight: 1, arbitrary: edge }), { minLength: 1, maxLength: 8 }),
+);
+/** A prompt or embeddings input: one text or id array, or a list of them. */
+const promptsLike = fc.oneof({ weight: 3, arbitrary: promptLike }, { weight: 1, arbitrary: fc.array(promptLike, { minLength: 0, maxLength: 3 }) });
+const scoringFields = { echo: field(fc.boolean()), logprobs: field(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(null))) };
 const completionBody = fc.record(
-  { ...samplingFields, prompt: field(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.constantFrom('# Copyright', 'def f(x):\n', 'x'.repeat(3000)), fc.array(fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 50399 }) }, { weight: 1, arbitrary: edge }), { minLength: 1, maxLength: 8 }))) },
+  { ...samplingFields, ...scoringFields, prompt: field(promptsLike) },
   { requiredKeys: ['prompt'] },
 );
+const embeddingsBody = fc.record(
+  { model: samplingFields.model, input: field(promptsLike), encoding_format: field(fc.constantFrom('float', 'base64', 'int8')), dimensions: field(fc.constantFrom(8, 256)), user: samplingFields.user },
+  { requiredKeys: ['input'] },
+);
+const tokenizeBody = fc.record({ content: field(fc.string({ unit: 'binary', maxLength: 40 })), prompt: field(fc.string({ maxLength: 8 })) }, { requiredKeys: [] });
+const detokenizeBody = fc.record({ tokens: field(fc.array(fc.oneof(fc.integer({ min: 0, max: 50399 }), edge), { maxLength: 8 })) }, { requiredKeys: [] });
 const message = fc.record(
   { role: field(fc.constantFrom('system', 'user', 'assistant')), content: field(fc.string({ unit: 'binary', maxLength: 30 })), name: field(fc.string({ maxLength: 5 })) },
   { requiredKeys: ['role', 'content'] },
@@ -74,14 +87,14 @@ const validFields = {
   stream_options: fc.record({ include_usage: fc.boolean() }),
   user: fc.string({ maxLength: 8 }),
 };
-const validCompletion = fc.record({ ...validFields, prompt: fc.oneof(fc.string({ unit: 'binary', minLength: 0, maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 50256 }), { minLength: 1, maxLength: 8 })) }, { requiredKeys: ['prompt'] });
+const validCompletion = fc.record({ ...validFields, max_tokens: fc.integer({ min: 0, max: 4 }), echo: fc.boolean(), logprobs: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant(null)), prompt: fc.oneof(fc.string({ unit: 'binary', minLength: 0, maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 50256 }), { minLength: 1, maxLength: 8 })) }, { requiredKeys: ['prompt'] });
 const validChat = fc.record(
   { ...validFields, messages: fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.string({ unit: 'binary', maxLength: 30 }) }), { minLength: 1, maxLength: 3 }) },
   { requiredKeys: ['messages'] },
 );
 const extraKeys = fc.oneof(
   { weight: 6, arbitrary: fc.constant({}) },
-  { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('best_of', 'echo', 'logprobs')), anyJson, { maxKeys: 2 }) },
+  { weight: 1, arbitrary: fc.dictionary(fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('best_of', 'suffix', 'top_logprobs')), anyJson, { maxKeys: 2 }) },
 );
 
 /** JSON text of a body, with a __proto__ / constructor key spliced in at the top or inside the first message. */
@@ -114,14 +127,17 @@ const oddPayload = fc.oneof(
   fc.tuple(completionBody, chatBody, mutation).map(([a, b, m]) => mutate(JSON.stringify(a), JSON.stringify(b), m)),
   fc.tuple(fc.integer({ min: 1, max: 200_000 }), fc.constantFrom('[', '{"a":')).map(([d, open]) => `{"prompt":${open.repeat(d)}1${(open === '[' ? ']' : '}').repeat(d)}}`),
 );
-const anyRoute = fc.oneof(fc.constantFrom('/v1/completions', '/v1/chat/completions', '/v1/models', '/v1/models/gpt-4', '/v1/models/gptj-mini-code', '/', '/v1/completions?x=1'), fc.string({ maxLength: 12 }).map((s) => `/v1/${encodeURIComponent(s)}`));
+const anyRoute = fc.oneof(fc.constantFrom('/v1/completions', '/v1/chat/completions', '/v1/models', '/v1/models/gpt-4', '/v1/models/gptj-mini-code', '/', '/v1/completions?x=1', '/v1/embeddings', '/tokenize', '/detokenize'), fc.string({ maxLength: 12 }).map((s) => `/v1/${encodeURIComponent(s)}`));
 /** [method, url, payload]: mostly a body for its own endpoint, then odd payloads, then anything anywhere. */
 const request = fc.oneof(
   { weight: 3, arbitrary: validCompletion.map((b) => ['POST', '/v1/completions', JSON.stringify(b)] as const) },
   { weight: 3, arbitrary: validChat.map((b) => ['POST', '/v1/chat/completions', JSON.stringify(b)] as const) },
   { weight: 4, arbitrary: completionJson.map((b) => ['POST', '/v1/completions', b] as const) },
   { weight: 4, arbitrary: chatJson.map((b) => ['POST', '/v1/chat/completions', b] as const) },
-  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('/v1/completions', '/v1/chat/completions'), oddPayload).map(([u, b]) => ['POST', u, b] as const) },
+  { weight: 3, arbitrary: embeddingsBody.map((b) => ['POST', '/v1/embeddings', JSON.stringify(b)] as const) },
+  { weight: 1, arbitrary: tokenizeBody.map((b) => ['POST', '/tokenize', JSON.stringify(b)] as const) },
+  { weight: 1, arbitrary: detokenizeBody.map((b) => ['POST', '/detokenize', JSON.stringify(b)] as const) },
+  { weight: 4, arbitrary: fc.tuple(fc.constantFrom('/v1/completions', '/v1/chat/completions', '/v1/embeddings', '/tokenize', '/detokenize'), oddPayload).map(([u, b]) => ['POST', u, b] as const) },
   { weight: 1, arbitrary: fc.tuple(fc.constantFrom('GET', 'POST', 'PUT', 'DELETE'), anyRoute, fc.oneof(completionJson, chatJson, oddPayload)).map(([m, u, b]) => [m, u, b] as const) },
 );
 
@@ -144,7 +160,10 @@ function violation(r: InjectReply): string | null {
   } catch {
     return r.status === 200 && r.contentType?.startsWith('text/html') ? null : `status ${r.status} with a body that is not JSON: ${r.body.slice(0, 200)}`;
   }
-  if (r.status === 200) return body.object === 'list' || body.object === 'model' || Array.isArray(body.choices) ? null : `200 without choices: ${r.body}`;
+  if (r.status === 200) {
+    const ok = body.object === 'list' || body.object === 'model' || Array.isArray(body.choices) || Array.isArray(body.tokens) || typeof body.content === 'string';
+    return ok ? null : `200 without choices, data, tokens or content: ${r.body}`;
+  }
   const e = body?.error;
   const shaped = e && Object.keys(body).length === 1 && typeof e.message === 'string' && e.message.length > 0 && e.type === 'invalid_request_error' &&
     (e.param === null || typeof e.param === 'string') && (e.code === null || typeof e.code === 'string');

@@ -1,5 +1,10 @@
 // JSON schemas of the request bodies (validated by fastify's ajv before a handler runs) and their TS types.
 
+/** OpenAI's largest `logprobs` on legacy completions (alternatives per token). */
+export const MAX_LOGPROBS = 5;
+
+const tokenIdsSchema = { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 } as const;
+
 const samplingProperties = {
   max_tokens: { type: 'integer', minimum: 1 },
   temperature: { type: 'number', minimum: 0, maximum: 2 },
@@ -34,11 +39,50 @@ export const completionBodySchema = {
     prompt: {
       anyOf: [
         { type: 'string' },
-        { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 },
+        tokenIdsSchema,
+        { type: 'array', items: { type: 'string' }, minItems: 1 },
+        { type: 'array', items: tokenIdsSchema, minItems: 1 },
       ],
     },
     ...samplingProperties,
+    // 0 is allowed here: with echo, the prompt's own logprobs and no generation (what evaluation harnesses send)
+    max_tokens: { type: 'integer', minimum: 0 },
+    echo: { type: 'boolean' },
+    logprobs: { anyOf: [{ type: 'integer', minimum: 0, maximum: MAX_LOGPROBS }, { type: 'null' }] },
   },
+} as const;
+
+export const embeddingsBodySchema = {
+  type: 'object',
+  required: ['input'],
+  additionalProperties: false,
+  properties: {
+    model: { type: 'string' },
+    input: {
+      anyOf: [
+        { type: 'string' },
+        tokenIdsSchema,
+        { type: 'array', items: { type: 'string' }, minItems: 1 },
+        { type: 'array', items: tokenIdsSchema, minItems: 1 },
+      ],
+    },
+    encoding_format: { enum: ['float', 'base64'] },
+    dimensions: { type: 'integer' },
+    user: { type: 'string' },
+  },
+} as const;
+
+export const tokenizeBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { content: { type: 'string' }, prompt: { type: 'string' } },
+} as const;
+
+export const detokenizeBodySchema = {
+  type: 'object',
+  required: ['tokens'],
+  additionalProperties: false,
+  properties: { tokens: { type: 'array', items: { type: 'integer', minimum: 0 } } },
 } as const;
 
 export const chatBodySchema = {
@@ -83,7 +127,26 @@ export interface SamplingBody {
 }
 
 export interface CompletionBody extends SamplingBody {
-  prompt: string | number[];
+  prompt: string | number[] | string[] | number[][];
+  echo?: boolean;
+  logprobs?: number | null;
+}
+
+export interface EmbeddingsBody {
+  model?: string;
+  input: string | number[] | string[] | number[][];
+  encoding_format?: 'float' | 'base64';
+  dimensions?: number;
+  user?: string;
+}
+
+export interface TokenizeBody {
+  content?: string;
+  prompt?: string;
+}
+
+export interface DetokenizeBody {
+  tokens: number[];
 }
 
 export interface ChatBody extends SamplingBody {

@@ -1,12 +1,12 @@
 // End to end: the official openai client against a server on an ephemeral port, serving the bundled mini-code model.
 // Greedy outputs are checked against transformers' completions (mini-code-samples.json).
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type { FastifyInstance } from 'fastify';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { Tokenizer } from '@gptj/tokenizer';
 import { createServer } from './server.js';
+import { listening } from './test-support/listening.js';
 import { renderChat } from './chat-template.js';
 
 interface Sample { prompt: string; new_ids: number[]; completion: string }
@@ -19,10 +19,7 @@ let base: string;
 let client: OpenAI;
 
 beforeAll(async () => {
-  app = await createServer();
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  client = new OpenAI({ baseURL: `${base}/v1`, apiKey: 'not-needed', maxRetries: 0 });
+  ({ app, base, client } = await listening());
 });
 
 afterAll(async () => {
@@ -185,7 +182,7 @@ describe('gptj-server', () => {
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {
-    const res = await fetch(`${base}/v1/embeddings`, { method: 'POST' });
+    const res = await fetch(`${base}/v1/audio/speech`, { method: 'POST' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });

@@ -6,7 +6,10 @@ import { registerCompletions } from './completions.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { clientErrorHandler } from './client-errors.js';
 import { ApiError, toApiError } from './errors.js';
+import { registerEmbeddings } from './embeddings.js';
 import { registerModels } from './models.js';
+import { MAX_LOGPROBS } from './schemas.js';
+import { registerTokenize } from './tokenize.js';
 import { registerBodyParser } from './request-body.js';
 import { logGptjWarnings } from './warnings.js';
 
@@ -26,7 +29,9 @@ const PLAYGROUND_HTML = new URL('../public/playground.html', import.meta.url);
 
 /** Plain words for the fields that accept several shapes (ajv would say "must match a schema in anyOf"). */
 const ANY_OF_MESSAGES: Record<string, string> = {
-  prompt: 'must be a string or a non-empty array of token ids',
+  prompt: 'must be a string, a non-empty array of token ids, or a non-empty array of those',
+  input: 'must be a string, a non-empty array of token ids, or a non-empty array of those',
+  logprobs: `must be an integer from 0 to ${MAX_LOGPROBS} or null`,
   stop: 'must be a non-empty string or an array of at most 4 non-empty strings',
 };
 
@@ -92,6 +97,8 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   registerModels(app, engine);
   registerCompletions(app, engine);
   registerChat(app, engine);
+  registerEmbeddings(app, engine);
+  registerTokenize(app, engine);
   app.addHook('onClose', () => {
     stopWarnings();
     engine.dispose();
