@@ -1,5 +1,6 @@
 // Progress bars on stderr, drawn only when stderr is a terminal: piped or captured output stays clean.
 import cliProgress from 'cli-progress';
+import { onInterrupt } from './interrupts.js';
 
 export interface Progress {
   /** Shows `done` of `total` for a phase ('download', 'load', 'eval'...); a new phase starts a new bar. */
@@ -45,9 +46,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   if (!stream.isTTY) return { update() {}, stop() {} };
   let bar: cliProgress.SingleBar | null = null;
   let phase = '';
+  let unregister = () => {};
+  // the bar hides the cursor: stopping it (also on Ctrl-C / SIGTERM) shows it again
   const stop = () => {
     bar?.stop();
     bar = null;
+    unregister();
   };
   return {
     update(next, done, total, detail = '') {
@@ -71,6 +75,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
           cliProgress.Presets.shades_classic,
         );
         bar.start(Math.max(total, 1), done, payload);
+        unregister = onInterrupt(stop);
       } else {
         bar.setTotal(Math.max(total, 1));
         bar.update(done, payload);

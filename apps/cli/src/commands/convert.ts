@@ -2,12 +2,13 @@
 // f16, bf16 or int8, streaming tensor by tensor so the source is never held in memory whole. int8 is
 // @gptj/model's stored int8 layout: linear weights I8 + `<name>_scale` F32 [out, 1] (the per-row q8 that
 // `--dtype int8` makes at load time), the embedding f16, biases and LayerNorm parameters f32.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { TensorEntry, TensorSource } from '@gptj/model';
 import { CliError } from '../errors.js';
 import { writeOut } from '../io.js';
+import { onInterrupt } from '../interrupts.js';
 import { resolveToDirectory } from '../load.js';
 import { resolveModelSource } from '../model-source.js';
 import { createProgress } from '../progress.js';
@@ -64,6 +65,11 @@ export function convertCommand(): Command {
       const configJson = JSON.parse(readFileSync(join(source.path, 'config.json'), 'utf8')) as Record<string, unknown>;
       const config = model.parseGPTJConfig(configJson);
       const ckpt = await model.openCheckpoint(source.path);
+      // Everything is written into a staging directory next to --out, renamed to --out once complete: an
+      // interrupted run leaves no --out behind, and the staging directory of a killed run is removed here.
+      const staging = join(dirname(flags.out), `.${basename(flags.out)}.gptj-partial`);
+      rmSync(staging, { recursive: true, force: true });
+      const dropStaging = onInterrupt(() => rmSync(staging, { recursive: true, force: true }));
       const progress = createProgress();
       try {
         const int8 = [...ckpt.tensors.values()].find((e) => e.dtype === 'I8');
@@ -93,17 +99,25 @@ export function convertCommand(): Command {
           }
           return [streamAs(tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];
         });
-        mkdirSync(flags.out, { recursive: true });
-        model.writeSafetensors(join(flags.out, 'model.safetensors'), sources, target === 'int8' ? { ...model.INT8_METADATA } : { format: 'pt' });
+        mkdirSync(staging, { recursive: true });
+        await model.writeSafetensorsAsync(join(staging, 'model.safetensors'), sources, target === 'int8' ? { ...model.INT8_METADATA } : { format: 'pt' });
+        progress.stop();
+        for (const key of ['torch_dtype', 'dtype']) if (key in configJson) configJson[key] = HF_DTYPE[target];
+        if (target === 'int8') configJson.quantization_config = INT8_QUANTIZATION_CONFIG;
+        else delete configJson.quantization_config;
+        writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
+        for (const f of SIDE_FILES) if (existsSync(join(source.path, f))) copyFileSync(join(source.path, f), join(staging, f));
+        if (existsSync(flags.out)) rmdirSync(flags.out); // checked empty above
+        else mkdirSync(dirname(flags.out), { recursive: true });
+        renameSync(staging, flags.out);
+      } catch (err) {
+        rmSync(staging, { recursive: true, force: true });
+        throw err;
       } finally {
+        dropStaging();
         progress.stop();
         ckpt.close();
       }
-      for (const key of ['torch_dtype', 'dtype']) if (key in configJson) configJson[key] = HF_DTYPE[target];
-      if (target === 'int8') configJson.quantization_config = INT8_QUANTIZATION_CONFIG;
-      else delete configJson.quantization_config;
-      writeFileSync(join(flags.out, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
-      for (const f of SIDE_FILES) if (existsSync(join(source.path, f))) copyFileSync(join(source.path, f), join(flags.out, f));
       const size = statSync(join(flags.out, 'model.safetensors')).size;
       await writeOut(`${JSON.stringify({ out: flags.out, dtype: target, bytes: size })}\n`);
     });
