@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from './engine.js';
-import { toApiError } from './errors.js';
+import { ApiError, toApiError } from './errors.js';
+import { chatLogprobs, textIds } from './logprobs.js';
 import { abortOnClose } from './abort.js';
 import { checkModel } from './models.js';
 import { CHAT_STOP, renderChat } from './chat-template.js';
@@ -29,12 +30,18 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
       return t;
     };
 
+    if (body.top_logprobs !== undefined && body.logprobs !== true) {
+      throw new ApiError(400, 'top_logprobs: needs logprobs: true', 'invalid_request_error', 'top_logprobs');
+    }
+    if (body.logprobs === true && body.stream) throw new ApiError(400, 'logprobs: is not supported with stream: true', 'invalid_request_error', 'logprobs');
+
     if (!body.stream) {
       const r = await engine.run(promptIds, options);
+      const logprobs = body.logprobs === true ? await chatLogprobs(engine, promptIds, textIds(engine, r.ids, r.text), body.top_logprobs ?? 0) : null;
       return {
         ...base,
         object: 'chat.completion',
-        choices: [{ index: 0, message: { role: 'assistant', content: r.text.replace(/^\s+/, '') }, logprobs: null, finish_reason: openaiFinishReason(r.finishReason) }],
+        choices: [{ index: 0, message: { role: 'assistant', content: r.text.replace(/^\s+/, '') }, logprobs, finish_reason: openaiFinishReason(r.finishReason) }],
         usage: { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens },
       };
     }

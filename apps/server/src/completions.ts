@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Engine, GenerationResult } from './engine.js';
 import { ApiError, toApiError } from './errors.js';
 import { abortOnClose } from './abort.js';
-import { completionLogprobs } from './logprobs.js';
+import { completionLogprobs, textIds } from './logprobs.js';
 import { checkModel } from './models.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { completionBodySchema, type CompletionBody } from './schemas.js';
@@ -31,7 +31,7 @@ async function choice(engine: Engine, body: CompletionBody, prompt: string | num
   const r: GenerationResult =
     maxTokens === 0 ? { text: '', finishReason: 'length', promptTokens: ids.length, completionTokens: 0, ids: [] } : await engine.run(ids, toGenerateOptions(body, DEFAULT_MAX_TOKENS, signal));
   const echoed = body.echo ? (typeof prompt === 'string' ? prompt : engine.tokenizer.decode(ids)) : '';
-  const logprobs = body.logprobs == null ? null : await completionLogprobs(engine, ids, r.ids, body.echo === true, body.logprobs);
+  const logprobs = body.logprobs == null ? null : await completionLogprobs(engine, ids, textIds(engine, r.ids, r.text), body.echo === true, body.logprobs);
   return { r, choice: { text: echoed + r.text, index, logprobs, finish_reason: openaiFinishReason(r.finishReason) } };
 }
 

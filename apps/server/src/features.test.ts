@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { embed, loglikelihood } from '@gptj/model';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { listening } from './test-support/listening.js';
+import { renderChat } from './chat-template.js';
 import { MAX_EMBEDDING_INPUTS } from './embeddings.js';
 
 let app: FastifyInstance;
@@ -127,6 +128,14 @@ describe('completions logprobs and echo (mini-code)', () => {
     c.logprobs.top_logprobs.forEach((top: Record<string, number>, j: number) => expect(Math.max(...Object.values(top))).toBe(c.logprobs.token_logprobs[j]));
   });
 
+  it('with a stop string, the logprobs cover the returned text, not the tokens that formed the stop string', async () => {
+    const { json } = await post('/v1/completions', { prompt: '# Copyright', logprobs: 1, max_tokens: 24, temperature: 0, stop: ' Meta' });
+    const c = json.choices[0];
+    expect([c.finish_reason, c.text]).toEqual(['stop', ' (c)']);
+    expect(c.logprobs.tokens.join('')).toBe(c.text);
+    expect(c.logprobs.token_logprobs).toHaveLength(c.logprobs.tokens.length);
+  });
+
   it('refuses logprobs above 5, echo/logprobs/several prompts with stream, and a prompt past the context', async () => {
     await expectBadRequest('/v1/completions', { prompt: 'a', logprobs: 6 }, 'logprobs', /from 0 to 5/);
     await expectBadRequest('/v1/completions', { prompt: 'a', echo: true, stream: true }, 'echo', /not supported with stream/);
@@ -134,6 +143,32 @@ describe('completions logprobs and echo (mini-code)', () => {
     await expectBadRequest('/v1/completions', { prompt: ['a', 'b'], stream: true }, 'prompt', /several prompts/);
     await expectBadRequest('/v1/completions', { prompt: [[1], []] }, 'prompt', /string, a non-empty array/);
     await expectBadRequest('/v1/completions', { prompt: new Array(app.gptj.maxLength + 1).fill(5), echo: true, max_tokens: 0 }, 'max_tokens', /maximum context length/);
+  });
+});
+
+describe('chat completions logprobs', () => {
+  it("logprobs: true with top_logprobs gives each reply token's library logprob and its alternatives", async () => {
+    const messages = [{ role: 'user' as const, content: 'Write a Python function' }];
+    const res = await client.chat.completions.create({ messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
+    const content = res.choices[0]!.logprobs!.content!;
+    expect(content.length).toBeGreaterThan(0);
+    expect(content.map((t) => t.token).join('').trimStart()).toBe(res.choices[0]!.message.content);
+    const tok = app.gptj.tokenizer;
+    const prompt = tok.encode(renderChat(messages));
+    const ids = content.map((t) => tok.encode(t.token)).flat();
+    const [want] = await loglikelihood(app.gptj.model, [{ context: prompt, continuation: ids }], { topLogprobs: 2 });
+    content.forEach((t, j) => {
+      expect(Math.abs(t.logprob - want!.tokenLogprobs[j]!)).toBeLessThan(1e-4);
+      expect(t.top_logprobs.map((a) => a.token)).toEqual(want!.topLogprobs![j]!.map((a) => tok.decode([a.token])));
+      expect(t.bytes).toEqual([...Buffer.from(t.token)]);
+    });
+  });
+
+  it('refuses top_logprobs without logprobs, above 20, and logprobs with stream', async () => {
+    const messages = [{ role: 'user', content: 'hi' }];
+    await expectBadRequest('/v1/chat/completions', { messages, top_logprobs: 2 }, 'top_logprobs', /needs logprobs: true/);
+    await expectBadRequest('/v1/chat/completions', { messages, logprobs: true, top_logprobs: 21 }, 'top_logprobs', /<= 20/);
+    await expectBadRequest('/v1/chat/completions', { messages, logprobs: true, stream: true }, 'logprobs', /not supported with stream/);
   });
 });
 

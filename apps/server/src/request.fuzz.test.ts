@@ -68,7 +68,7 @@ const message = fc.record(
   { role: field(fc.constantFrom('system', 'user', 'assistant')), content: field(fc.string({ unit: 'binary', maxLength: 30 })), name: field(fc.string({ maxLength: 5 })) },
   { requiredKeys: ['role', 'content'] },
 );
-const chatBody = fc.record({ ...samplingFields, messages: field(fc.array(message, { minLength: 1, maxLength: 3 })) }, { requiredKeys: ['messages'] });
+const chatBody = fc.record({ ...samplingFields, logprobs: field(fc.boolean()), top_logprobs: field(fc.integer({ min: 0, max: 21 })), messages: field(fc.array(message, { minLength: 1, maxLength: 3 })) }, { requiredKeys: ['messages'] });
 // Bodies valid field by field (edge values included: 1e-45, -100, 100...), so that generation, streaming and the
 // float32 limits of @gptj/sampling run, not only the schema's 400s.
 /** Doubles already float32 (a double drawn near 0 would underflow: that is the other generators' job). */
@@ -89,7 +89,7 @@ const validFields = {
 };
 const validCompletion = fc.record({ ...validFields, max_tokens: fc.integer({ min: 0, max: 4 }), echo: fc.boolean(), logprobs: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant(null)), prompt: fc.oneof(fc.string({ unit: 'binary', minLength: 0, maxLength: 40 }), fc.array(fc.integer({ min: 0, max: 50256 }), { minLength: 1, maxLength: 8 })) }, { requiredKeys: ['prompt'] });
 const validChat = fc.record(
-  { ...validFields, messages: fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.string({ unit: 'binary', maxLength: 30 }) }), { minLength: 1, maxLength: 3 }) },
+  { ...validFields, logprobs: fc.boolean(), top_logprobs: fc.integer({ min: 0, max: 20 }), messages: fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant'), content: fc.string({ unit: 'binary', maxLength: 30 }) }), { minLength: 1, maxLength: 3 }) },
   { requiredKeys: ['messages'] },
 );
 const extraKeys = fc.oneof(

@@ -2,6 +2,8 @@
 
 /** OpenAI's largest `logprobs` on legacy completions (alternatives per token). */
 export const MAX_LOGPROBS = 5;
+/** OpenAI's largest `top_logprobs` on chat completions. */
+export const MAX_CHAT_TOP_LOGPROBS = 20;
 
 const tokenIdsSchema = { type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 } as const;
 
@@ -106,6 +108,8 @@ export const chatBodySchema = {
       },
     },
     ...samplingProperties,
+    logprobs: { type: 'boolean' },
+    top_logprobs: { type: 'integer', minimum: 0, maximum: MAX_CHAT_TOP_LOGPROBS },
   },
 } as const;
 
@@ -151,4 +155,6 @@ export interface DetokenizeBody {
 
 export interface ChatBody extends SamplingBody {
   messages: { role: 'system' | 'user' | 'assistant'; content: string; name?: string }[];
+  logprobs?: boolean;
+  top_logprobs?: number;
 }
