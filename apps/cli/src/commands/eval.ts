@@ -2,6 +2,7 @@
 // {context, continuation} pairs (LAMBADA: loglikelihood, greedy match, perplexities) or of
 // {context, choices, label} items (multiple choice: acc, acc_norm), or --perplexity FILE: rolling-window
 // perplexity of a text.
+import { writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import type { GPTJModel } from '@gptj/model';
@@ -9,7 +10,8 @@ import type { Tokenizer } from '@gptj/tokenizer';
 import { UsageError } from '../errors.js';
 import { type ChoiceItem, type Pair, readEvalFile } from '../eval-data.js';
 import { summarize } from '../eval-score.js';
-import { writeOut } from '../io.js';
+import { onInterrupt } from '../interrupts.js';
+import { writeErr, writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
 import { integer } from '../options.js';
 import { createProgress, type Progress } from '../progress.js';
@@ -82,33 +84,78 @@ async function scorePairs({ model, tokenizer, flags, progress }: Run, pairs: Pai
   const { encodePair, loglikelihood } = await import('@gptj/model');
   const eos = model.eosTokenId ?? tokenizer.eosTokenId;
   const requests = pairs.map((p) => encodePair((t) => tokenizer.encode(t), p.context, p.continuation, eos));
-  const scores = await loglikelihood(model, requests, { batchSize: flags.batchSize, onProgress: (p) => progress.update('eval', p.done, p.total) });
+  const results = (scores: Awaited<ReturnType<typeof loglikelihood>>): Report => {
+    const summary = summarize(scores.map((s) => ({ logprob: s.logprob, isGreedy: s.isGreedy, tokens: s.tokenLogprobs.length })));
+    return {
+      perExample: scores.map((s, index) => ({ index, log_likelihood: s.logprob, greedy: s.isGreedy, tokens: s.tokenLogprobs.length })),
+      summary,
+      table: () =>
+        `examples     ${summary.examples}\naccuracy     ${pct(summary.accuracy)}\nperplexity   ${summary.perplexity.toFixed(4)} (per token, ${summary.continuation_tokens} tokens)\n` +
+        `lambada ppl  ${summary.lambada_perplexity.toFixed(4)} (per example)\nlog-lik      ${summary.log_likelihood.toFixed(4)}\n`,
+    };
+  };
+  const scores = await inSlices(flags, requests, results, (slice, offset) =>
+    loglikelihood(model, slice, { batchSize: flags.batchSize, onProgress: (p) => progress.update('eval', offset + p.done, requests.length) }),
+  );
   progress.stop();
-  const perExample = scores.map((s, index) => ({ index, log_likelihood: s.logprob, greedy: s.isGreedy, tokens: s.tokenLogprobs.length }));
-  const summary = summarize(scores.map((s) => ({ logprob: s.logprob, isGreedy: s.isGreedy, tokens: s.tokenLogprobs.length })));
-  await report(flags, perExample, summary, () =>
-    `examples     ${summary.examples}\naccuracy     ${pct(summary.accuracy)}\nperplexity   ${summary.perplexity.toFixed(4)} (per token, ${summary.continuation_tokens} tokens)\n` +
-    `lambada ppl  ${summary.lambada_perplexity.toFixed(4)} (per example)\nlog-lik      ${summary.log_likelihood.toFixed(4)}\n`);
+  await writeOut(reportText(flags, results(scores)));
 }
 
 async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: ChoiceItem[]): Promise<void> {
   const { multipleChoiceAccuracy, scoreMultipleChoice } = await import('@gptj/model');
-  const results = await scoreMultipleChoice(model, items, {
-    encode: (t) => tokenizer.encode(t),
-    eosTokenId: model.eosTokenId ?? tokenizer.eosTokenId,
-    batchSize: flags.batchSize,
-    onProgress: (p) => progress.update('eval', p.done, p.total, 'choices'),
-  });
+  const results = (scored: Awaited<ReturnType<typeof scoreMultipleChoice>>): Report => {
+    const acc = multipleChoiceAccuracy(scored, items.slice(0, scored.length).map((i) => i.label));
+    const summary = { examples: scored.length, acc: acc.acc, acc_norm: acc.accNorm, acc_norm_tokens: acc.accNormTokens };
+    return {
+      perExample: scored.map((r, index) => ({
+        index, label: items[index].label, pred: r.pred, pred_norm: r.predNorm, pred_norm_tokens: r.predNormTokens,
+        loglikelihoods: r.loglikelihoods, tokens: r.tokenCounts,
+      })),
+      summary,
+      table: () =>
+        `examples         ${summary.examples}\nacc              ${pct(summary.acc)}\nacc_norm         ${pct(summary.acc_norm)} (loglikelihood per character)\n` +
+        `acc_norm_tokens  ${pct(summary.acc_norm_tokens)} (loglikelihood per token)\n`,
+    };
+  };
+  const scored = await inSlices(flags, items, results, (slice, offset) =>
+    scoreMultipleChoice(model, slice, {
+      encode: (t) => tokenizer.encode(t),
+      eosTokenId: model.eosTokenId ?? tokenizer.eosTokenId,
+      batchSize: flags.batchSize,
+      onProgress: (p) => progress.update('eval', offset + p.done, items.length, 'choices'),
+    }),
+  );
   progress.stop();
-  const perExample = results.map((r, index) => ({
-    index, label: items[index].label, pred: r.pred, pred_norm: r.predNorm, pred_norm_tokens: r.predNormTokens,
-    loglikelihoods: r.loglikelihoods, tokens: r.tokenCounts,
-  }));
-  const acc = multipleChoiceAccuracy(results, items.map((i) => i.label));
-  const summary = { examples: items.length, acc: acc.acc, acc_norm: acc.accNorm, acc_norm_tokens: acc.accNormTokens };
-  await report(flags, perExample, summary, () =>
-    `examples         ${summary.examples}\nacc              ${pct(summary.acc)}\nacc_norm         ${pct(summary.acc_norm)} (loglikelihood per character)\n` +
-    `acc_norm_tokens  ${pct(summary.acc_norm_tokens)} (loglikelihood per token)\n`);
+  await writeOut(reportText(flags, results(scored)));
+}
+
+// Examples per slice, in batches: an interrupt loses at most one slice of work; batching within a slice is unchanged.
+const SLICE_BATCHES = 8;
+
+/**
+ * Scores `items` a slice at a time so that Ctrl-C / SIGTERM can print the summary of the examples scored so far
+ * (marked interrupted, with the total) before the process exits.
+ */
+async function inSlices<T, R>(
+  flags: EvalFlags,
+  items: readonly T[],
+  results: (done: R[]) => Report,
+  score: (slice: T[], offset: number) => Promise<R[]>,
+): Promise<R[]> {
+  const done: R[] = [];
+  const drop = onInterrupt(() => {
+    writeErr(`gptj: interrupted: ${done.length} of ${items.length} examples scored; the summary covers those\n`);
+    if (done.length === 0) return;
+    const r = results(done);
+    writeSync(1, reportText(flags, { ...r, summary: { ...r.summary, interrupted: true, examples_total: items.length } }));
+  });
+  try {
+    const size = flags.batchSize * SLICE_BATCHES;
+    for (let offset = 0; offset < items.length; offset += size) done.push(...(await score(items.slice(offset, offset + size), offset)));
+  } finally {
+    drop();
+  }
+  return done;
 }
 
 async function scorePerplexity({ model, tokenizer, flags, progress }: Run, text: string): Promise<void> {
@@ -120,19 +167,22 @@ async function scorePerplexity({ model, tokenizer, flags, progress }: Run, text:
   });
   progress.stop();
   const summary = { text_tokens: ids.length, scored_tokens: r.tokens, windows: r.windows, max_length: r.maxLength, stride: r.stride, nll: r.nll, perplexity: r.perplexity };
-  await report(flags, [], summary, () =>
+  await writeOut(reportText(flags, { perExample: [], summary, table: () =>
     `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
-    `nll         ${summary.nll.toFixed(4)}\n`);
+    `nll         ${summary.nll.toFixed(4)}\n` }));
+}
+
+interface Report {
+  perExample: object[];
+  summary: object;
+  table: () => string;
 }
 
 /** Per-example JSON lines then the summary as JSON (--json, --per-example), else the human-readable table. */
-async function report(flags: EvalFlags, perExample: object[], summary: object, table: () => string): Promise<void> {
-  if (flags.json || flags.perExample) {
-    const lines = flags.perExample ? perExample.map((e) => JSON.stringify(e)) : [];
-    await writeOut([...lines, JSON.stringify(summary)].join('\n') + '\n');
-  } else {
-    await writeOut(table());
-  }
+function reportText(flags: EvalFlags, { perExample, summary, table }: Report): string {
+  if (!flags.json && !flags.perExample) return table();
+  const lines = flags.perExample ? perExample.map((e) => JSON.stringify(e)) : [];
+  return [...lines, JSON.stringify(summary)].join('\n') + '\n';
 }
 
 function pct(x: number): string {
