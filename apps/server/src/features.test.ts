@@ -113,6 +113,20 @@ describe('completions logprobs and echo (mini-code)', () => {
     }
   });
 
+  it("the harness's current shape (max_tokens 1, batched [[ids]], read as token_logprobs[ctxlen:-1]) scores a context/continuation pair", async () => {
+    const tok = app.gptj.tokenizer;
+    const context = tok.encode('def fibonacci(n):\n');
+    const continuation = tok.encode('    return n');
+    const [want] = await loglikelihood(app.gptj.model, [{ context, continuation }], { topLogprobs: 1 });
+    const { json } = await post('/v1/completions', { model: 'gptj-mini-code', prompt: [[...context, ...continuation]], temperature: 0, max_tokens: 1, logprobs: 1, seed: 1234, echo: true });
+    const lp = json.choices[0].logprobs;
+    const mine: number[] = lp.token_logprobs.slice(context.length, -1);
+    expect(mine).toHaveLength(continuation.length);
+    expect(Math.abs(mine.reduce((a, x) => a + x, 0) - want!.logprob)).toBeLessThan(1e-4);
+    const greedy = lp.top_logprobs.slice(context.length, -1).every((top: Record<string, number>, j: number) => mine[j] === Math.max(...Object.values(top)));
+    expect(greedy).toBe(want!.isGreedy);
+  });
+
   it('generated tokens get their raw logprobs, top-N alternatives and offsets after the prompt; several prompts give several choices', async () => {
     const { json } = await post('/v1/completions', { prompt: [prompt, '# Copyright'], logprobs: 3, max_tokens: 4, temperature: 0 });
     expect(json.choices.map((c: { index: number }) => c.index)).toEqual([0, 1]);
