@@ -2,6 +2,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectOneLineError, runCli } from './test-support/run-cli.js';
@@ -61,7 +62,16 @@ describe('failures exit 1 with one line', () => {
   it('missing model directory', async () => {
     const run = await runCli(['generate', 'hello', '--model', '/no/such/model-dir']);
     expect(run.code).toBe(1);
-    expect(expectOneLineError(run)).toBe('gptj: error: model directory not found: /no/such/model-dir');
+    expect(expectOneLineError(run)).toBe('gptj: error: --model /no/such/model-dir: the directory does not exist');
+  });
+
+  it.each(['./nope', '../nope/x', '~/no-such-gptj-model'])('--model %s looks like a path: a missing directory in every command, never a download', async (value) => {
+    for (const args of [['generate', 'hi'], ['convert', '--dtype', 'f16', '--out', join(tmp, 'never')], ['tokenize', 'hi'], ['eval', '--perplexity', fileURLToPath(import.meta.url)]]) {
+      // HF_HUB_OFFLINE: were it sent to the hub, the error would name the hub cache instead
+      const run = await runCli([...args, '--model', value], { env: { HF_HUB_OFFLINE: '1' } });
+      expect(run.code).toBe(1);
+      expect(expectOneLineError(run)).toBe(`gptj: error: --model ${value}: the directory does not exist`);
+    }
   });
 
   it('prompt ids outside the vocabulary', async () => {

@@ -1,7 +1,8 @@
 // What `--model` names: a local Hugging Face directory, a hub id ("EleutherAI/gpt-j-6b"), or nothing (the bundled
 // demo checkpoint). A value that can only be a path and does not exist is reported here, before anything loads.
 import { statSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { miniCodeDir } from '@gptj/mini-code';
 import { CliError } from './errors.js';
 
@@ -10,16 +11,28 @@ export type ModelSource = { kind: 'dir'; path: string } | { kind: 'hub'; id: str
 // org/name, the hub ids @gptj/model resolves; anything else that does not exist is a missing directory.
 const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
 
+// The same rule as @gptj/model's isHubId (which the server's loadModel applies), kept here without importing
+// @gptj/model so that tokenize / detokenize do not load the native addon.
 function looksLikePath(value: string): boolean {
-  return isAbsolute(value) || value.startsWith('.') || value.startsWith('~') || !HUB_ID.test(value);
+  return isAbsolute(value) || /^(\.{1,2}|~)(\/|$)/.test(value) || value.startsWith('.') || !HUB_ID.test(value);
 }
 
+/** `~` and `~/x` as the shell would expand them (a quoted --model value reaches us unexpanded). */
+function expandHome(value: string): string {
+  return value === '~' || value.startsWith('~/') ? join(homedir(), value.slice(1)) : value;
+}
+
+/**
+ * The one resolution of `--model` every command uses: an existing directory, else a value that looks like a path
+ * is a missing directory (never sent to the hub), else a hub id.
+ */
 export function resolveModelSource(value: string | undefined): ModelSource {
   if (value === undefined) return { kind: 'dir', path: miniCodeDir };
-  const stat = statSync(value, { throwIfNoEntry: false });
-  if (stat?.isDirectory()) return { kind: 'dir', path: value };
+  const path = expandHome(value);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return { kind: 'dir', path };
   if (stat) throw new CliError(`--model ${value}: not a directory (expected a Hugging Face model directory or hub id)`);
-  if (looksLikePath(value)) throw new CliError(`model directory not found: ${value}`);
+  if (looksLikePath(value)) throw new CliError(`--model ${value}: the directory does not exist`);
   return { kind: 'hub', id: value };
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { dropWrittenFile } from './checkpoint/drop-cache.js';
 import { HubError } from './errors.js';
 
@@ -24,8 +24,16 @@ const WEIGHT_LAYOUTS = ['model.safetensors.index.json', 'model.safetensors', 'py
 const OPTIONAL_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt',
   'added_tokens.json', 'special_tokens_map.json'];
 
+/**
+ * Whether `--model`-style text names a hub repository. A value that looks like a path (starts with ./ ../ / ~, or
+ * exists on disk) never does, so `./nope` is reported as a missing directory instead of being fetched from the hub.
+ */
 export function isHubId(s: string): boolean {
-  return HUB_ID.test(s) && !existsSync(s);
+  return HUB_ID.test(s) && !looksLikePath(s);
+}
+
+function looksLikePath(s: string): boolean {
+  return /^(\.{1,2}|~)(\/|$)/.test(s) || isAbsolute(s) || existsSync(s);
 }
 
 export function hubCacheDir(explicit?: string): string {
