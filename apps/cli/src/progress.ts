@@ -14,31 +14,23 @@ export interface Progress {
 const BYTE_PHASES = new Set(['download', 'load']);
 const ELEMENT_PHASES = new Set(['convert']);
 
-/** 1234567 -> '1.2M': SI prefixes for counts. */
-function formatCount(n: number): string {
-  const units = ['', 'k', 'M', 'G', 'T'];
+/** n in the largest unit it reaches (base 1024: bytes, 1000: counts), one decimal beyond the first unit. */
+function scaled(n: number, base: number, units: readonly string[]): string {
   let i = 0;
-  while (n >= 1000 && i < units.length - 1) {
-    n /= 1000;
+  while (n >= base && i < units.length - 1) {
+    n /= base;
     i++;
   }
   return `${n.toFixed(i === 0 ? 0 : 1)}${units[i]}`;
 }
 
+const formatBytes = (n: number) => scaled(n, 1024, [' B', ' KiB', ' MiB', ' GiB', ' TiB']);
+const formatCount = (n: number) => scaled(n, 1000, ['', 'k', 'M', 'G', 'T']);
+
 function formatAmount(phase: string, done: number, total: number): string {
   if (BYTE_PHASES.has(phase)) return `${formatBytes(done)}/${formatBytes(total)}`;
   if (ELEMENT_PHASES.has(phase)) return `${formatCount(done)}/${formatCount(total)} elements`;
   return `${done}/${total}`;
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 /** A progress bar on a TTY stderr, or one that draws nothing anywhere else. */
