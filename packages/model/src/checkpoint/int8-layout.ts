@@ -7,21 +7,36 @@
 //
 // Both directions go through @gptj/tensor's public q8 parts: `toQ8Parts()` of the tensor core's own cast when
 // writing, `Tensor.fromQ8(values, scales, [out, in])` when loading (one copy, no requantization).
-import { Tensor, cast } from '@gptj/tensor';
+import { NonFiniteError, Tensor, cast } from '@gptj/tensor';
 import type { StoredDType } from './entries.js';
 
 export const SCALE_SUFFIX = '_scale';
 /** `__metadata__` of a stored int8 safetensors file. */
 export const INT8_METADATA: Readonly<Record<string, string>> = { format: 'pt', gptj_quantization: 'q8-per-row' };
 
+/** Where a block of rows sits: the checkpoint tensor it belongs to and the index of its first row there. */
+export interface RowBlock {
+  name: string;
+  firstRow: number;
+}
+
 /**
  * Quantizes `rows` whole rows of a float matrix (little-endian bytes of `dtype`) with the tensor core's own
  * q8 cast, the same one loadModel's dtype 'q8' uses. Returns the int8 values and the per-row f32 scales.
+ * A NaN or infinity throws NonFiniteError naming `at.name` and its row in the whole tensor (the cast only
+ * sees this block, so its row is shifted by `at.firstRow`).
  */
-export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number): { values: Uint8Array; scales: Float32Array } {
+export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock): { values: Uint8Array; scales: Float32Array } {
   const src = Tensor.fromBytes(bytes, [rows, cols], dtype === 'F32' ? 'f32' : dtype === 'F16' ? 'f16' : 'bf16');
-  const q = cast(src, 'q8');
-  src.dispose();
+  let q: Tensor;
+  try {
+    q = cast(src, 'q8');
+  } catch (e) {
+    if (e instanceof NonFiniteError) throw new NonFiniteError(e.op, at.firstRow + e.row, e.column, e.value, at.name);
+    throw e;
+  } finally {
+    src.dispose();
+  }
   try {
     const { values, scales } = q.toQ8Parts();
     return { values: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), scales };

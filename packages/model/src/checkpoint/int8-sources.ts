@@ -29,7 +29,7 @@ export function int8Sources(e: TensorEntry, onRows?: (rowsDone: number) => void)
       const step = Math.max(1, Math.floor(CHUNK_ELEMENTS / Math.max(cols, 1)));
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
-        const part = quantizeRows(e.file.read(e.offset + r * rowBytes, n * rowBytes), dtype, n, cols);
+        const part = quantizeRows(e.file.read(e.offset + r * rowBytes, n * rowBytes), dtype, n, cols, { name: e.name, firstRow: r });
         scales.set(part.scales, r);
         onRows?.(r + n);
         yield part.values;
