@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { benchCommand } from './commands/bench.js';
+import { chatCommand } from './commands/chat.js';
 import { convertCommand } from './commands/convert.js';
 import { detokenizeCommand } from './commands/detokenize.js';
 import { downloadCommand } from './commands/download.js';
@@ -21,7 +22,7 @@ export function createProgram(): Command {
     .option('-v, --verbose', 'print stack traces and extra diagnostics on stderr')
     .showSuggestionAfterError(true)
     .addHelpText('after', '\nRun `gptj <command> --help` for the options of a command.\nWithout --model, commands use the bundled mini-code demo checkpoint (13.7M parameters, Python).');
-  for (const cmd of [generateCommand(), logitsCommand(), tokenizeCommand(), detokenizeCommand(), downloadCommand(), convertCommand(), benchCommand(), evalCommand(), embedCommand()]) {
+  for (const cmd of [generateCommand(), chatCommand(), logitsCommand(), tokenizeCommand(), detokenizeCommand(), downloadCommand(), convertCommand(), benchCommand(), evalCommand(), embedCommand()]) {
     program.addCommand(cmd);
   }
   return program;
