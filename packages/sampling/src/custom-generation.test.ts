@@ -67,3 +67,20 @@ describe('logitsProcessors', () => {
     expect(() => generate(historyLM(V), tok, [1], { logitsProcessors: [42 as never] })).toThrow(/logitsProcessors\.0/);
   });
 });
+
+describe('stoppingCriteria', () => {
+  it('the first criterion that holds ends the row with reason stop, after the token it saw, text included', async () => {
+    const lm = historyLM(V);
+    const free = await generateText(lm, tok, [1], { maxNewTokens: 10, seed: 4 });
+    const calls: number[][] = [];
+    const afterThree = (ids: readonly number[]) => (calls.push([...ids]), ids.length - 1 >= 3);
+    const r = await generateText(lm, tok, [1], { maxNewTokens: 10, seed: 4, stoppingCriteria: [afterThree] });
+    expect(r.rows[0]).toMatchObject({ ids: free.rows[0]!.ids.slice(0, 3), finishReason: 'stop', text: free.rows[0]!.ids.slice(0, 3).map((i) => `<${i}>`).join('') });
+    expect(calls).toEqual([1, 2, 3].map((n) => [1, ...free.rows[0]!.ids.slice(0, n)]));
+  });
+
+  it('is refused with beam search and when not a function', () => {
+    expect(() => generate(historyLM(V), tok, [1], { numBeams: 2, stoppingCriteria: [() => true] })).toThrow(/stoppingCriteria/);
+    expect(() => generate(historyLM(V), tok, [1], { stoppingCriteria: ['x' as never] })).toThrow(InvalidOptionError);
+  });
+});

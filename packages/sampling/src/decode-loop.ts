@@ -50,11 +50,12 @@ export async function* decodeLoop(
   const signal = o.signal;
   const raw = o.logprobs ? new Float32Array(V) : null;
 
-  const finish = (r: number, reason: FinishReason): DoneEvent => {
+  // A stop string ends a row without its held-back text; a custom stopping criterion ends it with that text.
+  const finish = (r: number, reason: FinishReason | 'criterion'): DoneEvent => {
     const row = rows[r]!;
     row.done = true;
     const tail = reason === 'stop' ? { text: '', stopped: true } : row.text.end();
-    return { type: 'done', row: r, finishReason: tail.stopped ? 'stop' : reason, text: tail.text };
+    return { type: 'done', row: r, finishReason: tail.stopped || reason === 'criterion' ? 'stop' : reason, text: tail.text };
   };
   const abortAll = (): DoneEvent[] => rows.flatMap((row, r) => (row.done ? [] : [finish(r, 'abort')]));
 
@@ -97,6 +98,7 @@ export async function* decodeLoop(
         const { text, stopped } = row.text.write(id);
         events.push(raw ? { type: 'token', row: r, id, text, logprob: raw[id]! - lse } : { type: 'token', row: r, id, text });
         if (stopped) events.push(finish(r, 'stop'));
+        else if (o.stoppingCriteria.some((c) => c(row.ids, ctx))) events.push(finish(r, 'criterion'));
         else if (row.ids.length - row.promptLength >= o.maxNewTokens) events.push(finish(r, 'length'));
       }
       clock.decodeMs += now() - t0;

@@ -8,6 +8,9 @@ import type { LogitsProcessor, ProcessorContext } from './processors/types.js';
  * A custom logits processor: rewrites one row's scores (Float32Array [V]) in place; `ids` is the row's history,
  * prompt first. The object form is the built-in processors' interface.
  */
+/** A custom stopping rule: true ends the row. */
+export type StoppingCriterion = (ids: readonly number[], ctx: ProcessorContext) => boolean;
+
 export type CustomLogitsProcessor = LogitsProcessor | ((ids: readonly number[], scores: Float32Array, ctx: ProcessorContext) => void);
 
 /** GPT-J's untrained logit ids: its 50257-token GPT-2 vocabulary padded to 50400 logits. [start, end). */
@@ -78,6 +81,11 @@ export interface GenerateOptions {
    * masked range) and before temperature / truncation and the choice of the token (greedy, sampling or beams).
    */
   logitsProcessors?: CustomLogitsProcessor[];
+  /**
+   * Custom stopping rules, asked after each generated token with the row's history (prompt first): the first that
+   * returns true finishes the row with reason 'stop' (its text is emitted). Not with beam search.
+   */
+  stoppingCriteria?: StoppingCriterion[];
   /** Aborts generation: pending rows finish with reason 'abort' and the KV cache is freed. */
   signal?: AbortSignal;
 }
@@ -132,6 +140,7 @@ const schema = z
         ),
       )
       .default([]),
+    stoppingCriteria: z.array(z.custom<StoppingCriterion>((v) => typeof v === 'function', 'must be a function (ids, ctx) => boolean')).default([]),
     signal: z.custom<AbortSignal>((v) => v instanceof AbortSignal, 'must be an AbortSignal').optional(),
   })
   .superRefine((o, ctx) => {
@@ -141,6 +150,7 @@ const schema = z
       const warpers = { temperature: o.temperature !== 1, topK: o.topK > 0, topP: o.topP < 1, typicalP: o.typicalP < 1, minP: o.minP > 0, epsilonCutoff: o.epsilonCutoff > 0 };
       for (const [name, set] of Object.entries(warpers)) if (set) issue(name, `is a sampling option, not used by beam search (numBeams ${o.numBeams})`);
       if (o.stop !== undefined) issue('stop', 'stop strings are not supported with beam search');
+      if (o.stoppingCriteria.length > 0) issue('stoppingCriteria', 'custom stopping criteria are not supported with beam search');
       if (o.logprobs) issue('logprobs', 'per-token logprobs are not reported by beam search (see the sequence score)');
       if (o.numReturnSequences > o.numBeams) issue('numReturnSequences', `must be <= numBeams (${o.numBeams})`);
     } else if ((o.doSample === false || o.temperature === 0) && o.numReturnSequences > 1) {
