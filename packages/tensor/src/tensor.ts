@@ -121,7 +121,9 @@ export class Tensor {
     const need = storageBytes(dtype, s);
     if (bytes.byteLength !== need)
       throw new ShapeError(`${op}: ${bytes.byteLength} bytes do not match ${dtype}[${s.join(',')}] (${need} bytes)`);
-    if (bytes.byteOffset % elementBytes(dtype) !== 0) return fromHost(bytes, s, dtype);
+    // A copy when the view would be misaligned, or empty: V8 gives a zero-length ArrayBuffer no memory, and a
+    // native view with no data pointer reads as a freed storage (every op on it said 'x was disposed').
+    if (bytes.byteOffset % elementBytes(dtype) !== 0 || need === 0) return fromHost(bytes, s, dtype);
     return new Tensor(INTERNAL, new SharedStorage(cpuStorageView(bytes)), s, dtype, 'cpu');
   }
 

@@ -16,6 +16,8 @@ function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefi
   const K = x.shape[x.shape.length - 1];
   const [N, Kw] = w.shape;
   if (K !== Kw) throw shapeError(op, args, `x has ${K} features but w [N, K] expects ${Kw}`);
+  // K = 0 has no use in a model, and the backends derive the row count as size / K
+  if (K === 0) throw shapeError(op, args, 'x and w have 0 features (K = 0)');
   if (b != null) {
     expectDType(op, args, 'b', ['f32']);
     if (b.shape.length !== 1 || b.shape[0] !== N) throw shapeError(op, args, `b must be [${N}]`);
