@@ -9,11 +9,16 @@ namespace {
 Napi::Object CpuFeatures(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
+#if defined(__x86_64__)
   __builtin_cpu_init();
   out.Set("avx2", __builtin_cpu_supports("avx2") != 0);
   out.Set("fma", __builtin_cpu_supports("fma") != 0);
   out.Set("f16c", __builtin_cpu_supports("f16c") != 0);
   out.Set("avx512f", __builtin_cpu_supports("avx512f") != 0);
+#else
+  // Not x86-64: none of these, and the kernels run their scalar paths (CMakeLists.txt).
+  for (const char* f : {"avx2", "fma", "f16c", "avx512f"}) out.Set(f, false);
+#endif
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "mmap_flags.h"
 #include "storage.h"
 
 namespace gptj {
@@ -45,7 +46,7 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   const int64_t words = bytes / 8 / unit * unit, share = words / parts, len = share / kStreams;
   void* mem = mmap(nullptr, static_cast<size_t>(words) * 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) throw Napi::Error::New(env, "readBandwidth: cannot allocate " + std::to_string(bytes) + " bytes");
-  madvise(mem, static_cast<size_t>(words) * 8, MADV_HUGEPAGE);
+  advise_huge_pages(mem, static_cast<size_t>(words) * 8);
   auto* buf = static_cast<uint64_t*>(mem);
   parallel_for(parts, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) std::memset(buf + t * share, static_cast<int>(t + 1), static_cast<size_t>(share) * 8);

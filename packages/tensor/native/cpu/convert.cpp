@@ -37,28 +37,33 @@ void f32_to_bf16_scalar(const float* s, uint16_t* d, int64_t n) {
   for (int64_t i = 0; i < n; ++i) d[i] = float_to_bf16(s[i]);
 }
 
-template <typename F>
-F Pick(F scalar, F avx2, F avx512) {
+// One set of the four conversions per SIMD level.
+struct Converters {
+  void (*f16_to_f32)(const uint16_t*, float*, int64_t);
+  void (*f32_to_f16)(const float*, uint16_t*, int64_t);
+  void (*bf16_to_f32)(const uint16_t*, float*, int64_t);
+  void (*f32_to_bf16)(const float*, uint16_t*, int64_t);
+};
+
+const Converters& Pick() {
+  static const Converters kScalar{f16_to_f32_scalar, f32_to_f16_scalar, bf16_to_f32_scalar, f32_to_bf16_scalar};
+#if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
+  static const Converters kAvx2{avx2::f16_to_f32, avx2::f32_to_f16, avx2::bf16_to_f32, avx2::f32_to_bf16};
+  static const Converters kAvx512{avx512::f16_to_f32, avx512::f32_to_f16, avx512::bf16_to_f32, avx512::f32_to_bf16};
   switch (cpu_isa()) {
-    case Isa::Avx512: return avx512;
-    case Isa::Avx2: return avx2;
-    default: return scalar;
+    case Isa::Avx512: return kAvx512;
+    case Isa::Avx2: return kAvx2;
+    default: break;
   }
+#endif
+  return kScalar;
 }
 
 }  // namespace
 
-void f16_to_f32(const uint16_t* src, float* dst, int64_t n) {
-  Split(src, dst, n, Pick(f16_to_f32_scalar, avx2::f16_to_f32, avx512::f16_to_f32));
-}
-void f32_to_f16(const float* src, uint16_t* dst, int64_t n) {
-  Split(src, dst, n, Pick(f32_to_f16_scalar, avx2::f32_to_f16, avx512::f32_to_f16));
-}
-void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) {
-  Split(src, dst, n, Pick(bf16_to_f32_scalar, avx2::bf16_to_f32, avx512::bf16_to_f32));
-}
-void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) {
-  Split(src, dst, n, Pick(f32_to_bf16_scalar, avx2::f32_to_bf16, avx512::f32_to_bf16));
-}
+void f16_to_f32(const uint16_t* src, float* dst, int64_t n) { Split(src, dst, n, Pick().f16_to_f32); }
+void f32_to_f16(const float* src, uint16_t* dst, int64_t n) { Split(src, dst, n, Pick().f32_to_f16); }
+void bf16_to_f32(const uint16_t* src, float* dst, int64_t n) { Split(src, dst, n, Pick().bf16_to_f32); }
+void f32_to_bf16(const float* src, uint16_t* dst, int64_t n) { Split(src, dst, n, Pick().f32_to_bf16); }
 
 }  // namespace gptj

@@ -8,6 +8,8 @@
 #include <map>
 #include <mutex>
 
+#include "mmap_flags.h"
+
 namespace gptj {
 
 namespace {
@@ -45,7 +47,7 @@ void* os_alloc(size_t cap) {
   size_t tail = base + span - (aligned + cap);
   if (tail) munmap(reinterpret_cast<void*>(aligned + cap), tail);
   void* p = reinterpret_cast<void*>(aligned);
-  madvise(p, cap, MADV_HUGEPAGE);
+  advise_huge_pages(p, cap);
   return p;
 }
 

@@ -26,16 +26,20 @@ constexpr int64_t kGemvParallelMinBytes = 128 << 10;
 
 GemvFn PickGemv() {
   switch (cpu_isa()) {
+#if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
     case Isa::Avx512: return avx512::gemv;
     case Isa::Avx2: return avx2::gemv;
+#endif
     default: return scalar::gemv;
   }
 }
 
 const GemmKernel& PickGemm() {
   switch (cpu_isa()) {
+#if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
     case Isa::Avx512: return avx512::kGemm;
     case Isa::Avx2: return avx2::kGemm;
+#endif
     default: return scalar::kGemm;
   }
 }

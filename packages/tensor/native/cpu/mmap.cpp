@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mapped_fault.h"
+#include "mmap_flags.h"
 #include "read_only_file.h"
 #include "storage.h"
 
@@ -96,7 +97,7 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
   auto* m = new Mapping();
   m->len = f.size();
   if (m->len > 0) {
-    void* p = mmap(nullptr, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, f.fd(), 0);
+    void* p = mmap(nullptr, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | kMapNoReserve, f.fd(), 0);
     if (p == MAP_FAILED) {
       const int err = errno;
       delete m;
@@ -112,7 +113,7 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
     // Ask for huge pages: on kernels whose filesystem caches files in large folios (ext4 from 6.16, xfs),
     // reads then fault in 2 MiB mappings. Streaming 12 GB of weights through 4 KiB pages costs a page walk
     // per 4 KiB, and under a hypervisor's nested paging that made decode GEMV 4x slower (10 vs 44 GB/s).
-    madvise(p, m->len, MADV_HUGEPAGE);
+    advise_huge_pages(p, m->len);
     m->base = static_cast<uint8_t*>(p);
     m->path = path;
     m->fault = FaultRange{m->base, m->len, m->path.c_str()};

@@ -27,16 +27,22 @@ std::string path_arg(const Napi::CallbackInfo& info, const char* op) {
 }
 
 // dropFileCache(path): writes the file's dirty pages back (fdatasync), then asks the kernel to drop
-// its cached pages (POSIX_FADV_DONTNEED; pages mapped by a process stay).
+// its cached pages (POSIX_FADV_DONTNEED; pages mapped by a process stay). Linux only: macOS has no
+// posix_fadvise, and its nearest calls (F_NOCACHE, F_FULLFSYNC) do not drop a file's cached pages.
 Napi::Value DropFileCache(const Napi::CallbackInfo& info) {
   const char* op = "dropFileCache";
   const std::string path = path_arg(info, op);
+#if !defined(__linux__)
+  throw Napi::Error::New(info.Env(), std::string(op) + ": not supported on this platform (needs Linux's "
+                                     "posix_fadvise POSIX_FADV_DONTNEED); '" + path + "' was left as it is");
+#else
   ReadOnlyFile f(info.Env(), path, op);
   if (fdatasync(f.fd()) != 0)
     throw Napi::Error::New(info.Env(), std::string(op) + ": cannot write '" + path + "' back: " + std::strerror(errno));
   const int e = posix_fadvise(f.fd(), 0, 0, POSIX_FADV_DONTNEED);
   if (e != 0) throw Napi::Error::New(info.Env(), std::string(op) + ": '" + path + "': " + std::strerror(e));
   return info.Env().Undefined();
+#endif
 }
 
 // fileCacheResidency(path): { size, resident } in bytes (resident counts whole pages, mincore).
@@ -50,7 +56,12 @@ Napi::Value FileCacheResidency(const Napi::CallbackInfo& info) {
     void* p = mmap(nullptr, f.size(), PROT_READ, MAP_SHARED, f.fd(), 0);
     if (p == MAP_FAILED) throw Napi::Error::New(env, std::string(op) + ": cannot map '" + path + "': " + std::strerror(errno));
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    // One status byte per page: unsigned char on Linux, char on macOS and the BSDs.
+#if defined(__linux__)
     std::vector<unsigned char> in((f.size() + page - 1) / page);
+#else
+    std::vector<char> in((f.size() + page - 1) / page);
+#endif
     const int rc = mincore(p, f.size(), in.data());
     const int err = errno;
     munmap(p, f.size());

@@ -21,10 +21,14 @@
 // chunk i by a CAS of the ticket from (g, i) to (g, i + 1) after reading the job: a successful CAS for
 // i < chunks proves job g is not finished, so the job fields it read are g's (the caller only writes the
 // next job once every chunk is done). The thread that completes the last chunk wakes a sleeping caller.
+#if defined(__linux__)
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#else
+#include <condition_variable>
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -59,12 +63,29 @@ constexpr int64_t kChunksPerThread = 8;
 // a decode step, far shorter than a scheduler time slice.
 constexpr auto kSpinNs = std::chrono::microseconds(50);
 
+#if defined(__linux__)
 void futex_wait(std::atomic<uint32_t>* word, uint32_t expected) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 }
 void futex_wake_all(std::atomic<uint32_t>* word) {
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
 }
+#else
+// No futex outside Linux (macOS): one mutex and condition variable stand in for every word (C++20's
+// atomic wait would do, but the addon is C++17). The waker has changed the word before it takes the lock,
+// and the waiter tests the word under it, so a wake between test and sleep cannot be lost; notify_all
+// wakes waiters of other words too, which recheck and sleep again.
+std::mutex g_wait_mutex;
+std::condition_variable g_wait_cv;
+void futex_wait(std::atomic<uint32_t>* word, uint32_t expected) {
+  std::unique_lock<std::mutex> lock(g_wait_mutex);
+  g_wait_cv.wait(lock, [&] { return word->load(std::memory_order_seq_cst) != expected; });
+}
+void futex_wake_all(std::atomic<uint32_t>*) {
+  { std::lock_guard<std::mutex> lock(g_wait_mutex); }
+  g_wait_cv.notify_all();
+}
+#endif
 
 // Spins while word == value, for at most `budget`; returns whether it changed.
 bool spin_while_equal(const std::atomic<uint32_t>& word, uint32_t value, std::chrono::nanoseconds budget) {
@@ -80,9 +101,12 @@ bool spin_while_equal(const std::atomic<uint32_t>& word, uint32_t value, std::ch
 }
 
 // Cores this process may run on (its CPU affinity mask), at least 1.
+// (sched_getaffinity is Linux-only; elsewhere the machine's hardware threads.)
 int available_cores() {
+#if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
   const unsigned hw = std::thread::hardware_concurrency();
   return hw == 0 ? 1 : static_cast<int>(hw);
 }
