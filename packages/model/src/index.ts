@@ -1,4 +1,4 @@
-export { parseGPTJConfig } from './config.js';
+export { CONFIG_LIMITS, parseGPTJConfig, parseGPTJConfigText } from './config.js';
 export type { Activation, GPTJConfig } from './config.js';
 export { loadModel } from './load.js';
 export type { DeviceOption, LoadDType, LoadOptions, LoadProgress } from './load.js';
