@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Compiles and links the CPU addon's sources for aarch64 Linux with Debian's cross compiler, the way
 # CMakeLists.txt builds them on a non-x86 host (no *_avx2/*_avx512 files, scalar dispatch only), to
-# check that a source build on ARM still works; then runs the thread pool's non-Linux wait path here.
-# Not part of CI: it needs
+# check that a source build on ARM still works; runs the aarch64 kernels under qemu-aarch64 when it is
+# installed, and the thread pool's non-Linux wait path here. Not part of CI: it needs
 #   apt-get install -y g++-aarch64-linux-gnu
 # Usage: packages/tensor/scripts/cross-check.sh   (CXX=... to try another cross compiler)
 set -euo pipefail
@@ -29,6 +29,17 @@ done
 # dispatch that still names an x86-only kernel.
 "$CXX" -shared -pthread -o "$out/gptj_cpu.node" "${objs[@]}"
 echo "cross-check: ${#objs[@]} sources compiled and linked for $("$CXX" -dumpmachine) ($(file -b "$out/gptj_cpu.node" | cut -d, -f1-2))"
+# The kernels an aarch64 build runs, and its thread pool, executed under qemu-aarch64 where installed
+# (apt-get install -y qemu-user); statically linked so no aarch64 libraries are needed.
+kernel_srcs=(native/cpu/{gemm,gemv,linear,linear_isa,convert,threadpool,rowops,rowops_base,host_alloc}.cpp)
+if command -v qemu-aarch64 >/dev/null; then
+  "$CXX" "${flags[@]}" -static scripts/kernels-check.cpp "${kernel_srcs[@]}" -pthread -o "$out/kernels-check"
+  qemu-aarch64 "$out/kernels-check"
+  "$CXX" -std=c++17 -O2 -Wall -Werror -Inative -static scripts/threadpool-stress.cpp native/cpu/threadpool.cpp -pthread -o "$out/tp"
+  timeout 300 qemu-aarch64 "$out/tp"
+else
+  echo "cross-check: qemu-aarch64 not found: aarch64 kernels compiled, not run"
+fi
 # The thread pool's non-Linux wait path (what macOS runs), built for this host with __linux__ undefined
 # and stressed: a lost wake-up hangs, hence the timeout.
 "${HOST_CXX:-g++}" -std=c++17 -O2 -Wall -Werror -U__linux__ -Inative scripts/threadpool-stress.cpp native/cpu/threadpool.cpp \

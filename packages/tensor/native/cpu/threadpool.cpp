@@ -131,6 +131,12 @@ class ThreadPool {
   // all are done.
   void Run(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
     const int64_t chunks = n < threads_ * kChunksPerThread ? n : threads_ * kChunksPerThread;
+    // Close the previous job's ticket before writing this job's fields. Otherwise a worker that loaded
+    // the exhausted ticket (g, chunks of g) and then read this job's larger chunk count claimed "chunk
+    // chunks-of-g" of this job on the old ticket: that chunk ran twice and done_ was over-counted, so the
+    // caller returned early or slept forever (scripts/threadpool-stress.cpp, threads > cores). The
+    // acq_rel exchange orders every successful claim of job g before the field writes below.
+    ticket_.exchange((generation_ << 32) | 0xffffffffu, std::memory_order_acq_rel);
     fn_.store(&fn, std::memory_order_relaxed);
     n_.store(n, std::memory_order_relaxed);
     chunks_.store(static_cast<uint32_t>(chunks), std::memory_order_relaxed);
