@@ -2,11 +2,12 @@
 // model continues, and generation stops where it would start the next user turn.
 
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'developer' | 'user' | 'assistant';
   content: string;
 }
 
-const SPEAKER: Record<ChatMessage['role'], string> = { system: 'System', user: 'User', assistant: 'Assistant' };
+// `developer` (OpenAI's newer name for system instructions) is written as System for the base model.
+const SPEAKER: Record<ChatMessage['role'], string> = { system: 'System', developer: 'System', user: 'User', assistant: 'Assistant' };
 
 /**
  * The template: one `Speaker: content` block per message, separated by a blank line, then `Assistant:` for the

@@ -7,6 +7,7 @@ import { ApiError, toApiError } from './errors.js';
 import { chatLogprobs, textIds } from './logprobs.js';
 import { abortOnClose } from './abort.js';
 import { checkModel } from './models.js';
+import { chatMaxTokens, chatMessages } from './chat-messages.js';
 import { CHAT_STOP, renderChat } from './chat-template.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { chatBodySchema, type ChatBody } from './schemas.js';
@@ -17,9 +18,10 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     const body = request.body;
     checkModel(engine, body.model);
     const signal = abortOnClose(reply);
-    const promptIds = engine.tokenizer.encode(renderChat(body.messages));
+    const promptIds = engine.tokenizer.encode(renderChat(chatMessages(body)));
     // Without max_tokens the reply may use the rest of the context window (OpenAI's chat default).
-    const options = toGenerateOptions(body, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP);
+    const maxTokens = chatMaxTokens(body);
+    const options = toGenerateOptions({ ...body, max_tokens: maxTokens }, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP);
     const base = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: engine.modelName };
     // The model's text after "Assistant:" starts with the separating space; the message content does not.
     let leading = true;

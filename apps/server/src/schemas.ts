@@ -100,14 +100,23 @@ export const chatBodySchema = {
         type: 'object',
         required: ['role', 'content'],
         properties: {
-          role: { enum: ['system', 'user', 'assistant'] },
-          content: { type: 'string' },
+          // `developer` is OpenAI's newer name for the system role.
+          role: { enum: ['system', 'developer', 'user', 'assistant'] },
+          // A string, or content parts; chat-messages.ts accepts the text parts and refuses the others by name.
+          content: {
+            anyOf: [
+              { type: 'string' },
+              { type: 'array', minItems: 1, items: { type: 'object', required: ['type'], properties: { type: { type: 'string' } } } },
+            ],
+          },
           name: { type: 'string' },
         },
         additionalProperties: false,
       },
     },
     ...samplingProperties,
+    // OpenAI's newer name for max_tokens on chat completions.
+    max_completion_tokens: { type: 'integer', minimum: 1 },
     logprobs: { type: 'boolean' },
     top_logprobs: { type: 'integer', minimum: 0, maximum: MAX_CHAT_TOP_LOGPROBS },
   },
@@ -153,8 +162,15 @@ export interface DetokenizeBody {
   tokens: number[];
 }
 
+/** One part of a message's content array: `{ type: 'text', text }` is read, other types are refused. */
+export interface ContentPart {
+  type: string;
+  text?: unknown;
+}
+
 export interface ChatBody extends SamplingBody {
-  messages: { role: 'system' | 'user' | 'assistant'; content: string; name?: string }[];
+  messages: { role: 'system' | 'developer' | 'user' | 'assistant'; content: string | ContentPart[]; name?: string }[];
+  max_completion_tokens?: number;
   logprobs?: boolean;
   top_logprobs?: number;
 }
