@@ -6,9 +6,11 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publint } from 'publint';
+import semver from 'semver';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compilerShims, type CompilerShims } from './compiler-shims.js';
+import { engineConflicts } from './engines.js';
 import { startLocalRegistry } from './local-registry.js';
 import { run, userEnv, type RunResult } from './run.js';
 import { pack, publicPackages, workspaceRoot, type PackageJson } from './workspace.js';
@@ -110,6 +112,14 @@ describe('packed @gptj packages, installed with npm', () => {
       expect(r.code, `attw ${name}:\n${r.stdout}${r.stderr}`).toBe(0);
     }
   }, 120_000);
+
+  it("every installed dependency's engines accept the Node versions ours do", () => {
+    const ours = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8')).engines.node as string;
+    const min = semver.minVersion(ours)!.version;
+    // the oldest we support, and the first release of each later line
+    const conflicts = engineConflicts(join(app, 'node_modules'), [min, '22.0.0', '24.0.0']);
+    expect(conflicts, `engines.node of the installed tree vs ours (${ours})`).toEqual([]);
+  });
 
   it('installs from the prebuilt: the install script took it and no build tool ran', () => {
     expect(install.stdout).toMatch(/@gptj\/tensor: using the native addon .*node_modules\/@gptj\/tensor-linux-x64-gnu\/gptj_cpu\.node/);
