@@ -35,3 +35,6 @@ export { decodingStrategy, type DecodingStrategy } from './strategy.js';
 export { BeamSearch, type BeamSearchOptions, type BeamHypothesis, type EarlyStopping } from './beam-search.js';
 export { StopStringMatcher } from './stop-strings.js';
 export { Xoshiro128 } from './rng.js';
+export { JsonLogitsProcessor, type JsonProcessorOptions } from './processors/json-processor.js';
+export { JsonCursor, JSON_MAX_DEPTH, type JsonGrammarOptions } from './processors/json-grammar.js';
+export type { JsonTokenSource } from './processors/json-token-table.js';
