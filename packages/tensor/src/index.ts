@@ -23,3 +23,5 @@ export { embedding, argmax, topk } from './ops/index-ops.js';
 export { createGPTJRunner, GPTJRunner, GPTJRunnerSession, cudaDeviceInfo, cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
 export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights, CudaProbe } from './cuda/index.js';
 export { createCpuGPTJRunner, CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
+export { createCpuGPTJPool, CpuGPTJPool, POOL_BLOCK_SIZE } from './cpu-pool.js';
+export type { CpuGPTJPoolOptions, PoolStepEntry } from './cpu-pool.js';

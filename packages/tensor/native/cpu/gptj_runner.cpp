@@ -26,211 +26,12 @@
 //
 // Lifetime: a step pins every weight storage (a JS dispose() meanwhile is deferred) after checking
 // they are all live; the job holds the session, which holds the runner, which holds the storages.
-#include <algorithm>
-#include <cmath>
 #include <cstring>
-#include <new>
-#include <string>
-#include <utility>
-#include <vector>
 
-#include "async_kernel.h"
-#include "host_alloc.h"
-#include "op_kernels.h"
+#include "gptj_runner.h"
 
 namespace gptj {
 namespace {
-
-// Tags that tell our wrapped objects apart before Unwrap (a wrong object would be misread).
-constexpr napi_type_tag kRunnerTag = {0x6a7ef0c1d2e34b5aULL, 0x9c1b2d3e4f506172ULL};
-
-// A weight matrix [rows, cols] read in place.
-struct Matrix {
-  Storage* s = nullptr;
-  DType dt = DType::F32;
-  int64_t rows = 0, cols = 0;
-};
-
-WType wtype(DType dt) {
-  switch (dt) {
-    case DType::F16: return WType::F16;
-    case DType::BF16: return WType::BF16;
-    case DType::Q8: return WType::Q8;
-    default: return WType::F32;
-  }
-}
-
-// y [M, w.rows] = x [M, w.cols] @ w^T (+ bias).
-void linear_m(const float* x, int64_t M, const Matrix& w, const float* bias, float* y) {
-  const float* scales = w.dt == DType::Q8 ? q8_scales(w.s, w.rows, w.cols) : nullptr;
-  linear(x, M, w.cols, w.s->data(), wtype(w.dt), scales, bias, y, w.rows);
-}
-
-struct Layer {
-  Matrix q, k, v, out, fc_in, fc_out;
-  std::vector<float> ln_g, ln_b, fc_in_b, fc_out_b;
-};
-
-class Runner : public Napi::ObjectWrap<Runner> {
- public:
-  static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CpuGPTJRunner", {InstanceMethod("dispose", &Runner::Dispose)});
-  }
-
-  explicit Runner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Runner>(info) {
-    Napi::Env env = info.Env();
-    const char* op = "CpuGPTJRunner";
-    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject())
-      throw_type(env, std::string(op) + ": expected (config, weights)");
-    info.This().As<Napi::Object>().TypeTag(&kRunnerTag);
-    Napi::Object c = info[0].As<Napi::Object>(), w = info[1].As<Napi::Object>();
-    V = as_int(env, c.Get("vocabSize"), op, "config.vocabSize", 1, int64_t(1) << 24);
-    D = as_int(env, c.Get("nEmbd"), op, "config.nEmbd", 1, int64_t(1) << 20);
-    const int64_t n_layer = as_int(env, c.Get("nLayer"), op, "config.nLayer", 1, 4096);
-    H = as_int(env, c.Get("nHead"), op, "config.nHead", 1, D);
-    I = as_int(env, c.Get("nInner"), op, "config.nInner", 1, int64_t(1) << 22);
-    if (D % H != 0) throw_range(env, std::string(op) + ": nEmbd " + std::to_string(D) + " is not divisible by nHead " + std::to_string(H));
-    Dh = D / H;
-    rotary_dim = as_int(env, c.Get("rotaryDim"), op, "config.rotaryDim", 0, Dh);
-    if (rotary_dim % 2 != 0) throw_range(env, std::string(op) + ": rotaryDim must be even");
-    eps = static_cast<float>(as_num(env, c.Get("layerNormEpsilon"), op, "config.layerNormEpsilon"));
-    rope_base = static_cast<float>(as_num(env, c.Get("ropeBase"), op, "config.ropeBase"));
-    gelu_tanh = c.Get("geluTanh").ToBoolean();
-    // The layer kit passes 1 / Math.sqrt(Dh) (a double) to attention, which rounds it to f32.
-    scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
-
-    wte = matrix(env, w, "wte", V, D);
-    lm_head = matrix(env, w, "lmHead", V, D);
-    lnf_g = vec(env, w, "lnfGamma", D);
-    lnf_b = vec(env, w, "lnfBeta", D);
-    lm_head_b = vec(env, w, "lmHeadBias", V);
-    Napi::Value lv = w.Get("layers");
-    if (!lv.IsArray() || lv.As<Napi::Array>().Length() != static_cast<uint32_t>(n_layer))
-      throw_range(env, std::string(op) + ": weights.layers must be an array of nLayer = " + std::to_string(n_layer) + " entries");
-    Napi::Array la = lv.As<Napi::Array>();
-    for (uint32_t i = 0; i < la.Length(); i++) {
-      if (!la.Get(i).IsObject()) throw_type(env, std::string(op) + ": weights.layers[" + std::to_string(i) + "] must be an object");
-      Napi::Object lo = la.Get(i).As<Napi::Object>();
-      const std::string p = "layers[" + std::to_string(i) + "].";
-      Layer l;
-      l.ln_g = vec(env, lo, "lnGamma", D, p);
-      l.ln_b = vec(env, lo, "lnBeta", D, p);
-      l.q = matrix(env, lo, "q", D, D, p);
-      l.k = matrix(env, lo, "k", D, D, p);
-      l.v = matrix(env, lo, "v", D, D, p);
-      l.out = matrix(env, lo, "out", D, D, p);
-      l.fc_in = matrix(env, lo, "fcIn", I, D, p);
-      l.fc_in_b = vec(env, lo, "fcInBias", I, p);
-      l.fc_out = matrix(env, lo, "fcOut", D, I, p);
-      l.fc_out_b = vec(env, lo, "fcOutBias", D, p);
-      layers.push_back(std::move(l));
-    }
-  }
-
-  // Throws (naming the weight) unless every weight storage is still live and every file they map still
-  // whole; each file is checked once (an fstat costs about 1.4 us here, and a 6B model has 170 weights).
-  void check_weights(const char* op) {
-    std::vector<const Mapping*> files;
-    for (size_t i = 0; i < storages.size(); i++) {
-      storages[i]->check_live(op, names[i].c_str(), false);
-      const Mapping* m = storages[i]->mapping();
-      if (m && std::find(files.begin(), files.end(), m) == files.end()) {
-        mapping_check(Env(), m, std::string(op) + ": " + names[i]);
-        files.push_back(m);
-      }
-    }
-  }
-  void pin_weights() {
-    for (Storage* s : storages) s->pin();
-  }
-  void unpin_weights() {
-    for (Storage* s : storages) s->unpin();
-  }
-
-  int64_t V = 0, D = 0, H = 0, Dh = 0, I = 0, rotary_dim = 0;
-  float eps = 0, rope_base = 0, scale = 0;
-  bool gelu_tanh = true;
-  bool disposed = false;
-  Matrix wte, lm_head;
-  std::vector<float> lnf_g, lnf_b, lm_head_b;
-  std::vector<Layer> layers;
-
- private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    disposed = true;  // storages stay referenced until GC: a session step may still hold this runner
-    return info.Env().Undefined();
-  }
-
-  // weights.<prefix><key> = { storage, dtype }: the entry object, its dtype (a code up to max_code:
-  // 2 allows f32/f16/bf16, 3 also q8) and its live Storage of at least need_bytes(dtype) bytes.
-  template <typename NeedBytes>
-  std::pair<Napi::Object, Storage*> entry(Napi::Env env, const Napi::Object& o, const char* key, const std::string& prefix,
-                                          int max_code, DType* dt, NeedBytes need_bytes) {
-    const std::string name = "weights." + prefix + key;
-    Napi::Value e = o.Get(key);
-    if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: " + name + " must be { storage, dtype }");
-    Napi::Value code = e.As<Napi::Object>().Get("dtype");
-    const int c = code.IsNumber() ? code.As<Napi::Number>().Int32Value() : -1;
-    if (c < 0 || c > max_code)
-      throw_type(env, "CpuGPTJRunner: " + name + (max_code == 3 ? " must be f32, f16, bf16 or q8" : " must be f32, f16 or bf16"));
-    *dt = static_cast<DType>(c);
-    Napi::Value storage = e.As<Napi::Object>().Get("storage");
-    return {storage.IsObject() ? storage.As<Napi::Object>() : Napi::Object(),
-            as_storage(env, storage, "CpuGPTJRunner", name, need_bytes(*dt))};
-  }
-
-  // A matrix read in place: referenced for the runner's life, its liveness checked before each step.
-  Matrix matrix(Napi::Env env, const Napi::Object& o, const char* key, int64_t rows, int64_t cols,
-                const std::string& prefix = "") {
-    Matrix m;
-    m.rows = rows;
-    m.cols = cols;
-    auto [obj, s] = entry(env, o, key, prefix, 3, &m.dt, [&](DType dt) {
-      return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, 1.0 * rows * cols);
-    });
-    m.s = s;
-    refs.push_back(Napi::Persistent(obj));
-    storages.push_back(s);
-    names.push_back(std::string("weights.") + prefix + key);
-    return m;
-  }
-
-  // A [n] vector copied to f32 (not kept referenced).
-  std::vector<float> vec(Napi::Env env, const Napi::Object& o, const char* key, int64_t n, const std::string& prefix = "") {
-    DType dt;
-    Storage* s = entry(env, o, key, prefix, 2, &dt, [&](DType d) { return dtype_bytes(d, 1.0 * n); }).second;
-    std::vector<float> out(static_cast<size_t>(n));
-    row_to_f32(s->data(), dt, 1, n, 0, out.data());
-    return out;
-  }
-
-  std::vector<Napi::ObjectReference> refs;  // the weight storages, alive as long as this runner
-  std::vector<Storage*> storages;
-  std::vector<std::string> names;
-};
-
-// Scratch buffer from host_alloc (reused across steps, grown on demand).
-class Scratch {
- public:
-  ~Scratch() { reset(); }
-  float* get(size_t floats) {
-    if (floats * 4 > cap_) {
-      reset();
-      p_ = host_alloc(floats * 4, &cap_);
-      if (!p_) throw std::bad_alloc();
-    }
-    return static_cast<float*>(p_);
-  }
-  void reset() {
-    if (p_) host_free(p_, cap_);
-    p_ = nullptr;
-    cap_ = 0;
-  }
-
- private:
-  void* p_ = nullptr;
-  size_t cap_ = 0;
-};
 
 // What one step needs besides the session's state, prepared on the JS thread.
 struct StepInput {
@@ -274,28 +75,12 @@ class Session : public Napi::ObjectWrap<Session> {
   ~Session() override { free_cache(); }
 
   // Runs on the pool, under compute_mutex: the whole step. Fills logits [B, V] (hidden: states [B, T, D]).
-  void Step(const StepInput& in, std::vector<float>& out) {
+  void Run(const StepInput& in, std::vector<float>& out) {
     const Runner& r = *r_;
-    const int64_t B = B_, T = in.T, N = B * T, D = r.D, H = r.H, Dh = r.Dh, L0 = length_, L = L0 + T;
-    float* x = x_.get(N * D);
-    float* h = h_.get(N * D);
-    float* q = q_.get(N * D);
-    float* k = k_buf_.get(N * D);
-    float* v = v_buf_.get(N * D);
-    float* att = att_.get(N * D);
-    float* ao = ao_.get(N * D);
-    float* m = m_.get(N * r.I);
-    float* mo = mo_.get(N * D);
-    embedding_rows(r.wte.s->data(), r.wte.dt, r.V, D, in.ids.data(), N, x);
+    const int64_t B = B_, T = in.T, N = B * T, H = r.H, Dh = r.Dh, L0 = length_, L = L0 + T;
     const size_t layer_floats = static_cast<size_t>(B * H * max_len_ * Dh);
-    for (size_t li = 0; li < r.layers.size(); li++) {
-      const Layer& l = r.layers[li];
-      layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
-      linear_m(h, N, l.q, nullptr, q);
-      linear_m(h, N, l.k, nullptr, k);
-      linear_m(h, N, l.v, nullptr, v);
-      rotary_kernel(q, in.positions.data(), q, B, T, H, Dh, r.rotary_dim, true, r.rope_base);
-      rotary_kernel(k, in.positions.data(), k, B, T, H, Dh, r.rotary_dim, true, r.rope_base);
+    float* x = decoder_layers(r, in.ids.data(), in.positions.data(), N, buf_,
+                              [&](size_t li, const float* q, const float* k, const float* v, float* att) {
       float* kc = k_ + li * layer_floats;  // [B, H, maxLen, Dh]
       float* vc = v_ + li * layer_floats;
       for (int64_t b = 0; b < B; b++)
@@ -306,24 +91,15 @@ class Session : public Napi::ObjectWrap<Session> {
             std::memcpy(vc + dst, v + src, static_cast<size_t>(Dh) * 4);
           }
       attention_kernel(AttnArgs{q, kc, vc, in.mask.data(), att, B, T, H, Dh, max_len_, L, r.scale});
-      linear_m(att, N, l.out, nullptr, ao);
-      linear_m(h, N, l.fc_in, l.fc_in_b.data(), m);
-      gelu_kernel(m, m, N * r.I, r.gelu_tanh);
-      linear_m(m, N, l.fc_out, l.fc_out_b.data(), mo);
-      par(N, D * 2, [&](int64_t r0, int64_t r1) {
-        for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
-      });
-    }
+    });
     if (in.hidden) {
-      out.resize(static_cast<size_t>(N * D));
-      layernorm_rows(x, r.lnf_g.data(), r.lnf_b.data(), out.data(), N, D, r.eps);
+      out.resize(static_cast<size_t>(N * r.D));
+      layernorm_rows(x, r.lnf_g.data(), r.lnf_b.data(), out.data(), N, r.D, r.eps);
       return;
     }
-    // ln_f and lm_head on each row's last position only.
-    for (int64_t b = 0; b < B; b++) std::memcpy(q + b * D, x + (b * T + T - 1) * D, static_cast<size_t>(D) * 4);
-    layernorm_rows(q, r.lnf_g.data(), r.lnf_b.data(), h, B, D, r.eps);
-    out.resize(static_cast<size_t>(B * r.V));
-    linear_m(h, B, r.lm_head, r.lm_head_b.data(), out.data());
+    std::vector<int64_t> last(static_cast<size_t>(B));  // each row's last position
+    for (int64_t b = 0; b < B; b++) last[b] = b * T + T - 1;
+    lm_head_rows(r, x, last.data(), B, buf_, out);
   }
 
   // After a successful step: the new positions become part of the session.
@@ -334,6 +110,8 @@ class Session : public Napi::ObjectWrap<Session> {
     seen_ = in.seen;
     length_ += in.T;
   }
+
+  void Rollback(const StepInput&) {}  // a failed step changed nothing the session keeps
 
   void StepDone() {
     busy_ = false;
@@ -363,7 +141,7 @@ class Session : public Napi::ObjectWrap<Session> {
     if (k_) host_free(k_, k_cap_);
     if (v_) host_free(v_, v_cap_);
     k_ = v_ = nullptr;
-    for (Scratch* s : {&x_, &h_, &q_, &k_buf_, &v_buf_, &att_, &ao_, &m_, &mo_}) s->reset();
+    buf_.reset();
   }
 
   Napi::ObjectReference runner_ref_;
@@ -374,55 +152,8 @@ class Session : public Napi::ObjectWrap<Session> {
   std::vector<int32_t> mask_;  // [B, maxLen]; the first length_ of each row are held
   std::vector<int64_t> seen_;
   bool busy_ = false, disposed_ = false;
-  Scratch x_, h_, q_, k_buf_, v_buf_, att_, ao_, m_, mo_;
+  StepBuffers buf_;
 };
-
-class StepWorker : public Napi::AsyncWorker {
- public:
-  StepWorker(Napi::Env env, Napi::Object session, StepInput in)
-      : Napi::AsyncWorker(env, "gptj:cpu-step"), deferred_(Napi::Promise::Deferred::New(env)),
-        session_ref_(Napi::Persistent(session)), session_(Session::Unwrap(session)), in_(std::move(in)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      run_sync([&] { session_->Step(in_, out_); });
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override {
-    session_->Commit(in_);
-    session_->StepDone();
-    Napi::Env env = Env();
-    Napi::Float32Array out = Napi::Float32Array::New(env, out_.size());
-    std::memcpy(out.Data(), out_.data(), out_.size() * 4);
-    deferred_.Resolve(out);
-  }
-  void OnError(const Napi::Error& e) override {
-    session_->StepDone();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference session_ref_;
-  Session* session_;
-  StepInput in_;
-  std::vector<float> out_;
-};
-
-// An Int32Array argument of exactly n entries.
-const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t n) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw_type(env, std::string(op) + ": " + what + " must be an Int32Array");
-  Napi::Int32Array a = info[i].As<Napi::Int32Array>();
-  if (static_cast<int64_t>(a.ElementLength()) != n)
-    throw_range(env, std::string(op) + ": " + what + " has " + std::to_string(a.ElementLength()) + " entries, expected " + std::to_string(n));
-  return a.Data();
-}
 
 Napi::Value Session::Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -462,10 +193,7 @@ Napi::Value Session::Forward(const Napi::CallbackInfo& info) {
   }
   busy_ = true;
   r_->pin_weights();
-  auto* w = new StepWorker(env, info.This().As<Napi::Object>(), std::move(in));
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return StepWorker<Session, StepInput>::Start(env, info.This().As<Napi::Object>(), std::move(in));
 }
 
 // Beam search: new row i = old row rows[i] (KV cache, mask, position counters).
@@ -504,9 +232,54 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positions, int64_t N, StepBuffers& b,
+                      const AttendFn& attend) {
+  const int64_t D = r.D, H = r.H, Dh = r.Dh;
+  float* x = b.x.get(N * D);
+  float* h = b.h.get(N * D);
+  float* q = b.q.get(N * D);
+  float* k = b.k.get(N * D);
+  float* v = b.v.get(N * D);
+  float* att = b.att.get(N * D);
+  float* ao = b.ao.get(N * D);
+  float* m = b.m.get(N * r.I);
+  float* mo = b.mo.get(N * D);
+  embedding_rows(r.wte.s->data(), r.wte.dt, r.V, D, ids, N, x);
+  for (size_t li = 0; li < r.layers.size(); li++) {
+    const Layer& l = r.layers[li];
+    layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
+    linear_m(h, N, l.q, nullptr, q);
+    linear_m(h, N, l.k, nullptr, k);
+    linear_m(h, N, l.v, nullptr, v);
+    // rows are independent in rotary: [N] rows of [H, Dh], each at its own position
+    rotary_kernel(q, positions, q, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
+    rotary_kernel(k, positions, k, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
+    attend(li, q, k, v, att);
+    linear_m(att, N, l.out, nullptr, ao);
+    linear_m(h, N, l.fc_in, l.fc_in_b.data(), m);
+    gelu_kernel(m, m, N * r.I, r.gelu_tanh);
+    linear_m(m, N, l.fc_out, l.fc_out_b.data(), mo);
+    par(N, D * 2, [&](int64_t r0, int64_t r1) {
+      for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
+    });
+  }
+  return x;
+}
+
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, std::vector<float>& out) {
+  const int64_t D = r.D;
+  float* sel = b.q.get(n * D);  // q and h are free once the layers ran
+  float* h = b.h.get(n * D);
+  for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
+  layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
+  out.resize(static_cast<size_t>(n * r.V));
+  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out.data());
+}
+
 void InitGPTJRunner(Napi::Env env, Napi::Object exports) {
   exports.Set("CpuGPTJRunner", Runner::Define(env));
   exports.Set("CpuGPTJSession", Session::Define(env));
+  InitGPTJPool(env, exports);
 }
 
 }  // namespace gptj

@@ -1,0 +1,263 @@
+// The CPU sequence pool (continuous batching) against the CPU runner's session: every sequence of a
+// pool, whatever mix of other sequences shares its steps, gets the logits it gets alone in a batch-1
+// CpuGPTJRunnerSession fed the same chunks (itself tested against the per-op path, cpu-runner.test.ts).
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CpuGPTJPool, type DType, DisposedError, IndexError, POOL_BLOCK_SIZE, Tensor, TensorError, createCpuGPTJPool,
+  createCpuGPTJRunner } from './index.js';
+import type { CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
+import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
+import { randArray } from './testing/reference.js';
+
+const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
+const V = cfg.vocabSize;
+
+let seed = 300;
+const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
+  const a = randArray(shape.reduce((p, d) => p * d, 1), seed++);
+  for (let i = 0; i < a.length; i++) a[i] *= amp;
+  return Tensor.fromArray(a, shape, { dtype });
+};
+
+function randomWeights(dtype: DType): RunnerWeights<Tensor> {
+  const { nEmbd: D, nInner: I } = cfg;
+  const ones = () => Tensor.fromArray(Array.from({ length: D }, (_, i) => 1 + 0.01 * i), [D]);
+  return {
+    wte: rand([V, D], dtype, 1), lnfGamma: ones(), lnfBeta: rand([D]), lmHead: rand([V, D], dtype), lmHeadBias: rand([V]),
+    layers: Array.from({ length: cfg.nLayer }, () => ({
+      lnGamma: ones(), lnBeta: rand([D]), q: rand([D, D], dtype), k: rand([D, D], dtype), v: rand([D, D], dtype),
+      out: rand([D, D], dtype), fcIn: rand([I, D], dtype), fcInBias: rand([I]), fcOut: rand([D, I], dtype), fcOutBias: rand([D]),
+    })),
+  };
+}
+
+const tokens = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i * k + 3) % V);
+
+/** max |a - b| / max |b| */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let d = 0, m = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+const disposables: { dispose(): void }[] = [];
+afterAll(() => disposables.forEach((d) => d.dispose()));
+
+function setup(dtype: DType, maxSequences = 4, maxTokens = 256, kvDtype: 'f32' | 'f16' = 'f32') {
+  const runner = createCpuGPTJRunner(cfg, randomWeights(dtype));
+  const pool = createCpuGPTJPool(runner, { maxSequences, maxTokens, kvDtype });
+  disposables.push(runner, pool);
+  return { runner, pool };
+}
+
+/** One sequence run alone: a batch-1 session fed the same chunks as the pool's sequence. */
+class Alone {
+  private readonly s: CpuGPTJRunnerSession;
+  constructor(runner: CpuGPTJRunner) {
+    this.s = runner.createSession(1, 128);
+    disposables.push(this.s);
+  }
+  forward(ids: number[]): Promise<Float32Array> {
+    return this.s.forward([ids]);
+  }
+}
+
+/**
+ * Sequences of different lengths joining and leaving mid-run; in each step some prefill a chunk (below and
+ * above the session's 16-token blocked-attention threshold, across block boundaries) while others decode.
+ * Returns the worst relative error of any entry's logits against the sequence run alone.
+ */
+async function mixedRun(dtype: DType) {
+  const { runner, pool } = setup(dtype);
+  const alone = new Map<number, Alone>();
+  const join = () => {
+    const id = pool.add();
+    alone.set(id, new Alone(runner));
+    return id;
+  };
+  const a = join(), b = join();
+  const schedule: ((ids: Record<string, number>) => { id: number; ids: number[] }[])[] = [
+    ({ a, b }) => [{ id: a, ids: tokens(21, 7) }, { id: b, ids: tokens(5, 3) }],
+    ({ a, b }) => [{ id: b, ids: tokens(30, 11) }, { id: a, ids: [4] }],
+    ({ a, b, c }) => [{ id: a, ids: [9] }, { id: c, ids: tokens(3, 5) }, { id: b, ids: [1] }],
+    ({ a, c }) => [{ id: c, ids: tokens(40, 13) }, { id: a, ids: [17] }],          // b left
+    ({ a, c, d }) => [{ id: d, ids: [2] }, { id: c, ids: [8] }, { id: a, ids: [30] }],
+    ({ c, d }) => [{ id: d, ids: tokens(12, 2) }, { id: c, ids: [44] }],           // a left
+    ({ d }) => [{ id: d, ids: [5] }],
+    ({ d }) => [{ id: d, ids: [6] }],
+  ];
+  const ids: Record<string, number> = { a, b };
+  let worst = 0;
+  for (let s = 0; s < schedule.length; s++) {
+    if (s === 2) ids.c = join();
+    if (s === 3) pool.remove(ids.b);
+    if (s === 4) ids.d = join();
+    if (s === 5) pool.remove(ids.a);
+    const entries = schedule[s](ids);
+    const out = await pool.step(entries);
+    expect(out.length).toBe(entries.length * V);
+    for (let e = 0; e < entries.length; e++) {
+      const ref = await alone.get(entries[e].id)!.forward(entries[e].ids);
+      const got = out.subarray(e * V, (e + 1) * V);
+      worst = Math.max(worst, relErr(got, ref));
+    }
+  }
+  expect(pool.length(ids.c)).toBe(3 + 40 + 1 + 1);
+  expect(pool.length(ids.d)).toBe(1 + 12 + 2);
+  return worst;
+}
+
+describe('CPU sequence pool', () => {
+  for (const dtype of ['f32', 'f16', 'q8'] as const) {
+    it(`${dtype} weights: every sequence's logits equal those of the sequence run alone (within 1e-5 relative)`, async () => {
+      // Not bit-exact in general: a step of N > 4 rows goes through the blocked GEMM where a lone decode
+      // uses the GEMV, and a session prefill of >= 16 tokens uses the blocked attention (other summation order).
+      expect(await mixedRun(dtype)).toBeLessThan(1e-5);
+    });
+
+    it(`${dtype} weights: a sequence alone in the pool, in chunks under 16 tokens, is bit-exact`, async () => {
+      // The same rows go through the same kernels as the session: linear with the same M, the row attention.
+      const { runner, pool } = setup(dtype);
+      const alone = new Alone(runner), id = pool.add();
+      for (const chunk of [tokens(7, 3), [4], tokens(12, 5), [9], [1], tokens(3, 2)])
+        expect(await pool.step([{ id, ids: chunk }])).toEqual(await alone.forward(chunk));
+    });
+  }
+
+  it('fork equals re-running the prefix, shares the full blocks and copies the last', async () => {
+    const { pool } = setup('f32', 4, 10 * POOL_BLOCK_SIZE);
+    const prefix = tokens(2 * POOL_BLOCK_SIZE + 5, 7);         // 3 blocks, the last partial
+    const a = pool.add();
+    await pool.step([{ id: a, ids: prefix }]);
+    expect(pool.freeTokens).toBe(7 * POOL_BLOCK_SIZE);
+    const f = pool.fork(a);
+    expect(pool.length(f)).toBe(prefix.length);
+    expect(pool.freeTokens).toBe(6 * POOL_BLOCK_SIZE);         // one block copied, two shared
+    const g = pool.add();
+    const forked = await pool.step([{ id: a, ids: [1, 2] }, { id: f, ids: [9, 8, 7] }]);
+    const rerun = await pool.step([{ id: g, ids: [...prefix, 9, 8, 7] }]);
+    expect(relErr(forked.subarray(V), rerun)).toBeLessThan(1e-5);
+    // the source was not disturbed by its fork: compare with another re-run
+    const h = pool.add();
+    pool.remove(g);
+    const rerunA = await pool.step([{ id: h, ids: [...prefix, 1, 2] }]);
+    expect(relErr(forked.subarray(0, V), rerunA)).toBeLessThan(1e-5);
+    // a fork of a fork of a block-aligned sequence shares everything
+    pool.remove(h);
+    pool.remove(f);
+    const before = pool.freeTokens;
+    const c = pool.add();
+    await pool.step([{ id: c, ids: tokens(POOL_BLOCK_SIZE, 3) }]);
+    const c2 = pool.fork(c);
+    expect(pool.freeTokens).toBe(before - POOL_BLOCK_SIZE);
+    const x = await pool.step([{ id: c, ids: [5] }, { id: c2, ids: [5] }]);
+    expect(x.subarray(0, V)).toEqual(x.subarray(V));
+  });
+
+  it('remove frees the blocks at once; capacity and maxSequences are enforced with typed errors', async () => {
+    const { pool } = setup('f32', 3, 4 * POOL_BLOCK_SIZE);
+    const full = pool.freeTokens;
+    expect(full).toBe(4 * POOL_BLOCK_SIZE);
+    const a = pool.add(), b = pool.add(), c = pool.add();
+    expect(() => pool.add()).toThrow(TensorError);
+    expect(() => pool.add()).toThrow(/all maxSequences = 3 sequences are alive/);
+    pool.remove(c);
+    await pool.step([{ id: a, ids: tokens(3 * POOL_BLOCK_SIZE, 5) }, { id: b, ids: [1] }]);
+    expect(pool.freeTokens).toBe(0);
+    await expect(pool.step([{ id: b, ids: tokens(POOL_BLOCK_SIZE, 2) }])).rejects.toThrow(/out of KV blocks: the step needs 1 more/);
+    expect(() => pool.fork(b)).toThrow(/out of KV blocks/);
+    pool.remove(a);
+    expect(pool.freeTokens).toBe(3 * POOL_BLOCK_SIZE);
+    pool.remove(b);
+    expect(pool.freeTokens).toBe(full);
+    expect(() => pool.remove(a)).toThrow(IndexError);
+    expect(() => pool.length(b)).toThrow(/unknown sequence id/);
+  });
+
+  it('a failed step leaves every sequence as it was: continuing equals a fresh pool', async () => {
+    const w = randomWeights('f32');
+    const runner = createCpuGPTJRunner(cfg, w);
+    const pool = createCpuGPTJPool(runner, { maxSequences: 3, maxTokens: 64 });
+    const fresh = createCpuGPTJPool(runner, { maxSequences: 3, maxTokens: 64 });
+    disposables.push(runner, pool, fresh);
+    const [a, b] = [pool.add(), pool.add()];
+    const [fa, fb] = [fresh.add(), fresh.add()];
+    await pool.step([{ id: a, ids: tokens(10, 3) }, { id: b, ids: tokens(4, 7) }]);
+    await fresh.step([{ id: fa, ids: tokens(10, 3) }, { id: fb, ids: tokens(4, 7) }]);
+    const free = pool.freeTokens;
+    const bad: [unknown, RegExp, typeof TensorError][] = [
+      [[{ id: a, ids: [1] }, { id: 99, ids: [2] }], /unknown sequence id 99/, IndexError],
+      [[{ id: a, ids: [1] }, { id: a, ids: [2] }], /appears twice/, IndexError],
+      [[{ id: a, ids: [1] }, { id: b, ids: [V] }], /token id 50, outside \[0, 50\)/, IndexError],
+      [[{ id: a, ids: [1.5] }], /token id 1.5/, IndexError],
+      [[{ id: a, ids: [] }], /non-empty array of token ids/, TensorError],
+      [[], /non-empty array/, TensorError],
+      [[{ id: a, ids: tokens(60, 1) }, { id: b, ids: [3] }], /out of KV blocks/, TensorError],
+    ];
+    for (const [entries, msg, cls] of bad) {
+      const p = pool.step(entries as { id: number; ids: number[] }[]);
+      await expect(p).rejects.toThrow(cls);
+      await expect(pool.step(entries as { id: number; ids: number[] }[])).rejects.toThrow(msg);
+    }
+    expect([pool.length(a), pool.length(b), pool.freeTokens]).toEqual([10, 4, free]);
+    const running = pool.step([{ id: a, ids: [1] }]);
+    await expect(pool.step([{ id: b, ids: [1] }])).rejects.toThrow(/a step is still running/);
+    expect(() => pool.remove(b)).toThrow(/still running/);
+    await running;
+    await fresh.step([{ id: fa, ids: [1] }]);
+    expect(await pool.step([{ id: b, ids: [5, 6] }, { id: a, ids: [7] }]))
+      .toEqual(await fresh.step([{ id: fb, ids: [5, 6] }, { id: fa, ids: [7] }]));
+    // a disposed weight: the step is refused, the sequences are untouched
+    const held = pool.freeTokens;
+    w.layers[0].v.dispose();
+    await expect(pool.step([{ id: a, ids: [1] }])).rejects.toThrow(DisposedError);
+    await expect(pool.step([{ id: a, ids: [1] }])).rejects.toThrow(/layers\[0\].v was disposed/);
+    expect([pool.length(a), pool.length(b), pool.freeTokens]).toEqual([12, 6, held]);
+  });
+
+  it('disposal while a step runs: the step finishes, then every call says the pool was disposed', async () => {
+    const { pool } = setup('f32');
+    const a = pool.add();
+    const running = pool.step([{ id: a, ids: tokens(40, 3) }]);
+    pool.dispose();
+    expect((await running).length).toBe(V);
+    await expect(pool.step([{ id: a, ids: [1] }])).rejects.toThrow(DisposedError);
+    expect(() => pool.add()).toThrow(DisposedError);
+    expect(pool.freeTokens).toBe(0);
+  });
+
+  it('f16 KV costs less accuracy than rounding the weights to f16 does', async () => {
+    // The yardstick: the same model with its weights rounded to f16 (what an f16 checkpoint is), f32 KV.
+    // Both round values to 11 significant bits (2^-11 = 4.9e-4 relative); the KV cache holds far fewer
+    // values per logit than the weights, so its rounding must cost no more than theirs.
+    const s0 = seed;
+    const w32 = randomWeights('f32');
+    seed = s0;
+    const w16 = randomWeights('f16');
+    const runs = await Promise.all([[w32, 'f32'], [w32, 'f16'], [w16, 'f32']].map(async ([w, kvDtype]) => {
+      const runner = createCpuGPTJRunner(cfg, w as RunnerWeights<Tensor>);
+      const p = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 128, kvDtype: kvDtype as 'f32' | 'f16' });
+      disposables.push(runner, p);
+      const [a, b] = [p.add(), p.add()];
+      const r = [await p.step([{ id: a, ids: tokens(37, 7) }, { id: b, ids: tokens(20, 3) }])];
+      for (let t = 0; t < 8; t++) r.push(await p.step([{ id: a, ids: [t] }, { id: b, ids: [t + 9] }]));
+      return r;
+    }));
+    const worst = (run: Float32Array[]) => Math.max(...run.map((o, i) => relErr(o, runs[0][i])));
+    const [kvErr, weightErr] = [worst(runs[1]), worst(runs[2])];
+    expect(kvErr).toBeGreaterThan(0);  // the f16 cache is really used
+    expect(kvErr).toBeLessThan(weightErr);
+  });
+
+  it('rejects bad options with typed errors', () => {
+    const runner = createCpuGPTJRunner(cfg, randomWeights('f32'));
+    disposables.push(runner);
+    expect(() => createCpuGPTJPool(runner, { maxSequences: 0, maxTokens: 16 })).toThrow(/maxSequences must be an integer/);
+    expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 0.5 })).toThrow(/maxTokens must be a positive integer/);
+    expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16, kvDtype: 'bf16' as 'f16' })).toThrow(/kvDtype must be/);
+    runner.dispose();
+    expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16 })).toThrow(/runner was disposed/);
+  });
+});

@@ -1,0 +1,155 @@
+// Continuous batching on the CPU (issue 14): many independent sequences over one GPT-J runner, each with
+// its own length and positions, advanced together. One step takes any mix (some sequences prefilling a
+// chunk of their prompt, others decoding one token) and runs it as one native job where every linear
+// reads its weights once for all the step's tokens (native/cpu/gptj_pool.cpp). The KV cache is paged:
+// blocks of POOL_BLOCK_SIZE tokens, taken as sequences grow and freed when they leave (native/cpu/paged_kv.h).
+//
+//   const pool = createCpuGPTJPool(runner, { maxSequences: 8, maxTokens: 8 * 2048, kvDtype: 'f16' });
+//   const a = pool.add(), b = pool.add();
+//   await pool.step([{ id: a, ids: promptA }, { id: b, ids: promptB.slice(0, 64) }]); // Float32Array [2 * V]
+//   await pool.step([{ id: a, ids: [next] }, { id: b, ids: promptB.slice(64) }]);
+//   pool.remove(a);
+import { DTypeError, DisposedError, IndexError, ShapeError, TensorError } from './errors.js';
+import { cpu, type CpuRunnerNative } from './native.js';
+import type { CpuGPTJRunner } from './cpu-runner.js';
+import { runnerError, wrapRunner } from './runner-shared.js';
+
+/** Tokens per KV block: vLLM's default; a block of one 6B layer holds 16 x 4096 keys and values (512 KiB f32). */
+export const POOL_BLOCK_SIZE = 16;
+
+export interface CpuGPTJPoolOptions {
+  /** sequences alive at once */
+  maxSequences: number;
+  /** KV capacity in tokens over all sequences, rounded up to whole blocks */
+  maxTokens: number;
+  /** the KV cache's dtype: 'f32' (default; the same floats as a session) or 'f16' (half the memory) */
+  kvDtype?: 'f32' | 'f16';
+}
+
+/** One entry of a step: the sequence and the token ids appended to it. */
+export interface PoolStepEntry {
+  id: number;
+  ids: readonly number[];
+}
+
+interface CpuPoolNative {
+  readonly freeBlocks: number;
+  add(): number;
+  fork(id: number): number;
+  remove(id: number): void;
+  length(id: number): number;
+  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array): Promise<Float32Array>;
+  dispose(): void;
+}
+type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean) => CpuPoolNative };
+
+/** A pool of up to `maxSequences` sequences and `maxTokens` KV positions over `runner`'s weights. */
+export function createCpuGPTJPool(runner: CpuGPTJRunner, options: CpuGPTJPoolOptions): CpuGPTJPool {
+  const op = 'createCpuGPTJPool';
+  const { maxSequences, maxTokens, kvDtype = 'f32' } = options ?? ({} as CpuGPTJPoolOptions);
+  if (!Number.isInteger(maxSequences) || maxSequences < 1 || maxSequences > 4096)
+    throw new ShapeError(`${op}: maxSequences must be an integer in [1, 4096], got ${maxSequences}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2 ** 31 - POOL_BLOCK_SIZE)
+    throw new ShapeError(`${op}: maxTokens must be a positive integer below 2^31, got ${maxTokens}`);
+  if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new DTypeError(`${op}: kvDtype must be 'f32' or 'f16', got ${String(kvDtype)}`);
+  // The runner keeps its native handle private to the package; the pool is part of the package.
+  const nativeRunner = (runner as unknown as { native: CpuRunnerNative }).native;
+  const numBlocks = Math.ceil(maxTokens / POOL_BLOCK_SIZE);
+  const native = wrapRunner(() => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16'));
+  return new CpuGPTJPool(native, maxSequences, kvDtype, runner.config.vocabSize);
+}
+
+export class CpuGPTJPool {
+  /** @internal use createCpuGPTJPool */
+  constructor(private readonly native: CpuPoolNative, readonly maxSequences: number, readonly kvDtype: 'f32' | 'f16',
+              readonly vocabSize: number) {}
+
+  /** KV token capacity still free: free blocks times the block size. */
+  get freeTokens(): number {
+    return this.native.freeBlocks * POOL_BLOCK_SIZE;
+  }
+
+  /** A new empty sequence; a TensorError when maxSequences are alive. */
+  add(): number {
+    return call(() => this.native.add());
+  }
+
+  /** A new sequence holding a copy of `id`'s cache and positions (full blocks are shared, the last one copied). */
+  fork(id: number): number {
+    return call(() => this.native.fork(checkId('fork', id)));
+  }
+
+  /** Frees `id`'s blocks at once. */
+  remove(id: number): void {
+    call(() => this.native.remove(checkId('remove', id)));
+  }
+
+  /** Tokens held by `id`. */
+  length(id: number): number {
+    return call(() => this.native.length(checkId('length', id)));
+  }
+
+  /**
+   * Appends each entry's ids to its sequence (positions continue it, from 0) and resolves to the logits of each
+   * entry's last appended token: Float32Array [entries.length * vocabSize], in entry order. A step that fails leaves
+   * every sequence as it was. One step at a time; add, length and freeTokens may be used meanwhile.
+   */
+  async step(entries: readonly PoolStepEntry[]): Promise<Float32Array> {
+    const [seqIds, counts, tokens] = packEntries(entries, this.vocabSize);
+    try {
+      return await this.native.step(seqIds, counts, tokens);
+    } catch (e) {
+      throw poolError(e);
+    }
+  }
+
+  /** Frees the KV cache (after the running step, if any); every later call throws a DisposedError. */
+  dispose(): void {
+    this.native.dispose();
+  }
+}
+
+function checkId(op: string, id: number): number {
+  if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) throw new IndexError(`CpuGPTJPool.${op}: sequence id must be a non-negative integer, got ${id}`);
+  return id;
+}
+
+/** A step's entries as flat Int32Arrays: sequence ids [E], token counts [E], tokens [sum of counts]. */
+function packEntries(entries: readonly PoolStepEntry[], vocabSize: number): [Int32Array, Int32Array, Int32Array] {
+  const op = 'CpuGPTJPool.step';
+  if (!Array.isArray(entries) || entries.length === 0) throw new ShapeError(`${op}: entries must be a non-empty array of { id, ids }`);
+  const seqIds = new Int32Array(entries.length), counts = new Int32Array(entries.length);
+  let n = 0;
+  entries.forEach((e, i) => {
+    if (!Array.isArray(e?.ids) || e.ids.length === 0) throw new ShapeError(`${op}: entries[${i}].ids must be a non-empty array of token ids`);
+    seqIds[i] = checkId('step', e.id);
+    counts[i] = e.ids.length;
+    n += e.ids.length;
+  });
+  const tokens = new Int32Array(n);
+  let at = 0;
+  entries.forEach((e, i) => {
+    for (const t of e.ids) {
+      if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
+        throw new IndexError(`${op}: entries[${i}].ids holds token id ${t}, outside [0, ${vocabSize})`);
+      tokens[at++] = t;
+    }
+  });
+  return [seqIds, counts, tokens];
+}
+
+/** The addon's error as a TensorError: unknown or repeated sequence ids and bad token ids are IndexErrors. */
+function poolError(e: unknown): TensorError {
+  if (e instanceof RangeError && /sequence id|token id/.test(e.message)) return new IndexError(e.message);
+  if (e instanceof Error && /disposed/.test(e.message)) return new DisposedError(e.message);
+  if (e instanceof RangeError) return new TensorError(e.message);  // capacity: sequences or KV blocks
+  return runnerError(e);
+}
+
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw poolError(e);
+  }
+}
