@@ -1,3 +1,5 @@
+import type { TokenLogprob } from './top-logprobs.js';
+
 export type FinishReason = 'length' | 'stop' | 'eos' | 'abort';
 
 /** A generated token of output row `row`; `text` is the newly releasable text (may be '' while held back). */
@@ -8,6 +10,8 @@ export interface TokenEvent {
   text: string;
   /** log-probability of `id` under the model (log-softmax of the raw logits), when `logprobs: true`. */
   logprob?: number;
+  /** The `topLogprobs` most likely tokens at this position (raw logits, before any processor), most likely first. */
+  topLogprobs?: TokenLogprob[];
 }
 
 /**

@@ -79,7 +79,8 @@ export async function generateText(
   }
 }
 
-function prepare(model: CausalLM, tokenizer: TextTokenizer, prompt: Prompt, options: GenerateOptions): GenerationRun {
+/** Validates and resolves one call's options and prompts (shared with the Scheduler's submit). */
+export function prepare(model: CausalLM, tokenizer: TextTokenizer, prompt: Prompt, options: GenerateOptions): GenerationRun {
   const o = parseGenerateOptions(options);
   const V = model.vocabSize;
   const eosTokenIds = o.eosTokenId === undefined ? modelEos(model) : o.eosTokenId === null ? [] : [o.eosTokenId].flat();

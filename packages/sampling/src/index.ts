@@ -1,4 +1,4 @@
-export type { CausalLM, LMSession, TextTokenizer } from './interfaces.js';
+export type { CausalLM, LMSession, TextTokenizer, SequencePool, SequencePoolOptions } from './interfaces.js';
 export { SamplingError, InvalidOptionError, InvalidModelError, InvalidPromptError, ContextLengthError, InvalidLogitsError, checkLogits } from './errors.js';
 export { float32Problem, FLOAT32_MAX, FLOAT32_MIN_POSITIVE } from './float32.js';
 export { generate, generateText, type GeneratedRow, type GenerateTextResult } from './generate.js';
@@ -35,6 +35,20 @@ export { decodingStrategy, type DecodingStrategy } from './strategy.js';
 export { BeamSearch, type BeamSearchOptions, type BeamHypothesis, type EarlyStopping } from './beam-search.js';
 export { StopStringMatcher } from './stop-strings.js';
 export { Xoshiro128 } from './rng.js';
+export type { TokenLogprob } from './top-logprobs.js';
+export {
+  Scheduler,
+  SessionSequencePool,
+  QueueFullError,
+  SchedulerClosedError,
+  SchedulerStepError,
+  SequencePoolError,
+  type SchedulerOptions,
+  type SchedulerStats,
+  type StepStats,
+  type ScheduledRequest,
+  type ScheduledResult,
+} from './scheduler/index.js';
 export { JsonLogitsProcessor, type JsonProcessorOptions } from './processors/json-processor.js';
 export { JsonCursor, JSON_MAX_DEPTH, type JsonGrammarOptions } from './processors/json-grammar.js';
 export type { JsonTokenSource } from './processors/json-token-table.js';

@@ -6,6 +6,40 @@ export interface CausalLM {
   readonly maxLength: number;        // context window (n_positions)
   readonly eosTokenId: number | null;
   createSession(batchSize: number): LMSession;
+  /**
+   * Optional: many independent sequences in one runner, for the Scheduler (continuous batching). Returns undefined
+   * where the backend has none; the Scheduler then falls back to SessionSequencePool (one LMSession per sequence).
+   */
+  createSequencePool?(options: SequencePoolOptions): SequencePool | undefined;
+}
+
+export interface SequencePoolOptions {
+  maxSequences: number;
+  /** KV positions held across all sequences (default: the backend's choice). */
+  maxTokens?: number;
+  kvDtype?: 'f32' | 'f16';
+}
+
+/**
+ * Independent sequences, each with its own KV cache and positions (from 0), advanced together: one `step` runs any
+ * mix of them, some prefilling a chunk of their prompt, others decoding one token. A sequence joins (`add`, `fork`)
+ * or leaves (`remove`) between steps without touching the others. Exact: a sequence's logits equal those of the
+ * same sequence run alone.
+ */
+export interface SequencePool {
+  readonly maxSequences: number;
+  /** KV positions still free across the pool. */
+  readonly freeTokens: number;
+  /** A new empty sequence; returns its id. */
+  add(): number;
+  /** A new sequence holding a copy of sequence `id`'s cache; returns its id. */
+  fork(id: number): number;
+  remove(id: number): void;
+  /** Positions held by sequence `id`. */
+  length(id: number): number;
+  /** Appends each entry's ids to its sequence; logits [entries.length * V] of each entry's last position, in entry order. */
+  step(entries: readonly { id: number; ids: readonly number[] }[]): Promise<Float32Array>;
+  dispose(): void;
 }
 
 export interface LMSession {

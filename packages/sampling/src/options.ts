@@ -77,6 +77,11 @@ export interface GenerateOptions {
   /** Report each token's log-probability under the model (before any processor). */
   logprobs?: boolean;
   /**
+   * Report this many alternatives (0..20, default 0) with each token: `topLogprobs: [{ id, logprob }]`, the most
+   * likely tokens under the model, most likely first (OpenAI's `top_logprobs`). > 0 also reports `logprob`.
+   */
+  topLogprobs?: number;
+  /**
    * Custom processors, applied in order to every row after the built-in processors (biases, penalties, bans, the
    * masked range) and before temperature / truncation and the choice of the token (greedy, sampling or beams).
    */
@@ -132,6 +137,7 @@ const schema = z
     earlyStopping: z.union([z.boolean(), z.literal('never')]).default(false),
     numReturnSequences: count(1).default(1),
     logprobs: z.boolean().default(false),
+    topLogprobs: count(0).max(20).default(0),
     logitsProcessors: z
       .array(
         z.custom<CustomLogitsProcessor>(
@@ -152,6 +158,7 @@ const schema = z
       if (o.stop !== undefined) issue('stop', 'stop strings are not supported with beam search');
       if (o.stoppingCriteria.length > 0) issue('stoppingCriteria', 'custom stopping criteria are not supported with beam search');
       if (o.logprobs) issue('logprobs', 'per-token logprobs are not reported by beam search (see the sequence score)');
+      if (o.topLogprobs > 0) issue('topLogprobs', 'per-token logprobs are not reported by beam search (see the sequence score)');
       if (o.numReturnSequences > o.numBeams) issue('numReturnSequences', `must be <= numBeams (${o.numBeams})`);
     } else if ((o.doSample === false || o.temperature === 0) && o.numReturnSequences > 1) {
       issue('numReturnSequences', 'greedy decoding returns one sequence per prompt; sample or use beams for more');

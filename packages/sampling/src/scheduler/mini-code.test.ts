@@ -1,0 +1,50 @@
+import { readFixtureJson } from '@gptj/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateText } from '../generate.js';
+import type { CausalLM, TextTokenizer } from '../interfaces.js';
+import type { GenerateOptions } from '../options.js';
+import { Scheduler } from './scheduler.js';
+
+// The scheduler on the real demo model: concurrent requests (chunked prefill, siblings, queueing) give exactly
+// generate's ids and text, through the model's own sequence pool where it has one and the session fallback otherwise.
+
+interface Sample { prompt: string }
+const { loadModel } = (await import('@gptj/model')) as unknown as { loadModel: (dir: string) => Promise<CausalLM & { dispose(): void }> };
+const { Tokenizer } = (await import('@gptj/tokenizer')) as unknown as { Tokenizer: { fromDirectory(dir: string): Promise<TextTokenizer> } };
+const { miniCodeDir } = await import('@gptj/mini-code');
+const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
+
+describe('Scheduler on mini-code', () => {
+  let model: CausalLM & { dispose(): void };
+  let tok: TextTokenizer;
+  beforeAll(async () => {
+    [model, tok] = await Promise.all([loadModel(miniCodeDir), Tokenizer.fromDirectory(miniCodeDir)]);
+  }, 60_000);
+  afterAll(() => model?.dispose());
+
+  const options: GenerateOptions[] = [
+    { doSample: false, maxNewTokens: 24 },
+    { temperature: 0.8, topP: 0.95, seed: 11, maxNewTokens: 20, stop: '\n\n' },
+    { temperature: 0.6, topK: 20, seed: 12, maxNewTokens: 16, numReturnSequences: 2, logprobs: true },
+    { doSample: false, maxNewTokens: 12, repetitionPenalty: 1.2, topLogprobs: 2 },
+  ];
+
+  it('concurrent requests of different lengths and options give generate ids and texts', async () => {
+    const s = new Scheduler(model, tok, { maxSequences: 4, prefillChunk: 5 });
+    const jobs = samples.slice(0, 6).map((sample, i) => ({ prompt: sample.prompt, options: options[i % options.length]! }));
+    const got = await Promise.all(jobs.map(async ({ prompt, options: o }) => {
+      const rows: { ids: number[]; text: string }[] = [];
+      for await (const e of s.submit(prompt, o)) {
+        const row = (rows[e.row] ??= { ids: [], text: '' });
+        row.text += e.text;
+        if (e.type === 'token') row.ids.push(e.id);
+      }
+      return rows;
+    }));
+    await s.close();
+    for (const [i, { prompt, options: o }] of jobs.entries()) {
+      const ref = await generateText(model, tok, prompt, o);
+      expect(got[i], prompt).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));
+    }
+  }, 120_000);
+});

@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
+import { generateText, type GeneratedRow } from '../generate.js';
+import type { GenerateOptions } from '../options.js';
+import { FakeLM, historyLM, PieceTokenizer } from '../testing/fakes.js';
+import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
+import type { ScheduledRequest } from './request.js';
+import { Scheduler } from './scheduler.js';
+
+const V = 32;
+const pieces = Array.from({ length: V }, (_, i) => (i < 26 ? String.fromCharCode(97 + i) : ' .,\n!?'[i - 26]!));
+const tok = new PieceTokenizer(pieces);
+
+/** A request's rows as generateText reports them, and its result. */
+async function collect(req: ScheduledRequest) {
+  const rows: GeneratedRow[] = [];
+  for await (const e of req) {
+    const row = (rows[e.row] ??= { ids: [], text: '', finishReason: 'length' });
+    row.text += e.text;
+    if (e.type === 'token') {
+      row.ids.push(e.id);
+      if (e.logprob !== undefined) (row.logprobs ??= []).push(e.logprob);
+    } else row.finishReason = e.finishReason;
+  }
+  return { rows, result: await req.result };
+}
+
+const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+/** Requests of every kind: lengths, seeds, processors, stop strings, siblings, logprobs, EOS. */
+const cases: { prompt: string | number[]; options: GenerateOptions }[] = [
+  { prompt: 'hello world', options: { maxNewTokens: 20, seed: 1 } },
+  { prompt: [3], options: { maxNewTokens: 9, doSample: false } },
+  { prompt: 'the quick brown fox jumps over the lazy dog', options: { maxNewTokens: 15, temperature: 0.7, topK: 5, seed: 2 } },
+  { prompt: 'abc', options: { maxNewTokens: 30, topP: 0.8, seed: 3, stop: ['a', 'e.'] } },
+  { prompt: 'sibling', options: { maxNewTokens: 12, numReturnSequences: 3, seed: 4, logprobs: true } },
+  { prompt: 'x', options: { maxNewTokens: 25, repetitionPenalty: 1.3, presencePenalty: 0.5, seed: [5, 6], numReturnSequences: 2 } },
+  { prompt: 'eos please', options: { maxNewTokens: 40, seed: 7, eosTokenId: 4 } },
+  { prompt: 'a longer prompt, chunked over several steps.', options: { maxNewTokens: 8, doSample: false, topLogprobs: 3 } },
+  { prompt: 'criteria', options: { maxNewTokens: 30, seed: 8, stoppingCriteria: [(ids) => ids.at(-1) === 30] } },
+];
+
+describe('Scheduler against generate (fake model)', () => {
+  it('many concurrent requests, joining mid-run and queueing for slots: every row equals generate', async () => {
+    const lm = historyLM(V);
+    const steps: number[] = [];
+    const s = new Scheduler(lm, tok, { maxSequences: 4, prefillChunk: 5, onStep: (x) => steps.push(x.sequences) });
+    const first = cases.slice(0, 5).map((c) => collect(s.submit(c.prompt, c.options)));
+    await tick(5);
+    const later = cases.slice(5).map((c) => collect(s.submit(c.prompt, c.options)));
+    const got = await Promise.all([...first, ...later]);
+    for (const [i, c] of cases.entries()) {
+      const ref = await generateText(lm, tok, c.prompt, c.options);
+      expect(got[i]!.rows, `case ${i}`).toEqual(ref.rows.map(({ score: _, ...row }) => row));
+      expect(got[i]!.result.usage).toEqual(ref.usage);
+      expect(got[i]!.result.seed).toEqual(ref.seed);
+    }
+    expect(Math.max(...steps)).toBe(4); // steps really were shared
+    expect(s.stats).toEqual({ active: 0, queued: 0, freeTokens: 4 * lm.maxLength, sequences: 0 });
+  });
+
+  it('an unseeded request draws a seed and reports it: generate with that seed reproduces it', async () => {
+    const lm = historyLM(V);
+    const s = new Scheduler(lm, tok);
+    const { rows, result } = await collect(s.submit('seed', { maxNewTokens: 10 }));
+    expect(typeof result.seed).toBe('number');
+    const ref = await generateText(lm, tok, 'seed', { maxNewTokens: 10, seed: result.seed as number });
+    expect(rows).toEqual(ref.rows);
+    expect(result.queuedMs).toBeGreaterThanOrEqual(0);
+    expect(result.timeToFirstTokenMs).toBeGreaterThanOrEqual(result.queuedMs);
+  });
+
+  it('validates at submit with the errors of generate, and refuses beams and oversized requests by name', () => {
+    const s = new Scheduler(historyLM(V), tok, { maxSequences: 2 });
+    expect(() => s.submit('a', { topP: 2 })).toThrow(InvalidOptionError);
+    expect(() => s.submit([], {})).toThrow(InvalidPromptError);
+    expect(() => s.submit(['a', 'b'] as unknown as string)).toThrow(/one prompt/);
+    expect(() => s.submit('a', { numBeams: 2 })).toThrow(expect.objectContaining({ option: 'numBeams' }));
+    expect(() => s.submit('a', { numReturnSequences: 3, seed: 1 })).toThrow(expect.objectContaining({ option: 'numReturnSequences' }));
+    expect(() => new Scheduler(historyLM(V), tok, { maxSequences: 0 })).toThrow(expect.objectContaining({ option: 'maxSequences' }));
+    expect(() => new Scheduler(historyLM(V), tok, { prefill: 3 } as never)).toThrow(expect.objectContaining({ option: 'prefill' }));
+    const small = new Scheduler(historyLM(V), tok, { maxSequences: 1, maxTokens: 10 });
+    expect(() => small.submit('abc', { maxNewTokens: 8 })).toThrow(expect.objectContaining({ option: 'maxNewTokens' }));
+  });
+});
+
+describe('Scheduler slots, queue, aborts', () => {
+  it('a full queue throws QueueFullError; the queued requests still finish', async () => {
+    const lm = historyLM(V);
+    lm.delayMs = 2;
+    const s = new Scheduler(lm, tok, { maxSequences: 1, maxQueue: 1 });
+    const a = s.submit('a', { maxNewTokens: 5, seed: 1 });
+    const b = s.submit('b', { maxNewTokens: 5, seed: 1 });
+    expect(() => s.submit('c', { maxNewTokens: 5 })).toThrow(QueueFullError);
+    expect(s.stats.queued).toBe(2); // a is admitted at the next step
+    await Promise.all([a.result, b.result]);
+    expect(() => s.submit('c', { maxNewTokens: 5 })).not.toThrow();
+  });
+
+  it('an abort signal ends the request with reason abort within one step and frees its slot for the queue', async () => {
+    const lm = historyLM(V);
+    lm.delayMs = 3;
+    const s = new Scheduler(lm, tok, { maxSequences: 2 });
+    const ctl = new AbortController();
+    const long = s.submit('long', { maxNewTokens: 500, seed: 1, signal: ctl.signal, numReturnSequences: 2 });
+    const waiting = s.submit('next', { maxNewTokens: 3, seed: 2 });
+    expect(s.stats).toMatchObject({ queued: 2 });
+    const events = [];
+    for await (const e of long) {
+      events.push(e);
+      if (events.length === 6) {
+        ctl.abort();
+        expect(s.stats.sequences).toBe(2);
+      }
+    }
+    const done = events.filter((e) => e.type === 'done');
+    expect(done.map((e) => e.finishReason)).toEqual(['abort', 'abort']);
+    expect(events.length).toBeLessThanOrEqual(6 + 2 + 2); // at most one more step of tokens
+    expect(s.stats.sequences).toBeLessThanOrEqual(1);
+    expect((await waiting.result).usage.completionTokens).toBe(3);
+    expect((await long.result).usage.completionTokens).toBeLessThan(10);
+  });
+
+  it("the consumer's break frees the slot at the next step; result still resolves", async () => {
+    const lm = historyLM(V);
+    lm.delayMs = 3;
+    const s = new Scheduler(lm, tok, { maxSequences: 1 });
+    const req = s.submit('break', { maxNewTokens: 500, seed: 1 });
+    let n = 0;
+    for await (const e of req) if (e.type === 'token' && ++n === 3) break;
+    const r = await req.result;
+    expect(r.usage.completionTokens).toBeLessThanOrEqual(4);
+    expect(s.stats).toMatchObject({ active: 0, sequences: 0 });
+    expect(lm.sessions.every((x) => x.disposed)).toBe(true);
+  });
+
+  it('close() stops admitting, drains every admitted and queued request, then frees the pool', async () => {
+    const lm = historyLM(V);
+    const s = new Scheduler(lm, tok, { maxSequences: 2 });
+    const reqs = [1, 2, 3, 4, 5].map((seed) => s.submit('drain', { maxNewTokens: 6, seed }));
+    const closed = s.close();
+    expect(() => s.submit('late')).toThrow(SchedulerClosedError);
+    await closed;
+    for (const r of reqs) expect((await r.result).usage.completionTokens).toBe(6);
+    expect(lm.sessions.length).toBe(5);
+    expect(lm.sessions.every((x) => x.disposed)).toBe(true);
+    await s.close(); // idempotent
+  });
+});
+
+describe('Scheduler failures', () => {
+  it("a failing step fails only that step's requests with SchedulerStepError; the scheduler keeps serving", async () => {
+    const POISON = 25; // 'z'
+    const base = historyLM(V);
+    const lm = new FakeLM(V, (h) => {
+      if (h.at(-1) === POISON) throw new Error('device lost');
+      return base.logitsFor(h);
+    });
+    const s = new Scheduler(lm, tok, { maxSequences: 2 });
+    const ok1 = s.submit('fine', { maxNewTokens: 4, seed: 1 });
+    const bad = s.submit('zz', { maxNewTokens: 4, seed: 1 });
+    const queued = s.submit('queued', { maxNewTokens: 4, seed: 2 });
+    const [r1, r2, r3] = await Promise.allSettled([collect(ok1), collect(bad), collect(queued)]);
+    // ok1 and bad shared the failing step; queued was not in it
+    expect(r1.status === 'rejected' && r1.reason).toBeInstanceOf(SchedulerStepError);
+    expect(r2.status === 'rejected' && r2.reason).toBeInstanceOf(SchedulerStepError);
+    expect(r2.status === 'rejected' && (r2.reason as Error).message).toMatch(/device lost/);
+    expect(r3.status).toBe('fulfilled');
+    const ref = await generateText(base, tok, 'queued', { maxNewTokens: 4, seed: 2 });
+    expect(r3.status === 'fulfilled' && r3.value.rows).toEqual(ref.rows);
+    await expect(collect(s.submit('again', { maxNewTokens: 2, seed: 3 }))).resolves.toBeTruthy();
+    expect(s.stats).toMatchObject({ active: 0, sequences: 0 });
+  });
+
+  it("a request's own error (its logits processor throws, bad logits) fails it alone", async () => {
+    const lm = historyLM(V);
+    const s = new Scheduler(lm, tok, { maxSequences: 3 });
+    const boom = s.submit('boom', { maxNewTokens: 5, logitsProcessors: [() => { throw new RangeError('my processor'); }] });
+    const fine = s.submit('fine', { maxNewTokens: 5, seed: 1 });
+    await expect(boom.result).rejects.toThrow('my processor');
+    await expect(collect(boom)).rejects.toThrow('my processor');
+    expect((await fine.result).usage.completionTokens).toBe(5);
+    const bad = new FakeLM(V, () => new Float32Array(V).fill(NaN));
+    await expect(new Scheduler(bad, tok).submit('a').result).rejects.toBeInstanceOf(InvalidLogitsError);
+  });
+});

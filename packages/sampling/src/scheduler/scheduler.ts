@@ -1,0 +1,305 @@
+import { InvalidOptionError } from '../errors.js';
+import type { GenerationEvent } from '../events.js';
+import { prepare } from '../generate.js';
+import type { CausalLM, SequencePool, TextTokenizer } from '../interfaces.js';
+import type { GenerateOptions } from '../options.js';
+import { now } from '../run.js';
+import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
+import { Job } from './job.js';
+import { RequestStream, type ScheduledRequest } from './request.js';
+import { parseSchedulerOptions, type ResolvedSchedulerOptions, type SchedulerOptions, type StepStats } from './scheduler-options.js';
+import { SessionSequencePool } from './session-pool.js';
+
+export interface SchedulerStats {
+  /** Requests holding slots (prefilling or decoding). */
+  active: number;
+  /** Requests waiting for a slot. */
+  queued: number;
+  /** The pool's free KV positions. */
+  freeTokens: number;
+  /** Sequence slots in use (a request with numReturnSequences n holds n of them). */
+  sequences: number;
+}
+
+/** One pool entry of a step: a prefill chunk of a job (row null) or the last token of one of its rows. */
+interface Entry {
+  job: Job;
+  row: number | null;
+  id: number;
+  ids: number[];
+}
+
+/**
+ * Continuous batching over a SequencePool: requests are admitted FIFO into free sequence slots, and every step
+ * advances all of them together: each decoding row by one token, and prefilling requests by chunks of their prompt
+ * (at most `prefillChunk` prompt tokens per step in all, so a long prompt does not stall the decoding rows). A
+ * request with numReturnSequences n is prefilled once, then forked into n sibling sequences. Tokens are chosen by
+ * the same per-row code as `generate` (RowDecoder), so with the same prompt, options and seed the texts and ids are
+ * the same. A finished, aborted (`signal`) or abandoned (consumer `break`) request frees its slots at the next step.
+ *
+ * Admission reserves the worst case (every row reaching prompt + maxNewTokens), so a running request never
+ * runs out of KV memory; a request that could never fit is refused at submit.
+ */
+export class Scheduler {
+  private readonly pool: SequencePool;
+  private readonly options: ResolvedSchedulerOptions;
+  private readonly capacity: number;
+  private readonly queue: Job[] = [];
+  private readonly active: Job[] = [];
+  private running = false;
+  private closed = false;
+  private drained: { promise: Promise<void>; resolve: () => void } | null = null;
+
+  constructor(
+    private readonly model: CausalLM,
+    private readonly tokenizer: TextTokenizer,
+    options: SchedulerOptions = {},
+  ) {
+    this.options = parseSchedulerOptions(options);
+    const { maxSequences, kvDtype, maxTokens } = this.options;
+    const poolOptions = { maxSequences, ...(kvDtype ? { kvDtype } : {}), ...(maxTokens ? { maxTokens } : {}) };
+    this.pool = model.createSequencePool?.(poolOptions) ?? new SessionSequencePool(model, poolOptions);
+    this.capacity = this.pool.freeTokens;
+  }
+
+  get stats(): SchedulerStats {
+    return {
+      active: this.active.length,
+      queued: this.queue.length,
+      freeTokens: this.pool.freeTokens,
+      sequences: this.active.reduce((n, job) => n + job.liveRows, 0),
+    };
+  }
+
+  /**
+   * Queues one prompt; validates everything now (the errors of `generate`, plus: beam search is refused naming
+   * numBeams, numReturnSequences must fit maxSequences). QueueFullError when maxQueue requests already wait beyond
+   * the free slots; SchedulerClosedError after close().
+   */
+  submit(prompt: string | readonly number[], options: GenerateOptions = {}): ScheduledRequest {
+    if (this.closed) throw new SchedulerClosedError();
+    const stream = new RequestStream(() => this.kick());
+    const job = new Job(prepare(this.model, this.tokenizer, prompt, options), stream);
+    const { maxSequences, maxQueue } = this.options;
+    if (job.width > maxSequences) {
+      throw new InvalidOptionError('numReturnSequences', `${job.width} sequences do not fit the scheduler's ${maxSequences} slots (maxSequences)`);
+    }
+    const need = Job.worstCase(job.prompt.length, job.run.options.maxNewTokens, job.width);
+    if (need > this.capacity) {
+      throw new InvalidOptionError(
+        'maxNewTokens',
+        `${job.width} x (prompt ${job.prompt.length} + maxNewTokens ${job.run.options.maxNewTokens}) = ${need} KV positions; the pool holds ${this.capacity}`,
+      );
+    }
+    if (this.waitingAfter(job) > maxQueue) throw new QueueFullError(maxQueue);
+    this.queue.push(job);
+    this.kick();
+    return stream;
+  }
+
+  /** Stops admitting; resolves when every admitted and queued request has finished, then frees the pool. */
+  close(): Promise<void> {
+    this.closed = true;
+    if (!this.drained) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.drained = { promise, resolve };
+    }
+    this.settleClose();
+    return this.drained.promise;
+  }
+
+  private settleClose(): void {
+    if (!this.drained || this.running || this.queue.length > 0 || this.active.length > 0) return;
+    this.pool.dispose();
+    this.drained.resolve();
+  }
+
+  /** Requests that would wait for a slot (not admissible now, FIFO) if `job` joined the queue. */
+  private waitingAfter(job: Job): number {
+    let slots = this.freeSlots();
+    let tokens = this.freeTokens();
+    let waiting = 0;
+    for (const j of [...this.queue, job]) {
+      const need = Job.worstCase(j.prompt.length, j.run.options.maxNewTokens, j.width);
+      if (waiting === 0 && j.width <= slots && need <= tokens) {
+        slots -= j.width;
+        tokens -= need;
+      } else waiting++;
+    }
+    return waiting;
+  }
+
+  private freeSlots(): number {
+    return this.options.maxSequences - this.active.reduce((n, job) => n + job.liveRows, 0);
+  }
+
+  /** Free KV positions once every active job has grown to its worst case. */
+  private freeTokens(): number {
+    return this.pool.freeTokens - this.active.reduce((n, job) => n + job.remainingTokens(this.pool), 0);
+  }
+
+  private kick(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.queue.length > 0 || this.active.length > 0) {
+        // a step of a fast pool may settle without a macrotask: let timers and I/O (aborts, sockets) run between steps
+        await new Promise((resolve) => setImmediate(resolve));
+        this.reap();
+        this.admit();
+        const entries = this.plan();
+        if (entries.length > 0) await this.step(entries);
+      }
+    } catch (error) {
+      // a bug here must not leave requests hanging
+      for (const job of [...this.active, ...this.queue]) this.fail(job, error);
+    } finally {
+      this.running = false;
+      this.settleClose();
+    }
+  }
+
+  /** Aborted (signal) and abandoned (consumer left) requests finish with reason 'abort' and free their slots. */
+  private reap(): void {
+    for (const job of [...this.queue, ...this.active]) {
+      if (!job.aborted) continue;
+      this.emitAll(job, job.rows.flatMap((row, r) => (row.done ? [] : [job.decoder.finish(row, r, 'abort')])));
+    }
+  }
+
+  /** FIFO: the head of the queue enters while its slots and worst-case KV positions are free. */
+  private admit(): void {
+    while (this.queue.length > 0) {
+      const job = this.queue[0]!;
+      const need = Job.worstCase(job.prompt.length, job.run.options.maxNewTokens, job.width);
+      if (job.width > this.freeSlots() || need > this.freeTokens()) {
+        if (this.active.length > 0) return;
+        // only a pool that lost memory gets here (submit checked the capacity): fail the head, not the queue
+        this.fail(job, new SchedulerStepError(`a request needing ${need} KV positions does not fit an idle pool with ${this.pool.freeTokens} free`));
+        continue;
+      }
+      this.queue.shift();
+      this.active.push(job);
+      job.admittedAt = now();
+      try {
+        job.seqs[0] = this.pool.add();
+      } catch (error) {
+        this.fail(job, error);
+      }
+    }
+  }
+
+  /** Decoding rows first (one token each), then prompt chunks of prefilling requests in admission order. */
+  private plan(): Entry[] {
+    const entries: Entry[] = [];
+    let budget = this.options.prefillChunk;
+    for (const job of this.active) {
+      if (job.decodingAt !== null) {
+        job.rows.forEach((row, r) => {
+          if (!row.done) entries.push({ job, row: r, id: job.seqs[r]!, ids: [row.ids[row.ids.length - 1]!] });
+        });
+      } else if (budget > 0) {
+        const ids = job.prompt.slice(job.prefilled, job.prefilled + budget);
+        budget -= ids.length;
+        entries.push({ job, row: null, id: job.seqs[0]!, ids });
+      }
+    }
+    return entries;
+  }
+
+  private async step(entries: Entry[]): Promise<void> {
+    const t0 = now();
+    const V = this.model.vocabSize;
+    let logits: Float32Array;
+    try {
+      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })));
+      if (logits.length !== entries.length * V) {
+        throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
+      }
+    } catch (cause) {
+      const error = cause instanceof SchedulerStepError ? cause : new SchedulerStepError(`the model step failed: ${describe(cause)}`, { cause });
+      for (const job of new Set(entries.map((e) => e.job))) this.fail(job, error);
+      this.report(entries, t0);
+      return;
+    }
+    entries.forEach((e, i) => {
+      const { job } = e;
+      if (!this.active.includes(job)) return; // failed earlier in this step
+      const scores = logits.subarray(i * V, (i + 1) * V);
+      try {
+        if (e.row !== null) this.emit(job, e.row, job.decoder.next(job.rows[e.row]!, e.row, scores));
+        else {
+          job.prefilled += e.ids.length;
+          if (job.prefilled === job.prompt.length) this.startDecoding(job, scores);
+        }
+      } catch (error) {
+        this.fail(job, error);
+      }
+    });
+    this.report(entries, t0);
+  }
+
+  /** The prompt is in: fork the sibling rows from row 0 and choose every row's first token from the same logits. */
+  private startDecoding(job: Job, scores: Float32Array): void {
+    job.decodingAt = now();
+    const copies = job.rows.map((_, r) => (r === 0 ? scores : scores.slice()));
+    for (let r = 1; r < job.width; r++) job.seqs[r] = this.pool.fork(job.seqs[0]!);
+    job.rows.forEach((row, r) => this.emit(job, r, job.decoder.next(row, r, copies[r]!)));
+  }
+
+  private emit(job: Job, r: number, events: GenerationEvent[]): void {
+    if (job.firstTokenAt === null && events.some((e) => e.type === 'token')) job.firstTokenAt = now();
+    if (job.rows[r]!.done) this.release(job, r);
+    job.stream.push(events);
+    if (job.rows.every((row) => row.done)) this.finish(job, () => job.stream.end(job.result()));
+  }
+
+  private emitAll(job: Job, events: GenerationEvent[]): void {
+    job.rows.forEach((_, r) => this.release(job, r));
+    job.stream.push(events);
+    this.finish(job, () => job.stream.end(job.result()));
+  }
+
+  private fail(job: Job, error: unknown): void {
+    job.rows.forEach((_, r) => this.release(job, r));
+    this.finish(job, () => job.stream.fail(error));
+  }
+
+  private finish(job: Job, settle: () => void): void {
+    for (const list of [this.active, this.queue]) {
+      const i = list.indexOf(job);
+      if (i >= 0) list.splice(i, 1);
+    }
+    settle();
+  }
+
+  private release(job: Job, r: number): void {
+    const seq = job.seqs[r];
+    if (seq === undefined) return;
+    job.seqs[r] = undefined;
+    try {
+      this.pool.remove(seq);
+    } catch {
+      // the pool lost it already (its step failed); nothing left to free
+    }
+  }
+
+  private report(entries: readonly Entry[], t0: number): void {
+    const { onStep } = this.options;
+    if (!onStep) return;
+    const prefillTokens = entries.reduce((n, e) => n + (e.row === null ? e.ids.length : 0), 0);
+    const s: StepStats = { sequences: entries.length, prefillTokens, decodeTokens: entries.length - entries.filter((e) => e.row === null).length, ms: now() - t0 };
+    try {
+      onStep(s);
+    } catch (error) {
+      process.emitWarning(`Scheduler onStep threw: ${describe(error)}`);
+    }
+  }
+}
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e));
