@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DType, Tensor } from '@gptj/tensor';
-import { Embedding, LayerNorm, Linear, MLP, MultiHeadAttention, ParallelResidualBlock, RotaryEmbedding } from '@gptj/layers';
+import { type DType, type GPTJWeightRole, type GPTJWeightSpec, type Tensor, buildRunnerWeights } from '@gptj/tensor';
 import { type GPTJConfig, parseGPTJConfigText } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
 import { SCALE_SUFFIX } from './checkpoint/int8-layout.js';
@@ -49,7 +48,6 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     const storedInt8 = [...ckpt.tensors.values()].some((e) => e.dtype === 'I8');
     const asked = storedInt8 && (opts.dtype ?? 'auto') === 'auto' ? 'q8' : opts.dtype;
     const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), asked);
-    // Biases and norm parameters are tiny and always f32.
 
     const loader = new TensorLoader(device, opts.mmap ?? true);
     const total = [...ckpt.tensors.values()].reduce((s, e) => s + e.byteLength, 0);
@@ -63,29 +61,12 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
       opts.onProgress?.({ phase: 'load', done, total, file: e.file.name });
       return t;
     };
-    const linear = (name: string, bias: boolean) => new Linear(load(`${name}.weight`, matrixDType), bias ? load(`${name}.bias`, 'f32') : undefined);
-    const norm = (name: string) => new LayerNorm(load(`${name}.weight`, 'f32'), load(`${name}.bias`, 'f32'), config.layerNormEpsilon);
-
-    const rotary = new RotaryEmbedding({ rotaryDim: config.rotaryDim, style: 'interleaved' });
-    const activation = config.activationFunction === 'gelu' ? 'gelu' : 'gelu_tanh';
-    const blocks = Array.from({ length: config.nLayer }, (_, i) => {
-      const p = `transformer.h.${i}`;
-      return new ParallelResidualBlock({
-        attnNorm: norm(`${p}.ln_1`),
-        attn: new MultiHeadAttention({
-          q: linear(`${p}.attn.q_proj`, false), k: linear(`${p}.attn.k_proj`, false),
-          v: linear(`${p}.attn.v_proj`, false), out: linear(`${p}.attn.out_proj`, false), heads: config.nHead, rotary,
-        }),
-        mlp: new MLP(linear(`${p}.mlp.fc_in`, true), linear(`${p}.mlp.fc_out`, true), activation),
-      });
-    });
-    const wte = new Embedding(load('transformer.wte.weight', embeddingDType));
-    const lnF = norm('transformer.ln_f');
-    const lmHead = ckpt.tensors.has('lm_head.weight')
-      ? linear('lm_head', true)
-      : new Linear(load('transformer.wte.weight', matrixDType), load('lm_head.bias', 'f32')); // tied embeddings
+    // Biases and norm parameters are tiny and always f32. Tied embeddings: lm_head reads wte (in the matrix dtype).
+    const dtypes: Record<GPTJWeightRole, DType> = { matrix: matrixDType, embedding: embeddingDType, norm: 'f32', bias: 'f32' };
+    const stored = (spec: GPTJWeightSpec) => spec.key === 'lmHead' && !ckpt.tensors.has(spec.name) ? 'transformer.wte.weight' : spec.name;
+    const weights = buildRunnerWeights(config, (spec) => load(stored(spec), dtypes[spec.role]));
     loader.release();
-    return new GPTJModel(config, { wte, blocks, lnF, lmHead }, device, matrixDType);
+    return new GPTJModel(config, weights, device, matrixDType);
   } catch (e) {
     for (const t of loaded) t.dispose();                             // a failed load must not pin GPU memory
     throw e;

@@ -50,7 +50,7 @@ export class GPTJSession implements DecodingSession {
     this.mask = full;
     const last = slice(h, 1, t - 1, t);                          // [B, 1, D]
     h.dispose();
-    const logits = await this.model.weights.lmHead.forward(last); // [B, 1, V]
+    const logits = await this.model.modules.lmHead.forward(last); // [B, 1, V]
     last.dispose();
     const out = logits.toFloat32Array();
     logits.dispose();

@@ -7,7 +7,8 @@ import {
   type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError, add, attention, createCpuGPTJRunner,
   embedding, gelu, kvWrite, layerNorm, linear, rotary, slice,
 } from './index.js';
-import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
+import type { RunnerWeights } from './gptj-weights.js';
+import type { GPTJRunnerConfig } from './runner-shared.js';
 import { randArray } from './testing/reference.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };

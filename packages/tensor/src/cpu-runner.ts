@@ -11,19 +11,21 @@
 import { DTYPE_CODE, type DType } from './dtype.js';
 import { DTypeError, TensorError } from './errors.js';
 import { cpu, type CpuRunnerNative, type CpuSessionNative, type NativeStorage } from './native.js';
-import { type GPTJRunnerConfig, type RunnerWeights, checkRunnerTensor, mapRunnerWeights, packStep, runnerError, wrapRunner } from './runner-shared.js';
+import { type RunnerWeights, mapRunnerWeights } from './gptj-weights.js';
+import { type GPTJRunnerConfig, checkRunnerTensor, packStep, runnerError, wrapRunner } from './runner-shared.js';
+import { RUNNER_MATRIX_DTYPES, gptjRunnerUnsupported } from './runner-support.js';
 import type { Tensor } from './tensor.js';
 
 const op = 'createCpuGPTJRunner';
-const MATRIX: readonly DType[] = ['f32', 'f16', 'bf16', 'q8'];
+const MATRIX = RUNNER_MATRIX_DTYPES.cpu;
 const VECTOR: readonly DType[] = ['f32', 'f16', 'bf16'];
 
 /** Builds a runner over CPU weight tensors. Disposing a weight later makes the next step throw. */
 export function createCpuGPTJRunner(config: GPTJRunnerConfig, weights: RunnerWeights<Tensor>): CpuGPTJRunner {
-  if (config.activation !== undefined && config.activation !== 'gelu_new' && config.activation !== 'gelu')
-    throw new TensorError(`${op}: activation must be 'gelu_new' or 'gelu', got ${String(config.activation)}`);
-  const native = mapRunnerWeights(op, config, weights, (t, name, shape, role) => {
-    const x = checkRunnerTensor(op, 'cpu', t, name, shape, role === 'embedding' || role === 'matrix' ? MATRIX : VECTOR);
+  const unsupported = gptjRunnerUnsupported('cpu', config);
+  if (unsupported) throw new TensorError(`${op}: ${unsupported}`);
+  const native = mapRunnerWeights(op, config, weights, (t, spec) => {
+    const x = checkRunnerTensor(op, 'cpu', t, spec, spec.role === 'embedding' || spec.role === 'matrix' ? MATRIX : VECTOR);
     return { storage: x.storage as NativeStorage, dtype: DTYPE_CODE[x.dtype] };
   });
   const nativeConfig = { ...config, ropeBase: config.ropeBase ?? 10000, geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new' };

@@ -25,3 +25,6 @@ export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights, CudaP
 export { createCpuGPTJRunner, CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
 export { createCpuGPTJPool, CpuGPTJPool, POOL_BLOCK_SIZE } from './cpu-pool.js';
 export type { CpuGPTJPoolOptions, PoolStepEntry } from './cpu-pool.js';
+export { gptjWeightSpecs, gptjWeightRole, buildRunnerWeights, weightAt } from './gptj-weights.js';
+export type { GPTJWeightDims, GPTJWeightRole, GPTJWeightSpec, RunnerLayerWeights, RunnerWeights } from './gptj-weights.js';
+export { gptjRunnerUnsupported, RUNNER_MATRIX_DTYPES } from './runner-support.js';

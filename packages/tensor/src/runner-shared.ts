@@ -1,9 +1,13 @@
-// What the CPU and CUDA GPT-J runners share: the config and weights shapes, the checks of the weight
-// tensors, the packing of a step's ids and mask, and the mapping of native errors to TensorErrors.
+// What the CPU and CUDA GPT-J runners share: the config, the check of a weight tensor (the weights
+// themselves are listed in gptj-weights.ts), the packing of a step's ids and mask, and the mapping of
+// native errors to TensorErrors.
 import type { DType, DeviceName } from './dtype.js';
 import { DTypeError, DeviceError, DisposedError, IndexError, ShapeError, TensorError } from './errors.js';
+import type { GPTJWeightSpec } from './gptj-weights.js';
 import { codedError } from './native-errors.js';
 import type { Tensor } from './tensor.js';
+
+export type { RunnerLayerWeights, RunnerWeights } from './gptj-weights.js';
 
 export interface GPTJRunnerConfig {
   vocabSize: number;
@@ -19,54 +23,9 @@ export interface GPTJRunnerConfig {
   activation?: 'gelu_new' | 'gelu';
 }
 
-/** One block's weights, nn.Linear layout ([out, in]). */
-export interface RunnerLayerWeights<W> {
-  lnGamma: W; lnBeta: W;
-  q: W; k: W; v: W; out: W;
-  fcIn: W; fcInBias: W; fcOut: W; fcOutBias: W;
-}
-
-export interface RunnerWeights<W> {
-  wte: W; lnfGamma: W; lnfBeta: W; lmHead: W; lmHeadBias: W;
-  layers: RunnerLayerWeights<W>[];
-}
-
-/** What a weight is to a runner, which decides the dtypes it may have. */
-export type RunnerWeightRole = 'embedding' | 'norm' | 'matrix' | 'bias';
-
-/**
- * Every weight with its name, expected shape ([out, in] for matrices) and role, mapped by `f` in order
- * (wte, ln_f, lm_head, then each layer), after checking that there are config.nLayer layers.
- */
-export function mapRunnerWeights<T>(op: string, config: GPTJRunnerConfig, weights: RunnerWeights<unknown>,
-                                    f: (t: unknown, name: string, shape: number[], role: RunnerWeightRole) => T): RunnerWeights<T> {
-  const { vocabSize: V, nEmbd: D, nInner: I, nLayer } = config;
-  if (!Array.isArray(weights?.layers) || weights.layers.length !== nLayer)
-    throw new ShapeError(`${op}: weights.layers has ${weights?.layers?.length} entries, config.nLayer is ${nLayer}`);
-  return {
-    wte: f(weights.wte, 'wte', [V, D], 'embedding'),
-    lnfGamma: f(weights.lnfGamma, 'lnfGamma', [D], 'norm'),
-    lnfBeta: f(weights.lnfBeta, 'lnfBeta', [D], 'norm'),
-    lmHead: f(weights.lmHead, 'lmHead', [V, D], 'matrix'),
-    lmHeadBias: f(weights.lmHeadBias, 'lmHeadBias', [V], 'bias'),
-    layers: weights.layers.map((l, i) => ({
-      lnGamma: f(l.lnGamma, `layers[${i}].lnGamma`, [D], 'norm'),
-      lnBeta: f(l.lnBeta, `layers[${i}].lnBeta`, [D], 'norm'),
-      q: f(l.q, `layers[${i}].q`, [D, D], 'matrix'),
-      k: f(l.k, `layers[${i}].k`, [D, D], 'matrix'),
-      v: f(l.v, `layers[${i}].v`, [D, D], 'matrix'),
-      out: f(l.out, `layers[${i}].out`, [D, D], 'matrix'),
-      fcIn: f(l.fcIn, `layers[${i}].fcIn`, [I, D], 'matrix'),
-      fcInBias: f(l.fcInBias, `layers[${i}].fcInBias`, [I], 'bias'),
-      fcOut: f(l.fcOut, `layers[${i}].fcOut`, [D, I], 'matrix'),
-      fcOutBias: f(l.fcOutBias, `layers[${i}].fcOutBias`, [D], 'bias'),
-    })),
-  };
-}
-
-/** `t` as a Tensor on `device` with one of `dtypes` and exactly `shape`, or a typed error naming `name`. */
-export function checkRunnerTensor(op: string, device: DeviceName, t: unknown, name: string, shape: readonly number[],
-                                  dtypes: readonly DType[]): Tensor {
+/** `t` as a Tensor on `device` with one of `dtypes` and the shape of `spec`, or a typed error naming the weight. */
+export function checkRunnerTensor(op: string, device: DeviceName, t: unknown, spec: GPTJWeightSpec, dtypes: readonly DType[]): Tensor {
+  const { path: name, shape } = spec;
   const x = t as Tensor;
   if (!x || typeof x !== 'object' || !('shape' in x)) throw new TensorError(`${op}: ${name} must be a Tensor`);
   if (x.device !== device) throw new DeviceError(`${op}: ${name} is on '${x.device}'; move the weights with .to('${device}')`);

@@ -1,3 +1,4 @@
+import { gptjWeightRole, gptjWeightSpecs } from '@gptj/tensor';
 import type { GPTJConfig } from '../config.js';
 import type { TensorEntry } from './entries.js';
 import { SCALE_SUFFIX } from './int8-layout.js';
@@ -7,28 +8,14 @@ import { checkConfigFits } from './config-fit.js';
 // Buffers HF GPT-J checkpoints carry that are not weights (the causal mask and its fill value): skipped.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 const WEIGHT_DTYPES = new Set(['F32', 'F16', 'BF16']);
-// The linear layers' weight matrices: the tensors a stored int8 checkpoint may hold as I8 + scales.
-const LINEAR_WEIGHT = /^(transformer\.h\.\d+\.(attn\.(q|k|v|out)_proj|mlp\.fc_(in|out))|lm_head)\.weight$/;
-
 /** Whether `name` is a linear layer's weight matrix (the ones int8 checkpoints store as I8 + `<name>_scale`). */
 export function isLinearWeight(name: string): boolean {
-  return LINEAR_WEIGHT.test(name);
+  return gptjWeightRole(name) === 'matrix';
 }
 
-/** Every weight a GPT-J with this config needs, by Hugging Face name, with its shape. */
+/** Every weight a GPT-J with this config needs, by Hugging Face name, with its shape (@gptj/tensor's weight list). */
 export function gptjTensorShapes(c: GPTJConfig): Map<string, readonly number[]> {
-  const { vocabSize: V, nEmbd: D, nInner: I } = c;
-  const shapes = new Map<string, readonly number[]>([['transformer.wte.weight', [V, D]]]);
-  for (let i = 0; i < c.nLayer; i++) {
-    const p = `transformer.h.${i}.`;
-    shapes.set(`${p}ln_1.weight`, [D]).set(`${p}ln_1.bias`, [D]);
-    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) shapes.set(`${p}attn.${proj}.weight`, [D, D]);
-    shapes.set(`${p}mlp.fc_in.weight`, [I, D]).set(`${p}mlp.fc_in.bias`, [I]);
-    shapes.set(`${p}mlp.fc_out.weight`, [D, I]).set(`${p}mlp.fc_out.bias`, [D]);
-  }
-  shapes.set('transformer.ln_f.weight', [D]).set('transformer.ln_f.bias', [D]);
-  shapes.set('lm_head.weight', [V, D]).set('lm_head.bias', [V]);
-  return shapes;
+  return new Map(gptjWeightSpecs(c).map((s) => [s.name, s.shape]));
 }
 
 /**

@@ -89,7 +89,7 @@ async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[]
     const h = Tensor.fromArray(rows, [1, chunk.length, d], { device: model.device });
     let logits: Float32Array;
     try {
-      const t = await model.weights.lmHead.forward(h);                           // [1, K, V]
+      const t = await model.modules.lmHead.forward(h);                           // [1, K, V]
       logits = t.toFloat32Array();
       t.dispose();
     } finally {

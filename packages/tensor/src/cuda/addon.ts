@@ -4,7 +4,8 @@
 // driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never as an exception at import time.
 import { CUDA_ADDON, findAddon } from '../addon-loader.js';
 import type { AddonAttempt } from '../addon-unavailable.js';
-import type { GPTJRunnerConfig, RunnerWeights } from '../runner-shared.js';
+import type { RunnerWeights } from '../gptj-weights.js';
+import type { GPTJRunnerConfig } from '../runner-shared.js';
 
 /** Device memory of one CUDA tensor (native/cuda/device_storage.h): same surface as the CPU Storage. */
 export interface DeviceStorage {

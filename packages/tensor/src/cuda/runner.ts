@@ -11,10 +11,9 @@
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
 import { DTYPE_CODE, type DType } from '../dtype.js';
 import { DTypeError, DeviceError, TensorError } from '../errors.js';
-import {
-  type GPTJRunnerConfig, type RunnerLayerWeights, type RunnerWeightRole, type RunnerWeights, checkRunnerTensor, mapRunnerWeights, packStep,
-  runnerError, wrapRunner,
-} from '../runner-shared.js';
+import { type GPTJWeightRole, type RunnerLayerWeights, type RunnerWeights, mapRunnerWeights } from '../gptj-weights.js';
+import { type GPTJRunnerConfig, checkRunnerTensor, packStep, runnerError, wrapRunner } from '../runner-shared.js';
+import { RUNNER_MATRIX_DTYPES, gptjRunnerUnsupported } from '../runner-support.js';
 import type { Tensor } from '../tensor.js';
 import { loadCudaAddon, type DeviceStorage, type NativeRunner, type NativeSession } from './addon.js';
 
@@ -25,24 +24,23 @@ export type { GPTJRunnerConfig };
 
 const op = 'createGPTJRunner';
 
-const expect = (t: unknown, name: string, shape: readonly number[], dtypes: readonly DType[]): Tensor =>
-  checkRunnerTensor(op, 'cuda', t, name, shape, dtypes);
-
 const dev = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 
 /** Builds a runner over device weights (they must stay alive until runner.dispose()). */
 export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWeights): GPTJRunner {
   const load = loadCudaAddon();
   if (!load.addon) throw new DeviceError(`${op}: CUDA is not available: ${load.reason}`);
-  const mats: DType[] = ['f16', 'bf16', 'q8'];
   const wdt = weights.layers[0]?.q?.dtype;
-  if (!wdt || !mats.includes(wdt)) throw new DTypeError(`${op}: weight matrices must be f16, bf16 or q8, got ${String(wdt)}`);
+  if (!wdt || !RUNNER_MATRIX_DTYPES.cuda.includes(wdt))
+    throw new DTypeError(`${op}: weight matrices must be ${RUNNER_MATRIX_DTYPES.cuda.join(' or ')}, got ${String(wdt)}`);
+  const unsupported = gptjRunnerUnsupported('cuda', config, wdt);
+  if (unsupported) throw new TensorError(`${op}: ${unsupported}`);
   const lnDt = weights.lnfGamma?.dtype;
   const lnTypes: DType[] = lnDt && ['f32', 'f16', 'bf16'].includes(lnDt) ? [lnDt] : ['f32', 'f16', 'bf16'];
-  const dtypes: Record<RunnerWeightRole, readonly DType[]> = {
+  const dtypes: Record<GPTJWeightRole, readonly DType[]> = {
     embedding: ['f32', 'f16', 'bf16', 'q8'], norm: lnTypes, matrix: [wdt], bias: ['f32'],
   };
-  const native = mapRunnerWeights(op, config, weights, (t, name, shape, role) => dev(expect(t, name, shape, dtypes[role])));
+  const native = mapRunnerWeights(op, config, weights, (t, spec) => dev(checkRunnerTensor(op, 'cuda', t, spec, dtypes[spec.role])));
   const nativeConfig = {
     ...config,
     weightDtype: DTYPE_CODE[wdt],
