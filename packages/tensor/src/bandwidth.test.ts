@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { Tensor, TensorError, linear, measureReadBandwidth } from './index.js';
+import { Tensor, TensorError, linear, measureReadBandwidth, probeReadBandwidth } from './index.js';
 
-describe('measureReadBandwidth', () => {
+describe('probeReadBandwidth', () => {
+  it('runs every read method on huge and default pages and reports the best', () => {
+    const p = probeReadBandwidth(64 << 20, 2);
+    const names = p.methods.map((m) => m.name);
+    expect(names).toContain('scalar-4stream');
+    for (const m of p.methods) {
+      expect(m.best).toBeGreaterThan(0);
+      expect(m.median).toBeLessThanOrEqual(m.best);
+    }
+    expect(p.best).toBe(Math.max(...p.methods.map((m) => m.best)));
+    expect(p.method).toMatch(/^[a-z0-9-]+, (huge|default) pages$/);
+    expect(p.bytesPerBuffer).toBeLessThanOrEqual(32 << 20);
+    if (process.platform === 'linux') {
+      expect(p.buffers.map((b) => b.hugePages)).toEqual([true, false]);
+      expect(p.methods.length).toBe(2 * new Set(names).size);
+      expect(p.buffers[1].hugePageBytes).toBe(0); // MADV_NOHUGEPAGE is honoured whatever THP's mode
+    }
+  });
+
   it('measures a plausible read bandwidth: at least what a GEMV over a large weight streams', () => {
     const bw = measureReadBandwidth(64 << 20, 2);
     expect(Number.isFinite(bw)).toBe(true);
@@ -23,5 +41,7 @@ describe('measureReadBandwidth', () => {
     expect(() => measureReadBandwidth(1000)).toThrow(TensorError);
     expect(() => measureReadBandwidth(1 << 20, 0)).toThrow(/reps/);
     expect(() => measureReadBandwidth(Number.NaN)).toThrow(TensorError);
+    expect(() => probeReadBandwidth(2 ** 40)).toThrow(/bytes/);
+    expect(() => probeReadBandwidth(1 << 20, 1.5)).toThrow(/passes/);
   });
 });

@@ -1,7 +1,6 @@
 // The CPU backend: every kernel is a call into gptj_cpu.node with the tensors' native Storage.
 import { registerCpuBackend, type Backend, type BackendStorage } from './backend.js';
 import { DTYPE_CODE, elementBytes, matrixDims } from './dtype.js';
-import { TensorError } from './errors.js';
 import { cpu, type NativeStorage } from './native.js';
 import { callNative, nativeError } from './native-errors.js';
 import type { Tensor } from './tensor.js';
@@ -95,14 +94,3 @@ export const cpuBackend: Backend = {
 };
 
 registerCpuBackend(cpuBackend);
-
-/**
- * Memory read bandwidth of this machine in bytes per second, measured now with the kernel threads (a
- * multi-stream sum over a `bytes`-sized huge-page buffer, best of `reps`): the floor that decode speed is
- * compared with, since a decode step reads every weight once. Use a buffer far larger than the caches.
- */
-export function measureReadBandwidth(bytes = 1 << 30, reps = 3): number {
-  if (!Number.isSafeInteger(bytes) || bytes < 1 << 20) throw new TensorError(`measureReadBandwidth: bytes must be an integer >= 1 MiB, got ${String(bytes)}`);
-  if (!Number.isInteger(reps) || reps < 1 || reps > 1000) throw new TensorError(`measureReadBandwidth: reps must be an integer in [1, 1000], got ${String(reps)}`);
-  return cpu.readBandwidth(bytes, reps);
-}

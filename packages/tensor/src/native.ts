@@ -22,7 +22,13 @@ export interface CpuAddon {
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; avx512f: boolean };
   setNumThreads(n: number): void;
   numThreads(): number;
-  readBandwidth(bytes: number, reps: number): number;
+  /** bandwidth.ts's probe: every read method over a huge-page and a default-page buffer, bytes/s. */
+  readBandwidth(bytes: number, passes: number): {
+    threads: number;
+    bytesPerBuffer: number;
+    buffers: { hugePages: boolean; hugePageBytes: number }[];
+    methods: { name: string; hugePages: boolean; best: number; median: number }[];
+  };
   /** Native bytes reported to V8 with AdjustExternalMemory (tests, diagnostics). */
   externalMemory(): number;
   mmapOpen(path: string): { handle: unknown; size: number };

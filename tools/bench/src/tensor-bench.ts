@@ -4,7 +4,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { Tensor, getNumThreads, linear, measureReadBandwidth, setNumThreads } from '@gptj/tensor';
+import { Tensor, getNumThreads, linear, measureReadBandwidth, probeReadBandwidth, setNumThreads } from '@gptj/tensor';
 
 import { probe } from './probe.js';
 import { verifyLinear } from './verify.js';
@@ -49,10 +49,10 @@ function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number
   // The timed run follows an untimed run of the same linear, as in decode, where GEMVs run back to
   // back: it wakes the pool workers (a region after an idle gap first waits 0.4-1.5 ms for them on
   // this virtualized host) and lets the host settle after the probe, which maps, fills and unmaps
-  // 1 GiB; a GEMV right after that ran 10-15% slower than the same GEMV back to back.
+  // 256 MiB; a GEMV right after that ran 10-15% slower than the same GEMV back to back.
   let t = Infinity, bw = 0;
   for (let r = 0; r < reps; r++) {
-    if (probeBandwidth) bw = Math.max(bw, measureReadBandwidth(1 << 30, 1) / 1e9);
+    if (probeBandwidth) bw = Math.max(bw, measureReadBandwidth(256 << 20, 1) / 1e9);
     linear(x, w).dispose();
     const t0 = process.hrtime.bigint();
     linear(x, w).dispose();
@@ -64,6 +64,14 @@ function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number
 
 const rows: string[][] = [];
 const fmt = (v: number, digits = 1) => v.toFixed(digits);
+
+// The floor's methods, each best and median of `reps` passes over 2 x 256 MiB (tools/bench's floor
+// test holds the best of them to a plain C reader).
+const floor = probeReadBandwidth(512 << 20, reps);
+for (const m of floor.methods) {
+  rows.push([`read ${m.name}`, `${m.hugePages ? 'huge' : 'default'} pages`, `${fmt(m.best / 1e9)} GB/s best`,
+    `${fmt(m.median / 1e9)} GB/s median`, m.best === floor.best ? 'best method' : '']);
+}
 
 // Neighbours on a shared host move the bandwidth from one second to the next, so each GEMV is
 // compared with the bandwidth probed between its own timed runs.
@@ -78,7 +86,7 @@ for (const dtype of ['f16', 'q8'] as const) {
   }
 }
 const bestBandwidth = Math.max(...gemvRows.map((r) => r.bw));
-rows.push(['memory read bandwidth', '1 GiB threaded sum', `${fmt(bestBandwidth)} GB/s (best probe)`, '', '']);
+rows.push(['memory read bandwidth', 'probes beside the GEMVs', `${fmt(bestBandwidth)} GB/s (best probe)`, '', '']);
 for (const { label, shape, gbs, t, bw } of gemvRows) {
   rows.push([label, shape, `${fmt(gbs)} GB/s  ${fmt(t * 1e3, 2)} ms`,
     `${fmt((100 * gbs) / bw, 0)}% of ${fmt(bw)} GB/s probed alongside`, gbs >= 0.85 * bw ? 'ok (>= 85%)' : 'BELOW 85%']);
