@@ -1,5 +1,4 @@
 // createServer: loads the model once and builds the fastify app with every route and the OpenAI-style error handler.
-import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { registerChat } from './chat.js';
 import { registerCompletions } from './completions.js';
@@ -8,6 +7,7 @@ import { clientErrorHandler } from './client-errors.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerEmbeddings } from './embeddings.js';
 import { registerModels } from './models.js';
+import { registerPlayground } from './playground.js';
 import { MAX_LOGPROBS } from './schemas.js';
 import { registerTokenize } from './tokenize.js';
 import { registerBodyParser } from './request-body.js';
@@ -24,8 +24,6 @@ export interface ServerOptions extends EngineOptions {
   /** fastify's logger option (default: off). */
   logger?: FastifyServerOptions['logger'];
 }
-
-const PLAYGROUND_HTML = new URL('../public/playground.html', import.meta.url);
 
 /** Plain words for the fields that accept several shapes (ajv would say "must match a schema in anyOf"). */
 const ANY_OF_MESSAGES: Record<string, string> = {
@@ -58,7 +56,6 @@ function fastifyClientError(e: { code?: string; statusCode: number; message: str
 
 /** Loads the model (default: the bundled mini-code checkpoint) and returns the app, not yet listening. */
 export async function createServer(opts: ServerOptions = {}): Promise<FastifyInstance> {
-  const playground = readFileSync(PLAYGROUND_HTML, 'utf8');
   const app = Fastify({
     logger: opts.logger ?? false,
     // Unknown fields are rejected (not silently dropped) and types are not coerced: a typo is a 400, not ignored.
@@ -93,7 +90,7 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
     reply.status(404).send(new ApiError(404, `no route ${request.method} ${request.url}`).toBody()),
   );
 
-  app.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(playground));
+  registerPlayground(app);
   registerModels(app, engine);
   registerCompletions(app, engine);
   registerChat(app, engine);
