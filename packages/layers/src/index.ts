@@ -10,3 +10,5 @@ export { MLP, activationFn } from './mlp.js';
 export type { Activation, ActivationName } from './mlp.js';
 export { ParallelResidualBlock, SequentialResidualBlock } from './blocks.js';
 export type { Block } from './blocks.js';
+export { Decoder } from './decoder.js';
+export type { DecoderContext, DecoderParts } from './decoder.js';
