@@ -8,6 +8,7 @@ export type { GPTJWeights } from './gptj.js';
 export { GPTJSession } from './session.js';
 export type { DecodingSession } from './session.js';
 export { RunnerSession } from './runner-session.js';
+export type { SequencePoolOptions } from './sequence-pool.js';
 export type { NativeRunnerSession } from './runner-session.js';
 export { runnerUnsupported } from './runner.js';
 export { positionIds } from './positions.js';

@@ -158,6 +158,12 @@ describe('CPU sequence pool', () => {
 
   it('remove frees the blocks at once; capacity and maxSequences are enforced with typed errors', async () => {
     const { pool } = setup('f32', 3, 4 * POOL_BLOCK_SIZE);
+    const runner = createCpuGPTJRunner(cfg, randomWeights('f32'));
+    const short = createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 64, maxLength: 10 });
+    disposables.push(runner, short);
+    const s = short.add();
+    await short.step([{ id: s, ids: tokens(8, 1) }]);
+    await expect(short.step([{ id: s, ids: [1, 2, 3] }])).rejects.toThrow(/would take sequence 0 to 11 positions, past maxLength = 10/);
     const full = pool.freeTokens;
     expect(full).toBe(4 * POOL_BLOCK_SIZE);
     const a = pool.add(), b = pool.add(), c = pool.add();
@@ -194,7 +200,8 @@ describe('CPU sequence pool', () => {
       [[{ id: a, ids: [1.5] }], /token id 1.5/, IndexError],
       [[{ id: a, ids: [] }], /non-empty array of token ids/, TensorError],
       [[], /non-empty array/, TensorError],
-      [[{ id: a, ids: tokens(60, 1) }, { id: b, ids: [3] }], /out of KV blocks/, TensorError],
+      [[{ id: a, ids: tokens(50, 1) }, { id: b, ids: [3] }], /out of KV blocks/, TensorError],
+      [[{ id: b, ids: tokens(61, 1) }], /past maxLength = 64/, TensorError],
     ];
     for (const [entries, msg, cls] of bad) {
       const p = pool.step(entries as { id: number; ids: number[] }[]);
@@ -228,27 +235,25 @@ describe('CPU sequence pool', () => {
     expect(pool.freeTokens).toBe(0);
   });
 
-  it('f16 KV costs less accuracy than rounding the weights to f16 does', async () => {
-    // The yardstick: the same model with its weights rounded to f16 (what an f16 checkpoint is), f32 KV.
-    // Both round values to 11 significant bits (2^-11 = 4.9e-4 relative); the KV cache holds far fewer
-    // values per logit than the weights, so its rounding must cost no more than theirs.
-    const s0 = seed;
-    const w32 = randomWeights('f32');
-    seed = s0;
-    const w16 = randomWeights('f16');
-    const runs = await Promise.all([[w32, 'f32'], [w32, 'f16'], [w16, 'f32']].map(async ([w, kvDtype]) => {
-      const runner = createCpuGPTJRunner(cfg, w as RunnerWeights<Tensor>);
-      const p = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 128, kvDtype: kvDtype as 'f32' | 'f16' });
-      disposables.push(runner, p);
+  it('f16 KV stays within 5e-3 of the f32 cache (relative to the largest logit)', async () => {
+    // f16 keeps 11 significant bits: each cached k and v is rounded by up to 2^-11 = 4.9e-4 relative, and the
+    // attention output, a weighted mean of v rows, carries about that much. The random 2-layer model here
+    // amplifies it 3-5x into the logits (1.7e-3 with this seed, 2.0e-3 and 2.6e-3 with others; its weights rounded
+    // to f16 cost 1.6e-3..4.2e-3); the GUIDE puts a whole f16 compute path at 1e-3..1e-2. Fixed seed: no test order effect.
+    seed = 900;
+    const runner = createCpuGPTJRunner(cfg, randomWeights('f32'));
+    const runs = await Promise.all((['f32', 'f16'] as const).map(async (kvDtype) => {
+      const p = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 128, kvDtype });
+      disposables.push(p);
       const [a, b] = [p.add(), p.add()];
       const r = [await p.step([{ id: a, ids: tokens(37, 7) }, { id: b, ids: tokens(20, 3) }])];
       for (let t = 0; t < 8; t++) r.push(await p.step([{ id: a, ids: [t] }, { id: b, ids: [t + 9] }]));
       return r;
     }));
-    const worst = (run: Float32Array[]) => Math.max(...run.map((o, i) => relErr(o, runs[0][i])));
-    const [kvErr, weightErr] = [worst(runs[1]), worst(runs[2])];
-    expect(kvErr).toBeGreaterThan(0);  // the f16 cache is really used
-    expect(kvErr).toBeLessThan(weightErr);
+    disposables.push(runner);
+    const worst = Math.max(...runs[1].map((o, i) => relErr(o, runs[0][i])));
+    expect(worst).toBeGreaterThan(0);  // the f16 cache is really used
+    expect(worst).toBeLessThan(5e-3);
   });
 
   it('rejects bad options with typed errors', () => {

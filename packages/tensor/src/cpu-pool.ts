@@ -24,6 +24,8 @@ export interface CpuGPTJPoolOptions {
   maxTokens: number;
   /** the KV cache's dtype: 'f32' (default; the same floats as a session) or 'f16' (half the memory) */
   kvDtype?: 'f32' | 'f16';
+  /** positions one sequence may hold (the model's context; default maxTokens) */
+  maxLength?: number;
 }
 
 /** One entry of a step: the sequence and the token ids appended to it. */
@@ -41,21 +43,24 @@ interface CpuPoolNative {
   step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array): Promise<Float32Array>;
   dispose(): void;
 }
-type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean) => CpuPoolNative };
+type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean,
+  maxLength: number) => CpuPoolNative };
 
 /** A pool of up to `maxSequences` sequences and `maxTokens` KV positions over `runner`'s weights. */
 export function createCpuGPTJPool(runner: CpuGPTJRunner, options: CpuGPTJPoolOptions): CpuGPTJPool {
   const op = 'createCpuGPTJPool';
-  const { maxSequences, maxTokens, kvDtype = 'f32' } = options ?? ({} as CpuGPTJPoolOptions);
+  const { maxSequences, maxTokens, kvDtype = 'f32', maxLength = maxTokens } = options ?? ({} as CpuGPTJPoolOptions);
   if (!Number.isInteger(maxSequences) || maxSequences < 1 || maxSequences > 4096)
     throw new ShapeError(`${op}: maxSequences must be an integer in [1, 4096], got ${maxSequences}`);
   if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2 ** 31 - POOL_BLOCK_SIZE)
     throw new ShapeError(`${op}: maxTokens must be a positive integer below 2^31, got ${maxTokens}`);
+  if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 2 ** 31 - 1)
+    throw new ShapeError(`${op}: maxLength must be a positive integer below 2^31, got ${maxLength}`);
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new DTypeError(`${op}: kvDtype must be 'f32' or 'f16', got ${String(kvDtype)}`);
   // The runner keeps its native handle private to the package; the pool is part of the package.
   const nativeRunner = (runner as unknown as { native: CpuRunnerNative }).native;
   const numBlocks = Math.ceil(maxTokens / POOL_BLOCK_SIZE);
-  const native = wrapRunner(() => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16'));
+  const native = wrapRunner(() => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16', maxLength));
   return new CpuGPTJPool(native, maxSequences, kvDtype, runner.config.vocabSize);
 }
 

@@ -4,7 +4,7 @@
 // per step whatever the number of sequences. KV memory is a paged cache (paged_kv.h): blocks of BS
 // tokens taken from a free list as sequences grow and returned when they leave.
 //
-//   new CpuGPTJPool(runner, maxSequences, numBlocks, blockSize, kvF16)
+//   new CpuGPTJPool(runner, maxSequences, numBlocks, blockSize, kvF16, maxLength)  (maxLength: positions per sequence)
 //   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks
 //   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts]) -> Promise<Float32Array [E, V]>
 //     the logits of the last appended token of each entry, in entry order.
@@ -63,6 +63,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
     bs_ = arg_int(info, 3, op, "blockSize", 1, 4096);
     if (num_blocks_ * bs_ > INT32_MAX) throw_range(env, "CpuGPTJPool: numBlocks * blockSize must fit positions in int32");
     f16_ = arg_bool(info, 4, op, "kvF16");
+    max_len_ = arg_int(info, 5, op, "maxLength", 1, INT32_MAX);
     const double elems = 1.0 * static_cast<double>(r_->layers.size()) * num_blocks_ * r_->H * bs_ * r_->Dh;
     const double bytes = elems * 2 * (f16_ ? 2 : 4);
     if (bytes > 1e14) throw_range(env, "CpuGPTJPool: the KV cache would take " + std::to_string(bytes) + " bytes");
@@ -228,7 +229,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
 
   Napi::ObjectReference runner_ref_;
   Runner* r_ = nullptr;
-  int64_t max_seqs_ = 0, num_blocks_ = 0, bs_ = 0;
+  int64_t max_seqs_ = 0, num_blocks_ = 0, bs_ = 0, max_len_ = 0;
   bool f16_ = false, busy_ = false, disposed_ = false;
   size_t layer_elems_ = 0, k_cap_ = 0, v_cap_ = 0;
   void *k_ = nullptr, *v_ = nullptr;  // [nLayer][numBlocks, H, BS, Dh] each
@@ -269,6 +270,9 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
     auto it = seqs_.find(ids[e]);
     if (it == seqs_.end())
       throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " names unknown sequence id " + std::to_string(ids[e]) + " (never added, or removed)");
+    if (it->second.length + counts[e] > max_len_)
+      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " would take sequence " + std::to_string(ids[e]) + " to " +
+                           std::to_string(it->second.length + counts[e]) + " positions, past maxLength = " + std::to_string(max_len_));
     for (int64_t f = 0; f < e; f++)
       if (ids[f] == ids[e]) throw_range(env, std::string(op) + ": sequence id " + std::to_string(ids[e]) + " appears twice in one step");
     need += blocks_for(it->second.length + counts[e]) - static_cast<int64_t>(it->second.blocks.size());

@@ -1,0 +1,98 @@
+// GPTJModel.createSequencePool against transformers: greedy continuations decoded through one pool, the
+// sequences joining at different steps, prefilling their prompts in chunks while the others decode, and
+// leaving when done, must be transformers' own (the fixtures' new_ids), and each sequence's logits those of
+// the sequence run alone in a session.
+import { miniCodeDir } from '@gptj/mini-code';
+import { fixturePath, readFixtureJson } from '@gptj/test-fixtures';
+import { TensorError } from '@gptj/tensor';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GPTJModel, loadModel } from './index.js';
+import { argmax, relToMax } from './test-support/compare.js';
+import { greedy } from './test-support/greedy.js';
+
+interface Sample { prompt_ids: number[]; new_ids: number[] }
+
+/**
+ * Greedy decoding of every sample through one pool: sample i joins at step 2 * i, feeds its prompt in chunks of
+ * up to `chunk` tokens, then one token per step, and leaves once it has its new_ids.length tokens.
+ */
+async function pooled(m: GPTJModel, samples: readonly Sample[], kvDtype: 'f32' | 'f16', chunk: number) {
+  const pool = m.createSequencePool({ maxSequences: samples.length, maxTokens: 4096, kvDtype })!;
+  const free = pool.freeTokens;
+  const state = samples.map(() => ({ id: -1, fed: 0, ids: [] as number[], logits: [] as Float32Array[], done: false }));
+  for (let step = 0; state.some((s) => !s.done); step++) {
+    const entries: { id: number; ids: number[] }[] = [];
+    const owners: number[] = [];
+    samples.forEach((smp, i) => {
+      const s = state[i];
+      if (s.done || step < 2 * i) return;
+      if (s.id < 0) s.id = pool.add();
+      const prompt = smp.prompt_ids;
+      const ids = s.fed < prompt.length ? prompt.slice(s.fed, s.fed + chunk) : [s.ids.at(-1)!];
+      s.fed += ids.length;
+      entries.push({ id: s.id, ids });
+      owners.push(i);
+    });
+    const out = await pool.step(entries);
+    owners.forEach((i, e) => {
+      const s = state[i];
+      if (s.fed < samples[i].prompt_ids.length) return;           // still prefilling: no token yet
+      const logits = out.slice(e * m.vocabSize, (e + 1) * m.vocabSize);
+      s.logits.push(logits);
+      s.ids.push(argmax(logits));
+      if (s.ids.length === samples[i].new_ids.length) {
+        pool.remove(s.id);
+        s.done = true;
+      }
+    });
+  }
+  expect(pool.freeTokens).toBe(free);                              // every block came back
+  pool.dispose();
+  return state;
+}
+
+describe('GPTJModel.createSequencePool', () => {
+  let small: GPTJModel;
+  let mini: GPTJModel;
+  const reference = readFixtureJson<{ cases: (Sample & { kind: string })[] }>('gptj-small-f32', 'reference.json');
+  const smallGreedy = reference.cases.filter((c) => c.kind === 'greedy');
+  const miniSamples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
+  beforeAll(async () => {
+    small = await loadModel(fixturePath('gptj-small-f32'));
+    mini = await loadModel(miniCodeDir);
+  });
+  afterAll(() => {
+    small.dispose();
+    mini.dispose();
+  });
+
+  it("gptj-small (f32): pooled greedy runs are transformers' and each sequence's logits its session's", async () => {
+    const runs = await pooled(small, smallGreedy, 'f32', 3);
+    for (const [i, c] of smallGreedy.entries()) {
+      expect(runs[i].ids).toEqual(c.new_ids);
+      const alone = await greedy(small, c.prompt_ids, c.new_ids.length);
+      // The pool's prefill went in chunks of 3 beside other sequences, the session's in one piece: other summation orders.
+      runs[i].logits.forEach((l, t) => expect(relToMax(l, alone.logits[t])).toBeLessThan(1e-5));
+    }
+  });
+
+  for (const kvDtype of ['f32', 'f16'] as const) {
+    it(`mini-code (f16 weights), ${kvDtype} KV: five samples decoded together are transformers' continuations`, async () => {
+      const runs = await pooled(mini, miniSamples, kvDtype, 4);
+      for (const [i, s] of miniSamples.entries()) expect(runs[i].ids).toEqual(s.new_ids);
+    });
+  }
+
+  it('refuses a sequence past the context, naming it, and changes nothing', async () => {
+    const pool = small.createSequencePool({ maxSequences: 1 })!;
+    expect(pool.freeTokens).toBe(small.maxLength);                  // default maxTokens: maxSequences * context
+    const id = pool.add();
+    await pool.step([{ id, ids: Array.from({ length: small.maxLength - 1 }, (_, i) => i % 100) }]);
+    await expect(pool.step([{ id, ids: [1, 2] }])).rejects.toThrow(TensorError);
+    await expect(pool.step([{ id, ids: [1, 2] }])).rejects.toThrow(new RegExp(`${small.maxLength + 1} positions, past maxLength = ${small.maxLength}`));
+    expect(pool.length(id)).toBe(small.maxLength - 1);
+    expect((await pool.step([{ id, ids: [1] }])).length).toBe(small.vocabSize);
+    pool.dispose();
+    expect(() => small.createSequencePool({ maxSequences: 0 })).toThrow(/maxSequences must be an integer/);
+  });
+});
