@@ -17,6 +17,7 @@ const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
 interface Sample {
   prompt: string;
+  prompt_ids: number[];
   new_ids: number[];
   completion: string;
 }
@@ -94,9 +95,12 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     }));
   }
 
-  it('streams a greedy completion equal to transformers\', with time to first token and speed', async () => {
+  it('counts the prompt\'s tokens and streams a greedy completion equal to transformers\', with time to first token and speed', async () => {
     expect(await page.textContent('#model')).toBe('gptj-mini-code');
     await page.fill('#prompt', fibonacci.prompt);
+    // the prompt's length as transformers' tokenizer counts it, and the room the 512-token context leaves
+    const n = fibonacci.prompt_ids.length;
+    await expect.poll(() => page.textContent('#prompt-tokens')).toBe(`${n} tokens · ${512 - n} left for the completion`);
     await setOption('temperature', '0');
     await setOption('max_tokens', String(fibonacci.new_ids.length));
     expect(await page.isChecked('#stream')).toBe(true);

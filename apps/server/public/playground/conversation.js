@@ -17,6 +17,8 @@ export class Conversation {
     this.onChange = onChange;
     /** `{ role, content, tokens? }`; `tokens` (with probabilities) only on a reply not edited since. */
     this.messages = [];
+    /** The item of the reply being generated, kept last when the list is redrawn (a message removed meanwhile). */
+    this.pending = null;
   }
 
   load(messages) {
@@ -47,21 +49,26 @@ export class Conversation {
    */
   beginReply() {
     const { item, body } = this.shell({ role: 'assistant' }, this.messages.length, true);
+    this.pending = item;
     this.list.append(item);
     item.scrollIntoView({ block: 'end' });
     return {
       body,
       done: (content, tokens) => {
+        this.pending = null;
         this.messages.push(tokens.length > 0 ? { role: 'assistant', content, tokens } : { role: 'assistant', content });
         this.render();
         this.onChange();
       },
-      drop: () => item.remove(),
+      drop: () => {
+        this.pending = null;
+        item.remove();
+      },
     };
   }
 
   render() {
-    this.list.replaceChildren(...this.messages.map((m, i) => this.item(m, i)));
+    this.list.replaceChildren(...this.messages.map((m, i) => this.item(m, i)), ...(this.pending ? [this.pending] : []));
     for (const t of this.list.querySelectorAll('textarea')) autosize(t);
   }
 

@@ -2,7 +2,7 @@
 // button that aborts the request, timings, and the token-probability view. No framework and no build step.
 import { Conversation } from './conversation.js';
 import { ApiError, ENDPOINTS, generate } from './generation.js';
-import { OptionError, readOptions, renderOptions } from './options.js';
+import { readOptions, renderOptions } from './options.js';
 import { loadState, saveState } from './saved-state.js';
 import { clearStats, showStats, showStatus } from './stats.js';
 import { appendText, appendTokens } from './token-view.js';
@@ -15,6 +15,8 @@ const conversation = new Conversation($('messages'), save);
 let mode = 'completion';
 let controller = null;
 let lastCompletion = '';
+/** The model's context length in tokens, once /v1/models has answered. */
+let contextLength = null;
 /** Whether the server streams logprobs; set false the first time it refuses `logprobs` with `stream`. */
 let streamsLogprobs = true;
 
@@ -53,15 +55,29 @@ function setMode(next) {
 }
 
 function setBusy(busy) {
-  for (const id of ['generate', 'send']) $(id).disabled = busy;
+  for (const id of ['generate', 'send', 'reset']) $(id).disabled = busy;
   for (const id of ['stop', 'chat-stop']) $(id).disabled = !busy;
   $('append').disabled = busy || lastCompletion === '';
 }
 
 async function tokenize(text) {
   const res = await fetch('/tokenize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: text }) });
-  if (!res.ok) throw new OptionError('logit bias', `could not tokenize ${JSON.stringify(text)} (${res.status})`);
+  if (!res.ok) throw new Error(`could not tokenize ${JSON.stringify(text.slice(0, 40))} (${res.status})`);
   return (await res.json()).tokens;
+}
+
+let countTimer;
+/** The prompt's length in tokens (and the room left in the context), a moment after the typing stops. */
+function countPrompt() {
+  clearTimeout(countTimer);
+  countTimer = setTimeout(async () => {
+    try {
+      const n = (await tokenize($('prompt').value)).length;
+      $('prompt-tokens').textContent = `${n} token${n === 1 ? '' : 's'}${contextLength === null ? '' : ` · ${Math.max(0, contextLength - n)} left for the completion`}`;
+    } catch {
+      $('prompt-tokens').textContent = '';
+    }
+  }, 250);
 }
 
 /** The request body of the current mode, or null (with the reason shown) when there is nothing to send. */
@@ -174,6 +190,7 @@ $('add-message').addEventListener('click', () => {
 $('append').addEventListener('click', () => {
   $('prompt').value += lastCompletion;
   lastCompletion = '';
+  countPrompt();
   $('output').replaceChildren();
   setBusy(false);
   save();
@@ -186,7 +203,10 @@ function showProbabilityControls() {
 $('probs').addEventListener('change', showProbabilityControls);
 document.addEventListener('keydown', onKey);
 document.querySelector('.settings').addEventListener('input', save);
-$('prompt').addEventListener('input', save);
+$('prompt').addEventListener('input', () => {
+  save();
+  countPrompt();
+});
 installTooltip($('tooltip'));
 
 restore();
@@ -196,6 +216,8 @@ fetch('/v1/models')
   .then((r) => r.json())
   .then((m) => {
     $('model').textContent = m.data[0].id;
-    $('context').textContent = `· ${m.data[0].context_length} tokens of context`;
+    contextLength = m.data[0].context_length;
+    $('context').textContent = `· ${contextLength} tokens of context`;
+    countPrompt();
   })
   .catch(() => showStatus('could not reach the server', 'error'));

@@ -85,7 +85,14 @@ async function parseBias(o, text, tokenize) {
   const bias = {};
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== 'number' || value < -100 || value > 100) throw new OptionError(o.label, `the bias of ${JSON.stringify(key)} must be a number from -100 to 100`);
-    const ids = /^[0-9]+$/.test(key) ? [Number(key)] : await tokenize(key);
+    let ids = [Number(key)];
+    if (!/^[0-9]+$/.test(key)) {
+      try {
+        ids = await tokenize(key);
+      } catch (err) {
+        throw new OptionError(o.label, err.message);
+      }
+    }
     if (ids.length === 0) throw new OptionError(o.label, `${JSON.stringify(key)} has no tokens`);
     for (const id of ids) bias[id] = value;
   }
