@@ -6,9 +6,10 @@
 // CUDA graphs on the GPU; on CUDA when it supports the weights, see runnerUnsupported). forward and
 // hiddenStates run the layer kit, each op on the device's per-op backend, with f32 activations; so does
 // GPTJSession, the reference the runners are tested against.
-import { type CpuGPTJPool, type CpuGPTJRunner, type DType, type DeviceName, type GPTJRunner, Tensor } from '@gptj/tensor';
-import { type Embedding, KVCache, type LayerNorm, type Linear, type ParallelResidualBlock } from '@gptj/layers';
+import { type CpuGPTJPool, type CpuGPTJRunner, type DType, type DeviceName, type GPTJRunner, type RunnerWeights, Tensor, gptjWeightSpecs, weightAt } from '@gptj/tensor';
+import { KVCache } from '@gptj/layers';
 import type { GPTJConfig } from './config.js';
+import { type GPTJModules, gptjModules } from './modules.js';
 import { createRunner, runnerUnsupported } from './runner.js';
 import { RunnerSession } from './runner-session.js';
 import { type SequencePoolOptions, createSequencePool } from './sequence-pool.js';
@@ -16,12 +17,11 @@ import { checkBatchSize, checkTokenIds } from './inputs.js';
 import { type DecodingSession, GPTJSession } from './session.js';
 import { positionIds } from './positions.js';
 
-export interface GPTJWeights {
-  wte: Embedding;                  // [V, D]
-  blocks: ParallelResidualBlock[]; // n_layer
-  lnF: LayerNorm;                  // [D]
-  lmHead: Linear;                  // [V, D] + bias [V]
-}
+/**
+ * A GPT-J's weight tensors, keyed as @gptj/tensor's weight list (gptjWeightSpecs) names them: matrices [out, in],
+ * norms and biases f32. The runners read them as they are; the layer kit is built over them (`modules`).
+ */
+export type GPTJWeights = RunnerWeights<Tensor>;
 
 export class GPTJModel {
   readonly vocabSize: number;
@@ -30,6 +30,8 @@ export class GPTJModel {
   readonly headDim: number;
   /** Why sessions on this model do not use the CUDA runner (null when they do; always null on the CPU). */
   readonly runnerUnsupported: string | null;
+  /** The layer-kit objects over `weights`, for the per-op path. */
+  readonly modules: GPTJModules;
   private runner: GPTJRunner | CpuGPTJRunner | null = null;
 
   constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
@@ -37,7 +39,8 @@ export class GPTJModel {
     this.maxLength = config.nPositions;
     this.eosTokenId = config.eosTokenId;
     this.headDim = config.nEmbd / config.nHead;
-    this.runnerUnsupported = device === 'cuda' ? runnerUnsupported(config, dtype) : null;
+    this.runnerUnsupported = runnerUnsupported(config, dtype, device);
+    this.modules = gptjModules(config, weights);
   }
 
   /** Logits f32 [B, T, V] for ids [B][T] (full recompute, no cache). Mask [B][T]: 1 = token, 0 = left pad. */
@@ -45,7 +48,7 @@ export class GPTJModel {
     const caches = this.newCaches(ids.length, ids[0]?.length ?? 0);
     try {
       const h = await this.run(ids, opts.attentionMask ?? ones(ids), caches, 0);
-      const logits = await this.weights.lmHead.forward(h); // [B, T, V]
+      const logits = await this.modules.lmHead.forward(h); // [B, T, V]
       h.dispose();
       return logits;
     } finally {
@@ -95,7 +98,7 @@ export class GPTJModel {
 
   /** One KV cache per layer: f32 [B, H, maxLen, Dh]. */
   newCaches(batchSize: number, maxLen: number): KVCache[] {
-    return this.weights.blocks.map(() => new KVCache(batchSize, this.config.nHead, maxLen, this.headDim, this.device));
+    return this.modules.blocks.map(() => new KVCache(batchSize, this.config.nHead, maxLen, this.headDim, this.device));
   }
 
   /**
@@ -121,14 +124,14 @@ export class GPTJModel {
     const positions = onDevice(Tensor.fromArray(new Int32Array(positionIds(mask).flatMap((r) => r.slice(offset))), [b, t], { dtype: 'i32' }));
     const maskT = onDevice(Tensor.fromArray(new Int32Array(mask.flat()), [b, offset + t], { dtype: 'i32' }));
     try {
-      let x = this.weights.wte.forward(idsT);                          // [B, T, D]
-      for (const [i, block] of this.weights.blocks.entries()) {
+      let x = this.modules.wte.forward(idsT);                          // [B, T, D]
+      for (const [i, block] of this.modules.blocks.entries()) {
         if (states) states.push(x);
         const y = await block.forward(x, { positions, cache: caches[i], offset, mask: maskT });
         if (!states) x.dispose();
         x = y;
       }
-      const out = this.weights.lnF.forward(x);                         // [B, T, D]
+      const out = this.modules.lnF.forward(x);                         // [B, T, D]
       x.dispose();
       return out;
     } finally {
@@ -139,11 +142,7 @@ export class GPTJModel {
   dispose(): void {
     this.runner?.dispose();                                           // reads the weights: goes first
     this.runner = null;
-    const w = this.weights;
-    w.wte.dispose();
-    for (const b of w.blocks) b.dispose();
-    w.lnF.dispose();
-    w.lmHead.dispose();
+    for (const spec of gptjWeightSpecs(this.config)) weightAt(this.weights, spec)?.dispose();
   }
 }
 
