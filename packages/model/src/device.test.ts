@@ -1,6 +1,6 @@
 // Device choice, weight dtypes per device, session limits, and the CUDA session's bookkeeping: all of it
 // runs without a GPU (the CUDA numerics are in cuda.test.ts).
-import { DeviceError, type GPTJRunnerSession, cudaAvailable } from '@gptj/tensor';
+import { DeviceError, DisposedError, type CudaGPTJRunnerSession, cudaAvailable } from '@gptj/tensor';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { RunnerSession, type GPTJConfig, loadModel, parseGPTJConfig, runnerUnsupported, weightDTypes } from './index.js';
@@ -99,7 +99,7 @@ class FakeRunnerSession {
 describe('RunnerSession bookkeeping (over a stand-in for the runner session)', () => {
   const make = () => {
     const fake = new FakeRunnerSession();
-    return { fake, s: new RunnerSession(fake as unknown as GPTJRunnerSession, 2, 6, 4) };
+    return { fake, s: new RunnerSession(fake as unknown as CudaGPTJRunnerSession, 2, 6, 4) };
   };
 
   it('passes ids and the step mask (default all 1) down and returns the runner logits', async () => {
@@ -131,5 +131,15 @@ describe('RunnerSession bookkeeping (over a stand-in for the runner session)', (
     s.dispose();
     expect(fake.disposed).toBe(1);
     await expect(s.forward([[1], [1]])).rejects.toThrow(/disposed/);
+  });
+
+  it('misuse throws errors that name RunnerSession: DisposedError after dispose, RangeErrors for bad steps', async () => {
+    const { s } = make();
+    await expect(s.forward([[1]])).rejects.toThrow(/^RunnerSession\.forward: expected 2 rows/);
+    await expect(s.forward([[1], [9]])).rejects.toThrow(/^RunnerSession: token id 9/);
+    expect(() => s.reorder([0])).toThrow(/^RunnerSession\.reorder: need 2 row indices/);
+    s.dispose();
+    await expect(s.forward([[1], [1]])).rejects.toThrow(DisposedError);
+    expect(() => s.reorder([0, 1])).toThrow('RunnerSession has been disposed');
   });
 });

@@ -1,7 +1,7 @@
 // GPT-J against transformers: every case of tools/fixtures/data/gptj-small-f32/reference.json in f32.
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type GPTJModel, GPTJSession, RunnerSession, loadModel, positionIds } from './index.js';
+import { DisposedError, type GPTJModel, GPTJSession, RunnerSession, loadModel, positionIds } from './index.js';
 import { relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
@@ -100,6 +100,9 @@ describe('GPT-J small (f32) vs transformers', () => {
     }
     runner.dispose();
     kit.dispose();
+    await expect(kit.forward([[1], [1]])).rejects.toThrow(new DisposedError('GPTJSession has been disposed'));
+    expect(() => kit.reorder([0, 1])).toThrow(DisposedError);
+    await expect(kit.forward([[1]])).rejects.toThrow(/^GPTJSession has been disposed/);
   });
 
   it('rejects out-of-vocabulary ids and sequences past the context', async () => {

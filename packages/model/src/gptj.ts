@@ -6,7 +6,7 @@
 // CUDA graphs on the GPU; on CUDA when it supports the weights, see runnerUnsupported). forward and
 // hiddenStates run the layer kit, each op on the device's per-op backend, with f32 activations; so does
 // GPTJSession, the reference the runners are tested against.
-import { type CpuGPTJPool, type CpuGPTJRunner, type DType, type DeviceName, type GPTJRunner, type RunnerWeights, Tensor, gptjWeightSpecs, weightAt } from '@gptj/tensor';
+import { type CpuGPTJPool, type CpuGPTJRunner, type DType, type DeviceName, type CudaGPTJRunner, type RunnerWeights, Tensor, gptjWeightSpecs, weightAt } from '@gptj/tensor';
 import { KVCache } from '@gptj/layers';
 import type { GPTJConfig } from './config.js';
 import { type GPTJModules, gptjModules } from './modules.js';
@@ -32,7 +32,7 @@ export class GPTJModel {
   readonly runnerUnsupported: string | null;
   /** The layer-kit objects over `weights`, for the per-op path. */
   readonly modules: GPTJModules;
-  private runner: GPTJRunner | CpuGPTJRunner | null = null;
+  private runner: CudaGPTJRunner | CpuGPTJRunner | null = null;
 
   constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
     this.vocabSize = config.vocabSize;
@@ -112,7 +112,7 @@ export class GPTJModel {
     if (ids.some((row) => row.length !== t) || mask.length !== b || mask.some((row) => row.length !== offset + t)) {
       throw new RangeError(`GPTJModel: ids must be [${b}][${t}] and the mask [${b}][${offset + t}], every row the same length`);
     }
-    checkTokenIds(ids, this.vocabSize);
+    checkTokenIds('GPTJModel', ids, this.vocabSize);
     if (offset + t > this.maxLength) throw new RangeError(`GPTJModel: ${offset + t} positions exceed the context of ${this.maxLength}`);
     const onDevice = (x: Tensor): Tensor => {
       if (this.device === 'cpu') return x;

@@ -1,7 +1,8 @@
+import { DisposedError } from '@gptj/tensor';
 import type { DecodingSession } from './session.js';
 import { checkRows, checkTokenIds, stepMask } from './inputs.js';
 
-/** What RunnerSession drives: @gptj/tensor's GPTJRunnerSession (CUDA) or CpuGPTJRunnerSession. */
+/** What RunnerSession drives: @gptj/tensor's CudaGPTJRunnerSession (CUDA) or CpuGPTJRunnerSession. */
 export interface NativeRunnerSession {
   readonly length: number;
   forward(ids: number[][], mask: number[][]): Float32Array | Promise<Float32Array>;
@@ -32,17 +33,17 @@ export class RunnerSession implements DecodingSession {
   /** Appends ids [B][T] (mask [B][T], default all 1) and returns the last position's logits, B * vocabSize floats. */
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const native = this.live();
-    const m = stepMask(ids, mask, this.batchSize);
-    checkTokenIds(ids, this.vocabSize);
+    const m = stepMask('RunnerSession', ids, mask, this.batchSize);
+    checkTokenIds('RunnerSession', ids, this.vocabSize);
     const end = native.length + ids[0].length;
-    if (end > this.maxLength) throw new RangeError(`GPTJModel: ${end} positions exceed the session's maxLength of ${this.maxLength}`);
+    if (end > this.maxLength) throw new RangeError(`RunnerSession.forward: ${end} positions exceed the session's maxLength of ${this.maxLength}`);
     return native.forward(ids, m);
   }
 
   /** Beam search: new row i = old row rows[i] (KV cache, mask, position counters). */
   reorder(rows: number[]): void {
     const native = this.live();
-    checkRows(rows, this.batchSize);
+    checkRows('RunnerSession', rows, this.batchSize);
     native.reorder(rows);
   }
 
@@ -52,7 +53,7 @@ export class RunnerSession implements DecodingSession {
   }
 
   private live(): NativeRunnerSession {
-    if (!this.native) throw new Error('GPTJSession has been disposed');
+    if (!this.native) throw new DisposedError('RunnerSession has been disposed');
     return this.native;
   }
 }

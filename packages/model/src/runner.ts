@@ -2,8 +2,8 @@
 // native call, on the CPU (a libuv worker job) or on CUDA (replayed as a CUDA graph). The model holds its
 // weights in the runners' shape (@gptj/tensor's gptj-weights.ts), so the runner reads the very tensors the
 // model holds: no second copy of the weights is made.
-import { type CpuGPTJRunner, type GPTJRunner, type DType, type DeviceName, type GPTJRunnerConfig,
-  createCpuGPTJRunner, createGPTJRunner, gptjRunnerUnsupported } from '@gptj/tensor';
+import { type CpuGPTJRunner, type CudaGPTJRunner, type DType, type DeviceName, type GPTJRunnerConfig,
+  createCpuGPTJRunner, createCudaGPTJRunner, gptjRunnerUnsupported } from '@gptj/tensor';
 import type { GPTJConfig } from './config.js';
 import type { GPTJWeights } from './gptj.js';
 
@@ -26,7 +26,7 @@ export function runnerUnsupported(config: GPTJConfig, matrixDType: DType, device
 }
 
 /** A runner over the model's weights on `device`; they must outlive it (GPTJModel.dispose disposes the runner first). */
-export function createRunner(config: GPTJConfig, weights: GPTJWeights, device: DeviceName): GPTJRunner | CpuGPTJRunner {
+export function createRunner(config: GPTJConfig, weights: GPTJWeights, device: DeviceName): CudaGPTJRunner | CpuGPTJRunner {
   const c = runnerConfig(config);
-  return device === 'cuda' ? createGPTJRunner(c, weights) : createCpuGPTJRunner(c, weights);
+  return device === 'cuda' ? createCudaGPTJRunner(c, weights) : createCpuGPTJRunner(c, weights);
 }

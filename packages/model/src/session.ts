@@ -1,4 +1,4 @@
-import { slice } from '@gptj/tensor';
+import { DisposedError, slice } from '@gptj/tensor';
 import type { KVCache } from '@gptj/layers';
 import type { GPTJModel } from './gptj.js';
 import { checkBatchSize, checkRows, stepMask } from './inputs.js';
@@ -41,10 +41,10 @@ export class GPTJSession implements DecodingSession {
 
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const caches = this.live();
-    const newMask = stepMask(ids, mask, this.batchSize);
+    const newMask = stepMask('GPTJSession', ids, mask, this.batchSize);
     const t = ids[0].length;
     const offset = this.length;
-    if (offset + t > this.maxLength) throw new RangeError(`GPTJModel: ${offset + t} positions exceed the session's maxLength of ${this.maxLength}`);
+    if (offset + t > this.maxLength) throw new RangeError(`GPTJSession.forward: ${offset + t} positions exceed the session's maxLength of ${this.maxLength}`);
     const full = this.mask.map((row, i) => [...row, ...newMask[i]]);
     const h = await this.model.run(ids, full, caches, offset);  // [B, T, D]
     this.mask = full;
@@ -59,7 +59,7 @@ export class GPTJSession implements DecodingSession {
 
   reorder(rows: number[]): void {
     const caches = this.live();
-    checkRows(rows, this.batchSize);
+    checkRows('GPTJSession', rows, this.batchSize);
     for (const c of caches) c.reorder(rows);
     this.mask = rows.map((r) => [...this.mask[r]]);
   }
@@ -70,7 +70,7 @@ export class GPTJSession implements DecodingSession {
   }
 
   private live(): KVCache[] {
-    if (!this.caches) throw new Error('GPTJSession has been disposed');
+    if (!this.caches) throw new DisposedError('GPTJSession has been disposed');
     return this.caches;
   }
 }

@@ -21,7 +21,8 @@ export { rotary, kvWrite, attention, attentionAsync } from './ops/attention.js';
 export type { RotaryOptions, AttentionOptions } from './ops/attention.js';
 export { concat, slice, transpose } from './ops/shape.js';
 export { embedding, argmax, topk } from './ops/index-ops.js';
-export { createGPTJRunner, GPTJRunner, GPTJRunnerSession, cudaDeviceInfo, cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
+export { createCudaGPTJRunner, CudaGPTJRunner, CudaGPTJRunnerSession, cudaDeviceInfo, cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
+export { createGPTJRunner, GPTJRunner, GPTJRunnerSession } from './cuda/index.js'; // deprecated names of the three above
 export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights, CudaProbe } from './cuda/index.js';
 export { createCpuGPTJRunner, CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
 export { createCpuGPTJPool, CpuGPTJPool, POOL_BLOCK_SIZE } from './cpu-pool.js';

@@ -7,7 +7,7 @@
 // + KV cache, over the measured bandwidth; for prefill the figure is effective TFLOP/s).
 // Usage: node dist/main.js [--cases fp16-b1,fp16-b16,fp16-b64,prefill,int8-b1]
 //   (tools/gpu-check.sh runs it on the lent GPU machine; --cases picks a subset, e.g. to profile)
-import { Tensor, createGPTJRunner, cudaDeviceInfo, cudaReadBandwidth, type GPTJRunner } from '@gptj/tensor';
+import { Tensor, createCudaGPTJRunner, cudaDeviceInfo, cudaReadBandwidth, type CudaGPTJRunner } from '@gptj/tensor';
 import { GPTJ_6B, type RandomModel, kvBytes, randomModel } from './model.js';
 
 interface Row { name: string; tokPerS: number; msPerStep: number; floorMs?: number; tflops?: number; target: string }
@@ -20,7 +20,7 @@ function randomIds(rows: number, len: number, seed: number): number[][] {
 
 /** Prompt of `prompt` tokens per row, then `gen` greedy steps; the first 2 steps (direct launch,
  * graph capture) are not timed. */
-async function decode(runner: GPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string,
+async function decode(runner: CudaGPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string,
                       prompt = 128, gen = 128): Promise<Row> {
   const s = runner.createSession(B, prompt + gen);
   try {
@@ -41,7 +41,7 @@ async function decode(runner: GPTJRunner, matrixBytes: number, bw: number, B: nu
   }
 }
 
-async function prefill(runner: GPTJRunner, matrixParams: number, T: number, target: string): Promise<Row> {
+async function prefill(runner: CudaGPTJRunner, matrixParams: number, T: number, target: string): Promise<Row> {
   const ids = randomIds(1, T, 11);
   const warm = runner.createSession(1, T);
   await warm.forwardArgmax(ids); // first run: cuBLASLt heuristics, buffers
@@ -105,10 +105,10 @@ async function main(): Promise<void> {
     rows.push(r);
   };
   /** Runs `f` over a random model of `wdt` weights if any of `cases` was asked for. */
-  const withModel = async (wdt: 'f16' | 'q8', seed: number, cases: string[], f: (m: RandomModel, r: GPTJRunner) => Promise<void>) => {
+  const withModel = async (wdt: 'f16' | 'q8', seed: number, cases: string[], f: (m: RandomModel, r: CudaGPTJRunner) => Promise<void>) => {
     if (!cases.some((c) => wanted.has(c))) return;
     const m = randomModel(GPTJ_6B, wdt, seed);
-    const r = createGPTJRunner(GPTJ_6B, m.weights);
+    const r = createCudaGPTJRunner(GPTJ_6B, m.weights);
     await f(m, r);
     r.dispose();
     m.dispose();

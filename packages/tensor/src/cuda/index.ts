@@ -6,7 +6,7 @@ import { DeviceError, TensorError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { loadCudaAddon, type CudaAddon, type CudaProbe, type DeviceStorage } from './addon.js';
 
-export { createGPTJRunner, GPTJRunner, GPTJRunnerSession } from './runner.js';
+export { createCudaGPTJRunner, CudaGPTJRunner, CudaGPTJRunnerSession, createGPTJRunner, GPTJRunner, GPTJRunnerSession } from './runner.js';
 export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights } from './runner.js';
 export type { CudaProbe } from './addon.js';
 

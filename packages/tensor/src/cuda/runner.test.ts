@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Tensor, add, attention, cast, cudaAvailable, embedding, gelu, layerNorm, linear, rotary, slice, transpose,
-  createGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
+  createCudaGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
 } from '../index.js';
 import { rng } from '../testing/reference.js';
 
@@ -93,7 +93,7 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
   // (3 rows), q8 through dequantize + cuBLASLt (40 rows).
   it.each([['f16', 2, 6], ['bf16', 1, 3], ['q8', 2, 20]] as [DType, number, number][])('%s weights, batch %i, prompt %i', async (wdt, B, T) => {
     const m = makeModel(wdt, 7);
-    const runner = createGPTJRunner(cfg, m.dev);
+    const runner = createCudaGPTJRunner(cfg, m.dev);
     const s = runner.createSession(B, 64), twin = runner.createSession(B, 64);
     const r = rng(99);
     const tok = () => Math.floor(((r() + 1) / 2) * cfg.vocabSize);
@@ -138,7 +138,7 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
   // by 37), then a 70-token chunk on top of the cache (keys before the chunk's first query), then decode.
   it.each([['f16', 1e-2], ['bf16', 3e-2]] as [DType, number][])('%s weights, head dim 256, chunked prefill of 150 + 70 tokens', async (wdt, tol) => {
     const m = makeModel(wdt, 11, cfg256);
-    const runner = createGPTJRunner(cfg256, m.dev);
+    const runner = createCudaGPTJRunner(cfg256, m.dev);
     const s = runner.createSession(2, 232);
     const r = rng(5);
     const tok = () => Math.floor(((r() + 1) / 2) * cfg256.vocabSize);
@@ -163,12 +163,12 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
 
   it('rejects bad ids, lengths and weights with typed errors', async () => {
     const m = makeModel('f16', 8);
-    const runner = createGPTJRunner(cfg, m.dev);
+    const runner = createCudaGPTJRunner(cfg, m.dev);
     const s = runner.createSession(1, 4);
     await expect(s.forward([[cfg.vocabSize]])).rejects.toThrow(/outside/);
     await s.forward([[1, 2, 3]]);
     await expect(s.forward([[1, 2]])).rejects.toThrow(/exceed maxLength/);
-    expect(() => createGPTJRunner(cfg, { ...m.dev, lmHead: m.ref.lmHead })).toThrow(/move the weights/);
+    expect(() => createCudaGPTJRunner(cfg, { ...m.dev, lmHead: m.ref.lmHead })).toThrow(/move the weights/);
     s.dispose();
     runner.dispose();
     disposeWeights(m.ref);
@@ -179,7 +179,7 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
     // 8 rows of 2000 tokens through 4 layers: milliseconds of GPU work, many event-loop turns
     const big: GPTJRunnerConfig = { ...cfg256, nEmbd: 1024, nHead: 4, nLayer: 4, nInner: 1024 };
     const m = makeModel('f16', 9, big);
-    const runner = createGPTJRunner(big, m.dev);
+    const runner = createCudaGPTJRunner(big, m.dev);
     const s = runner.createSession(8, 2048);
     const ids = Array.from({ length: 8 }, (_, b) => Array.from({ length: 2000 }, (_, t) => (b * 7 + t) % big.vocabSize));
     let turns = 0, spinning = true;

@@ -2,7 +2,7 @@
 // as a captured CUDA graph, the KV cache on the device, and greedy steps that copy back 4 bytes per
 // row. Steps are asynchronous: the main thread enqueues, a libuv worker waits for the GPU. @gptj/model uses it when device === 'cuda'; the per-op backend stays the reference path.
 //
-//   const runner = createGPTJRunner(config, weights);      // weights: Tensors already on 'cuda'
+//   const runner = createCudaGPTJRunner(config, weights);  // weights: Tensors already on 'cuda'
 //   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
 //   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
 //   const next = await s.forwardArgmax([[id]]);            // Int32Array [B]
@@ -10,7 +10,7 @@
 // Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
 import { DTYPE_CODE, type DType } from '../dtype.js';
-import { DTypeError, DeviceError, TensorError } from '../errors.js';
+import { DTypeError, DeviceError, DisposedError, TensorError } from '../errors.js';
 import { type GPTJWeightRole, type RunnerLayerWeights, type RunnerWeights, mapRunnerWeights } from '../gptj-weights.js';
 import { type GPTJRunnerConfig, checkRunnerTensor, packStep, runnerError, wrapRunner } from '../runner-shared.js';
 import { RUNNER_MATRIX_DTYPES, gptjRunnerUnsupported } from '../runner-support.js';
@@ -22,12 +22,12 @@ export type GPTJRunnerLayerWeights = RunnerLayerWeights<Tensor>;
 export type GPTJRunnerWeights = RunnerWeights<Tensor>;
 export type { GPTJRunnerConfig };
 
-const op = 'createGPTJRunner';
+const op = 'createCudaGPTJRunner';
 
 const dev = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 
 /** Builds a runner over device weights (they must stay alive until runner.dispose()). */
-export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWeights): GPTJRunner {
+export function createCudaGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWeights): CudaGPTJRunner {
   const load = loadCudaAddon();
   if (!load.addon) throw new DeviceError(`${op}: CUDA is not available: ${load.reason}`);
   const wdt = weights.layers[0]?.q?.dtype;
@@ -49,19 +49,19 @@ export function createGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunnerWe
   };
   const addon = load.addon;
   const runner = wrapRunner(() => new addon.GPTJRunner(nativeConfig, native));
-  return new GPTJRunner(runner, config, (b, t) => wrapRunner(() => new addon.GPTJSession(runner, b, t)));
+  return new CudaGPTJRunner(runner, config, (b, t) => wrapRunner(() => new addon.GPTJSession(runner, b, t)));
 }
 
-export class GPTJRunner {
+export class CudaGPTJRunner {
   #disposed = false;
-  /** @internal use createGPTJRunner */
+  /** @internal use createCudaGPTJRunner */
   constructor(private readonly native: NativeRunner, readonly config: GPTJRunnerConfig,
               private readonly newSession: (batchSize: number, maxLength: number) => NativeSession) {}
 
   /** A KV cache (and activations) for `batchSize` rows of up to `maxLength` positions. */
-  createSession(batchSize: number, maxLength: number): GPTJRunnerSession {
-    if (this.#disposed) throw new TensorError('GPTJRunner.createSession: the runner was disposed');
-    return new GPTJRunnerSession(this.newSession(batchSize, maxLength), batchSize, this.config.vocabSize);
+  createSession(batchSize: number, maxLength: number): CudaGPTJRunnerSession {
+    if (this.#disposed) throw new TensorError('CudaGPTJRunner.createSession: the runner was disposed');
+    return new CudaGPTJRunnerSession(this.newSession(batchSize, maxLength), batchSize, this.config.vocabSize);
   }
 
   dispose(): void {
@@ -71,7 +71,8 @@ export class GPTJRunner {
   }
 }
 
-export class GPTJRunnerSession {
+export class CudaGPTJRunnerSession {
+  #disposed = false;
   /** @internal */
   constructor(private readonly native: NativeSession, readonly batchSize: number, readonly vocabSize: number) {}
 
@@ -101,6 +102,7 @@ export class GPTJRunnerSession {
 
   /** Allocation-free form: ids/mask flat [B*T]; `out` is Float32Array [B*V] (logits) or Int32Array [B] (argmax). */
   async forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): Promise<void> {
+    this.live('forward');
     try {
       await this.native.forward(ids, T, mask, out);
     } catch (e) {
@@ -110,14 +112,32 @@ export class GPTJRunnerSession {
 
   /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
   reorder(rows: readonly number[]): void {
+    this.live('reorder');
     wrapRunner(() => this.native.reorder(Int32Array.from(rows)));
   }
 
   dispose(): void {
+    this.#disposed = true;
     this.native.dispose();
   }
 
+  // The native session would name itself GPTJSession; misuse names this class.
+  private live(method: string): void {
+    if (this.#disposed) throw new DisposedError(`CudaGPTJRunnerSession.${method}: the session was disposed`);
+  }
+
   private pack(ids: number[][], mask?: number[][]): [Int32Array, number, Int32Array | null] {
-    return packStep('GPTJRunnerSession.forward', this.batchSize, ids, mask);
+    return packStep('CudaGPTJRunnerSession.forward', this.batchSize, ids, mask);
   }
 }
+
+/** @deprecated renamed createCudaGPTJRunner, beside createCpuGPTJRunner */
+export const createGPTJRunner = createCudaGPTJRunner;
+/** @deprecated renamed CudaGPTJRunner, beside CpuGPTJRunner */
+export const GPTJRunner = CudaGPTJRunner;
+/** @deprecated renamed CudaGPTJRunner, beside CpuGPTJRunner */
+export type GPTJRunner = CudaGPTJRunner;
+/** @deprecated renamed CudaGPTJRunnerSession, beside CpuGPTJRunnerSession */
+export const GPTJRunnerSession = CudaGPTJRunnerSession;
+/** @deprecated renamed CudaGPTJRunnerSession, beside CpuGPTJRunnerSession */
+export type GPTJRunnerSession = CudaGPTJRunnerSession;

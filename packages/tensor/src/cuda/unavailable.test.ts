@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeviceError, Tensor, cudaAvailable } from '../index.js';
 import { loadCudaAddon } from './addon.js';
-import { createGPTJRunner, cudaDeviceInfo } from './index.js';
+import { createCudaGPTJRunner, cudaDeviceInfo } from './index.js';
 
 const status = cudaAvailable();
 const addonBuilt = existsSync(fileURLToPath(new URL('../../build/Release/gptj_cuda.node', import.meta.url)));
@@ -37,8 +37,8 @@ describe.skipIf(status.available)('cuda unavailable on this machine', () => {
 
   it('refuses to build a GPT-J runner, naming the reason', () => {
     const cfg = { vocabSize: 8, nEmbd: 4, nLayer: 1, nHead: 1, nInner: 8, rotaryDim: 2, layerNormEpsilon: 1e-5 };
-    expect(() => createGPTJRunner(cfg, {} as never)).toThrow(DeviceError);
-    expect(() => createGPTJRunner(cfg, {} as never)).toThrow(status.reason!);
+    expect(() => createCudaGPTJRunner(cfg, {} as never)).toThrow(DeviceError);
+    expect(() => createCudaGPTJRunner(cfg, {} as never)).toThrow(status.reason!);
   });
 });
 
