@@ -1,5 +1,5 @@
 import { readFixtureJson } from '@gptj/test-fixtures';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { generateText } from '../generate.js';
 import type { CausalLM, TextTokenizer } from '../interfaces.js';
 import type { GenerateOptions } from '../options.js';
@@ -29,8 +29,18 @@ describe('Scheduler on mini-code', () => {
     { doSample: false, maxNewTokens: 12, repetitionPenalty: 1.2, topLogprobs: 2 },
   ];
 
-  it('concurrent requests of different lengths and options give generate ids and texts', async () => {
-    const s = new Scheduler(model, tok, { maxSequences: 4, prefillChunk: 5 });
+  /** The model as it is (its native pool where it has one), and the model with only sessions (the fallback). */
+  const variants: [string, () => CausalLM][] = [
+    ['the model\'s own pool', () => model],
+    ['the session fallback', () => ({ vocabSize: model.vocabSize, maxLength: model.maxLength, eosTokenId: model.eosTokenId, createSession: (b: number) => model.createSession(b) })],
+  ];
+
+  it.each(variants)('through %s: concurrent requests of different lengths and options give generate ids and texts', async (_, lm) => {
+    const target = lm();
+    const poolSpy = target.createSequencePool ? vi.spyOn(target, 'createSequencePool') : null;
+    const s = new Scheduler(target, tok, { maxSequences: 4, prefillChunk: 5 });
+    // GPTJModel.createSequencePool (the native CPU pool): the test must really run on it
+    if (poolSpy) expect(poolSpy.mock.results[0]?.value).toBeTruthy();
     const jobs = samples.slice(0, 6).map((sample, i) => ({ prompt: sample.prompt, options: options[i % options.length]! }));
     const got = await Promise.all(jobs.map(async ({ prompt, options: o }) => {
       const rows: { ids: number[]; text: string }[] = [];
@@ -42,6 +52,7 @@ describe('Scheduler on mini-code', () => {
       return rows;
     }));
     await s.close();
+    poolSpy?.mockRestore();
     for (const [i, { prompt, options: o }] of jobs.entries()) {
       const ref = await generateText(model, tok, prompt, o);
       expect(got[i], prompt).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));

@@ -14,7 +14,8 @@ interface Sequence {
  * A SequencePool over any CausalLM: one batch-1 LMSession per sequence, and `step` runs the entries' sessions one
  * after another. It batches nothing (a native pool does), but it lets the Scheduler run on every backend. `fork`
  * replays the parent's chunks, in the same chunking, into a fresh session at the next step, so the copy's cache is
- * what the parent's is (a batch-1 forward is deterministic); `kvDtype` is the session's own (ignored here).
+ * what the parent's is (a batch-1 forward is deterministic); `kvDtype` is the session's own (ignored here). A
+ * step that fails in a session's forward leaves that sequence's cache unknown: remove it (the Scheduler does).
  */
 export class SessionSequencePool implements SequencePool {
   readonly maxSequences: number;
@@ -61,6 +62,8 @@ export class SessionSequencePool implements SequencePool {
     this.check('step');
     if (this.stepping) throw new SequencePoolError('step: the previous step has not finished');
     const V = this.model.vocabSize;
+    const total = entries.reduce((n, e) => n + e.ids.length, 0);
+    if (total > this.freeTokens) throw new SequencePoolError(`step: ${total} new positions, only ${this.freeTokens} free (maxTokens)`);
     const seen = new Set<number>();
     for (const { id, ids } of entries) {
       if (seen.has(id)) throw new SequencePoolError(`step: sequence ${id} appears twice`);
