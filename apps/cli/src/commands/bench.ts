@@ -1,7 +1,9 @@
-// gptj bench: prefill and decode speed, and how close decode comes to the memory-bandwidth floor.
+// gptj bench: prefill and decode speed, and how close decode comes to the memory-bandwidth floor; with
+// --parallel N, N streams decoding together through a sequence pool (continuous batching) against one.
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { measureReadBandwidth, parameterCount, weightBytesPerToken, type WeightDtype } from '../hardware-floor.js';
+import type { GPTJModel } from '@gptj/model';
 import { writeOut } from '../io.js';
 import { loadModelForCli, type RuntimeFlags } from '../load.js';
 import { integer } from '../options.js';
@@ -12,12 +14,13 @@ interface BenchFlags extends RuntimeFlags {
   newTokens: number;
   runs: number;
   bandwidthMib: number;
+  parallel?: number;
   json?: boolean;
 }
 
 /** Deterministic pseudo-random ids (a fixed LCG) so runs are comparable. */
-function benchIds(n: number, vocab: number): number[] {
-  let s = 12345;
+function benchIds(n: number, vocab: number, seed = 12345): number[] {
+  let s = seed;
   return Array.from({ length: n }, () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
     return s % vocab;
@@ -30,6 +33,28 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
+/**
+ * Seconds to decode `newTokens` tokens on each of `streams` sequences of one pool, every step advancing all of
+ * them (after one step that prefills every stream's own prompt, not timed). Greedy, so every run is the same.
+ */
+async function poolDecodeSeconds(model: GPTJModel, promptTokens: number, newTokens: number, streams: number): Promise<number> {
+  const pool = model.createSequencePool({ maxSequences: streams, maxTokens: streams * (promptTokens + newTokens) });
+  if (!pool) throw new CliError(`--parallel needs the CPU runner's sequence pool; this model runs on ${model.device}`);
+  try {
+    const V = model.vocabSize;
+    const ids = Array.from({ length: streams }, () => pool.add());
+    let logits = await pool.step(ids.map((id, i) => ({ id, ids: benchIds(promptTokens, Math.min(V, 50257), 12345 + i) })));
+    const t0 = performance.now();
+    for (let t = 0; t < newTokens; t++) {
+      const last = logits;
+      logits = await pool.step(ids.map((id, i) => ({ id, ids: [argmax(last.subarray(i * V, (i + 1) * V))] })));
+    }
+    return (performance.now() - t0) / 1e3;
+  } finally {
+    pool.dispose();
+  }
+}
+
 export function benchCommand(): Command {
   const cmd = new Command('bench').description('Measure prefill and decode tokens/s and the ratio to the memory-bandwidth floor');
   addModelOption(cmd);
@@ -39,6 +64,7 @@ export function benchCommand(): Command {
     .option('--new-tokens <n>', 'decode steps (one token each)', integer(1), 32)
     .option('--runs <n>', 'repetitions; the best run is reported', integer(1, 100), 3)
     .option('--bandwidth-mib <n>', 'size of the buffer the bandwidth pass reads', integer(16, 65536), 256)
+    .option('--parallel <n>', 'also decode N streams together through a sequence pool (CPU) and compare with one stream', integer(1, 256))
     .option('--json', 'print one JSON object instead of the table')
     .addHelpText(
       'after',
@@ -68,6 +94,19 @@ export function benchCommand(): Command {
             session.dispose();
           }
         }
+        let parallel: { streams: number; tokens_per_stream: number; one_stream_tokens_per_second: number;
+          aggregate_tokens_per_second: number; speedup: number } | undefined;
+        if (flags.parallel !== undefined) {
+          // best of --runs for each, the two interleaved so both see the same machine
+          let oneS = Infinity, manyS = Infinity;
+          for (let run = 0; run < flags.runs; run++) {
+            oneS = Math.min(oneS, await poolDecodeSeconds(model, flags.promptTokens, flags.newTokens, 1));
+            manyS = Math.min(manyS, await poolDecodeSeconds(model, flags.promptTokens, flags.newTokens, flags.parallel));
+          }
+          const one = flags.newTokens / oneS, many = (flags.parallel * flags.newTokens) / manyS;
+          parallel = { streams: flags.parallel, tokens_per_stream: flags.newTokens, one_stream_tokens_per_second: round(one, 2),
+            aggregate_tokens_per_second: round(many, 2), speedup: round(many / one, 2) };
+        }
         const device = model.device as 'cpu' | 'cuda';
         const bandwidth = await measureReadBandwidth(device, flags.bandwidthMib * 1024 * 1024);
         const bytesPerToken = weightBytesPerToken(model.config, model.dtype as WeightDtype);
@@ -86,6 +125,7 @@ export function benchCommand(): Command {
             decode_fraction_of_floor: round((floorS * 1e3) / decodeMsPerToken, 3),
             decode_weight_read_gb_s: round(bytesPerToken / (decodeMsPerToken / 1e3) / 1e9, 2),
           },
+          ...(parallel && { parallel }),
         };
         if (flags.json) {
           await writeOut(`${JSON.stringify(result)}\n`);
@@ -99,6 +139,8 @@ export function benchCommand(): Command {
             `decode    ${flags.newTokens} tokens in ${decodeS.toFixed(3)} s: ${result.decode.tokens_per_second} tok/s (${decodeMsPerToken.toFixed(2)} ms/token)`,
             `bandwidth ${result.floor.read_bandwidth_gb_s} GB/s read (${bandwidth.method}; ${Object.entries(result.floor.bandwidth_by_method_gb_s).map(([k, v]) => `${k} ${v}`).join(', ')} GB/s)`,
             `floor     ${(bytesPerToken / 1e6).toFixed(1)} MB of weights per token -> ${result.floor.ms_per_token} ms/token; decode runs at ${pct}% of the floor speed`,
+            ...(parallel ? [`parallel  ${parallel.streams} streams x ${parallel.tokens_per_stream} tokens through a sequence pool: ` +
+              `${parallel.aggregate_tokens_per_second} tok/s aggregate vs ${parallel.one_stream_tokens_per_second} tok/s for one stream: ${parallel.speedup}x`] : []),
             '',
           ].join('\n'),
         );
