@@ -1,15 +1,17 @@
-// POST /v1/completions: text (or token ids) in, a continuation out, whole or streamed; one choice per prompt.
-// `logprobs` and `echo` follow OpenAI's legacy completions (what evaluation harnesses send to a local server).
+// POST /v1/completions: text (or token ids) in, a continuation out, whole or streamed; n choices per prompt (best_of
+// siblings ranked), one set per prompt. `logprobs` and `echo` follow OpenAI's legacy completions (what evaluation
+// harnesses send to a local server); `logprobs` also streams.
 import { randomUUID } from 'node:crypto';
-import { ContextLengthError } from '@gptj/sampling';
+import { ContextLengthError, type GenerateOptions } from '@gptj/sampling';
 import type { FastifyInstance } from 'fastify';
 import type { Engine, GenerationResult } from './engine.js';
 import { ApiError, toApiError } from './errors.js';
-import { abortOnClose } from './abort.js';
-import { completionLogprobs, textIds } from './logprobs.js';
+import { abortOnClose, mapLimited } from './abort.js';
+import { completionLogprobs, echoLogprobs, StreamedLogprobs } from './logprobs.js';
 import { checkModel } from './models.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { completionBodySchema, type CompletionBody } from './schemas.js';
+import { pickChoices, siblingPlan, streamIndices, withSiblings, type SiblingPlan } from './siblings.js';
 import { SseWriter } from './sse.js';
 import { toIds } from './token-ids.js';
 
@@ -22,18 +24,43 @@ function promptList(prompt: CompletionBody['prompt']): (string | number[])[] {
   return prompt.every((x) => typeof x === 'number') ? [prompt as number[]] : (prompt as (string | number[])[]);
 }
 
-/** One choice: generated (unless max_tokens is 0), then scored when `logprobs` is asked for. */
-async function choice(engine: Engine, body: CompletionBody, prompt: string | number[], index: number, signal: AbortSignal) {
+/**
+ * Sampling options of the request; n and best_of become sibling sequences (siblings.ts), not toGenerateOptions' n.
+ * `logprobs` (without echo, which is scored afterwards) asks the scheduler for each token's logprob and alternatives.
+ */
+function generateOptions(body: CompletionBody, plan: SiblingPlan, signal: AbortSignal): GenerateOptions {
+  const o = withSiblings(toGenerateOptions({ ...body, n: 1 }, DEFAULT_MAX_TOKENS, signal), plan);
+  return body.logprobs == null || body.echo ? o : { ...o, logprobs: true, topLogprobs: body.logprobs };
+}
+
+/** The prompt's text length: where the generated tokens' text offsets start. */
+function promptTextLength(engine: Engine, prompt: string | number[]): number {
+  return (typeof prompt === 'string' ? prompt : engine.tokenizer.decode(prompt)).length;
+}
+
+/** Prompt p's n choices: generated (unless max_tokens is 0), the best kept, then scored when `logprobs` is asked for. */
+async function promptChoices(engine: Engine, body: CompletionBody, prompt: string | number[], p: number, plan: SiblingPlan, signal: AbortSignal) {
   const ids = toIds(engine, prompt, 'prompt');
   const maxTokens = body.max_tokens ?? DEFAULT_MAX_TOKENS;
   if (ids.length === 0) throw new ApiError(400, 'prompt: is empty (at least one token is needed to condition on)', 'invalid_request_error', 'prompt');
   if (ids.length + maxTokens > engine.maxLength) throw toApiError(new ContextLengthError(ids.length, maxTokens, engine.maxLength));
   const r: GenerationResult =
-    maxTokens === 0 ? { text: '', finishReason: 'length', promptTokens: ids.length, completionTokens: 0, ids: [] } : await engine.run(ids, toGenerateOptions(body, DEFAULT_MAX_TOKENS, signal));
+    maxTokens === 0
+      ? { choices: [{ text: '', finishReason: 'length', ids: [], logprobs: [], top: [] }], promptTokens: ids.length, completionTokens: 0 }
+      : await engine.run(ids, generateOptions(body, plan, signal));
   const echoed = body.echo ? (typeof prompt === 'string' ? prompt : engine.tokenizer.decode(ids)) : '';
-  const logprobs = body.logprobs == null ? null : await completionLogprobs(engine, ids, textIds(engine, r.ids, r.text), body.echo === true, body.logprobs);
-  return { r, choice: { text: echoed + r.text, index, logprobs, finish_reason: openaiFinishReason(r.finishReason) } };
+  const choices = await Promise.all(
+    pickChoices(r.choices, plan).map(async (c, j) => ({
+      text: echoed + c.text,
+      index: p * plan.n + j,
+      logprobs: body.logprobs == null ? null : body.echo ? await echoLogprobs(engine, ids, c, body.logprobs) : completionLogprobs(engine, c, promptTextLength(engine, ids)),
+      finish_reason: openaiFinishReason(c.finishReason),
+    })),
+  );
+  return { choices, promptTokens: r.promptTokens, completionTokens: r.completionTokens };
 }
+
+const usage = (promptTokens: number, completionTokens: number) => ({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
 
 export function registerCompletions(app: FastifyInstance, engine: Engine): void {
   app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionBodySchema } }, async (request, reply) => {
@@ -42,33 +69,36 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
     const signal = abortOnClose(reply);
     const base = { id: `cmpl-${randomUUID()}`, object: 'text_completion' as const, created: Math.floor(Date.now() / 1000), model: engine.modelName };
     const prompts = promptList(body.prompt);
+    const plan = siblingPlan(engine, body);
 
     if (!body.stream) {
-      const choices = [];
-      let promptTokens = 0;
-      let completionTokens = 0;
-      for (const [i, p] of prompts.entries()) {
-        const c = await choice(engine, body, p, i, signal);
-        choices.push(c.choice);
-        promptTokens += c.r.promptTokens;
-        completionTokens += c.r.completionTokens;
-      }
-      return { ...base, choices, usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
+      // Prompts generate side by side, at most `parallel` of one request at a time (a long list does not fill the queue).
+      const results = await mapLimited(prompts, engine.parallel, signal, (p, i, sig) => promptChoices(engine, body, p, i, plan, sig));
+      const sum = (f: (r: (typeof results)[number]) => number) => results.reduce((a, r) => a + f(r), 0);
+      return { ...base, choices: results.flatMap((r) => r.choices), usage: usage(sum((r) => r.promptTokens), sum((r) => r.completionTokens)) };
     }
 
-    for (const [field, set] of [['prompt', prompts.length > 1], ['echo', body.echo === true], ['logprobs', body.logprobs != null]] as const) {
-      if (set) throw new ApiError(400, `${field}: ${field === 'prompt' ? 'several prompts are' : 'is'} not supported with stream: true`, 'invalid_request_error', field);
+    for (const [field, set, what] of [['prompt', prompts.length > 1, 'several prompts are'], ['echo', body.echo === true, 'is'], ['best_of', plan.rows > plan.n, 'greater than n is']] as const) {
+      if (set) throw new ApiError(400, `${field}: ${what} not supported with stream: true`, 'invalid_request_error', field);
     }
-    const options = toGenerateOptions(body, DEFAULT_MAX_TOKENS, signal);
+    const options = generateOptions(body, plan, signal);
+    const offset0 = promptTextLength(engine, toIds(engine, prompts[0]!, 'prompt'));
+    const rowLogprobs: StreamedLogprobs[] = [];
     const sse = new SseWriter(reply);
     try {
-      const r = await engine.run(prompts[0]!, options, (text) => {
-        sse.send({ ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: null }] });
+      const r = await engine.run(prompts[0]!, options, (e) => {
+        let logprobs = null;
+        if (body.logprobs != null) {
+          const row = (rowLogprobs[e.row] ??= new StreamedLogprobs(engine));
+          const tokens = row.release(e);
+          if (tokens.length > 0) logprobs = row.completionChunk(tokens, offset0);
+        }
+        if (!e.text && logprobs === null) return;
+        for (const index of streamIndices(e.row, plan)) sse.send({ ...base, choices: [{ text: e.text, index, logprobs, finish_reason: null }] });
       });
-      sse.send({
-        ...base,
-        choices: [{ text: '', index: 0, logprobs: null, finish_reason: openaiFinishReason(r.finishReason) }],
-        usage: { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens },
+      pickChoices(r.choices, plan).forEach((c, index) => {
+        const last = index === plan.n - 1;
+        sse.send({ ...base, choices: [{ text: '', index, logprobs: null, finish_reason: openaiFinishReason(c.finishReason) }], ...(last ? { usage: usage(r.promptTokens, r.completionTokens) } : {}) });
       });
       sse.done();
     } catch (err) {

@@ -1,5 +1,5 @@
 // OpenAI-style error bodies: `{ error: { message, type, param, code } }`, and the mapping from the libraries' errors.
-import { ContextLengthError, InvalidOptionError, InvalidPromptError } from '@gptj/sampling';
+import { ContextLengthError, InvalidOptionError, InvalidPromptError, SchedulerClosedError } from '@gptj/sampling';
 
 export type ApiErrorType = 'invalid_request_error' | 'server_error';
 
@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly type: ApiErrorType = 'invalid_request_error',
     readonly param: string | null = null,
     readonly code: string | null = null,
+    /** Response headers that go with it (Retry-After on a 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -30,6 +32,8 @@ const PARAM_OF_OPTION: Record<string, string> = {
   logitBias: 'logit_bias',
   stop: 'stop',
   seed: 'seed',
+  numReturnSequences: 'n',
+  topLogprobs: 'top_logprobs',
 };
 
 /** Sampling's typed errors become 400s naming the request field; anything else is a 500. */
@@ -47,6 +51,7 @@ export function toApiError(err: unknown): ApiError {
       `to at most ${Math.max(0, err.maxLength - err.promptTokens)}.`;
     return new ApiError(400, message, 'invalid_request_error', 'max_tokens', 'context_length_exceeded');
   }
+  if (err instanceof SchedulerClosedError) return new ApiError(503, 'the server is shutting down; retry on another replica', 'server_error', null, 'shutting_down');
   if (err instanceof InvalidPromptError) return new ApiError(400, err.message, 'invalid_request_error', 'prompt');
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError(500, `internal error: ${message}`, 'server_error');

@@ -51,6 +51,8 @@ export const completionBodySchema = {
     max_tokens: { type: 'integer', minimum: 0 },
     echo: { type: 'boolean' },
     logprobs: { anyOf: [{ type: 'integer', minimum: 0, maximum: MAX_LOGPROBS }, { type: 'null' }] },
+    // sibling sequences generated, the n with the highest mean token logprob returned (siblings.ts)
+    best_of: { type: 'integer', minimum: 1 },
   },
 } as const;
 
@@ -143,6 +145,7 @@ export interface CompletionBody extends SamplingBody {
   prompt: string | number[] | string[] | number[][];
   echo?: boolean;
   logprobs?: number | null;
+  best_of?: number;
 }
 
 export interface EmbeddingsBody {

@@ -115,9 +115,10 @@ describe('gptj-server', () => {
 
   it('answers bad requests with 400 and the OpenAI error shape', async () => {
     await expectBadRequest({ prompt: 'x', temperature: -1 }, 'temperature');
-    const n = await expectBadRequest({ prompt: 'x', n: 2 }, 'n');
-    expect(n.message).toMatch(/n=1/);
-    await expectBadRequest({ prompt: 'x', best_of: 3 }, 'best_of');
+    const n = await expectBadRequest({ prompt: 'x', n: 5 }, 'n');
+    expect(n.message).toMatch(/at most 4 \(the server's parallel slots/);
+    await expectBadRequest({ prompt: 'x', n: 3, best_of: 2 }, 'best_of');
+    await expectBadRequest({ prompt: 'x', best_of: 2, stream: true }, 'best_of');
     await expectBadRequest({ max_tokens: 3 }, 'prompt');
     await expectBadRequest({ prompt: 'x', top_p: 0 }, 'top_p');
     expect((await expectBadRequest({ prompt: 'x', stop: 5 }, 'stop')).message).toMatch(/string or an array/);
@@ -167,7 +168,7 @@ describe('gptj-server', () => {
     expect(performance.now() - start).toBeLessThan(15_000);
     // The disconnected request ended early with 'abort', well short of its 500 tokens.
     const aborted = await run.mock.results[0].value;
-    expect(aborted.finishReason).toBe('abort');
+    expect(aborted.choices[0].finishReason).toBe('abort');
     expect(aborted.completionTokens).toBeLessThan(500);
     run.mockRestore();
   });

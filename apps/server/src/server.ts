@@ -6,6 +6,7 @@ import { Engine, type EngineOptions } from './engine.js';
 import { clientErrorHandler } from './client-errors.js';
 import { ApiError, toApiError } from './errors.js';
 import { registerEmbeddings } from './embeddings.js';
+import { registerHealth } from './health.js';
 import { registerModels } from './models.js';
 import { registerPlayground } from './playground.js';
 import { MAX_LOGPROBS } from './schemas.js';
@@ -75,6 +76,7 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   }
 
   app.decorate('gptj', engine);
+  engine.metrics.register(app);
   registerBodyParser(app);
   app.setErrorHandler((err, request, reply) => {
     const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; code?: string; message: string };
@@ -83,8 +85,8 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
     else if (!(err instanceof ApiError) && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
       api = fastifyClientError({ ...e, statusCode: e.statusCode }, request.headers['content-type']);
     } else api = toApiError(err);
-    if (api.statusCode >= 500) reply.log.error(err);
-    return reply.status(api.statusCode).send(api.toBody());
+    if (api.statusCode >= 500 && api.code === null) reply.log.error(err);
+    return reply.status(api.statusCode).headers(api.headers).send(api.toBody());
   });
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send(new ApiError(404, `no route ${request.method} ${request.url}`).toBody()),
@@ -96,9 +98,20 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   registerChat(app, engine);
   registerEmbeddings(app, engine);
   registerTokenize(app, engine);
-  app.addHook('onClose', () => {
+  registerHealth(app, engine);
+  // app.close() drains: the server stops accepting, requests in flight finish (aborted after drainTimeoutMs), then
+  // the model is freed. Keep-alive connections are closed as soon as their response is done (server.close() closes
+  // only those idle when it is called, and waits for the others: a client's idle keep-alive would hold it for seconds).
+  let reaper: NodeJS.Timeout | undefined;
+  app.addHook('preClose', (done) => {
+    engine.beginDrain(engine.drainTimeoutMs);
+    reaper = setInterval(() => app.server.closeIdleConnections(), 50).unref();
+    done();
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(reaper);
     stopWarnings();
-    engine.dispose();
+    await engine.close();
   });
   return app;
 }
