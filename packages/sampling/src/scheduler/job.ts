@@ -3,6 +3,7 @@ import { InvalidOptionError, InvalidPromptError } from '../errors.js';
 import { Stopwatch } from '../events.js';
 import type { SequencePool } from '../interfaces.js';
 import { now, type GenerationRun } from '../run.js';
+import { roundToBlocks } from './kv-blocks.js';
 import type { RequestStream, ScheduledResult } from './request.js';
 
 /** A request inside the scheduler: its rows, their pool sequences, and how far its prompt is prefilled. */
@@ -41,16 +42,17 @@ export class Job {
     return this.rows.reduce((n, row) => n + (row.done ? 0 : 1), 0);
   }
 
-  /** KV positions the job may still need at most: every live row up to prompt + maxNewTokens (no prefix sharing assumed). */
+  /** KV positions (in whole blocks) the job needs at most: every row up to prompt + maxNewTokens (no prefix sharing assumed). */
   static worstCase(prompt: number, maxNewTokens: number, rows: number): number {
-    return rows * (prompt + maxNewTokens);
+    return rows * roundToBlocks(prompt + maxNewTokens);
   }
 
+  /** What the live rows may still take beyond what they hold. */
   remainingTokens(pool: SequencePool): number {
     const full = Job.worstCase(this.prompt.length, this.run.options.maxNewTokens, 1);
     return this.rows.reduce((n, row, r) => {
       const seq = this.seqs[r];
-      return row.done ? n : n + full - (seq === undefined ? 0 : pool.length(seq));
+      return row.done ? n : n + full - (seq === undefined ? 0 : roundToBlocks(pool.length(seq)));
     }, 0);
   }
 

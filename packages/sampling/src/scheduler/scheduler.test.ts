@@ -79,12 +79,28 @@ describe('Scheduler against generate (fake model)', () => {
     expect(() => s.submit('a', { numReturnSequences: 3, seed: 1 })).toThrow(expect.objectContaining({ option: 'numReturnSequences' }));
     expect(() => new Scheduler(historyLM(V), tok, { maxSequences: 0 })).toThrow(expect.objectContaining({ option: 'maxSequences' }));
     expect(() => new Scheduler(historyLM(V), tok, { prefill: 3 } as never)).toThrow(expect.objectContaining({ option: 'prefill' }));
-    const small = new Scheduler(historyLM(V), tok, { maxSequences: 1, maxTokens: 10 });
-    expect(() => small.submit('abc', { maxNewTokens: 8 })).toThrow(expect.objectContaining({ option: 'maxNewTokens' }));
+    const small = new Scheduler(historyLM(V), tok, { maxSequences: 1, maxTokens: 16 });
+    expect(() => small.submit('abc', { maxNewTokens: 14 })).toThrow(expect.objectContaining({ option: 'maxNewTokens' }));
+    expect(() => small.submit('abc', { maxNewTokens: 13 })).not.toThrow();
   });
 });
 
 describe('Scheduler slots, queue, aborts', () => {
+  it('admits only what the KV budget holds at worst case, so no running request runs out of cache', async () => {
+    const lm = historyLM(V);
+    const widths: number[] = [];
+    const s = new Scheduler(lm, tok, { maxSequences: 4, maxTokens: 64, onStep: (x) => widths.push(x.sequences) });
+    // each needs 20 positions, 32 in whole blocks: two at a time in 64 although 4 slots are free
+    const reqs = [1, 2, 3, 4, 5].map((seed) => s.submit('kv', { maxNewTokens: 18, seed }));
+    expect(s.stats.queued).toBe(5);
+    for (const [i, r] of reqs.entries()) {
+      const ref = await generateText(lm, tok, 'kv', { maxNewTokens: 18, seed: i + 1 });
+      expect((await collect(r)).rows).toEqual(ref.rows);
+    }
+    expect(Math.max(...widths)).toBe(2);
+    expect(s.stats.freeTokens).toBe(64);
+  });
+
   it('a full queue throws QueueFullError; the queued requests still finish', async () => {
     const lm = historyLM(V);
     lm.delayMs = 2;

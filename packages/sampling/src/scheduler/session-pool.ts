@@ -1,5 +1,6 @@
 import type { CausalLM, LMSession, SequencePool, SequencePoolOptions } from '../interfaces.js';
 import { SequencePoolError } from './errors.js';
+import { KV_BLOCK, roundToBlocks } from './kv-blocks.js';
 
 interface Sequence {
   session: LMSession;
@@ -30,13 +31,13 @@ export class SessionSequencePool implements SequencePool {
     if (!(Number.isInteger(maxSequences) && maxSequences >= 1)) throw new SequencePoolError(`maxSequences must be a positive integer, got ${maxSequences}`);
     if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new SequencePoolError(`maxTokens must be a positive integer, got ${maxTokens}`);
     this.maxSequences = maxSequences;
-    // each session holds a whole context window
-    this.capacity = maxTokens ?? maxSequences * model.maxLength;
+    // each session holds a whole context window; counted in blocks, as a paged pool does (see kv-blocks.ts)
+    this.capacity = roundToBlocks(maxTokens ?? maxSequences * model.maxLength);
   }
 
   get freeTokens(): number {
     let used = 0;
-    for (const s of this.sequences.values()) used += s.length;
+    for (const s of this.sequences.values()) used += roundToBlocks(s.length);
     return this.capacity - used;
   }
 
@@ -62,9 +63,8 @@ export class SessionSequencePool implements SequencePool {
     this.check('step');
     if (this.stepping) throw new SequencePoolError('step: the previous step has not finished');
     const V = this.model.vocabSize;
-    const total = entries.reduce((n, e) => n + e.ids.length, 0);
-    if (total > this.freeTokens) throw new SequencePoolError(`step: ${total} new positions, only ${this.freeTokens} free (maxTokens)`);
     const seen = new Set<number>();
+    let grows = 0;
     for (const { id, ids } of entries) {
       if (seen.has(id)) throw new SequencePoolError(`step: sequence ${id} appears twice`);
       seen.add(id);
@@ -75,7 +75,9 @@ export class SessionSequencePool implements SequencePool {
       if (s.length + ids.length > this.model.maxLength) {
         throw new SequencePoolError(`step: sequence ${id} would hold ${s.length + ids.length} positions, beyond the context ${this.model.maxLength}`);
       }
+      grows += roundToBlocks(s.length + ids.length) - roundToBlocks(s.length);
     }
+    if (grows > this.freeTokens) throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${KV_BLOCK}), only ${this.freeTokens} free (maxTokens)`);
     this.stepping = true;
     try {
       const out = new Float32Array(entries.length * V);
