@@ -1,8 +1,6 @@
 // Loading a model and its tokenizer the way every command does it: device and dtype checked first, a progress bar
 // while weights download or load, threads set before any kernel runs. The libraries are imported lazily so that
 // `gptj --help` and `gptj tokenize` never load the native tensor addon.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { GPTJModel } from '@gptj/model';
 import type { Tokenizer } from '@gptj/tokenizer';
 import { CliError } from './errors.js';
@@ -84,13 +82,8 @@ export async function loadModelForCli(flags: RuntimeFlags): Promise<Loaded> {
   }
 }
 
-const TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
-
 /** The model directory's own tokenizer when it has one, else the bundled GPT-J vocabulary. */
 export async function loadTokenizer(source: ModelSource | undefined): Promise<Tokenizer> {
   const { Tokenizer } = await import('@gptj/tokenizer');
-  if (source?.kind === 'dir' && TOKENIZER_FILES.some((f) => existsSync(join(source.path, f)))) {
-    return Tokenizer.fromDirectory(source.path);
-  }
-  return Tokenizer.gptj();
+  return source?.kind === 'dir' ? Tokenizer.forModelDirectory(source.path) : Tokenizer.gptj();
 }

@@ -2,20 +2,12 @@
 // demo checkpoint). A value that can only be a path and does not exist is reported here, before anything loads.
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { isHubId } from '@gptj/model/hub-id';
 import { miniCodeDir } from '@gptj/mini-code';
 import { CliError } from './errors.js';
 
 export type ModelSource = { kind: 'dir'; path: string } | { kind: 'hub'; id: string };
-
-// org/name, the hub ids @gptj/model resolves; anything else that does not exist is a missing directory.
-const HUB_ID = /^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/;
-
-// The same rule as @gptj/model's isHubId (which the server's loadModel applies), kept here without importing
-// @gptj/model so that tokenize / detokenize do not load the native addon.
-function looksLikePath(value: string): boolean {
-  return isAbsolute(value) || /^(\.{1,2}|~)(\/|$)/.test(value) || value.startsWith('.') || !HUB_ID.test(value);
-}
 
 /** `~` and `~/x` as the shell would expand them (a quoted --model value reaches us unexpanded). */
 function expandHome(value: string): string {
@@ -32,7 +24,7 @@ export function resolveModelSource(value: string | undefined): ModelSource {
   const stat = statSync(path, { throwIfNoEntry: false });
   if (stat?.isDirectory()) return { kind: 'dir', path };
   if (stat) throw new CliError(`--model ${value}: not a directory (expected a Hugging Face model directory or hub id)`);
-  if (looksLikePath(value)) throw new CliError(`--model ${value}: the directory does not exist`);
+  if (!isHubId(value)) throw new CliError(`--model ${value}: the directory does not exist`);
   return { kind: 'hub', id: value };
 }
 

@@ -5,9 +5,10 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { dropWrittenFile } from './checkpoint/drop-cache.js';
 import { HubError } from './errors.js';
+import { HUB_ID } from './hub-id.js';
 
 export interface DownloadProgress { phase: 'download'; done: number; total: number; file: string }
 
@@ -18,23 +19,10 @@ export interface HubOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
-const HUB_ID = /^[\w.-]+\/[\w.-]+$/;
 // Weight layouts in order of preference; the first whose first file exists is downloaded.
 const WEIGHT_LAYOUTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
 const OPTIONAL_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt',
   'added_tokens.json', 'special_tokens_map.json'];
-
-/**
- * Whether `--model`-style text names a hub repository. A value that looks like a path (starts with ./ ../ / ~, or
- * exists on disk) never does, so `./nope` is reported as a missing directory instead of being fetched from the hub.
- */
-export function isHubId(s: string): boolean {
-  return HUB_ID.test(s) && !looksLikePath(s);
-}
-
-function looksLikePath(s: string): boolean {
-  return /^(\.{1,2}|~)(\/|$)/.test(s) || isAbsolute(s) || existsSync(s);
-}
 
 export function hubCacheDir(explicit?: string): string {
   return explicit ?? process.env.HF_HUB_CACHE ?? (process.env.HF_HOME ? join(process.env.HF_HOME, 'hub') : join(homedir(), '.cache', 'huggingface', 'hub'));

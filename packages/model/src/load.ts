@@ -10,7 +10,8 @@ import { TensorLoader, storedAsTensorDType } from './checkpoint/to-tensor.js';
 import { type DeviceOption, type LoadDType, resolveDevice, weightDTypes } from './device.js';
 import { ConfigError, ModelLoadError } from './errors.js';
 import { GPTJModel } from './gptj.js';
-import { type DownloadProgress, isHubId, resolveHubModel } from './hub.js';
+import { type DownloadProgress, resolveHubModel } from './hub.js';
+import { isHubId } from './hub-id.js';
 
 export type { DeviceOption, LoadDType };
 

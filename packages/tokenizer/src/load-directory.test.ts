@@ -119,3 +119,19 @@ describe('Tokenizer.fromDirectory', () => {
     await expect(Tokenizer.fromDirectory(badJson)).rejects.toBeInstanceOf(TokenizerLoadError);
   }, 30_000);
 });
+
+describe('Tokenizer.forModelDirectory', () => {
+  it("a directory's own files when it has them, else the bundled GPT-J vocabulary", async () => {
+    const fromHf = await Tokenizer.forModelDirectory(hfDir);
+    expect(fromHf).not.toBe(Tokenizer.gptj());
+    expect(fromHf.encode('def main():\n    return 42')).toEqual(Tokenizer.gptj().encode('def main():\n    return 42'));
+    const weightsOnly = await dirWith('weights-only', { 'config.json': '{}' });
+    expect(await Tokenizer.forModelDirectory(weightsOnly)).toBe(Tokenizer.gptj());
+  }, 30_000);
+
+  it('refuses what is not a directory, and bad tokenizer files, with TokenizerLoadError', async () => {
+    await expect(Tokenizer.forModelDirectory(join(tmp, 'missing'))).rejects.toThrow(new TokenizerLoadError(`${join(tmp, 'missing')}: not a directory`));
+    const bad = await dirWith('bad-own', { 'tokenizer.json': '{' });
+    await expect(Tokenizer.forModelDirectory(bad)).rejects.toBeInstanceOf(TokenizerLoadError);
+  });
+});

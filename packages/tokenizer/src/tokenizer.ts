@@ -1,6 +1,6 @@
 import { gpt2Vocabulary } from './gpt2-vocabulary.js';
 import { IdBuffer } from './id-buffer.js';
-import { loadVocabularyFromDirectory } from './load-directory.js';
+import { hasOwnTokenizer, loadVocabularyFromDirectory } from './load-directory.js';
 import { checkFiles, vocabularyFromTexts, type TokenizerFiles } from './tokenizer-files.js';
 import { PieceEncoder } from './piece-encoder.js';
 import { pieceEnd } from './pretokenize.js';
@@ -60,6 +60,15 @@ export class Tokenizer {
    */
   static async fromDirectory(dir: string): Promise<Tokenizer> {
     return new Tokenizer(await loadVocabularyFromDirectory(dir));
+  }
+
+  /**
+   * The tokenizer of a Hugging Face model directory: its own files when it has tokenizer.json or vocab.json
+   * (fromDirectory), else the bundled GPT-J vocabulary (gptj()), which GPT-J checkpoints without tokenizer files
+   * share. Throws TokenizerLoadError when `dir` is not a directory or its tokenizer files are bad.
+   */
+  static async forModelDirectory(dir: string): Promise<Tokenizer> {
+    return (await hasOwnTokenizer(dir)) ? Tokenizer.fromDirectory(dir) : Tokenizer.gptj();
   }
 
   /**
