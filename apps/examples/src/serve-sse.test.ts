@@ -1,0 +1,90 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { miniCodeDir } from '@gptj/mini-code';
+import { loadModel } from '@gptj/model';
+import { generateText } from '@gptj/sampling';
+import { Tokenizer } from '@gptj/tokenizer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+interface Received { event: string; data: Record<string, unknown>; at: number }
+
+let server: ChildProcess;
+let url: string;
+let output = '';
+let clock = 0;                       // order of arrival across concurrent streams
+
+async function post(body: unknown): Promise<Response> {
+  return fetch(`${url}/generate`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+async function readEvents(res: Response): Promise<Received[]> {
+  const events: Received[] = [];
+  let buffered = '';
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffered += Buffer.from(chunk).toString('utf8');
+    let end: number;
+    while ((end = buffered.indexOf('\n\n')) >= 0) {
+      const [eventLine, dataLine] = buffered.slice(0, end).split('\n');
+      buffered = buffered.slice(end + 2);
+      events.push({ event: eventLine.slice('event: '.length), data: JSON.parse(dataLine.slice('data: '.length)), at: clock++ });
+    }
+  }
+  return events;
+}
+
+describe('serve-sse example', () => {
+  beforeAll(async () => {
+    server = spawn(process.execPath, [fileURLToPath(new URL('../dist/serve-sse.js', import.meta.url)), '0']);
+    server.stdout!.on('data', (d) => { output += d; });
+    while (!/listening on (\S+)/.test(output)) await once(server.stdout!, 'data');
+    url = /listening on (\S+)/.exec(output)![1];
+  });
+
+  afterAll(async () => {
+    if (server.exitCode !== null) return;
+    server.kill('SIGTERM');
+    const [code] = await once(server, 'exit');
+    expect(code).toBe(0);
+    expect(output).toContain('stopped');
+  });
+
+  it('streams two concurrent requests, interleaved, each as generate would produce it alone', async () => {
+    const requests = [
+      { prompt: 'def fibonacci(n):\n', maxNewTokens: 40, temperature: 0.8, seed: 1 },
+      { prompt: 'import numpy as np\n', maxNewTokens: 24, temperature: 0.8, seed: 2 },
+    ];
+    const responses = await Promise.all(requests.map(post));
+    for (const r of responses) {
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-type')).toBe('text/event-stream');
+    }
+    const [a, b] = await Promise.all(responses.map(readEvents));
+
+    const model = await loadModel(miniCodeDir);
+    for (const [i, events] of [a, b].entries()) {
+      const { prompt, ...options } = requests[i];
+      const [alone] = (await generateText(model, Tokenizer.gptj(), prompt, options)).rows;
+      const tokens = events.filter((e) => e.event === 'token');
+      const done = events.find((e) => e.event === 'done')!;
+      expect(events.map((e) => e.event)).toEqual([...tokens.map(() => 'token'), 'done', 'result']);
+      expect(tokens.map((e) => e.data.id)).toEqual(alone.ids.slice(-tokens.length));
+      expect(tokens.map((e) => e.data.text).join('') + done.data.text).toBe(alone.text);
+      expect(done.data.finishReason).toBe(alone.finishReason);
+      expect(events.at(-1)!.data).toMatchObject({ usage: { completionTokens: tokens.length }, seed: requests[i].seed });
+    }
+    // Both ran in the same steps: the second stream's first token came before the first stream's end.
+    expect(b.find((e) => e.event === 'token')!.at).toBeLessThan(a.find((e) => e.event === 'done')!.at);
+  });
+
+  it('answers 400 naming the bad option or body, and 404 elsewhere', async () => {
+    const bad = await post({ prompt: 'x', temperature: -1 });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatch(/temperature/);
+    const notJson = await post('{"prompt": ');
+    expect([notJson.status, (await notJson.json()).error]).toEqual([400, 'the body must be JSON: {"prompt": "...", ...options}']);
+    const noPrompt = await post({ maxNewTokens: 3 });
+    expect([noPrompt.status, (await noPrompt.json()).error]).toEqual([400, 'the body must be a JSON object with a "prompt" string']);
+    expect((await fetch(`${url}/other`)).status).toBe(404);
+  });
+});
