@@ -85,14 +85,20 @@ describe('percent', () => {
 describe('readOptions', () => {
   const inputs = (values: Record<string, string>) =>
     Object.fromEntries(
-      ['max_tokens', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'seed', 'stop', 'logit_bias'].map((f) => [f, { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } }]),
+      ['max_tokens', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'seed', 'n', 'best_of', 'stop', 'logit_bias'].map((f) => [f, { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } }]),
     );
   const noTokenizer = () => Promise.reject(new Error('not called'));
 
   it('sends only the fields that are set, stop sequences with \\n escapes, and bias texts as their token ids', async () => {
     const tokenize = async (text: string) => (text === ' def' ? [825] : [1, 2]);
-    const body = await readOptions(inputs({ max_tokens: '32', temperature: '0', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }), tokenize);
+    const body = await readOptions(inputs({ max_tokens: '32', temperature: '0', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }), 'chat', tokenize);
     expect(body).toEqual({ max_tokens: 32, temperature: 0, stop: ['\n\n', ' ', 'end'], logit_bias: { 50256: -100, 825: 5 } });
+  });
+
+  it('sends n and best_of in completion mode only', async () => {
+    const set = inputs({ n: '2', best_of: '3' });
+    expect(await readOptions(set, 'completion', noTokenizer)).toEqual({ n: 2, best_of: 3 });
+    expect(await readOptions(set, 'chat', noTokenizer)).toEqual({});
   });
 
   it.each([
@@ -105,8 +111,8 @@ describe('readOptions', () => {
     [{ logit_bias: '[1]' }, 'logit bias: must be a JSON object'],
     [{ logit_bias: '{"1": 200}' }, 'logit bias: the bias of "1" must be a number from -100 to 100'],
   ])('names the setting that is wrong: %j', async (values, message) => {
-    const read = readOptions(inputs(values), noTokenizer);
+    const read = readOptions(inputs(values), 'completion', noTokenizer);
     await expect(read).rejects.toBeInstanceOf(OptionError);
-    await expect(readOptions(inputs(values), noTokenizer)).rejects.toThrow(message);
+    await expect(readOptions(inputs(values), 'completion', noTokenizer)).rejects.toThrow(message);
   });
 });

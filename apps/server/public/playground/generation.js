@@ -7,7 +7,7 @@ import { tokensOf } from './tokens.js';
 export const ENDPOINTS = { completion: '/v1/completions', chat: '/v1/chat/completions' };
 
 /** The server refused the request or failed; `param` names the request field it blamed, when it did. */
-export class ApiError extends Error {
+class ApiError extends Error {
   constructor(status, message, param) {
     super(message);
     this.name = 'ApiError';
@@ -41,59 +41,58 @@ function logprobFields(mode, alternatives) {
 
 /**
  * Runs one request. `body` holds the prompt or messages and the sampling fields; `alternatives` (a number, or null
- * for none) asks for token probabilities; `onPiece({ text, tokens })` gets each piece as it arrives (`tokens` is []
- * without probabilities). Resolves to `{ text, tokens, finish, stats }`, finish being the API's finish_reason or
- * 'stopped'; throws ApiError when the server refuses.
+ * for none) asks for token probabilities; `onPiece(index, { text, tokens })` gets each piece of choice `index` as it
+ * arrives (`tokens` is [] without probabilities). Resolves to `{ choices: [{ text, tokens, finish }], stats }`,
+ * finish being the API's finish_reason or 'stopped'; throws ApiError when the server refuses.
  */
 export async function generate({ mode, body, stream, alternatives, signal, onPiece }) {
   const request = { ...body, ...(alternatives === null ? {} : logprobFields(mode, alternatives)), stream };
   const start = performance.now();
+  const choices = [];
   let first = null;
-  let text = '';
-  let tokens = [];
   let pieces = 0;
   let usage = null;
-  let finish = null;
   const take = (choice) => {
+    const index = choice.index ?? 0;
+    const c = (choices[index] ??= { text: '', tokens: [], finish: null });
+    c.finish = choice.finish_reason ?? c.finish;
     const piece = { text: textOf(choice), tokens: tokensOf(choice.logprobs) };
     if (piece.text === '' && piece.tokens.length === 0) return;
     first ??= performance.now();
     pieces++;
-    text += piece.text;
-    tokens = tokens.concat(piece.tokens);
-    onPiece(piece);
+    c.text += piece.text;
+    c.tokens = c.tokens.concat(piece.tokens);
+    onPiece(index, piece);
   };
   try {
     const res = await post(mode, request, signal);
     if (stream) {
       for await (const chunk of sseEvents(res)) {
-        const choice = chunk.choices[0];
-        if (choice) take(choice);
-        finish = choice?.finish_reason ?? finish;
+        chunk.choices.forEach(take);
         usage = chunk.usage ?? usage;
       }
     } else {
       const whole = await res.json();
-      take(whole.choices[0]);
-      finish = whole.choices[0].finish_reason;
+      whole.choices.forEach(take);
       usage = whole.usage;
     }
   } catch (err) {
     if (!signal.aborted) throw err;
-    finish = 'stopped';
   }
   const end = performance.now();
-  const count = usage?.completion_tokens ?? (tokens.length || pieces);
-  return { text, tokens, finish: finish ?? 'stopped', stats: timings(start, first, end, count, stream) };
+  const done = Array.from(choices, (c) => ({ ...(c ?? { text: '', tokens: [] }), finish: c?.finish ?? 'stopped' }));
+  const count = usage?.completion_tokens ?? (done.reduce((n, c) => n + c.tokens.length, 0) || pieces);
+  return { choices: done, stats: timings(start, first, end, count, done.length, stream) };
 }
 
 /**
- * Streamed, speed is the decode rate after the first token (the prompt's processing is in the time to first
- * token); whole, it is the tokens over the whole request time, and there is no separate first token.
+ * Streamed, speed is the decode rate after each choice's first token (the prompt's processing is in the time to
+ * first token); whole, it is the tokens over the whole request time, and there is no separate first token.
  */
-function timings(start, first, end, tokens, streamed) {
+function timings(start, first, end, tokens, choices, streamed) {
   const ttftMs = streamed && first !== null ? first - start : null;
-  const seconds = streamed && first !== null && tokens > 1 ? (end - first) / 1000 : (end - start) / 1000;
-  const rated = streamed && tokens > 1 ? tokens - 1 : tokens;
+  const decoded = streamed && first !== null && tokens > choices;
+  const seconds = (decoded ? end - first : end - start) / 1000;
+  const rated = decoded ? tokens - choices : tokens;
   return { ttftMs, totalMs: end - start, tokens, tokensPerSecond: seconds > 0 && rated > 0 ? rated / seconds : null };
 }

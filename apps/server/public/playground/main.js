@@ -1,7 +1,8 @@
 // The playground page: completion and chat modes over the server's OpenAI-style API, every sampling setting, a Stop
 // button that aborts the request, timings, and the token-probability view. No framework and no build step.
+import { CompletionOutput } from './completion-output.js';
 import { Conversation } from './conversation.js';
-import { ApiError, ENDPOINTS, generate } from './generation.js';
+import { ENDPOINTS, generate } from './generation.js';
 import { readOptions, renderOptions } from './options.js';
 import { loadState, saveState } from './saved-state.js';
 import { clearStats, showStats, showStatus } from './stats.js';
@@ -12,13 +13,12 @@ import { installTooltip } from './tooltip.js';
 const $ = (id) => document.getElementById(id);
 const inputs = renderOptions($('options'));
 const conversation = new Conversation($('messages'), save);
+const output = new CompletionOutput($('output'), appendToPrompt);
 let mode = 'completion';
 let controller = null;
 let lastCompletion = '';
 /** The model's context length in tokens, once /v1/models has answered. */
 let contextLength = null;
-/** Whether the server streams logprobs; set false the first time it refuses `logprobs` with `stream`. */
-let streamsLogprobs = true;
 
 function save() {
   const options = Object.fromEntries(Object.entries(inputs).map(([field, input]) => [field, input.value]));
@@ -50,6 +50,7 @@ function setMode(next) {
   $('completion-pane').hidden = mode !== 'completion';
   $('chat-pane').hidden = mode !== 'chat';
   $('endpoint').textContent = `POST ${ENDPOINTS[mode]}`;
+  for (const option of document.querySelectorAll('.option[data-modes]')) option.hidden = !option.dataset.modes.split(' ').includes(mode);
   conversation.render(); // text boxes size themselves only once visible
   save();
 }
@@ -95,41 +96,46 @@ function requestBody(options) {
   return { messages: conversation.request(), ...options };
 }
 
-/** Where the generated text goes: the output box after the prompt, or a new assistant message. */
-function target() {
-  if (mode === 'chat') return conversation.beginReply();
-  const out = $('output');
-  const prompt = document.createElement('span');
-  prompt.className = 'prompt';
-  prompt.textContent = $('prompt').value;
-  const body = document.createElement('span');
-  body.className = 'generated';
-  out.replaceChildren(prompt, body);
-  const show = (text, tokens) => {
-    lastCompletion = text;
-    body.replaceChildren();
-    if (tokens.length > 0) appendTokens(body, tokens);
-    else appendText(body, text);
+/**
+ * Where the generated text goes: the output box (one block per choice), or a new assistant message. `done(choices)`
+ * shows the final text of each, with its tokens' probabilities when `probabilities` is set.
+ */
+function target(n, probabilities) {
+  const fitted = (c) => ({ ...c, tokens: probabilities ? fitTokens(c.tokens, c.text) : [] });
+  if (mode === 'chat') {
+    const reply = conversation.beginReply();
+    return {
+      piece: (_index, piece) => (piece.tokens.length > 0 ? appendTokens(reply.body, piece.tokens) : appendText(reply.body, piece.text)),
+      done: ([c]) => (c && c.text !== '' ? reply.done(c.text, fitted(c).tokens) : reply.drop()),
+      drop: reply.drop,
+    };
+  }
+  output.start($('prompt').value, n);
+  return {
+    piece: (index, piece) => output.piece(index, piece),
+    done: (choices) => {
+      lastCompletion = choices.length === 1 ? choices[0].text : '';
+      output.done(choices.map(fitted));
+    },
+    drop: () => output.clear(),
   };
-  return { body, done: show, drop: () => show('', []) };
 }
 
-/** The request as asked for, or unstreamed when the server cannot stream probabilities. */
-async function generateOnce(request) {
-  try {
-    return await generate(request);
-  } catch (err) {
-    if (!(err instanceof ApiError && err.param === 'logprobs' && request.stream && request.alternatives !== null)) throw err;
-    streamsLogprobs = false;
-    return generate({ ...request, stream: false });
-  }
+/** Continues from a completion: its text goes to the end of the prompt, the output is cleared. */
+function appendToPrompt(text) {
+  $('prompt').value += text;
+  lastCompletion = '';
+  output.clear();
+  setBusy(false);
+  countPrompt();
+  save();
 }
 
 async function run() {
   if (controller) return;
   let options;
   try {
-    options = await readOptions(inputs, tokenize);
+    options = await readOptions(inputs, mode, tokenize);
   } catch (err) {
     showStatus(err.message, 'error');
     return;
@@ -138,22 +144,19 @@ async function run() {
   if (body === null) return;
   save();
   const alternatives = $('probs').checked ? Number($('top-logprobs').value) : null;
-  const stream = $('stream').checked && (alternatives === null || streamsLogprobs);
+  // best_of > n ranks whole sequences after they end: the server does not stream it
+  const stream = $('stream').checked && !((body.best_of ?? 1) > (body.n ?? 1));
   controller = new AbortController();
   setBusy(true);
   clearStats();
   showStatus(stream ? 'generating…' : 'generating (not streamed)…', 'busy');
-  const out = target();
-  const onPiece = (piece) => {
-    if (piece.tokens.length > 0) appendTokens(out.body, piece.tokens);
-    else appendText(out.body, piece.text);
-  };
+  const out = target(body.n ?? 1, alternatives !== null);
   try {
-    const r = await generateOnce({ mode, body, stream, alternatives, signal: controller.signal, onPiece });
-    if (r.text === '' && mode === 'chat') out.drop();
-    else out.done(r.text, alternatives === null ? [] : fitTokens(r.tokens, r.text));
-    showStats(r.stats, r.finish);
-    showStatus(r.finish === 'stopped' ? 'stopped' : `done in ${(r.stats.totalMs / 1000).toFixed(2)} s`);
+    const r = await generate({ mode, body, stream, alternatives, signal: controller.signal, onPiece: out.piece });
+    out.done(r.choices);
+    const finish = [...new Set(r.choices.map((c) => c.finish))].join(', ') || 'stopped';
+    showStats(r.stats, finish);
+    showStatus(controller.signal.aborted ? 'stopped' : `done in ${(r.stats.totalMs / 1000).toFixed(2)} s`);
   } catch (err) {
     out.drop();
     showStatus(err.message, 'error');
@@ -162,6 +165,11 @@ async function run() {
     setBusy(false);
     save();
   }
+}
+
+function showProbabilityControls() {
+  $('legend').hidden = !$('probs').checked;
+  $('top-logprobs').disabled = !$('probs').checked;
 }
 
 function stop() {
@@ -187,19 +195,7 @@ $('add-message').addEventListener('click', () => {
   conversation.add(last === undefined ? 'system' : last === 'user' ? 'assistant' : 'user', '');
   $('messages').lastElementChild.querySelector('textarea').focus();
 });
-$('append').addEventListener('click', () => {
-  $('prompt').value += lastCompletion;
-  lastCompletion = '';
-  countPrompt();
-  $('output').replaceChildren();
-  setBusy(false);
-  save();
-});
-function showProbabilityControls() {
-  $('legend').hidden = !$('probs').checked;
-  $('top-logprobs').disabled = !$('probs').checked;
-}
-
+$('append').addEventListener('click', () => appendToPrompt(lastCompletion));
 $('probs').addEventListener('change', showProbabilityControls);
 document.addEventListener('keydown', onKey);
 document.querySelector('.settings').addEventListener('input', save);

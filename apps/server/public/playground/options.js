@@ -1,6 +1,7 @@
 // The sampling settings: every field the API's /v1/completions and /v1/chat/completions accept that changes what is
 // generated (apps/server/src/schemas.ts), as form inputs, and their values as request fields. An empty input leaves
-// the field out, so the server's default applies. `n` is not offered: the server answers one choice per request.
+// the field out, so the server's default applies. `n` and `best_of` are offered in completion mode only (a chat shows
+// one reply).
 
 /** Field definitions: `kind` says how the input's text becomes the request value. */
 export const OPTIONS = [
@@ -10,6 +11,8 @@ export const OPTIONS = [
   { field: 'presence_penalty', label: 'presence penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of every token already generated' },
   { field: 'frequency_penalty', label: 'frequency penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of a token by how often it was generated' },
   { field: 'seed', label: 'seed', kind: 'int', min: 0, max: 4294967295, value: '', placeholder: 'random', hint: 'the same seed and settings give the same text' },
+  { field: 'n', label: 'completions (n)', kind: 'int', min: 1, value: '', placeholder: '1', modes: ['completion'], hint: 'several completions of the prompt, one below the other' },
+  { field: 'best_of', label: 'best of', kind: 'int', min: 1, value: '', placeholder: 'n', modes: ['completion'], hint: 'generate this many and keep the n with the highest mean token logprob (not streamed)' },
   { field: 'stop', label: 'stop sequences', kind: 'stop', value: '', placeholder: 'one per line, up to 4; \\n is a newline', hint: 'generation ends before any of these' },
   { field: 'logit_bias', label: 'logit bias', kind: 'bias', value: '', placeholder: '{"50256": -100, " def": 5}', hint: 'JSON: token id or text -> bias from -100 to 100 (a text adds the bias to each of its tokens)' },
 ];
@@ -29,6 +32,7 @@ export function renderOptions(container) {
     const label = document.createElement('label');
     label.className = 'option';
     label.title = o.hint;
+    if (o.modes) label.dataset.modes = o.modes.join(' ');
     const name = document.createElement('span');
     name.textContent = o.label;
     const multiline = o.kind === 'stop' || o.kind === 'bias';
@@ -100,12 +104,13 @@ async function parseBias(o, text, tokenize) {
 }
 
 /**
- * The request fields the inputs hold (empty ones left out); `tokenize(text)` gives the ids of a logit-bias text.
- * Throws OptionError naming the setting that is wrong.
+ * The request fields the inputs hold for `mode` (empty ones left out); `tokenize(text)` gives the ids of a
+ * logit-bias text. Throws OptionError naming the setting that is wrong.
  */
-export async function readOptions(inputs, tokenize) {
+export async function readOptions(inputs, mode, tokenize) {
   const body = {};
   for (const o of OPTIONS) {
+    if (o.modes && !o.modes.includes(mode)) continue;
     const input = inputs[o.field];
     // a number input holding text that is no number reads as '': say so instead of silently leaving it out
     if (input.validity.badInput) throw new OptionError(o.label, 'is not a number');
