@@ -18,6 +18,11 @@ async function post(body: unknown): Promise<Response> {
   return fetch(`${url}/generate`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
 }
 
+/** Status and the JSON error message of a refused request. */
+async function refusal(res: Response): Promise<[number, string]> {
+  return [res.status, ((await res.json()) as { error: string }).error];
+}
+
 async function readEvents(res: Response): Promise<Received[]> {
   const events: Received[] = [];
   let buffered = '';
@@ -78,13 +83,12 @@ describe('serve-sse example', () => {
   });
 
   it('answers 400 naming the bad option or body, and 404 elsewhere', async () => {
-    const bad = await post({ prompt: 'x', temperature: -1 });
-    expect(bad.status).toBe(400);
-    expect((await bad.json()).error).toMatch(/temperature/);
-    const notJson = await post('{"prompt": ');
-    expect([notJson.status, (await notJson.json()).error]).toEqual([400, 'the body must be JSON: {"prompt": "...", ...options}']);
-    const noPrompt = await post({ maxNewTokens: 3 });
-    expect([noPrompt.status, (await noPrompt.json()).error]).toEqual([400, 'the body must be a JSON object with a "prompt" string']);
-    expect((await fetch(`${url}/other`)).status).toBe(404);
+    const [status, error] = await refusal(await post({ prompt: 'x', temperature: -1 }));
+    expect(status).toBe(400);
+    expect(error).toMatch(/temperature/);
+    expect(await refusal(await post('{"prompt": '))).toEqual([400, 'the body must be JSON: {"prompt": "...", ...options}']);
+    expect(await refusal(await post({ maxNewTokens: 3 }))).toEqual([400, 'the body must be a JSON object with a "prompt" string']);
+    expect(await refusal(await post('x'.repeat(70_000)))).toEqual([413, 'the body is over 65536 bytes']);
+    expect(await refusal(await fetch(`${url}/other`))).toEqual([404, 'only POST /generate is served']);
   });
 });
