@@ -38,7 +38,8 @@ function argmax(row: Float32Array): number {
  * them (after one step that prefills every stream's own prompt, not timed). Greedy, so every run is the same.
  */
 async function poolDecodeSeconds(model: GPTJModel, promptTokens: number, newTokens: number, streams: number): Promise<number> {
-  const pool = model.createSequencePool({ maxSequences: streams, maxTokens: streams * (promptTokens + newTokens) });
+  // KV blocks hold 16 tokens and are never shared between streams: up to 15 slots of each stream's last block stay empty
+  const pool = model.createSequencePool({ maxSequences: streams, maxTokens: streams * (promptTokens + newTokens + 15) });
   if (!pool) throw new CliError(`--parallel needs the CPU runner's sequence pool; this model runs on ${model.device}`);
   try {
     const V = model.vocabSize;
