@@ -3,10 +3,11 @@
 // Each figure is timed in 5 rounds; the best and the median round are printed (the best is the one to
 // quote on a shared machine; the median shows the noise).
 import { generate } from './generate.js';
-import type { CausalLM, LMSession, TextTokenizer } from './interfaces.js';
+import type { CausalLM, LMSession, SequencePool, TextTokenizer } from './interfaces.js';
 import { parseGenerateOptions, type GenerateOptions } from './options.js';
 import { buildPipeline } from './pipeline.js';
 import { MultinomialSampler } from './samplers.js';
+import { Scheduler } from './scheduler/scheduler.js';
 
 const V = 50400;
 const STEPS = Number(process.argv[2] ?? 1000);
@@ -85,6 +86,13 @@ function timeCopy(n: number): number {
   return performance.now() - t0;
 }
 
+const tokenizer: TextTokenizer = {
+  encode: () => [],
+  decode: () => '',
+  createStreamDecoder: () => ({ write: (id) => (id % 3 === 0 ? ' tok' : 'en'), end: () => '' }),
+};
+const prompt = Array.from({ length: 512 }, (_, i) => (i * 31) % 50257);
+
 /** The whole generate() loop (events, stream decoding, stop strings) over a model that costs nothing. */
 async function timeLoop(label: string, options: GenerateOptions): Promise<void> {
   let step = 0;
@@ -97,12 +105,6 @@ async function timeLoop(label: string, options: GenerateOptions): Promise<void> 
     dispose: () => {},
   };
   const model: CausalLM = { vocabSize: V, maxLength: 1 << 20, eosTokenId: 50256, createSession: () => session };
-  const tokenizer: TextTokenizer = {
-    encode: () => [],
-    decode: () => '',
-    createStreamDecoder: () => ({ write: (id) => (id % 3 === 0 ? ' tok' : 'en'), end: () => '' }),
-  };
-  const prompt = Array.from({ length: 512 }, (_, i) => (i * 31) % 50257);
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let tokens = 0;
@@ -113,6 +115,40 @@ async function timeLoop(label: string, options: GenerateOptions): Promise<void> 
   report(label, rounds, ` (incl. the fake model's ${V}-float copy per step)`);
 }
 
+/** The Scheduler's cost per token (admission, chunked prefill, per-row decoding, event streams) over a free pool. */
+async function timeScheduler(label: string, options: GenerateOptions, concurrent: number): Promise<void> {
+  let step = 0;
+  const pool: SequencePool = {
+    maxSequences: concurrent,
+    freeTokens: 1 << 30,
+    add: () => 0,
+    fork: () => 0,
+    remove: () => {},
+    length: () => 0,
+    step: async (entries) => {
+      const out = new Float32Array(entries.length * V);
+      entries.forEach((_, i) => out.set(logitRows[step++ % ROWS]!, i * V));
+      return out;
+    },
+    dispose: () => {},
+  };
+  let nextId = 0;
+  const model: CausalLM = { vocabSize: V, maxLength: 1 << 20, eosTokenId: 50256, createSession: () => { throw new Error('unused'); }, createSequencePool: () => ({ ...pool, add: () => nextId++ }) };
+  const perRequest = Math.ceil(STEPS / concurrent);
+  const rounds: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const scheduler = new Scheduler(model, tokenizer, { maxSequences: concurrent, prefillChunk: 512 * concurrent });
+    let tokens = 0;
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: concurrent }, async (_, i) => {
+      for await (const e of scheduler.submit(prompt, { ...options, maxNewTokens: perRequest, seed: i, stop: ['\n\n', '###'], eosTokenId: null })) if (e.type === 'token') tokens++;
+    }));
+    rounds.push((performance.now() - t0) / tokens);
+    await scheduler.close();
+  }
+  report(label, rounds, ` (incl. the fake pool's ${V}-float copy per row)`);
+}
+
 console.log(`vocabulary ${V}, ${ROUNDS} rounds of ${STEPS} tokens, node ${process.version}`);
 timePipeline('all processors on, history 1024', allOn, 1024);
 timePipeline('all processors on, history 2048', allOn, 2048);
@@ -120,3 +156,5 @@ timePipeline('top-p 0.9 alone (no top-k: the full row)', { topP: 0.9, maxNewToke
 timePipeline('typical-p 0.9 alone (no top-k: the full row)', { typicalP: 0.9, maxNewTokens: STEPS }, 1024);
 timePipeline('plain multinomial (temperature 1, no processors)', { maxNewTokens: STEPS }, 1024);
 await timeLoop('generate() loop, all processors on, free model (2 stop strings)', allOn);
+await timeScheduler('Scheduler, 1 request, all processors on, free pool', allOn, 1);
+await timeScheduler('Scheduler, 32 concurrent, all processors on, free pool', allOn, 32);
