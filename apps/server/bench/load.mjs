@@ -1,0 +1,106 @@
+// Load benchmark of the server (pnpm bench in apps/server, or: node apps/server/bench/load.mjs [options]).
+// Starts the built server in a child process on 127.0.0.1 (bundled mini-code model unless --model), then sends the
+// same N streaming greedy completions through the official openai client twice in one run: one after another, then
+// all N at once. Prints aggregate generated tokens/s, p50/p99 time to first token and inter-token latency for both,
+// the speed-up, whether the concurrent texts equal the one-at-a-time texts, and how many requests were lost.
+// Bounded: N requests per phase, and the whole run is aborted after --budget seconds.
+//   --clients 32   concurrent clients (= requests per phase)
+//   --tokens 64    max_tokens per request (greedy)
+//   --parallel N   server slots (default: --clients)
+//   --model DIR    model directory (default: the bundled mini-code checkpoint)
+//   --budget 600   seconds before the run is aborted
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { once, setMaxListeners } from 'node:events';
+import { createInterface } from 'node:readline';
+import OpenAI from 'openai';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '32' },
+    tokens: { type: 'string', default: '64' },
+    parallel: { type: 'string' },
+    model: { type: 'string' },
+    budget: { type: 'string', default: '600' },
+  },
+});
+const clients = Number(values.clients);
+const tokens = Number(values.tokens);
+const parallel = Number(values.parallel ?? clients);
+const budget = AbortSignal.timeout(Number(values.budget) * 1000);
+setMaxListeners(clients + 10); // every request listens to the budget signal (and the client links its own to it)
+
+// Python-ish openings (the demo model writes Python), distinct so every request has its own text.
+const OPENINGS = ['# Copyright', 'def fibonacci(n):\n', 'import os\n', 'class Node:\n', 'def main():\n', '"""Utilities for', 'for i in range(', 'with open(path) as f:\n'];
+const prompts = Array.from({ length: clients }, (_, i) => `${OPENINGS[i % OPENINGS.length]}${i >= OPENINGS.length ? ` # ${i}\n` : ''}`);
+
+const serve = new URL('../src/test-support/serve.mjs', import.meta.url).pathname;
+const child = spawn(process.execPath, [serve, JSON.stringify({ server: { parallel, maxQueue: clients, ...(values.model ? { modelDir: values.model } : {}), logger: false } })], { stdio: ['ignore', 'pipe', 'inherit'] });
+const [line] = await once(createInterface({ input: child.stdout }), 'line');
+const { port } = JSON.parse(line);
+const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 600_000 });
+
+/** One streamed request: its text, generated tokens, time to first token and the gaps between chunks (ms). */
+async function one(prompt) {
+  const t0 = performance.now();
+  let text = '';
+  let first = null;
+  let last = null;
+  const gaps = [];
+  let generated = 0;
+  const stream = await client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: tokens, temperature: 0, stream: true }, { signal: budget });
+  for await (const chunk of stream) {
+    const piece = chunk.choices[0]?.text ?? '';
+    if (chunk.usage) generated = chunk.usage.completion_tokens;
+    if (!piece) continue;
+    const now = performance.now();
+    if (first === null) first = now - t0;
+    else gaps.push(now - last);
+    last = now;
+    text += piece;
+  }
+  return { text, generated, ttft: first, gaps };
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+async function phase(name, run) {
+  const t0 = performance.now();
+  const settled = await run();
+  const seconds = (performance.now() - t0) / 1000;
+  const done = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+  const generated = done.reduce((a, r) => a + r.generated, 0);
+  return {
+    name, seconds, generated, lost: settled.length - done.length,
+    errors: settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason?.message ?? s.reason)),
+    tokPerS: generated / seconds,
+    ttft: [pct(done.map((r) => r.ttft), 50), pct(done.map((r) => r.ttft), 99)],
+    itl: [pct(done.flatMap((r) => r.gaps), 50), pct(done.flatMap((r) => r.gaps), 99)],
+    texts: settled.map((s) => (s.status === 'fulfilled' ? s.value.text : null)),
+  };
+}
+
+try {
+  await one('# warm-up'); // first-touch of the weights and caches, outside both phases
+  const sequential = await phase('one at a time', async () => {
+    const out = [];
+    for (const p of prompts) out.push(await one(p).then((value) => ({ status: 'fulfilled', value }), (reason) => ({ status: 'rejected', reason })));
+    return out;
+  });
+  const concurrent = await phase(`${clients} concurrent`, () => Promise.allSettled(prompts.map(one)));
+  const same = concurrent.texts.filter((t, i) => t !== null && t === sequential.texts[i]).length;
+  const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
+  console.log(`\nserver load: ${clients} streaming clients, greedy, max_tokens ${tokens}, --parallel ${parallel}, ${values.model ?? 'mini-code'}`);
+  console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms');
+  for (const r of [sequential, concurrent]) {
+    console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}`);
+  }
+  console.log(`aggregate speed-up: ${(concurrent.tokPerS / sequential.tokPerS).toFixed(2)}x; concurrent texts identical to one-at-a-time: ${same}/${clients}; requests lost: ${sequential.lost + concurrent.lost}`);
+  for (const e of [...sequential.errors, ...concurrent.errors].slice(0, 5)) console.log(`  error: ${e}`);
+  process.exitCode = same === clients && sequential.lost + concurrent.lost === 0 ? 0 : 1;
+} finally {
+  child.kill('SIGTERM');
+}
