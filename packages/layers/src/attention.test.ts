@@ -4,11 +4,11 @@ import { MultiHeadAttention } from './attention.js';
 import { KVCache } from './kv-cache.js';
 import { Linear } from './linear.js';
 import { RotaryEmbedding } from './rotary.js';
-import * as naive from './test-support/naive.js';
+import { attentionRefBSHD, linearRef, randArray, relErr, rotaryRef } from '@gptj/tensor/testing';
 
 const [H, Dh] = [4, 8];
 const D = H * Dh;
-const W = [1, 2, 3, 4].map((s) => naive.rand(D * D, 100 + s, 0.3));
+const W = [1, 2, 3, 4].map((s) => randArray(D * D, 100 + s, -0.3, 0.3));
 const rope = new RotaryEmbedding({ rotaryDim: 4, style: 'interleaved' });
 const mha = new MultiHeadAttention({
   q: new Linear(Tensor.fromArray(W[0], [D, D])), k: new Linear(Tensor.fromArray(W[1], [D, D])),
@@ -19,23 +19,23 @@ const i32 = (rows: number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), 
 /** The whole layer, naively: x [B, S, D], positions [B][S], mask [B][S] -> [B, S, D]. */
 function reference(x: Float32Array, b: number, s: number, positions: number[][], mask: number[][] | null): Float32Array {
   const pos = new Int32Array(positions.flat());
-  const proj = (w: Float32Array) => naive.linear(x, w, null, b * s, D, D);
-  const q = naive.rotary(proj(W[0]), pos, [b, s, H, Dh], 4, 'interleaved');
-  const k = naive.rotary(proj(W[1]), pos, [b, s, H, Dh], 4, 'interleaved');
-  const o = naive.attention(q, k, proj(W[2]), mask && new Int32Array(mask.flat()), [b, s, H, Dh], s);
-  return naive.linear(o, W[3], null, b * s, D, D);
+  const proj = (w: Float32Array) => linearRef(x, b * s, D, w, D, null);
+  const q = rotaryRef(proj(W[0]), pos, [b, s, H, Dh], 4, 'interleaved');
+  const k = rotaryRef(proj(W[1]), pos, [b, s, H, Dh], 4, 'interleaved');
+  const o = attentionRefBSHD(q, k, proj(W[2]), mask && new Int32Array(mask.flat()), [b, s, H, Dh], s);
+  return linearRef(o, b * s, D, W[3], D, null);
 }
 
 describe('MultiHeadAttention', () => {
   const S = 7;
-  const x = naive.rand(2 * S * D, 31);
+  const x = randArray(2 * S * D, 31, -1, 1);
   const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6]];
 
   it('prefill matches the naive causal attention', async () => {
     const cache = new KVCache(2, H, S, Dh);
     const y = await mha.forward(Tensor.fromArray(x, [2, S, D]), { positions: i32(positions), cache, offset: 0 });
     expect(y.shape).toEqual([2, S, D]);
-    expect(naive.relErr(y.toFloat32Array(), reference(x, 2, S, positions, null))).toBeLessThan(1e-5);
+    expect(relErr(y.toFloat32Array(), reference(x, 2, S, positions, null))).toBeLessThan(1e-5);
   });
 
   it('prefill of 4 then 3 single steps equals the full pass', async () => {
@@ -55,7 +55,7 @@ describe('MultiHeadAttention', () => {
     const ref = reference(x, 2, S, positions, null);
     for (let b = 0; b < 2; b++) {
       const got = parts.flatMap((p) => { const t = p.length / (2 * D); return [...p.subarray(b * t * D, (b + 1) * t * D)]; });
-      expect(naive.relErr(new Float32Array(got), ref.subarray(b * S * D, (b + 1) * S * D))).toBeLessThan(1e-5);
+      expect(relErr(new Float32Array(got), ref.subarray(b * S * D, (b + 1) * S * D))).toBeLessThan(1e-5);
     }
   });
 
@@ -67,9 +67,9 @@ describe('MultiHeadAttention', () => {
     const y = (await mha.forward(Tensor.fromArray(x, [2, S, D]), { positions: i32(pos), cache, offset: 0, mask: i32(mask) })).toFloat32Array();
     const ref = reference(x, 2, S, pos, mask);
     const real = (a: Float32Array) => a.subarray(3 * D, S * D);
-    expect(naive.relErr(real(y), real(ref))).toBeLessThan(1e-5);
+    expect(relErr(real(y), real(ref))).toBeLessThan(1e-5);
     const alone = reference(x.subarray(3 * D, S * D), 1, 4, [[0, 1, 2, 3]], null);
-    expect(naive.relErr(real(y), alone)).toBeLessThan(1e-5);
+    expect(relErr(real(y), alone)).toBeLessThan(1e-5);
   });
 });
 

@@ -8,12 +8,12 @@ import { KVCache } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
 import { MLP } from './mlp.js';
-import * as naive from './test-support/naive.js';
+import { addRef, attentionRefBSHD, geluRef, layerNormRef, linearRef, randArray, relErr } from '@gptj/tensor/testing';
 
 // A two-block GPT-2-shaped decoder: learned positions, sequential blocks, head tied to the token table.
 const [V, P, H, Dh, I, L] = [20, 8, 2, 8, 32, 2];
 const D = H * Dh;
-const f = (n: number, seed: number, scale = 0.3) => naive.rand(n, seed, scale);
+const f = (n: number, seed: number, scale = 0.3) => randArray(n, seed, -scale, scale);
 const wte = f(V * D, 1, 1);
 const wpe = f(P * D, 2, 1);
 const layers = Array.from({ length: L }, (_, l) => {
@@ -43,13 +43,13 @@ function naiveLogits(): Float32Array {
   let x = new Float32Array(n * D);
   ids.forEach((id, t) => { for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e] + wpe[t * D + e]; });
   for (const w of layers) {
-    const h = naive.layerNorm(x, w.g1, w.b1, D, 1e-5);
-    const p = (m: Float32Array) => naive.linear(h, m, null, n, D, D);
-    x = naive.add(x, naive.linear(naive.attention(p(w.q), p(w.k), p(w.v), null, [1, n, H, Dh], n), w.o, null, n, D, D));
-    const h2 = naive.layerNorm(x, w.g2, w.b2, D, 1e-5);
-    x = naive.add(x, naive.linear(naive.gelu(naive.linear(h2, w.i, w.bi, n, D, I), 'tanh'), w.u, w.bu, n, I, D));
+    const h = layerNormRef(x, D, w.g1, w.b1, 1e-5);
+    const p = (m: Float32Array) => linearRef(h, n, D, m, D, null);
+    x = addRef(x, linearRef(attentionRefBSHD(p(w.q), p(w.k), p(w.v), null, [1, n, H, Dh], n), n, D, w.o, D, null));
+    const h2 = layerNormRef(x, D, w.g2, w.b2, 1e-5);
+    x = addRef(x, linearRef(geluRef(linearRef(h2, n, D, w.i, I, w.bi), 'tanh'), n, I, w.u, D, w.bu));
   }
-  return naive.linear(naive.layerNorm(x, gf, bf, D, 1e-5), wte, null, n, D, V);
+  return linearRef(layerNormRef(x, D, gf, bf, 1e-5), n, D, wte, V, null);
 }
 
 const i32 = (a: number[]) => Tensor.fromArray(new Int32Array(a), [1, a.length], { dtype: 'i32' });
@@ -60,7 +60,7 @@ describe('Decoder', () => {
   it('embeddings + positions -> blocks -> final norm -> tied head matches the naive composition', async () => {
     const logits = await decoder().forward(i32(ids), { positions: i32(range(0, ids.length)), caches: caches(), offset: 0 });
     expect(logits.shape).toEqual([1, ids.length, V]);
-    expect(naive.relErr(logits.toFloat32Array(), naiveLogits())).toBeLessThan(1e-5);
+    expect(relErr(logits.toFloat32Array(), naiveLogits())).toBeLessThan(1e-5);
   });
 
   it('a prefill then one-token steps over the caches gives the full pass logits', async () => {
@@ -69,7 +69,7 @@ describe('Decoder', () => {
     const parts = [await model.forward(i32(ids.slice(0, 3)), { positions: i32(range(0, 3)), caches: kv, offset: 0 })];
     for (let t = 3; t < ids.length; t++) parts.push(await model.forward(i32([ids[t]]), { positions: i32([t]), caches: kv, offset: t }));
     const stepped = Float32Array.from(parts.flatMap((p) => [...p.toFloat32Array()]));
-    expect(naive.relErr(stepped, naiveLogits())).toBeLessThan(1e-5);
+    expect(relErr(stepped, naiveLogits())).toBeLessThan(1e-5);
   });
 
   it('names the mismatch when the caches do not match the blocks', async () => {

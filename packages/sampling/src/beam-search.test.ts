@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EarlyStopping } from './beam-search.js';
 import { generateText } from './generate.js';
 import type { CausalLM, TextTokenizer } from './interfaces.js';
-import { historyLM, PieceTokenizer } from './testing/fakes.js';
+import { historyLM, PieceTokenizer } from './test-support/fakes.js';
 
 // 4-token vocabulary, token 3 = EOS. The fake's logits are a hash of the whole history: a plain Markov table would
 // give permuted sequences equal scores (ties), which beam search and a brute-force sort may order differently.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidOptionError } from './errors.js';
 import { generate, generateText } from './generate.js';
 import type { LogitsProcessor } from './processors/types.js';
-import { historyLM, PieceTokenizer } from './testing/fakes.js';
+import { historyLM, PieceTokenizer } from './test-support/fakes.js';
 
 const V = 24;
 const tok = new PieceTokenizer(Array.from({ length: V }, (_, i) => `<${i}>`));

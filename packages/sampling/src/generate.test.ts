@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ContextLengthError, InvalidLogitsError, InvalidModelError, InvalidOptionError, InvalidPromptError } from './errors.js';
 import type { GenerationEvent } from './events.js';
 import { generate, generateText } from './generate.js';
-import { historyLM, markovLM, PieceTokenizer, FakeLM } from './testing/fakes.js';
+import { historyLM, markovLM, PieceTokenizer, FakeLM } from './test-support/fakes.js';
 
 const V = 24;
 const pieces = Array.from({ length: V }, (_, i) => `<${i}>`);

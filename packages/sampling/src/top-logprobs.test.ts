@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generate, generateText } from './generate.js';
 import { InvalidOptionError } from './errors.js';
 import { logSumExp } from './processors/softmax-stats.js';
-import { historyLM, PieceTokenizer } from './testing/fakes.js';
+import { historyLM, PieceTokenizer } from './test-support/fakes.js';
 import { topLogprobs } from './top-logprobs.js';
 
 const V = 24;

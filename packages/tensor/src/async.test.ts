@@ -2,7 +2,7 @@
 // disposed while in flight give a DisposedError, never a crash or freed memory being read.
 import { describe, expect, it } from 'vitest';
 import { DisposedError, Tensor, attention, attentionAsync, linear, linearAsync } from './index.js';
-import { randArray } from './testing/reference.js';
+import { randArray } from './test-support/reference.js';
 
 describe('async ops', () => {
   it('linearAsync equals linear for every weight dtype', async () => {

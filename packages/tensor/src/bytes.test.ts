@@ -2,7 +2,7 @@
 // checked against naive references (IEEE rounding in reference.ts, per-row absmax quantization, x @ w^T).
 import { describe, expect, it } from 'vitest';
 import { DTypeError, DisposedError, ShapeError, Tensor, TensorError, cast, linear } from './index.js';
-import { f16Value, linearRef, randArray, roundBF16, roundF16 } from './testing/reference.js';
+import { f16Value, linearRef, randArray, roundBF16, roundF16 } from './test-support/reference.js';
 
 /** Wide-range test values: random mantissas times 2^-20 .. 2^19, plus signed zeros. */
 function wideValues(n: number, seed: number): Float32Array {

@@ -6,7 +6,7 @@ import { type CpuGPTJPool, type DType, DisposedError, IndexError, POOL_BLOCK_SIZ
   createCpuGPTJRunner } from './index.js';
 import type { CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
 import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
-import { randArray } from './testing/reference.js';
+import { randArray, relErr } from './test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
 const V = cfg.vocabSize;
@@ -31,16 +31,6 @@ function randomWeights(dtype: DType): RunnerWeights<Tensor> {
 }
 
 const tokens = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i * k + 3) % V);
-
-/** max |a - b| / max |b| */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let d = 0, m = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));

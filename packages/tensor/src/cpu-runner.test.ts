@@ -4,15 +4,13 @@
 // Then its errors: bad arguments, disposed weights, overlapping steps; and the event loop keeps turning.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError, add, attention, createCpuGPTJRunner,
-  embedding, gelu, kvWrite, layerNorm, linear, rotary, slice,
+  type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError, createCpuGPTJRunner,
 } from './index.js';
 import type { RunnerWeights } from './gptj-weights.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
-import { randArray } from './testing/reference.js';
+import { GPTJOpsReference, randArray } from './test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
-const Dh = cfg.nEmbd / cfg.nHead;
 
 let seed = 100;
 const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
@@ -33,54 +31,6 @@ function randomWeights(dtype: DType): RunnerWeights<Tensor> {
   };
 }
 
-/** The same decoder, op by op (what @gptj/layers does), with a per-layer f32 KV cache. */
-class Reference {
-  private readonly k: Tensor[];
-  private readonly v: Tensor[];
-  private mask: number[][];
-
-  constructor(private readonly w: RunnerWeights<Tensor>, private readonly B: number, private readonly maxLen: number) {
-    const zeros = () => Tensor.fromArray(new Float32Array(B * cfg.nHead * maxLen * Dh), [B, cfg.nHead, maxLen, Dh]);
-    this.k = w.layers.map(zeros);
-    this.v = w.layers.map(zeros);
-    this.mask = Array.from({ length: B }, () => []);
-  }
-
-  forward(ids: number[][], newMask = ids.map((r) => r.map(() => 1))): Float32Array {
-    const { B } = this, T = ids[0].length, offset = this.mask[0].length, H = cfg.nHead;
-    this.mask = this.mask.map((r, b) => [...r, ...newMask[b]]);
-    const pos = this.mask.map((r) => { let s = 0; return r.map((m) => (m ? ++s - 1 : 1)); }).map((r) => r.slice(offset));
-    const positions = Tensor.fromArray(pos.flat(), [B, T], { dtype: 'i32' });
-    const maskT = Tensor.fromArray(this.mask.flat(), [B, offset + T], { dtype: 'i32' });
-    let x = embedding(this.w.wte, Tensor.fromArray(ids.flat(), [B, T], { dtype: 'i32' }));
-    this.w.layers.forEach((l, i) => {
-      const h = layerNorm(x, l.lnGamma, l.lnBeta, cfg.layerNormEpsilon);
-      const heads = (t: Tensor) => t.reshape([B, T, H, Dh]);
-      const rope = { rotaryDim: cfg.rotaryDim, style: 'interleaved' as const };
-      const q = rotary(heads(linear(h, l.q)), positions, rope);
-      kvWrite(this.k[i], rotary(heads(linear(h, l.k)), positions, rope), offset);
-      kvWrite(this.v[i], heads(linear(h, l.v)), offset);
-      const o = attention(q, this.k[i], this.v[i], { kvLength: offset + T, mask: maskT }).reshape([B, T, cfg.nEmbd]);
-      const a = linear(o, l.out);
-      const m = linear(gelu(linear(h, l.fcIn, l.fcInBias), 'tanh'), l.fcOut, l.fcOutBias);
-      x = add(add(x, a), m);
-    });
-    const last = layerNorm(slice(x, 1, T - 1, T), this.w.lnfGamma, this.w.lnfBeta, cfg.layerNormEpsilon);
-    return linear(last, this.w.lmHead, this.w.lmHeadBias).toFloat32Array();
-  }
-
-  reorder(rows: number[]): void {
-    const perm = (c: Tensor) => {
-      const a = c.toFloat32Array(), n = a.length / this.B, out = new Float32Array(a.length);
-      rows.forEach((r, b) => out.set(a.subarray(r * n, (r + 1) * n), b * n));
-      return Tensor.fromArray(out, c.shape);
-    };
-    this.k.splice(0, this.k.length, ...this.k.map(perm));
-    this.v.splice(0, this.v.length, ...this.v.map(perm));
-    this.mask = rows.map((r) => [...this.mask[r]]);
-  }
-}
-
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
 
@@ -92,7 +42,7 @@ describe('CPU GPT-J runner', () => {
       disposables.push(runner);
       const B = 2, maxLen = 40;
       const s = runner.createSession(B, maxLen);
-      const ref = new Reference(w, B, maxLen);
+      const ref = new GPTJOpsReference(w, cfg, B, maxLen);
       // 20 prompt positions: the blocked attention path (T >= 16) on row 0; row 1 is left-padded by 3.
       const prompt = [Array.from({ length: 20 }, (_, i) => (i * 7) % 50), Array.from({ length: 20 }, (_, i) => (i * 3 + 1) % 50)];
       const mask = [prompt[0].map(() => 1), prompt[1].map((_, i) => (i < 3 ? 0 : 1))];

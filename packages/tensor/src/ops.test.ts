@@ -1,4 +1,4 @@
-// Every op against the naive float64 references in testing/reference.ts, on random inputs with
+// Every op against the naive float64 references in test-support/reference.ts, on random inputs with
 // awkward shapes and every dtype the op accepts.
 import { describe, expect, it } from 'vitest';
 import {
@@ -7,7 +7,7 @@ import {
 } from './index.js';
 import {
   attentionRef, broadcastRef, closeTo, erf, layerNormRef, linearRef, prod, randArray, rotaryRef, softmaxRef, strides, unravel,
-} from './testing/reference.js';
+} from './test-support/reference.js';
 
 const t = (data: Float32Array, shape: number[]) => Tensor.fromArray(data, shape);
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): void {

@@ -8,7 +8,7 @@ import {
   DTypeError, DeviceError, DisposedError, ShapeError, Tensor, TensorError, cast, cudaAvailable, mmapFile,
 } from './index.js';
 import { cpu } from './native.js';
-import { f16Value, randArray, roundBF16, roundF16 } from './testing/reference.js';
+import { f16Value, randArray, roundBF16, roundF16 } from './test-support/reference.js';
 
 /** Raw 16-bit patterns of an f16/bf16 tensor. */
 function bits16(t: Tensor): number[] {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { GenerationEvent } from '../events.js';
 import { generateText, type GeneratedRow } from '../generate.js';
 import type { GenerateOptions } from '../options.js';
-import { historyLM, PieceTokenizer } from '../testing/fakes.js';
+import { historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { Scheduler } from './scheduler.js';
 
 // Random workloads against generate as the reference: requests of random prompts and options arrive at random

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
 import { generateText, type GeneratedRow } from '../generate.js';
 import type { GenerateOptions } from '../options.js';
-import { FakeLM, historyLM, PieceTokenizer } from '../testing/fakes.js';
+import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
 import type { ScheduledRequest } from './request.js';
 import { Scheduler } from './scheduler.js';

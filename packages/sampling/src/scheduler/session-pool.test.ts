@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { historyLM } from '../testing/fakes.js';
+import { historyLM } from '../test-support/fakes.js';
 import { SequencePoolError } from './errors.js';
 import { SessionSequencePool } from './session-pool.js';
 

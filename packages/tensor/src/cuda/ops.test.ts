@@ -7,8 +7,7 @@ import {
   Tensor, add, argmax, attention, cast, concat, cudaAvailable, embedding, gelu, kvWrite, layerNorm, linear,
   linearAsync, matmul, mul, rotary, scale, slice, softmax, topk, transpose, IndexError, type DType, type DeviceName,
 } from '../index.js';
-import { rng } from '../testing/reference.js';
-
+import { relErr, rng } from '../test-support/index.js';
 
 function randn(shape: number[], seed: number, dtype: DType = 'f32', amp = 1): Tensor {
   const r = rng(seed);
@@ -20,18 +19,6 @@ function ints(shape: number[], hi: number, seed: number): Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   return Tensor.fromArray(Int32Array.from({ length: n }, () => Math.floor(((r() + 1) / 2) * hi)), shape);
-}
-
-/** max |got - want| / max |want| */
-function relErr(got: Float32Array, want: Float32Array): number {
-  expect(got.length).toBe(want.length);
-  let diff = 0, ref = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (Number.isNaN(want[i]) || Number.isNaN(got[i])) return Number.isNaN(want[i]) === Number.isNaN(got[i]) ? diff : Infinity;
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    ref = Math.max(ref, Math.abs(want[i]));
-  }
-  return ref === 0 ? diff : diff / ref;
 }
 
 const cudaStatus = cudaAvailable();

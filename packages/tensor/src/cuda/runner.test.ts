@@ -1,15 +1,13 @@
-// The native GPT-J runner against a GPT-J forward composed from CPU ops (full recompute, no cache)
+// The native GPT-J runner against a GPT-J forward composed from CPU ops (full recompute: one step from an empty cache)
 // on a small random model: prefill with left padding, decode steps (the later ones replayed from
 // the captured CUDA graph), the argmax-only output, and beam-search reordering. f16/bf16/q8 weights;
 // the reference uses the same weights widened to f32, so the only differences are the runner's
 // f16 activations and KV cache (1e-2 relative). Skipped with the reason where CUDA is unavailable.
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, add, attention, cast, cudaAvailable, embedding, gelu, layerNorm, linear, rotary, slice, transpose,
-  createCudaGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
+  Tensor, cast, cudaAvailable, createCudaGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
 } from '../index.js';
-import { rng } from '../testing/reference.js';
-
+import { GPTJOpsReference, relErr, rng } from '../test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, nInner: 256, rotaryDim: 8, layerNormEpsilon: 1e-5 };
 // GPT-J 6B's head shape (256 dims, 64 rotary), for the prefill attention kernel at full head size.
@@ -52,38 +50,12 @@ function disposeWeights(w: GPTJRunnerWeights): void {
 
 /** GPT-J forward with CPU ops over the whole sequence: logits of the last position, [B * V]. */
 function reference(w: GPTJRunnerWeights, ids: number[][], mask: number[][], c: GPTJRunnerConfig = cfg): Float32Array {
-  const B = ids.length, T = ids[0].length, { nEmbd: D, nHead: H, rotaryDim, layerNormEpsilon: eps } = c, Dh = D / H;
-  const keep: Tensor[] = [];
-  const k = <T extends Tensor>(t: T): T => (keep.push(t), t);
-  const pos = mask.flatMap((row) => { let c = 0; return row.map((m) => (m ? c++ : 1)); });
-  const idsT = k(Tensor.fromArray(Int32Array.from(ids.flat()), [B, T]));
-  const posT = k(Tensor.fromArray(Int32Array.from(pos), [B, T]));
-  const maskT = k(Tensor.fromArray(Int32Array.from(mask.flat()), [B, T]));
-  let x = k(embedding(w.wte, idsT));                                          // [B, T, D]
-  for (const l of w.layers) {
-    const h = k(layerNorm(x, l.lnGamma, l.lnBeta, eps));                      // one LN feeds both branches
-    const heads = (t: Tensor) => k(t.reshape([B, T, H, Dh]));
-    const q = k(rotary(heads(k(linear(h, l.q))), posT, { rotaryDim, style: 'interleaved' }));
-    const kk = k(transpose(k(rotary(heads(k(linear(h, l.k))), posT, { rotaryDim, style: 'interleaved' })), 1, 2)); // [B, H, T, Dh]
-    const vv = k(transpose(heads(k(linear(h, l.v))), 1, 2));
-    const a = k(k(attention(q, kk, vv, { kvLength: T, mask: maskT })).reshape([B, T, D]));
-    const attnOut = k(linear(a, l.out));
-    const mlp = k(linear(k(gelu(k(linear(h, l.fcIn, l.fcInBias)), 'tanh')), l.fcOut, l.fcOutBias));
-    x = k(add(k(add(x, attnOut)), mlp));
+  const ref = new GPTJOpsReference(w, c, ids.length, ids[0].length);
+  try {
+    return ref.forward(ids, mask);
+  } finally {
+    ref.dispose();
   }
-  const logits = k(linear(k(layerNorm(x, w.lnfGamma, w.lnfBeta, eps)), w.lmHead, w.lmHeadBias)); // [B, T, V]
-  const out = k(slice(logits, 1, T - 1, T)).toFloat32Array();
-  for (const t of keep) t.dispose();
-  return out;
-}
-
-function relErr(got: Float32Array, want: Float32Array): number {
-  let diff = 0, ref = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    ref = Math.max(ref, Math.abs(want[i]));
-  }
-  return diff / ref;
 }
 
 const status = cudaAvailable();

@@ -1,5 +1,6 @@
-// Naive float64 reference implementations and helpers for the tests (not part of the build).
-// Written from the op definitions (PyTorch / HF formulas), independently of the C++ kernels.
+// Naive float64 reference implementations and helpers for the tests of every package (@gptj/tensor/testing).
+// Written from the op definitions (PyTorch / HF formulas), independently of the C++ kernels. Plain loops over
+// row-major arrays; inputs may be any ArrayLike, so references chain in float64.
 
 /** Deterministic uniform floats in [lo, hi) (mulberry32). */
 export function rng(seed: number): (lo?: number, hi?: number) => number {
@@ -60,13 +61,43 @@ export function f16Value(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** Abramowitz-Stegun 7.1.26 erf (|error| < 1.5e-7). */
+/**
+ * erf to double precision: the Maclaurin series below 3 (converges fast there), the asymptotic expansion above
+ * (where 1 - erf is under 2e-5). Abramowitz-Stegun 7.1.26 (|error| 1.5e-7) is too coarse to judge f32 kernels.
+ */
 export function erf(x: number): number {
-  const s = x < 0 ? -1 : 1;
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
+  const t = Math.abs(x);
+  if (t < 3) {
+    let sum = 0, term = t, n = 0;
+    while (Math.abs(term) > 1e-17 * Math.abs(sum) || n < 5) {
+      sum += term / (2 * n + 1);
+      n++;
+      term *= (-t * t) / n;
+      if (n > 200) break;
+    }
+    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  return Math.sign(x) * (1 - (Math.exp(-t * t) / (t * Math.sqrt(Math.PI))) * (1 - 1 / (2 * t * t)));
+}
+
+/** gelu: 'tanh' is gelu_new (GPT-J's), 'none' the exact erf form (float64). */
+export function geluRef(x: ArrayLike<number>, approx: 'tanh' | 'none'): Float64Array {
+  return Float64Array.from(x, (v) => approx === 'tanh'
+    ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))
+    : 0.5 * v * (1 + erf(v / Math.SQRT2)));
+}
+
+/** a + b elementwise, same shapes (float64). */
+export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+  return Float64Array.from(a, (v, i) => v + b[i]);
+}
+
+/** [B, S, H, D] -> [B, H, S, D], the KV-cache layout attentionRef reads keys and values in. */
+export function headsFirst(x: ArrayLike<number>, [B, S, H, D]: readonly number[]): Float64Array {
+  const out = new Float64Array(B * S * H * D);
+  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) for (let h = 0; h < H; h++)
+    for (let d = 0; d < D; d++) out[((b * H + h) * S + s) * D + d] = x[((b * S + s) * H + h) * D + d];
+  return out;
 }
 
 /** Row-major strides. */
@@ -91,7 +122,7 @@ export function unravel(i: number, shape: readonly number[]): number[] {
 }
 
 /** numpy broadcasting of a binary op. */
-export function broadcastRef(a: Float32Array, as: readonly number[], b: Float32Array, bs: readonly number[],
+export function broadcastRef(a: ArrayLike<number>, as: readonly number[], b: ArrayLike<number>, bs: readonly number[],
                              f: (x: number, y: number) => number): { data: Float64Array; shape: number[] } {
   const nd = Math.max(as.length, bs.length);
   const pa = [...Array(nd - as.length).fill(1), ...as], pb = [...Array(nd - bs.length).fill(1), ...bs];
@@ -112,7 +143,7 @@ export function broadcastRef(a: Float32Array, as: readonly number[], b: Float32A
 
 /** y[m, n] = sum_k x[m, k] w[n, k] + b[n] (float64). */
 export function linearRef(x: ArrayLike<number>, M: number, K: number, w: ArrayLike<number>, N: number,
-                          b?: ArrayLike<number>): Float64Array {
+                          b?: ArrayLike<number> | null): Float64Array {
   const y = new Float64Array(M * N);
   for (let m = 0; m < M; m++)
     for (let n = 0; n < N; n++) {
@@ -123,7 +154,7 @@ export function linearRef(x: ArrayLike<number>, M: number, K: number, w: ArrayLi
   return y;
 }
 
-export function layerNormRef(x: Float32Array, D: number, g: ArrayLike<number>, b: ArrayLike<number>, eps: number): Float64Array {
+export function layerNormRef(x: ArrayLike<number>, D: number, g: ArrayLike<number>, b: ArrayLike<number>, eps: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / D; r++) {
     let mean = 0;
@@ -137,7 +168,7 @@ export function layerNormRef(x: Float32Array, D: number, g: ArrayLike<number>, b
   return out;
 }
 
-export function softmaxRef(x: Float32Array, V: number): Float64Array {
+export function softmaxRef(x: ArrayLike<number>, V: number): Float64Array {
   const out = new Float64Array(x.length);
   for (let r = 0; r < x.length / V; r++) {
     let mx = -Infinity;
@@ -153,7 +184,7 @@ export function softmaxRef(x: Float32Array, V: number): Float64Array {
  * GPT-J / NeoX rotary as HF computes it: inv_freq = 1 / base^(arange(0, rd, 2) / rd) and the
  * angles in float32 (Math.fround at each torch step), sin/cos of the float32 angle.
  */
-export function rotaryRef(x: Float32Array, pos: Int32Array, [B, T, H, D]: number[], rd: number,
+export function rotaryRef(x: ArrayLike<number>, pos: ArrayLike<number>, [B, T, H, D]: number[], rd: number,
                           style: 'interleaved' | 'half', base = 10000): Float64Array {
   const f = Math.fround;
   const half = rd / 2;
@@ -176,9 +207,13 @@ export function rotaryRef(x: Float32Array, pos: Int32Array, [B, T, H, D]: number
   return out;
 }
 
-/** Causal attention with an explicit T x L mask, as HF's eager attention (float64 here). */
-export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, [B, T, H, D]: number[], Tmax: number,
-                             L: number, mask: Int32Array | null, scale: number): Float64Array {
+/**
+ * Causal attention as HF's eager attention (float64 here): q [B, T, H, D] are the last T of L positions; k, v
+ * [B, H, Tmax, D] (the KV cache; headsFirst turns [B, L, H, D] projections into it with Tmax = L); mask [B, L] or
+ * null. Query t sees keys j <= L - T + t whose mask is 1; a query that sees none gives zeros.
+ */
+export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, [B, T, H, D]: number[], Tmax: number,
+                             L: number, mask: ArrayLike<number> | null, scale: number): Float64Array {
   const out = new Float64Array(B * T * H * D);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)
@@ -204,6 +239,12 @@ export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, 
   return out;
 }
 
+/** attentionRef over keys and values laid out like the queries ([B, S, H, D], all S positions), scale 1 / sqrt(D). */
+export function attentionRefBSHD(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, mask: ArrayLike<number> | null,
+                                 [B, T, H, D]: number[], S: number): Float64Array {
+  return attentionRef(q, headsFirst(k, [B, S, H, D]), headsFirst(v, [B, S, H, D]), [B, T, H, D], S, S, mask, 1 / Math.sqrt(D));
+}
+
 /** max |a - b| / (atol + rtol |b|) <= 1, with a helpful message. */
 export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): string | null {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
@@ -214,4 +255,24 @@ export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, 
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) return `at ${i}: got ${a}, expected ${e}`;
   }
   return null;
+}
+
+/**
+ * max |a - b| / max |b| over the indices `include` keeps (max |a - b| when b is all zeros): the error measure the
+ * tests bound (a float32 implementation lands near 1e-6 of a float64 reference, f16/bf16 paths near 1e-3). NaN
+ * where b has NaN is a match; NaN anywhere else is Infinity.
+ */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, include: (i: number) => boolean = () => true): number {
+  if (a.length !== b.length) throw new RangeError(`relErr: length ${a.length} vs ${b.length}`);
+  let err = 0, ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (!include(i)) continue;
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) {
+      if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
+      continue;
+    }
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+    ref = Math.max(ref, Math.abs(b[i]));
+  }
+  return ref === 0 ? err : err / ref;
 }
