@@ -57,6 +57,7 @@ describe('SessionSequencePool', () => {
     pool.dispose();
     expect(lm.sessions.every((s) => s.disposed)).toBe(true);
     expect(() => pool.add()).toThrow(/disposed/);
+    expect(pool.freeTokens).toBe(0);
     expect(() => new SessionSequencePool(lm, { maxSequences: 0 })).toThrow(SequencePoolError);
   });
 });

@@ -36,6 +36,7 @@ export class SessionSequencePool implements SequencePool {
   }
 
   get freeTokens(): number {
+    if (this.disposed) return 0; // as the native pool reports
     let used = 0;
     for (const s of this.sequences.values()) used += roundToBlocks(s.length);
     return this.capacity - used;
