@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
 import { generateText, type GeneratedRow } from '../generate.js';
 import type { GenerateOptions } from '../options.js';
@@ -160,7 +160,10 @@ describe('Scheduler slots, queue, aborts', () => {
     for (const r of reqs) expect((await r.result).usage.completionTokens).toBe(6);
     expect(lm.sessions.length).toBe(5);
     expect(lm.sessions.every((x) => x.disposed)).toBe(true);
-    await s.close(); // idempotent
+    const pool = (s as unknown as { pool: { dispose(): void } }).pool;
+    const dispose = vi.spyOn(pool, 'dispose');
+    await s.close(); // idempotent: the pool is freed once
+    expect(dispose).not.toHaveBeenCalled();
   });
 });
 

@@ -48,6 +48,7 @@ export class Scheduler {
   private readonly active: Job[] = [];
   private running = false;
   private closed = false;
+  private poolDisposed = false;
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
@@ -110,7 +111,8 @@ export class Scheduler {
   }
 
   private settleClose(): void {
-    if (!this.drained || this.running || this.queue.length > 0 || this.active.length > 0) return;
+    if (!this.drained || this.poolDisposed || this.running || this.queue.length > 0 || this.active.length > 0) return;
+    this.poolDisposed = true;
     this.pool.dispose();
     this.drained.resolve();
   }
