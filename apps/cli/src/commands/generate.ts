@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { CliError, ExitCode, UsageError } from '../errors.js';
 import { readStdin, writeErr, writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
+import { incompleteJsonNote, jsonOutputProcessor } from '../json-output.js';
 import { collect, idList, integer, nonEmpty, real } from '../options.js';
 import { checkGenerateOptions, runGeneration, toGenerateOptions, type ExplicitFlag, type SamplingFlags } from '../generation.js';
 import { addModelOption, addRuntimeOptions } from './shared-options.js';
@@ -10,6 +11,7 @@ import { addModelOption, addRuntimeOptions } from './shared-options.js';
 export interface GenerateFlags extends RuntimeFlags, SamplingFlags {
   promptIds?: number[];
   json?: boolean;
+  jsonOutput?: boolean;
 }
 
 export function generateCommand(): Command {
@@ -33,7 +35,8 @@ export function generateCommand(): Command {
     .option('--stop <text>', 'stop when this text is generated; it is not printed (repeatable)', collect(nonEmpty))
     .option('--num-beams <n>', 'beam search with n beams (1 = off; output is printed at the end)', integer(1, 64), 1)
     .option('--length-penalty <x>', 'beam search: score = logprob sum / length^x (default 1)', real(-10, 10))
-    .option('--early-stopping', 'beam search: stop once num-beams hypotheses are finished (HF early_stopping=True)');
+    .option('--early-stopping', 'beam search: stop once num-beams hypotheses are finished (HF early_stopping=True)')
+    .option('--json-output', 'constrain the output to one JSON object (grammar-constrained decoding; ends at EOS once the object closes)');
   addRuntimeOptions(cmd);
   return cmd
     .option('--json', 'print exactly one JSON object on stdout (ids, text, finish_reason, usage, timing)')
@@ -42,6 +45,7 @@ export function generateCommand(): Command {
       '\nExamples:\n' +
         '  gptj generate "# Copyright" --temperature 0 --max-new-tokens 48\n' +
         "  echo 'def fibonacci(n):' | gptj generate --top-p 0.9 --seed 1 --stop $'\\n\\n'\n" +
+        "  gptj generate 'config = ' --json-output --max-new-tokens 64\n" +
         '  gptj generate --model EleutherAI/gpt-j-6b --dtype f16 --device cuda "The meaning of life is"',
     )
     .action(async (promptArg: string | undefined, flags: GenerateFlags, command: Command) => {
@@ -59,6 +63,7 @@ export function generateCommand(): Command {
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
         const options = toGenerateOptions(flags, explicit, abort.signal);
+        if (flags.jsonOutput) options.logitsProcessors = [await jsonOutputProcessor(model, tokenizer)];
         const streaming = !flags.json && flags.numBeams === 1;
         let result;
         try {
@@ -67,6 +72,7 @@ export function generateCommand(): Command {
           process.off('SIGINT', onSigint);
         }
         if (result.finishReason === 'abort') process.exitCode = ExitCode.interrupted;
+        const incomplete = flags.jsonOutput ? incompleteJsonNote(result.text, result.finishReason, flags.maxNewTokens) : null;
         const timing = { load_ms: round(loadMs), ...result.timing };
         if (flags.json) {
           await writeOut(
@@ -76,6 +82,7 @@ export function generateCommand(): Command {
               text: result.text,
               finish_reason: result.finishReason,
               ...(result.seed === undefined ? {} : { seed: result.seed }),
+              ...(flags.jsonOutput ? { json_complete: incomplete === null } : {}),
               usage: { prompt_tokens: promptIds.length, completion_tokens: result.ids.length },
               timing,
             })}\n`,
@@ -88,6 +95,7 @@ export function generateCommand(): Command {
             `gptj: ${tokens(result.ids.length)} (${result.finishReason}) · prompt ${tokens(promptIds.length)} · ` +
               `prefill ${timing.prefill_tokens_per_second} tok/s · decode ${timing.decode_tokens_per_second} tok/s · load ${(loadMs / 1e3).toFixed(2)} s${seed}\n`,
           );
+          if (incomplete) writeErr(incomplete);
         }
       } finally {
         model.dispose();

@@ -45,7 +45,7 @@ describe('JsonCursor: hand-checked prefixes', () => {
   // [prefix, a completion that JSON.parse accepts]
   const valid: [string, string][] = [
     ['', '{}'],
-    ['  {', '}'],
+    ['{ ', '}'],
     ['{"a"', ':1}'],
     ['{"a" :', '0}'],
     ['{"a":-', '1}'],
@@ -97,8 +97,9 @@ describe('JsonCursor: hand-checked prefixes', () => {
     expect(run(text, OBJECT).accepted).toBe(at);
   });
 
-  it('ends right after the value: trailing whitespace (which JSON.parse allows) is refused, so EOS comes next', () => {
+  it('starts with the value and ends right after it: whitespace around it (which JSON.parse allows) is refused', () => {
     expect(run('{} ', OBJECT)).toMatchObject({ accepted: 2 });
+    expect(run(' {}', OBJECT)).toMatchObject({ accepted: 0 });
   });
 
   it('bounds the nesting depth and the whitespace runs', () => {
@@ -152,8 +153,8 @@ describe('JsonCursor against JSON.parse (property)', () => {
         } catch {
           parses = false;
         }
-        // the automaton ends at the value (trailing whitespace is JSON's but refused here: EOS must come)
-        const r = run(parses ? text.replace(/[ \t\n\r]+$/, '') : text);
+        // the automaton starts and ends at the value (surrounding whitespace is JSON's but refused here)
+        const r = run(parses ? text.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '') : text);
         if (parses !== (r.accepted === r.length && r.complete)) return false;
         if (r.accepted < r.length) return true;
         const rest = completion(r.cursor);

@@ -142,8 +142,9 @@ export class JsonCursor {
       case DONE:
         return false;
     }
-    // the structural states: whitespace, then what each expects
-    if (isWs(b)) return ++this.ws <= this.options.maxWhitespace;
+    // the structural states: whitespace (none before the top-level value: the output starts with it), then what
+    // each expects
+    if (isWs(b)) return (this.depth > 0 || lex !== VALUE) && ++this.ws <= this.options.maxWhitespace;
     this.ws = 0;
     switch (lex) {
       case VALUE:

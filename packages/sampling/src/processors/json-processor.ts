@@ -31,7 +31,7 @@ function tableFor(tokenizer: JsonTokenSource, vocabSize: number): JsonTokenTable
  * Constrains generation to one valid JSON text (llama.cpp's and vLLM's JSON mode): at each step every token
  * whose bytes cannot extend the row's generated text to a valid JSON prefix gets -Infinity; once the value is
  * complete only the EOS ids remain, and EOS is refused before. The row's generated tokens (after the prompt)
- * are the JSON text; leading whitespace is allowed. Masks are cached per automaton state, so a step inside a
+ * are the JSON text, with no whitespace before or after the value. Masks are cached per automaton state, so a step inside a
  * string or after a repeated structure costs one pass over the row. A row cut off by `maxNewTokens` (finish
  * reason 'length') or by a stop string holds an incomplete value.
  */
