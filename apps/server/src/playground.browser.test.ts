@@ -173,14 +173,18 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(await spans.allTextContents()).toEqual(lp.tokens);
     const colours = await spans.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).style.getPropertyValue('--p'))));
     // streamed and whole responses carry the same numbers (the decode step's), so only Math.exp's last bit may differ
-    colours.forEach((p, i) => expect(p).toBeCloseTo(Math.exp(lp.token_logprobs[i]!), 12));
+    colours.forEach((p, i) => {
+      expect(p).toBeCloseTo(Math.exp(lp.token_logprobs[i]!), 12);
+    });
     for (let i = 0; i < lp.tokens.length; i++) {
       const shown = await hover('#output .tok', i);
       expect(shown.token).toBe(JSON.stringify(lp.tokens[i]));
       expectPercent(shown.percent, lp.token_logprobs[i]!);
       const alternatives = Object.entries(lp.top_logprobs[i]!).sort((a, b) => b[1] - a[1]);
       expect(shown.alternatives.map((a) => a.token)).toEqual(alternatives.map(([t]) => JSON.stringify(t)));
-      shown.alternatives.forEach((a, j) => expectPercent(a.percent, alternatives[j]![1]));
+      shown.alternatives.forEach((a, j) => {
+        expectPercent(a.percent, alternatives[j]![1]);
+      });
     }
     // the least likely token, with its tooltip open
     await hover('#output .tok', lp.token_logprobs.indexOf(Math.min(...lp.token_logprobs)));
@@ -228,7 +232,9 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(shown.token).toBe(JSON.stringify(expected.token));
     expectPercent(shown.percent, expected.logprob);
     expect(shown.alternatives.map((a) => a.token)).toEqual(expected.top_logprobs.map((a) => JSON.stringify(a.token)));
-    shown.alternatives.forEach((a, j) => expectPercent(a.percent, expected.top_logprobs[j]!.logprob));
+    shown.alternatives.forEach((a, j) => {
+      expectPercent(a.percent, expected.top_logprobs[j]!.logprob);
+    });
     await screenshot('chat');
     await page.mouse.move(0, 0);
 
@@ -238,6 +244,21 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(await messages.nth(2).locator('textarea').inputValue()).toBe(followUp);
     await page.click('#reset');
     expect(await messages.count()).toBe(0);
+  });
+
+  it("says in the status line what is wrong: a setting out of range, or the API's refusal", async () => {
+    await page.click('#mode-completion');
+    await page.uncheck('#probs');
+    await setOption('top_p', '0');
+    await page.click('#generate');
+    await expect.poll(() => page.textContent('#status.error')).toBe('top p: must be more than 0, got 0');
+    await setOption('top_p', '');
+    await setOption('max_tokens', '600');
+    await page.click('#generate');
+    await expect.poll(() => page.textContent('#status.error')).toMatch(/^400: This model's maximum context length is 512 tokens/);
+    expect(await page.textContent('#output')).toBe('');
+    expect(await page.isEnabled('#generate')).toBe(true);
+    await screenshot('error');
   });
 
   it('fetched nothing from outside the server and threw no script errors', () => {

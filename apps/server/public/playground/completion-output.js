@@ -60,7 +60,9 @@ export class CompletionOutput {
 
   /** Shows each choice's final text: `tokens` (with probabilities) when there are any. */
   done(choices) {
-    choices.forEach((c, i) => this.bodies[i] && render(this.bodies[i], c.text, c.tokens));
+    choices.forEach((c, i) => {
+      if (this.bodies[i]) render(this.bodies[i], c.text, c.tokens);
+    });
   }
 
   clear() {

@@ -54,7 +54,8 @@ export async function generate({ mode, body, stream, alternatives, signal, onPie
   let usage = null;
   const take = (choice) => {
     const index = choice.index ?? 0;
-    const c = (choices[index] ??= { text: '', tokens: [], finish: null });
+    choices[index] ??= { text: '', tokens: [], finish: null };
+    const c = choices[index];
     c.finish = choice.finish_reason ?? c.finish;
     const piece = { text: textOf(choice), tokens: tokensOf(choice.logprobs) };
     if (piece.text === '' && piece.tokens.length === 0) return;

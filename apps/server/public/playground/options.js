@@ -57,7 +57,7 @@ export function renderOptions(container) {
 }
 
 /** `\n`, `\t` and `\\` in a stop sequence as typed, so a newline can be a stop sequence. */
-function unescape(text) {
+function unescapeStop(text) {
   return text.replace(/\\([nt\\])/g, (_, c) => ({ n: '\n', t: '\t', '\\': '\\' })[c]);
 }
 
@@ -72,7 +72,7 @@ function parseNumber(o, text) {
 }
 
 function parseStop(o, text) {
-  const stops = text.split('\n').filter((s) => s !== '').map(unescape);
+  const stops = text.split('\n').filter((s) => s !== '').map(unescapeStop);
   if (stops.length > 4) throw new OptionError(o.label, `at most 4, got ${stops.length}`);
   return stops;
 }

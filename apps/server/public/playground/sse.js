@@ -11,8 +11,7 @@ export async function* sseEvents(response) {
       const { value, done } = await reader.read();
       if (done) return;
       buffer += value; // this server ends lines with \n alone
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
         const event = buffer.slice(0, cut);
         buffer = buffer.slice(cut + 2);
         const data = event
