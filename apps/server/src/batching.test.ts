@@ -1,29 +1,18 @@
 // The server on the continuous-batching scheduler: concurrent streams equal one-at-a-time runs, the bounded queue
 // (429 + Retry-After), disconnects freeing slots, request timeouts, /health, /metrics, n / best_of as siblings
 // (against @gptj/sampling's generateText with the same seed) and streamed logprobs (against the non-streamed ones).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
-import type { FastifyInstance } from 'fastify';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { generateText } from '@gptj/sampling';
-import { listening } from './test-support/listening.js';
+import { listening, useListening } from './test-support/listening.js';
 
 interface Sample { prompt: string; completion: string; new_ids: number[] }
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
 
-let app: FastifyInstance;
-let base: string;
-let client: OpenAI;
+const server = useListening();
 
-beforeAll(async () => {
-  ({ app, base, client } = await listening());
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-async function post(path: string, body: unknown, at = base, signal?: AbortSignal) {
+async function post(path: string, body: unknown, at = server.base, signal?: AbortSignal) {
   return fetch(`${at}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
 }
 
@@ -36,8 +25,9 @@ async function streamed(at: OpenAI, body: Omit<OpenAI.CompletionCreateParamsStre
   return texts;
 }
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
+/** Waits for `cond` (10 s at most: the machine running the tests may be very busy). */
+async function until(cond: () => boolean): Promise<void> {
+  const end = Date.now() + 10_000;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
@@ -56,13 +46,13 @@ describe('continuous batching', () => {
 
   it('concurrent streaming clients get the texts of the same requests run one at a time', async () => {
     const alone: string[] = [];
-    for (const r of requests) alone.push((await client.completions.create({ ...r, model: 'gptj-mini-code' })).choices[0]!.text);
+    for (const r of requests) alone.push((await server.client.completions.create({ ...r, model: 'gptj-mini-code' })).choices[0]!.text);
     // transformers' greedy completions for the fixture prompts
     samples.forEach((s, i) => expect(s.completion.startsWith(alone[i]!)).toBe(true));
 
     let most = 0;
-    const watch = setInterval(() => (most = Math.max(most, app.gptj.stats.active)), 1);
-    const together = await Promise.all(requests.map(async (r) => (await streamed(client, r))[0]));
+    const watch = setInterval(() => (most = Math.max(most, server.app.gptj.stats.active)), 1);
+    const together = await Promise.all(requests.map(async (r) => (await streamed(server.client, r))[0]));
     clearInterval(watch);
     expect(together).toEqual(alone);
     expect(most).toBeGreaterThan(1); // they did share steps
@@ -86,9 +76,9 @@ describe('continuous batching', () => {
       expect(((await full.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'queue_full', message: expect.stringMatching(/1 are waiting/) });
 
       second.abort(); // leaves the queue
-      await until(() => small.app.gptj.stats.queued === 0, 2_000);
+      await until(() => small.app.gptj.stats.queued === 0);
       first.abort(); // frees the slot within a step
-      await until(() => small.app.gptj.stats.active === 0, 2_000);
+      await until(() => small.app.gptj.stats.active === 0);
       await b;
       const next = await small.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
       expect(next.choices[0]!.text).toBe(samples.find((s) => s.prompt === '# Copyright')!.completion.slice(0, next.choices[0]!.text.length));
@@ -116,7 +106,7 @@ describe('continuous batching', () => {
 
 describe('/health and /metrics', () => {
   it('/health is 200 with the slots while serving, 503 while draining (and generation is refused)', async () => {
-    const res = await fetch(`${base}/health`);
+    const res = await fetch(`${server.base}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok', model: 'gptj-mini-code', slots: 4, active: 0, queued: 0 });
 
@@ -169,31 +159,31 @@ describe('n and best_of as sibling sequences', () => {
   const sampling = { maxNewTokens: 12, temperature: 0.9, seed: 7 };
 
   it('n samples are the library\'s numReturnSequences rows for the same seed, streamed or not', async () => {
-    const tok = app.gptj.tokenizer;
-    const want = await generateText(app.gptj.model, tok, tok.encode(prompt), { ...sampling, numReturnSequences: 3 });
-    const r = await client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 3 });
+    const tok = server.app.gptj.tokenizer;
+    const want = await generateText(server.app.gptj.model, tok, tok.encode(prompt), { ...sampling, numReturnSequences: 3 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 3 });
     expect(r.choices.map((c) => c.index)).toEqual([0, 1, 2]);
     expect(r.choices.map((c) => c.text)).toEqual(want.rows.map((row) => row.text));
     expect(r.usage!.completion_tokens).toBe(want.usage.completionTokens);
     expect(new Set(r.choices.map((c) => c.text)).size).toBeGreaterThan(1);
-    expect(await streamed(client, { prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 3 })).toEqual(want.rows.map((row) => row.text));
+    expect(await streamed(server.client, { prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 3 })).toEqual(want.rows.map((row) => row.text));
   });
 
   it('best_of returns the siblings with the highest mean token logprob', async () => {
-    const tok = app.gptj.tokenizer;
-    const want = await generateText(app.gptj.model, tok, tok.encode(prompt), { ...sampling, numReturnSequences: 4, logprobs: true });
+    const tok = server.app.gptj.tokenizer;
+    const want = await generateText(server.app.gptj.model, tok, tok.encode(prompt), { ...sampling, numReturnSequences: 4, logprobs: true });
     const mean = (row: (typeof want.rows)[number]) => row.logprobs!.reduce((a, b) => a + b, 0) / row.logprobs!.length;
     const ranked = [...want.rows].sort((a, b) => mean(b) - mean(a)).map((row) => row.text);
-    const r = await client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 2, best_of: 4 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 2, best_of: 4 });
     expect(r.choices.map((c) => c.text)).toEqual(ranked.slice(0, 2));
   });
 
   it('greedy n is n copies of the greedy completion; chat takes n too', async () => {
     const copyright = samples.find((s) => s.prompt === '# Copyright')!;
-    const r = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 });
     expect(r.choices.map((c) => c.text)).toEqual([copyright.completion, copyright.completion]);
-    expect(await streamed(client, { prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 })).toEqual([copyright.completion, copyright.completion]);
-    const chat = await client.chat.completions.create({ model: 'gptj-mini-code', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, temperature: 0.8, seed: 3, n: 2 });
+    expect(await streamed(server.client, { prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 })).toEqual([copyright.completion, copyright.completion]);
+    const chat = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, temperature: 0.8, seed: 3, n: 2 });
     expect(chat.choices.map((c) => c.index)).toEqual([0, 1]);
   });
 });
@@ -201,10 +191,10 @@ describe('n and best_of as sibling sequences', () => {
 describe('logprobs with stream: true', () => {
   it('completions chunks carry the tokens of their text with the non-streamed logprobs, top_logprobs and offsets', async () => {
     const body = { model: 'gptj-mini-code', prompt: 'def fibonacci(n):\n', max_tokens: 16, temperature: 0, logprobs: 2, stop: ['return'] };
-    const whole = (await client.completions.create(body)).choices[0]!;
+    const whole = (await server.client.completions.create(body)).choices[0]!;
     const got = { tokens: [] as string[], token_logprobs: [] as number[], top_logprobs: [] as Record<string, number>[], text_offset: [] as number[] };
     let text = '';
-    for await (const chunk of await client.completions.create({ ...body, stream: true })) {
+    for await (const chunk of await server.client.completions.create({ ...body, stream: true })) {
       const c = chunk.choices[0]!;
       text += c.text;
       if (!c.logprobs) continue;
@@ -228,9 +218,9 @@ describe('logprobs with stream: true', () => {
 
   it('chat chunks carry logprobs.content equal to the non-streamed reply\'s', async () => {
     const body = { model: 'gptj-mini-code', messages: [{ role: 'user' as const, content: 'Write a Python function' }], max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 3 };
-    const want = (await client.chat.completions.create(body)).choices[0]!.logprobs!.content!;
+    const want = (await server.client.chat.completions.create(body)).choices[0]!.logprobs!.content!;
     const got: typeof want = [];
-    for await (const chunk of await client.chat.completions.create({ ...body, stream: true })) got.push(...(chunk.choices[0]?.logprobs?.content ?? []));
+    for await (const chunk of await server.client.chat.completions.create({ ...body, stream: true })) got.push(...(chunk.choices[0]?.logprobs?.content ?? []));
     expect(got.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(want.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]));
     got.forEach((t, j) => expect(Math.abs(t.logprob - want[j]!.logprob)).toBeLessThan(1e-4));
   });
