@@ -2,9 +2,12 @@
 // sequences joining at different steps, prefilling their prompts in chunks while the others decode, and
 // leaving when done, must be transformers' own (the fixtures' new_ids), and each sequence's logits those of
 // the sequence run alone in a session.
+import { copyFileSync, mkdtempSync, rmSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { miniCodeDir } from '@gptj/mini-code';
 import { fixturePath, readFixtureJson } from '@gptj/test-fixtures';
-import { TensorError } from '@gptj/tensor';
+import { MappedFileError, TensorError } from '@gptj/tensor';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel } from './index.js';
 import { argmax, relToMax } from './test-support/compare.js';
@@ -94,5 +97,24 @@ describe('GPTJModel.createSequencePool', () => {
     expect((await pool.step([{ id, ids: [1] }])).length).toBe(small.vocabSize);
     pool.dispose();
     expect(() => small.createSequencePool({ maxSequences: 0 })).toThrow(/maxSequences must be an integer/);
+  });
+
+  it('a checkpoint truncated under a mapped model fails the step with MappedFileError and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gptj-pool-truncate-'));
+    try {
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(fixturePath('gptj-small-f32'), f), join(dir, f));
+      const m = await loadModel(dir);
+      const pool = m.createSequencePool({ maxSequences: 2 })!;
+      const [a, b] = [pool.add(), pool.add()];
+      await pool.step([{ id: a, ids: [1, 2, 3] }, { id: b, ids: [4] }]);
+      const free = pool.freeTokens;
+      truncateSync(join(dir, 'model.safetensors'), 4096);
+      await expect(pool.step([{ id: a, ids: [5] }, { id: b, ids: [6] }])).rejects.toThrow(MappedFileError);
+      expect([pool.length(a), pool.length(b), pool.freeTokens]).toEqual([3, 1, free]);
+      pool.dispose();
+      m.dispose();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
