@@ -13,7 +13,7 @@ import { miniCodeDir } from '@gptj/mini-code';
 import { describe, it } from 'vitest';
 import { CONFIG_LIMITS, type GPTJConfig, parseGPTJConfigText } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
-import { edits, mutate, onlyTypedErrors } from './checkpoint/mutate.test-util.js';
+import { mutatedOrGenerated, onlyTypedErrors } from './test-support/mutate.js';
 import { openSafetensors } from './checkpoint/safetensors.js';
 import { CheckpointMismatchError, ConfigError } from './errors.js';
 
@@ -42,10 +42,7 @@ function checkConfig(c: GPTJConfig): void {
 
 describe('config.json fuzz target', () => {
   it('parses to a config inside the limits that checkTensors judges quickly, or a typed error', () => {
-    fuzz('config-json', [fc.oneof(
-      { arbitrary: fc.tuple(fc.nat(seeds.length - 1), edits()).map(([s, e]) => mutate(seeds[s], e, seeds)), weight: 3 },
-      { arbitrary: fc.tuple(generated, edits(2)).map(([g, e]) => mutate(g, e, seeds)), weight: 2 },
-    )], (bytes) => {
+    fuzz('config-json', [mutatedOrGenerated(seeds, generated, { generatedDonors: () => seeds })], (bytes) => {
       onlyTypedErrors(() => {
         const config = parseGPTJConfigText(new TextDecoder().decode(bytes));
         checkConfig(config);

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { Tokenizer } from './index.js';
-import { fixtureFiles, fixtureMergeLines, wellFormed } from './fixture-files.test-util.js';
+import { fixtureFiles, fixtureMergeLines, wellFormed } from './test-support/fixture-files.js';
 
 // A slow, obviously correct GPT-2 encoder, written from the algorithm and run over vocab.json + merges.txt
 // (not the bundled data): a pre-tokenizer that tries the pattern's alternatives one by one on code points,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tokenizer, TokenizerLoadError, type TokenizerFiles } from './index.js';
 import { byteToChar } from './byte-unicode.js';
-import { FIXTURE_FILE_NAMES as NAMES, fixtureFiles as real } from './fixture-files.test-util.js';
+import { FIXTURE_FILE_NAMES as NAMES, fixtureFiles as real } from './test-support/fixture-files.js';
 
 const realVocab = JSON.parse(real['vocab.json']) as Record<string, number>;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getEncoding } from 'js-tiktoken';
 import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
-import { wellFormed } from './fixture-files.test-util.js';
+import { wellFormed } from './test-support/fixture-files.js';
 
 
 const tok = Tokenizer.gptj();

@@ -4,7 +4,7 @@ import { getEncoding } from 'js-tiktoken';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
-import { wellFormed } from './fixture-files.test-util.js';
+import { wellFormed } from './test-support/fixture-files.js';
 
 
 const tok = Tokenizer.gptj();

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { Tokenizer, TokenizerError, type TokenizerFiles } from './index.js';
-import { fixtureFiles, fixtureMergeLines, wellFormed } from './fixture-files.test-util.js';
+import { fixtureFiles, fixtureMergeLines, wellFormed } from './test-support/fixture-files.js';
 
 // Mutation fuzzing of the tokenizer directory files (fromFiles: the same parser fromDirectory feeds).
 // Inputs are small tokenizers derived from the real GPT-J files (the 256 bytes and the first k merges, so a

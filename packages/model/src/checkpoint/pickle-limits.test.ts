@@ -1,7 +1,7 @@
 // Hostile pickles (issue 15): each must end quickly in a CheckpointFormatError naming the file, never a hang,
 // a RangeError from the engine, or a message that serialises what the pickle built.
 import { describe, expect, it } from 'vitest';
-import { cpythonPickle, hasPython } from './cpython-pickle.test-util.js';
+import { cpythonPickle, hasPython } from '../test-support/cpython-pickle.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError } from '../errors.js';
 

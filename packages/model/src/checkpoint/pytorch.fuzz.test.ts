@@ -12,7 +12,7 @@ import { fixturePath } from '@gptj/test-fixtures';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { afterAll, describe, it } from 'vitest';
 import { CheckpointFile } from './file.js';
-import { FILE_INPUT_BOUND, InputFile, edits, fuzzScratchDir, mutate, onlyTypedErrors } from './mutate.test-util.js';
+import { FILE_INPUT_BOUND, InputFile, edits, fuzzScratchDir, mutate, mutatedOrGenerated, onlyTypedErrors } from '../test-support/mutate.js';
 import { unpickleStateDict } from './pickle.js';
 import { openPytorchIndex, readPytorchTensors } from './pytorch.js';
 import { statePickle, writePytorchBin } from './pytorch-writer.js';
@@ -100,10 +100,7 @@ describe('PyTorch .bin fuzz targets', () => {
   }, fuzzTimeoutMs);
 
   it('unpickler: a dict of well-formed tensors, or a CheckpointFormatError', () => {
-    fuzz('unpickler', [fc.oneof(
-      { arbitrary: fc.tuple(fc.nat(pickleSeeds.length - 1), edits()).map(([s, e]) => mutate(pickleSeeds[s], e, pickleSeeds)), weight: 1 },
-      { arbitrary: fc.tuple(opcodePickles, edits(2)).map(([p, e]) => mutate(p, e, pickleSeeds)), weight: 1 },
-    )], (bytes) => {
+    fuzz('unpickler', [mutatedOrGenerated(pickleSeeds, opcodePickles, { generatedDonors: () => pickleSeeds, weights: [1, 1] })], (bytes) => {
       onlyTypedErrors(() => {
         for (const [name, t] of unpickleStateDict(bytes, 'fuzz.bin')) {
           const counts = [t.storageOffset, t.storage.numel, ...t.shape, ...t.stride];
@@ -114,10 +111,7 @@ describe('PyTorch .bin fuzz targets', () => {
   }, fuzzTimeoutMs);
 
   it('index reader: opens, or a CheckpointFormatError (FIFOs, devices, directories and bad names among the shards)', () => {
-    fuzz('pytorch-index', [fc.oneof(
-      { arbitrary: edits().map((e) => mutate(indexSeed, e)), weight: 3 },
-      { arbitrary: fc.tuple(generatedIndexArb, edits(2)).map(([g, e]) => mutate(g, e)), weight: 2 },
-    )], (bytes) => {
+    fuzz('pytorch-index', [mutatedOrGenerated([indexSeed], generatedIndexArb)], (bytes) => {
       index.write(bytes);
       onlyTypedErrors(() => openPytorchIndex(index.path).close(), CheckpointFormatError);
     }, FILE_INPUT_BOUND);

@@ -8,7 +8,7 @@ import { statePickle, writePytorchBin } from './pytorch-writer.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
 import type { TensorSource } from './tensor-source.js';
-import { cpythonPickle, hasPython } from './cpython-pickle.test-util.js';
+import { cpythonPickle, hasPython } from '../test-support/cpython-pickle.js';
 import { StoredZipWriter } from './zip-writer.js';
 import { MAX_ZIP_ENTRIES } from './zip-reader.js';
 

@@ -15,7 +15,7 @@ import { afterAll, describe, it } from 'vitest';
 import { TensorError } from '@gptj/tensor';
 import { STORED_DTYPE_SIZE, type TensorEntry } from './entries.js';
 import { CheckpointFile } from './file.js';
-import { FILE_INPUT_BOUND, InputFile, edits, fuzzScratchDir, mutate, onlyTypedErrors } from './mutate.test-util.js';
+import { FILE_INPUT_BOUND, InputFile, fuzzScratchDir, mutatedOrGenerated, onlyTypedErrors } from '../test-support/mutate.js';
 import { openSafetensors, openSafetensorsIndex, readSafetensorsEntries } from './safetensors.js';
 import { writeSafetensors, writeShardedSafetensors } from './safetensors-writer.js';
 import { TensorLoader } from './to-tensor.js';
@@ -128,17 +128,12 @@ const index = new InputFile(join(shardDir, 'model.safetensors.index.json'));
 
 describe('safetensors fuzz targets', () => {
   it('header reader: entries inside the file that load, or a CheckpointFormatError', () => {
-    fuzz('safetensors-header', [fc.oneof(
-      { arbitrary: fc.tuple(seedArb, edits()).map(([s, e]) => mutate(seeds[s], e, seeds.slice(0, 2))), weight: 3 },
-      { arbitrary: fc.tuple(generatedArb, edits(2)).map(([g, e]) => mutate(g, e, [g, written])), weight: 2 },
-    )], (bytes) => { checkHeader(bytes); }, FILE_INPUT_BOUND);
+    fuzz('safetensors-header', [mutatedOrGenerated(seeds, generatedArb, { pick: seedArb, seedDonors: seeds.slice(0, 2), generatedDonors: (g) => [g, written] })],
+      (bytes) => { checkHeader(bytes); }, FILE_INPUT_BOUND);
   }, fuzzTimeoutMs);
 
   it('index reader: opens, or a CheckpointFormatError (FIFOs, devices, directories and bad names among the shards)', () => {
-    fuzz('safetensors-index', [fc.oneof(
-      { arbitrary: fc.tuple(fc.nat(1), edits()).map(([s, e]) => mutate(indexSeeds[s], e, indexSeeds)), weight: 3 },
-      { arbitrary: fc.tuple(generatedIndexArb, edits(2)).map(([g, e]) => mutate(g, e)), weight: 2 },
-    )], (bytes) => {
+    fuzz('safetensors-index', [mutatedOrGenerated(indexSeeds, generatedIndexArb)], (bytes) => {
       index.write(bytes);
       onlyTypedErrors(() => openSafetensorsIndex(index.path).close(), CheckpointFormatError);
     }, FILE_INPUT_BOUND);

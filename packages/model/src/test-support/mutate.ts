@@ -60,6 +60,30 @@ export function mutate(seed: Uint8Array, list: readonly Edit[], donors: readonly
 }
 
 /** Replaces the run of number characters at or after `at` (JSON text) with `replacement`. */
+export interface MutatedOrGeneratedOptions {
+  /** which seed to mutate (default: each equally often) */
+  pick?: fc.Arbitrary<number>;
+  /** splice material for mutated seeds (default: the seeds) */
+  seedDonors?: readonly Uint8Array[];
+  /** splice material for a mutated generated input (default: itself) */
+  generatedDonors?: (generated: Uint8Array) => readonly Uint8Array[];
+  /** how often a seed vs a generated input is chosen (default 3 : 2) */
+  weights?: readonly [number, number];
+}
+
+/**
+ * A reader's fuzz input: a real seed file under up to 6 edits, or a structured generated input under up to 2 (it
+ * is near-valid already, so fewer edits keep it near the reader's deeper checks).
+ */
+export function mutatedOrGenerated(seeds: readonly Uint8Array[], generated: fc.Arbitrary<Uint8Array>,
+                                   opts: MutatedOrGeneratedOptions = {}): fc.Arbitrary<Uint8Array> {
+  const { pick = fc.nat(seeds.length - 1), seedDonors = seeds, generatedDonors = (g) => [g], weights = [3, 2] } = opts;
+  return fc.oneof(
+    { arbitrary: fc.tuple(pick, edits()).map(([s, e]) => mutate(seeds[s], e, seedDonors)), weight: weights[0] },
+    { arbitrary: fc.tuple(generated, edits(2)).map(([g, e]) => mutate(g, e, generatedDonors(g))), weight: weights[1] },
+  );
+}
+
 function replaceNumber(b: Uint8Array, at: number, replacement: string): Uint8Array {
   const isNum = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x2b;
   let s = at;
