@@ -12,9 +12,6 @@ export interface JsonProcessorOptions extends Partial<JsonGrammarOptions> {
   eosTokenIds: readonly number[];
 }
 
-/** Masks cached per automaton state; each is a bitset of vocabSize / 8 bytes (6.3 KB for GPT-J). */
-const MASK_CACHE_SIZE = 256;
-
 // One table per tokenizer and width: building one decodes and sorts every token (0.5 s for GPT-J's 50400 on the
 // 2-core development machine), once per process.
 const tables = new WeakMap<JsonTokenSource, Map<number, JsonTokenTable>>();
@@ -31,15 +28,15 @@ function tableFor(tokenizer: JsonTokenSource, vocabSize: number): JsonTokenTable
  * Constrains generation to one valid JSON text (llama.cpp's and vLLM's JSON mode): at each step every token
  * whose bytes cannot extend the row's generated text to a valid JSON prefix gets -Infinity; once the value is
  * complete only the EOS ids remain, and EOS is refused before. The row's generated tokens (after the prompt)
- * are the JSON text, with no whitespace before or after the value. Masks are cached per automaton state, so a step inside a
- * string or after a repeated structure costs one pass over the row. A row cut off by `maxNewTokens` (finish
- * reason 'length') or by a stop string holds an incomplete value.
+ * are the JSON text, with no whitespace before or after the value. Masks are cached per automaton state and shared
+ * by every processor over the same tokenizer, so a step inside a string or after a structure seen before costs one
+ * pass over the row. A row cut off by `maxNewTokens` (finish reason 'length') or by a stop string holds an
+ * incomplete value.
  */
 export class JsonLogitsProcessor implements LogitsProcessor {
   private readonly table: JsonTokenTable;
   private readonly grammar: JsonGrammarOptions;
   private readonly eos: readonly number[];
-  private readonly masks = new Map<string, Uint32Array>();
   // The state reached by each row's history array (the decode loop appends to one array per row).
   private readonly rows = new WeakMap<readonly number[], { consumed: number; cursor: JsonCursor }>();
 
@@ -62,7 +59,7 @@ export class JsonLogitsProcessor implements LogitsProcessor {
 
   process(scores: Float32Array, ctx: ProcessorContext): void {
     const cursor = this.cursorFor(ctx);
-    const allowed = this.maskFor(cursor);
+    const allowed = this.table.maskFor(cursor);
     // EOS exactly when the value is complete (then the mask allows nothing else): its score is kept or removed
     // here, whatever the mask says of its text
     const eosScores = this.eos.map((id) => (cursor.complete ? scores[id]! : -Infinity));
@@ -95,19 +92,5 @@ export class JsonLogitsProcessor implements LogitsProcessor {
       }
     }
     return row.cursor;
-  }
-
-  private maskFor(cursor: JsonCursor): Uint32Array {
-    const key = cursor.stateKey;
-    let mask = this.masks.get(key);
-    if (mask) {
-      this.masks.delete(key); // most recently used last
-    } else {
-      if (this.masks.size >= MASK_CACHE_SIZE) this.masks.delete(this.masks.keys().next().value!);
-      mask = new Uint32Array(Math.ceil(this.table.vocabSize / 32));
-      this.table.mask(cursor, mask);
-    }
-    this.masks.set(key, mask);
-    return mask;
   }
 }

@@ -3,6 +3,9 @@
 // token) and skips every token that extends a prefix already found invalid.
 import { JsonCursor } from './json-grammar.js';
 
+/** Masks kept per table (all processors over one tokenizer share them); each is vocabSize / 8 bytes (6.3 KB for GPT-J). */
+const MASK_CACHE_SIZE = 512;
+
 /** What the table needs of a tokenizer: the text of one token, and which ids are special (never JSON text). */
 export interface JsonTokenSource {
   decode(ids: readonly number[]): string;
@@ -18,6 +21,8 @@ export class JsonTokenTable {
   private readonly sorted: Int32Array;
   private readonly lcp: Int32Array;
   private readonly maxLength: number;
+  /** Least recently used first: the allowed-token bitset of each automaton state seen (with its grammar options). */
+  private readonly masks = new Map<string, Uint32Array>();
 
   /**
    * `vocabSize` ids (the model's logits width). A token's bytes are the UTF-8 of its decoded text: a token that
@@ -65,9 +70,23 @@ export class JsonTokenTable {
     return true;
   }
 
-  /** Sets bit id of `allowed` (cleared first) for every token whose bytes can follow the cursor's text. */
-  mask(cursor: JsonCursor, allowed: Uint32Array): void {
-    allowed.fill(0);
+  /** Bit id is set for every token whose bytes can follow the cursor's text; cached per state (do not modify). */
+  maskFor(cursor: JsonCursor): Uint32Array {
+    const { root, maxDepth, maxWhitespace } = cursor.options;
+    const key = `${root},${maxDepth},${maxWhitespace}|${cursor.stateKey}`;
+    let mask = this.masks.get(key);
+    if (mask) {
+      this.masks.delete(key); // re-inserted below: most recently used last
+    } else {
+      if (this.masks.size >= MASK_CACHE_SIZE) this.masks.delete(this.masks.keys().next().value!);
+      mask = new Uint32Array(Math.ceil(this.vocabSize / 32));
+      this.fillMask(cursor, mask);
+    }
+    this.masks.set(key, mask);
+    return mask;
+  }
+
+  private fillMask(cursor: JsonCursor, allowed: Uint32Array): void {
     const { sorted, lcp, bytes, start } = this;
     // at[k]: the state after the first k bytes of the current token (at[0] is the cursor itself)
     const at = Array.from({ length: this.maxLength + 1 }, () => new JsonCursor(cursor.options));
