@@ -24,7 +24,7 @@ export class IndexError extends TensorError {
   override name = 'IndexError';
 }
 
-/** A NaN or infinity where the op needs finite values (q8 quantization of a weight), with where it is. */
+/** A NaN or infinity where the op needs finite values (q8/q4 quantization of a weight), with where it is. */
 export class NonFiniteError extends TensorError {
   override name = 'NonFiniteError';
   constructor(
@@ -37,7 +37,7 @@ export class NonFiniteError extends TensorError {
     readonly tensor?: string,
   ) {
     super(`${op}: ${tensor === undefined ? 'x' : `'${tensor}'`} has ${value} at row ${row}, column ${column}; ` +
-          'q8 quantization needs finite values (a NaN would silently become the row maximum)');
+          'quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)');
   }
 }
 

@@ -30,7 +30,7 @@ describe('cast to q8 with non-finite values', () => {
         const x = Tensor.fromArray(matrix(6, 40, [[4, 33, value]]), [6, 40], { dtype });
         const e = caught(() => cast(x, 'q8'));
         expect([e.row, e.column, e.value]).toEqual([4, 33, value]);
-        expect(e.message).toBe(`cast: x has ${value} at row 4, column 33; q8 quantization needs finite values (a NaN would silently become the row maximum)`);
+        expect(e.message).toBe(`cast: x has ${value} at row 4, column 33; quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)`);
       });
     }
   }

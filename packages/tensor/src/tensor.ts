@@ -4,7 +4,7 @@
 // storage, which is freed when every tensor viewing it has been disposed (or, as a safety net, when
 // the garbage collector drops the native Storage object). dispose() is idempotent.
 import { backendFor, dispatch, type BackendStorage } from './backend.js';
-import { DTYPES, DEVICES, elementBytes, q8ScalesOffset, storageBytes, type DType, type DeviceName } from './dtype.js';
+import { DTYPES, DEVICES, elementBytes, q4ShapeProblem, q8ScalesOffset, storageBytes, type DType, type DeviceName } from './dtype.js';
 import { DTypeError, DisposedError, ShapeError, TensorError, describeTensor } from './errors.js';
 import { cpuStorageView } from './cpu-backend.js';
 import { cast as castTo } from './ops/cast.js';
@@ -32,6 +32,11 @@ export function checkShape(op: string, shape: unknown): readonly number[] {
 function checkDType(op: string, dtype: unknown): DType {
   if (!DTYPES.includes(dtype as DType)) throw new DTypeError(`${op}: unknown dtype '${String(dtype)}' (expected ${DTYPES.join(', ')})`);
   return dtype as DType;
+}
+
+function checkQ4Shape(op: string, dtype: DType, shape: readonly number[]): void {
+  const problem = dtype === 'q4' ? q4ShapeProblem(shape) : undefined;
+  if (problem) throw new ShapeError(`${op}: ${problem}`);
 }
 
 function checkDevice(op: string, device: unknown): DeviceName {
@@ -83,6 +88,7 @@ export class Tensor {
     const size = s.reduce((a, b) => a * b, 1);
     if (data.length !== size) throw new ShapeError(`${op}: ${data.length} values do not fill shape [${s.join(',')}] (${size} elements)`);
     if (dtype === 'q8' && s.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
+    checkQ4Shape(op, dtype, s);
     let host: Float32Array | Int32Array;
     if (dtype === 'i32') {
       if (data instanceof Float32Array) throw new DTypeError(`${op}: dtype i32 needs an Int32Array or integer number[], got a Float32Array`);
@@ -111,19 +117,21 @@ export class Tensor {
   /**
    * A CPU tensor viewing `bytes` without copying (e.g. a memory-mapped checkpoint); it keeps `bytes`
    * alive. If `bytes` is not aligned to the element size the data is copied instead, since the
-   * kernels need aligned elements.
+   * kernels need aligned elements. q4 bytes are its whole storage layout (dtype.ts q4ScalesOffset).
    */
-  static fromBytes(bytes: Uint8Array, shape: readonly number[], dtype: 'f32' | 'f16' | 'bf16' | 'i32'): Tensor {
+  static fromBytes(bytes: Uint8Array, shape: readonly number[], dtype: 'f32' | 'f16' | 'bf16' | 'i32' | 'q4'): Tensor {
     const op = 'Tensor.fromBytes';
     if (!(bytes instanceof Uint8Array)) throw new TensorError(`${op}: bytes must be a Uint8Array`);
     const s = checkShape(op, shape);
     if (checkDType(op, dtype) === 'q8') throw new DTypeError(`${op}: q8 tensors are built with fromArray or cast`);
+    checkQ4Shape(op, dtype, s);
     const need = storageBytes(dtype, s);
     if (bytes.byteLength !== need)
       throw new ShapeError(`${op}: ${bytes.byteLength} bytes do not match ${dtype}[${s.join(',')}] (${need} bytes)`);
     // A copy when the view would be misaligned, or empty: V8 gives a zero-length ArrayBuffer no memory, and a
     // native view with no data pointer reads as a freed storage (every op on it said 'x was disposed').
-    if (bytes.byteOffset % elementBytes(dtype) !== 0 || need === 0) return fromHost(bytes, s, dtype);
+    const align = dtype === 'q4' ? 2 : elementBytes(dtype); // q4: its f16 scales
+    if (bytes.byteOffset % align !== 0 || need === 0) return fromHost(bytes, s, dtype);
     return new Tensor(INTERNAL, new SharedStorage(cpuStorageView(bytes)), s, dtype, 'cpu');
   }
 
@@ -165,6 +173,7 @@ export class Tensor {
     const s = checkShape(op, shape);
     const dt = checkDType(op, dtype);
     if (dt === 'q8' && s.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
+    checkQ4Shape(op, dt, s);
     return allocTensor(backendFor(checkDevice(op, device)), s, dt, true);
   }
 
@@ -191,7 +200,8 @@ export class Tensor {
   /**
    * Host copy of the stored elements in this tensor's own dtype, row-major: f32/i32 4 bytes and
    * f16/bf16 2 bytes per element, little-endian (host order). The result owns a fresh ArrayBuffer,
-   * so `new Uint16Array(t.toBytes().buffer)` gives the f16 bit patterns. q8 has two parts: use toQ8Parts().
+   * so `new Uint16Array(t.toBytes().buffer)` gives the f16 bit patterns. q4: its whole storage (codes,
+   * padding, f16 scales: dtype.ts q4ScalesOffset). q8 has two parts: use toQ8Parts().
    */
   toBytes(): Uint8Array {
     const op = 'toBytes';
@@ -245,8 +255,8 @@ export class Tensor {
     const s = checkShape(op, out);
     if (s.reduce((a, b) => a * b, 1) !== this.size)
       throw new ShapeError(`${op}: cannot reshape ${describeTensor(this)} (${this.size} elements) to [${shape.join(',')}]`);
-    if (this.dtype === 'q8' && (s.length === 0 || s[s.length - 1] !== this.shape[this.shape.length - 1]))
-      throw new ShapeError(`${op}: a q8 tensor keeps its last dim (its rows carry the scales): ${describeTensor(this)} to [${shape.join(',')}]`);
+    if ((this.dtype === 'q8' || this.dtype === 'q4') && (s.length === 0 || s[s.length - 1] !== this.shape[this.shape.length - 1]))
+      throw new ShapeError(`${op}: a ${this.dtype} tensor keeps its last dim (its rows carry the scales): ${describeTensor(this)} to [${shape.join(',')}]`);
     return new Tensor(INTERNAL, this.#shared, s, this.dtype, this.device);
   }
 

@@ -37,7 +37,7 @@ function randomArray(n: number, seed: number): Float32Array {
  * (the tensor core's, on the same threads and huge pages as the weights) runs before every timed run,
  * so both see the same neighbours on a shared host; `bw` is its best, GB/s.
  */
-function timeLinear(dtype: 'f32' | 'f16' | 'q8', M: number, K: number, N: number,
+function timeLinear(dtype: 'f32' | 'f16' | 'q8' | 'q4', M: number, K: number, N: number,
                     probeBandwidth = false): { t: number; bw: number } {
   const xs = randomArray(M * K, 1), ws = randomArray(N * K, 2);
   const x = Tensor.fromArray(xs, [M, K]);
@@ -77,11 +77,13 @@ for (const m of floor.methods) {
 // compared with the bandwidth probed between its own timed runs.
 const gemvRows: { label: string; shape: string; gbs: number; t: number; bw: number }[] = [];
 
-const bytesPer = { f16: 2, q8: 1 } as const;
-for (const dtype of ['f16', 'q8'] as const) {
+// Weight bytes a GEMV reads: q8 adds an f32 scale per row, q4 is 16 bytes of codes + an f16 scale per 32.
+const weightBytes = { f16: (N: number, K: number) => N * K * 2, q8: (N: number, K: number) => N * K + N * 4,
+  q4: (N: number, K: number) => (N * K * 18) / 32 };
+for (const dtype of ['f16', 'q8', 'q4'] as const) {
   for (const [N, K] of [[16384, 4096], [4096, 16384]]) {
     const { t, bw } = timeLinear(dtype, 1, K, N, true);
-    const bytes = N * K * bytesPer[dtype] + (dtype === 'q8' ? N * 4 : 0);
+    const bytes = weightBytes[dtype](N, K);
     gemvRows.push({ label: `GEMV ${dtype}`, shape: `x[1,${K}] W[${N},${K}]`, gbs: bytes / t / 1e9, t, bw });
   }
 }

@@ -1,17 +1,20 @@
 // cast: dtype conversions of a contiguous [rows, cols] block.
 //   f32 <-> f16 / bf16 (round to nearest even), f16 <-> bf16 through f32,
 //   any float -> q8 (per-row absmax: scale = absmax / 127, q = round-half-even(x / scale)),
-//   q8 -> any float (x = q * scale[row]). Same dtype: plain copy. i32 only to i32.
+//   q8 -> any float (x = q * scale[row]), any float <-> q4 (groups of 32 along a row, q4.h; cols a
+//   multiple of 32). Same dtype: plain copy. i32 only to i32.
 // Quantizing to q8 refuses non-finite values: absmax skips a NaN and the clamp then maps it to +127
 // (the row's maximum), and an infinity makes the scale infinite and zeroes the row, so a corrupt
 // weight would become plausible numbers. The error names the first bad row (in row order, whatever
-// the thread split) and column.
+// the thread split) and column. q4 refuses them too, and |x| beyond kQ4MaxAbs (its f16 scale would
+// overflow).
 #include <atomic>
 #include <cmath>
 #include <cstring>
 
 #include "async_kernel.h"
 #include "op_kernels.h"
+#include "q4.h"
 #include "rowops.h"
 
 namespace gptj {
@@ -28,6 +31,10 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
       for (int64_t i = 0; i < cols; i++) dst[i] = static_cast<float>(q[i]) * s;
       break;
     }
+    case DType::Q4:
+      q4_dequantize_row(src + r * (cols / 2), reinterpret_cast<const uint16_t*>(src + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group),
+                        cols, dst);
+      break;
     case DType::I32: break;
   }
 }
@@ -35,7 +42,7 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
 namespace {
 
 double block_bytes(DType dt, double rows, double cols) {
-  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
+  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dt == DType::Q4 ? q4_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
 }
 
 void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_t cols, int64_t r) {
@@ -48,21 +55,27 @@ void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_
       reinterpret_cast<float*>(dst + q8_scales_offset(rows, cols))[r] = s;
       break;
     }
+    case DType::Q4:
+      q4_quantize_row(src, cols, dst + r * (cols / 2), reinterpret_cast<uint16_t*>(dst + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group));
+      break;
     case DType::I32: break;
   }
 }
 
-int64_t first_non_finite(const float* x, int64_t n) {
+// First element a quantized dtype cannot hold: non-finite (q8, q4), or beyond q4's f16 scale range.
+int64_t first_unquantizable(const float* x, int64_t n, DType dt) {
   for (int64_t i = 0; i < n; i++)
-    if (!std::isfinite(x[i])) return i;
+    if (!std::isfinite(x[i]) || (dt == DType::Q4 && std::fabs(x[i]) > kQ4MaxAbs)) return i;
   return -1;
 }
 
 // A JS Error with code GPTJ_NON_FINITE and the element's row, column and value (NaN or +-Infinity),
 // from which the TS layer builds its NonFiniteError.
-[[noreturn]] void throw_non_finite(Napi::Env env, int64_t row, int64_t col, float value) {
-  Napi::Error e = Napi::Error::New(env, "cast: q8 quantization needs finite values, row " + std::to_string(row) +
-                                            ", column " + std::to_string(col) + " is " + std::to_string(value));
+[[noreturn]] void throw_non_finite(Napi::Env env, DType dt, int64_t row, int64_t col, float value) {
+  const std::string where = "row " + std::to_string(row) + ", column " + std::to_string(col) + " is " + std::to_string(value);
+  if (std::isfinite(value))  // q4 only: see first_unquantizable
+    throw_range(env, "cast: q4 quantization needs |x| <= 524032 (an f16 group scale times 8), " + where);
+  Napi::Error e = Napi::Error::New(env, std::string("cast: ") + (dt == DType::Q4 ? "q4" : "q8") + " quantization needs finite values, " + where);
   e.Set("code", "GPTJ_NON_FINITE");
   e.Set("row", Napi::Number::New(env, static_cast<double>(row)));
   e.Set("column", Napi::Number::New(env, static_cast<double>(col)));
@@ -78,11 +91,16 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   int64_t rows = arg_int(info, 4, op, "rows", 0, kMaxElems);
   int64_t cols = arg_int(info, 5, op, "cols", 0, kMaxElems);
   if ((sdt == DType::I32) != (ddt == DType::I32)) throw_type(info.Env(), "cast: i32 converts only to i32");
+  if ((sdt == DType::Q4 || ddt == DType::Q4) && cols % kQ4Group != 0)
+    throw_range(info.Env(), "cast: q4 needs the last dim a multiple of 32 (its groups), got " + std::to_string(cols));
+  const bool quantize = ddt == DType::Q8 || ddt == DType::Q4;
   Storage* x = arg_storage(info, 0, op, "x", block_bytes(sdt, rows, cols));
   Storage* o = arg_storage(info, 2, op, "out", block_bytes(ddt, rows, cols));
   const uint8_t* src = x->data();
   uint8_t* dst = o->data();
-  std::atomic<int64_t> bad_row{rows};  // first row holding a non-finite value (q8 output only)
+  if (ddt == DType::Q4 && sdt != DType::Q4)  // the padding after the codes: zero, so q4 bytes are deterministic
+    std::memset(dst + rows * cols / 2, 0, static_cast<size_t>(q4_scales_offset(rows, cols) - rows * cols / 2));
+  std::atomic<int64_t> bad_row{rows};  // first row holding a value the quantized output cannot hold
   run_sync([&] {
     if (sdt == ddt) {
       std::memmove(dst, src, static_cast<size_t>(block_bytes(sdt, rows, cols)));
@@ -98,7 +116,7 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
       std::vector<float> tmp(static_cast<size_t>(cols));
       for (int64_t r = r0; r < r1; r++) {
         row_to_f32(src, sdt, rows, cols, r, tmp.data());
-        if (ddt == DType::Q8 && first_non_finite(tmp.data(), cols) >= 0) {
+        if (quantize && first_unquantizable(tmp.data(), cols, ddt) >= 0) {
           int64_t seen = bad_row.load();
           while (r < seen && !bad_row.compare_exchange_weak(seen, r)) {}
           return;  // rows after the first bad one in this chunk do not matter
@@ -110,8 +128,8 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
   if (bad_row.load() < rows) {
     std::vector<float> tmp(static_cast<size_t>(cols));
     row_to_f32(src, sdt, rows, cols, bad_row.load(), tmp.data());
-    const int64_t col = first_non_finite(tmp.data(), cols);
-    throw_non_finite(info.Env(), bad_row.load(), col, tmp[static_cast<size_t>(col)]);
+    const int64_t col = first_unquantizable(tmp.data(), cols, ddt);
+    throw_non_finite(info.Env(), ddt, bad_row.load(), col, tmp[static_cast<size_t>(col)]);
   }
   return info.Env().Undefined();
 }

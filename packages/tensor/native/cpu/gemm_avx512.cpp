@@ -102,6 +102,7 @@ void PackW(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, float
     case WType::F16: return PackWTyped<LF16>(w, n0, n, k0, kc, dst, nr);
     case WType::BF16: return PackWTyped<LBF16>(w, n0, n, k0, kc, dst, nr);
     case WType::Q8: return PackWTyped<LQ8>(w, n0, n, k0, kc, dst, nr);
+    case WType::Q4: break;  // linear sends q4 to q4_gemv / q4_pack_w (q4.h)
   }
 }
 

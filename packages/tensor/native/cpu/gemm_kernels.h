@@ -13,12 +13,14 @@
 
 namespace gptj {
 
-// A weight matrix as stored: rows of `ld` elements of `type` (q8: int8 with per-row f32 scales).
+// A weight matrix as stored: rows of `ld` elements of `type` (q8: int8 with per-row f32 scales; q4:
+// 4-bit codes with an f16 scale per group of 32, see q4.h).
 struct WeightView {
   const void* data;
   WType type;
   const float* scales;  // Q8 only
   int64_t ld;
+  const uint16_t* group_scales = nullptr;  // Q4 only
 };
 
 // x: [M, K] row stride K; y: row stride ldy; writes y[m, n0..n1) for every m < M.

@@ -32,6 +32,7 @@ void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float
     case WType::F16: return GemvTyped<WF16>(x, M, K, w, bias, y, ldy, n0, n1);
     case WType::BF16: return GemvTyped<WBF16>(x, M, K, w, bias, y, ldy, n0, n1);
     case WType::Q8: return GemvTyped<WQ8>(x, M, K, w, bias, y, ldy, n0, n1);
+    case WType::Q4: break;  // linear sends q4 to q4_gemv / q4_pack_w (q4.h)
   }
 }
 

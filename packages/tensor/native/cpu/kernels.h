@@ -7,11 +7,13 @@
 namespace gptj {
 
 // Storage type of a weight matrix as a checkpoint stores it.
-enum class WType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3 };
+// Codes match DType's (Q4 = 5: DType 4 is i32).
+enum class WType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, Q4 = 5 };
 
 // y[M,N] = x[M,K] @ W[N,K]^T (+ bias[N]).
 //   x: f32 activations, row stride K.       W: N rows of K elements of type wt, row stride K.
 //   scales: only for Q8: per-row f32 scale, W_real[n,k] = int8 W[n,k] * scales[n]; nullptr otherwise.
+//   Q4: W is the whole q4 storage of [N, K] (codes, then the f16 group scales: q4.h); K % 32 == 0.
 //   bias: nullptr or f32[N].                y: f32, row stride N (overwritten, not accumulated).
 // M == 1..few is the decode case (bandwidth-bound GEMV), large M is prefill (compute-bound GEMM).
 // Multi-threaded over the shared pool; safe to call from any one thread at a time.

@@ -2,6 +2,7 @@
 #include "gemm_kernels.h"
 #include "kernels.h"
 #include "linear_isa.h"
+#include "q4.h"
 
 namespace gptj {
 namespace {
@@ -34,6 +35,16 @@ GemvFn PickGemv() {
   }
 }
 
+GemvFn PickQ4Gemv() {
+  switch (cpu_isa()) {
+#if defined(__x86_64__)
+    case Isa::Avx512: return avx512::q4_gemv;
+    case Isa::Avx2: return avx2::q4_gemv;
+#endif
+    default: return scalar::q4_gemv;
+  }
+}
+
 const GemmKernel& PickGemm() {
   switch (cpu_isa()) {
 #if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
@@ -49,10 +60,11 @@ const GemmKernel& PickGemm() {
 void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const float* scales, const float* bias,
             float* y, int64_t N) {
   if (M <= 0 || N <= 0) return;
-  const WeightView w{W, wt, scales, K};
+  WeightView w{W, wt, scales, K};
+  if (wt == WType::Q4) w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
   if (M <= kGemvMaxRows) {
-    const GemvFn gemv = PickGemv();
-    const int64_t row_bytes = wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
+    const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
+    const int64_t row_bytes = wt == WType::Q4 ? K / 2 : wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
     if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
     const int64_t group = GemvRowGroup(row_bytes), groups = (N + group - 1) / group;
     parallel_for(groups, [&](int64_t g0, int64_t g1) {
@@ -61,7 +73,9 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
     });
     return;
   }
-  gemm_blocked(PickGemm(), M, N, K, 1.0f, GemmA{x, K, false}, GemmB{w}, bias, y, N);
+  GemmKernel kernel = PickGemm();
+  if (wt == WType::Q4) kernel.pack_w = scalar::q4_pack_w;  // prefill is compute-bound: dequantize the panels
+  gemm_blocked(kernel, M, N, K, 1.0f, GemmA{x, K, false}, GemmB{w}, bias, y, N);
 }
 
 void gemm_f32(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,

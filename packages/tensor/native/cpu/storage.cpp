@@ -25,6 +25,7 @@ double dtype_bytes(DType dt, double n) {
     case DType::F16:
     case DType::BF16: return 2 * n;
     case DType::Q8: return n;
+    case DType::Q4: return n / 2;  // codes only: see q4_bytes_d
   }
   return 4 * n;
 }
@@ -199,7 +200,7 @@ bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const ch
 }
 
 DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
-  return static_cast<DType>(arg_int(info, i, op, what, 0, 4));
+  return static_cast<DType>(arg_int(info, i, op, what, 0, 5));
 }
 
 std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,

@@ -21,7 +21,7 @@
 
 namespace gptj {
 
-enum class DType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, I32 = 4 };
+enum class DType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, I32 = 4, Q4 = 5 };  // q4 layout: q4.h
 
 // q8 layout inside one storage: rows*cols int8 values, padded to 64 bytes, then rows f32 scales.
 inline int64_t q8_scales_offset(int64_t rows, int64_t cols) { return (rows * cols + 63) / 64 * 64; }
@@ -29,7 +29,7 @@ inline int64_t q8_bytes(int64_t rows, int64_t cols) { return q8_scales_offset(ro
 // Sizes for the bounds checks, in double so that absurd dims cannot overflow into a small number
 // (exact up to 2^53 bytes, far beyond any real storage).
 inline double q8_bytes_d(double rows, double cols) { return std::ceil(rows * cols / 64) * 64 + 4 * rows; }
-double dtype_bytes(DType dt, double n);  // bytes of n elements of a non-q8 dtype
+double dtype_bytes(DType dt, double n);  // bytes of n elements of a dtype other than q8 and q4
 
 struct Mapping;  // mmap.cpp
 

@@ -1,5 +1,7 @@
 // linear (x @ W^T + b, weights as stored) and batched f32 matmul.
 import { dispatch, type Backend, type BatchLayout } from '../backend.js';
+import { Q4_GROUP } from '../dtype.js';
+import { DeviceError } from '../errors.js';
 import { allocTensor, type Tensor } from '../tensor.js';
 import { expectDType, expectRank, expectTensor, fill, fillAsync, shapeError } from './check.js';
 
@@ -10,7 +12,7 @@ function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefi
   const args = { x, w, b };
   const backend = dispatch(op, args);
   expectDType(op, args, 'x', ['f32']);
-  expectDType(op, args, 'w', ['f32', 'f16', 'bf16', 'q8']);
+  expectDType(op, args, 'w', ['f32', 'f16', 'bf16', 'q8', 'q4']);
   expectRank(op, args, 'x', { min: 1 });
   expectRank(op, args, 'w', 2);
   const K = x.shape[x.shape.length - 1];
@@ -18,6 +20,10 @@ function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefi
   if (K !== Kw) throw shapeError(op, args, `x has ${K} features but w [N, K] expects ${Kw}`);
   // K = 0 has no use in a model, and the backends derive the row count as size / K
   if (K === 0) throw shapeError(op, args, 'x and w have 0 features (K = 0)');
+  if (w.dtype === 'q4') {
+    if (w.device !== 'cpu') throw new DeviceError(`${op}: q4 weights are CPU-only (w is on ${w.device})`);
+    if (K % Q4_GROUP !== 0) throw shapeError(op, args, `q4 weights need K a multiple of ${Q4_GROUP}, got ${K}`);
+  }
   if (b != null) {
     expectDType(op, args, 'b', ['f32']);
     if (b.shape.length !== 1 || b.shape[0] !== N) throw shapeError(op, args, `b must be [${N}]`);
@@ -25,7 +31,7 @@ function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefi
   return { backend, outShape: [...x.shape.slice(0, -1), N] };
 }
 
-/** x: f32 [..., K], w: [N, K] (f32 | f16 | bf16 | q8, used as stored), b?: f32 [N] -> f32 [..., N]. */
+/** x: f32 [..., K], w: [N, K] (f32 | f16 | bf16 | q8 | q4 on the CPU, used as stored), b?: f32 [N] -> f32 [..., N]. */
 export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   const { backend, outShape } = checkLinear('linear', x, w, b);
   const out = allocTensor(backend, outShape, 'f32');

@@ -1,11 +1,11 @@
-// concat / slice / transpose: contiguous copies (all dtypes but q8), through one strided-copy kernel.
+// concat / slice / transpose: contiguous copies (all dtypes but q8 and q4), through one strided-copy kernel.
 import { dispatch } from '../backend.js';
 import { DTypeError, TensorError, describeArgs } from '../errors.js';
 import { allocTensor, type Tensor } from '../tensor.js';
 import { expectInt, expectTensor, fill, normAxis, shapeError, stridesOf } from './check.js';
 
 function noQ8(op: string, t: Tensor, args: Record<string, Tensor>): void {
-  if (t.dtype === 'q8') throw new DTypeError(`${op}: q8 tensors cannot be re-laid out (their rows carry scales)${describeArgs(args)}`);
+  if (t.dtype === 'q8' || t.dtype === 'q4') throw new DTypeError(`${op}: ${t.dtype} tensors cannot be re-laid out (their rows carry scales)${describeArgs(args)}`);
 }
 
 /** Joins tensors of one dtype along `axis`; every other dim must match. */

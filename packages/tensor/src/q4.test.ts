@@ -1,0 +1,178 @@
+// q4 (dtype.ts q4ScalesOffset, native/cpu/q4.h) against references written here from the documented
+// layout: a quantizer that must give the same bytes, a dequantizer that must give the same floats, and
+// linear against a naive float64 dequantize-then-matmul. Shapes are odd on purpose: N not a multiple of
+// the kernel's 4 row streams or of a pool chunk, K an odd number of groups (not a whole number of
+// 64-byte lines or SIMD widths), M = 1-4 (GEMV) and 5, 9 (blocked GEMM), N * K / 2 above and below the
+// 128 KiB where the GEMV goes parallel. The checks run again in child processes with GPTJ_CPU_ISA=avx2
+// and =scalar, so every SIMD path is covered on a CPU that has AVX-512.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import * as tensor from './index.js';
+import { q4ScalesOffset, storageBytes } from './dtype.js';
+
+interface Q4Case { M: number; K: number; N: number; bias: boolean; seed: number }
+
+/** Self-contained (run in child processes via toString): returns the failures, [] when all hold. */
+function runQ4Checks(t: typeof tensor, cases: Q4Case[]): string[] {
+  const failures: string[] = [];
+  const rand = (seed: number) => () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const rne = (v: number) => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+  // f16 rounding to nearest even (normal and subnormal range; these tests stay far from overflow)
+  const f16round = (x: number) => {
+    if (x === 0) return 0;
+    let e = Math.floor(Math.log2(Math.abs(x)));
+    if (2 ** e > Math.abs(x)) e--;
+    if (2 ** (e + 1) <= Math.abs(x)) e++;
+    const quantum = 2 ** (Math.max(e, -14) - 10);
+    return rne(x / quantum) * quantum;
+  };
+  const f16bits = (v: number) => {
+    const b = new DataView(new ArrayBuffer(4));
+    b.setFloat32(0, v);
+    const x = b.getUint32(0), sign = (x >>> 16) & 0x8000, a = Math.abs(v);
+    if (a === 0) return sign;
+    if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);  // exact: v is already f16-rounded
+    const e = Math.floor(Math.log2(a));
+    return sign | ((e + 15) << 10) | Math.round((a / 2 ** e - 1) * 1024);
+  };
+  const f16value = (h: number) => {
+    const e = (h >> 10) & 31, m = h & 1023, s = h & 0x8000 ? -1 : 1;
+    return s * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
+  };
+  /** The documented layout, built from scratch: codes, zero padding to 64 bytes, f16 scales. */
+  const quantize = (w: Float32Array, rows: number, cols: number): Uint8Array => {
+    const at = Math.ceil((rows * cols) / 2 / 64) * 64;
+    const out = new Uint8Array(at + (rows * cols) / 16);
+    const scales = new DataView(out.buffer, at);
+    for (let g = 0; g < (rows * cols) / 32; g++) {
+      const x = w.subarray(32 * g, 32 * g + 32);
+      let peak = 0;
+      for (const v of x) if (Math.abs(v) > Math.abs(peak)) peak = v;
+      const d = f16round(Math.fround(peak / -8));
+      scales.setUint16(2 * g, f16bits(d), true);
+      const inv = d !== 0 ? Math.fround(1 / d) : 0;
+      const code = (v: number) => Math.min(15, Math.max(0, rne(Math.fround(v * inv)) + 8));
+      for (let i = 0; i < 16; i++) out[16 * g + i] = code(x[i]) | (code(x[i + 16]) << 4);
+    }
+    return out;
+  };
+  const dequantize = (bytes: Uint8Array, rows: number, cols: number): Float64Array => {
+    const at = Math.ceil((rows * cols) / 2 / 64) * 64;
+    const scales = new DataView(bytes.buffer, bytes.byteOffset + at);
+    const out = new Float64Array(rows * cols);
+    for (let g = 0; g < (rows * cols) / 32; g++) {
+      const d = f16value(scales.getUint16(2 * g, true));
+      for (let i = 0; i < 16; i++) {
+        out[32 * g + i] = ((bytes[16 * g + i] & 15) - 8) * d;
+        out[32 * g + i + 16] = ((bytes[16 * g + i] >> 4) - 8) * d;
+      }
+    }
+    return out;
+  };
+  for (const { M, K, N, bias, seed } of cases) {
+    const label = `M=${M} K=${K} N=${N}${bias ? ' bias' : ''}`;
+    const r = rand(seed);
+    // Weights of mixed magnitude per group, with exact ties (multiples of d / 2) and zeros mixed in.
+    const w = new Float32Array(N * K).map((_, i) => (i % 97 === 0 ? 0 : i % 89 === 0 ? 0.5 * ((i % 7) - 3) * 0.25 : (r() * 2 - 1) * (1 + (i >> 5) % 5)));
+    const x = new Float32Array(M * K).map(() => r() * 2 - 1);
+    const b = new Float32Array(N).map(() => r() - 0.5);
+    const wq = t.Tensor.fromArray(w, [N, K], { dtype: 'q4' });
+    const got = wq.toBytes(), want = quantize(w, N, K);
+    const firstDiff = want.findIndex((v, i) => v !== got[i]);
+    if (got.length !== want.length || firstDiff >= 0) {
+      failures.push(`${label}: q4 bytes differ from the reference quantizer at byte ${firstDiff} of ${want.length}`);
+      continue;
+    }
+    const deq = dequantize(want, N, K), back = wq.toFloat32Array();
+    if (back.some((v, i) => v !== deq[i])) failures.push(`${label}: toFloat32Array differs from the reference dequantizer`);
+    const xt = t.Tensor.fromArray(x, [M, K]), bt = bias ? t.Tensor.fromArray(b, [N]) : null;
+    const y = t.linear(xt, wq, bt).toFloat32Array();
+    // f32 accumulation: each product passes through at most K/32 group sums, 32 in-group additions, the
+    // lane reduction and the bias (scalar path: 32 + K/32 + 2), so |error| <= n * 2^-24 * sum |x w| + |b| ulp.
+    const n = K / 32 + 40;
+    for (let m = 0; m < M; m++)
+      for (let j = 0; j < N; j++) {
+        let ref = bias ? b[j] : 0, mag = bias ? Math.abs(b[j]) : 0;
+        for (let k = 0; k < K; k++) {
+          ref += x[m * K + k] * deq[j * K + k];
+          mag += Math.abs(x[m * K + k] * deq[j * K + k]);
+        }
+        const err = Math.abs(y[m * N + j] - ref);
+        if (!(err <= n * 2 ** -24 * mag + 1e-30)) {
+          failures.push(`${label}: y[${m}, ${j}] = ${y[m * N + j]}, reference ${ref} (error ${err}, bound ${n * 2 ** -24 * mag})`);
+          break;
+        }
+      }
+    for (const tt of [wq, xt, bt]) tt?.dispose();
+  }
+  return failures;
+}
+
+const CASES: Q4Case[] = [];
+let seed = 1;
+for (const M of [1, 2, 3, 4, 5, 9])
+  for (const [K, N] of [[32, 1], [96, 3], [288, 37], [1024, 67], [1024, 300], [4096, 71]])
+    CASES.push({ M, K, N, bias: (seed & 1) === 1, seed: seed++ });
+
+describe('q4 weights', () => {
+  it('quantize, dequantize and linear match the references written from the layout (best SIMD path)', () => {
+    expect(runQ4Checks(tensor, CASES)).toEqual([]);
+  }, 120_000);
+
+  it('stores 18 bytes per 32 weights after 64-byte aligned codes, and round-trips through fromBytes', () => {
+    expect(storageBytes('q4', [3, 64])).toBe(q4ScalesOffset(3, 64) + 12);
+    expect(q4ScalesOffset(3, 64)).toBe(128);
+    const w = new Float32Array(5 * 64).map((_, i) => Math.sin(i));
+    const q = tensor.Tensor.fromArray(w, [5, 64], { dtype: 'q4' });
+    const again = tensor.Tensor.fromBytes(q.toBytes(), [5, 64], 'q4');
+    expect(again.toFloat32Array()).toEqual(q.toFloat32Array());
+    expect(tensor.Tensor.zeros([2, 32], 'q4').toFloat32Array().every((v) => v === 0)).toBe(true); // scale 0: (0 - 8) * 0
+    expect(q.reshape([1, 5, 64]).shape).toEqual([1, 5, 64]);
+    expect(() => q.reshape([10, 32])).toThrow(tensor.ShapeError);
+    expect(() => tensor.concat([q, q], 0)).toThrow(/q4 tensors cannot be re-laid out/);
+    expect(() => tensor.embedding(q, tensor.Tensor.fromArray(new Int32Array([0]), [1]))).toThrow(tensor.DTypeError);
+    for (const t of [q, again]) t.dispose();
+  });
+
+  it('refuses shapes and values it cannot hold, with typed errors naming them', () => {
+    const { Tensor, ShapeError, NonFiniteError, TensorError, cast, linear } = tensor;
+    expect(() => Tensor.fromArray(new Float32Array(33), [1, 33], { dtype: 'q4' })).toThrow(ShapeError);
+    expect(() => Tensor.fromArray(new Float32Array(33), [1, 33], { dtype: 'q4' })).toThrow(/multiple of 32.*got 33/);
+    expect(() => Tensor.zeros([], 'q4')).toThrow(/at least one dimension/);
+    expect(() => Tensor.fromBytes(new Uint8Array(10), [1, 32], 'q4')).toThrow(/10 bytes do not match q4\[1,32\] \(66 bytes\)/);
+    const f = Tensor.fromArray(new Float32Array(48), [1, 48]);
+    expect(() => cast(f, 'q4', { name: 'h.0.mlp.fc_in.weight' })).toThrow(/multiple of 32 .*got 48 \(h\.0\.mlp\.fc_in\.weight\)/);
+    const bad = new Float32Array(64);
+    bad[40] = Number.NaN;
+    expect(() => Tensor.fromArray(bad, [2, 32], { dtype: 'q4' })).toThrow(NonFiniteError);
+    bad[40] = 6e5;
+    expect(() => Tensor.fromArray(bad, [2, 32], { dtype: 'q4' })).toThrow(TensorError);
+    expect(() => Tensor.fromArray(bad, [2, 32], { dtype: 'q4' })).toThrow(/row 1, column 8 is 600000/);
+    const w = Tensor.zeros([4, 64], 'q4');
+    expect(() => linear(Tensor.fromArray(new Float32Array(32), [1, 32]), w)).toThrow(ShapeError);
+    for (const t of [f, w]) t.dispose();
+  });
+});
+
+describe('q4 on the narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
+  const dist = new URL('../dist/index.js', import.meta.url).href;
+  for (const isa of ['avx2', 'scalar']) {
+    it(`${isa}: same checks`, () => {
+      const script = `import * as t from ${JSON.stringify(dist)};
+        const run = ${runQ4Checks.toString()};
+        process.stdout.write(JSON.stringify(run(t, ${JSON.stringify(CASES)})));`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        env: { ...process.env, GPTJ_CPU_ISA: isa },
+        cwd: fileURLToPath(new URL('.', import.meta.url)),
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+      });
+      expect(JSON.parse(out)).toEqual([]);
+    }, 120_000);
+  }
+});
