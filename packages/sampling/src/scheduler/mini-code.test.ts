@@ -8,8 +8,11 @@ import { Scheduler } from './scheduler.js';
 // The scheduler on the real demo model: concurrent requests (chunked prefill, siblings, queueing) give exactly
 // generate's ids and text, through the model's own sequence pool where it has one and the session fallback otherwise.
 
-interface Sample { prompt: string }
-const { loadModel } = (await import('@gptj/model')) as unknown as { loadModel: (dir: string) => Promise<CausalLM & { dispose(): void }> };
+interface Sample { prompt: string; prompt_ids: number[]; new_ids: number[]; completion: string }
+const { loadModel, GPTJModel: modelClass } = (await import('@gptj/model')) as unknown as {
+  loadModel: (dir: string) => Promise<CausalLM & { dispose(): void }>;
+  GPTJModel?: { prototype: object };
+};
 const { Tokenizer } = (await import('@gptj/tokenizer')) as unknown as { Tokenizer: { fromDirectory(dir: string): Promise<TextTokenizer> } };
 const { miniCodeDir } = await import('@gptj/mini-code');
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
@@ -58,4 +61,28 @@ describe('Scheduler on mini-code', () => {
       expect(got[i], prompt).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));
     }
   }, 120_000);
+
+  it.skipIf(!modelHasPool())('with an f16 KV cache in the native pool: greedy continuations equal transformers\' (mini-code-samples.json)', async () => {
+    const spy = vi.spyOn(model, 'createSequencePool');
+    const s = new Scheduler(model, tok, { maxSequences: 3, prefillChunk: 7, kvDtype: 'f16' });
+    expect(spy).toHaveBeenCalledWith({ maxSequences: 3, kvDtype: 'f16' });
+    spy.mockRestore();
+    const got = await Promise.all(samples.map(async (sample) => {
+      const ids: number[] = [];
+      let text = '';
+      for await (const e of s.submit(sample.prompt_ids, { doSample: false, maxNewTokens: sample.new_ids.length })) {
+        text += e.text;
+        if (e.type === 'token') ids.push(e.id);
+      }
+      return { ids, text };
+    }));
+    await s.close();
+    expect(got).toEqual(samples.map((sample) => ({ ids: sample.new_ids, text: sample.completion })));
+  }, 120_000);
 });
+
+/** Whether @gptj/model's GPTJModel has a native pool (known before the model loads: the method is on the class). */
+function modelHasPool(): boolean {
+  return typeof (modelClass?.prototype as { createSequencePool?: unknown } | undefined)?.createSequencePool === 'function';
+}
+
