@@ -3,6 +3,8 @@
 // against the API's logprobs for the same greedy request), chat, reload, reset. Greedy text is checked against
 // transformers' completions (mini-code-samples.json). Screenshots go to apps/server/.artifacts/ (gitignored).
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,25 @@ const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
 
 const found = existsSync(CHROMIUM);
 if (!found) console.log(`playground browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set GPTJ_CHROMIUM)`);
+
+/** A reverse proxy serving `target` under /gptj/, as one may put the server behind a path prefix. */
+async function prefixProxy(target: string): Promise<{ base: string; server: Server }> {
+  const upstream = new URL(target);
+  const server = createHttpServer((req, res) => {
+    if (!req.url?.startsWith('/gptj/')) {
+      res.writeHead(404).end();
+      return;
+    }
+    const up = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url.slice('/gptj'.length), method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+    res.on('close', () => up.destroy()); // a client that goes away (Stop) goes away upstream too
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/gptj`, server };
+}
 
 /** What the tooltip shows for the hovered token: its text and percentage, and each alternative's. */
 interface Shown {
@@ -54,17 +75,21 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
   let page: Page;
   let userDataDir: string;
   const outside: string[] = [];
+  /** The origins (with path) the page may load from: the server, and the prefix proxy of the last test. */
+  const allowed: string[] = [];
   const pageErrors: string[] = [];
   const eventStreams: string[] = [];
 
   beforeAll(async () => {
     server = await listening();
+    allowed.push(server.base);
     userDataDir = mkdtempSync(join(tmpdir(), 'gptj-chromium-'));
     mkdirSync(ARTIFACTS, { recursive: true });
     context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 } });
     page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000); // a page that never gets there fails with playwright's message, within the test's time
     page.on('request', (r) => {
-      if (!r.url().startsWith(`${server.base}/`) && !r.url().startsWith('data:')) outside.push(r.url());
+      if (!allowed.some((base) => r.url().startsWith(`${base}/`)) && !r.url().startsWith('data:')) outside.push(r.url());
     });
     page.on('response', (r) => {
       if (r.headers()['content-type']?.startsWith('text/event-stream')) eventStreams.push(new URL(r.url()).pathname);
@@ -259,6 +284,25 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(await page.textContent('#output')).toBe('');
     expect(await page.isEnabled('#generate')).toBe(true);
     await screenshot('error');
+  });
+
+  it('works behind a proxy that serves the server under a path prefix', async () => {
+    const proxy = await prefixProxy(server.base);
+    allowed.push(proxy.base);
+    try {
+      await page.goto(`${proxy.base}/`);
+      await page.waitForFunction(() => document.getElementById('model')!.textContent !== '…');
+      await page.fill('#prompt', fibonacci.prompt);
+      await setOption('temperature', '0');
+      await setOption('max_tokens', String(fibonacci.new_ids.length));
+      await page.click('#generate');
+      await finished();
+      expect(await page.textContent('#output .generated')).toBe(fibonacci.completion);
+      expect(eventStreams.at(-1)).toBe('/gptj/v1/completions');
+    } finally {
+      await page.goto('about:blank');
+      await new Promise((resolve) => proxy.server.close(resolve));
+    }
   });
 
   it('fetched nothing from outside the server and threw no script errors', () => {

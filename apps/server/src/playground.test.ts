@@ -25,7 +25,8 @@ describe('playground routes', () => {
 
   it('serves every file the page and its modules refer to, with its content type', async () => {
     const seen = new Set<string>();
-    const pending = [...(await get('/')).body.matchAll(/(?:href|src)="(\/playground\/[^"]+)"/g)].map((m) => m[1]!);
+    // relative to the page (`playground/...`), so that a proxy may serve the server under a path prefix
+    const pending = [...(await get('/')).body.matchAll(/(?:href|src)="(playground\/[^"]+)"/g)].map((m) => `/${m[1]!}`);
     expect(pending).toEqual(['/playground/playground.css', '/playground/main.js']);
     while (pending.length > 0) {
       const url = pending.pop()!;

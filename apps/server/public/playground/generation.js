@@ -4,7 +4,8 @@
 import { sseEvents } from './sse.js';
 import { tokensOf } from './tokens.js';
 
-export const ENDPOINTS = { completion: '/v1/completions', chat: '/v1/chat/completions' };
+// Relative to the page, so that the playground also works behind a proxy that serves the server under a path prefix.
+export const ENDPOINTS = { completion: 'v1/completions', chat: 'v1/chat/completions' };
 
 /** The server refused the request or failed; `param` names the request field it blamed, when it did. */
 class ApiError extends Error {

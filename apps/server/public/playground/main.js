@@ -49,7 +49,7 @@ function setMode(next) {
   for (const tab of document.querySelectorAll('[data-mode]')) tab.setAttribute('aria-selected', String(tab.dataset.mode === mode));
   $('completion-pane').hidden = mode !== 'completion';
   $('chat-pane').hidden = mode !== 'chat';
-  $('endpoint').textContent = `POST ${ENDPOINTS[mode]}`;
+  $('endpoint').textContent = `POST /${ENDPOINTS[mode]}`;
   for (const option of document.querySelectorAll('.option[data-modes]')) option.hidden = !option.dataset.modes.split(' ').includes(mode);
   conversation.render(); // text boxes size themselves only once visible
   save();
@@ -62,7 +62,7 @@ function setBusy(busy) {
 }
 
 async function tokenize(text) {
-  const res = await fetch('/tokenize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: text }) });
+  const res = await fetch('tokenize', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ content: text }) });
   if (!res.ok) throw new Error(`could not tokenize ${JSON.stringify(text.slice(0, 40))} (${res.status})`);
   return (await res.json()).tokens;
 }
@@ -208,7 +208,7 @@ installTooltip($('tooltip'));
 restore();
 showProbabilityControls();
 setBusy(false);
-fetch('/v1/models')
+fetch('v1/models')
   .then((r) => r.json())
   .then((m) => {
     $('model').textContent = m.data[0].id;
