@@ -5,6 +5,7 @@ import type { GenerateOptions } from '../options.js';
 import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
 import type { ScheduledRequest } from './request.js';
+import type { StepStats } from './scheduler-options.js';
 import { Scheduler } from './scheduler.js';
 
 const V = 32;
@@ -57,6 +58,25 @@ describe('Scheduler against generate (fake model)', () => {
     }
     expect(Math.max(...steps)).toBe(4); // steps really were shared
     expect(s.stats).toEqual({ active: 0, queued: 0, freeTokens: 4 * lm.maxLength, sequences: 0 });
+  });
+
+  it('chunked prefill: a long prompt enters prefillChunk tokens per step while the running request keeps decoding', async () => {
+    const lm = historyLM(V);
+    lm.delayMs = 1;
+    const steps: StepStats[] = [];
+    const s = new Scheduler(lm, tok, { maxSequences: 2, prefillChunk: 4, onStep: (x) => steps.push(x) });
+    const running = s.submit('ab', { maxNewTokens: 12, seed: 1 });
+    const events = running[Symbol.asyncIterator]();
+    expect((await events.next()).value).toMatchObject({ type: 'token' }); // it decodes now
+    const long = s.submit('a long prompt of many', { maxNewTokens: 3, seed: 2 }); // 21 tokens: 6 chunks
+    while (!(await events.next()).done);
+    const [r1, r2] = await Promise.all([running.result, long.result]);
+    expect(steps.every((x) => x.prefillTokens <= 4)).toBe(true);
+    expect(steps.reduce((n, x) => n + x.prefillTokens, 0)).toBe(2 + 21);
+    const mixed = steps.filter((x) => x.prefillTokens > 0 && x.decodeTokens > 0);
+    expect(mixed.length).toBeGreaterThanOrEqual(4);
+    // every generated token but each row's last was fed back
+    expect(steps.reduce((n, x) => n + x.decodeTokens, 0)).toBe(r1.usage.completionTokens - 1 + r2.usage.completionTokens - 1);
   });
 
   it('an unseeded request draws a seed and reports it: generate with that seed reproduces it', async () => {
