@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
-import { generateText, type GeneratedRow } from '../generate.js';
+import type { GenerationEvent } from '../events.js';
+import { generate, generateText, type GeneratedRow } from '../generate.js';
 import type { GenerateOptions } from '../options.js';
 import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
@@ -15,7 +16,9 @@ const tok = new PieceTokenizer(pieces);
 /** A request's rows as generateText reports them, and its result. */
 async function collect(req: ScheduledRequest) {
   const rows: GeneratedRow[] = [];
+  const events: GenerationEvent[] = [];
   for await (const e of req) {
+    events.push(e);
     const row = (rows[e.row] ??= { ids: [], text: '', finishReason: 'length' });
     row.text += e.text;
     if (e.type === 'token') {
@@ -23,7 +26,7 @@ async function collect(req: ScheduledRequest) {
       if (e.logprob !== undefined) (row.logprobs ??= []).push(e.logprob);
     } else row.finishReason = e.finishReason;
   }
-  return { rows, result: await req.result };
+  return { rows, events, result: await req.result };
 }
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
@@ -53,6 +56,10 @@ describe('Scheduler against generate (fake model)', () => {
     for (const [i, c] of cases.entries()) {
       const ref = await generateText(lm, tok, c.prompt, c.options);
       expect(got[i]!.rows, `case ${i}`).toEqual(ref.rows.map(({ score: _, ...row }) => row));
+      // the very same events, in the same order (topLogprobs included)
+      const refEvents: GenerationEvent[] = [];
+      for await (const e of generate(lm, tok, c.prompt, c.options)) refEvents.push(e);
+      expect(got[i]!.events, `case ${i}`).toEqual(refEvents);
       expect(got[i]!.result.usage).toEqual(ref.usage);
       expect(got[i]!.result.seed).toEqual(ref.seed);
     }
