@@ -35,7 +35,7 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     const plan = siblingPlan(engine, body);
     // Without max_tokens the reply may use the rest of the context window (OpenAI's chat default).
     const maxTokens = chatMaxTokens(body);
-    const sampling = withSiblings(toGenerateOptions({ ...body, n: 1, max_tokens: maxTokens }, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP), plan);
+    const sampling = withSiblings(toGenerateOptions({ ...body, n: 1, max_tokens: maxTokens }, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP, engine), plan);
     // logprobs come with each token from the scheduler (raw model log-softmax), streamed or not
     const options = body.logprobs === true ? { ...sampling, logprobs: true, topLogprobs: body.top_logprobs ?? 0 } : sampling;
     const base = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: engine.modelName };

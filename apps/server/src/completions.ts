@@ -28,8 +28,8 @@ function promptList(prompt: CompletionBody['prompt']): (string | number[])[] {
  * Sampling options of the request; n and best_of become sibling sequences (siblings.ts), not toGenerateOptions' n.
  * `logprobs` (without echo, which is scored afterwards) asks the scheduler for each token's logprob and alternatives.
  */
-function generateOptions(body: CompletionBody, plan: SiblingPlan, signal: AbortSignal): GenerateOptions {
-  const o = withSiblings(toGenerateOptions({ ...body, n: 1 }, DEFAULT_MAX_TOKENS, signal), plan);
+function generateOptions(engine: Engine, body: CompletionBody, plan: SiblingPlan, signal: AbortSignal): GenerateOptions {
+  const o = withSiblings(toGenerateOptions({ ...body, n: 1 }, DEFAULT_MAX_TOKENS, signal, [], engine), plan);
   return body.logprobs == null || body.echo ? o : { ...o, logprobs: true, topLogprobs: body.logprobs };
 }
 
@@ -47,7 +47,7 @@ async function promptChoices(engine: Engine, body: CompletionBody, prompt: strin
   const r: GenerationResult =
     maxTokens === 0
       ? { choices: [{ text: '', finishReason: 'length', ids: [], logprobs: [], top: [] }], promptTokens: ids.length, completionTokens: 0 }
-      : await engine.run(ids, generateOptions(body, plan, signal));
+      : await engine.run(ids, generateOptions(engine, body, plan, signal));
   const echoed = body.echo ? (typeof prompt === 'string' ? prompt : engine.tokenizer.decode(ids)) : '';
   const choices = await Promise.all(
     pickChoices(r.choices, plan).map(async (c, j) => ({
@@ -81,7 +81,7 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
     for (const [field, set, what] of [['prompt', prompts.length > 1, 'several prompts are'], ['echo', body.echo === true, 'is'], ['best_of', plan.rows > plan.n, 'greater than n is']] as const) {
       if (set) throw new ApiError(400, `${field}: ${what} not supported with stream: true`, 'invalid_request_error', field);
     }
-    const options = generateOptions(body, plan, signal);
+    const options = generateOptions(engine, body, plan, signal);
     const offset0 = promptTextLength(engine, toIds(engine, prompts[0]!, 'prompt'));
     const rowLogprobs: StreamedLogprobs[] = [];
     const sse = new SseWriter(reply);

@@ -1,4 +1,7 @@
 // JSON schemas of the request bodies (validated by fastify's ajv before a handler runs) and their TS types.
+// A field the schemas do not name is ignored and logged (warnUnknownFields, warnings.ts): clients send vendor fields
+// (parallel_tool_calls, metadata, store, service_tier...) a local server need not refuse. A named field of the wrong
+// type is still a 400. The check follows `properties` and `items` (not `anyOf`: content parts keep their own keys).
 
 /** OpenAI's largest `logprobs` on legacy completions (alternatives per token). */
 export const MAX_LOGPROBS = 5;
@@ -28,14 +31,21 @@ const samplingProperties = {
     additionalProperties: { type: 'number', minimum: -100, maximum: 100 },
   },
   stream: { type: 'boolean' },
-  stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } }, additionalProperties: false },
+  stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } } },
   user: { type: 'string' },
+  // vLLM's and llama.cpp's: 0 or -1 turns it off
+  top_k: { type: 'integer', minimum: -1 },
+  // json_object: grammar-constrained decoding to one JSON object (request-options.ts); json_schema is refused there
+  response_format: {
+    type: 'object',
+    required: ['type'],
+    properties: { type: { enum: ['text', 'json_object', 'json_schema'] }, json_schema: { type: 'object' } },
+  },
 } as const;
 
 export const completionBodySchema = {
   type: 'object',
   required: ['prompt'],
-  additionalProperties: false,
   properties: {
     model: { type: 'string' },
     prompt: {
@@ -59,7 +69,6 @@ export const completionBodySchema = {
 export const embeddingsBodySchema = {
   type: 'object',
   required: ['input'],
-  additionalProperties: false,
   properties: {
     model: { type: 'string' },
     input: {
@@ -78,21 +87,18 @@ export const embeddingsBodySchema = {
 
 export const tokenizeBodySchema = {
   type: 'object',
-  additionalProperties: false,
   properties: { content: { type: 'string' }, prompt: { type: 'string' } },
 } as const;
 
 export const detokenizeBodySchema = {
   type: 'object',
   required: ['tokens'],
-  additionalProperties: false,
   properties: { tokens: { type: 'array', items: { type: 'integer', minimum: 0 } } },
 } as const;
 
 export const chatBodySchema = {
   type: 'object',
   required: ['messages'],
-  additionalProperties: false,
   properties: {
     model: { type: 'string' },
     messages: {
@@ -113,8 +119,7 @@ export const chatBodySchema = {
           },
           name: { type: 'string' },
         },
-        additionalProperties: false,
-      },
+            },
     },
     ...samplingProperties,
     // OpenAI's newer name for max_tokens on chat completions.
@@ -139,6 +144,8 @@ export interface SamplingBody {
   stream?: boolean;
   stream_options?: { include_usage?: boolean };
   user?: string;
+  top_k?: number;
+  response_format?: { type: 'text' | 'json_object' | 'json_schema' };
 }
 
 export interface CompletionBody extends SamplingBody {

@@ -12,7 +12,7 @@ import { registerPlayground } from './playground.js';
 import { MAX_LOGPROBS } from './schemas.js';
 import { registerTokenize } from './tokenize.js';
 import { registerBodyParser } from './request-body.js';
-import { logGptjWarnings } from './warnings.js';
+import { logGptjWarnings, warnUnknownFields } from './warnings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -59,7 +59,7 @@ function fastifyClientError(e: { code?: string; statusCode: number; message: str
 export async function createServer(opts: ServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: opts.logger ?? false,
-    // Unknown fields are rejected (not silently dropped) and types are not coerced: a typo is a 400, not ignored.
+    // Types are not coerced: a wrong type is a 400. Unknown fields are ignored and logged (warnUnknownFields).
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     clientErrorHandler,
   });
@@ -78,6 +78,7 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   app.decorate('gptj', engine);
   engine.metrics.register(app);
   registerBodyParser(app);
+  warnUnknownFields(app);
   app.setErrorHandler((err, request, reply) => {
     const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; code?: string; message: string };
     let api: ApiError;
