@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { generateText } from '@gptj/sampling';
+import { embed } from '@gptj/model';
 import { listening, useListening } from './test-support/listening.js';
 
 interface Sample { prompt: string; completion: string; new_ids: number[] }
@@ -85,6 +86,30 @@ describe('continuous batching', () => {
     } finally {
       await small.app.close();
     }
+  });
+
+  it('embeddings take their own turn between generation steps, not after the running generations', async () => {
+    const long = new AbortController();
+    const res = await post('/v1/completions', { prompt: '#', max_tokens: 450, temperature: 0, stream: true }, server.base, long.signal);
+    const reader = res.body!.getReader();
+    await reader.read(); // generating
+    let streamEnded = false;
+    const drained = (async () => {
+      try {
+        while (!(await reader.read()).done);
+      } catch {
+        // aborted below
+      }
+      streamEnded = true;
+    })();
+    const tok = server.app.gptj.tokenizer;
+    const embedded = await server.client.embeddings.create({ model: 'gptj-mini-code', input: 'def add(a, b):' });
+    expect(streamEnded).toBe(false);
+    expect(server.app.gptj.stats.active).toBe(1);
+    const [want] = await server.app.gptj.withModel((model) => embed(model, [tok.encode('def add(a, b):')], { pooling: 'mean', normalize: true }));
+    expect(embedded.data[0]!.embedding).toEqual(Array.from(want!));
+    long.abort();
+    await drained;
   });
 
   it('a request past requestTimeoutMs ends with a 503 request_timeout, streamed or not', async () => {

@@ -41,7 +41,7 @@ const samplingFields = {
   frequency_penalty: field(real(-2, 2)),
   stop: field(fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.array(fc.string({ unit: 'binary', maxLength: 4 }), { maxLength: 5 }), fc.constant(null))),
   seed: field(fc.oneof(fc.nat(), edge)),
-  n: field(fc.constantFrom(1, 2)),
+  n: field(fc.constantFrom(1, 2, 3, 5)),
   logit_bias: field(fc.dictionary(fc.oneof(fc.nat({ max: 60000 }).map(String), fc.string({ maxLength: 4 })), real(-100, 100), { maxKeys: 3 })),
   stream: field(fc.boolean()),
   stream_options: field(fc.record({ include_usage: field(fc.boolean()) }, { requiredKeys: [] })),
@@ -53,7 +53,7 @@ const promptLike = fc.oneof(
 );
 /** A prompt or embeddings input: one text or id array, or a list of them. */
 const promptsLike = fc.oneof({ weight: 3, arbitrary: promptLike }, { weight: 1, arbitrary: fc.array(promptLike, { minLength: 0, maxLength: 3 }) });
-const scoringFields = { echo: field(fc.boolean()), logprobs: field(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(null))) };
+const scoringFields = { echo: field(fc.boolean()), logprobs: field(fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(null))), best_of: field(fc.constantFrom(1, 2, 3, 5)) };
 const completionBody = fc.record(
   { ...samplingFields, ...scoringFields, prompt: field(promptsLike) },
   { requiredKeys: ['prompt'] },
