@@ -18,8 +18,11 @@ const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
   return Tensor.fromArray(a, shape, { dtype });
 };
 
-function randomWeights(dtype: DType): RunnerWeights<Tensor> {
-  const { nEmbd: D, nInner: I } = cfg;
+/** A pool runs the linears of 5..32 rows as 4-row GEMVs over weights of 1 MiB or more: this MLP's are 1 MiB (f32). */
+const wide: GPTJRunnerConfig = { ...cfg, nInner: 8192 };
+
+function randomWeights(dtype: DType, c: GPTJRunnerConfig = cfg): RunnerWeights<Tensor> {
+  const { nEmbd: D, nInner: I } = c;
   const ones = () => Tensor.fromArray(Array.from({ length: D }, (_, i) => 1 + 0.01 * i), [D]);
   return {
     wte: rand([V, D], dtype, 1), lnfGamma: ones(), lnfBeta: rand([D]), lmHead: rand([V, D], dtype), lmHeadBias: rand([V]),
@@ -35,8 +38,8 @@ const tokens = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i 
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
 
-function setup(dtype: DType, maxSequences = 4, maxTokens = 256, kvDtype: 'f32' | 'f16' = 'f32') {
-  const runner = createCpuGPTJRunner(cfg, randomWeights(dtype));
+function setup(dtype: DType, maxSequences = 4, maxTokens = 256, kvDtype: 'f32' | 'f16' = 'f32', c = cfg) {
+  const runner = createCpuGPTJRunner(c, randomWeights(dtype, c));
   const pool = createCpuGPTJPool(runner, { maxSequences, maxTokens, kvDtype });
   disposables.push(runner, pool);
   return { runner, pool };
@@ -59,8 +62,8 @@ class Alone {
  * above the session's 16-token blocked-attention threshold, across block boundaries) while others decode.
  * Returns the worst relative error of any entry's logits against the sequence run alone.
  */
-async function mixedRun(dtype: DType) {
-  const { runner, pool } = setup(dtype);
+async function mixedRun(dtype: DType, c = cfg) {
+  const { runner, pool } = setup(dtype, 4, 256, 'f32', c);
   const alone = new Map<number, Alone>();
   const join = () => {
     const id = pool.add();
@@ -108,13 +111,18 @@ describe('CPU sequence pool', () => {
     });
 
     it(`${dtype} weights: a sequence alone in the pool, in chunks under 16 tokens, is bit-exact`, async () => {
-      // The same rows go through the same kernels as the session: linear with the same M, the row attention.
+      // The same rows go through the same kernels as the session: linear with the same M (weights under 1 MiB),
+      // the row attention.
       const { runner, pool } = setup(dtype);
       const alone = new Alone(runner), id = pool.add();
       for (const chunk of [tokens(7, 3), [4], tokens(12, 5), [9], [1], tokens(3, 2)])
         expect(await pool.step([{ id, ids: chunk }])).toEqual(await alone.forward(chunk));
     });
   }
+
+  it('1 MiB weights, their linears run as 4-row GEMVs: still within 1e-5 of the sequences run alone', async () => {
+    expect(await mixedRun('f32', wide)).toBeLessThan(1e-5);
+  });
 
   it('fork equals re-running the prefix, shares the full blocks and copies the last', async () => {
     const { pool } = setup('f32', 4, 10 * POOL_BLOCK_SIZE);

@@ -93,8 +93,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
       const PagedLayer c = layer(li);
       paged_kv_write(c, rows, k, v);
       paged_attention(c, rows, q, r.scale, att);
-    });
-    lm_head_rows(r, x, s.last.data(), static_cast<int64_t>(s.last.size()), buf_, out);
+    }, /*gemv_groups=*/true);
+    lm_head_rows(r, x, s.last.data(), static_cast<int64_t>(s.last.size()), buf_, out, /*gemv_groups=*/true);
   }
 
   // After a successful step: the sequences grow.
