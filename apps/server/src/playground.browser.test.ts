@@ -26,6 +26,9 @@ interface Sample {
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
 const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
 
+// Predicates run in the page (as strings: this file is type-checked without the DOM's types).
+const MODEL_SHOWN = "document.getElementById('model').textContent !== '…'";
+
 const found = existsSync(CHROMIUM);
 if (!found) console.log(`playground browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set GPTJ_CHROMIUM)`);
 
@@ -96,7 +99,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${server.base}/`);
-    await page.waitForFunction(() => document.getElementById('model')!.textContent !== '…');
+    await page.waitForFunction(MODEL_SHOWN);
   });
 
   afterAll(async () => {
@@ -107,7 +110,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
 
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `playground-${name}.png`) });
   const setOption = (field: string, value: string) => page.fill(`#opt-${field}`, value);
-  const finished = () => page.waitForFunction(() => document.getElementById('finish')!.textContent !== '–' && !document.getElementById('stop')!.matches(':enabled'));
+  const finished = () => page.waitForFunction("document.getElementById('finish').textContent !== '–' && document.getElementById('stop').disabled");
 
   /** Hovers the token span and reads the tooltip. */
   async function hover(selector: string, index: number): Promise<Shown> {
@@ -147,7 +150,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await setOption('seed', '7');
     await setOption('max_tokens', '480');
     await page.click('#generate');
-    await page.waitForFunction(() => document.querySelector('#output .generated')!.textContent!.length > 0);
+    await page.waitForFunction("document.querySelector('#output .generated').textContent.length > 0");
     await page.click('#stop');
     await expect.poll(() => page.textContent('#status')).toBe('stopped');
     expect(await page.textContent('#finish')).toBe('stopped');
@@ -155,7 +158,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(await page.isEnabled('#generate')).toBe(true);
     await screenshot('stopped');
     const start = performance.now();
-    const r = await server.client.completions.create({ prompt: '# Copyright', max_tokens: 4, temperature: 0 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
     expect(r.choices[0]!.finish_reason).toBe('length');
     expect(performance.now() - start).toBeLessThan(5000);
   });
@@ -168,7 +171,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await setOption('n', '2');
     await page.click('#generate');
     await finished();
-    const api = await server.client.completions.create({ prompt: '# Copyright', temperature: 0.8, seed: 11, max_tokens: 12, n: 2 });
+    const api = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', temperature: 0.8, seed: 11, max_tokens: 12, n: 2 });
     const texts = api.choices.sort((a, b) => a.index - b.index).map((c) => c.text);
     expect(await page.locator('#output .choice .generated').allTextContents()).toEqual(texts);
     await screenshot('n-choices');
@@ -196,7 +199,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     const lp = api.choices[0]!.logprobs;
     const spans = page.locator('#output .tok');
     expect(await spans.allTextContents()).toEqual(lp.tokens);
-    const colours = await spans.evaluateAll((els) => els.map((e) => Number((e as HTMLElement).style.getPropertyValue('--p'))));
+    const colours = await spans.evaluateAll((els) => els.map((e) => Number(e.style.getPropertyValue('--p'))));
     // streamed and whole responses carry the same numbers (the decode step's), so only Math.exp's last bit may differ
     colours.forEach((p, i) => {
       expect(p).toBeCloseTo(Math.exp(lp.token_logprobs[i]!), 12);
@@ -228,7 +231,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await finished();
     const messages = page.locator('#messages > li');
     await expect.poll(() => messages.count()).toBe(2);
-    const reply = await server.client.chat.completions.create({ messages: [{ role: 'user', content: question }], max_tokens: 24, temperature: 0 });
+    const reply = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: [{ role: 'user', content: question }], max_tokens: 24, temperature: 0 });
     expect(await messages.nth(0).locator('textarea').inputValue()).toBe(question);
     expect(await messages.nth(1).locator('select').inputValue()).toBe('assistant');
     expect(await messages.nth(1).locator('textarea').inputValue()).toBe(reply.choices[0]!.message.content);
@@ -246,7 +249,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
       { role: 'assistant' as const, content: reply.choices[0]!.message.content! },
       { role: 'user' as const, content: followUp },
     ];
-    const scored = await server.client.chat.completions.create({ messages: history, max_tokens: 24, temperature: 0, logprobs: true, top_logprobs: 5 });
+    const scored = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: history, max_tokens: 24, temperature: 0, logprobs: true, top_logprobs: 5 });
     const content = scored.choices[0]!.logprobs!.content!;
     const tokens = messages.nth(3).locator('.tok');
     // the reply's text is the message content (the model's leading space is not part of it)
@@ -291,7 +294,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     allowed.push(proxy.base);
     try {
       await page.goto(`${proxy.base}/`);
-      await page.waitForFunction(() => document.getElementById('model')!.textContent !== '…');
+      await page.waitForFunction(MODEL_SHOWN);
       await page.fill('#prompt', fibonacci.prompt);
       await setOption('temperature', '0');
       await setOption('max_tokens', String(fibonacci.new_ids.length));
