@@ -168,10 +168,7 @@ export class Scheduler {
 
   /** Aborted (signal) and abandoned (consumer left) requests finish with reason 'abort' and free their slots. */
   private reap(): void {
-    for (const job of [...this.queue, ...this.active]) {
-      if (!job.aborted) continue;
-      this.emitAll(job, job.rows.flatMap((row, r) => (row.done ? [] : [job.decoder.finish(row, r, 'abort')])));
-    }
+    for (const job of [...this.queue, ...this.active]) if (job.aborted) this.abort(job);
   }
 
   /** FIFO: the head of the queue enters while its slots and worst-case KV positions are free. */
@@ -261,7 +258,9 @@ export class Scheduler {
     if (job.rows.every((row) => row.done)) this.finish(job, () => job.stream.end(job.result()));
   }
 
-  private emitAll(job: Job, events: GenerationEvent[]): void {
+  /** Every unfinished row ends with reason 'abort'; the request's slots are freed. */
+  private abort(job: Job): void {
+    const events = job.rows.flatMap((row, r) => (row.done ? [] : [job.decoder.finish(row, r, 'abort')]));
     job.rows.forEach((_, r) => this.release(job, r));
     job.stream.push(events);
     this.finish(job, () => job.stream.end(job.result()));
