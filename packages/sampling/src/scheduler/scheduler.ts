@@ -193,7 +193,7 @@ export class Scheduler {
     }
   }
 
-  /** Decoding rows first (one token each), then prompt chunks of prefilling requests in admission order. */
+  /** Every decoding row feeds its last token; prefilling requests, in admission order, share prefillChunk prompt tokens. */
   private plan(): Entry[] {
     const entries: Entry[] = [];
     let budget = this.options.prefillChunk;
