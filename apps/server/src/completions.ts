@@ -33,9 +33,9 @@ function generateOptions(engine: Engine, body: CompletionBody, plan: SiblingPlan
   return body.logprobs == null || body.echo ? o : { ...o, logprobs: true, topLogprobs: body.logprobs };
 }
 
-/** The prompt's text length: where the generated tokens' text offsets start. */
+/** The prompt's text length: where the generated tokens' text offsets start (ids are checked first). */
 function promptTextLength(engine: Engine, prompt: string | number[]): number {
-  return (typeof prompt === 'string' ? prompt : engine.tokenizer.decode(prompt)).length;
+  return typeof prompt === 'string' ? prompt.length : engine.tokenizer.decode(toIds(engine, prompt, 'prompt')).length;
 }
 
 /** Prompt p's n choices: generated (unless max_tokens is 0), the best kept, then scored when `logprobs` is asked for. */
@@ -53,7 +53,7 @@ async function promptChoices(engine: Engine, body: CompletionBody, prompt: strin
     pickChoices(r.choices, plan).map(async (c, j) => ({
       text: echoed + c.text,
       index: p * plan.n + j,
-      logprobs: body.logprobs == null ? null : body.echo ? await echoLogprobs(engine, ids, c, body.logprobs) : completionLogprobs(engine, c, promptTextLength(engine, ids)),
+      logprobs: body.logprobs == null ? null : body.echo ? await echoLogprobs(engine, ids, c, body.logprobs) : completionLogprobs(engine, c, promptTextLength(engine, prompt)),
       finish_reason: openaiFinishReason(c.finishReason),
     })),
   );
@@ -82,7 +82,7 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
       if (set) throw new ApiError(400, `${field}: ${what} not supported with stream: true`, 'invalid_request_error', field);
     }
     const options = generateOptions(engine, body, plan, signal);
-    const offset0 = promptTextLength(engine, toIds(engine, prompts[0]!, 'prompt'));
+    const offset0 = promptTextLength(engine, prompts[0]!);
     const rowLogprobs: StreamedLogprobs[] = [];
     const sse = new SseWriter(reply);
     try {
