@@ -6,6 +6,7 @@ import type OpenAI from 'openai';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { generateText } from '@gptj/sampling';
 import { embed } from '@gptj/model';
+import { createServer } from './server.js';
 import { listening, useListening } from './test-support/listening.js';
 
 interface Sample { prompt: string; completion: string; new_ids: number[] }
@@ -86,6 +87,13 @@ describe('continuous batching', () => {
     } finally {
       await small.app.close();
     }
+  });
+
+  it('refuses bad slot and queue settings before loading the model', async () => {
+    await expect(createServer({ parallel: 0 })).rejects.toThrow(/parallel must be an integer >= 1, got 0/);
+    await expect(createServer({ maxQueue: -1 })).rejects.toThrow(/maxQueue must be an integer >= 0, got -1/);
+    await expect(createServer({ requestTimeoutMs: 1.5 })).rejects.toThrow(/requestTimeoutMs must be an integer >= 1, got 1.5/);
+    await expect(createServer({ modelDir: '/nonexistent', drainTimeoutMs: -5 })).rejects.toThrow(/drainTimeoutMs/);
   });
 
   it('embeddings take their own turn between generation steps, not after the running generations', async () => {
