@@ -26,8 +26,10 @@ interface Sample {
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
 const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
 
-// Predicates run in the page (as strings: this file is type-checked without the DOM's types).
-const MODEL_SHOWN = "document.getElementById('model').textContent !== '…'";
+// The page's document, as the predicates below use it: they run in the browser, and this file is type-checked
+// without the DOM's types. (Not strings: the page's content security policy forbids eval.)
+declare const document: { querySelector(selector: string): { textContent: string | null; matches(selector: string): boolean } | null };
+const modelShown = () => document.querySelector('#model')?.textContent !== '…';
 
 const found = existsSync(CHROMIUM);
 if (!found) console.log(`playground browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set GPTJ_CHROMIUM)`);
@@ -99,7 +101,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${server.base}/`);
-    await page.waitForFunction(MODEL_SHOWN);
+    await page.waitForFunction(modelShown);
   });
 
   afterAll(async () => {
@@ -110,7 +112,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
 
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `playground-${name}.png`) });
   const setOption = (field: string, value: string) => page.fill(`#opt-${field}`, value);
-  const finished = () => page.waitForFunction("document.getElementById('finish').textContent !== '–' && document.getElementById('stop').disabled");
+  const finished = () => page.waitForFunction(() => document.querySelector('#finish')?.textContent !== '–' && document.querySelector('#stop')?.matches(':disabled') === true);
 
   /** Hovers the token span and reads the tooltip. */
   async function hover(selector: string, index: number): Promise<Shown> {
@@ -150,7 +152,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await setOption('seed', '7');
     await setOption('max_tokens', '480');
     await page.click('#generate');
-    await page.waitForFunction("document.querySelector('#output .generated').textContent.length > 0");
+    await page.waitForFunction(() => (document.querySelector('#output .generated')?.textContent ?? '').length > 0);
     await page.click('#stop');
     await expect.poll(() => page.textContent('#status')).toBe('stopped');
     expect(await page.textContent('#finish')).toBe('stopped');
@@ -294,7 +296,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     allowed.push(proxy.base);
     try {
       await page.goto(`${proxy.base}/`);
-      await page.waitForFunction(MODEL_SHOWN);
+      await page.waitForFunction(modelShown);
       await page.fill('#prompt', fibonacci.prompt);
       await setOption('temperature', '0');
       await setOption('max_tokens', String(fibonacci.new_ids.length));
