@@ -138,6 +138,12 @@ describe('Scheduler slots, queue, aborts', () => {
     expect(s.stats.queued).toBe(2); // a is admitted at the next step
     await Promise.all([a.result, b.result]);
     expect(() => s.submit('c', { maxNewTokens: 5 })).not.toThrow();
+    // maxQueue 0: only what a free slot takes at once
+    const none = new Scheduler(lm, tok, { maxSequences: 1, maxQueue: 0 });
+    const only = none.submit('a', { maxNewTokens: 3, seed: 1 });
+    expect(() => none.submit('b', { maxNewTokens: 3 })).toThrow(QueueFullError);
+    await only.result;
+    await expect(none.submit('b', { maxNewTokens: 3, seed: 1 }).result).resolves.toBeTruthy();
   });
 
   it('an abort signal ends the request with reason abort within one step and frees its slot for the queue', async () => {
