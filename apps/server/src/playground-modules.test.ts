@@ -85,14 +85,14 @@ describe('percent', () => {
 describe('readOptions', () => {
   const inputs = (values: Record<string, string>) =>
     Object.fromEntries(
-      ['max_tokens', 'temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'seed', 'n', 'best_of', 'stop', 'logit_bias'].map((f) => [f, { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } }]),
+      ['max_tokens', 'temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'seed', 'n', 'best_of', 'stop', 'logit_bias'].map((f) => [f, { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } }]),
     );
   const noTokenizer = () => Promise.reject(new Error('not called'));
 
   it('sends only the fields that are set, stop sequences with \\n escapes, and bias texts as their token ids', async () => {
     const tokenize = async (text: string) => (text === ' def' ? [825] : [1, 2]);
-    const body = await readOptions(inputs({ max_tokens: '32', temperature: '0', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }), 'chat', tokenize);
-    expect(body).toEqual({ max_tokens: 32, temperature: 0, stop: ['\n\n', ' ', 'end'], logit_bias: { 50256: -100, 825: 5 } });
+    const body = await readOptions(inputs({ max_tokens: '32', temperature: '0', top_k: '40', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }), 'chat', tokenize);
+    expect(body).toEqual({ max_tokens: 32, temperature: 0, top_k: 40, stop: ['\n\n', ' ', 'end'], logit_bias: { 50256: -100, 825: 5 } });
   });
 
   it('sends n and best_of in completion mode only', async () => {

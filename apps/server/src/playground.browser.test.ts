@@ -110,6 +110,9 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
+  /** A completions request as the page sends it, answered as JSON (the openai client's types lack top_k). */
+  const complete = async <T>(body: Record<string, unknown>): Promise<T> =>
+    (await (await fetch(`${server.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `playground-${name}.png`) });
   const setOption = (field: string, value: string) => page.fill(`#opt-${field}`, value);
   const finished = () => page.waitForFunction(() => document.querySelector('#finish')?.textContent !== '–' && document.querySelector('#stop')?.matches(':disabled') === true);
@@ -165,15 +168,16 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(performance.now() - start).toBeLessThan(5000);
   });
 
-  it('shows n sampled completions, each equal to the API\'s for the same seed, and appends one to the prompt', async () => {
+  it('shows n sampled completions (top k set), each equal to the API\'s for the same seed, and appends one to the prompt', async () => {
     await page.fill('#prompt', '# Copyright');
     await setOption('temperature', '0.8');
     await setOption('seed', '11');
     await setOption('max_tokens', '12');
+    await setOption('top_k', '5');
     await setOption('n', '2');
     await page.click('#generate');
     await finished();
-    const api = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', temperature: 0.8, seed: 11, max_tokens: 12, n: 2 });
+    const api = await complete<{ choices: { index: number; text: string }[] }>({ prompt: '# Copyright', temperature: 0.8, seed: 11, max_tokens: 12, top_k: 5, n: 2 });
     const texts = api.choices.sort((a, b) => a.index - b.index).map((c) => c.text);
     expect(await page.locator('#output .choice .generated').allTextContents()).toEqual(texts);
     await screenshot('n-choices');
@@ -181,6 +185,25 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(await page.inputValue('#prompt')).toBe(`# Copyright${texts[1]}`);
     await page.fill('#prompt', '# Copyright');
     await setOption('n', '');
+    await setOption('top_k', '');
+  });
+
+  it('constrains the output to one JSON object with "JSON output", as the API does', async () => {
+    await page.fill('#prompt', 'config = ');
+    await setOption('seed', '');
+    await setOption('temperature', '0');
+    await setOption('max_tokens', '100');
+    await page.check('#json');
+    await page.click('#generate');
+    await finished();
+    const api = await complete<{ choices: { text: string; finish_reason: string }[] }>({ prompt: 'config = ', temperature: 0, max_tokens: 100, response_format: { type: 'json_object' } });
+    expect(api.choices[0]!.finish_reason).toBe('stop');
+    const text = await page.textContent('#output .generated');
+    expect(text).toBe(api.choices[0]!.text);
+    expect(JSON.parse(text!)).toBeTypeOf('object');
+    await screenshot('json');
+    await page.uncheck('#json');
+    await page.fill('#prompt', '# Copyright');
   });
 
   it('colours each token by the probability the API gives it and shows the same alternatives on hover', async () => {
@@ -195,9 +218,12 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     // the probabilities arrived with the tokens, streamed
     expect(eventStreams.slice(streams)).toEqual(['/v1/completions']);
     expect(await page.textContent('#ttft')).toMatch(/^\d+ ms$/);
-    const api = (await (
-      await fetch(`${server.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: '# Copyright', max_tokens: 16, temperature: 0, logprobs: 5 }) })
-    ).json()) as { choices: { logprobs: { tokens: string[]; token_logprobs: number[]; top_logprobs: Record<string, number>[] } }[] };
+    const api = await complete<{ choices: { logprobs: { tokens: string[]; token_logprobs: number[]; top_logprobs: Record<string, number>[] } }[] }>({
+      prompt: '# Copyright',
+      max_tokens: 16,
+      temperature: 0,
+      logprobs: 5,
+    });
     const lp = api.choices[0]!.logprobs;
     const spans = page.locator('#output .tok');
     expect(await spans.allTextContents()).toEqual(lp.tokens);

@@ -28,6 +28,7 @@ function save() {
     messages: conversation.request(),
     options,
     stream: $('stream').checked,
+    json: $('json').checked,
     probs: $('probs').checked,
     alternatives: $('top-logprobs').value,
   });
@@ -38,6 +39,7 @@ function restore() {
   if (typeof s.prompt === 'string') $('prompt').value = s.prompt;
   for (const [field, value] of Object.entries(s.options ?? {})) if (inputs[field] && typeof value === 'string') inputs[field].value = value;
   if (typeof s.stream === 'boolean') $('stream').checked = s.stream;
+  if (typeof s.json === 'boolean') $('json').checked = s.json;
   if (typeof s.probs === 'boolean') $('probs').checked = s.probs;
   if (typeof s.alternatives === 'string') $('top-logprobs').value = s.alternatives;
   if (Array.isArray(s.messages)) conversation.load(s.messages.filter((m) => typeof m?.role === 'string' && typeof m?.content === 'string'));
@@ -82,7 +84,8 @@ function countPrompt() {
 }
 
 /** The request body of the current mode, or null (with the reason shown) when there is nothing to send. */
-function requestBody(options) {
+function requestBody(settings) {
+  const options = $('json').checked ? { ...settings, response_format: { type: 'json_object' } } : settings;
   if (mode === 'completion') return { prompt: $('prompt').value, ...options };
   const typed = $('composer').value;
   if (typed.trim() !== '') {

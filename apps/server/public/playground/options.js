@@ -8,6 +8,7 @@ export const OPTIONS = [
   { field: 'max_tokens', label: 'max tokens', kind: 'int', min: 1, value: '64', hint: 'tokens to generate at most' },
   { field: 'temperature', label: 'temperature', kind: 'number', min: 0, max: 2, step: 0.05, value: '0.7', hint: '0: greedy (always the most likely token)' },
   { field: 'top_p', label: 'top p', kind: 'number', above: 0, max: 1, step: 0.01, value: '', placeholder: '1', hint: 'sample from the smallest set of tokens whose probabilities add up to this' },
+  { field: 'top_k', label: 'top k', kind: 'int', min: 0, value: '', placeholder: 'off', hint: 'sample from the k most likely tokens only (0: off)' },
   { field: 'presence_penalty', label: 'presence penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of every token already generated' },
   { field: 'frequency_penalty', label: 'frequency penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of a token by how often it was generated' },
   { field: 'seed', label: 'seed', kind: 'int', min: 0, max: 4294967295, value: '', placeholder: 'random', hint: 'the same seed and settings give the same text' },
