@@ -82,6 +82,19 @@ describe('serve-sse example', () => {
     expect(b.find((e) => e.event === 'token')!.at).toBeLessThan(a.find((e) => e.event === 'done')!.at);
   });
 
+  it('frees the slot of a client that disconnects, long before its 500 tokens would be done', async () => {
+    const stats = async () => (await (await fetch(`${url}/stats`)).json()) as { active: number };
+    const leaving = new AbortController();
+    const res = await fetch(`${url}/generate`, { method: 'POST', body: JSON.stringify({ prompt: 'def f(x):', maxNewTokens: 500, seed: 3 }), signal: leaving.signal });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect(Buffer.from((await reader.read()).value!).toString()).toMatch(/^event: token/);
+    expect((await stats()).active).toBe(1);
+    leaving.abort();
+    const deadline = Date.now() + 1000;                  // the 500 tokens take over 2 s here; the abort lands within a step
+    while ((await stats()).active !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await stats()).toMatchObject({ active: 0, queued: 0 });
+  });
+
   it('answers 400 naming the bad option or body, and 404 elsewhere', async () => {
     const [status, error] = await refusal(await post({ prompt: 'x', temperature: -1 }));
     expect(status).toBe(400);
@@ -89,6 +102,6 @@ describe('serve-sse example', () => {
     expect(await refusal(await post('{"prompt": '))).toEqual([400, 'the body must be JSON: {"prompt": "...", ...options}']);
     expect(await refusal(await post({ maxNewTokens: 3 }))).toEqual([400, 'the body must be a JSON object with a "prompt" string']);
     expect(await refusal(await post('x'.repeat(70_000)))).toEqual([413, 'the body is over 65536 bytes']);
-    expect(await refusal(await fetch(`${url}/other`))).toEqual([404, 'only POST /generate is served']);
+    expect(await refusal(await fetch(`${url}/other`))).toEqual([404, 'only POST /generate and GET /stats are served']);
   });
 });

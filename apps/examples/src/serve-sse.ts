@@ -7,6 +7,7 @@
 //     event: done    data: {"type":"done","row":0,"finishReason":"length","text":"..."}
 //     event: result  data: {"usage":{...},"seed":...,"queuedMs":...,"timeToFirstTokenMs":...}
 //   400 bad JSON or options (the message names the option), 429 queue full, 413 body over 64 KiB.
+//   GET /stats  ->  the scheduler's { active, queued, freeTokens, sequences }
 //
 // Run: node apps/examples/dist/serve-sse.js [port]        (default 8080; 0 picks a free port)
 //      curl -N localhost:8080/generate -d '{"prompt": "def fibonacci(n):", "maxNewTokens": 32, "seed": 1}'
@@ -57,7 +58,8 @@ export function createHandler(scheduler: Scheduler): http.RequestListener {
     const abort = new AbortController();
     res.on('close', () => abort.abort());                        // the client left: the scheduler frees the slot
     try {
-      if (req.method !== 'POST' || req.url !== '/generate') throw new HttpError(404, 'only POST /generate is served');
+      if (req.method === 'GET' && req.url === '/stats') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(scheduler.stats));
+      if (req.method !== 'POST' || req.url !== '/generate') throw new HttpError(404, 'only POST /generate and GET /stats are served');
       const request = submit(scheduler, await readJson(req), abort.signal);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       try {
