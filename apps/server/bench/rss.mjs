@@ -20,7 +20,10 @@ const base = `http://127.0.0.1:${JSON.parse(line).port}`;
 
 /** A deterministic pseudo-random stream, so runs are comparable. */
 let state = 12345;
-const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = () => {
+  state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+  return state / 2 ** 32;
+};
 const WORDS = ['def', 'return', 'self', 'import', 'class', 'for', 'in', 'range', 'x', 'value', 'print', '(', ')', ':', '\n', '    '];
 
 function request(i) {

@@ -50,10 +50,14 @@ describe('continuous batching', () => {
     const alone: string[] = [];
     for (const r of requests) alone.push((await server.client.completions.create({ ...r, model: 'gptj-mini-code' })).choices[0]!.text);
     // transformers' greedy completions for the fixture prompts
-    samples.forEach((s, i) => expect(s.completion.startsWith(alone[i]!)).toBe(true));
+    samples.forEach((s, i) => {
+      expect(s.completion.startsWith(alone[i]!)).toBe(true);
+    });
 
     let most = 0;
-    const watch = setInterval(() => (most = Math.max(most, server.app.gptj.stats.active)), 1);
+    const watch = setInterval(() => {
+      most = Math.max(most, server.app.gptj.stats.active);
+    }, 1);
     const together = await Promise.all(requests.map(async (r) => (await streamed(server.client, r))[0]));
     clearInterval(watch);
     expect(together).toEqual(alone);
@@ -242,7 +246,9 @@ describe('logprobs with stream: true', () => {
     expect(got.tokens.join('').startsWith(text)).toBe(true);
     expect(got.tokens).toEqual(want.tokens);
     expect(got.text_offset).toEqual(want.text_offset);
-    got.token_logprobs.forEach((lp, j) => expect(Math.abs(lp - want.token_logprobs![j]!)).toBeLessThan(1e-4));
+    got.token_logprobs.forEach((lp, j) => {
+      expect(Math.abs(lp - want.token_logprobs![j]!)).toBeLessThan(1e-4);
+    });
     got.top_logprobs.forEach((top, j) => {
       expect(Object.keys(top)).toEqual(Object.keys(want.top_logprobs![j]!));
       for (const [t, lp] of Object.entries(top)) expect(Math.abs(lp - want.top_logprobs![j]![t]!)).toBeLessThan(1e-4);
@@ -255,6 +261,8 @@ describe('logprobs with stream: true', () => {
     const got: typeof want = [];
     for await (const chunk of await server.client.chat.completions.create({ ...body, stream: true })) got.push(...(chunk.choices[0]?.logprobs?.content ?? []));
     expect(got.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(want.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]));
-    got.forEach((t, j) => expect(Math.abs(t.logprob - want[j]!.logprob)).toBeLessThan(1e-4));
+    got.forEach((t, j) => {
+      expect(Math.abs(t.logprob - want[j]!.logprob)).toBeLessThan(1e-4);
+    });
   });
 });

@@ -64,7 +64,8 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     };
     try {
       const r = await engine.run(promptIds, options, (e) => {
-        const row = (rows[e.row] ??= { space: new LeadingSpace(), logprobs: new StreamedLogprobs(engine) });
+        rows[e.row] ??= { space: new LeadingSpace(), logprobs: new StreamedLogprobs(engine) };
+        const row = rows[e.row]!;
         if (!sse.hasStarted) roleChunks();
         const tokens = body.logprobs === true ? row.logprobs.release(e) : [];
         const content = row.space.trim(e.text);

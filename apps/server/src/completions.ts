@@ -89,7 +89,8 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
       const r = await engine.run(prompts[0]!, options, (e) => {
         let logprobs = null;
         if (body.logprobs != null) {
-          const row = (rowLogprobs[e.row] ??= new StreamedLogprobs(engine));
+          rowLogprobs[e.row] ??= new StreamedLogprobs(engine);
+          const row = rowLogprobs[e.row]!;
           const tokens = row.release(e);
           if (tokens.length > 0) logprobs = row.completionChunk(tokens, offset0);
         }

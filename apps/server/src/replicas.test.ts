@@ -90,7 +90,9 @@ describe.skipIf(!hasNginx)('two replicas behind nginx', () => {
 
     // the survivor takes everything now: nginx skips the dead replica (connection refused -> next upstream)
     const after = await Promise.all(PROMPTS.map((p) => streamOnce(lb.base, p)));
-    after.forEach((o, i) => expect(o).toMatchObject({ kind: 'ok', text: want.get(PROMPTS[i]!) }));
+    after.forEach((o, i) => {
+      expect(o).toMatchObject({ kind: 'ok', text: want.get(PROMPTS[i]!) });
+    });
     expect(await a.exited).toBe('SIGKILL');
   });
 });
