@@ -1,39 +1,23 @@
 // `gptj download` against a local HTTP server that serves a fixture directory the way the hub does
 // (<endpoint>/<org>/<name>/resolve/<revision>/<file>); the real hub is not reachable from tests.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startMockHub, type MockHub } from './test-support/mock-hub.js';
 import { mainJs, type CliRun } from './test-support/run-cli.js';
 
 const fixture = fixturePath('gptj-small-f32');
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-download-'));
-let server: Server;
-let endpoint = '';
-const requested: string[] = [];
+let hub: MockHub;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const m = /^\/test-org\/small\/resolve\/main\/([\w.-]+)$/.exec(req.url ?? '');
-    requested.push(`${req.method} ${req.url}`);
-    const file = m && join(fixture, m[1]);
-    if (!file || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    const body = readFileSync(file);
-    res.writeHead(200, { 'content-length': body.length, 'x-repo-commit': 'abc123' });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  hub = await startMockHub({ repo: 'test-org/small', dir: fixture });
 });
 afterAll(() => {
-  server.close();
+  hub.close();
   rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -52,25 +36,25 @@ function run(args: string[], env: Record<string, string>): Promise<CliRun> {
 
 describe('gptj download', () => {
   it('downloads into the cache layout, prints the snapshot, and later runs use it offline', async () => {
-    const got = await run(['download', 'test-org/small', '--cache-dir', tmp], { HF_ENDPOINT: endpoint });
+    const got = await run(['download', 'test-org/small', '--cache-dir', tmp], { HF_ENDPOINT: hub.endpoint });
     expect(got.stderr).toBe('');
     expect(got.code).toBe(0);
     const snapshot = join(tmp, 'models--test-org--small', 'snapshots', 'abc123');
     expect(got.stdout).toBe(`${snapshot}\n`);
     expect(readFileSync(join(snapshot, 'model.safetensors')).equals(readFileSync(join(fixture, 'model.safetensors')))).toBe(true);
 
-    server.closeAllConnections();
-    const before = requested.length;
+    hub.server.closeAllConnections();
+    const before = hub.requested.length;
     const offline = await run(['logits', '--model', 'test-org/small', '--cache-dir', tmp, '--ids', '1,2,3', '--out', join(tmp, 'l.f32')], {
       HF_ENDPOINT: 'http://127.0.0.1:9', // nothing listens there: a network access would fail
     });
     expect(offline.code).toBe(0);
     expect(JSON.parse(offline.stdout)).toEqual({ shape: [1, 3, 512] });
-    expect(requested.length).toBe(before);
+    expect(hub.requested.length).toBe(before);
   });
 
   it('fails with one line when the hub has no such model', async () => {
-    const got = await run(['download', 'test-org/missing', '--cache-dir', tmp], { HF_ENDPOINT: endpoint });
+    const got = await run(['download', 'test-org/missing', '--cache-dir', tmp], { HF_ENDPOINT: hub.endpoint });
     expect(got.code).toBe(1);
     expect(got.stderr.trim().split('\n')).toHaveLength(1);
     expect(got.stderr).toMatch(/HubError: test-org\/missing@main: config\.json not found/);

@@ -2,10 +2,11 @@
 // up to `parallel` sequences share each forward step, up to `maxQueue` more wait for a slot, and the rest are refused
 // (429). Embeddings and logprob scoring run on the same model in their own turn between two steps (model-turns.ts).
 import { basename } from 'node:path';
-import { loadModel, type GPTJModel } from '@gptj/model';
+import { loadModel, resolveHubModel, type GPTJModel, type LoadProgress } from '@gptj/model';
+import { isHubId } from '@gptj/model/hub-id';
 import { Tokenizer } from '@gptj/tokenizer';
 import { miniCodeDir } from '@gptj/mini-code';
-import { QueueFullError, Scheduler, type GenerateOptions, type GenerationEvent, type ScheduledRequest, type TokenEvent } from '@gptj/sampling';
+import { QueueFullError, Scheduler, type GenerateOptions, type GenerationEvent, type TokenEvent } from '@gptj/sampling';
 import { ApiError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { modelInTurns, runInTurn } from './model-turns.js';
@@ -20,6 +21,11 @@ export interface EngineOptions {
   mmap?: boolean;
   /** The id `/v1/models` lists and responses carry (default: the directory's base name). */
   modelName?: string;
+  /** Hub ids only: the branch, tag or commit (default main), and the cache root (default: the HF cache). */
+  revision?: string;
+  cacheDir?: string;
+  /** Download and weight-loading progress, in bytes. */
+  onProgress?: (p: LoadProgress) => void;
   /** Sequences decoded together in one forward step (slots; default 4). n > 1 takes n slots. */
   parallel?: number;
   /** Generation requests that may wait for a slot (default 64); one more is answered 429 with Retry-After. */
@@ -92,11 +98,14 @@ export class Engine {
     for (const [name, value, min] of [['parallel', opts.parallel, 1], ['maxQueue', opts.maxQueue, 0], ['requestTimeoutMs', opts.requestTimeoutMs, 1], ['drainTimeoutMs', opts.drainTimeoutMs, 0]] as const) {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
     }
-    const dir = opts.modelDir ?? miniCodeDir;
-    const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto', mmap: opts.mmap ?? true });
+    const given = opts.modelDir ?? miniCodeDir;
+    // A hub id becomes its cached snapshot (downloaded when missing), whose own tokenizer files are then read.
+    const hub = { ...(opts.revision !== undefined && { revision: opts.revision }), ...(opts.cacheDir !== undefined && { cacheDir: opts.cacheDir }), onProgress: opts.onProgress };
+    const dir = isHubId(given) ? await resolveHubModel(given, hub) : given;
+    const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto', mmap: opts.mmap ?? true, onProgress: opts.onProgress });
     // The directory's own tokenizer when it has one, else the bundled GPT-J vocabulary (the same for every GPT-J).
     const tokenizer = await Tokenizer.forModelDirectory(dir);
-    const base = basename(dir.replace(/[\\/]+$/, ''));
+    const base = basename(given.replace(/[\\/]+$/, ''));
     const name = opts.modelName ?? (opts.modelDir === undefined ? 'gptj-mini-code' : base);
     const ids = new Set([name, ...(opts.modelDir === undefined ? [] : [opts.modelDir, base])]);
     return new Engine(model, tokenizer, name, ids, opts);
@@ -125,19 +134,20 @@ export class Engine {
     this.shutdown.signal.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) stop.abort();
     let timedOut = false;
-    const timeout = () => {
-      timedOut = true;
-      stop.abort();
-    };
-    const timer = this.requestTimeoutMs === undefined ? undefined : setTimeout(timeout, this.requestTimeoutMs);
+    const timer = this.requestTimeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), this.requestTimeoutMs);
     const started = performance.now();
     try {
-      const request = this.submit(prompt, { ...options, signal: stop.signal });
+      let request;
+      try {
+        request = this.scheduler.submit(prompt, { ...options, signal: stop.signal });
+      } catch (err) {
+        if (err instanceof QueueFullError) throw this.queueFull(err);
+        throw err;
+      }
       const choices: GeneratedChoice[] = [];
       const lastToken: number[] = [];
       for await (const e of request) {
-        choices[e.row] ??= { text: '', finishReason: 'length', ids: [], logprobs: [], top: [] };
-        const c = choices[e.row]!;
+        const c = (choices[e.row] ??= { text: '', finishReason: 'length', ids: [], logprobs: [], top: [] });
         c.text += e.text;
         if (e.type === 'token') {
           c.ids.push(e.id);
@@ -186,20 +196,9 @@ export class Engine {
   /** Waits for the admitted generations (a drain's deadline aborts them; none are admitted any more), then frees the model. */
   async close(): Promise<void> {
     this.draining = true;
-    this.drained ??= this.scheduler.close();
-    await this.drained;
+    await (this.drained ??= this.scheduler.close());
     clearTimeout(this.drainTimer);
     this.model.dispose();
-  }
-
-  /** The scheduler's submit, with a full queue as the 429 ApiError. */
-  private submit(prompt: string | number[], options: GenerateOptions): ScheduledRequest {
-    try {
-      return this.scheduler.submit(prompt, options);
-    } catch (err) {
-      if (err instanceof QueueFullError) throw this.queueFull(err);
-      throw err;
-    }
   }
 
   private queueFull(err: QueueFullError): ApiError {

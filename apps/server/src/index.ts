@@ -5,3 +5,4 @@ export { ApiError, toApiError, type ApiErrorType } from './errors.js';
 export { renderChat, CHAT_STOP, type ChatMessage } from './chat-template.js';
 export { toGenerateOptions } from './request-options.js';
 export { Mutex } from './mutex.js';
+export { startServer, terminalProgress, type StartOptions, type Started } from './start.js';

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // gptj-server: serve a GPT-J model over an OpenAI-compatible HTTP API, with a playground page at /.
 import { parseArgs } from 'node:util';
-import { createServer } from './server.js';
-import { leaveGptjWarningsToTheLog } from './warnings.js';
+import { startServer } from './start.js';
 
-const USAGE = `usage: gptj-server [--model DIR|HUB_ID] [--port 8080] [--host 127.0.0.1] [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--no-mmap] [--name ID]`;
+const USAGE =
+  'usage: gptj-server [--model DIR|HUB_ID] [--revision REV] [--cache-dir DIR] [--port 8080] [--host 127.0.0.1]\n' +
+  '                   [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--threads N] [--no-mmap] [--name ID]\n' +
+  '                   [--parallel 4] [--max-queue 64] [--request-timeout MS] [--log-format pretty|json]';
 const DEVICES = ['auto', 'cpu', 'cuda'] as const;
 const DTYPES = ['auto', 'f32', 'f16', 'bf16', 'int8', 'q8'] as const;
+const LOG_FORMATS = ['pretty', 'json'] as const;
 
 function fail(message: string): never {
   process.stderr.write(`gptj-server: ${message}\n${USAGE}\n`);
@@ -19,18 +22,32 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   return value as T;
 }
 
+function integer(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) fail(`--${flag} must be an integer in ${min}..${max}, got "${value}"`);
+  return n;
+}
+
 async function main(): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
         model: { type: 'string', short: 'm' },
+        revision: { type: 'string' },
+        'cache-dir': { type: 'string' },
         port: { type: 'string', short: 'p', default: '8080' },
         host: { type: 'string', default: '127.0.0.1' },
         device: { type: 'string' },
         dtype: { type: 'string' },
+        threads: { type: 'string' },
         name: { type: 'string' },
         'no-mmap': { type: 'boolean' },
+        parallel: { type: 'string' },
+        'max-queue': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'log-format': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -42,24 +59,25 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer in 0..65535, got "${values.port}"`);
-  const device = oneOf('device', values.device, DEVICES);
   const dtypeFlag = oneOf('dtype', values.dtype, DTYPES);
-  // int8 is the CLI's word for the model package's q8 (weight-only int8 with per-row scales).
-  const dtype = dtypeFlag === 'int8' ? 'q8' : dtypeFlag;
-
-  leaveGptjWarningsToTheLog();
-  const app = await createServer({
-    modelDir: values.model, device, dtype, mmap: !values['no-mmap'], modelName: values.name, logger: { level: 'info' },
+  const { address } = await startServer({
+    modelDir: values.model,
+    revision: values.revision,
+    cacheDir: values['cache-dir'],
+    host: values.host,
+    port: integer('port', values.port, 0, 65535),
+    device: oneOf('device', values.device, DEVICES),
+    // int8 is the CLI's word for the model package's q8 (weight-only int8 with per-row scales)
+    dtype: dtypeFlag === 'int8' ? 'q8' : dtypeFlag,
+    threads: integer('threads', values.threads, 1, 1024),
+    mmap: !values['no-mmap'],
+    modelName: values.name,
+    parallel: integer('parallel', values.parallel, 1, 1024),
+    maxQueue: integer('max-queue', values['max-queue'], 0, 1_000_000),
+    requestTimeoutMs: integer('request-timeout', values['request-timeout'], 1, 2 ** 31 - 1),
+    logFormat: oneOf('log-format', values['log-format'], LOG_FORMATS),
   });
-  const address = await app.listen({ port, host: values.host });
   process.stderr.write(`gptj-server: listening on ${address} (playground at ${address}/)\n`);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void app.close().then(() => process.exit(0));
-    });
-  }
 }
 
 main().catch((err: unknown) => {
