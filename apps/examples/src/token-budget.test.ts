@@ -36,6 +36,8 @@ describe('token-budget example', () => {
     }
     expect(splitCuts).toBe(24 * 3);                                // per function: inside π (2 tokens), twice inside 📐 (3)
     expect(truncateToTokens(tok, doc, ids.length + 1)).toEqual({ ids, text: doc });
+    expect(truncateToTokens(tok, doc, 0)).toEqual({ ids: [], text: '' });
+    expect(() => truncateToTokens(tok, doc, -1)).toThrow('truncateToTokens: maxTokens must be an integer >= 0, got -1');
   });
 
   it('stream-decodes to the same ids js-tiktoken gives and to the whole text', () => {

@@ -19,9 +19,10 @@ export function longDocument(functions = 400): string {
 
 /**
  * At most `maxTokens` leading tokens of `text`: their ids, and the text they cover. A character split across
- * tokens (π is 2 tokens, 📐 3) is kept whole or dropped whole, so the ids decode to exactly the returned text.
+ * tokens (π is 2 tokens, 📐 3) and cut by the limit is dropped whole, so the ids decode to exactly the returned text.
  */
 export function truncateToTokens(tok: Tokenizer, text: string, maxTokens: number): { ids: number[]; text: string } {
+  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new RangeError(`truncateToTokens: maxTokens must be an integer >= 0, got ${maxTokens}`);
   const { ids, offsets } = tok.encodeWithOffsets(text);
   if (ids.length <= maxTokens) return { ids, text };
   let kept = maxTokens;
