@@ -6,7 +6,7 @@ import { loadModel, resolveHubModel, type GPTJModel, type LoadProgress } from '@
 import { isHubId } from '@gptj/model/hub-id';
 import { Tokenizer } from '@gptj/tokenizer';
 import { miniCodeDir } from '@gptj/mini-code';
-import { QueueFullError, Scheduler, type GenerateOptions, type GenerationEvent, type TokenEvent } from '@gptj/sampling';
+import { QueueFullError, Scheduler, type GenerateOptions, type GenerationEvent, type ScheduledRequest, type TokenEvent } from '@gptj/sampling';
 import { ApiError } from './errors.js';
 import { ServerMetrics } from './metrics.js';
 import { modelInTurns, runInTurn } from './model-turns.js';
@@ -134,20 +134,19 @@ export class Engine {
     this.shutdown.signal.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) stop.abort();
     let timedOut = false;
-    const timer = this.requestTimeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), stop.abort()), this.requestTimeoutMs);
+    const timeout = () => {
+      timedOut = true;
+      stop.abort();
+    };
+    const timer = this.requestTimeoutMs === undefined ? undefined : setTimeout(timeout, this.requestTimeoutMs);
     const started = performance.now();
     try {
-      let request;
-      try {
-        request = this.scheduler.submit(prompt, { ...options, signal: stop.signal });
-      } catch (err) {
-        if (err instanceof QueueFullError) throw this.queueFull(err);
-        throw err;
-      }
+      const request = this.submit(prompt, { ...options, signal: stop.signal });
       const choices: GeneratedChoice[] = [];
       const lastToken: number[] = [];
       for await (const e of request) {
-        const c = (choices[e.row] ??= { text: '', finishReason: 'length', ids: [], logprobs: [], top: [] });
+        choices[e.row] ??= { text: '', finishReason: 'length', ids: [], logprobs: [], top: [] };
+        const c = choices[e.row]!;
         c.text += e.text;
         if (e.type === 'token') {
           c.ids.push(e.id);
@@ -196,9 +195,20 @@ export class Engine {
   /** Waits for the admitted generations (a drain's deadline aborts them; none are admitted any more), then frees the model. */
   async close(): Promise<void> {
     this.draining = true;
-    await (this.drained ??= this.scheduler.close());
+    this.drained ??= this.scheduler.close();
+    await this.drained;
     clearTimeout(this.drainTimer);
     this.model.dispose();
+  }
+
+  /** The scheduler's submit, with a full queue as the 429 ApiError. */
+  private submit(prompt: string | number[], options: GenerateOptions): ScheduledRequest {
+    try {
+      return this.scheduler.submit(prompt, options);
+    } catch (err) {
+      if (err instanceof QueueFullError) throw this.queueFull(err);
+      throw err;
+    }
   }
 
   private queueFull(err: QueueFullError): ApiError {
