@@ -245,6 +245,9 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     // the least likely token, with its tooltip open
     await hover('#output .tok', lp.token_logprobs.indexOf(Math.min(...lp.token_logprobs)));
     await screenshot('probabilities');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot('probabilities-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.mouse.move(0, 0);
   });
 
