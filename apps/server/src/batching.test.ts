@@ -181,6 +181,13 @@ describe('/health and /metrics', () => {
       expect(value('gptj_time_to_first_token_seconds_count')).toBe(2);
       expect(value('gptj_inter_token_latency_seconds_count')).toBe(12 - 2);
       expect(value('gptj_queue_wait_seconds_count')).toBe(2);
+      // a prefill step gives a request's first token, then a step per token: 7 steps if the two share all of theirs
+      // (the longer one needs 7), 12 if they ran one after the other
+      const steps = value('gptj_step_seconds_count');
+      expect(steps).toBeGreaterThanOrEqual(7);
+      expect(steps).toBeLessThanOrEqual(12);
+      expect(value('gptj_step_sequences_count')).toBe(steps);
+      expect(value('gptj_step_sequences_sum')).toBe(12); // each step advances its sequences by one token or one prefill
       expect(value('gptj_queue_depth')).toBe(0);
       expect(value('gptj_active_slots')).toBe(0);
       expect(value('gptj_slots')).toBe(4);

@@ -90,8 +90,12 @@ export class Engine {
     this.parallel = opts.parallel ?? DEFAULT_PARALLEL;
     this.requestTimeoutMs = opts.requestTimeoutMs;
     this.drainTimeoutMs = opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
-    this.scheduler = new Scheduler(modelInTurns(model, this.turns), tokenizer, { maxSequences: this.parallel, maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE });
     this.metrics = new ServerMetrics(() => this.stats, this.parallel);
+    this.scheduler = new Scheduler(modelInTurns(model, this.turns), tokenizer, {
+      maxSequences: this.parallel,
+      maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE,
+      onStep: (s) => this.metrics.step(s.sequences, s.ms),
+    });
   }
 
   static async load(opts: EngineOptions = {}): Promise<Engine> {

@@ -26,6 +26,8 @@ export class ServerMetrics {
   private readonly ttft: Histogram;
   private readonly interToken: Histogram;
   private readonly queueWait: Histogram;
+  private readonly stepSeconds: Histogram;
+  private readonly stepSequences: Histogram;
 
   constructor(stats: () => SlotStats, slots: number) {
     const registers = [this.registry];
@@ -39,6 +41,8 @@ export class ServerMetrics {
     this.ttft = new Histogram({ name: 'gptj_time_to_first_token_seconds', help: 'From the request reaching the scheduler to its first generated token (queueing included)', buckets: SECONDS, registers });
     this.interToken = new Histogram({ name: 'gptj_inter_token_latency_seconds', help: 'Between consecutive tokens of one sequence', buckets: SECONDS, registers });
     this.queueWait = new Histogram({ name: 'gptj_queue_wait_seconds', help: 'From the request reaching the scheduler to a slot', buckets: SECONDS, registers });
+    this.stepSeconds = new Histogram({ name: 'gptj_step_seconds', help: 'One forward step of the batch (all its sequences together)', buckets: SECONDS, registers });
+    this.stepSequences = new Histogram({ name: 'gptj_step_sequences', help: 'Sequences advanced by one forward step (batch occupancy)', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
   }
 
   /** Counts every request by its route pattern once its connection is done with it. */
@@ -68,5 +72,10 @@ export class ServerMetrics {
 
   queued(ms: number): void {
     this.queueWait.observe(ms / 1000);
+  }
+
+  step(sequences: number, ms: number): void {
+    this.stepSequences.observe(sequences);
+    this.stepSeconds.observe(ms / 1000);
   }
 }
