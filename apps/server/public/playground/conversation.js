@@ -21,8 +21,9 @@ export class Conversation {
     this.pending = null;
   }
 
+  /** Shows saved messages; anything that is not a message of a known role (an older page's, edited storage) is left out. */
   load(messages) {
-    this.messages = messages.map(({ role, content }) => ({ role, content }));
+    this.messages = messages.filter((m) => ROLES.includes(m?.role) && typeof m.content === 'string').map(({ role, content }) => ({ role, content }));
     this.render();
   }
 

@@ -7,13 +7,11 @@ import { tokensOf } from './tokens.js';
 // Relative to the page, so that the playground also works behind a proxy that serves the server under a path prefix.
 export const ENDPOINTS = { completion: 'v1/completions', chat: 'v1/chat/completions' };
 
-/** The server refused the request or failed; `param` names the request field it blamed, when it did. */
+/** The server refused the request or failed: its status and message. */
 class ApiError extends Error {
-  constructor(status, message, param) {
-    super(message);
+  constructor(status, message) {
+    super(`${status}: ${message}`);
     this.name = 'ApiError';
-    this.status = status;
-    this.param = param ?? null;
   }
 }
 
@@ -21,13 +19,13 @@ async function post(mode, body, signal) {
   const res = await fetch(ENDPOINTS[mode], { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
   if (res.ok) return res;
   const text = await res.text();
-  let error;
+  let message;
   try {
-    error = JSON.parse(text).error;
+    message = JSON.parse(text).error?.message;
   } catch {
-    error = { message: text.slice(0, 300) || res.statusText };
+    // not the API's JSON (a proxy's error page...): its text, shortened
   }
-  throw new ApiError(res.status, `${res.status}: ${error.message}`, error.param);
+  throw new ApiError(res.status, message ?? (text.slice(0, 300) || res.statusText));
 }
 
 /** The generated text of a choice, whole (`message`, `text`) or a streamed piece (`delta`). */

@@ -42,7 +42,7 @@ function restore() {
   if (typeof s.json === 'boolean') $('json').checked = s.json;
   if (typeof s.probs === 'boolean') $('probs').checked = s.probs;
   if (typeof s.alternatives === 'string') $('top-logprobs').value = s.alternatives;
-  if (Array.isArray(s.messages)) conversation.load(s.messages.filter((m) => typeof m?.role === 'string' && typeof m?.content === 'string'));
+  if (Array.isArray(s.messages)) conversation.load(s.messages);
   setMode(s.mode === 'chat' ? 'chat' : 'completion');
 }
 
