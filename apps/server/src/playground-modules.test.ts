@@ -1,7 +1,9 @@
 // The playground's browser modules that need no page (public/playground/*.js, plain ES modules): the SSE reader, the
 // logprobs shapes, the fitting of tokens to the returned text, the percentages and the settings' parsing. The page
 // as a whole runs in playground.browser.test.ts.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+// @ts-expect-error: plain browser JavaScript without type declarations
+import { generate } from '../public/playground/generation.js';
 // @ts-expect-error: plain browser JavaScript without type declarations
 import { OptionError, readOptions } from '../public/playground/options.js';
 // @ts-expect-error: plain browser JavaScript without type declarations
@@ -41,6 +43,28 @@ describe('sseEvents', () => {
 
   it('throws the message of an error event sent after the stream began', async () => {
     await expect(all(streamed(['data: {"t":"a"}\n\n', 'data: {"error":{"message":"model crashed"}}\n\n']))).rejects.toThrow('model crashed');
+  });
+});
+
+describe('generate', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+
+  const refusedWith = async (response: Response) => {
+    vi.stubGlobal('fetch', async () => response);
+    const request = { mode: 'completion', body: { prompt: 'x' }, stream: false, alternatives: null, signal: new AbortController().signal, onPiece: () => {} };
+    return generate(request).then(
+      () => 'resolved',
+      (err: Error) => `${err.name}: ${err.message}`,
+    );
+  };
+
+  it("says the status and the API's message, or the text of a reply that is not the API's error", async () => {
+    const json = { headers: { 'content-type': 'application/json' } };
+    expect(await refusedWith(new Response(JSON.stringify({ error: { message: 'max_tokens: too many' } }), { status: 400, ...json }))).toBe('ApiError: 400: max_tokens: too many');
+    expect(await refusedWith(new Response(JSON.stringify({ detail: 'nope' }), { status: 422, ...json }))).toBe('ApiError: 422: {"detail":"nope"}');
+    expect(await refusedWith(new Response('<h1>502 Bad Gateway</h1>', { status: 502 }))).toBe('ApiError: 502: <h1>502 Bad Gateway</h1>');
   });
 });
 
