@@ -32,4 +32,26 @@ describe('gptj eval interrupted', () => {
     expect(summary.examples).toBeLessThan(TOTAL);
     expect(stderr).toBe(`gptj: interrupted: ${summary.examples} of ${TOTAL} examples scored; the summary covers those\n`);
   }, 60_000);
+
+  it('--perplexity prints the perplexity of the windows scored before Ctrl-C and exits 130', async () => {
+    const file = join(tmp, 'long.py');
+    writeFileSync(file, 'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)\n'.repeat(600));
+    // stride 1: one window per token (about 18,000), each scoring one new token after the first window's 7
+    const child = spawn(process.execPath, [mainJs, 'eval', '--perplexity', file, '--max-length', '8', '--stride', '1', '--batch-size', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGINT'), 6000);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    expect(code).toBe(130);
+    const summary = JSON.parse(stdout);
+    expect(summary).toMatchObject({ interrupted: true, max_length: 8, stride: 1 });
+    expect(summary.windows).toBeGreaterThan(0);
+    expect(summary.windows).toBeLessThan(summary.windows_total);
+    expect(summary.scored_tokens).toBe(7 + summary.windows - 1);
+    expect(summary.perplexity).toBeCloseTo(Math.exp(summary.nll / summary.scored_tokens), 10);
+    expect(stderr).toBe(`gptj: interrupted: ${summary.windows} of ${summary.windows_total} windows scored; the summary covers those\n`);
+  }, 60_000);
 });

@@ -36,5 +36,5 @@ export type { TokenLogprob } from './features/log-softmax.js';
 export { encodePair } from './features/encode-pair.js';
 export { scoreMultipleChoice, multipleChoiceAccuracy } from './features/multiple-choice.js';
 export type { MultipleChoiceItem, MultipleChoiceOptions, MultipleChoiceResult } from './features/multiple-choice.js';
-export { rollingPerplexity } from './features/perplexity.js';
-export type { PerplexityOptions, PerplexityResult } from './features/perplexity.js';
+export { rollingPerplexity, perplexityPlan, perplexityOf } from './features/perplexity.js';
+export type { PerplexityOptions, PerplexityResult, PerplexityPlan } from './features/perplexity.js';

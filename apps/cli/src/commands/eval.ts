@@ -94,7 +94,7 @@ async function scorePairs({ model, tokenizer, flags, progress }: Run, pairs: Pai
         `lambada ppl  ${summary.lambada_perplexity.toFixed(4)} (per example)\nlog-lik      ${summary.log_likelihood.toFixed(4)}\n`,
     };
   };
-  const scores = await inSlices(flags, requests, results, (slice, offset) =>
+  const scores = await inSlices(flags, 'examples', requests, results, (slice, offset) =>
     loglikelihood(model, slice, { batchSize: flags.batchSize, onProgress: (p) => progress.update('eval', offset + p.done, requests.length) }),
   );
   progress.stop();
@@ -117,7 +117,7 @@ async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: C
         `acc_norm_tokens  ${pct(summary.acc_norm_tokens)} (loglikelihood per token)\n`,
     };
   };
-  const scored = await inSlices(flags, items, results, (slice, offset) =>
+  const scored = await inSlices(flags, 'examples', items, results, (slice, offset) =>
     scoreMultipleChoice(model, slice, {
       encode: (t) => tokenizer.encode(t),
       eosTokenId: model.eosTokenId ?? tokenizer.eosTokenId,
@@ -129,25 +129,27 @@ async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: C
   await writeOut(reportText(flags, results(scored)));
 }
 
-// Examples per slice, in batches: an interrupt loses at most one slice of work; batching within a slice is unchanged.
+// Examples (or windows) per slice, in batches: an interrupt loses at most one slice of work; batching within a slice is unchanged.
 const SLICE_BATCHES = 8;
 
 /**
- * Scores `items` a slice at a time so that Ctrl-C / SIGTERM can print the summary of the examples scored so far
- * (marked interrupted, with the total) before the process exits.
+ * Scores `items` (examples, or perplexity windows) a slice at a time so that Ctrl-C / SIGTERM can print the summary
+ * of those scored so far (marked interrupted, with the total: `examples_total` / `windows_total`) before the process
+ * exits.
  */
 async function inSlices<T, R>(
   flags: EvalFlags,
+  unit: 'examples' | 'windows',
   items: readonly T[],
   results: (done: R[]) => Report,
   score: (slice: T[], offset: number) => Promise<R[]>,
 ): Promise<R[]> {
   const done: R[] = [];
   const drop = onInterrupt(() => {
-    writeErr(`gptj: interrupted: ${done.length} of ${items.length} examples scored; the summary covers those\n`);
+    writeErr(`gptj: interrupted: ${done.length} of ${items.length} ${unit} scored; the summary covers those\n`);
     if (done.length === 0) return;
     const r = results(done);
-    writeSync(1, reportText(flags, { ...r, summary: { ...r.summary, interrupted: true, examples_total: items.length } }));
+    writeSync(1, reportText(flags, { ...r, summary: { ...r.summary, interrupted: true, [`${unit}_total`]: items.length } }));
   });
   try {
     const size = flags.batchSize * SLICE_BATCHES;
@@ -159,17 +161,22 @@ async function inSlices<T, R>(
 }
 
 async function scorePerplexity({ model, tokenizer, flags, progress }: Run, text: string): Promise<void> {
-  const { rollingPerplexity } = await import('@gptj/model');
+  const { loglikelihood, perplexityOf, perplexityPlan } = await import('@gptj/model');
   const ids = tokenizer.encode(text);
-  const r = await rollingPerplexity(model, ids, {
-    ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}), ...(flags.stride !== undefined ? { stride: flags.stride } : {}), batchSize: flags.batchSize,
-    onProgress: (p) => progress.update('windows', p.done, p.total),
-  });
+  const plan = perplexityPlan(model, ids, { ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}), ...(flags.stride !== undefined ? { stride: flags.stride } : {}) });
+  const results = (scores: Awaited<ReturnType<typeof loglikelihood>>): Report => {
+    const r = perplexityOf(plan, scores);
+    const summary = { text_tokens: ids.length, scored_tokens: r.tokens, windows: r.windows, max_length: r.maxLength, stride: r.stride, nll: r.nll, perplexity: r.perplexity };
+    return { perExample: [], summary, table: () =>
+      `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
+      `nll         ${summary.nll.toFixed(4)}\n` };
+  };
+  // windows in slices, like examples: Ctrl-C prints the perplexity of the windows scored so far
+  const scores = await inSlices(flags, 'windows', plan.requests, results, (slice, offset) =>
+    loglikelihood(model, slice, { batchSize: flags.batchSize, onProgress: (p) => progress.update('windows', offset + p.done, plan.requests.length) }),
+  );
   progress.stop();
-  const summary = { text_tokens: ids.length, scored_tokens: r.tokens, windows: r.windows, max_length: r.maxLength, stride: r.stride, nll: r.nll, perplexity: r.perplexity };
-  await writeOut(reportText(flags, { perExample: [], summary, table: () =>
-    `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
-    `nll         ${summary.nll.toFixed(4)}\n` }));
+  await writeOut(reportText(flags, results(scores)));
 }
 
 interface Report {

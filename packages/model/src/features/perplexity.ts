@@ -41,7 +41,15 @@ export function perplexityWindows(length: number, maxLength: number, stride: num
   }
 }
 
-export async function rollingPerplexity(model: GPTJModel, ids: readonly number[], opts: PerplexityOptions = {}): Promise<PerplexityResult> {
+/** The windows of a rolling perplexity, as loglikelihood requests, with the window length and stride used. */
+export interface PerplexityPlan {
+  requests: LoglikelihoodRequest[];
+  maxLength: number;
+  stride: number;
+}
+
+/** Checks the options against the model and cuts `ids` into windows (see the top of this file). */
+export function perplexityPlan(model: Pick<GPTJModel, 'maxLength'>, ids: readonly number[], opts: Pick<PerplexityOptions, 'maxLength' | 'stride'> = {}): PerplexityPlan {
   const op = 'rollingPerplexity';
   const maxLength = opts.maxLength ?? model.maxLength;
   if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > model.maxLength) {
@@ -50,10 +58,21 @@ export async function rollingPerplexity(model: GPTJModel, ids: readonly number[]
   const stride = opts.stride ?? Math.ceil(maxLength / 2);
   if (!Number.isInteger(stride) || stride < 1 || stride > maxLength) throw new RangeError(`${op}: stride must be an integer in [1, ${maxLength}], got ${String(opts.stride)}`);
   if (!Array.isArray(ids) || ids.length < 2) throw new RangeError(`${op}: need at least 2 tokens, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
-  const windows = perplexityWindows(ids.length, maxLength, stride);
-  const requests: LoglikelihoodRequest[] = windows.map((w) => ({ context: ids.slice(w.begin, w.start), continuation: ids.slice(w.start, w.end) }));
-  const scores = await loglikelihood(model, requests, opts);
+  const requests = perplexityWindows(ids.length, maxLength, stride).map((w) => ({ context: ids.slice(w.begin, w.start), continuation: ids.slice(w.start, w.end) }));
+  return { requests, maxLength, stride };
+}
+
+/**
+ * The perplexity of the plan's first `scores.length` windows, given their loglikelihood scores in order: all of
+ * them for the result, fewer for a partial one (an interrupted evaluation).
+ */
+export function perplexityOf(plan: PerplexityPlan, scores: readonly { logprob: number }[]): PerplexityResult {
   const nll = -scores.reduce((a, s) => a + s.logprob, 0);
-  const tokens = requests.reduce((a, r) => a + r.continuation.length, 0);
-  return { perplexity: Math.exp(nll / tokens), nll, tokens, windows: windows.length, maxLength, stride };
+  const tokens = plan.requests.slice(0, scores.length).reduce((a, r) => a + r.continuation.length, 0);
+  return { perplexity: Math.exp(nll / tokens), nll, tokens, windows: scores.length, maxLength: plan.maxLength, stride: plan.stride };
+}
+
+export async function rollingPerplexity(model: GPTJModel, ids: readonly number[], opts: PerplexityOptions = {}): Promise<PerplexityResult> {
+  const plan = perplexityPlan(model, ids, opts);
+  return perplexityOf(plan, await loglikelihood(model, plan.requests, opts));
 }
