@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles and links the CPU addon's sources for aarch64 Linux with Debian's cross compiler, the way
-# CMakeLists.txt builds them on a non-x86 host (no *_avx2/*_avx512 files, scalar dispatch only), to
+# CMakeLists.txt builds them on a non-x86 host (no *_avx2/*_avx512/*_avx512vnni files, scalar dispatch only), to
 # check that a source build on ARM still works; runs the aarch64 kernels under qemu-aarch64 when it is
 # installed, and the thread pool's non-Linux wait path here. Not part of CI: it needs
 #   apt-get install -y g++-aarch64-linux-gnu
@@ -20,7 +20,7 @@ flags=(-std=c++17 -O2 -fPIC -fno-math-errno -fno-trapping-math -fopenmp-simd -Wa
 objs=()
 failed=0
 for src in native/cpu/*.cpp; do
-  case "$src" in *_avx2.cpp|*_avx512.cpp) continue ;; esac
+  case "$src" in *_avx2.cpp|*_avx512.cpp|*_avx512vnni.cpp) continue ;; esac
   obj="$out/$(basename "$src" .cpp).o"
   if "$CXX" "${flags[@]}" -c "$src" -o "$obj"; then objs+=("$obj"); else echo "cross-check: FAILED $src" >&2; failed=1; fi
 done
@@ -31,7 +31,7 @@ done
 echo "cross-check: ${#objs[@]} sources compiled and linked for $("$CXX" -dumpmachine) ($(file -b "$out/gptj_cpu.node" | cut -d, -f1-2))"
 # The kernels an aarch64 build runs, and its thread pool, executed under qemu-aarch64 where installed
 # (apt-get install -y qemu-user); statically linked so no aarch64 libraries are needed.
-kernel_srcs=(native/cpu/{gemm,gemv,linear,linear_isa,convert,threadpool,rowops,rowops_base,host_alloc}.cpp)
+kernel_srcs=(native/cpu/{gemm,gemv,linear,linear_isa,convert,threadpool,rowops,rowops_base,host_alloc,q4}.cpp)
 if command -v qemu-aarch64 >/dev/null; then
   "$CXX" "${flags[@]}" -static scripts/kernels-check.cpp "${kernel_srcs[@]}" -pthread -o "$out/kernels-check"
   qemu-aarch64 "$out/kernels-check"

@@ -3,8 +3,10 @@
 // linear against a naive float64 dequantize-then-matmul. Shapes are odd on purpose: N not a multiple of
 // the kernel's 4 row streams or of a pool chunk, K an odd number of groups (not a whole number of
 // 64-byte lines or SIMD widths), M = 1-4 (GEMV) and 5, 9 (blocked GEMM), N * K / 2 above and below the
-// 128 KiB where the GEMV goes parallel. The checks run again in child processes with GPTJ_CPU_ISA=avx2
-// and =scalar, so every SIMD path is covered on a CPU that has AVX-512.
+// 128 KiB where the GEMV goes parallel. The checks run again in child processes with GPTJ_CPU_ISA=avx2,
+// =scalar and =avx512-novnni, so every SIMD path is covered on a CPU that has AVX-512 VNNI. The VNNI GEMV
+// rounds x to int8 in groups of 32 first (q4_gemv_avx512vnni.cpp), so where it may run the bound also
+// allows for that rounding: |dx_g / 2| per element, dx_g = max |x| of the group / 127.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import { q4ScalesOffset, storageBytes } from './dtype.js';
 interface Q4Case { M: number; K: number; N: number; bias: boolean; seed: number }
 
 /** Self-contained (run in child processes via toString): returns the failures, [] when all hold. */
-function runQ4Checks(t: typeof tensor, cases: Q4Case[]): string[] {
+function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): string[] {
   const failures: string[] = [];
   const rand = (seed: number) => () => {
     seed = (seed * 1103515245 + 12345) >>> 0;
@@ -94,17 +96,20 @@ function runQ4Checks(t: typeof tensor, cases: Q4Case[]): string[] {
     const y = t.linear(xt, wq, bt).toFloat32Array();
     // f32 accumulation: each product passes through at most K/32 group sums, 32 in-group additions, the
     // lane reduction and the bias (scalar path: 32 + K/32 + 2), so |error| <= n * 2^-24 * sum |x w| + |b| ulp.
+    // The VNNI path: plus sum_k |w_k| * dx_g / 2 (the x rounding), with a hair for the f32 rounding of 1 / dx.
     const n = K / 32 + 40;
+    const dx = new Float64Array((M * K) / 32).map((_, g) => Math.max(...x.subarray(32 * g, 32 * g + 32).map(Math.abs)) / 127);
     for (let m = 0; m < M; m++)
       for (let j = 0; j < N; j++) {
-        let ref = bias ? b[j] : 0, mag = bias ? Math.abs(b[j]) : 0;
+        let ref = bias ? b[j] : 0, mag = bias ? Math.abs(b[j]) : 0, xr = 0;
         for (let k = 0; k < K; k++) {
           ref += x[m * K + k] * deq[j * K + k];
           mag += Math.abs(x[m * K + k] * deq[j * K + k]);
+          xr += Math.abs(deq[j * K + k]) * dx[(m * K + k) >> 5] * 0.5 * (1 + 2 ** -20);
         }
-        const err = Math.abs(y[m * N + j] - ref);
-        if (!(err <= n * 2 ** -24 * mag + 1e-30)) {
-          failures.push(`${label}: y[${m}, ${j}] = ${y[m * N + j]}, reference ${ref} (error ${err}, bound ${n * 2 ** -24 * mag})`);
+        const err = Math.abs(y[m * N + j] - ref), bound = n * 2 ** -24 * (mag + (xRounding ? xr : 0)) + (xRounding ? xr : 0);
+        if (!(err <= bound + 1e-30)) {
+          failures.push(`${label}: y[${m}, ${j}] = ${y[m * N + j]}, reference ${ref} (error ${err}, bound ${bound})`);
           break;
         }
       }
@@ -120,8 +125,8 @@ for (const M of [1, 2, 3, 4, 5, 9])
     CASES.push({ M, K, N, bias: (seed & 1) === 1, seed: seed++ });
 
 describe('q4 weights', () => {
-  it('quantize, dequantize and linear match the references written from the layout (best SIMD path)', () => {
-    expect(runQ4Checks(tensor, CASES)).toEqual([]);
+  it('quantize, dequantize and linear match the references written from the layout (best SIMD path, VNNI where present)', () => {
+    expect(runQ4Checks(tensor, CASES, true)).toEqual([]);
   }, 120_000);
 
   it('stores 18 bytes per 32 weights after 64-byte aligned codes, and round-trips through fromBytes', () => {
@@ -161,11 +166,11 @@ describe('q4 weights', () => {
 
 describe('q4 on the narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
   const dist = new URL('../dist/index.js', import.meta.url).href;
-  for (const isa of ['avx2', 'scalar']) {
+  for (const isa of ['avx512-novnni', 'avx2', 'scalar']) {
     it(`${isa}: same checks`, () => {
       const script = `import * as t from ${JSON.stringify(dist)};
         const run = ${runQ4Checks.toString()};
-        process.stdout.write(JSON.stringify(run(t, ${JSON.stringify(CASES)})));`;
+        process.stdout.write(JSON.stringify(run(t, ${JSON.stringify(CASES)}, false)));`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
         env: { ...process.env, GPTJ_CPU_ISA: isa },
         cwd: fileURLToPath(new URL('.', import.meta.url)),

@@ -38,7 +38,7 @@ GemvFn PickGemv() {
 GemvFn PickQ4Gemv() {
   switch (cpu_isa()) {
 #if defined(__x86_64__)
-    case Isa::Avx512: return avx512::q4_gemv;
+    case Isa::Avx512: return cpu_avx512_vnni() ? avx512::q4_gemv_vnni : avx512::q4_gemv;
     case Isa::Avx2: return avx2::q4_gemv;
 #endif
     default: return scalar::q4_gemv;

@@ -21,7 +21,7 @@ Isa Detect() {
     Isa limit = best;
     if (std::strcmp(cap, "scalar") == 0) limit = Isa::Scalar;
     else if (std::strcmp(cap, "avx2") == 0) limit = Isa::Avx2;
-    else if (std::strcmp(cap, "avx512") == 0) limit = Isa::Avx512;
+    else if (std::strcmp(cap, "avx512") == 0 || std::strcmp(cap, "avx512-novnni") == 0) limit = Isa::Avx512;
     if (limit < best) best = limit;
   }
   return best;
@@ -32,6 +32,16 @@ Isa Detect() {
 Isa cpu_isa() {
   static const Isa isa = Detect();
   return isa;
+}
+
+bool cpu_avx512_vnni() {
+#if defined(__x86_64__)
+  static const bool vnni = cpu_isa() == Isa::Avx512 && __builtin_cpu_supports("avx512vnni") &&
+                           !(std::getenv("GPTJ_CPU_ISA") && std::strcmp(std::getenv("GPTJ_CPU_ISA"), "avx512-novnni") == 0);
+  return vnni;
+#else
+  return false;
+#endif
 }
 
 }  // namespace gptj

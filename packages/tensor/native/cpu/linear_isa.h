@@ -9,4 +9,8 @@ enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 // $GPTJ_CPU_ISA=scalar|avx2|avx512 caps it (read once), so tests can exercise every path.
 Isa cpu_isa();
 
+// AVX-512 VNNI (int8 dot products) on top of cpu_isa() == Avx512; GPTJ_CPU_ISA=avx512-novnni turns it
+// off (and caps at AVX-512), so tests can run the float AVX-512 paths on a VNNI CPU.
+bool cpu_avx512_vnni();
+
 }  // namespace gptj

@@ -48,6 +48,9 @@ void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const fl
 namespace avx512 {
 void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
              int64_t n0, int64_t n1);
+// x rounded to int8 in groups of 32 first: see q4_gemv_avx512vnni.cpp for how far y may move.
+void q4_gemv_vnni(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+                  int64_t n0, int64_t n1);
 }  // namespace avx512
 
 }  // namespace gptj
