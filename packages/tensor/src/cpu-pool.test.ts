@@ -26,7 +26,7 @@ function randomWeights(dtype: DType, c: GPTJRunnerConfig = cfg): RunnerWeights<T
   const ones = () => Tensor.fromArray(Array.from({ length: D }, (_, i) => 1 + 0.01 * i), [D]);
   return {
     wte: rand([V, D], dtype, 1), lnfGamma: ones(), lnfBeta: rand([D]), lmHead: rand([V, D], dtype), lmHeadBias: rand([V]),
-    layers: Array.from({ length: cfg.nLayer }, () => ({
+    layers: Array.from({ length: c.nLayer }, () => ({
       lnGamma: ones(), lnBeta: rand([D]), q: rand([D, D], dtype), k: rand([D, D], dtype), v: rand([D, D], dtype),
       out: rand([D, D], dtype), fcIn: rand([I, D], dtype), fcInBias: rand([I]), fcOut: rand([D, I], dtype), fcOutBias: rand([D]),
     })),
@@ -252,6 +252,22 @@ describe('CPU sequence pool', () => {
     const worst = Math.max(...runs[1].map((o, i) => relErr(o, runs[0][i])));
     expect(worst).toBeGreaterThan(0);  // the f16 cache is really used
     expect(worst).toBeLessThan(5e-3);
+  });
+
+  it('a step runs off the JS thread: the event loop keeps turning', async () => {
+    const big: GPTJRunnerConfig = { ...cfg, nEmbd: 512, nHead: 8, nInner: 2048, nLayer: 4 };
+    const runner = createCpuGPTJRunner(big, randomWeights('f32', big));
+    const pool = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 512 });
+    disposables.push(runner, pool);
+    const [a, b] = [pool.add(), pool.add()];
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const t0 = performance.now();
+    await pool.step([{ id: a, ids: tokens(150, 7) }, { id: b, ids: tokens(100, 3) }]);
+    const ms = performance.now() - t0;
+    clearInterval(timer);
+    expect(ms).toBeGreaterThan(5);
+    expect(ticks).toBeGreaterThan(2);
   });
 
   it('rejects bad options with typed errors', () => {
