@@ -2,12 +2,14 @@
 // ever downloaded): type a prompt, generate streamed, stop a long generation, read the token probabilities (checked
 // against the API's logprobs for the same greedy request), chat, reload, reset. Greedy text is checked against
 // transformers' completions (mini-code-samples.json). Screenshots go to apps/server/.artifacts/ (gitignored).
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +34,8 @@ declare const document: { querySelector(selector: string): { textContent: string
 const modelShown = () => document.querySelector('#model')?.textContent !== '…';
 
 const found = existsSync(CHROMIUM);
+const hasCurl = spawnSync('sh', ['-c', 'command -v curl']).status === 0;
+if (found && !hasCurl) console.log('playground curl check skipped: no curl on PATH');
 if (!found) console.log(`playground browser test skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set GPTJ_CHROMIUM)`);
 
 /** A reverse proxy serving `target` under /gptj/, as one may put the server behind a path prefix. */
@@ -249,6 +253,27 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await screenshot('probabilities-dark');
     await page.emulateMedia({ colorScheme: 'light' });
     await page.mouse.move(0, 0);
+  });
+
+  it.skipIf(!hasCurl)('shows the last request as a curl command that streams the same text', async () => {
+    await page.uncheck('#probs');
+    await page.fill('#prompt', '# Copyright');
+    await setOption('temperature', '0');
+    await setOption('max_tokens', '12');
+    await setOption('stop', "it's"); // a quote for the shell quoting to get right
+    await page.click('#generate');
+    await finished();
+    await page.click('.request summary');
+    const curl = (await page.textContent('#curl'))!;
+    expect(curl.startsWith(`curl ${server.base}/v1/completions -H 'content-type: application/json' -N -d '`)).toBe(true);
+    const { stdout } = await promisify(execFile)('sh', ['-c', curl]);
+    const events = stdout.split('\n\n').filter((e) => e.startsWith('data: {'));
+    const text = events.map((e) => (JSON.parse(e.slice('data: '.length)) as { choices: { text: string }[] }).choices[0]!.text).join('');
+    expect(text.trim()).not.toBe('');
+    expect(text).toBe(await page.textContent('#output .generated'));
+    await screenshot('curl');
+    await page.click('.request summary');
+    await setOption('stop', '');
   });
 
   it('chats: streams a reply, shows a reply\'s probabilities, keeps the conversation over a reload, and resets', async () => {

@@ -38,6 +38,11 @@ function logprobFields(mode, alternatives) {
   return mode === 'chat' ? { logprobs: true, top_logprobs: alternatives } : { logprobs: alternatives };
 }
 
+/** The JSON body a generation sends: the prompt or messages, the settings, the probability fields and `stream`. */
+export function requestJson({ mode, body, stream, alternatives }) {
+  return { ...body, ...(alternatives === null ? {} : logprobFields(mode, alternatives)), stream };
+}
+
 /**
  * Runs one request. `body` holds the prompt or messages and the sampling fields; `alternatives` (a number, or null
  * for none) asks for token probabilities; `onPiece(index, { text, tokens })` gets each piece of choice `index` as it
@@ -45,7 +50,7 @@ function logprobFields(mode, alternatives) {
  * finish being the API's finish_reason or 'stopped'; throws ApiError when the server refuses.
  */
 export async function generate({ mode, body, stream, alternatives, signal, onPiece }) {
-  const request = { ...body, ...(alternatives === null ? {} : logprobFields(mode, alternatives)), stream };
+  const request = requestJson({ mode, body, stream, alternatives });
   const start = performance.now();
   const choices = [];
   let first = null;

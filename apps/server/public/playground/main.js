@@ -2,6 +2,7 @@
 // button that aborts the request, timings, and the token-probability view. No framework and no build step.
 import { CompletionOutput } from './completion-output.js';
 import { Conversation } from './conversation.js';
+import { showCurl } from './curl-view.js';
 import { ENDPOINTS, generate } from './generation.js';
 import { readOptions, renderOptions } from './options.js';
 import { loadState, saveState } from './saved-state.js';
@@ -154,8 +155,10 @@ async function run() {
   clearStats();
   showStatus(stream ? 'generating…' : 'generating (not streamed)…', 'busy');
   const out = target(body.n ?? 1, alternatives !== null);
+  const request = { mode, body, stream, alternatives };
+  showCurl($('curl'), request);
   try {
-    const r = await generate({ mode, body, stream, alternatives, signal: controller.signal, onPiece: out.piece });
+    const r = await generate({ ...request, signal: controller.signal, onPiece: out.piece });
     out.done(r.choices);
     const finish = [...new Set(r.choices.map((c) => c.finish))].join(', ') || 'stopped';
     showStats(r.stats, finish);
