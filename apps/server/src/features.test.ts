@@ -55,7 +55,7 @@ describe('POST /v1/embeddings', () => {
     const bytes = Buffer.from(raw.json.data[0].embedding as string, 'base64');
     expect(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)).toEqual(want);
     // the client asks for base64 by default and decodes it to numbers
-    const res = await client.embeddings.create({ input: [ids, ids] });
+    const res = await client.embeddings.create({ model: 'gptj-mini-code', input: [ids, ids] });
     expect(res.data).toHaveLength(2);
     expect(Float32Array.from(res.data[1]!.embedding)).toEqual(want);
   });
@@ -162,7 +162,7 @@ describe('completions logprobs and echo (mini-code)', () => {
 describe('chat completions logprobs', () => {
   it("logprobs: true with top_logprobs gives each reply token's library logprob and its alternatives", async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function' }];
-    const res = await client.chat.completions.create({ messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
+    const res = await client.chat.completions.create({ model: 'gptj-mini-code', messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
     const content = res.choices[0]!.logprobs!.content!;
     expect(content.length).toBeGreaterThan(0);
     expect(content.map((t) => t.token).join('').trimStart()).toBe(res.choices[0]!.message.content);

@@ -17,7 +17,7 @@ const mha = new MultiHeadAttention({
 const i32 = (rows: number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0].length], { dtype: 'i32' });
 
 /** The whole layer, naively: x [B, S, D], positions [B][S], mask [B][S] -> [B, S, D]. */
-function reference(x: Float32Array, b: number, s: number, positions: number[][], mask: number[][] | null): Float32Array {
+function reference(x: Float32Array, b: number, s: number, positions: number[][], mask: number[][] | null): Float64Array {
   const pos = new Int32Array(positions.flat());
   const proj = (w: Float32Array) => linearRef(x, b * s, D, w, D, null);
   const q = rotaryRef(proj(W[0]), pos, [b, s, H, Dh], 4, 'interleaved');
@@ -66,7 +66,7 @@ describe('MultiHeadAttention', () => {
     const cache = new KVCache(2, H, S, Dh);
     const y = (await mha.forward(Tensor.fromArray(x, [2, S, D]), { positions: i32(pos), cache, offset: 0, mask: i32(mask) })).toFloat32Array();
     const ref = reference(x, 2, S, pos, mask);
-    const real = (a: Float32Array) => a.subarray(3 * D, S * D);
+    const real = <A extends Float32Array | Float64Array>(a: A) => a.subarray(3 * D, S * D);
     expect(relErr(real(y), real(ref))).toBeLessThan(1e-5);
     const alone = reference(x.subarray(3 * D, S * D), 1, 4, [[0, 1, 2, 3]], null);
     expect(relErr(real(y), alone)).toBeLessThan(1e-5);

@@ -19,11 +19,11 @@ const mlp = () => new MLP(new Linear(T(W.i, [I, D]), T(W.bi, [I])), new Linear(T
 const ln1 = () => new LayerNorm(T(W.g1, [D]), T(W.b1, [D]), 1e-5);
 const ln2 = () => new LayerNorm(T(W.g2, [D]), T(W.b2, [D]), 1e-5);
 
-const naiveAttn = (h: Float32Array) => {
+const naiveAttn = (h: ArrayLike<number>) => {
   const p = (w: Float32Array) => linearRef(h, S, D, w, D, null);
   return linearRef(attentionRefBSHD(p(W.q), p(W.k), p(W.v), null, [1, S, H, Dh], S), S, D, W.o, D, null);
 };
-const naiveMlp = (h: Float32Array) => linearRef(geluRef(linearRef(h, S, D, W.i, I, W.bi), 'tanh'), S, I, W.u, D, W.bu);
+const naiveMlp = (h: ArrayLike<number>) => linearRef(geluRef(linearRef(h, S, D, W.i, I, W.bi), 'tanh'), S, I, W.u, D, W.bu);
 
 const x = f(S * D, 20, 1);
 const run = async (block: ParallelResidualBlock | SequentialResidualBlock) => (await block.forward(T(x, [1, S, D]), {

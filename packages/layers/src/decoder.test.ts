@@ -38,9 +38,9 @@ function decoder(): Decoder {
     finalNorm: new LayerNorm(T(gf, [D]), T(bf, [D]), 1e-5), head: new Linear(table) });
 }
 
-function naiveLogits(): Float32Array {
+function naiveLogits(): Float64Array {
   const n = ids.length;
-  let x = new Float32Array(n * D);
+  let x: Float64Array = new Float64Array(n * D);
   ids.forEach((id, t) => { for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e] + wpe[t * D + e]; });
   for (const w of layers) {
     const h = layerNormRef(x, D, w.g1, w.b1, 1e-5);

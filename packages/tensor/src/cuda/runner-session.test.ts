@@ -4,12 +4,13 @@ import { CudaGPTJRunner, CudaGPTJRunnerSession, DisposedError, GPTJRunner, GPTJR
 import type { NativeSession } from './addon.js';
 
 function fakeNative(): NativeSession & { disposed: number } {
-  return {
+  const native = {
     length: 0, disposed: 0,
     forward: async () => {},
     reorder: () => {},
-    dispose() { this.disposed++; },
-  } as unknown as NativeSession & { disposed: number };
+    dispose: () => { native.disposed++; },
+  };
+  return native;
 }
 
 describe('CudaGPTJRunnerSession', () => {

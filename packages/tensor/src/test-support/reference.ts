@@ -221,7 +221,7 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
         const scores: number[] = [];
         const keep: boolean[] = [];
         for (let j = 0; j < L; j++) {
-          keep[j] = j <= L - T + t && (!mask || mask[b * L + j] !== 0);
+          keep[j] = j <= L - T + t && mask?.[b * L + j] !== 0;
           let s = 0;
           for (let d = 0; d < D; d++) s += q[((b * T + t) * H + h) * D + d] * k[((b * H + h) * Tmax + j) * D + d];
           scores[j] = s * scale;
