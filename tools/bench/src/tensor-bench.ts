@@ -43,7 +43,7 @@ function timeLinear(dtype: 'f32' | 'f16' | 'q8' | 'q4', M: number, K: number, N:
   const x = Tensor.fromArray(xs, [M, K]);
   const w = Tensor.fromArray(ws, [N, K], { dtype });
   const y = linear(x, w);
-  verifyLinear(`linear ${dtype} M=${M} K=${K} N=${N}`, xs, w.toFloat32Array(), y.toFloat32Array(), M, K, N);
+  verifyLinear(`linear ${dtype} M=${M} K=${K} N=${N}`, xs, w.toFloat32Array(), y.toFloat32Array(), M, K, N, dtype === 'q4');
   y.dispose();
   linear(x, w).dispose();
   // The timed run follows an untimed run of the same linear, as in decode, where GEMVs run back to
