@@ -1,27 +1,15 @@
 // End to end for the feature routes: /v1/embeddings through the official openai client, completions' echo +
 // logprobs shaped as lm-evaluation-harness's loglikelihood request, /tokenize and /detokenize, and their 400s.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type OpenAI from 'openai';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { embed, loglikelihood } from '@gptj/model';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
-import { listening } from './test-support/listening.js';
+import { useListening } from './test-support/listening.js';
 import { renderChat } from './chat-template.js';
 import { MAX_EMBEDDING_INPUTS } from './embeddings.js';
 
-let app: FastifyInstance;
-let base: string;
-let client: OpenAI;
+const server = useListening();
 
-beforeAll(async () => {
-  ({ app, base, client } = await listening());
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-async function post(path: string, body: unknown, at = base) {
+async function post(path: string, body: unknown, at = server.base) {
   const res = await fetch(`${at}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as any };
 }
@@ -38,9 +26,9 @@ const texts = ['def fibonacci(n):\n', 'import os\nimport sys', '# Copyright'];
 
 describe('POST /v1/embeddings', () => {
   it("the openai client's embeddings.create returns the library's mean-pooled normalised vectors (float)", async () => {
-    const res = await client.embeddings.create({ model: 'gptj-mini-code', input: texts, encoding_format: 'float' });
-    const tok = app.gptj.tokenizer;
-    const want = await embed(app.gptj.model, texts, { encode: (t) => tok.encode(t), pooling: 'mean', normalize: true });
+    const res = await server.client.embeddings.create({ model: 'gptj-mini-code', input: texts, encoding_format: 'float' });
+    const tok = server.app.gptj.tokenizer;
+    const want = await embed(server.app.gptj.model, texts, { encode: (t) => tok.encode(t), pooling: 'mean', normalize: true });
     expect(res.data.map((d) => d.index)).toEqual([0, 1, 2]);
     res.data.forEach((d, i) => expect(Float32Array.from(d.embedding)).toEqual(want[i]));
     const tokens = texts.reduce((a, t) => a + tok.encode(t).length, 0);
@@ -49,25 +37,25 @@ describe('POST /v1/embeddings', () => {
   });
 
   it('base64 is the little-endian float32 bytes of the same vectors (the client decodes them)', async () => {
-    const ids = app.gptj.tokenizer.encode(texts[0]!);
-    const want = (await embed(app.gptj.model, [ids], { pooling: 'mean', normalize: true }))[0]!;
+    const ids = server.app.gptj.tokenizer.encode(texts[0]!);
+    const want = (await embed(server.app.gptj.model, [ids], { pooling: 'mean', normalize: true }))[0]!;
     const raw = await post('/v1/embeddings', { input: ids, encoding_format: 'base64' });
     const bytes = Buffer.from(raw.json.data[0].embedding as string, 'base64');
     expect(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)).toEqual(want);
     // the client asks for base64 by default and decodes it to numbers
-    const res = await client.embeddings.create({ model: 'gptj-mini-code', input: [ids, ids] });
+    const res = await server.client.embeddings.create({ model: 'gptj-mini-code', input: [ids, ids] });
     expect(res.data).toHaveLength(2);
     expect(Float32Array.from(res.data[1]!.embedding)).toEqual(want);
   });
 
   it('refuses dimensions, another model, empty and out-of-vocabulary inputs, too many inputs and too long ones', async () => {
-    await expectBadRequest('/v1/embeddings', { input: 'x', dimensions: 64 }, 'dimensions', new RegExp(`not supported.*${app.gptj.model.config.nEmbd} dimensions`));
+    await expectBadRequest('/v1/embeddings', { input: 'x', dimensions: 64 }, 'dimensions', new RegExp(`not supported.*${server.app.gptj.model.config.nEmbd} dimensions`));
     await expectBadRequest('/v1/embeddings', { input: ['a', ''] }, 'input', /input\[1\]: is empty/);
     await expectBadRequest('/v1/embeddings', { input: [[1, 2], [3, 99999]] }, 'input[1]', /99999 is not a token id/);
     await expectBadRequest('/v1/embeddings', { input: [] }, 'input', /string, a non-empty array/);
     await expectBadRequest('/v1/embeddings', { input: 'x', encoding_format: 'int8' }, 'encoding_format', /allowed values/);
     await expectBadRequest('/v1/embeddings', { input: new Array(MAX_EMBEDDING_INPUTS + 1).fill('a') }, 'input', /at most 2048 inputs/);
-    await expectBadRequest('/v1/embeddings', { input: new Array(app.gptj.maxLength + 1).fill(5) }, 'input', /more than the model's context/);
+    await expectBadRequest('/v1/embeddings', { input: new Array(server.app.gptj.maxLength + 1).fill(5) }, 'input', /more than the model's context/);
     const other = await post('/v1/embeddings', { input: 'x', model: 'text-embedding-3-small' });
     expect(other.status).toBe(404);
     expect(other.json.error.code).toBe('model_not_found');
@@ -94,14 +82,14 @@ describe('completions logprobs and echo (mini-code)', () => {
   const prompt = 'def fibonacci(n):\n    return';
 
   it("lm-evaluation-harness's loglikelihood request (echo, logprobs 1, max_tokens 0) gets the library's loglikelihood, as text and as ids", async () => {
-    const ids = app.gptj.tokenizer.encode(prompt);
-    const [want] = await loglikelihood(app.gptj.model, [{ context: ids.slice(0, 1), continuation: ids.slice(1) }], { topLogprobs: 1 });
+    const ids = server.app.gptj.tokenizer.encode(prompt);
+    const [want] = await loglikelihood(server.app.gptj.model, [{ context: ids.slice(0, 1), continuation: ids.slice(1) }], { topLogprobs: 1 });
     for (const p of [prompt, ids, [ids]]) {
       const { status, json } = await post('/v1/completions', { model: 'gptj-mini-code', prompt: p, echo: true, logprobs: 1, max_tokens: 0, temperature: 0, seed: 1234 });
       expect(status).toBe(200);
       const c = json.choices[0];
       expect(c.text).toBe(prompt);
-      expect(c.logprobs.tokens).toEqual(ids.map((id) => app.gptj.tokenizer.decode([id])));
+      expect(c.logprobs.tokens).toEqual(ids.map((id) => server.app.gptj.tokenizer.decode([id])));
       expect(c.logprobs.token_logprobs[0]).toBeNull();
       expect(c.logprobs.top_logprobs[0]).toBeNull();
       c.logprobs.token_logprobs.slice(1).forEach((lp: number, j: number) => expect(Math.abs(lp - want!.tokenLogprobs[j]!)).toBeLessThan(1e-4));
@@ -114,10 +102,10 @@ describe('completions logprobs and echo (mini-code)', () => {
   });
 
   it("the harness's current shape (max_tokens 1, batched [[ids]], read as token_logprobs[ctxlen:-1]) scores a context/continuation pair", async () => {
-    const tok = app.gptj.tokenizer;
+    const tok = server.app.gptj.tokenizer;
     const context = tok.encode('def fibonacci(n):\n');
     const continuation = tok.encode('    return n');
-    const [want] = await loglikelihood(app.gptj.model, [{ context, continuation }], { topLogprobs: 1 });
+    const [want] = await loglikelihood(server.app.gptj.model, [{ context, continuation }], { topLogprobs: 1 });
     const { json } = await post('/v1/completions', { model: 'gptj-mini-code', prompt: [[...context, ...continuation]], temperature: 0, max_tokens: 1, logprobs: 1, seed: 1234, echo: true });
     const lp = json.choices[0].logprobs;
     const mine: number[] = lp.token_logprobs.slice(context.length, -1);
@@ -131,9 +119,9 @@ describe('completions logprobs and echo (mini-code)', () => {
     const { json } = await post('/v1/completions', { prompt: [prompt, '# Copyright'], logprobs: 3, max_tokens: 4, temperature: 0 });
     expect(json.choices.map((c: { index: number }) => c.index)).toEqual([0, 1]);
     const c = json.choices[0];
-    const ids = app.gptj.tokenizer.encode(prompt);
-    const gen = app.gptj.tokenizer.encode(c.text);
-    const [want] = await loglikelihood(app.gptj.model, [{ context: ids, continuation: gen }], { topLogprobs: 3 });
+    const ids = server.app.gptj.tokenizer.encode(prompt);
+    const gen = server.app.gptj.tokenizer.encode(c.text);
+    const [want] = await loglikelihood(server.app.gptj.model, [{ context: ids, continuation: gen }], { topLogprobs: 3 });
     expect(c.logprobs.tokens.join('')).toBe(c.text);
     expect(c.logprobs.text_offset[0]).toBe(prompt.length);
     c.logprobs.token_logprobs.forEach((lp: number, j: number) => expect(Math.abs(lp - want!.tokenLogprobs[j]!)).toBeLessThan(1e-4));
@@ -155,21 +143,21 @@ describe('completions logprobs and echo (mini-code)', () => {
     await expectBadRequest('/v1/completions', { prompt: 'a', echo: true, stream: true }, 'echo', /not supported with stream/);
     await expectBadRequest('/v1/completions', { prompt: ['a', 'b'], stream: true }, 'prompt', /several prompts/);
     await expectBadRequest('/v1/completions', { prompt: [[1], []] }, 'prompt', /string, a non-empty array/);
-    await expectBadRequest('/v1/completions', { prompt: new Array(app.gptj.maxLength + 1).fill(5), echo: true, max_tokens: 0 }, 'max_tokens', /maximum context length/);
+    await expectBadRequest('/v1/completions', { prompt: new Array(server.app.gptj.maxLength + 1).fill(5), echo: true, max_tokens: 0 }, 'max_tokens', /maximum context length/);
   });
 });
 
 describe('chat completions logprobs', () => {
   it("logprobs: true with top_logprobs gives each reply token's library logprob and its alternatives", async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function' }];
-    const res = await client.chat.completions.create({ model: 'gptj-mini-code', messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
+    const res = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
     const content = res.choices[0]!.logprobs!.content!;
     expect(content.length).toBeGreaterThan(0);
     expect(content.map((t) => t.token).join('').trimStart()).toBe(res.choices[0]!.message.content);
-    const tok = app.gptj.tokenizer;
+    const tok = server.app.gptj.tokenizer;
     const prompt = tok.encode(renderChat(messages));
     const ids = content.map((t) => tok.encode(t.token)).flat();
-    const [want] = await loglikelihood(app.gptj.model, [{ context: prompt, continuation: ids }], { topLogprobs: 2 });
+    const [want] = await loglikelihood(server.app.gptj.model, [{ context: prompt, continuation: ids }], { topLogprobs: 2 });
     content.forEach((t, j) => {
       expect(Math.abs(t.logprob - want!.tokenLogprobs[j]!)).toBeLessThan(1e-4);
       expect(t.top_logprobs.map((a) => a.token)).toEqual(want!.topLogprobs![j]!.map((a) => tok.decode([a.token])));
@@ -187,23 +175,14 @@ describe('chat completions logprobs', () => {
 describe('echo logprobs against the fixture logits (transformers, gptj-small-f32)', () => {
   interface Case { name: string; input_ids: number[][]; logits?: { file: string } }
   const ref = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
-  let small: FastifyInstance;
-  let smallBase: string;
-
-  beforeAll(async () => {
-    ({ app: small, base: smallBase } = await listening({ modelDir: fixturePath('gptj-small-f32'), device: 'cpu' }));
-  });
-
-  afterAll(async () => {
-    await small?.close();
-  });
+  const small = useListening({ modelDir: fixturePath('gptj-small-f32'), device: 'cpu' });
 
   it('seq-40: token_logprobs[j] = log_softmax(logits[j-1])[ids[j]] within 1e-4, top_logprobs its argmax', async () => {
     const c = ref.cases.find((x) => x.name === 'seq-40')!;
     const ids = c.input_ids[0]!;
     const logits = readFixtureF32('gptj-small-f32', c.logits!.file);
     const V = 512;
-    const { status, json } = await post('/v1/completions', { prompt: [ids], echo: true, logprobs: 1, max_tokens: 0 }, smallBase);
+    const { status, json } = await post('/v1/completions', { prompt: [ids], echo: true, logprobs: 1, max_tokens: 0 }, small.base);
     expect(status).toBe(200);
     const lp = json.choices[0].logprobs;
     expect(lp.token_logprobs[0]).toBeNull();

@@ -1,12 +1,10 @@
 // End to end: the official openai client against a server on an ephemeral port, serving the bundled mini-code model.
 // Greedy outputs are checked against transformers' completions (mini-code-samples.json).
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type OpenAI from 'openai';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect, it, vi } from 'vitest';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { Tokenizer } from '@gptj/tokenizer';
 import { createServer } from './server.js';
-import { listening } from './test-support/listening.js';
+import { useListening } from './test-support/listening.js';
 import { renderChat } from './chat-template.js';
 
 interface Sample { prompt: string; new_ids: number[]; completion: string }
@@ -14,20 +12,10 @@ const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json')
 const copyright = samples.find((s) => s.prompt === '# Copyright')!;
 const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
 
-let app: FastifyInstance;
-let base: string;
-let client: OpenAI;
-
-beforeAll(async () => {
-  ({ app, base, client } = await listening());
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const server = useListening();
 
 async function expectBadRequest(body: Record<string, unknown>, param: string | null, path = '/v1/completions') {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${server.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   expect(res.status).toBe(400);
   const json = (await res.json()) as { error: { message: string; type: string; param: string | null } };
   expect(json.error.type).toBe('invalid_request_error');
@@ -38,12 +26,12 @@ async function expectBadRequest(body: Record<string, unknown>, param: string | n
 
 describe('gptj-server', () => {
   it('lists the model', async () => {
-    const models = await client.models.list();
+    const models = await server.client.models.list();
     expect(models.data.map((m) => m.id)).toEqual(['gptj-mini-code']);
   });
 
   it('greedy completion of "# Copyright" equals transformers', async () => {
-    const r = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 });
     expect(r.choices[0].text).toBe(copyright.completion);
     expect(r.choices[0].finish_reason).toBe('length');
     expect(r.usage).toEqual({ prompt_tokens: 2, completion_tokens: 48, total_tokens: 50 });
@@ -64,7 +52,7 @@ describe('gptj-server', () => {
   });
 
   it('streaming yields the same text, then usage and [DONE]', async () => {
-    const stream = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, stream: true });
+    const stream = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, stream: true });
     let text = '';
     let chunks = 0;
     let last;
@@ -83,8 +71,8 @@ describe('gptj-server', () => {
     const tokenizer = Tokenizer.gptj();
     const ids = tokenizer.encode(fibonacci.prompt);
     const [a, b] = await Promise.all([
-      client.completions.create({ model: 'gptj-mini-code', prompt: ids, max_tokens: 12, temperature: 0 }),
-      client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 12, temperature: 0 }),
+      server.client.completions.create({ model: 'gptj-mini-code', prompt: ids, max_tokens: 12, temperature: 0 }),
+      server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 12, temperature: 0 }),
     ]);
     expect(a.choices[0].text).toBe(tokenizer.decode(fibonacci.new_ids.slice(0, 12)));
     expect(b.choices[0].text).toBe(tokenizer.decode(copyright.new_ids.slice(0, 12)));
@@ -92,17 +80,17 @@ describe('gptj-server', () => {
 
   it('chat completion returns the assistant message the template continues to', async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function that adds two numbers.' }];
-    const chat = await client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0 });
+    const chat = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0 });
     const choice = chat.choices[0];
     expect(choice.message.role).toBe('assistant');
     expect(chat.usage!.completion_tokens).toBeGreaterThan(0);
     expect(chat.usage!.completion_tokens).toBeLessThanOrEqual(10);
     // Same as a plain completion of the rendered transcript with the template's stop strings, minus leading space.
-    const plain = await client.completions.create({ model: 'gptj-mini-code', prompt: renderChat(messages), max_tokens: 10, temperature: 0, stop: ['\nUser:', '\nSystem:'] });
+    const plain = await server.client.completions.create({ model: 'gptj-mini-code', prompt: renderChat(messages), max_tokens: 10, temperature: 0, stop: ['\nUser:', '\nSystem:'] });
     expect(choice.message.content).toBe(plain.choices[0].text.replace(/^\s+/, ''));
     expect(choice.finish_reason).toBe(plain.choices[0].finish_reason);
 
-    const stream = await client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0, stream: true });
+    const stream = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0, stream: true });
     let content = '';
     let role;
     for await (const chunk of stream) {
@@ -127,16 +115,16 @@ describe('gptj-server', () => {
     expect(ctx.message).toMatch(/context length is 512/);
     await expectBadRequest({ prompt: [999999], max_tokens: 1 }, 'prompt');
 
-    const malformed = await fetch(`${base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":' });
+    const malformed = await fetch(`${server.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt":' });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
 
     // Through the official client too.
-    await expect(client.completions.create({ model: 'gptj-mini-code', prompt: 'x', temperature: -1 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'temperature' });
+    await expect(server.client.completions.create({ model: 'gptj-mini-code', prompt: 'x', temperature: -1 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'temperature' });
   });
 
   it('streams server-sent events ending with data: [DONE]', async () => {
-    const res = await fetch(`${base}/v1/completions`, {
+    const res = await fetch(`${server.base}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: '# Copyright', max_tokens: 3, temperature: 0, stream: true }),
@@ -150,9 +138,9 @@ describe('gptj-server', () => {
   });
 
   it('a client that disconnects mid-stream aborts its generation and frees the model', async () => {
-    const run = vi.spyOn(app.gptj, 'run');
+    const run = vi.spyOn(server.app.gptj, 'run');
     const controller = new AbortController();
-    const res = await fetch(`${base}/v1/completions`, {
+    const res = await fetch(`${server.base}/v1/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: '# Copyright', max_tokens: 500, temperature: 0, stream: true }),
@@ -163,7 +151,7 @@ describe('gptj-server', () => {
     controller.abort();
     // 500 tokens would take far longer than this test's budget; the abort lets the next request run at once.
     const start = performance.now();
-    const r = await client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
+    const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
     expect(r.choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
     expect(performance.now() - start).toBeLessThan(15_000);
     // The disconnected request ended early with 'abort', well short of its 500 tokens.
@@ -174,7 +162,7 @@ describe('gptj-server', () => {
   });
 
   it('serves the playground page at /', async () => {
-    const res = await fetch(`${base}/`);
+    const res = await fetch(`${server.base}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await res.text();
@@ -183,7 +171,7 @@ describe('gptj-server', () => {
   });
 
   it('answers unknown routes with a 404 in the error shape', async () => {
-    const res = await fetch(`${base}/v1/audio/speech`, { method: 'POST' });
+    const res = await fetch(`${server.base}/v1/audio/speech`, { method: 'POST' });
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
   });
