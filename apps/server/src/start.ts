@@ -29,7 +29,7 @@ export interface Started {
 /** Starts serving; model and option errors are thrown before the port is taken. */
 export async function startServer(opts: StartOptions = {}): Promise<Started> {
   const { host = '127.0.0.1', port = 8080, threads, logFormat, onProgress, handleSignals = true, ...engine } = opts;
-  if (threads !== undefined) useThreads(threads);
+  const capped = threads === undefined ? null : useThreads(threads);
   leaveGptjWarningsToTheLog();
   // imported here, so that the threads are set before the native tensor addon runs anything
   const [{ createServer }, { installGracefulShutdown }] = await Promise.all([import('./server.js'), import('./shutdown.js')]);
@@ -40,17 +40,22 @@ export async function startServer(opts: StartOptions = {}): Promise<Started> {
   } finally {
     progress.end?.();
   }
+  // logged here: the app's log did not exist yet when the threads were set
+  if (capped) app.log.warn({ code: 'GPTJ_THREADS_CAPPED' }, capped);
   const address = await app.listen({ port, host });
   if (handleSignals) installGracefulShutdown(app);
   return { app, address };
 }
 
-/** The kernels' thread count: the native pool reads $GPTJ_THREADS when it first runs (and caps it at the cores). */
-function useThreads(threads: number): void {
+/**
+ * The kernels' thread count: the native pool reads $GPTJ_THREADS when it first runs (and caps it at the cores).
+ * Returns the warning to log when `threads` is above the cores.
+ */
+function useThreads(threads: number): string | null {
   if (!(Number.isInteger(threads) && threads >= 1 && threads <= 1024)) throw new RangeError(`threads must be an integer in [1, 1024], got ${String(threads)}`);
   const cores = availableParallelism();
-  if (threads > cores) process.emitWarning(`threads ${threads} is more than the ${cores} available cores; using ${cores}`, { code: 'GPTJ_THREADS_CAPPED' });
   process.env.GPTJ_THREADS = String(Math.min(threads, cores));
+  return threads > cores ? `threads ${threads} is more than the ${cores} available cores; using ${cores}` : null;
 }
 
 function loggerFor(format: 'pretty' | 'json'): FastifyServerOptions['logger'] {

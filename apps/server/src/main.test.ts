@@ -1,0 +1,68 @@
+// The gptj-server binary's own flags (startServer behind it): usage errors, --log-format, --threads, a path-like
+// --model never sent to the hub. `gptj serve` (apps/cli) runs the same start-up against a mock hub.
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+/** Runs gptj-server until it listens (then SIGTERM) or exits; its exit code, stdout (the log) and stderr. */
+function server(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    // nothing listens on port 9: a request to the hub would fail loudly
+    const child = spawn(process.execPath, [mainJs, '--port', '0', ...args], { env: { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      if (stderr.includes('listening on')) child.kill('SIGTERM');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('gptj-server flags', () => {
+  it('bad values are usage errors (exit 2) naming the flag', async () => {
+    for (const [args, words] of [
+      [['--threads', '0'], '--threads must be an integer in 1..1024, got "0"'],
+      [['--parallel', 'x'], '--parallel must be an integer in 1..1024, got "x"'],
+      [['--log-format', 'xml'], '--log-format must be one of pretty, json, got "xml"'],
+      [['--revison', 'float16'], "Unknown option '--revison'"],
+    ] as const) {
+      const r = await server([...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(words);
+    }
+  });
+
+  it('--log-format pretty writes readable lines; the default off a terminal is JSON; SIGTERM drains and exits 0', async () => {
+    const pretty = await server(['--log-format', 'pretty']);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toMatch(/INFO.*Server listening at http:\/\/127\.0\.0\.1:\d+/);
+    expect(pretty.stdout).not.toMatch(/^\{/m);
+    const json = await server([]);
+    expect(json.code).toBe(0);
+    for (const line of json.stdout.trim().split('\n')) expect(JSON.parse(line)).toHaveProperty('msg');
+  });
+
+  it('--threads above the cores is capped, with one warning in the log', async () => {
+    const r = await server(['--threads', String(availableParallelism() + 3)]);
+    expect(r.code).toBe(0);
+    const capped = r.stdout.split('\n').filter((l) => l.includes('GPTJ_THREADS_CAPPED'));
+    expect(capped).toHaveLength(1);
+    expect(JSON.parse(capped[0]!).msg).toBe(`threads ${availableParallelism() + 3} is more than the ${availableParallelism()} available cores; using ${availableParallelism()}`);
+  });
+
+  it('a --model that looks like a path is not sent to the hub', async () => {
+    const r = await server(['--model', './no-such-dir', '--revision', 'float16']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('gptj-server: ./no-such-dir is not a model directory\n');
+  });
+});
