@@ -1,7 +1,8 @@
 /* The C reference reader that tools/bench's floor test holds the @gptj/tensor bandwidth probe to:
  * the simplest reader that reaches the machine's read bandwidth, written without the probe's code.
  * Built by the test with the host's C compiler for this host (-O3 -march=native, so the plain loop
- * below is vectorised to the widest loads the CPU has), it starts THREADS threads, each of which
+ * below is vectorised to the widest loads the CPU has; a prefetch 4 KiB ahead: without it the loop
+ * read 15-23% below the probe in three series in a row on the Zen 5 host), it starts THREADS threads, each of which
  * first-touches then sums its own contiguous share of one huge-page buffer (MADV_HUGEPAGE) as 64-bit
  * words, in lockstep passes. It reads one number N per line from stdin and, for each, runs N timed
  * passes and prints one line {"best": B, "median": M} in bytes per second (wall time per pass), so a
@@ -38,7 +39,10 @@ static void *reader(void *arg) {
     pthread_barrier_wait(&start_line);
     if (quit) return NULL;
     uint64_t sum = 0;
-    for (size_t i = 0; i < s->words; ++i) sum += s->p[i];
+    for (size_t i = 0; i < s->words; i += 8) { /* a cache line a step, prefetched 4 KiB ahead */
+      __builtin_prefetch(s->p + i + 512);
+      for (size_t j = 0; j < 8; ++j) sum += s->p[i + j];
+    }
     s->sum += sum;
     pthread_barrier_wait(&finish_line);
   }

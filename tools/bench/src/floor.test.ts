@@ -1,10 +1,13 @@
 // The floor must be trusted (issue 16): @gptj/tensor's read-bandwidth probe has to reach what the
 // plain C reader (native/reference-reader.c, built here with the host's compiler for this host)
-// reaches on the same machine, within 10%. Bandwidth on a shared host moves by 2x from second to second,
-// so the two alternate in short turns (the C reader stays up between its turns, its buffer touched
-// once), with the same thread count, buffer size and number of timed passes each, and their best
-// passes over a series are compared. A series that lands outside 10% is repeated, up to SERIES times:
-// a probe that is really off (a slower loop, a timing error) is off in every series.
+// reaches on the same machine, to within 10%. Bandwidth on a shared host moves by 2x from second to
+// second, so the two alternate in short turns (the C reader stays up between its turns, its buffer
+// touched once), with the same thread count, buffer size and number of timed passes each, and their
+// best passes over a series are compared. A series below 90% is repeated, up to SERIES times: a probe
+// that is really slower (a regression to a weaker loop) is below in every series.
+// Above is allowed: the probe keeps the best of ten loops, and at quiet moments on the Zen 5 host its
+// non-temporal and prefetching loops read 15-40% more than the C loop. Twice the C reader is not a better
+// loop but a timing error (a clock started after the readers), and fails.
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +45,7 @@ describe.skipIf(!hasCompiler)('read-bandwidth probe against the C reference read
   const dir = mkdtempSync(join(tmpdir(), 'gptj-floor-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('the probe reads within 10% of the C reader, best of alternating turns', async () => {
+  it('the probe reads at least 90% of what the C reader reads, best of alternating turns', async () => {
     const exe = join(dir, 'reference-reader');
     execFileSync('cc', ['-O3', '-march=native', '-pthread', source, '-o', exe]);
     const threads = getNumThreads();
@@ -61,11 +64,13 @@ describe.skipIf(!hasCompiler)('read-bandwidth probe against the C reference read
         ratios.push(probeBest / refBest);
         console.log(`series ${series + 1}: probe ${(probeBest / 1e9).toFixed(1)} GB/s (${method}), C reader ${(refBest / 1e9).toFixed(1)} GB/s, ` +
           `ratio ${ratios[series].toFixed(3)}, ${threads} threads, best of ${TURNS} turns`);
-        if (Math.abs(ratios[series] - 1) <= 0.1) break;
+        if (ratios[series] >= 0.9) break;
       }
     } finally {
       reader.child.stdin.end();
     }
-    expect(ratios.some((r) => Math.abs(r - 1) <= 0.1), `probe / C reader per series: ${ratios.map((r) => r.toFixed(3)).join(', ')}`).toBe(true);
+    const summary = `probe / C reader per series: ${ratios.map((r) => r.toFixed(3)).join(', ')}`;
+    expect(ratios.some((r) => r >= 0.9), summary).toBe(true);
+    expect(ratios.every((r) => r < 2), summary).toBe(true);
   }, 180_000);
 });
