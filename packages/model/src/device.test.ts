@@ -1,6 +1,7 @@
 // Device choice, weight dtypes per device, session limits, and the CUDA session's bookkeeping: all of it
 // runs without a GPU (the CUDA numerics are in cuda.test.ts).
-import { DeviceError, DisposedError, type CudaGPTJRunnerSession, cudaAvailable } from '@gptj/tensor';
+import { DeviceError, DisposedError, cudaAvailable } from '@gptj/tensor';
+import { type CudaGPTJRunnerSession } from '@gptj/tensor/runner';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { RunnerSession, type GPTJConfig, loadModel, parseGPTJConfig, runnerUnsupported, weightDTypes } from './index.js';

@@ -6,7 +6,8 @@
 // CUDA graphs on the GPU; on CUDA when it supports the weights, see runnerUnsupported). forward and
 // hiddenStates run the layer kit, each op on the device's per-op backend, with f32 activations; so does
 // GPTJSession, the reference the runners are tested against.
-import { type CpuGPTJPool, type CpuGPTJRunner, type DType, type DeviceName, type CudaGPTJRunner, type RunnerWeights, Tensor, gptjWeightSpecs, weightAt } from '@gptj/tensor';
+import { type DType, type DeviceName, Tensor } from '@gptj/tensor';
+import { type CpuGPTJPool, type CpuGPTJRunner, type CudaGPTJRunner, type RunnerWeights, gptjWeightSpecs, weightAt } from '@gptj/tensor/runner';
 import { KVCache } from '@gptj/layers';
 import type { GPTJConfig } from './config.js';
 import { type GPTJModules, gptjModules } from './modules.js';

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type DType, type GPTJWeightRole, type GPTJWeightSpec, type Tensor, buildRunnerWeights } from '@gptj/tensor';
+import { type DType, type Tensor } from '@gptj/tensor';
+import { type GPTJWeightRole, type GPTJWeightSpec, buildRunnerWeights } from '@gptj/tensor/runner';
 import { type GPTJConfig, parseGPTJConfigText } from './config.js';
 import { checkTensors } from './checkpoint/expected.js';
 import { SCALE_SUFFIX } from './checkpoint/int8-layout.js';

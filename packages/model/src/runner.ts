@@ -2,8 +2,8 @@
 // native call, on the CPU (a libuv worker job) or on CUDA (replayed as a CUDA graph). The model holds its
 // weights in the runners' shape (@gptj/tensor's gptj-weights.ts), so the runner reads the very tensors the
 // model holds: no second copy of the weights is made.
-import { type CpuGPTJRunner, type CudaGPTJRunner, type DType, type DeviceName, type GPTJRunnerConfig,
-  createCpuGPTJRunner, createCudaGPTJRunner, gptjRunnerUnsupported } from '@gptj/tensor';
+import type { DType, DeviceName } from '@gptj/tensor';
+import { type CpuGPTJRunner, type CudaGPTJRunner, type GPTJRunnerConfig, createCpuGPTJRunner, createCudaGPTJRunner, gptjRunnerUnsupported } from '@gptj/tensor/runner';
 import type { GPTJConfig } from './config.js';
 import type { GPTJWeights } from './gptj.js';
 

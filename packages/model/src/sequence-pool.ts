@@ -3,7 +3,7 @@
 // positions from 0 and KV blocks from one shared pool; @gptj/sampling's Scheduler drives it through its
 // structural SequencePool interface, which CpuGPTJPool implements. Every sequence's logits equal those of
 // the same sequence run alone in a session (within 1e-5 relative with the f32 cache).
-import { type CpuGPTJPool, type CpuGPTJRunner, createCpuGPTJPool } from '@gptj/tensor';
+import { type CpuGPTJPool, type CpuGPTJRunner, createCpuGPTJPool } from '@gptj/tensor/runner';
 
 export interface SequencePoolOptions {
   /** sequences alive at once */

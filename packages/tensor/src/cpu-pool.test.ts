@@ -2,8 +2,8 @@
 // pool, whatever mix of other sequences shares its steps, gets the logits it gets alone in a batch-1
 // CpuGPTJRunnerSession fed the same chunks (itself tested against the per-op path, cpu-runner.test.ts).
 import { afterAll, describe, expect, it } from 'vitest';
-import { type CpuGPTJPool, type DType, DisposedError, IndexError, POOL_BLOCK_SIZE, Tensor, TensorError, createCpuGPTJPool,
-  createCpuGPTJRunner } from './index.js';
+import { type DType, DisposedError, IndexError, Tensor, TensorError } from './index.js';
+import { type CpuGPTJPool, POOL_BLOCK_SIZE, createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
 import type { CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
 import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
 import { randArray, relErr } from './test-support/index.js';

@@ -3,9 +3,8 @@
 // prefill (blocked attention) and decode (row attention), left-padded batches and beam reorders.
 // Then its errors: bad arguments, disposed weights, overlapping steps; and the event loop keeps turning.
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError, createCpuGPTJRunner,
-} from './index.js';
+import { type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError } from './index.js';
+import { createCpuGPTJRunner } from './runner.js';
 import type { RunnerWeights } from './gptj-weights.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import { GPTJOpsReference, randArray } from './test-support/index.js';

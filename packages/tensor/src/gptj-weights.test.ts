@@ -1,7 +1,8 @@
 // GPT-J's weight list and the runners' support predicate. (The list against a checkpoint written by Hugging
 // Face transformers: packages/model/src/checkpoint/expected.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { ShapeError, Tensor, TensorError, buildRunnerWeights, createCpuGPTJRunner, gptjRunnerUnsupported, gptjWeightRole, gptjWeightSpecs } from './index.js';
+import { ShapeError, Tensor, TensorError } from './index.js';
+import { buildRunnerWeights, createCpuGPTJRunner, gptjRunnerUnsupported, gptjWeightRole, gptjWeightSpecs } from './runner.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 10, nEmbd: 8, nLayer: 2, nHead: 2, nInner: 12, rotaryDim: 2, layerNormEpsilon: 1e-5 };

@@ -21,12 +21,7 @@ export { rotary, kvWrite, attention, attentionAsync } from './ops/attention.js';
 export type { RotaryOptions, AttentionOptions } from './ops/attention.js';
 export { concat, slice, transpose } from './ops/shape.js';
 export { embedding, argmax, topk } from './ops/index-ops.js';
-export { createCudaGPTJRunner, CudaGPTJRunner, CudaGPTJRunnerSession, cudaDeviceInfo, cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
-export { createGPTJRunner, GPTJRunner, GPTJRunnerSession } from './cuda/index.js'; // deprecated names of the three above
-export type { GPTJRunnerConfig, GPTJRunnerLayerWeights, GPTJRunnerWeights, CudaProbe } from './cuda/index.js';
-export { createCpuGPTJRunner, CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
-export { createCpuGPTJPool, CpuGPTJPool, POOL_BLOCK_SIZE } from './cpu-pool.js';
-export type { CpuGPTJPoolOptions, PoolStepEntry } from './cpu-pool.js';
-export { gptjWeightSpecs, gptjWeightRole, buildRunnerWeights, weightAt } from './gptj-weights.js';
-export type { GPTJWeightDims, GPTJWeightRole, GPTJWeightSpec, RunnerLayerWeights, RunnerWeights } from './gptj-weights.js';
-export { gptjRunnerUnsupported, RUNNER_MATRIX_DTYPES } from './runner-support.js';
+export { cudaDeviceInfo } from './cuda/index.js';
+export type { CudaProbe } from './cuda/index.js';
+// The GPT-J runners, the CPU sequence pool and GPT-J's weight list: '@gptj/tensor/runner'; GPU benchmark helpers:
+// '@gptj/tensor/bench'.

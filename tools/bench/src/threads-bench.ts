@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { type CpuGPTJRunner, type GPTJRunnerConfig, Tensor, createCpuGPTJRunner, getNumThreads, setNumThreads } from '@gptj/tensor';
+import { Tensor, getNumThreads, setNumThreads } from '@gptj/tensor';
+import { type CpuGPTJRunner, type GPTJRunnerConfig, createCpuGPTJRunner } from '@gptj/tensor/runner';
 
 const { values } = parseArgs({
   options: {

@@ -7,7 +7,9 @@
 // + KV cache, over the measured bandwidth; for prefill the figure is effective TFLOP/s).
 // Usage: node dist/main.js [--cases fp16-b1,fp16-b16,fp16-b64,prefill,int8-b1]
 //   (tools/gpu-check.sh runs it on the lent GPU machine; --cases picks a subset, e.g. to profile)
-import { Tensor, createCudaGPTJRunner, cudaDeviceInfo, cudaReadBandwidth, type CudaGPTJRunner } from '@gptj/tensor';
+import { Tensor, cudaDeviceInfo } from '@gptj/tensor';
+import { createCudaGPTJRunner, type CudaGPTJRunner } from '@gptj/tensor/runner';
+import { cudaReadBandwidth } from '@gptj/tensor/bench';
 import { GPTJ_6B, type RandomModel, kvBytes, randomModel } from './model.js';
 
 interface Row { name: string; tokPerS: number; msPerStep: number; floorMs?: number; tflops?: number; target: string }

@@ -1,6 +1,8 @@
 // A GPT-J 6B-shaped model with random weights generated on the GPU (nothing read from disk), and
 // the byte counts the decode floor is computed from.
-import { Tensor, cudaFillRandom, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights } from '@gptj/tensor';
+import { Tensor, type DType } from '@gptj/tensor';
+import { type GPTJRunnerConfig, type GPTJRunnerWeights } from '@gptj/tensor/runner';
+import { cudaFillRandom } from '@gptj/tensor/bench';
 
 export const GPTJ_6B: GPTJRunnerConfig = {
   vocabSize: 50400, nEmbd: 4096, nLayer: 28, nHead: 16, nInner: 16384, rotaryDim: 64, layerNormEpsilon: 1e-5,

@@ -1,4 +1,4 @@
-import { gptjWeightRole, gptjWeightSpecs } from '@gptj/tensor';
+import { gptjWeightRole, gptjWeightSpecs } from '@gptj/tensor/runner';
 import type { GPTJConfig } from '../config.js';
 import type { TensorEntry } from './entries.js';
 import { SCALE_SUFFIX } from './int8-layout.js';

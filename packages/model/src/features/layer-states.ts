@@ -1,7 +1,7 @@
 // The hidden states of one layer for a padded batch, indexed like transformers' output_hidden_states:
 // 0 = the embedding output, i in 1..n_layer-1 = the input of block i (the output of block i-1),
 // n_layer = the final state after ln_f (last_hidden_state). Negative indices count from the end (-1 = final).
-import type { CpuGPTJRunner } from '@gptj/tensor';
+import type { CpuGPTJRunner } from '@gptj/tensor/runner';
 import type { GPTJModel } from '../gptj.js';
 import { createRunner } from '../runner.js';
 

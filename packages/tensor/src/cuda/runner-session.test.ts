@@ -1,6 +1,7 @@
 // CudaGPTJRunnerSession's own bookkeeping, over a stand-in for the native session: runs without a GPU.
 import { describe, expect, it } from 'vitest';
-import { CudaGPTJRunner, CudaGPTJRunnerSession, DisposedError, GPTJRunner, GPTJRunnerSession, createCudaGPTJRunner, createGPTJRunner } from '../index.js';
+import { DisposedError } from '../index.js';
+import { CudaGPTJRunner, CudaGPTJRunnerSession, GPTJRunner, GPTJRunnerSession, createCudaGPTJRunner, createGPTJRunner } from '../runner.js';
 import type { NativeSession } from './addon.js';
 
 function fakeNative(): NativeSession & { disposed: number } {

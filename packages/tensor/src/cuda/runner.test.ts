@@ -4,9 +4,8 @@
 // the reference uses the same weights widened to f32, so the only differences are the runner's
 // f16 activations and KV cache (1e-2 relative). Skipped with the reason where CUDA is unavailable.
 import { describe, expect, it } from 'vitest';
-import {
-  Tensor, cast, cudaAvailable, createCudaGPTJRunner, type DType, type GPTJRunnerConfig, type GPTJRunnerWeights,
-} from '../index.js';
+import { Tensor, cast, cudaAvailable, type DType } from '../index.js';
+import { createCudaGPTJRunner, type GPTJRunnerConfig, type GPTJRunnerWeights } from '../runner.js';
 import { GPTJOpsReference, relErr, rng } from '../test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, nInner: 256, rotaryDim: 8, layerNormEpsilon: 1e-5 };
