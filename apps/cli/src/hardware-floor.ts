@@ -50,9 +50,10 @@ export async function measureReadBandwidth(device: 'cpu' | 'cuda', bytes = 256 *
   if (device === 'cpu') {
     methods['native-sum'] = tensor.measureReadBandwidth(bytes, samples);
   } else {
+    const { cudaReadBandwidth } = await import('@gptj/tensor/bench');
     const buffer = tensor.Tensor.zeros([Math.floor(bytes / 4)], 'f32', 'cuda');
     try {
-      methods['cuda-read'] = tensor.cudaReadBandwidth(buffer, samples * 10);
+      methods['cuda-read'] = cudaReadBandwidth(buffer, samples * 10);
     } finally {
       buffer.dispose();
     }
