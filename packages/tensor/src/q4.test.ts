@@ -144,6 +144,24 @@ describe('q4 weights', () => {
     for (const t of [q, again]) t.dispose();
   });
 
+  it('runs any stored bytes (codes, NaN and infinite f16 scales) without crashing, NaN staying in its row', () => {
+    const [N, K] = [9, 96];
+    const bytes = new Uint8Array(storageBytes('q4', [N, K])).map((_, i) => (i * 7919) & 255);
+    const scales = new DataView(bytes.buffer, q4ScalesOffset(N, K));
+    for (let g = 0; g < (N * K) / 32; g++) scales.setUint16(2 * g, 0x3c00, true); // 1.0
+    scales.setUint16(2 * 4, 0x7e00, true); // NaN: row 1 (3 groups a row), group 1
+    scales.setUint16(2 * 9, 0x7c00, true); // +inf: row 3
+    const w = tensor.Tensor.fromBytes(bytes, [N, K], 'q4');
+    for (const M of [1, 6]) {
+      const x = tensor.Tensor.fromArray(new Float32Array(M * K).fill(0.5), [M, K]);
+      const y = tensor.linear(x, w).toFloat32Array();
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) expect(Number.isFinite(y[m * N + n]), `M=${M} y[${m}, ${n}]`).toBe(n !== 1 && n !== 3);
+      x.dispose();
+    }
+    w.dispose();
+  });
+
   it('refuses shapes and values it cannot hold, with typed errors naming them', () => {
     const { Tensor, ShapeError, NonFiniteError, TensorError, cast, linear } = tensor;
     expect(() => Tensor.fromArray(new Float32Array(33), [1, 33], { dtype: 'q4' })).toThrow(ShapeError);
