@@ -2,8 +2,9 @@
 // Starts the built server (mini-code, default slots) in a child process and sends --requests requests (default 1000)
 // from --concurrency clients: completions and chats, streamed or not, prompts of 1 to ~300 tokens, max_tokens 1..96,
 // greedy and sampled, with every 10th request aborted mid-stream. The server's resident set size (its own
-// process_resident_memory_bytes on /metrics) is read after the first 100 requests and after all of them; the run
-// fails (exit 1) when the final RSS is more than 5% above the first reading, or when a request not aborted failed.
+// process_resident_memory_bytes on /metrics) is read after the first 100 requests, every 500 after that and at the
+// end; the run fails (exit 1) when the final RSS is more than 5% above the first reading, or when a request not
+// aborted failed.
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -73,13 +74,17 @@ const phase = async (until) => Promise.all(Array.from({ length: concurrency }, (
 
 const t0 = performance.now();
 try {
-  await phase(100);
-  const first = await rss();
-  await phase(total);
-  const last = await rss();
+  const readings = [];
+  for (const until of [100, ...Array.from({ length: Math.ceil(total / 500) }, (_, k) => Math.min(total, 500 * (k + 1)))]) {
+    await phase(until);
+    readings.push([until, await rss()]);
+  }
+  const first = readings[0][1];
+  const last = readings.at(-1)[1];
   const mb = (b) => (b / 2 ** 20).toFixed(1);
   const growth = (last / first - 1) * 100;
   console.log(`server RSS after 100 requests: ${mb(first)} MiB; after ${total}: ${mb(last)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%); ${((performance.now() - t0) / 1000).toFixed(0)} s; ${failures.length} failed requests`);
+  console.log(`  readings: ${readings.map(([n, b]) => `${n}: ${mb(b)}`).join(', ')} MiB`);
   for (const f of failures.slice(0, 5)) console.log(`  ${f}`);
   process.exitCode = growth <= 5 && failures.length === 0 ? 0 : 1;
 } finally {
