@@ -93,6 +93,17 @@ describe('continuous batching', () => {
     }
   });
 
+  it('an abort frees the slot at the next step: one token, at most two, of 400', async () => {
+    const engine = server.app.gptj;
+    const stop = new AbortController();
+    const r = await engine.run('# Copyright', { maxNewTokens: 400, temperature: 0, signal: stop.signal }, (e) => {
+      if (e.type === 'token') stop.abort();
+    });
+    expect(r.choices[0]!.finishReason).toBe('abort');
+    expect(r.completionTokens).toBeLessThanOrEqual(2);
+    expect(engine.stats).toEqual({ active: 0, queued: 0 });
+  });
+
   it('refuses bad slot and queue settings before loading the model', async () => {
     await expect(createServer({ parallel: 0 })).rejects.toThrow(/parallel must be an integer >= 1, got 0/);
     await expect(createServer({ maxQueue: -1 })).rejects.toThrow(/maxQueue must be an integer >= 0, got -1/);
