@@ -23,15 +23,7 @@ struct V {
   static R loadx(const float* p) { return _mm512_loadu_ps(p); }
   static R fmadd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
-  // Sum of the 16 lanes. (Not _mm512_reduce_add_ps: GCC 12 warns on its undefined upper halves.)
-  static float reduce(R v) {
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e));  // + the other 256-bit half
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));  // + the neighbouring 128-bit lane
-    __m128 s = _mm512_castps512_ps128(v);
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
+  static float reduce(R v) { return ReduceAdd(v); }
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "gemv_avx512.h"
 #include "q4.h"
 
 namespace gptj::avx512 {
@@ -18,14 +19,7 @@ struct V {
   static R mul(R a, R b) { return _mm512_mul_ps(a, b); }
   static R fmadd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static R add(R a, R b) { return _mm512_add_ps(a, b); }
-  static float reduce(R v) {  // as gemv_avx512.cpp
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e));
-    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));
-    __m128 s = _mm512_castps512_ps128(v);
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-  }
+  static float reduce(R v) { return ReduceAdd(v); }
   // Weights 0..15 are the low nibbles, 16..31 the high ones (q4.h). Each byte widened to a 32-bit lane
   // indexes a 16-entry table of code - 8 as f32 (vpermps reads only the index's low 4 bits, so the low
   // nibble needs no mask): 4 instructions for 32 weights, against 8 to subtract and convert.

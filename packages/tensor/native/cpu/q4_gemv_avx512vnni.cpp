@@ -19,6 +19,7 @@
 
 #include <vector>
 
+#include "gemv_avx512.h"
 #include "q4.h"
 
 namespace gptj::avx512 {
@@ -93,15 +94,6 @@ alignas(64) const int32_t kQuadLanes[4][16] = {
     {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
     {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
-float Sum16(__m512 v) {  // as gemv_avx512.cpp
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e));
-  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));
-  __m128 s = _mm512_castps512_ps128(v);
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
 template <int MB, int RB>
 void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
            int64_t part) {
@@ -149,7 +141,7 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
     for (int r = 0; r < RB; ++r) {
       const int64_t n = n0 + r * part + i;
       const float b = bias ? bias[n] : 0.0f;
-      for (int m = 0; m < MB; ++m) y[m * ldy + n] = Sum16(acc[m][r]) + b;
+      for (int m = 0; m < MB; ++m) y[m * ldy + n] = ReduceAdd(acc[m][r]) + b;
     }
   }
 }
