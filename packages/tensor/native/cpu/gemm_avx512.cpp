@@ -14,33 +14,6 @@ namespace {
 
 constexpr int kMR = 12, kNR = 32;
 
-// In-place 16x16 transpose: r[i] lane j becomes r[j] lane i. Three shuffle stages (unpack ps,
-// unpack pd, 128-bit lane shuffles twice): 64 shuffles for 256 floats.
-inline void Transpose16(__m512 r[16]) {
-  __m512 t[16], u[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  // u[4a + c], lane l: rows 4a..4a+3 of column 4l + c.
-  for (int a = 0; a < 16; a += 4) {
-    const __m512d t0 = _mm512_castps_pd(t[a]), t1 = _mm512_castps_pd(t[a + 1]);
-    const __m512d t2 = _mm512_castps_pd(t[a + 2]), t3 = _mm512_castps_pd(t[a + 3]);
-    u[a + 0] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
-    u[a + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
-    u[a + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
-    u[a + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
-    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
-    r[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
-    r[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
-    r[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
-    r[12 + c] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
-  }
-}
-
 // Bp panel from W rows [n0, n0 + n): for each group of 16 rows and 16 k, load + convert the 16x16
 // block, transpose it, and store 16 k-rows of 16 columns (q8 scales applied per column).
 template <typename L>

@@ -45,6 +45,15 @@ GemvFn PickQ4Gemv() {
   }
 }
 
+// The AVX-512 packing writes 16 columns at a time, which the AVX-512 tile's panels (32 wide) are made of.
+PackWFn PickQ4Pack(const GemmKernel& kernel) {
+#if defined(__x86_64__)
+  if (cpu_isa() == Isa::Avx512 && kernel.nr % 16 == 0) return avx512::q4_pack_w;
+#endif
+  (void)kernel;
+  return scalar::q4_pack_w;
+}
+
 const GemmKernel& PickGemm() {
   switch (cpu_isa()) {
 #if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
@@ -74,7 +83,7 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
     return;
   }
   GemmKernel kernel = PickGemm();
-  if (wt == WType::Q4) kernel.pack_w = scalar::q4_pack_w;  // prefill is compute-bound: dequantize the panels
+  if (wt == WType::Q4) kernel.pack_w = PickQ4Pack(kernel);  // prefill is compute-bound: dequantize the panels
   gemm_blocked(kernel, M, N, K, 1.0f, GemmA{x, K, false}, GemmB{w}, bias, y, N);
 }
 

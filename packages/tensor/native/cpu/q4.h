@@ -48,6 +48,7 @@ void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const fl
 namespace avx512 {
 void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
              int64_t n0, int64_t n1);
+void q4_pack_w(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, float* dst, int nr);  // nr % 16 == 0
 // x rounded to int8 in groups of 32 first: see q4_gemv_avx512vnni.cpp for how far y may move.
 void q4_gemv_vnni(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
                   int64_t n0, int64_t n1);
