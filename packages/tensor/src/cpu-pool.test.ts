@@ -6,32 +6,17 @@ import { type DType, DisposedError, IndexError, Tensor, TensorError } from './in
 import { type CpuGPTJPool, POOL_BLOCK_SIZE, createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
 import type { CpuGPTJRunner, CpuGPTJRunnerSession } from './cpu-runner.js';
 import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
-import { randArray, relErr } from './test-support/index.js';
+import { randomRunnerWeights, relErr } from './test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
 const V = cfg.vocabSize;
 
 let seed = 300;
-const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
-  const a = randArray(shape.reduce((p, d) => p * d, 1), seed++);
-  for (let i = 0; i < a.length; i++) a[i] *= amp;
-  return Tensor.fromArray(a, shape, { dtype });
-};
 
 /** A pool runs the linears of 5..32 rows as 4-row GEMVs over weights of 1 MiB or more: this MLP's are 1 MiB (f32). */
 const wide: GPTJRunnerConfig = { ...cfg, nInner: 8192 };
 
-function randomWeights(dtype: DType, c: GPTJRunnerConfig = cfg): RunnerWeights<Tensor> {
-  const { nEmbd: D, nInner: I } = c;
-  const ones = () => Tensor.fromArray(Array.from({ length: D }, (_, i) => 1 + 0.01 * i), [D]);
-  return {
-    wte: rand([V, D], dtype, 1), lnfGamma: ones(), lnfBeta: rand([D]), lmHead: rand([V, D], dtype), lmHeadBias: rand([V]),
-    layers: Array.from({ length: c.nLayer }, () => ({
-      lnGamma: ones(), lnBeta: rand([D]), q: rand([D, D], dtype), k: rand([D, D], dtype), v: rand([D, D], dtype),
-      out: rand([D, D], dtype), fcIn: rand([I, D], dtype), fcInBias: rand([I]), fcOut: rand([D, I], dtype), fcOutBias: rand([D]),
-    })),
-  };
-}
+const randomWeights = (dtype: DType, c: GPTJRunnerConfig = cfg): RunnerWeights<Tensor> => randomRunnerWeights(c, dtype, 1000 * seed++);
 
 const tokens = (n: number, k: number) => Array.from({ length: n }, (_, i) => (i * k + 3) % V);
 

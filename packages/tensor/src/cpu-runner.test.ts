@@ -7,7 +7,7 @@ import { type DType, DTypeError, DisposedError, IndexError, ShapeError, Tensor, 
 import { createCpuGPTJRunner } from './runner.js';
 import type { RunnerWeights } from './gptj-weights.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
-import { GPTJOpsReference, randArray } from './test-support/index.js';
+import { GPTJOpsReference, randArray, randomRunnerWeights } from './test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
 
@@ -18,17 +18,7 @@ const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
   return Tensor.fromArray(a, shape, { dtype });
 };
 
-function randomWeights(dtype: DType): RunnerWeights<Tensor> {
-  const { vocabSize: V, nEmbd: D, nInner: I } = cfg;
-  const ones = () => Tensor.fromArray(Array.from({ length: D }, (_, i) => 1 + 0.01 * i), [D]);
-  return {
-    wte: rand([V, D], dtype, 1), lnfGamma: ones(), lnfBeta: rand([D]), lmHead: rand([V, D], dtype), lmHeadBias: rand([V]),
-    layers: Array.from({ length: cfg.nLayer }, () => ({
-      lnGamma: ones(), lnBeta: rand([D]), q: rand([D, D], dtype), k: rand([D, D], dtype), v: rand([D, D], dtype),
-      out: rand([D, D], dtype), fcIn: rand([I, D], dtype), fcInBias: rand([I]), fcOut: rand([D, I], dtype), fcOutBias: rand([D]),
-    })),
-  };
-}
+const randomWeights = (dtype: DType): RunnerWeights<Tensor> => randomRunnerWeights(cfg, dtype, 1000 * seed++);
 
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));

@@ -2,3 +2,4 @@
 // reference, error measures, deterministic random data). Not for use outside tests.
 export * from './reference.js';
 export { GPTJOpsReference } from './gptj-reference.js';
+export { randomRunnerWeights } from './random-weights.js';
