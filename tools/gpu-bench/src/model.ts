@@ -1,7 +1,7 @@
 // A GPT-J 6B-shaped model with random weights generated on the GPU (nothing read from disk), and
 // the byte counts the decode floor is computed from.
 import { Tensor, type DType } from '@gptj/tensor';
-import { type GPTJRunnerConfig, type GPTJRunnerWeights } from '@gptj/tensor/runner';
+import { type GPTJRunnerConfig, type GPTJRunnerWeights, buildRunnerWeights } from '@gptj/tensor/runner';
 import { cudaFillRandom } from '@gptj/tensor/bench';
 
 export const GPTJ_6B: GPTJRunnerConfig = {
@@ -17,34 +17,26 @@ export interface RandomModel {
   dispose(): void;
 }
 
-/** Matrices in `wdt` (f16 or q8), embedding and layer norms f16, biases f32. */
+/** Matrices in `wdt` (f16 or q8), embedding and layer norms f16, biases f32: the weight list (gptjWeightSpecs) filled on the device. */
 export function randomModel(cfg: GPTJRunnerConfig, wdt: Extract<DType, 'f16' | 'q8'>, seed = 1): RandomModel {
   const all: Tensor[] = [];
   let s = seed;
-  const make = (shape: number[], dtype: DType, amp: number): Tensor => {
-    const t = Tensor.zeros(shape, dtype, 'cuda');
-    cudaFillRandom(t, s++, amp);
-    all.push(t);
-    return t;
-  };
-  const { nEmbd: D, nInner: I, vocabSize: V } = cfg;
+  let matrixParams = 0, rows = 0;
   // amp ~ 1/sqrt(fan_in) keeps activations O(1) through 28 random layers (values only matter for
   // staying finite; speed does not depend on them).
-  const mat = (n: number, k: number) => make([n, k], wdt, 1 / Math.sqrt(k));
-  const weights: GPTJRunnerWeights = {
-    wte: make([V, D], 'f16', 1),
-    lnfGamma: make([D], 'f16', 1), lnfBeta: make([D], 'f16', 0.1),
-    lmHead: mat(V, D), lmHeadBias: make([V], 'f32', 0.01),
-    layers: Array.from({ length: cfg.nLayer }, () => ({
-      lnGamma: make([D], 'f16', 1), lnBeta: make([D], 'f16', 0.1),
-      q: mat(D, D), k: mat(D, D), v: mat(D, D), out: mat(D, D),
-      fcIn: mat(I, D), fcInBias: make([I], 'f32', 0.01),
-      fcOut: mat(D, I), fcOutBias: make([D], 'f32', 0.01),
-    })),
-  };
-  const matrixParams = cfg.nLayer * (4 * D * D + 2 * D * I) + V * D;
+  const weights = buildRunnerWeights(cfg, ({ key, role, shape }) => {
+    const [dtype, amp]: [DType, number] = role === 'matrix' ? [wdt, 1 / Math.sqrt(shape[1])]
+      : role === 'bias' ? ['f32', 0.01] : ['f16', key === 'lnBeta' || key === 'lnfBeta' ? 0.1 : 1];
+    if (role === 'matrix') {
+      matrixParams += shape[0] * shape[1];
+      rows += shape[0];
+    }
+    const t = Tensor.zeros(shape, dtype, 'cuda');
+    all.push(t);
+    cudaFillRandom(t, s++, amp);
+    return t;
+  });
   // q8: 1 byte per weight plus one f32 scale per row
-  const rows = cfg.nLayer * (4 * D + I + D) + V;
   const matrixBytes = wdt === 'f16' ? 2 * matrixParams : matrixParams + 4 * rows;
   return { weights, matrixBytes, matrixParams, dispose: () => all.forEach((t) => t.dispose()) };
 }
