@@ -63,6 +63,6 @@ describe('gptj-server flags', () => {
   it('a --model that looks like a path is not sent to the hub', async () => {
     const r = await server(['--model', './no-such-dir', '--revision', 'float16']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('gptj-server: ./no-such-dir is not a model directory\n');
+    expect(r.stderr).toBe('gptj-server: --model ./no-such-dir: the directory does not exist\n');
   });
 });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // gptj-server: serve a GPT-J model over an OpenAI-compatible HTTP API, with a playground page at /.
 import { parseArgs } from 'node:util';
+import { resolveModelSource } from '@gptj/model/hub-id';
 import { startServer } from './start.js';
 
 const USAGE =
@@ -60,8 +61,10 @@ async function main(): Promise<void> {
     return;
   }
   const dtypeFlag = oneOf('dtype', values.dtype, DTYPES);
+  // the CLI's rule and wording: a path that does not exist is "--model ./nope: the directory does not exist"
+  const source = values.model === undefined ? undefined : resolveModelSource(values.model);
   const { address } = await startServer({
-    modelDir: values.model,
+    modelDir: source && (source.kind === 'dir' ? source.path : source.id),
     revision: values.revision,
     cacheDir: values['cache-dir'],
     host: values.host,

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError } from './errors.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 
 const signal = new AbortController().signal;
@@ -26,15 +25,8 @@ describe('toGenerateOptions', () => {
     expect(toGenerateOptions({ temperature: 0, stop: null }, 16, signal)).toEqual({ maxNewTokens: 16, temperature: 0, signal });
   });
 
-  it('rejects n > 1 naming the param', () => {
-    try {
-      toGenerateOptions({ n: 2 }, 16, signal);
-      expect.unreachable();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ApiError);
-      expect((err as ApiError).statusCode).toBe(400);
-      expect((err as ApiError).param).toBe('n');
-    }
+  it('n is not refused: the server serves it as sibling sequences, so it does not change the sampling options', () => {
+    expect(toGenerateOptions({ n: 3, temperature: 0 }, 16, signal)).toEqual(toGenerateOptions({ temperature: 0 }, 16, signal));
   });
 
   it('maps finish reasons', () => {

@@ -15,6 +15,7 @@ export interface JsonTarget {
  * strings (the chat template's turn markers). Temperature defaults to 1 as in OpenAI's API; 0 means greedy. A
  * sampling request without a seed gets a random one, so unseeded requests differ. `response_format` json_object
  * constrains the output to one JSON object over `target`'s vocabulary (@gptj/sampling's JsonLogitsProcessor).
+ * `n` (and `best_of`) are not sampling options: the server serves them as sibling sequences (siblings.ts).
  */
 export function toGenerateOptions(
   body: SamplingBody,
@@ -23,9 +24,6 @@ export function toGenerateOptions(
   extraStop: readonly string[] = [],
   target?: JsonTarget,
 ): GenerateOptions {
-  if (body.n !== undefined && body.n !== 1) {
-    throw new ApiError(400, `n: only n=1 is supported (one choice per request), got ${body.n}`, 'invalid_request_error', 'n');
-  }
   const temperature = body.temperature ?? 1;
   const o: GenerateOptions = { maxNewTokens: body.max_tokens ?? defaultMaxTokens, temperature, signal };
   if (body.top_p !== undefined) o.topP = body.top_p;
