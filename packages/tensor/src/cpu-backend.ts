@@ -37,12 +37,12 @@ export const cpuBackend: Backend = {
   },
   linear(x, w, bias, out) {
     const K = x.shape[x.shape.length - 1], N = w.shape[0];
-    callNative('linear', () => cpu.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], N, bias ? st(bias) : null, st(out), false));
+    callNative('linear', () => cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, false));
   },
   linearAsync(x, w, bias, out) {
     const K = x.shape[x.shape.length - 1], N = w.shape[0];
     return nativeAsync('linearAsync', callNative('linearAsync', () =>
-      cpu.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], N, bias ? st(bias) : null, st(out), true)));
+      cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, true)));
   },
   matmul(a, b, out, batch) {
     const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];

@@ -5,7 +5,7 @@ export type DeviceName = 'cpu' | 'cuda';
 export const DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'q8', 'i32', 'q4'];
 export const DEVICES: readonly DeviceName[] = ['cpu', 'cuda'];
 
-/** Code of each dtype in the native bindings (matches gptj::DType). */
+/** Code of each dtype in the native bindings (gptj::DType in native/common/dtype.h; layouts.test.ts holds them equal). */
 export const DTYPE_CODE: Readonly<Record<DType, number>> = { f32: 0, f16: 1, bf16: 2, q8: 3, i32: 4, q4: 5 };
 
 export const FLOAT_DTYPES: readonly DType[] = ['f32', 'f16', 'bf16', 'q8', 'q4'];

@@ -5,6 +5,13 @@
 import { loadCpuAddon } from './addon-loader.js';
 import type { RunnerWeights } from './runner-shared.js';
 
+/** What both addons' layouts(rows, cols) report: dtype codes and the q8 layout (native/common/dtype.h). */
+export interface NativeLayouts {
+  dtypes: Record<string, number>;
+  q8ScalesOffset: number;
+  q8Bytes: number;
+}
+
 /** Native memory block behind a CPU tensor (see native/cpu/storage.h). */
 export interface NativeStorage {
   readonly byteLength: number;
@@ -31,6 +38,8 @@ export interface CpuAddon {
   };
   /** Native bytes reported to V8 with AdjustExternalMemory (tests, diagnostics). */
   externalMemory(): number;
+  /** The dtype codes and packed layouts of a [rows, cols] matrix as the addon computes them (layouts.test.ts). */
+  layouts(rows: number, cols: number): NativeLayouts & { q4Group: number; q4ScalesOffset: number; q4Bytes: number };
   mmapOpen(path: string): { handle: unknown; size: number };
   mmapView(handle: unknown, offset: number, length: number): ArrayBuffer;
   mmapClose(handle: unknown): void;
@@ -51,7 +60,7 @@ export interface CpuAddon {
          interleaved: boolean, base: number): void;
   attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number,
             kvLength: number, scale: number, async: boolean): Promise<void> | undefined;
-  linear(x: S, M: number, K: number, w: S, wDtype: number, N: number, bias: S | null, out: S,
+  linear(x: S, w: S, wDtype: number, bias: S | null, out: S, M: number, K: number, N: number,
          async: boolean): Promise<void> | undefined;
   matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
          M: number, K: number, N: number): void;

@@ -1,7 +1,9 @@
 // Entry point of gptj_cpu.node: registers every op family's exports.
 #include <napi.h>
 
+#include "common/layouts.h"
 #include "kernels.h"
+#include "q4.h"
 #include "storage.h"
 
 namespace {
@@ -38,11 +40,22 @@ Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
 }
 
+// layouts(rows, cols): common/layouts.h's dtype codes and q8 layout, plus this addon's q4 (q4.h).
+Napi::Value Layouts(const Napi::CallbackInfo& info) {
+  int64_t rows, cols;
+  Napi::Object out = gptj::layouts_object(info, &rows, &cols);
+  out.Set("q4Group", static_cast<double>(gptj::kQ4Group));
+  out.Set("q4ScalesOffset", static_cast<double>(gptj::q4_scales_offset(rows, cols)));
+  out.Set("q4Bytes", gptj::q4_bytes_d(static_cast<double>(rows), static_cast<double>(cols)));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuFeatures", Napi::Function::New(env, CpuFeatures));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("numThreads", Napi::Function::New(env, NumThreads));
   exports.Set("externalMemory", Napi::Function::New(env, ExternalMemory));
+  exports.Set("layouts", Napi::Function::New(env, Layouts));
   gptj::InitStorage(env, exports);
   gptj::InitMmap(env, exports);
   gptj::InitPageCache(env, exports);

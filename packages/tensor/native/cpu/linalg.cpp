@@ -7,24 +7,24 @@ namespace gptj {
 
 namespace {
 
-// linear(x, M, K, w, wDtype, N, bias | null, out, async)
-//   x f32 [M, K]; w [N, K] of f32/f16/bf16/q8/q4 (q8: scales after the values, see storage.h; q4: q4.h,
-//   K a multiple of 32);
+// linear(x, w, wDtype, bias | null, out, M, K, N, async): inputs, output, dims (the CUDA addon's order too)
+//   x f32 [M, K]; w [N, K] of f32/f16/bf16/q8/q4 (q8: scales after the values, see common/dtype.h; q4:
+//   q4.h, K a multiple of 32);
 //   bias f32 [N] or null; out f32 [M, N]. async: returns a Promise<void> and runs on a worker.
 Napi::Value Linear(const Napi::CallbackInfo& info) {
   const char* op = "linear";
-  int64_t M = arg_int(info, 1, op, "M", 0, kMaxElems);
-  int64_t K = arg_int(info, 2, op, "K", 0, kMaxElems);
-  DType wdt = arg_dtype(info, 4, op, "wDtype");
+  DType wdt = arg_dtype(info, 2, op, "wDtype");
+  int64_t M = arg_int(info, 5, op, "M", 0, kMaxElems);
+  int64_t K = arg_int(info, 6, op, "K", 0, kMaxElems);
   if (wdt == DType::I32) throw_type(info.Env(), "linear: weights must be f32, f16, bf16, q8 or q4");
   if (wdt == DType::Q4 && K % kQ4Group != 0) throw_range(info.Env(), "linear: q4 weights need K a multiple of 32, got " + std::to_string(K));
-  int64_t N = arg_int(info, 5, op, "N", 0, kMaxElems);
+  int64_t N = arg_int(info, 7, op, "N", 0, kMaxElems);
   bool async = arg_bool(info, 8, op, "async");
   Storage* x = arg_storage(info, 0, op, "x", 4.0 * M * K);
-  Storage* w = arg_storage(info, 3, op, "w", wdt == DType::Q8 ? q8_bytes_d(N, K) : wdt == DType::Q4 ? q4_bytes_d(N, K) : dtype_bytes(wdt, 1.0 * N * K));
+  Storage* w = arg_storage(info, 1, op, "w", wdt == DType::Q8 ? q8_bytes_d(N, K) : wdt == DType::Q4 ? q4_bytes_d(N, K) : dtype_bytes(wdt, 1.0 * N * K));
   Storage* b = nullptr;
-  if (!info[6].IsNull() && !info[6].IsUndefined()) b = arg_storage(info, 6, op, "bias", 4.0 * N);
-  Storage* o = arg_storage(info, 7, op, "out", 4.0 * M * N);
+  if (!info[3].IsNull() && !info[3].IsUndefined()) b = arg_storage(info, 3, op, "bias", 4.0 * N);
+  Storage* o = arg_storage(info, 4, op, "out", 4.0 * M * N);
   const float* px = reinterpret_cast<const float*>(x->data());
   const void* pw = w->data();
   const float* scales = wdt == DType::Q8 ? q8_scales(w, N, K) : nullptr;

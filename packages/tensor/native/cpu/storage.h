@@ -19,17 +19,9 @@
 #include <string>
 #include <vector>
 
+#include "common/args.h"  // argument readers, DType and the q8 layout (common/dtype.h); q4 layout: q4.h
+
 namespace gptj {
-
-enum class DType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, I32 = 4, Q4 = 5 };  // q4 layout: q4.h
-
-// q8 layout inside one storage: rows*cols int8 values, padded to 64 bytes, then rows f32 scales.
-inline int64_t q8_scales_offset(int64_t rows, int64_t cols) { return (rows * cols + 63) / 64 * 64; }
-inline int64_t q8_bytes(int64_t rows, int64_t cols) { return q8_scales_offset(rows, cols) + 4 * rows; }
-// Sizes for the bounds checks, in double so that absurd dims cannot overflow into a small number
-// (exact up to 2^53 bytes, far beyond any real storage).
-inline double q8_bytes_d(double rows, double cols) { return std::ceil(rows * cols / 64) * 64 + 4 * rows; }
-double dtype_bytes(DType dt, double n);  // bytes of n elements of a dtype other than q8 and q4
 
 struct Mapping;  // mmap.cpp
 
@@ -70,7 +62,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
   Napi::Env env_;
 };
 
-// ---- argument checks (throw Napi::TypeError / RangeError; never abort) ----
+// ---- argument checks (throw Napi::TypeError / RangeError; never abort; the rest in common/args.h) ----
 // Upper bound for any element count, offset or stride passed from JS (2^50: far past any real tensor,
 // small enough that products computed in double stay exact).
 constexpr int64_t kMaxElems = int64_t(1) << 50;
@@ -101,24 +93,10 @@ inline void strided_row_offsets(int64_t r, const std::vector<int64_t>& shape, co
   *ob = b;
 }
 
-// Checked values: as_* take any JS value (an argument, an object's property), arg_* take info[i].
-// The Storage v, live, holding at least need_bytes bytes.
+// The Storage v (type-tagged, live), holding at least need_bytes bytes.
 Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes);
-// An integer number in [lo, hi]; any number.
-int64_t as_int(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, int64_t lo, int64_t hi);
-double as_num(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what);
 Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
                      double need_bytes);
-int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
-                int64_t lo, int64_t hi);
-double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-// Integer array argument (JS number[]), every entry in [lo, hi].
-std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op,
-                              const char* what, int64_t lo, int64_t hi);
-[[noreturn]] void throw_range(Napi::Env env, const std::string& msg);
-[[noreturn]] void throw_type(Napi::Env env, const std::string& msg);
 
 // Pointers of a q8 matrix [rows, cols] inside a storage.
 inline const int8_t* q8_values(Storage* s) { return reinterpret_cast<const int8_t*>(s->data()); }

@@ -3,6 +3,7 @@
 // instead of throwing, so the TS side can fall back to the CPU.
 #include <napi.h>
 
+#include "common/layouts.h"
 #include "cublaslt.h"
 #include "device.h"
 #include "device_storage.h"
@@ -32,8 +33,15 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// layouts(rows, cols): the dtype codes and q8 layout this addon uses (common/layouts.h); needs no GPU.
+Napi::Value Layouts(const Napi::CallbackInfo& info) {
+  int64_t rows, cols;
+  return gptj::layouts_object(info, &rows, &cols);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("layouts", Napi::Function::New(env, Layouts));
   exports.Set("DeviceStorage", DeviceStorage::Init(env));
   register_ops(env, exports);
   register_runner(env, exports);

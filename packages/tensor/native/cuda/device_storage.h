@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/args.h"
+
 namespace gptj_cuda {
 
 class DeviceStorage : public Napi::ObjectWrap<DeviceStorage> {
@@ -37,22 +39,23 @@ class DeviceStorage : public Napi::ObjectWrap<DeviceStorage> {
 };
 
 // ---- argument helpers for the op bindings (throw TypeError/RangeError naming op and argument) ----
+// The number, boolean and array readers and the q8 layout are the CPU addon's (native/common).
+using gptj::arg_bool;
+using gptj::arg_int;
+using gptj::arg_ints;
+using gptj::arg_num;
+using gptj::q8_bytes;
+using gptj::q8_scales_offset;
+using gptj::throw_range;
+using gptj::throw_type;
+
+// The live DeviceStorage of argument i (checked by its type tag before unwrapping).
+DeviceStorage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
 // Device pointer of argument i (a live DeviceStorage of at least need_bytes); null/undefined gives
 // nullptr when optional.
 void* arg_dev(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t need_bytes,
               bool optional = false);
-DeviceStorage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-int64_t arg_int(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo, int64_t hi);
-double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
-// JS number[] of integers in [lo, hi], at most max_len entries.
-std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo,
-                              int64_t hi, size_t max_len);
-
-// q8 layout (same as the CPU addon): rows*cols int8, padded to 64 bytes, then rows f32 scales.
-inline int64_t q8_scales_offset(int64_t rows, int64_t cols) { return (rows * cols + 63) / 64 * 64; }
-inline int64_t q8_bytes(int64_t rows, int64_t cols) { return q8_scales_offset(rows, cols) + 4 * rows; }
-// Bytes of n elements of a non-q8 dtype code.
-inline int64_t elem_bytes(int dt) { return dt == 1 || dt == 2 ? 2 : 4; }
+// Bytes of one element of a non-q8 dtype code (f16/bf16: 2, f32/i32: 4).
+inline int64_t elem_bytes(int dt) { return static_cast<int64_t>(gptj::dtype_bytes(static_cast<gptj::DType>(dt), 1)); }
 
 }  // namespace gptj_cuda

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/type_tags.h"
 #include "cublaslt.h"
 #include "device.h"
 #include "device_storage.h"
@@ -83,10 +84,8 @@ int64_t num_field(Napi::Env env, Napi::Object o, const char* key, int64_t lo, in
 }
 
 const void* GPTJRunner::take(Napi::Env env, Napi::Object o, const char* key, int64_t bytes) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsObject()) throw Napi::TypeError::New(env, std::string("GPTJRunner: weights.") + key + " must be a DeviceStorage");
-  DeviceStorage* s = DeviceStorage::Unwrap(v.As<Napi::Object>());
-  if (!s) throw Napi::TypeError::New(env, std::string("GPTJRunner: weights.") + key + " is not a DeviceStorage");
+  DeviceStorage* s = gptj::as_tagged<DeviceStorage>(env, o.Get(key), gptj::kDeviceStorageTag, "GPTJRunner",
+                                                    std::string("weights.") + key, "a DeviceStorage");
   s->check_live(env, "GPTJRunner", key);
   if (s->bytes() < bytes)
     throw Napi::RangeError::New(env, std::string("GPTJRunner: weights.") + key + " holds " + std::to_string(s->bytes()) +
@@ -110,9 +109,11 @@ Matrix GPTJRunner::take_matrix(Napi::Env env, Napi::Object o, const char* key, i
 // weights: { wte, lnfGamma, lnfBeta, lmHead, lmHeadBias (f32),
 //            layers: [{ lnGamma, lnBeta, q, k, v, out, fcIn, fcInBias (f32), fcOut, fcOutBias (f32) }] }
 // Matrices are [out, in] like nn.Linear.weight, all of weightDtype (f16/bf16/q8).
+// Everything is checked before the device is asked for (nothing here touches it): a wrong call is a
+// TypeError/RangeError on any machine.
 GPTJRunner::GPTJRunner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJRunner>(info) {
   Napi::Env env = info.Env();
-  require_device(env, "GPTJRunner");
+  info.This().As<Napi::Object>().TypeTag(&gptj::kCudaRunnerTag);
   if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject())
     throw Napi::TypeError::New(env, "GPTJRunner: expected (config, weights) objects");
   Napi::Object c = info[0].As<Napi::Object>(), w = info[1].As<Napi::Object>();
@@ -165,6 +166,7 @@ GPTJRunner::GPTJRunner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJRu
     layers.push_back(L);
   }
   weights_ref_ = Napi::Persistent(w);
+  require_device(env, "GPTJRunner");
 }
 
 // Device allocations of a session, freed together; reported to V8 as external memory.
@@ -289,14 +291,13 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
 // new GPTJSession(runner, batchSize, maxLength)
 GPTJSession::GPTJSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJSession>(info) {
   Napi::Env env = info.Env();
-  require_device(env, "GPTJSession");
-  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "GPTJSession: expected (runner, batchSize, maxLength)");
-  r_ = GPTJRunner::Unwrap(info[0].As<Napi::Object>());
-  if (!r_) throw Napi::TypeError::New(env, "GPTJSession: runner is not a GPTJRunner");
+  r_ = gptj::as_tagged<GPTJRunner>(env, info.Length() > 0 ? info[0] : env.Undefined(), gptj::kCudaRunnerTag, "GPTJSession",
+                                   "runner", "a GPTJRunner");
   r_->check_live(env);
-  runner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
   B_ = arg_int(info, 1, "GPTJSession", "batchSize", 1, 4096);
   Tmax_ = arg_int(info, 2, "GPTJSession", "maxLength", 1, 1 << 20);
+  require_device(env, "GPTJSession");
+  runner_ref_ = Napi::Persistent(info[0].As<Napi::Object>());
   const int64_t H = r_->n_head, Dh = r_->head_dim;
   kv_layer_bytes_ = static_cast<size_t>(B_ * H * Tmax_ * Dh * 2);
   kv_ = fixed_.alloc(env, kv_layer_bytes_ * 2 * r_->n_layer);

@@ -8,10 +8,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/dtype.h"
+
 namespace gptj_cuda {
 
-// Same codes as the CPU addon's DType and the TS side.
-enum : int { DT_F32 = 0, DT_F16 = 1, DT_BF16 = 2, DT_Q8 = 3, DT_I32 = 4 };
+// The kernels take dtype codes as plain ints (they travel in launch-argument structs); the codes are
+// common/dtype.h's DType, shared with the CPU addon and src/dtype.ts.
+constexpr int DT_F32 = static_cast<int>(gptj::DType::F32);
+constexpr int DT_F16 = static_cast<int>(gptj::DType::F16);
+constexpr int DT_BF16 = static_cast<int>(gptj::DType::BF16);
+constexpr int DT_Q8 = static_cast<int>(gptj::DType::Q8);
+constexpr int DT_I32 = static_cast<int>(gptj::DType::I32);
 
 // Multiprocessor count of the current device (set once by the device context; used for grids).
 void set_sm_count(int n);

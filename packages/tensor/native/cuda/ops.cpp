@@ -1,7 +1,8 @@
-// Node-API bindings of the per-op kernels. Each call checks its arguments (sizes against the
-// storages they point into), enqueues on the device stream and returns without waiting; shape
-// and dtype rules are checked earlier by the TS dispatcher, these checks only keep bad calls from
-// touching memory they do not own. Activations are f32 here, like the CPU backend.
+// Node-API bindings of the per-op kernels. Each body checks its arguments (sizes against the
+// storages they point into) through OpCall (op_call.h), then enqueues on the device stream and
+// returns without waiting; shape and dtype rules are checked earlier by the TS dispatcher, these
+// checks only keep bad calls from touching memory they do not own. Activations are f32 here, like
+// the CPU backend. Argument order, as in the CPU addon: inputs, output, dims, then parameters.
 #include <napi.h>
 
 #include <algorithm>
@@ -10,9 +11,8 @@
 
 #include "bench.h"
 #include "cublaslt.h"
-#include "device.h"
-#include "device_storage.h"
 #include "launch.h"
+#include "op_call.h"
 #include "ops.h"
 
 namespace gptj_cuda {
@@ -21,45 +21,37 @@ namespace {
 constexpr int64_t kMaxDim = int64_t(1) << 40;
 constexpr int64_t kMaxI32 = 2147483647;
 
-void launched(Napi::Env env, const char* op) { check(env, cudaGetLastError(), op); }
-
-int arg_float_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, bool allow_q8) {
-  const int64_t dt = arg_int(info, i, op, what, 0, 4);
-  if (dt == DT_I32 || (dt == DT_Q8 && !allow_q8))
-    throw Napi::TypeError::New(info.Env(), std::string(op) + ": unsupported " + what + " dtype code " + std::to_string(dt));
-  return static_cast<int>(dt);
+int64_t weight_bytes(int dt, int64_t rows, int64_t cols) { return dt == DT_Q8 ? q8_bytes(rows, cols) : rows * cols * elem_bytes(dt); }
+// The f32 scales of a q8 matrix [rows, cols] at p (common/dtype.h), or null for other dtypes.
+const float* q8_scales_at(const void* p, int dt, int64_t rows, int64_t cols) {
+  return dt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(p) + q8_scales_offset(rows, cols)) : nullptr;
 }
 
-int64_t weight_bytes(int dt, int64_t rows, int64_t cols) { return dt == DT_Q8 ? q8_bytes(rows, cols) : rows * cols * elem_bytes(dt); }
-
-// linear(x, M, K, w, wdt, bias|null, y, N): y f32 [M,N] = x f32 [M,K] . w[N,K]^T + bias
-Napi::Value Linear(const Napi::CallbackInfo& info) {
-  const char* op = "linear";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t M = arg_int(info, 1, op, "M", 0, kMaxDim), K = arg_int(info, 2, op, "K", 1, kMaxDim);
-  const int wdt = arg_float_dtype(info, 4, op, "weight", true);
-  const int64_t N = arg_int(info, 7, op, "N", 1, kMaxDim);
-  const float* x = static_cast<const float*>(arg_dev(info, 0, op, "x", M * K * 4));
-  const void* w = arg_dev(info, 3, op, "weight", weight_bytes(wdt, N, K));
-  const float* bias = static_cast<const float*>(arg_dev(info, 5, op, "bias", N * 4, true));
-  float* y = static_cast<float*>(arg_dev(info, 6, op, "y", M * N * 4));
-  if (M == 0) return env.Undefined();
-  const float* scales = wdt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(w) + q8_scales_offset(N, K)) : nullptr;
+// linear(x, w, wDtype, bias|null, y, M, K, N): y f32 [M,N] = x f32 [M,K] . w[N,K]^T + bias
+void Linear(OpCall& c) {
+  const int wdt = c.float_dtype(2, "weight", true);
+  const int64_t M = c.i64(5, "M", 0, kMaxDim), K = c.i64(6, "K", 1, kMaxDim), N = c.i64(7, "N", 1, kMaxDim);
+  const float* x = c.dev<const float>(0, "x", M * K * 4);
+  const void* w = c.dev(1, "weight", weight_bytes(wdt, N, K));
+  const float* bias = c.dev<const float>(3, "bias", N * 4, true);
+  float* y = c.dev<float>(4, "y", M * N * 4);
+  if (M == 0) return;
+  cudaStream_t s = c.stream();
+  const float* scales = q8_scales_at(w, wdt, N, K);
   if (M <= 8) {
     GemvArgs g;
     g.x = x; g.xdt = DT_F32; g.ldx = K; g.K = K; g.wdt = wdt; g.M = M;
     g.mat[0].w = w; g.mat[0].scales = scales; g.mat[0].N = N; g.mat[0].y = y; g.mat[0].bias = bias;
     g.work_floats = 16 * M * N;
-    g.work = static_cast<float*>(scratch(env, g.work_floats * 4));
+    g.work = static_cast<float*>(scratch(c.env(), g.work_floats * 4));
     gemv(g, s);
   } else if ((wdt == DT_F16 || wdt == DT_BF16) && lt_open()) {
     // Tensor-core path: x rounded to the weight dtype (f16/bf16 compute, f32 accumulate).
     const size_t xbytes = (M * K * 2 + 255) / 256 * 256;
-    char* tmp = static_cast<char*>(scratch(env, xbytes + kLtWorkspaceBytes));
+    char* tmp = static_cast<char*>(scratch(c.env(), xbytes + kLtWorkspaceBytes));
     cast(x, DT_F32, tmp, wdt, M * K, s);
     if (!lt_linear(tmp, w, wdt, M, N, K, y, false, tmp + xbytes, kLtWorkspaceBytes, s))
-      throw Napi::Error::New(env, "linear: cuBLASLt matmul failed for M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      throw Napi::Error::New(c.env(), "linear: cuBLASLt matmul failed for M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
     if (bias) add_bias(y, bias, M, N, s);
   } else {
     GemmSimtArgs g;
@@ -67,51 +59,45 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
     g.C = y; g.ldc = N; g.M = M; g.N = N; g.K = K;
     gemm_simt(g, s);
   }
-  launched(env, op);
-  return env.Undefined();
 }
 
 // matmul(a, b, c, M, K, N, aOffsets: number[], bOffsets: number[]): per batch i,
 // c[i] f32 [M,N] = a[aOffsets[i]..] f32 [M,K] . b[bOffsets[i]..] f32 [K,N]  (offsets in elements)
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  const char* op = "matmul";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t M = arg_int(info, 3, op, "M", 0, kMaxDim), K = arg_int(info, 4, op, "K", 0, kMaxDim),
-                N = arg_int(info, 5, op, "N", 0, kMaxDim);
-  const std::vector<int64_t> ao = arg_ints(info, 6, op, "aOffsets", 0, kMaxDim, 65535);
-  const std::vector<int64_t> bo = arg_ints(info, 7, op, "bOffsets", 0, kMaxDim, 65535);
-  if (ao.size() != bo.size()) throw Napi::RangeError::New(env, "matmul: aOffsets and bOffsets differ in length");
+void Matmul(OpCall& c) {
+  const int64_t M = c.i64(3, "M", 0, kMaxDim), K = c.i64(4, "K", 0, kMaxDim), N = c.i64(5, "N", 0, kMaxDim);
+  const std::vector<int64_t> ao = c.ints(6, "aOffsets", 0, kMaxDim, 65535);
+  const std::vector<int64_t> bo = c.ints(7, "bOffsets", 0, kMaxDim, 65535);
+  if (ao.size() != bo.size()) c.range_error("aOffsets and bOffsets differ in length");
   const int64_t batch = static_cast<int64_t>(ao.size());
   int64_t amax = 0, bmax = 0;
   for (int64_t i = 0; i < batch; ++i) { amax = std::max(amax, ao[i]); bmax = std::max(bmax, bo[i]); }
-  const float* a = static_cast<const float*>(arg_dev(info, 0, op, "a", batch ? (amax + M * K) * 4 : 0));
-  const float* b = static_cast<const float*>(arg_dev(info, 1, op, "b", batch ? (bmax + K * N) * 4 : 0));
-  float* c = static_cast<float*>(arg_dev(info, 2, op, "c", batch * M * N * 4));
-  if (batch * M * N == 0) return env.Undefined();
+  const float* a = c.dev<const float>(0, "a", batch ? (amax + M * K) * 4 : 0);
+  const float* b = c.dev<const float>(1, "b", batch ? (bmax + K * N) * 4 : 0);
+  float* out = c.dev<float>(2, "c", batch * M * N * 4);
+  if (batch * M * N == 0) return;
+  cudaStream_t s = c.stream();
   if (K == 0) {
-    check(env, cudaMemsetAsync(c, 0, batch * M * N * 4, s), op);
-    return env.Undefined();
+    check(c.env(), cudaMemsetAsync(out, 0, batch * M * N * 4, s), c.op());
+    return;
   }
-  int64_t* offs = static_cast<int64_t*>(scratch(env, 2 * batch * 8));
+  int64_t* offs = static_cast<int64_t*>(scratch(c.env(), 2 * batch * 8));
   std::vector<int64_t> host(ao);
   host.insert(host.end(), bo.begin(), bo.end());
-  check(env, cudaMemcpyAsync(offs, host.data(), host.size() * 8, cudaMemcpyHostToDevice, s), op);
+  check(c.env(), cudaMemcpyAsync(offs, host.data(), host.size() * 8, cudaMemcpyHostToDevice, s), c.op());
   GemmSimtArgs g;
   g.A = a; g.lda = K; g.aoff = offs; g.B = b; g.bdt = DT_F32; g.sbk = N; g.sbn = 1; g.boff = offs + batch;
-  g.C = c; g.ldc = N; g.batch = batch; g.M = M; g.N = N; g.K = K;
+  g.C = out; g.ldc = N; g.batch = batch; g.M = M; g.N = N; g.K = K;
   gemm_simt(g, s);
-  launched(env, op);
-  return env.Undefined();
 }
 
-Broadcast arg_broadcast(const Napi::CallbackInfo& info, size_t i, const char* op, int64_t& n) {
+// A shape (at most 8 dims) and two stride sets of it, from arguments i (shape), ia and ib (strides);
+// n: the element count of the shape.
+Broadcast arg_broadcast(const OpCall& c, size_t i, size_t ia, const char* a_name, size_t ib, const char* b_name, int64_t& n) {
   Broadcast b;
-  const std::vector<int64_t> shape = arg_ints(info, i, op, "shape", 0, kMaxDim, 8);
-  const std::vector<int64_t> sa = arg_ints(info, i + 1, op, "stridesA", 0, kMaxDim, 8);
-  const std::vector<int64_t> sb = arg_ints(info, i + 2, op, "stridesB", 0, kMaxDim, 8);
-  if (sa.size() != shape.size() || sb.size() != shape.size())
-    throw Napi::RangeError::New(info.Env(), std::string(op) + ": shape and strides differ in length");
+  const std::vector<int64_t> shape = c.ints(i, "shape", 0, kMaxDim, 8);
+  const std::vector<int64_t> sa = c.ints(ia, a_name, 0, kMaxDim, 8);
+  const std::vector<int64_t> sb = c.ints(ib, b_name, 0, kMaxDim, 8);
+  if (sa.size() != shape.size() || sb.size() != shape.size()) c.range_error("shape and strides differ in length");
   b.ndim = static_cast<int>(shape.size());
   n = 1;
   for (int d = 0; d < b.ndim; ++d) { b.shape[d] = shape[d]; b.sa[d] = sa[d]; b.sb[d] = sb[d]; n *= shape[d]; }
@@ -126,292 +112,226 @@ int64_t extent(const Broadcast& b, const int64_t* st) {
 }
 
 // binary(op: 0 add | 1 mul, a, b, y, shape, stridesA, stridesB)
-Napi::Value Binary(const Napi::CallbackInfo& info) {
-  const char* op = "binary";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int bop = static_cast<int>(arg_int(info, 0, op, "op", 0, 1));
+void Binary(OpCall& c) {
+  const int bop = static_cast<int>(c.i64(0, "op", 0, 1));
   int64_t n;
-  const Broadcast b = arg_broadcast(info, 4, op, n);
-  const float* a = static_cast<const float*>(arg_dev(info, 1, op, "a", extent(b, b.sa) * 4));
-  const float* bb = static_cast<const float*>(arg_dev(info, 2, op, "b", extent(b, b.sb) * 4));
-  float* y = static_cast<float*>(arg_dev(info, 3, op, "y", n * 4));
-  binary(bop, a, bb, y, b, n, s);
-  launched(env, op);
-  return env.Undefined();
+  const Broadcast b = arg_broadcast(c, 4, 5, "stridesA", 6, "stridesB", n);
+  const float* a = c.dev<const float>(1, "a", extent(b, b.sa) * 4);
+  const float* bb = c.dev<const float>(2, "b", extent(b, b.sb) * 4);
+  float* y = c.dev<float>(3, "y", n * 4);
+  binary(bop, a, bb, y, b, n, c.stream());
 }
 
-// copyStrided(src, srcOffset, dst, dstOffset, elemBytes, shape, srcStrides, dstStrides)  (offsets in elements)
-Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
-  const char* op = "copyStrided";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t eb = arg_int(info, 4, op, "elemBytes", 1, 4);
-  if (eb == 3) throw Napi::RangeError::New(env, "copyStrided: elemBytes must be 1, 2 or 4");
-  const int64_t so = arg_int(info, 1, op, "srcOffset", 0, kMaxDim), dof = arg_int(info, 3, op, "dstOffset", 0, kMaxDim);
+// stridedCopy(src, dst, elemBytes, shape, srcStrides, srcOffset, dstStrides, dstOffset)  (offsets in elements)
+void StridedCopy(OpCall& c) {
+  const int64_t eb = c.i64(2, "elemBytes", 1, 4);
+  if (eb == 3) c.range_error("elemBytes must be 1, 2 or 4");
+  const int64_t so = c.i64(5, "srcOffset", 0, kMaxDim), dof = c.i64(7, "dstOffset", 0, kMaxDim);
   int64_t n;
-  const Broadcast b = arg_broadcast(info, 5, op, n);
-  const char* src = static_cast<const char*>(arg_dev(info, 0, op, "src", (so + extent(b, b.sa)) * eb));
-  char* dst = static_cast<char*>(arg_dev(info, 2, op, "dst", (dof + extent(b, b.sb)) * eb));
-  copy_strided(src + so * eb, dst + dof * eb, static_cast<int>(eb), b, n, s);
-  launched(env, op);
-  return env.Undefined();
+  const Broadcast b = arg_broadcast(c, 3, 4, "srcStrides", 6, "dstStrides", n);
+  const char* src = c.dev<const char>(0, "src", (so + extent(b, b.sa)) * eb);
+  char* dst = c.dev<char>(1, "dst", (dof + extent(b, b.sb)) * eb);
+  copy_strided(src + so * eb, dst + dof * eb, static_cast<int>(eb), b, n, c.stream());
 }
 
-// scale(x, s, y, n)
-Napi::Value Scale(const Napi::CallbackInfo& info) {
-  const char* op = "scale";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t n = arg_int(info, 3, op, "n", 0, kMaxDim);
-  const float k = static_cast<float>(arg_num(info, 1, op, "s"));
-  scale(static_cast<const float*>(arg_dev(info, 0, op, "x", n * 4)), k, static_cast<float*>(arg_dev(info, 2, op, "y", n * 4)), n, s);
-  launched(env, op);
-  return env.Undefined();
+// scale(x, y, n, s): y = x * s
+void Scale(OpCall& c) {
+  const int64_t n = c.i64(2, "n", 0, kMaxDim);
+  const float k = static_cast<float>(c.num(3, "s"));
+  const float* x = c.dev<const float>(0, "x", n * 4);
+  float* y = c.dev<float>(1, "y", n * 4);
+  scale(x, k, y, n, c.stream());
 }
 
-// layerNorm(x, rows, D, gamma, gdt, beta, bdt, eps, y)
-Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
-  const char* op = "layerNorm";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t rows = arg_int(info, 1, op, "rows", 0, kMaxI32), D = arg_int(info, 2, op, "D", 1, kMaxDim);
-  const int gdt = arg_float_dtype(info, 4, op, "gamma", false), bdt = arg_float_dtype(info, 6, op, "beta", false);
-  const float eps = static_cast<float>(arg_num(info, 7, op, "eps"));
-  const float* x = static_cast<const float*>(arg_dev(info, 0, op, "x", rows * D * 4));
-  const void* g = arg_dev(info, 3, op, "gamma", D * elem_bytes(gdt));
-  const void* b = arg_dev(info, 5, op, "beta", D * elem_bytes(bdt));
-  void* y = arg_dev(info, 8, op, "y", rows * D * 4);
-  layer_norm(x, rows, D, g, gdt, b, bdt, eps, y, DT_F32, s);
-  launched(env, op);
-  return env.Undefined();
+// layerNorm(x, gamma, gammaDtype, beta, betaDtype, y, rows, D, eps)
+void LayerNorm(OpCall& c) {
+  const int gdt = c.float_dtype(2, "gamma", false), bdt = c.float_dtype(4, "beta", false);
+  const int64_t rows = c.i64(6, "rows", 0, kMaxI32), D = c.i64(7, "D", 1, kMaxDim);
+  const float eps = static_cast<float>(c.num(8, "eps"));
+  const float* x = c.dev<const float>(0, "x", rows * D * 4);
+  const void* g = c.dev(1, "gamma", D * elem_bytes(gdt));
+  const void* b = c.dev(3, "beta", D * elem_bytes(bdt));
+  void* y = c.dev(5, "y", rows * D * 4);
+  layer_norm(x, rows, D, g, gdt, b, bdt, eps, y, DT_F32, c.stream());
 }
 
 // gelu(x, y, n, tanhApprox)
-Napi::Value Gelu(const Napi::CallbackInfo& info) {
-  const char* op = "gelu";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t n = arg_int(info, 2, op, "n", 0, kMaxDim);
-  const bool t = arg_bool(info, 3, op, "tanhApprox");
-  gelu(static_cast<const float*>(arg_dev(info, 0, op, "x", n * 4)), static_cast<float*>(arg_dev(info, 1, op, "y", n * 4)), n, t, s);
-  launched(env, op);
-  return env.Undefined();
+void Gelu(OpCall& c) {
+  const int64_t n = c.i64(2, "n", 0, kMaxDim);
+  const bool t = c.flag(3, "tanhApprox");
+  const float* x = c.dev<const float>(0, "x", n * 4);
+  float* y = c.dev<float>(1, "y", n * 4);
+  gelu(x, y, n, t, c.stream());
 }
 
 // softmax(x, y, rows, V)
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  const char* op = "softmax";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t rows = arg_int(info, 2, op, "rows", 0, kMaxI32), V = arg_int(info, 3, op, "V", 1, kMaxDim);
-  softmax(static_cast<const float*>(arg_dev(info, 0, op, "x", rows * V * 4)), static_cast<float*>(arg_dev(info, 1, op, "y", rows * V * 4)), rows, V, s);
-  launched(env, op);
-  return env.Undefined();
+void Softmax(OpCall& c) {
+  const int64_t rows = c.i64(2, "rows", 0, kMaxI32), V = c.i64(3, "V", 1, kMaxDim);
+  const float* x = c.dev<const float>(0, "x", rows * V * 4);
+  float* y = c.dev<float>(1, "y", rows * V * 4);
+  softmax(x, y, rows, V, c.stream());
 }
 
-// rotary(x, pos, y, B, T, H, D, rotaryDim, interleaved, base)
-Napi::Value Rotary(const Napi::CallbackInfo& info) {
-  const char* op = "rotary";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t B = arg_int(info, 3, op, "B", 0, kMaxDim), T = arg_int(info, 4, op, "T", 0, kMaxDim),
-                H = arg_int(info, 5, op, "H", 0, kMaxDim), D = arg_int(info, 6, op, "D", 1, kMaxDim);
-  const int64_t rd = arg_int(info, 7, op, "rotaryDim", 0, D);
-  if (rd % 2) throw Napi::RangeError::New(env, "rotary: rotaryDim must be even");
-  const bool inter = arg_bool(info, 8, op, "interleaved");
-  const float base = static_cast<float>(arg_num(info, 9, op, "base"));
+// rotary(x, positions, y, B, T, H, D, rotaryDim, interleaved, base)
+void Rotary(OpCall& c) {
+  const int64_t B = c.i64(3, "B", 0, kMaxDim), T = c.i64(4, "T", 0, kMaxDim), H = c.i64(5, "H", 0, kMaxDim),
+                D = c.i64(6, "D", 1, kMaxDim);
+  const int64_t rd = c.i64(7, "rotaryDim", 0, D);
+  if (rd % 2) c.range_error("rotaryDim must be even");
+  const bool inter = c.flag(8, "interleaved");
+  const float base = static_cast<float>(c.num(9, "base"));
   const int64_t n = B * T * H * D;
-  rotary(static_cast<const float*>(arg_dev(info, 0, op, "x", n * 4)), static_cast<const int32_t*>(arg_dev(info, 1, op, "positions", B * T * 4)),
-         static_cast<float*>(arg_dev(info, 2, op, "y", n * 4)), B, T, H, D, rd, inter, base, s);
-  launched(env, op);
-  return env.Undefined();
+  const float* x = c.dev<const float>(0, "x", n * 4);
+  const int32_t* pos = c.dev<const int32_t>(1, "positions", B * T * 4);
+  float* y = c.dev<float>(2, "y", n * 4);
+  rotary(x, pos, y, B, T, H, D, rd, inter, base, c.stream());
 }
 
-// attention(q, k, v, mask|null, B, T, H, D, Tmax, kvLength, scale, out)
-Napi::Value Attention(const Napi::CallbackInfo& info) {
-  const char* op = "attention";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
+// attention(q, k, v, mask|null, out, B, T, H, D, Tmax, kvLength, scale)
+//   q f32 [B,T,H,D]; k, v f32 [B,H,Tmax,D] (the first kvLength positions used); mask i32 [B, kvLength] or null
+void Attention(OpCall& c) {
   AttnArgs a;
-  a.B = arg_int(info, 4, op, "B", 0, 65535);
-  a.T = arg_int(info, 5, op, "T", 0, kMaxI32);
-  a.H = arg_int(info, 6, op, "H", 0, 65535);
-  a.D = arg_int(info, 7, op, "D", 1, 8192);
-  a.Tmax = arg_int(info, 8, op, "Tmax", 0, kMaxI32);
-  a.kv_len = arg_int(info, 9, op, "kvLength", a.T, a.Tmax);
-  a.scale = static_cast<float>(arg_num(info, 10, op, "scale"));
-  a.q = static_cast<const float*>(arg_dev(info, 0, op, "q", a.B * a.T * a.H * a.D * 4));
-  a.k = arg_dev(info, 1, op, "k", a.B * a.H * a.Tmax * a.D * 4);
-  a.v = arg_dev(info, 2, op, "v", a.B * a.H * a.Tmax * a.D * 4);
-  a.mask = static_cast<const int32_t*>(arg_dev(info, 3, op, "mask", a.B * a.kv_len * 4, true));
+  a.B = c.i64(5, "B", 0, 65535);
+  a.T = c.i64(6, "T", 0, kMaxI32);
+  a.H = c.i64(7, "H", 0, 65535);
+  a.D = c.i64(8, "D", 1, 8192);
+  a.Tmax = c.i64(9, "Tmax", 0, kMaxI32);
+  a.kv_len = c.i64(10, "kvLength", a.T, a.Tmax);
+  a.scale = static_cast<float>(c.num(11, "scale"));
+  a.q = c.dev<const float>(0, "q", a.B * a.T * a.H * a.D * 4);
+  a.k = c.dev(1, "k", a.B * a.H * a.Tmax * a.D * 4);
+  a.v = c.dev(2, "v", a.B * a.H * a.Tmax * a.D * 4);
+  a.mask = c.dev<const int32_t>(3, "mask", a.B * a.kv_len * 4, true);
   a.mask_stride = a.kv_len;
-  a.out = arg_dev(info, 11, op, "out", a.B * a.T * a.H * a.D * 4);
+  a.out = c.dev(4, "out", a.B * a.T * a.H * a.D * 4);
   a.kvdt = DT_F32;
   a.odt = DT_F32;
+  cudaStream_t s = c.stream();
   if (a.T >= 16 && a.D <= 256) {
     attention_prefill(a, s);
   } else {
     a.work_floats = attention_decode_work_floats(a.B, a.T, a.H, a.D, a.Tmax);
-    a.work = static_cast<float*>(scratch(env, a.work_floats * 4));
+    a.work = static_cast<float*>(scratch(c.env(), a.work_floats * 4));
     attention_decode(a, s);
   }
-  launched(env, op);
-  return env.Undefined();
 }
 
-// embedding(table, tdt, V, D, ids, n, y): throws RangeError naming the first out-of-range position
-Napi::Value Embedding(const Napi::CallbackInfo& info) {
-  const char* op = "embedding";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int tdt = arg_float_dtype(info, 1, op, "table", true);
-  const int64_t V = arg_int(info, 2, op, "V", 1, kMaxI32), D = arg_int(info, 3, op, "D", 1, kMaxDim),
-                n = arg_int(info, 5, op, "n", 0, kMaxI32);
-  const void* table = arg_dev(info, 0, op, "table", weight_bytes(tdt, V, D));
-  const int32_t* ids = static_cast<const int32_t*>(arg_dev(info, 4, op, "ids", n * 4));
-  float* y = static_cast<float*>(arg_dev(info, 6, op, "y", n * D * 4));
-  const float* scales = tdt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(table) + q8_scales_offset(V, D)) : nullptr;
-  int* bad = static_cast<int*>(scratch(env, 4));
-  check(env, cudaMemsetAsync(bad, 0, 4, s), op);
-  embedding(table, tdt, scales, V, D, ids, n, y, bad, s);
-  launched(env, op);
+// embedding(table, tableDtype, V, D, ids, n, y): throws RangeError naming the first out-of-range position
+void Embedding(OpCall& c) {
+  const int tdt = c.float_dtype(1, "table", true);
+  const int64_t V = c.i64(2, "V", 1, kMaxI32), D = c.i64(3, "D", 1, kMaxDim), n = c.i64(5, "n", 0, kMaxI32);
+  const void* table = c.dev(0, "table", weight_bytes(tdt, V, D));
+  const int32_t* ids = c.dev<const int32_t>(4, "ids", n * 4);
+  float* y = c.dev<float>(6, "y", n * D * 4);
+  cudaStream_t s = c.stream();
+  int* bad = static_cast<int*>(scratch(c.env(), 4));
+  check(c.env(), cudaMemsetAsync(bad, 0, 4, s), c.op());
+  embedding(table, tdt, q8_scales_at(table, tdt, V, D), V, D, ids, n, y, bad, s);
+  check(c.env(), cudaGetLastError(), c.op());
   int host_bad = 0;
-  check(env, cudaMemcpyAsync(&host_bad, bad, 4, cudaMemcpyDeviceToHost, s), op);
-  check(env, cudaStreamSynchronize(s), op);
+  check(c.env(), cudaMemcpyAsync(&host_bad, bad, 4, cudaMemcpyDeviceToHost, s), c.op());
+  check(c.env(), cudaStreamSynchronize(s), c.op());
   if (host_bad) {
     int32_t id = 0;
     cudaMemcpy(&id, ids + (host_bad - 1), 4, cudaMemcpyDeviceToHost);
-    throw Napi::RangeError::New(env, "embedding: id " + std::to_string(id) + " at position " + std::to_string(host_bad - 1) +
-                                         " is outside [0, " + std::to_string(V) + ")");
+    c.range_error("id " + std::to_string(id) + " at position " + std::to_string(host_bad - 1) + " is outside [0, " +
+                  std::to_string(V) + ")");
   }
-  return env.Undefined();
 }
 
-// cast(x, xdt, y, ydt, n) among f32/f16/bf16
-Napi::Value Cast(const Napi::CallbackInfo& info) {
-  const char* op = "cast";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int xdt = arg_float_dtype(info, 1, op, "x", false), ydt = arg_float_dtype(info, 3, op, "y", false);
-  const int64_t n = arg_int(info, 4, op, "n", 0, kMaxDim);
-  cast(arg_dev(info, 0, op, "x", n * elem_bytes(xdt)), xdt, arg_dev(info, 2, op, "y", n * elem_bytes(ydt)), ydt, n, s);
-  launched(env, op);
-  return env.Undefined();
+// cast(x, xDtype, y, yDtype, rows, cols) among f32/f16/bf16 (rows * cols elements; the CPU addon's order)
+void Cast(OpCall& c) {
+  const int xdt = c.float_dtype(1, "x", false), ydt = c.float_dtype(3, "y", false);
+  const int64_t rows = c.i64(4, "rows", 0, kMaxDim), cols = c.i64(5, "cols", 0, kMaxDim);
+  if (static_cast<double>(rows) * static_cast<double>(cols) > static_cast<double>(kMaxDim)) c.range_error("rows * cols is over 2^40");
+  const int64_t n = rows * cols;
+  const void* x = c.dev(0, "x", n * elem_bytes(xdt));
+  void* y = c.dev(2, "y", n * elem_bytes(ydt));
+  cast(x, xdt, y, ydt, n, c.stream());
 }
 
-// quantizeQ8(x, xdt, rows, cols, q)  q: q8 storage (int8 + padded scales)
-Napi::Value QuantizeQ8(const Napi::CallbackInfo& info) {
-  const char* op = "quantizeQ8";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int xdt = arg_float_dtype(info, 1, op, "x", false);
-  const int64_t rows = arg_int(info, 2, op, "rows", 0, kMaxI32), cols = arg_int(info, 3, op, "cols", 0, kMaxDim);
-  const void* x = arg_dev(info, 0, op, "x", rows * cols * elem_bytes(xdt));
-  char* q = static_cast<char*>(arg_dev(info, 4, op, "q", q8_bytes(rows, cols)));
-  quantize_q8(x, xdt, rows, cols, reinterpret_cast<int8_t*>(q), reinterpret_cast<float*>(q + q8_scales_offset(rows, cols)), s);
-  launched(env, op);
-  return env.Undefined();
+// quantizeQ8(x, xDtype, rows, cols, q)  q: q8 storage (int8 + padded scales, common/dtype.h)
+void QuantizeQ8(OpCall& c) {
+  const int xdt = c.float_dtype(1, "x", false);
+  const int64_t rows = c.i64(2, "rows", 0, kMaxI32), cols = c.i64(3, "cols", 0, kMaxDim);
+  const void* x = c.dev(0, "x", rows * cols * elem_bytes(xdt));
+  char* q = c.dev<char>(4, "q", q8_bytes(rows, cols));
+  quantize_q8(x, xdt, rows, cols, reinterpret_cast<int8_t*>(q), reinterpret_cast<float*>(q + q8_scales_offset(rows, cols)),
+              c.stream());
 }
 
-// dequantizeQ8(q, rows, cols, y, ydt)
-Napi::Value DequantizeQ8(const Napi::CallbackInfo& info) {
-  const char* op = "dequantizeQ8";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t rows = arg_int(info, 1, op, "rows", 0, kMaxI32), cols = arg_int(info, 2, op, "cols", 0, kMaxDim);
-  const int ydt = arg_float_dtype(info, 4, op, "y", false);
-  const char* q = static_cast<const char*>(arg_dev(info, 0, op, "q", q8_bytes(rows, cols)));
-  void* y = arg_dev(info, 3, op, "y", rows * cols * elem_bytes(ydt));
-  dequantize_q8(reinterpret_cast<const int8_t*>(q), reinterpret_cast<const float*>(q + q8_scales_offset(rows, cols)), rows, cols, y, ydt, s);
-  launched(env, op);
-  return env.Undefined();
+// dequantizeQ8(q, rows, cols, y, yDtype)
+void DequantizeQ8(OpCall& c) {
+  const int64_t rows = c.i64(1, "rows", 0, kMaxI32), cols = c.i64(2, "cols", 0, kMaxDim);
+  const int ydt = c.float_dtype(4, "y", false);
+  const char* q = c.dev<const char>(0, "q", q8_bytes(rows, cols));
+  void* y = c.dev(3, "y", rows * cols * elem_bytes(ydt));
+  dequantize_q8(reinterpret_cast<const int8_t*>(q), q8_scales_at(q, DT_Q8, rows, cols), rows, cols, y, ydt, c.stream());
 }
 
 // argmax(x, rows, V, out)
-Napi::Value Argmax(const Napi::CallbackInfo& info) {
-  const char* op = "argmax";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t rows = arg_int(info, 1, op, "rows", 0, kMaxI32), V = arg_int(info, 2, op, "V", 1, kMaxI32);
-  argmax(static_cast<const float*>(arg_dev(info, 0, op, "x", rows * V * 4)), rows, V,
-         static_cast<int32_t*>(arg_dev(info, 3, op, "out", rows * 4)), s);
-  launched(env, op);
-  return env.Undefined();
+void Argmax(OpCall& c) {
+  const int64_t rows = c.i64(1, "rows", 0, kMaxI32), V = c.i64(2, "V", 1, kMaxI32);
+  const float* x = c.dev<const float>(0, "x", rows * V * 4);
+  int32_t* out = c.dev<int32_t>(3, "out", rows * 4);
+  argmax(x, rows, V, out, c.stream());
 }
 
 // topk(x, rows, V, k, values, indices)
-Napi::Value Topk(const Napi::CallbackInfo& info) {
-  const char* op = "topk";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t rows = arg_int(info, 1, op, "rows", 0, kMaxI32), V = arg_int(info, 2, op, "V", 1, kMaxI32);
-  const int64_t k = arg_int(info, 3, op, "k", 0, V);
-  topk(static_cast<const float*>(arg_dev(info, 0, op, "x", rows * V * 4)), rows, V, static_cast<int>(k),
-       static_cast<float*>(arg_dev(info, 4, op, "values", rows * k * 4)),
-       static_cast<int32_t*>(arg_dev(info, 5, op, "indices", rows * k * 4)), s);
-  launched(env, op);
-  return env.Undefined();
+void Topk(OpCall& c) {
+  const int64_t rows = c.i64(1, "rows", 0, kMaxI32), V = c.i64(2, "V", 1, kMaxI32);
+  const int64_t k = c.i64(3, "k", 0, V);
+  const float* x = c.dev<const float>(0, "x", rows * V * 4);
+  float* values = c.dev<float>(4, "values", rows * k * 4);
+  int32_t* indices = c.dev<int32_t>(5, "indices", rows * k * 4);
+  topk(x, rows, V, static_cast<int>(k), values, indices, c.stream());
 }
 
 // fillRandom(storage, dtype, rows, cols, seed, amp): uniform(-amp, amp) weights made on the device
-Napi::Value FillRandom(const Napi::CallbackInfo& info) {
-  const char* op = "fillRandom";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int dt = arg_float_dtype(info, 1, op, "dtype", true);
-  const int64_t rows = arg_int(info, 2, op, "rows", 0, kMaxDim), cols = arg_int(info, 3, op, "cols", 0, kMaxDim);
-  const int64_t seed = arg_int(info, 4, op, "seed", 0, kMaxI32);
-  const float amp = static_cast<float>(arg_num(info, 5, op, "amp"));
-  char* p = static_cast<char*>(arg_dev(info, 0, op, "storage", weight_bytes(dt, rows, cols)));
+void FillRandom(OpCall& c) {
+  const int dt = c.float_dtype(1, "storage", true);
+  const int64_t rows = c.i64(2, "rows", 0, kMaxDim), cols = c.i64(3, "cols", 0, kMaxDim);
+  const int64_t seed = c.i64(4, "seed", 0, kMaxI32);
+  const float amp = static_cast<float>(c.num(5, "amp"));
+  char* p = c.dev<char>(0, "storage", weight_bytes(dt, rows, cols));
   fill_random(p, dt, rows, cols, static_cast<uint64_t>(seed), amp, reinterpret_cast<int8_t*>(p),
-              reinterpret_cast<float*>(p + q8_scales_offset(rows, cols)), s);
-  launched(env, op);
-  return env.Undefined();
+              reinterpret_cast<float*>(p + q8_scales_offset(rows, cols)), c.stream());
 }
 
 // readBandwidth(storage, bytes, iters): bytes per second of a streaming read
-Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
-  const char* op = "readBandwidth";
-  Napi::Env env = info.Env();
-  cudaStream_t s = require_device(env, op);
-  const int64_t bytes = arg_int(info, 1, op, "bytes", 16, kMaxDim);
-  const int iters = static_cast<int>(arg_int(info, 2, op, "iters", 1, 1000));
-  const void* p = arg_dev(info, 0, op, "storage", bytes);
-  unsigned* sink = static_cast<unsigned*>(scratch(env, 4));
-  const double bw = read_bandwidth(p, bytes, iters, sink, s);
-  launched(env, op);
-  return Napi::Number::New(env, bw);
+void ReadBandwidth(OpCall& c) {
+  const int64_t bytes = c.i64(1, "bytes", 16, kMaxDim);
+  const int iters = static_cast<int>(c.i64(2, "iters", 1, 1000));
+  const void* p = c.dev(0, "storage", bytes);
+  cudaStream_t s = c.stream();
+  unsigned* sink = static_cast<unsigned*>(scratch(c.env(), 4));
+  c.result = Napi::Number::New(c.env(), read_bandwidth(p, bytes, iters, sink, s));
 }
 
-Napi::Value Synchronize(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  check(env, cudaStreamSynchronize(require_device(env, "synchronize")), "synchronize");
-  return env.Undefined();
-}
+void Synchronize(OpCall& c) { check(c.env(), cudaStreamSynchronize(c.stream()), c.op()); }
 
 }  // namespace
 
 void register_ops(Napi::Env env, Napi::Object exports) {
-  exports.Set("linear", Napi::Function::New(env, Linear));
-  exports.Set("matmul", Napi::Function::New(env, Matmul));
-  exports.Set("binary", Napi::Function::New(env, Binary));
-  exports.Set("copyStrided", Napi::Function::New(env, CopyStrided));
-  exports.Set("scale", Napi::Function::New(env, Scale));
-  exports.Set("layerNorm", Napi::Function::New(env, LayerNorm));
-  exports.Set("gelu", Napi::Function::New(env, Gelu));
-  exports.Set("softmax", Napi::Function::New(env, Softmax));
-  exports.Set("rotary", Napi::Function::New(env, Rotary));
-  exports.Set("attention", Napi::Function::New(env, Attention));
-  exports.Set("embedding", Napi::Function::New(env, Embedding));
-  exports.Set("cast", Napi::Function::New(env, Cast));
-  exports.Set("quantizeQ8", Napi::Function::New(env, QuantizeQ8));
-  exports.Set("dequantizeQ8", Napi::Function::New(env, DequantizeQ8));
-  exports.Set("argmax", Napi::Function::New(env, Argmax));
-  exports.Set("topk", Napi::Function::New(env, Topk));
-  exports.Set("synchronize", Napi::Function::New(env, Synchronize));
-  exports.Set("fillRandom", Napi::Function::New(env, FillRandom));
-  exports.Set("readBandwidth", Napi::Function::New(env, ReadBandwidth));
+  bind_op(env, exports, "linear", Linear);
+  bind_op(env, exports, "matmul", Matmul);
+  bind_op(env, exports, "binary", Binary);
+  bind_op(env, exports, "stridedCopy", StridedCopy);
+  bind_op(env, exports, "scale", Scale);
+  bind_op(env, exports, "layerNorm", LayerNorm);
+  bind_op(env, exports, "gelu", Gelu);
+  bind_op(env, exports, "softmax", Softmax);
+  bind_op(env, exports, "rotary", Rotary);
+  bind_op(env, exports, "attention", Attention);
+  bind_op(env, exports, "embedding", Embedding);
+  bind_op(env, exports, "cast", Cast);
+  bind_op(env, exports, "quantizeQ8", QuantizeQ8);
+  bind_op(env, exports, "dequantizeQ8", DequantizeQ8);
+  bind_op(env, exports, "argmax", Argmax);
+  bind_op(env, exports, "topk", Topk);
+  bind_op(env, exports, "synchronize", Synchronize);
+  bind_op(env, exports, "fillRandom", FillRandom);
+  bind_op(env, exports, "readBandwidth", ReadBandwidth);
 }
 
 }  // namespace gptj_cuda

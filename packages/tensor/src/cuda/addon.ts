@@ -5,6 +5,7 @@
 import { CUDA_ADDON, findAddon } from '../addon-loader.js';
 import type { AddonAttempt } from '../addon-unavailable.js';
 import type { RunnerWeights } from '../gptj-weights.js';
+import type { NativeLayouts } from '../native.js';
 import type { GPTJRunnerConfig } from '../runner-shared.js';
 
 /** Device memory of one CUDA tensor (native/cuda/device_storage.h): same surface as the CPU Storage. */
@@ -56,23 +57,26 @@ export interface NativeSession {
 
 export interface CudaAddon {
   probe(): CudaProbe;
+  /** dtype codes and q8 layout as this addon computes them; needs no GPU (layouts.test.ts). */
+  layouts(rows: number, cols: number): NativeLayouts;
   DeviceStorage: new (byteLength: number, zero: boolean) => DeviceStorage;
   synchronize(): void;
-  linear(x: S, M: number, K: number, w: S, wDtype: number, bias: S | null, y: S, N: number): void;
+  // Argument order as in the CPU addon (native.ts): inputs, output, dims, then parameters.
+  linear(x: S, w: S, wDtype: number, bias: S | null, y: S, M: number, K: number, N: number): void;
   matmul(a: S, b: S, c: S, M: number, K: number, N: number, aOffsets: number[], bOffsets: number[]): void;
   binary(op: 0 | 1, a: S, b: S, y: S, shape: number[], aStrides: number[], bStrides: number[]): void;
-  copyStrided(src: S, srcOffset: number, dst: S, dstOffset: number, elemBytes: number, shape: number[],
-              srcStrides: number[], dstStrides: number[]): void;
-  scale(x: S, s: number, y: S, n: number): void;
-  layerNorm(x: S, rows: number, D: number, gamma: S, gammaDtype: number, beta: S, betaDtype: number, eps: number, y: S): void;
+  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number,
+              dstStrides: number[], dstOffset: number): void;
+  scale(x: S, y: S, n: number, s: number): void;
+  layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, y: S, rows: number, D: number, eps: number): void;
   gelu(x: S, y: S, n: number, tanhApprox: boolean): void;
   softmax(x: S, y: S, rows: number, V: number): void;
   rotary(x: S, positions: S, y: S, B: number, T: number, H: number, D: number, rotaryDim: number,
          interleaved: boolean, base: number): void;
-  attention(q: S, k: S, v: S, mask: S | null, B: number, T: number, H: number, D: number, Tmax: number,
-            kvLength: number, scale: number, out: S): void;
+  attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number,
+            kvLength: number, scale: number): void;
   embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, y: S): void;
-  cast(x: S, xDtype: number, y: S, yDtype: number, n: number): void;
+  cast(x: S, xDtype: number, y: S, yDtype: number, rows: number, cols: number): void;
   quantizeQ8(x: S, xDtype: number, rows: number, cols: number, q: S): void;
   dequantizeQ8(q: S, rows: number, cols: number, y: S, yDtype: number): void;
   argmax(x: S, rows: number, V: number, out: S): void;

@@ -47,12 +47,12 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
         if (x.dtype === out.dtype) st(out).copyFrom(0, st(x), 0, st(x).byteLength);
         else if (out.dtype === 'q8') cuda.quantizeQ8(st(x), DTYPE_CODE[x.dtype], rows, cols, st(out));
         else if (x.dtype === 'q8') cuda.dequantizeQ8(st(x), rows, cols, st(out), DTYPE_CODE[out.dtype]);
-        else cuda.cast(st(x), DTYPE_CODE[x.dtype], st(out), DTYPE_CODE[out.dtype], x.size);
+        else cuda.cast(st(x), DTYPE_CODE[x.dtype], st(out), DTYPE_CODE[out.dtype], rows, cols);
       });
     },
     linear(x, w, bias, out) {
       const K = x.shape[x.shape.length - 1], N = w.shape[0];
-      callNative('linear', () => cuda.linear(st(x), x.size / K, K, st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), N));
+      callNative('linear', () => cuda.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N));
     },
     // GPU work is already off the JS thread; the promise settles once the kernels are queued, and
     // any read of `out` waits for them (stream order).
@@ -68,12 +68,12 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     binary(op, a, b, out, l) {
       callNative(op, () => cuda.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));
     },
-    scale: (x, s, out) => callNative('scale', () => cuda.scale(st(x), s, st(out), x.size)),
+    scale: (x, s, out) => callNative('scale', () => cuda.scale(st(x), st(out), x.size, s)),
     gelu: (x, approximate, out) => callNative('gelu', () => cuda.gelu(st(x), st(out), x.size, approximate === 'tanh')),
     layerNorm(x, gamma, beta, eps, out) {
       const [rows, D] = matrixDims(x.shape);
       callNative('layerNorm', () =>
-        cuda.layerNorm(st(x), rows, D, st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], eps, st(out)));
+        cuda.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
     },
     softmax(x, out) {
       const [rows, V] = matrixDims(x.shape);
@@ -86,14 +86,14 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     attention(q, k, v, mask, kvLength, scale, out) {
       const [B, T, H, D] = q.shape;
       callNative('attention', () =>
-        cuda.attention(st(q), st(k), st(v), mask ? st(mask) : null, B, T, H, D, k.shape[2], kvLength, scale, st(out)));
+        cuda.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale));
     },
     async attentionAsync(q, k, v, mask, kvLength, scale, out) {
       backend.attention(q, k, v, mask, kvLength, scale, out);
     },
     stridedCopy(src, dst, l) {
       callNative('copy', () =>
-        cuda.copyStrided(st(src), l.srcOffset, st(dst), l.dstOffset, elementBytes(src.dtype), l.shape, l.srcStrides, l.dstStrides));
+        cuda.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
     },
     embedding(table, ids, out) {
       const [V, D] = table.shape;
