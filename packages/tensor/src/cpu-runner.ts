@@ -18,6 +18,7 @@ import type { Tensor } from './tensor.js';
 
 const op = 'createCpuGPTJRunner';
 const MATRIX = RUNNER_MATRIX_DTYPES.cpu;
+const EMBEDDING = MATRIX.filter((d) => d !== 'q4'); // embedding_rows gathers rows of every matrix dtype but q4
 const VECTOR: readonly DType[] = ['f32', 'f16', 'bf16'];
 
 /** Builds a runner over CPU weight tensors. Disposing a weight later makes the next step throw. */
@@ -25,7 +26,7 @@ export function createCpuGPTJRunner(config: GPTJRunnerConfig, weights: RunnerWei
   const unsupported = gptjRunnerUnsupported('cpu', config);
   if (unsupported) throw new TensorError(`${op}: ${unsupported}`);
   const native = mapRunnerWeights(op, config, weights, (t, spec) => {
-    const x = checkRunnerTensor(op, 'cpu', t, spec, spec.role === 'embedding' || spec.role === 'matrix' ? MATRIX : VECTOR);
+    const x = checkRunnerTensor(op, 'cpu', t, spec, spec.role === 'matrix' ? MATRIX : spec.role === 'embedding' ? EMBEDDING : VECTOR);
     return { storage: x.storage as NativeStorage, dtype: DTYPE_CODE[x.dtype] };
   });
   const nativeConfig = { ...config, ropeBase: config.ropeBase ?? 10000, geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new' };

@@ -3,9 +3,12 @@
 import type { DType, DeviceName } from './dtype.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 
-/** Matrix dtypes each runner reads. The CUDA runner also wants every matrix in the same dtype. */
+/**
+ * Matrix dtypes each runner reads (the CPU runner's wte: all but q4, whose rows it cannot gather). The CUDA
+ * runner also wants every matrix in the same dtype.
+ */
 export const RUNNER_MATRIX_DTYPES: Record<DeviceName, readonly DType[]> = {
-  cpu: ['f32', 'f16', 'bf16', 'q8'],
+  cpu: ['f32', 'f16', 'bf16', 'q8', 'q4'],
   cuda: ['f16', 'bf16', 'q8'],
 };
 // The CUDA runner's attention kernels keep a head in registers.

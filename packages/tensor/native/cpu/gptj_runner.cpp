@@ -15,7 +15,7 @@
 //     config  { vocabSize, nEmbd, nLayer, nHead, nInner, rotaryDim, layerNormEpsilon, ropeBase, geluTanh }
 //     weights { wte, lnfGamma, lnfBeta, lmHead, lmHeadBias, layers: [{ lnGamma, lnBeta, q, k, v, out,
 //               fcIn, fcInBias, fcOut, fcOutBias }] }, each entry { storage: Storage, dtype: code }.
-//     Matrices ([out, in]; wte [V, D]) are f32/f16/bf16/q8 and read in place; norms and biases are
+//     Matrices ([out, in]; wte [V, D]) are f32/f16/bf16/q8 (q4 too, except wte) and read in place; norms and biases are
 //     f32/f16/bf16 and copied to f32 here (a few MB).
 //   new CpuGPTJSession(runner, batchSize, maxLength)
 //     KV cache f32 [nLayer][B, H, maxLength, Dh] for k and for v, as the layer kit's KVCache.

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <new>
 #include <string>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "async_kernel.h"
 #include "host_alloc.h"
 #include "op_kernels.h"
+#include "q4.h"
 
 namespace gptj {
 
@@ -32,11 +34,12 @@ inline WType wtype(DType dt) {
     case DType::F16: return WType::F16;
     case DType::BF16: return WType::BF16;
     case DType::Q8: return WType::Q8;
+    case DType::Q4: return WType::Q4;
     default: return WType::F32;
   }
 }
 
-// y [M, w.rows] = x [M, w.cols] @ w^T (+ bias).
+// y [M, w.rows] = x [M, w.cols] @ w^T (+ bias). q4 needs no scales argument: linear finds them in the storage.
 inline void linear_m(const float* x, int64_t M, const Matrix& w, const float* bias, float* y) {
   const float* scales = w.dt == DType::Q8 ? q8_scales(w.s, w.rows, w.cols) : nullptr;
   linear(x, M, w.cols, w.s->data(), wtype(w.dt), scales, bias, y, w.rows);
@@ -48,7 +51,7 @@ inline void linear_m(const float* x, int64_t M, const Matrix& w, const float* bi
 // as two GEMVs, M=16 13.5 vs 5.5, M=32 15.5 vs 11.2, M=64 23.3 vs 22.6; [50400, 128] M=16 4.6 vs 2.2; a
 // [512, 128] weight (in cache) favours the GEMM from M=16. A pool decoding 5..32 sequences is exactly that case.
 inline void linear_rows(const float* x, int64_t M, const Matrix& w, const float* bias, float* y, bool gemv_groups) {
-  const int64_t bytes = w.rows * w.cols * (w.dt == DType::F32 ? 4 : w.dt == DType::Q8 ? 1 : 2);
+  const int64_t bytes = w.dt == DType::Q4 ? w.rows * w.cols / 2 : w.rows * w.cols * (w.dt == DType::F32 ? 4 : w.dt == DType::Q8 ? 1 : 2);
   if (!gemv_groups || M <= 4 || M > 32 || bytes < (int64_t(1) << 20)) return linear_m(x, M, w, bias, y);
   for (int64_t r = 0; r < M; r += 4) linear_m(x + r * w.cols, std::min<int64_t>(4, M - r), w, bias, y + r * w.rows);
 }
@@ -86,7 +89,7 @@ class Runner : public Napi::ObjectWrap<Runner> {
     // The layer kit passes 1 / Math.sqrt(Dh) (a double) to attention, which rounds it to f32.
     scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(Dh)));
 
-    wte = matrix(env, w, "wte", V, D);
+    wte = matrix(env, w, "wte", V, D, "", false);  // embedding_rows gathers f32/f16/bf16/q8 rows, not q4
     lm_head = matrix(env, w, "lmHead", V, D);
     lnf_g = vec(env, w, "lnfGamma", D);
     lnf_b = vec(env, w, "lnfBeta", D);
@@ -148,33 +151,41 @@ class Runner : public Napi::ObjectWrap<Runner> {
     return info.Env().Undefined();
   }
 
-  // weights.<prefix><key> = { storage, dtype }: the entry object, its dtype (a code up to max_code:
-  // 2 allows f32/f16/bf16, 3 also q8) and its live Storage of at least need_bytes(dtype) bytes.
+  // weights.<prefix><key> = { storage, dtype }: the entry object, its dtype (one of `allowed`, named in the
+  // error as `allowed_names`) and its live Storage of at least need_bytes(dtype) bytes.
   template <typename NeedBytes>
   std::pair<Napi::Object, Storage*> entry(Napi::Env env, const Napi::Object& o, const char* key, const std::string& prefix,
-                                          int max_code, DType* dt, NeedBytes need_bytes) {
+                                          std::initializer_list<DType> allowed, const char* allowed_names, DType* dt,
+                                          NeedBytes need_bytes) {
     const std::string name = "weights." + prefix + key;
     Napi::Value e = o.Get(key);
     if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: " + name + " must be { storage, dtype }");
     Napi::Value code = e.As<Napi::Object>().Get("dtype");
     const int c = code.IsNumber() ? code.As<Napi::Number>().Int32Value() : -1;
-    if (c < 0 || c > max_code)
-      throw_type(env, "CpuGPTJRunner: " + name + (max_code == 3 ? " must be f32, f16, bf16 or q8" : " must be f32, f16 or bf16"));
+    if (std::none_of(allowed.begin(), allowed.end(), [&](DType d) { return static_cast<int>(d) == c; }))
+      throw_type(env, "CpuGPTJRunner: " + name + " must be " + allowed_names);
     *dt = static_cast<DType>(c);
     Napi::Value storage = e.As<Napi::Object>().Get("storage");
     return {storage.IsObject() ? storage.As<Napi::Object>() : Napi::Object(),
             as_storage(env, storage, "CpuGPTJRunner", name, need_bytes(*dt))};
   }
 
-  // A matrix read in place: referenced for the runner's life, its liveness checked before each step.
+  // A matrix read in place: referenced for the runner's life, its liveness checked before each step. q4 (when
+  // allowed) needs cols a multiple of its 32-weight groups.
   Matrix matrix(Napi::Env env, const Napi::Object& o, const char* key, int64_t rows, int64_t cols,
-                const std::string& prefix = "") {
+                const std::string& prefix = "", bool allow_q4 = true) {
     Matrix m;
     m.rows = rows;
     m.cols = cols;
-    auto [obj, s] = entry(env, o, key, prefix, 3, &m.dt, [&](DType dt) {
-      return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dtype_bytes(dt, 1.0 * rows * cols);
-    });
+    auto need = [&](DType dt) {
+      return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dt == DType::Q4 ? q4_bytes_d(rows, cols) : dtype_bytes(dt, 1.0 * rows * cols);
+    };
+    auto [obj, s] = allow_q4
+        ? entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8, DType::Q4}, "f32, f16, bf16, q8 or q4", &m.dt, need)
+        : entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8}, "f32, f16, bf16 or q8", &m.dt, need);
+    if (m.dt == DType::Q4 && cols % kQ4Group != 0)
+      throw_range(env, "CpuGPTJRunner: weights." + prefix + key + " is q4 with " + std::to_string(cols) +
+                           " columns, not a multiple of its " + std::to_string(kQ4Group) + "-weight groups");
     m.s = s;
     refs.push_back(Napi::Persistent(obj));
     storages.push_back(s);
@@ -185,7 +196,8 @@ class Runner : public Napi::ObjectWrap<Runner> {
   // A [n] vector copied to f32 (not kept referenced).
   std::vector<float> vec(Napi::Env env, const Napi::Object& o, const char* key, int64_t n, const std::string& prefix = "") {
     DType dt;
-    Storage* s = entry(env, o, key, prefix, 2, &dt, [&](DType d) { return dtype_bytes(d, 1.0 * n); }).second;
+    Storage* s = entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16}, "f32, f16 or bf16", &dt,
+                       [&](DType d) { return dtype_bytes(d, 1.0 * n); }).second;
     std::vector<float> out(static_cast<size_t>(n));
     row_to_f32(s->data(), dt, 1, n, 0, out.data());
     return out;
