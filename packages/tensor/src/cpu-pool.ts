@@ -40,7 +40,7 @@ interface CpuPoolNative {
   fork(id: number): number;
   remove(id: number): void;
   length(id: number): number;
-  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array): Promise<Float32Array>;
+  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array): Promise<Float32Array>;
   dispose(): void;
 }
 type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean,
@@ -96,13 +96,19 @@ export class CpuGPTJPool {
 
   /**
    * Appends each entry's ids to its sequence (positions continue it, from 0) and resolves to the logits of each
-   * entry's last appended token: Float32Array [entries.length * vocabSize], in entry order. A step that fails leaves
-   * every sequence as it was. One step at a time; add, length and freeTokens may be used meanwhile.
+   * entry's last appended token: Float32Array [entries.length * vocabSize], in entry order. With `out` (at least that
+   * many floats) the logits are written to its start and the result is a view of it: a caller stepping many rows
+   * reuses one buffer instead of receiving a fresh array per step. A step that fails leaves every sequence as it was.
+   * One step at a time; add, length and freeTokens may be used meanwhile; `out` must not be read until it resolves.
    */
-  async step(entries: readonly PoolStepEntry[]): Promise<Float32Array> {
+  async step(entries: readonly PoolStepEntry[], out?: Float32Array): Promise<Float32Array> {
     const [seqIds, counts, tokens] = packEntries(entries, this.vocabSize);
+    const n = entries.length * this.vocabSize;
+    if (out !== undefined && !(out instanceof Float32Array && out.length >= n))
+      throw new ShapeError(`CpuGPTJPool.step: out must be a Float32Array of at least ${entries.length} x ${this.vocabSize} floats, got ${describeOut(out)}`);
     try {
-      return await this.native.step(seqIds, counts, tokens);
+      const logits = await this.native.step(seqIds, counts, tokens, out);
+      return logits.length === n ? logits : logits.subarray(0, n);
     } catch (e) {
       throw poolError(e);
     }
@@ -117,6 +123,10 @@ export class CpuGPTJPool {
 function checkId(op: string, id: number): number {
   if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) throw new IndexError(`CpuGPTJPool.${op}: sequence id must be a non-negative integer, got ${id}`);
   return id;
+}
+
+function describeOut(out: unknown): string {
+  return out instanceof Float32Array ? `${out.length} floats` : Object.prototype.toString.call(out);
 }
 
 /** A step's entries as flat Int32Arrays: sequence ids [E], token counts [E], tokens [sum of counts]. */

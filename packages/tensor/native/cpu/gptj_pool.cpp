@@ -6,8 +6,9 @@
 //
 //   new CpuGPTJPool(runner, maxSequences, numBlocks, blockSize, kvF16, maxLength)  (maxLength: positions per sequence)
 //   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks
-//   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts]) -> Promise<Float32Array [E, V]>
-//     the logits of the last appended token of each entry, in entry order.
+//   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array]) -> Promise<Float32Array [E, V]>
+//     the logits of the last appended token of each entry, in entry order: written to the start of `out` (at least E * V
+//     floats; resolves to out itself) when given, else to a new array.
 //   pool.dispose()
 //
 // Forks share the source's full blocks (a reference count per block: a full block is never written
@@ -38,6 +39,7 @@ struct PoolStep {
   std::vector<int32_t> tokens, positions;      // [N]
   std::vector<int32_t> entry;                  // [N] entry of each row
   std::vector<int64_t> last;                   // [E] row of each entry's last token
+  float* dest = nullptr;                       // [E, V] the caller's out array (kept alive by the worker), or null
 };
 
 class Pool : public Napi::ObjectWrap<Pool> {
@@ -94,7 +96,11 @@ class Pool : public Napi::ObjectWrap<Pool> {
       paged_kv_write(c, rows, k, v);
       paged_attention(c, rows, q, r.scale, att);
     }, /*gemv_groups=*/true);
-    lm_head_rows(r, x, s.last.data(), static_cast<int64_t>(s.last.size()), buf_, out, /*gemv_groups=*/true);
+    const int64_t E = static_cast<int64_t>(s.last.size());
+    if (!s.dest) return lm_head_rows(r, x, s.last.data(), E, buf_, out, /*gemv_groups=*/true);
+    // into the pool's own buffer (warm after the first step, never freed), then the caller's array: no fresh pages per step
+    lm_head_rows(r, x, s.last.data(), E, buf_, logits_, /*gemv_groups=*/true);
+    std::memcpy(s.dest, logits_.data(), logits_.size() * sizeof(float));
   }
 
   // After a successful step: the sequences grow.
@@ -225,6 +231,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
     k_ = v_ = nullptr;
     free_.clear();
     buf_.reset();
+    std::vector<float>().swap(logits_);
   }
 
   Napi::ObjectReference runner_ref_;
@@ -238,6 +245,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
   std::vector<int32_t> free_;  // free blocks (a stack: the most recently freed, still warm, goes first)
   std::vector<int32_t> refs_;  // [numBlocks] sequences holding each block
   StepBuffers buf_;
+  std::vector<float> logits_;  // [E, V] of the last step given an out array
 };
 
 Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
@@ -280,6 +288,15 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
   if (need > static_cast<int64_t>(free_.size()))
     throw_range(env, std::string(op) + ": out of KV blocks: the step needs " + std::to_string(need) + " more blocks of " + std::to_string(bs_) +
                          " tokens, " + std::to_string(free_.size()) + " are free; remove a sequence first");
+  Napi::Float32Array dest;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+      throw_type(env, std::string(op) + ": out must be a Float32Array");
+    dest = info[3].As<Napi::Float32Array>();
+    if (static_cast<int64_t>(dest.ElementLength()) < E * r_->V)
+      throw_range(env, std::string(op) + ": out holds " + std::to_string(dest.ElementLength()) + " floats, the step's logits are " +
+                           std::to_string(E) + " x " + std::to_string(r_->V));
+  }
   r_->check_weights(op);
   // Checked: take the blocks and lay out the rows.
   s.seq_ids.assign(ids, ids + E);
@@ -299,9 +316,10 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
     s.lengths.push_back(q.length + counts[e]);
     s.tables.push_back(std::move(table));
   }
+  if (!dest.IsEmpty()) s.dest = dest.Data();
   busy_ = true;
   r_->pin_weights();
-  return StepWorker<Pool, PoolStep>::Start(env, info.This().As<Napi::Object>(), std::move(s));
+  return StepWorker<Pool, PoolStep>::Start(env, info.This().As<Napi::Object>(), std::move(s), dest);
 }
 
 }  // namespace

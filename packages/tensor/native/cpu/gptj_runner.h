@@ -258,17 +258,23 @@ void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t 
 // One forward step of `Owner` (a session or a pool) as an AsyncWorker: Execute runs owner->Run(in, out)
 // under compute_mutex on a libuv worker; back on the JS thread, owner->Commit(in) (success) or
 // owner->Rollback(in) (failure), then owner->StepDone(), and the promise settles with out (Float32Array).
-// The worker keeps the owner's JS object alive until then.
+// With `dest` (a caller's Float32Array, checked by the caller to hold the step's logits), the promise settles
+// with dest instead: the owner wrote the logits there itself (from the step's input, leaving out empty), or
+// out is copied there. A caller stepping often passes the same dest each time: a fresh array for a 32-row step is
+// 6.4 MB of new, zeroed pages per step, more than the step's own compute for a small model. The worker keeps
+// the owner's JS object (and dest) alive until then.
 template <class Owner, class Input>
 class StepWorker : public Napi::AsyncWorker {
  public:
-  StepWorker(Napi::Env env, Napi::Object owner, Input in)
+  StepWorker(Napi::Env env, Napi::Object owner, Input in, Napi::Float32Array dest)
       : Napi::AsyncWorker(env, "gptj:cpu-step"), deferred_(Napi::Promise::Deferred::New(env)),
-        owner_ref_(Napi::Persistent(owner)), owner_(Owner::Unwrap(owner)), in_(std::move(in)) {}
+        owner_ref_(Napi::Persistent(owner)), owner_(Owner::Unwrap(owner)), in_(std::move(in)) {
+    if (!dest.IsEmpty()) dest_ref_ = Napi::Persistent(dest);
+  }
 
   // Queues the step; its promise.
-  static Napi::Promise Start(Napi::Env env, Napi::Object owner, Input in) {
-    auto* w = new StepWorker(env, owner, std::move(in));
+  static Napi::Promise Start(Napi::Env env, Napi::Object owner, Input in, Napi::Float32Array dest = Napi::Float32Array()) {
+    auto* w = new StepWorker(env, owner, std::move(in), dest);
     Napi::Promise p = w->deferred_.Promise();
     w->Queue();
     return p;
@@ -285,8 +291,8 @@ class StepWorker : public Napi::AsyncWorker {
   void OnOK() override {
     owner_->Commit(in_);
     owner_->StepDone();
-    Napi::Float32Array out = Napi::Float32Array::New(Env(), out_.size());
-    std::memcpy(out.Data(), out_.data(), out_.size() * 4);
+    Napi::Float32Array out = dest_ref_.IsEmpty() ? Napi::Float32Array::New(Env(), out_.size()) : dest_ref_.Value();
+    if (!out_.empty()) std::memcpy(out.Data(), out_.data(), out_.size() * 4);
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& e) override {
@@ -298,6 +304,7 @@ class StepWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference owner_ref_;
+  Napi::Reference<Napi::Float32Array> dest_ref_;
   Owner* owner_;
   Input in_;
   std::vector<float> out_;

@@ -1,0 +1,46 @@
+// CpuGPTJPool.step's `out`: the logits written into a caller's buffer equal a step's own fresh array, a buffer too
+// small or of another type is a ShapeError before anything runs, and a refused step leaves the sequences as they were.
+import { afterAll, describe, expect, it } from 'vitest';
+import { ShapeError } from './index.js';
+import { createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
+import type { GPTJRunnerConfig } from './runner-shared.js';
+import { randomRunnerWeights } from './test-support/index.js';
+
+const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
+const V = cfg.vocabSize;
+
+const disposables: { dispose(): void }[] = [];
+afterAll(() => disposables.forEach((d) => d.dispose()));
+
+/** Two pools over one runner, sequences a and b in each, fed the same steps. */
+function twins() {
+  const runner = createCpuGPTJRunner(cfg, randomRunnerWeights(cfg, 'f32', 1414));
+  const pools = [0, 1].map(() => createCpuGPTJPool(runner, { maxSequences: 4, maxTokens: 256 }));
+  disposables.push(runner, ...pools);
+  return pools.map((pool) => ({ pool, a: pool.add(), b: pool.add() }));
+}
+
+describe('CpuGPTJPool.step into a caller buffer', () => {
+  it('writes the same logits as a fresh array, at the start of out, and returns a view of exactly entries x V', async () => {
+    const [x, y] = twins();
+    const out = new Float32Array(4 * V).fill(7);
+    for (const ids of [[1, 2, 3], [4], [5]]) {
+      const mine = await x!.pool.step([{ id: x!.a, ids }, { id: x!.b, ids: [9] }], out);
+      const fresh = await y!.pool.step([{ id: y!.a, ids }, { id: y!.b, ids: [9] }]);
+      expect(mine.buffer).toBe(out.buffer);
+      expect(mine.length).toBe(2 * V);
+      expect(mine).toEqual(fresh);
+    }
+    expect(out.subarray(2 * V).every((v) => v === 7)).toBe(true); // past the step's logits: untouched
+  });
+
+  it('refuses an out too small or not a Float32Array before stepping: the sequences are unchanged', async () => {
+    const [x, y] = twins();
+    const entries = [{ id: x!.a, ids: [1, 2] }, { id: x!.b, ids: [3] }];
+    await expect(x!.pool.step(entries, new Float32Array(2 * V - 1))).rejects.toThrow(ShapeError);
+    await expect(x!.pool.step(entries, new Float32Array(2 * V - 1))).rejects.toThrow(/out must be a Float32Array of at least 2 x 50 floats, got 99 floats/);
+    await expect(x!.pool.step(entries, new Float64Array(2 * V) as unknown as Float32Array)).rejects.toThrow(/got \[object Float64Array\]/);
+    expect([x!.pool.length(x!.a), x!.pool.length(x!.b)]).toEqual([0, 0]);
+    expect(await x!.pool.step(entries)).toEqual(await y!.pool.step([{ id: y!.a, ids: [1, 2] }, { id: y!.b, ids: [3] }]));
+  });
+});
