@@ -61,6 +61,18 @@ std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const ch
   return out;
 }
 
+const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t n) {
+  Napi::Env env = info.Env();
+  const Napi::Value v = arg(info, i);
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    throw_type(env, std::string(op) + ": " + what + " must be an Int32Array");
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  if (static_cast<int64_t>(a.ElementLength()) != n)
+    throw_range(env, std::string(op) + ": " + what + " has " + std::to_string(a.ElementLength()) + " entries, expected " +
+                         std::to_string(n));
+  return a.Data();
+}
+
 HostSpan host_span(const Napi::CallbackInfo& info, const char* op, const char* what, int64_t bytes) {
   Napi::Env env = info.Env();
   const int64_t off = arg_int(info, 0, op, "byteOffset", 0, bytes);

@@ -28,6 +28,9 @@ DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const 
 std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
                               int64_t lo, int64_t hi, size_t max_len = 64);
 
+// The data of an Int32Array argument of exactly n entries.
+const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t n);
+
 // The (byteOffset, TypedArray) arguments of a storage's read/write: the array's host bytes, checked to
 // fit at byteOffset in a storage of `bytes` bytes. `what` names the array in errors ("write: src").
 struct HostSpan {

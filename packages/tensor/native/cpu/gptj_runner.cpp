@@ -28,6 +28,7 @@
 // they are all live; the job holds the session, which holds the runner, which holds the storages.
 #include <cstring>
 
+#include "common/step.h"
 #include "gptj_runner.h"
 
 namespace gptj {
@@ -169,27 +170,16 @@ Napi::Value Session::Forward(const Napi::CallbackInfo& info) {
   in.T = T;
   in.hidden = info.Length() > 3 && info[3].ToBoolean();
   in.ids.assign(ids, ids + B_ * T);
-  for (int64_t i = 0; i < B_ * T; i++) {
-    if (ids[i] < 0 || ids[i] >= r_->V)
-      throw_range(env, std::string(op) + ": token id " + std::to_string(ids[i]) + " at row " + std::to_string(i / T) + ", position " +
-                          std::to_string(i % T) + " is outside [0, " + std::to_string(r_->V) + ")");
-    if (mask && mask[i] != 0 && mask[i] != 1)
-      throw_range(env, std::string(op) + ": mask values must be 0 or 1, got " + std::to_string(mask[i]));
-  }
+  check_step_tokens(env, op, ids, mask, B_, T, r_->V);
   r_->check_weights(op);
-  // Positions as transformers' generate: cumsum(mask) - 1 over every position seen, padding at 1.
   const int64_t L = length_ + T;
   in.seen = seen_;
   in.positions.resize(static_cast<size_t>(B_ * T));
+  step_positions(mask, B_, T, in.seen, in.positions.data());
   in.mask.resize(static_cast<size_t>(B_ * L));
   for (int64_t b = 0; b < B_; b++) {
     std::copy_n(mask_.begin() + b * max_len_, length_, in.mask.begin() + b * L);
-    for (int64_t t = 0; t < T; t++) {
-      const int32_t mv = mask ? mask[b * T + t] : 1;
-      in.mask[b * L + length_ + t] = mv;
-      if (mv) in.seen[b]++;
-      in.positions[b * T + t] = mv ? static_cast<int32_t>(in.seen[b] - 1) : 1;
-    }
+    for (int64_t t = 0; t < T; t++) in.mask[b * L + length_ + t] = mask ? mask[b * T + t] : 1;
   }
   busy_ = true;
   r_->pin_weights();

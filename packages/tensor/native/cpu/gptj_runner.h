@@ -310,17 +310,6 @@ class StepWorker : public Napi::AsyncWorker {
   std::vector<float> out_;
 };
 
-// An Int32Array argument of exactly n entries.
-inline const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t n) {
-  Napi::Env env = info.Env();
-  if (info.Length() <= i || !info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw_type(env, std::string(op) + ": " + what + " must be an Int32Array");
-  Napi::Int32Array a = info[i].As<Napi::Int32Array>();
-  if (static_cast<int64_t>(a.ElementLength()) != n)
-    throw_range(env, std::string(op) + ": " + what + " has " + std::to_string(a.ElementLength()) + " entries, expected " + std::to_string(n));
-  return a.Data();
-}
-
 // Registers CpuGPTJPool (gptj_pool.cpp) on the addon exports.
 void InitGPTJPool(Napi::Env env, Napi::Object exports);
 

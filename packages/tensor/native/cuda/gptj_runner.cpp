@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/step.h"
 #include "common/type_tags.h"
 #include "cublaslt.h"
 #include "device.h"
@@ -205,6 +206,18 @@ class Arena {
   size_t bytes_ = 0;
 };
 
+// One forward step as validated on the JS thread: the call's arrays (valid during the call) and what
+// the step will add to the session once it succeeds.
+struct CudaStep {
+  int64_t T = 0;
+  const int32_t* ids = nullptr;     // [B*T]
+  const int32_t* mask = nullptr;    // [B*T] or null (all real)
+  std::vector<int32_t> positions;   // [B*T]
+  std::vector<int64_t> seen;        // per row, real tokens after the step
+  bool want_ids = false;            // out is Int32Array [B] (argmax) rather than Float32Array [B*V]
+  size_t out_bytes = 0;
+};
+
 class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
  public:
   static Napi::Function Init(Napi::Env env) {
@@ -230,6 +243,15 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Length(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(length_)); }
 
+  // A step in four parts, as the CPU session: validate checks everything and changes nothing;
+  // stage writes this step's inputs to pinned memory and to device buffers past the committed
+  // length (the next step overwrites them if this one fails); launch enqueues the model and the
+  // result copy; commit advances the counters, host mask and length. Only commit changes what the
+  // session holds, so a step that throws before it leaves the session as it was.
+  CudaStep validate(const Napi::CallbackInfo& info, const char* op);
+  void stage(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op);
+  void launch(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op);
+  void commit(const CudaStep& st);
   void ensure_rows(Napi::Env env, int64_t rows);
   void ensure_dequant(Napi::Env env);
   void enqueue(int64_t T, cudaStream_t s);
@@ -267,8 +289,9 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   // KV cache: per layer K then V, each act [B, H, Tmax, head_dim]
   void* kv_ = nullptr; size_t kv_layer_bytes_ = 0;
   int32_t* dmask_ = nullptr;           // [B, Tmax] 1 keep / 0 pad
-  std::vector<int32_t> hmask_;         // host copy of dmask_
+  std::vector<int32_t> hmask_;         // host copy of dmask_ (the first length_ columns are committed)
   std::vector<int64_t> real_count_;    // real tokens seen per row (for position ids)
+  void* reorder_tmp_ = nullptr;        // one layer's K (or V), allocated on the first reorder
   int32_t* dlens_ = nullptr;           // [0] kv length before the step, [1] after
   int32_t* hstage_ = nullptr;          // pinned: ids [cap], positions [cap], lens [2], new mask cols [cap]
   int32_t* dargmax_ = nullptr;         // [B]
@@ -512,61 +535,67 @@ class StepWait : public Napi::AsyncWorker {
 Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "GPTJSession.forward";
+  const CudaStep st = validate(info, op);
+  cudaStream_t s = require_device(env, op);
+  ensure_rows(env, B_ * st.T);
+  if (r_->wdt == DT_Q8 && B_ * st.T > kMaxGemvRowsQ8 && lt_open()) ensure_dequant(env);
+  stage(env, st, s, op);
+  launch(env, st, s, op);
+  commit(st);
+  busy_ = true;
+  auto* w = new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), st.out_bytes);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+CudaStep GPTJSession::validate(const Napi::CallbackInfo& info, const char* op) {
+  Napi::Env env = info.Env();
   if (disposed_) throw Napi::Error::New(env, "GPTJSession: disposed");
   refuse_if_busy(env, op);
   r_->check_live(env);
-  cudaStream_t s = require_device(env, op);
-  if (info.Length() < 4 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
-    throw Napi::TypeError::New(env, std::string(op) + ": ids must be an Int32Array");
-  Napi::Int32Array ids = info[0].As<Napi::Int32Array>();
-  const int64_t T = arg_int(info, 1, op, "T", 1, Tmax_);
-  if (static_cast<int64_t>(ids.ElementLength()) != B_ * T)
-    throw Napi::RangeError::New(env, std::string(op) + ": ids has " + std::to_string(ids.ElementLength()) + " entries, expected batchSize*T = " + std::to_string(B_ * T));
-  if (length_ + T > Tmax_)
-    throw Napi::RangeError::New(env, std::string(op) + ": " + std::to_string(length_) + " + " + std::to_string(T) + " tokens exceed maxLength " + std::to_string(Tmax_));
-  const int32_t* mask = nullptr;
-  if (!info[2].IsNull() && !info[2].IsUndefined()) {
-    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        static_cast<int64_t>(info[2].As<Napi::Int32Array>().ElementLength()) != B_ * T)
-      throw Napi::TypeError::New(env, std::string(op) + ": mask must be null or an Int32Array of batchSize*T entries");
-    mask = info[2].As<Napi::Int32Array>().Data();
-  }
-  const bool want_logits = info[3].IsTypedArray() && info[3].As<Napi::TypedArray>().TypedArrayType() == napi_float32_array;
-  const bool want_ids = info[3].IsTypedArray() && info[3].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array;
-  const int64_t out_len = want_logits || want_ids ? static_cast<int64_t>(info[3].As<Napi::TypedArray>().ElementLength()) : -1;
-  if (!(want_logits && out_len == B_ * r_->vocab) && !(want_ids && out_len == B_))
-    throw Napi::TypeError::New(env, std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
-  for (int64_t i = 0; i < B_ * T; ++i) {
-    if (ids.Data()[i] < 0 || ids.Data()[i] >= r_->vocab)
-      throw Napi::RangeError::New(env, std::string(op) + ": token id " + std::to_string(ids.Data()[i]) + " at " + std::to_string(i) + " is outside [0, " + std::to_string(r_->vocab) + ")");
-    if (mask && mask[i] != 0 && mask[i] != 1)
-      throw Napi::RangeError::New(env, std::string(op) + ": mask entries must be 0 or 1");
-  }
+  CudaStep st;
+  st.T = arg_int(info, 1, op, "T", 1, Tmax_);
+  st.ids = gptj::arg_i32(info, 0, op, "ids", B_ * st.T);
+  if (length_ + st.T > Tmax_)
+    throw_range(env, std::string(op) + ": " + std::to_string(length_) + " + " + std::to_string(st.T) + " tokens exceed maxLength " + std::to_string(Tmax_));
+  if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined()) st.mask = gptj::arg_i32(info, 2, op, "mask", B_ * st.T);
+  // A detached out (its buffer transferred) has no elements and fails here like a wrong one.
+  const Napi::Value out = info.Length() > 3 ? info[3] : env.Undefined();
+  const napi_typedarray_type ot = out.IsTypedArray() ? out.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
+  const int64_t out_len = out.IsTypedArray() ? static_cast<int64_t>(out.As<Napi::TypedArray>().ElementLength()) : -1;
+  st.want_ids = ot == napi_int32_array;
+  if (!(ot == napi_float32_array && out_len == B_ * r_->vocab) && !(st.want_ids && out_len == B_))
+    throw_type(env, std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
+  st.out_bytes = st.want_ids ? B_ * 4 : B_ * r_->vocab * 4;
+  gptj::check_step_tokens(env, op, st.ids, st.mask, B_, st.T, r_->vocab);
+  st.seen = real_count_;
+  st.positions.resize(B_ * st.T);
+  gptj::step_positions(st.mask, B_, st.T, st.seen, st.positions.data());
+  return st;
+}
 
-  ensure_rows(env, B_ * T);
-  if (r_->wdt == DT_Q8 && B_ * T > kMaxGemvRowsQ8 && lt_open()) ensure_dequant(env);
-  // Stage ids, positions (HF: cumsum(mask) - 1, pads get 1), kv lengths and the new mask columns.
+// Stage ids, positions, kv lengths and the new mask columns (pinned, then to the device).
+void GPTJSession::stage(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op) {
+  const int64_t T = st.T, n = B_ * T;
   int32_t* h_ids = hstage_;
   int32_t* h_pos = hstage_ + cap_;
   int32_t* h_mask = hstage_ + 2 * cap_;
   int32_t* h_lens = hstage_ + 3 * cap_;
-  for (int64_t b = 0; b < B_; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      const int64_t i = b * T + t;
-      const int32_t m = mask ? mask[i] : 1;
-      h_ids[i] = ids.Data()[i];
-      h_mask[i] = m;
-      h_pos[i] = m ? static_cast<int32_t>(real_count_[b]++) : 1;
-      hmask_[b * Tmax_ + length_ + t] = m;
-    }
+  std::copy_n(st.ids, n, h_ids);
+  std::copy_n(st.positions.data(), n, h_pos);
+  for (int64_t i = 0; i < n; ++i) h_mask[i] = st.mask ? st.mask[i] : 1;
   h_lens[0] = static_cast<int32_t>(length_);
   h_lens[1] = static_cast<int32_t>(length_ + T);
-  check(env, cudaMemcpyAsync(ids_, h_ids, B_ * T * 4, cudaMemcpyHostToDevice, s), op);
-  check(env, cudaMemcpyAsync(pos_, h_pos, B_ * T * 4, cudaMemcpyHostToDevice, s), op);
+  check(env, cudaMemcpyAsync(ids_, h_ids, n * 4, cudaMemcpyHostToDevice, s), op);
+  check(env, cudaMemcpyAsync(pos_, h_pos, n * 4, cudaMemcpyHostToDevice, s), op);
   check(env, cudaMemcpyAsync(dlens_, h_lens, 8, cudaMemcpyHostToDevice, s), op);
   check(env, cudaMemcpy2DAsync(dmask_ + length_, Tmax_ * 4, h_mask, T * 4, T * 4, B_, cudaMemcpyHostToDevice, s), op);
+}
 
-  if (T == 1 && use_graph_ && graph_warm_) {
+// The model (decode steps from the captured graph once warm), then the result copy and its event.
+void GPTJSession::launch(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op) {
+  if (st.T == 1 && use_graph_ && graph_warm_) {
     if (!graph_) {
       cudaGraph_t g = nullptr;
       check(env, cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), op);
@@ -583,56 +612,54 @@ Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
     }
     if (graph_) check(env, cudaGraphLaunch(graph_, s), op);
   } else {
-    enqueue(T, s);
-    if (T == 1) graph_warm_ = true;
+    enqueue(st.T, s);
   }
   check(env, cudaGetLastError(), op);
-  length_ += T;
-  const size_t bytes = want_ids ? B_ * 4 : B_ * r_->vocab * 4;
-  check(env, cudaMemcpyAsync(hout_, want_ids ? static_cast<void*>(dargmax_) : logits_, bytes, cudaMemcpyDeviceToHost, s), op);
+  if (st.T == 1) graph_warm_ = true;  // a decode step ran with the current buffers (plans, attributes)
+  check(env, cudaMemcpyAsync(hout_, st.want_ids ? static_cast<void*>(dargmax_) : logits_, st.out_bytes,
+                             cudaMemcpyDeviceToHost, s), op);
   check(env, cudaEventRecord(done_, s), op);
-  busy_ = true;
-  auto* w = new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), bytes);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+}
+
+void GPTJSession::commit(const CudaStep& st) {
+  for (int64_t b = 0; b < B_; ++b)
+    for (int64_t t = 0; t < st.T; ++t) hmask_[b * Tmax_ + length_ + t] = st.mask ? st.mask[b * st.T + t] : 1;
+  real_count_ = st.seen;
+  length_ += st.T;
 }
 
 // reorder(rows: Int32Array [B]): new row i = old row rows[i] (KV cache, mask, position counters).
+// The host state is swapped only after the device gathers were enqueued and finished.
 Napi::Value GPTJSession::Reorder(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* op = "GPTJSession.reorder";
   if (disposed_) throw Napi::Error::New(env, "GPTJSession: disposed");
   refuse_if_busy(env, op);
-  cudaStream_t s = require_device(env, op);
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      static_cast<int64_t>(info[0].As<Napi::Int32Array>().ElementLength()) != B_)
-    throw Napi::TypeError::New(env, std::string(op) + ": rows must be an Int32Array of batchSize entries");
-  Napi::Int32Array rows = info[0].As<Napi::Int32Array>();
+  const int32_t* rows = gptj::arg_i32(info, 0, op, "rows", B_);
   for (int64_t i = 0; i < B_; ++i)
-    if (rows.Data()[i] < 0 || rows.Data()[i] >= B_)
-      throw Napi::RangeError::New(env, std::string(op) + ": rows[" + std::to_string(i) + "] is outside [0, batchSize)");
-  // Gather per layer through a temporary of one layer's K (or V).
-  void* tmp = nullptr;
-  check(env, cudaMalloc(&tmp, kv_layer_bytes_), op);
+    if (rows[i] < 0 || rows[i] >= B_)
+      throw_range(env, std::string(op) + ": rows[" + std::to_string(i) + "] is outside [0, batchSize)");
+  cudaStream_t s = require_device(env, op);
+  std::vector<int32_t> m(hmask_.size());
+  std::vector<int64_t> c(B_);
+  for (int64_t i = 0; i < B_; ++i) {
+    std::copy_n(hmask_.begin() + rows[i] * Tmax_, Tmax_, m.begin() + i * Tmax_);
+    c[i] = real_count_[rows[i]];
+  }
+  // Gather per layer through a session-owned temporary of one layer's K (or V): freed with the session.
+  if (!reorder_tmp_) reorder_tmp_ = fixed_.alloc(env, kv_layer_bytes_);
+  char* tmp = static_cast<char*>(reorder_tmp_);
   const size_t row_bytes = kv_layer_bytes_ / B_;
   for (int64_t l = 0; l < 2 * r_->n_layer; ++l) {
     char* base = static_cast<char*>(kv_) + l * kv_layer_bytes_;
     for (int64_t i = 0; i < B_; ++i)
-      cudaMemcpyAsync(static_cast<char*>(tmp) + i * row_bytes, base + rows.Data()[i] * row_bytes, row_bytes, cudaMemcpyDeviceToDevice, s);
+      check(env, cudaMemcpyAsync(tmp + i * row_bytes, base + rows[i] * row_bytes, row_bytes, cudaMemcpyDeviceToDevice, s), op);
     check(env, cudaMemcpyAsync(base, tmp, kv_layer_bytes_, cudaMemcpyDeviceToDevice, s), op);
   }
-  std::vector<int32_t> m(hmask_.size());
-  std::vector<int64_t> c(B_);
-  for (int64_t i = 0; i < B_; ++i) {
-    std::copy_n(hmask_.begin() + rows.Data()[i] * Tmax_, Tmax_, m.begin() + i * Tmax_);
-    c[i] = real_count_[rows.Data()[i]];
-  }
+  check(env, cudaMemcpyAsync(dmask_, m.data(), m.size() * 4, cudaMemcpyHostToDevice, s), op);
+  check(env, cudaStreamSynchronize(s), op);
   hmask_.swap(m);
   real_count_.swap(c);
-  check(env, cudaMemcpyAsync(dmask_, hmask_.data(), hmask_.size() * 4, cudaMemcpyHostToDevice, s), op);
-  check(env, cudaStreamSynchronize(s), op);
-  cudaFree(tmp);
   return env.Undefined();
 }
 
