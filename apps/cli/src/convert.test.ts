@@ -1,6 +1,7 @@
 // `gptj convert`: the small fp32 fixture re-saved in f16/bf16 holds exactly what the tensor core's own cast makes
 // of each weight, loads again, and still gives the transformers logits within half-precision error; the fp16
 // mini-code checkpoint stored as int8 loads into the very model `--dtype int8` makes of it.
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,5 +137,26 @@ describe('gptj convert', () => {
     const busy = await runCli(['convert', '--model', small, '--dtype', 'f16', '--out', small]);
     expect(busy.code).toBe(1);
     expect(expectOneLineError(busy)).toMatch(/exists and is not an empty directory/);
+  });
+
+  it.each([
+    ['config.json', /config\.json is a FIFO \(named pipe\), not a regular file/],
+    ['vocab.json', /vocab\.json: not a regular file/],
+  ])('a FIFO as %s is refused at once, not read (which would block until a writer came)', async (name, message) => {
+    const dir = join(tmp, `fifo-${name}`);
+    mkdirSync(dir);
+    for (const f of ['config.json', 'model.safetensors']) if (f !== name) copyFileSync(join(small, f), join(dir, f));
+    execFileSync('mkfifo', [join(dir, name)]);
+    // should the reader block, a writer opens the FIFO after 5 s and the run goes on: the time check then fails
+    const unblock = spawn('timeout', ['10', 'sh', '-c', 'sleep 5; exec 3>"$0"', join(dir, name)], { stdio: 'ignore' });
+    try {
+      const start = performance.now();
+      const run = await runCli(['convert', '--model', dir, '--dtype', 'f16', '--out', join(tmp, `fifo-out-${name}`)]);
+      expect(performance.now() - start).toBeLessThan(4000);
+      expect(run.code).toBe(1);
+      expect(expectOneLineError(run)).toMatch(message);
+    } finally {
+      unblock.kill();
+    }
   });
 });

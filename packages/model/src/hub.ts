@@ -2,11 +2,13 @@
 // <cache>/models--org--name/{refs/<revision>, snapshots/<commit>/<files>}, and are downloaded into it when
 // missing from <endpoint>/<id>/resolve/<revision>/<file>. Downloads go to "<file>.incomplete" and resume
 // with a Range request after an interruption.
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { dropWrittenFile } from './checkpoint/drop-cache.js';
+import { readRegularText } from './checkpoint/regular-file.js';
+import { readShardIndex } from './checkpoint/shard-index.js';
 import { HubError } from './errors.js';
 import { HUB_ID } from './hub-id.js';
 
@@ -23,6 +25,8 @@ export interface HubOptions {
 const WEIGHT_LAYOUTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
 const OPTIONAL_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt',
   'added_tokens.json', 'special_tokens_map.json'];
+// refs/<revision> holds a 40-character commit hash
+const MAX_REF_BYTES = 1024;
 
 export function hubCacheDir(explicit?: string): string {
   return explicit ?? process.env.HF_HUB_CACHE ?? (process.env.HF_HOME ? join(process.env.HF_HOME, 'hub') : join(homedir(), '.cache', 'huggingface', 'hub'));
@@ -34,7 +38,7 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
   const revision = opts.revision ?? 'main';
   const repoDir = join(hubCacheDir(opts.cacheDir), `models--${id.replace('/', '--')}`);
   const refFile = join(repoDir, 'refs', revision);
-  const cached = existsSync(refFile) ? join(repoDir, 'snapshots', readFileSync(refFile, 'utf8').trim()) : join(repoDir, 'snapshots', revision);
+  const cached = join(repoDir, 'snapshots', existsSync(refFile) ? readRegularText(refFile, MAX_REF_BYTES, (reason) => new HubError(`${refFile} ${reason}`)).trim() : revision);
   if (isComplete(cached)) return cached;
   if (process.env.HF_HUB_OFFLINE === '1') throw new HubError(`${id}@${revision} is not in the cache ${repoDir} and HF_HUB_OFFLINE=1`);
 
@@ -68,15 +72,13 @@ function isComplete(dir: string): boolean {
   return !layout.endsWith('.index.json') || shardsOf(join(dir, layout)).every((s) => existsSync(join(dir, s)));
 }
 
+/** The shard file names of a cached or downloaded index (the checkpoint's own reader: a FIFO is refused, not read). */
 function shardsOf(indexPath: string): string[] {
-  try {
-    const map = (JSON.parse(readFileSync(indexPath, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-    const shards = [...new Set(Object.values(map))];
-    if (shards.some((s) => typeof s !== 'string' || !/^[\w.-]+$/.test(s))) throw new Error('bad shard name');
-    return shards;
-  } catch (e) {
-    throw new HubError(`${indexPath} is not a valid shard index (${(e as Error).message})`);
-  }
+  const shards = readShardIndex(indexPath).shardPaths.map((p) => basename(p));
+  // they become download URLs too: nothing that would need escaping
+  const odd = shards.find((s) => !/^[\w.-]+$/.test(s));
+  if (odd !== undefined) throw new HubError(`${indexPath} is not a valid shard index (shard name ${JSON.stringify(odd)} is not a plain file name)`);
+  return shards;
 }
 
 class HubClient {

@@ -20,7 +20,7 @@ export interface LoadProgress { phase: 'download' | 'load'; done: number; total:
 
 export interface LoadOptions {
   device?: DeviceOption;             // default 'cpu'; 'auto' = cuda when available; 'cuda' without it throws DeviceError
-  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores (f32 becomes f16 on cuda)
+  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores (f32 becomes f16 on cuda); q8/q4 quantize matrices at load
   cacheDir?: string;                 // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
   revision?: string;                 // hub revision, default 'main'
   endpoint?: string;                 // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
@@ -38,7 +38,7 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     ? await resolveHubModel(dirOrHubId, { ...opts, onProgress: opts.onProgress as ((p: DownloadProgress) => void) | undefined })
     : dirOrHubId;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLoadError(`${dir} is not a model directory`);
-  const device = resolveDevice(opts.device ?? 'cpu');
+  const device = resolveDevice(opts.device ?? 'cpu', undefined, opts.dtype);
   const config = readConfig(dir);
   const ckpt = await openCheckpoint(dir);
   const loaded: Tensor[] = [];
@@ -80,8 +80,13 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
 // A GPT-J config.json is about 1 KB.
 const MAX_CONFIG_BYTES = 1 << 20;
 
-function readConfig(dir: string): GPTJConfig {
+/** The text of `dir`/config.json, read only if it is a regular file (a FIFO would block): ConfigError otherwise. */
+export function readConfigText(dir: string): string {
   const path = join(dir, 'config.json');
   if (!existsSync(path)) throw new ConfigError(`${dir} has no config.json`);
-  return parseGPTJConfigText(readRegularText(path, MAX_CONFIG_BYTES, (reason) => new ConfigError(`${path} ${reason}`)));
+  return readRegularText(path, MAX_CONFIG_BYTES, (reason) => new ConfigError(`${path} ${reason}`));
+}
+
+function readConfig(dir: string): GPTJConfig {
+  return parseGPTJConfigText(readConfigText(dir));
 }

@@ -2,7 +2,7 @@
 // f16, bf16 or int8, streaming tensor by tensor so the source is never held in memory whole. int8 is
 // @gptj/model's stored int8 layout: linear weights I8 + `<name>_scale` F32 [out, 1] (the per-row q8 that
 // `--dtype int8` makes at load time), the embedding f16, biases and LayerNorm parameters f32.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import type { TensorEntry, TensorSource } from '@gptj/model';
@@ -62,8 +62,10 @@ export function convertCommand(): Command {
       }
       const model = await import('@gptj/model');
       const tensor = await import('@gptj/tensor');
-      const configJson = JSON.parse(readFileSync(join(source.path, 'config.json'), 'utf8')) as Record<string, unknown>;
-      const config = model.parseGPTJConfig(configJson);
+      // through the model's reader: a FIFO or device as config.json is refused instead of blocking the read
+      const configText = model.readConfigText(source.path);
+      const config = model.parseGPTJConfigText(configText);
+      const configJson = JSON.parse(configText) as Record<string, unknown>;
       const ckpt = await model.openCheckpoint(source.path);
       // Everything is written into a staging directory next to --out, renamed to --out once complete: an
       // interrupted run leaves no --out behind, and the staging directory of a killed run is removed here.
@@ -106,7 +108,7 @@ export function convertCommand(): Command {
         if (target === 'int8') configJson.quantization_config = INT8_QUANTIZATION_CONFIG;
         else delete configJson.quantization_config;
         writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
-        for (const f of SIDE_FILES) if (existsSync(join(source.path, f))) copyFileSync(join(source.path, f), join(staging, f));
+        for (const f of SIDE_FILES) copySideFile(join(source.path, f), join(staging, f));
         if (existsSync(flags.out)) rmdirSync(flags.out); // checked empty above
         else mkdirSync(dirname(flags.out), { recursive: true });
         renameSync(staging, flags.out);
@@ -162,4 +164,12 @@ function streamAs(tensor: typeof import('@gptj/tensor'), e: TensorEntry, to: Sto
 function* withEnd(source: TensorSource, end: () => void): Iterable<Uint8Array> {
   yield* source.data instanceof Uint8Array ? [source.data] : source.data();
   end();
+}
+
+/** Copies a tokenizer or generation file when there is one; a FIFO or device there is refused (copying would block). */
+function copySideFile(from: string, to: string): void {
+  const stat = statSync(from, { throwIfNoEntry: false });
+  if (!stat) return;
+  if (!stat.isFile()) throw new CliError(`${from}: not a regular file (a FIFO, device or directory is not copied into a checkpoint)`);
+  copyFileSync(from, to);
 }

@@ -8,7 +8,8 @@ import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCheckpoint } from './open.js';
 import { writePytorchBin } from './pytorch-writer.js';
-import { CheckpointFormatError, ConfigError } from '../errors.js';
+import { CheckpointFormatError, ConfigError, HubError } from '../errors.js';
+import { resolveHubModel } from '../hub.js';
 import { loadModel } from '../load.js';
 
 const root = mkdtempSync(join(tmpdir(), 'gptj-special-'));
@@ -113,5 +114,33 @@ describe('shard names', () => {
     ckpt.close();
     index(d, 'pytorch_model.bin.index.json', { a: 'pytorch_model-00001-of-00001.bin', ghost: 'pytorch_model-00001-of-00001.bin' });
     await expect(openCheckpoint(d)).rejects.toThrow(/pytorch_model\.bin\.index\.json \(tensor "ghost"\): lists tensor in .* but that shard does not hold it/);
+  });
+});
+
+describe('special files in the hub cache (resolveHubModel reads them before any download)', () => {
+  /** A cached snapshot `snapshots/main` of org/x with config.json; the endpoint is unreachable, so nothing downloads. */
+  function cache(): { dir: string; snapshot: string; resolve: () => Promise<string> } {
+    const dir = join(root, `hub${n++}`);
+    const snapshot = join(dir, 'models--org--x', 'snapshots', 'main');
+    mkdirSync(snapshot, { recursive: true });
+    copyFileSync(join(small, 'config.json'), join(snapshot, 'config.json'));
+    return { dir, snapshot, resolve: () => resolveHubModel('org/x', { cacheDir: dir, endpoint: 'http://127.0.0.1:1' }) };
+  }
+
+  it('a FIFO as the cached shard index is a CheckpointFormatError naming it, without blocking', async () => {
+    const c = cache();
+    const path = fifo(join(c.snapshot, 'model.safetensors.index.json'));
+    const e = await refusal(c.resolve);
+    expect(e).toBeInstanceOf(CheckpointFormatError);
+    expect(e.message).toBe(`${path}: is a FIFO (named pipe), not a regular file`);
+  });
+
+  it('a FIFO as refs/main is a HubError naming it, without blocking', async () => {
+    const c = cache();
+    mkdirSync(join(c.dir, 'models--org--x', 'refs'));
+    const path = fifo(join(c.dir, 'models--org--x', 'refs', 'main'));
+    const e = await refusal(c.resolve);
+    expect(e).toBeInstanceOf(HubError);
+    expect(e.message).toBe(`${path} is a FIFO (named pipe), not a regular file`);
   });
 });
