@@ -1,8 +1,10 @@
+import { bannedRangeOnly, checkedArgmax, type BannedRange } from './checked-argmax.js';
 import { checkLogits } from './errors.js';
 import type { DoneEvent, FinishReason, GenerationEvent, TokenEvent } from './events.js';
 import type { TextTokenizer } from './interfaces.js';
 import type { ResolvedOptions } from './options.js';
 import type { Pipeline } from './pipeline.js';
+import type { ProcessorContext } from './processors/types.js';
 import { logSumExp } from './processors/softmax-stats.js';
 import { RowText } from './row-text.js';
 import { GreedySampler, MultinomialSampler, type Sampler } from './samplers.js';
@@ -39,10 +41,13 @@ export class RowDecoder {
   private readonly greedySampler = new GreedySampler();
   private readonly raw: Float32Array | null;
   private readonly topN: number;
+  /** Greedy with only a banned range in the processors: one checked argmax pass instead of check, then select. */
+  private readonly greedyBanned: BannedRange | null;
 
   constructor(readonly spec: RowSpec, vocabSize: number) {
     const o = spec.options;
     this.topN = o.topLogprobs;
+    this.greedyBanned = spec.strategy.kind === 'greedy' ? bannedRangeOnly(spec.pipeline.processors) : null;
     this.raw = o.logprobs || this.topN > 0 ? new Float32Array(vocabSize) : null;
   }
 
@@ -62,15 +67,15 @@ export class RowDecoder {
    * a token event, then a done event if the row ended (EOS alone gives just the done event).
    */
   next(row: DecodeRow, r: number, scores: Float32Array): GenerationEvent[] {
-    const { options: o, pipeline, eosTokenIds, strategy } = this.spec;
-    checkLogits(scores, r);
+    const { options: o, pipeline, eosTokenIds } = this.spec;
+    // greedy's fast path picks while it checks (checked-argmax.ts); the processors still rewrite the row, as documented
+    const fastPick = this.greedyBanned ? checkedArgmax(scores, r, this.greedyBanned) : null;
+    if (fastPick === null) checkLogits(scores, r);
     const raw = this.raw;
     const lse = raw ? (raw.set(scores), logSumExp(scores)) : 0;
     const ctx = { ids: row.ids, promptLength: row.promptLength };
     pipeline.processors.process(scores, ctx);
-    const cand = strategy.kind === 'greedy' ? { scores, ids: null } : pipeline.warpers.run(scores, ctx);
-    const pick = row.sampler.select(cand.scores);
-    const id = cand.ids ? cand.ids[pick]! : pick;
+    const id = fastPick ?? this.select(row, scores, ctx);
     if (eosTokenIds.includes(id)) return [this.finish(row, r, 'eos')];
     row.ids.push(id);
     const { text, stopped } = row.text.write(id);
@@ -81,6 +86,14 @@ export class RowDecoder {
     if (o.stoppingCriteria.some((c) => c(row.ids, ctx))) return [token, this.finish(row, r, 'criterion')];
     if (row.ids.length - row.promptLength >= o.maxNewTokens) return [token, this.finish(row, r, 'length')];
     return [token];
+  }
+
+  /** The processed row's token: the greedy argmax, or a draw from the warped candidates. */
+  private select(row: DecodeRow, scores: Float32Array, ctx: ProcessorContext): number {
+    const { strategy, pipeline } = this.spec;
+    const cand = strategy.kind === 'greedy' ? { scores, ids: null } : pipeline.warpers.run(scores, ctx);
+    const pick = row.sampler.select(cand.scores);
+    return cand.ids ? cand.ids[pick]! : pick;
   }
 
   /** Ends the row: a stop string drops the held-back text; a custom stopping criterion keeps it (reason 'stop'). */
