@@ -37,8 +37,12 @@ export interface SequencePool {
   remove(id: number): void;
   /** Positions held by sequence `id`. */
   length(id: number): number;
-  /** Appends each entry's ids to its sequence; logits [entries.length * V] of each entry's last position, in entry order. */
-  step(entries: readonly { id: number; ids: readonly number[] }[]): Promise<Float32Array>;
+  /**
+   * Appends each entry's ids to its sequence; logits [entries.length * V] of each entry's last position, in entry order.
+   * With `out` (at least that many floats) the logits go to its start and the result is a view of it: the Scheduler
+   * passes one buffer to every step instead of taking a fresh array of up to maxSequences x V floats per step.
+   */
+  step(entries: readonly { id: number; ids: readonly number[] }[], out?: Float32Array): Promise<Float32Array>;
   dispose(): void;
 }
 

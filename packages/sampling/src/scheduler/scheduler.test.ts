@@ -2,12 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
 import type { GenerationEvent } from '../events.js';
 import { generate, generateText, type GeneratedRow } from '../generate.js';
+import type { CausalLM } from '../interfaces.js';
 import type { GenerateOptions } from '../options.js';
 import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
 import type { ScheduledRequest } from './request.js';
 import type { StepStats } from './scheduler-options.js';
 import { Scheduler } from './scheduler.js';
+import { SessionSequencePool } from './session-pool.js';
 
 const V = 32;
 const pieces = Array.from({ length: V }, (_, i) => (i < 26 ? String.fromCharCode(97 + i) : ' .,\n!?'[i - 26]!));
@@ -197,6 +199,26 @@ describe('Scheduler slots, queue, aborts', () => {
     const dispose = vi.spyOn(pool, 'dispose');
     await s.close(); // idempotent: the pool is freed once
     expect(dispose).not.toHaveBeenCalled();
+  });
+});
+
+describe('Scheduler logits buffer', () => {
+  it('passes every step one reused out buffer (grown to the widest step), and the texts equal generate', async () => {
+    const lm: FakeLM & Pick<CausalLM, 'createSequencePool'> = historyLM(V);
+    const outs: (Float32Array | undefined)[] = [];
+    lm.createSequencePool = (o) => {
+      const pool = new SessionSequencePool(lm, o);
+      const step = pool.step.bind(pool);
+      pool.step = (entries, out) => (outs.push(out), step(entries, out));
+      return pool;
+    };
+    const s = new Scheduler(lm, tok, { maxSequences: 4 });
+    const got = await Promise.all(cases.slice(0, 4).map((c) => collect(s.submit(c.prompt, c.options))));
+    for (const [i, c] of cases.slice(0, 4).entries()) expect(got[i]!.rows).toEqual((await generateText(historyLM(V), tok, c.prompt, c.options)).rows);
+    const buffers = new Set(outs.map((o) => o?.buffer));
+    expect(outs.length).toBeGreaterThan(10);
+    expect(buffers.has(undefined)).toBe(false);
+    expect(buffers.size).toBeLessThanOrEqual(3); // 1, 2, then 4 rows: grown at most twice, never per step
   });
 });
 

@@ -50,6 +50,8 @@ export class Scheduler {
   private closed = false;
   private poolDisposed = false;
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
+  /** Every step's logits go here (grown to the most entries a step has had): no fresh array per step. */
+  private logits = new Float32Array(0);
 
   constructor(
     private readonly model: CausalLM,
@@ -216,7 +218,7 @@ export class Scheduler {
     const V = this.model.vocabSize;
     let logits: Float32Array;
     try {
-      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })));
+      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length));
       if (logits.length !== entries.length * V) {
         throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
       }
@@ -241,6 +243,15 @@ export class Scheduler {
       }
     });
     this.report(entries, t0);
+  }
+
+  /** The reused logits buffer, at least `entries` rows of vocabSize (doubling, at most maxSequences rows). */
+  private logitsFor(entries: number): Float32Array {
+    const V = this.model.vocabSize;
+    if (this.logits.length < entries * V) {
+      this.logits = new Float32Array(Math.max(entries, Math.min((2 * this.logits.length) / V, this.options.maxSequences)) * V);
+    }
+    return this.logits;
   }
 
   /** The prompt is in: fork the sibling rows from row 0 and choose every row's first token from the same logits. */

@@ -19,6 +19,20 @@ describe('SessionSequencePool', () => {
     expect(pool.freeTokens).toBe(3 * lm.maxLength - 32); // whole blocks of 16, as the native pool counts
   });
 
+  it('writes a step into a given out buffer (its start; the rest untouched) and refuses one too small', async () => {
+    const lm = historyLM(V);
+    const pool = new SessionSequencePool(lm, { maxSequences: 2 });
+    const a = pool.add();
+    const b = pool.add();
+    const out = new Float32Array(3 * V).fill(5);
+    const got = await pool.step([{ id: a, ids: [1, 2] }, { id: b, ids: [3] }], out);
+    expect(got.buffer).toBe(out.buffer);
+    expect(got).toEqual(Float32Array.from([...lm.logitsFor([1, 2]), ...lm.logitsFor([3])]));
+    expect(out.subarray(2 * V).every((v) => v === 5)).toBe(true);
+    await expect(pool.step([{ id: a, ids: [4] }, { id: b, ids: [4] }], new Float32Array(2 * V - 1))).rejects.toThrow(/out must be a Float32Array of at least 2 x 16 floats/);
+    expect([pool.length(a), pool.length(b)]).toEqual([2, 1]);
+  });
+
   it('fork holds a copy of the parent: both continue independently, as if each had been run alone', async () => {
     const lm = historyLM(V);
     const pool = new SessionSequencePool(lm, { maxSequences: 3 });

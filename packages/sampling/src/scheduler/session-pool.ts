@@ -60,7 +60,7 @@ export class SessionSequencePool implements SequencePool {
     return this.get(id, 'length').length;
   }
 
-  async step(entries: readonly { id: number; ids: readonly number[] }[]): Promise<Float32Array> {
+  async step(entries: readonly { id: number; ids: readonly number[] }[], out?: Float32Array): Promise<Float32Array> {
     this.check('step');
     if (this.stepping) throw new SequencePoolError('step: the previous step has not finished');
     const V = this.model.vocabSize;
@@ -78,21 +78,24 @@ export class SessionSequencePool implements SequencePool {
       }
       grows += roundToBlocks(s.length + ids.length) - roundToBlocks(s.length);
     }
+    if (out !== undefined && !(out instanceof Float32Array && out.length >= entries.length * V)) {
+      throw new SequencePoolError(`step: out must be a Float32Array of at least ${entries.length} x ${V} floats`);
+    }
     if (grows > this.freeTokens) throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${KV_BLOCK}), only ${this.freeTokens} free (maxTokens)`);
     this.stepping = true;
     try {
-      const out = new Float32Array(entries.length * V);
+      const logits = out ? out.subarray(0, entries.length * V) : new Float32Array(entries.length * V);
       for (const [i, { id, ids }] of entries.entries()) {
         const s = this.sequences.get(id)!;
         for (const chunk of s.replay.splice(0)) await s.session.forward([[...chunk]]);
         const chunk = [...ids];
-        const logits = await s.session.forward([chunk]);
-        if (logits.length !== V) throw new SequencePoolError(`step: the session returned ${logits.length} logits, expected vocabSize ${V}`);
+        const row = await s.session.forward([chunk]);
+        if (row.length !== V) throw new SequencePoolError(`step: the session returned ${row.length} logits, expected vocabSize ${V}`);
         s.chunks.push(chunk);
         s.length += chunk.length;
-        out.set(logits, i * V);
+        logits.set(row, i * V);
       }
-      return out;
+      return logits;
     } finally {
       this.stepping = false;
     }
