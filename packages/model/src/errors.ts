@@ -34,3 +34,11 @@ export class CheckpointMismatchError extends ModelLoadError {
 export class HubError extends ModelLoadError {
   override name = 'HubError';
 }
+
+/** A long feature run (embed) was stopped through its abort signal; it stops between micro-batches. */
+export class AbortedError extends Error {
+  override name = 'AbortedError';
+  constructor(readonly op: string, readonly done: number, readonly total: number) {
+    super(`${op}: aborted after ${done} of ${total} inputs`);
+  }
+}

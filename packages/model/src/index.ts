@@ -1,6 +1,6 @@
 export { CONFIG_LIMITS, parseGPTJConfig, parseGPTJConfigText } from './config.js';
 export type { Activation, GPTJConfig } from './config.js';
-export { loadModel } from './load.js';
+export { loadModel, readConfigText } from './load.js';
 export type { DeviceOption, LoadDType, LoadOptions, LoadProgress } from './load.js';
 export { weightDTypes } from './device.js';
 export { GPTJModel } from './gptj.js';
@@ -24,7 +24,7 @@ export { writeSafetensors, writeSafetensorsAsync, writeShardedSafetensors } from
 export { writePytorchBin } from './checkpoint/pytorch-writer.js';
 export type { TensorSource } from './checkpoint/tensor-source.js';
 export { DeviceError, DisposedError } from '@gptj/tensor';      // loadModel for device 'cuda' without CUDA; sessions used after dispose
-export { CheckpointFormatError, CheckpointMismatchError, ConfigError, HubError, ModelLoadError, UnsafePickleError } from './errors.js';
+export { AbortedError, CheckpointFormatError, CheckpointMismatchError, ConfigError, HubError, ModelLoadError, UnsafePickleError } from './errors.js';
 export { embed } from './features/embed.js';
 export type { EmbedOptions } from './features/embed.js';
 export type { Encode, FeatureInput } from './features/inputs.js';

@@ -4,7 +4,7 @@
 import { miniCodeDir } from '@gptj/mini-code';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GPTJModel, embed, loadModel } from '../index.js';
+import { AbortedError, type GPTJModel, embed, loadModel } from '../index.js';
 import { relToMax } from '../test-support/compare.js';
 import { layerKitFinalStates, runnerFinalStates } from './layer-states.js';
 
@@ -86,6 +86,28 @@ describe('embed: pooled mini-code vectors', () => {
     const codes = (s: string) => [...s].map((c) => c.charCodeAt(0));
     const [fromText] = await embed(mini, ['def f'], { encode: codes });
     expect(fromText).toEqual((await embed(mini, [codes('def f')]))[0]);
+  });
+});
+
+describe('embed: abort signal', () => {
+  const inputs = Array.from({ length: 9 }, (_, i) => [1 + i, 2, 3]);
+
+  it('stops between micro-batches with AbortedError saying how far it got', async () => {
+    const stop = new AbortController();
+    const seen: number[] = [];
+    const run = embed(model, inputs, { batchSize: 2, signal: stop.signal, onProgress: (p) => {
+      seen.push(p.done);
+      if (p.done === 4) stop.abort();
+    } });
+    await expect(run).rejects.toThrow(new AbortedError('embed', 4, 9));
+    await expect(run).rejects.toBeInstanceOf(AbortedError);
+    expect(seen).toEqual([2, 4]); // no micro-batch ran after the abort
+  });
+
+  it('an already aborted signal runs nothing', async () => {
+    const seen: number[] = [];
+    await expect(embed(model, inputs, { signal: AbortSignal.abort(), onProgress: (p) => seen.push(p.done) })).rejects.toThrow('embed: aborted after 0 of 9 inputs');
+    expect(seen).toEqual([]);
   });
 });
 

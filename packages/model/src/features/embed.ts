@@ -2,9 +2,11 @@
 //
 //   const vectors = await embed(model, ['def f(x):', 'import os'], { encode: (t) => tok.encode(t), normalize: true });
 //
+// An abort `signal` stops the run between micro-batches (AbortedError says how many inputs were done).
 // Inputs are sorted by length and run in micro-batches of at most `batchSize` rows and `tokenBudget` padded
 // tokens (left padding, masked out); results come back in input order. Padding does not change a row's
 // states beyond float rounding: positions are cumsum(mask) - 1 and pad keys are masked, as in transformers.
+import { AbortedError } from '../errors.js';
 import type { GPTJModel } from '../gptj.js';
 import { type Encode, type FeatureInput, inputIds, leftPad } from './inputs.js';
 import { layerIndex, layerStates } from './layer-states.js';
@@ -26,6 +28,8 @@ export interface EmbedOptions {
   batchSize?: number;
   /** Called after each micro-batch: inputs embedded so far, of `total`. */
   onProgress?: (p: { done: number; total: number }) => void;
+  /** Stops the run before the next micro-batch (the one running finishes): embed then rejects with AbortedError. */
+  signal?: AbortSignal;
 }
 
 /** One Float32Array per input, in input order: [n_embd] pooled, or [length * n_embd] for pooling 'none'. */
@@ -39,6 +43,7 @@ export async function embed(model: GPTJModel, inputs: readonly FeatureInput[], o
   const out = new Array<Float32Array>(rows.length);
   let done = 0;
   for (const batch of microBatches(rows.map((r) => r.length), limits)) {
+    if (opts.signal?.aborted) throw new AbortedError(op, done, rows.length);
     const { ids, mask, width } = leftPad(batch.map((i) => rows[i]));
     const states = await layerStates(model, ids, mask, layer);        // [B, width, D]
     batch.forEach((input, b) => {
