@@ -1,6 +1,7 @@
 // POST /v1/embeddings in OpenAI's schema: the mean-pooled, L2-normalised final hidden state (after ln_f) of each input.
-import { embed } from '@gptj/model';
-import type { FastifyInstance } from 'fastify';
+import { AbortedError, embed } from '@gptj/model';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { abortOnClose } from './abort.js';
 import type { Engine } from './engine.js';
 import { ApiError } from './errors.js';
 import { checkModel } from './models.js';
@@ -40,15 +41,35 @@ function base64(v: Float32Array): string {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 }
 
+/**
+ * A reply not yet sent learns that its client left only by writing to it: the server allows half-open connections
+ * (a client may shut down its sending side and still read the reply), so the FIN of a client that closed looks
+ * the same as one that half-closed. After that FIN, each micro-batch sends an interim "102 Processing" response
+ * (HTTP clients skip 1xx responses): a half-closed client reads it, a closed one answers with a reset, the next
+ * write fails, the socket closes and abortOnClose's signal stops the run.
+ */
+function probeAfterClientEnd(reply: FastifyReply): () => void {
+  let ended = false;
+  reply.raw.socket?.once('end', () => (ended = true));
+  return () => {
+    if (ended && !reply.raw.headersSent && !reply.raw.destroyed) reply.raw.writeProcessing();
+  };
+}
+
 export function registerEmbeddings(app: FastifyInstance, engine: Engine): void {
-  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, async (request) => {
+  app.post<{ Body: EmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, async (request, reply) => {
     const body = request.body;
     checkModel(engine, body.model);
     if (body.dimensions !== undefined) {
       throw new ApiError(400, `dimensions: not supported; this model's embeddings have ${engine.model.config.nEmbd} dimensions (leave the field out)`, 'invalid_request_error', 'dimensions');
     }
     const ids = inputIds(engine, body.input);
-    const vectors = await engine.withModel((model) => embed(model, ids, { pooling: 'mean', normalize: true }));
+    // a client that disconnects stops the work between micro-batches (and frees the model's turn for others)
+    const signal = abortOnClose(reply);
+    const onProgress = probeAfterClientEnd(reply);
+    const vectors = await engine.withModel((model) => embed(model, ids, { pooling: 'mean', normalize: true, signal, onProgress })).catch((err: unknown) => {
+      throw err instanceof AbortedError ? new ApiError(499, 'the client closed the connection before its embeddings were ready', 'invalid_request_error', null, 'client_closed') : err;
+    });
     const tokens = ids.reduce((a, r) => a + r.length, 0);
     return {
       object: 'list',

@@ -1,11 +1,11 @@
 // End to end for the feature routes: /v1/embeddings through the official openai client, completions' echo +
 // logprobs shaped as lm-evaluation-harness's loglikelihood request, /tokenize and /detokenize, and their 400s.
 import { describe, expect, it } from 'vitest';
-import { embed, loglikelihood } from '@gptj/model';
+import { AbortedError, embed, loglikelihood } from '@gptj/model';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { useListening } from './test-support/listening.js';
 import { renderChat } from './chat-template.js';
-import { MAX_EMBEDDING_INPUTS } from './embeddings.js';
+import { MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_TOKENS } from './embeddings.js';
 
 const server = useListening();
 
@@ -46,6 +46,35 @@ describe('POST /v1/embeddings', () => {
     const res = await server.client.embeddings.create({ model: 'gptj-mini-code', input: [ids, ids] });
     expect(res.data).toHaveLength(2);
     expect(Float32Array.from(res.data[1]!.embedding)).toEqual(want);
+  });
+
+  it('a client that disconnects stops its embedding run between micro-batches (AbortedError), freeing the model', async () => {
+    // the largest request allowed: seconds of work on the demo model, unless the disconnect stops it (one-digit
+    // ids keep the body under fastify's 1 MiB limit)
+    const width = Math.floor(MAX_EMBEDDING_TOKENS / MAX_EMBEDDING_INPUTS);
+    const input = Array.from({ length: MAX_EMBEDDING_INPUTS }, (_, i) => Array.from({ length: width }, (_, j) => (i + j) % 10));
+    const engine = server.app.gptj;
+    const runs: Promise<unknown>[] = [];
+    const withModel = engine.withModel.bind(engine);
+    engine.withModel = (fn) => {
+      const run = withModel(fn);
+      runs.push(run);
+      return run;
+    };
+    try {
+      const client = new AbortController();
+      const request = fetch(`${server.base}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input }), signal: client.signal });
+      let answered = false;
+      void request.finally(() => (answered = true)).catch(() => {});
+      while (runs.length === 0 && !answered) await new Promise((r) => setTimeout(r, 10));
+      client.abort();
+      await expect(request).rejects.toThrow(/abort/);
+      const outcome = await runs[0]!.then(() => 'finished', (err: unknown) => err);
+      expect(outcome).toBeInstanceOf(AbortedError);
+      expect((outcome as AbortedError).done).toBeLessThan(MAX_EMBEDDING_INPUTS);
+    } finally {
+      engine.withModel = withModel;
+    }
   });
 
   it('refuses dimensions, another model, empty and out-of-vocabulary inputs, too many inputs and too long ones', async () => {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { miniCodeDir } from '@gptj/mini-code';
+import { embed } from '@gptj/model';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { readFixtureJson } from '@gptj/test-fixtures';
@@ -106,6 +107,18 @@ describe('a client that half-closes after its request still gets the reply', () 
     const { status, body: json } = parseResponse(raw);
     expect(status).toBe(200);
     expect(json.choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
+  });
+
+  it('POST /v1/embeddings of many micro-batches: interim 102 responses (the disconnect probe), then the vectors', async () => {
+    const input = Array.from({ length: 64 }, (_, i) => Array.from({ length: 100 }, (_, j) => (i + j) % 10));
+    const body = JSON.stringify({ input });
+    const raw = await rawRequest(`POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`, true);
+    const interim = /^(HTTP\/1\.1 102 Processing\r\n\r\n)*/.exec(raw)![0];
+    expect(interim.length).toBeGreaterThan(0);
+    const { status, body: json } = parseResponse(raw.slice(interim.length));
+    expect(status).toBe(200);
+    const want = await embed(app.gptj.model, input, { pooling: 'mean', normalize: true });
+    expect(json.data.map((d: { embedding: number[] }) => Float32Array.from(d.embedding))).toEqual(want);
   });
 });
 
