@@ -24,4 +24,14 @@ describe('hardware floor arithmetic', () => {
     expect(q8 / nonEmbedding).toBeGreaterThan(1);
     expect(q8 / nonEmbedding).toBeLessThan(1.01);
   });
+
+  it('counts q4 matrices at 18 bytes per 32 weights (16 of 4-bit codes, one f16 scale)', () => {
+    // f32 = 4 (matrix + vector parameters), f16 = 2 matrix + 4 vector: solve for the two counts
+    const f32 = weightBytesPerToken(gptj6b, 'f32'), f16 = weightBytesPerToken(gptj6b, 'f16');
+    const matrixParams = (f32 - f16) / 2, vectorParams = f32 / 4 - matrixParams;
+    expect(matrixParams).toBe(28 * (4 * 4096 * 4096 + 2 * 4096 * 16384) + 50400 * 4096);
+    const q4 = weightBytesPerToken(gptj6b, 'q4');
+    expect(q4).toBe((matrixParams * 18) / 32 + 4 * vectorParams);
+    expect(q4 / 1e9).toBeCloseTo(3.29, 2); // GPT-J 6B: 3.29 GB a token, 28% of f16's 11.7
+  });
 });

@@ -2,13 +2,14 @@
 // (bytes of weights read per token) / (memory read bandwidth). `gptj bench` reports measured speed against it.
 import type { GPTJConfig } from '@gptj/model';
 
-export type WeightDtype = 'f32' | 'f16' | 'bf16' | 'q8';
+export type WeightDtype = 'f32' | 'f16' | 'bf16' | 'q8' | 'q4';
 
-const BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2, bf16: 2, q8: 1 };
+// q4: 16 bytes of 4-bit codes and one f16 scale per 32 weights (@gptj/tensor's dtype.ts).
+const BYTES: Record<WeightDtype, number> = { f32: 4, f16: 2, bf16: 2, q8: 1, q4: 18 / 32 };
 
 /**
  * Bytes of weights one decode step reads. Matrices (q, k, v, out_proj, fc_in, fc_out, lm_head) are counted in the
- * weight dtype (q8 adds one f32 scale per row); biases and LayerNorm vectors as f32 (small either way). The
+ * weight dtype (q8 adds one f32 scale per row, q4's group scales are in its 18 bytes per 32); biases and LayerNorm vectors as f32 (small either way). The
  * embedding table is left out: a step reads one row of it.
  */
 export function weightBytesPerToken(c: GPTJConfig, dtype: WeightDtype): number {

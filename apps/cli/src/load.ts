@@ -8,8 +8,8 @@ import { resolveModelSource, type ModelSource } from './model-source.js';
 import { createProgress } from './progress.js';
 
 export type DeviceFlag = 'auto' | 'cpu' | 'cuda';
-export type DtypeFlag = 'auto' | 'f32' | 'f16' | 'bf16' | 'int8';
-export type ModelDtype = 'auto' | 'f32' | 'f16' | 'bf16' | 'q8';
+export type DtypeFlag = 'auto' | 'f32' | 'f16' | 'bf16' | 'int8' | 'q4';
+export type ModelDtype = 'auto' | 'f32' | 'f16' | 'bf16' | 'q8' | 'q4';
 
 export interface RuntimeFlags {
   model?: string;

@@ -16,7 +16,7 @@ export interface EngineOptions {
   /** A Hugging Face model directory or hub id (default: the bundled mini-code checkpoint). */
   modelDir?: string;
   device?: 'auto' | 'cpu' | 'cuda';
-  dtype?: 'auto' | 'f32' | 'f16' | 'bf16' | 'q8';
+  dtype?: 'auto' | 'f32' | 'f16' | 'bf16' | 'q8' | 'q4';
   /** false: read the weights into memory instead of mapping the checkpoint (see @gptj/model, Sessions). */
   mmap?: boolean;
   /** The id `/v1/models` lists and responses carry (default: the directory's base name). */

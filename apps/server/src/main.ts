@@ -6,10 +6,10 @@ import { startServer } from './start.js';
 
 const USAGE =
   'usage: gptj-server [--model DIR|HUB_ID] [--revision REV] [--cache-dir DIR] [--port 8080] [--host 127.0.0.1]\n' +
-  '                   [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8] [--threads N] [--no-mmap] [--name ID]\n' +
+  '                   [--device auto|cpu|cuda] [--dtype auto|f32|f16|bf16|int8|q4] [--threads N] [--no-mmap] [--name ID]\n' +
   '                   [--parallel 4] [--max-queue 64] [--request-timeout MS] [--log-format pretty|json]';
 const DEVICES = ['auto', 'cpu', 'cuda'] as const;
-const DTYPES = ['auto', 'f32', 'f16', 'bf16', 'int8', 'q8'] as const;
+const DTYPES = ['auto', 'f32', 'f16', 'bf16', 'int8', 'q8', 'q4'] as const;
 const LOG_FORMATS = ['pretty', 'json'] as const;
 
 function fail(message: string): never {

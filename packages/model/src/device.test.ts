@@ -55,7 +55,7 @@ describe('device and dtype choice', () => {
     expect(weightDTypes('cuda', 'bf16', 'auto')).toEqual({ matrix: 'bf16', embedding: 'bf16' });
     expect(weightDTypes('cuda', 'f32', 'f32')).toEqual({ matrix: 'f32', embedding: 'f32' });
     expect(weightDTypes('cuda', 'f16', 'q8')).toEqual({ matrix: 'q8', embedding: 'f16' });
-    expect(() => weightDTypes('cpu', 'f32', 'int8' as never)).toThrow(/dtype must be one of auto, f32, f16, bf16, q8, got "int8"/);
+    expect(() => weightDTypes('cpu', 'f32', 'int8' as never)).toThrow(/dtype must be one of auto, f32, f16, bf16, q8, q4, got "int8"/);
   });
 
   it('the CUDA runner takes f16/bf16/q8 GPT-J weights with the tanh gelu, and says why not otherwise', () => {
