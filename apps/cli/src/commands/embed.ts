@@ -1,10 +1,12 @@
 // gptj embed: hidden-state features (embeddings) of texts, through @gptj/model's embed (sorted micro-batches,
 // left padding masked out, results in input order).
+import { rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { readEmbedInputs } from '../embed-input.js';
-import { writeOut } from '../io.js';
+import { onInterrupt } from '../interrupts.js';
+import { writeErr, writeOut } from '../io.js';
 import { loadModelForCli, loadTokenizer, type RuntimeFlags } from '../load.js';
 import { integer } from '../options.js';
 import { createProgress } from '../progress.js';
@@ -42,14 +44,25 @@ export function embedCommand(): Command {
       const tokenizer = await loadTokenizer(source);
       const progress = createProgress();
       const ids = inputs.map((x) => (typeof x === 'string' ? tokenizer.encode(x) : x));
+      // Ctrl-C: say how far it got and exit 130, leaving no half-written --out behind
+      let done = 0;
+      let writing = false;
+      const drop = onInterrupt(() => {
+        writeErr(`gptj: interrupted: ${done} of ${ids.length} inputs embedded; nothing written\n`);
+        if (writing && flags.out !== undefined) rmSync(flags.out, { force: true });
+      });
       try {
         const { embed } = await import('@gptj/model');
         const vectors = await embed(model, ids, {
           pooling: flags.pooling, normalize: flags.normalize ?? false, batchSize: flags.batchSize,
           ...(flags.layer !== undefined ? { layer: flags.layer } : {}),
-          onProgress: (p) => progress.update('embed', p.done, p.total),
+          onProgress: (p) => {
+            done = p.done;
+            progress.update('embed', p.done, p.total);
+          },
         });
         progress.stop();
+        writing = true;
         if (flags.format === 'f32') {
           const data = new Float32Array(vectors.length * model.config.nEmbd);
           vectors.forEach((v, i) => data.set(v, i * model.config.nEmbd));
@@ -61,6 +74,7 @@ export function embedCommand(): Command {
           await (flags.out === undefined ? writeOut(lines) : writeFile(flags.out, lines));
         }
       } finally {
+        drop();
         progress.stop();
         model.dispose();
       }
