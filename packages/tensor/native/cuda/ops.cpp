@@ -61,16 +61,38 @@ void Linear(OpCall& c) {
   }
 }
 
-// matmul(a, b, c, M, K, N, aOffsets: number[], bOffsets: number[]): per batch i,
-// c[i] f32 [M,N] = a[aOffsets[i]..] f32 [M,K] . b[bOffsets[i]..] f32 [K,N]  (offsets in elements)
+// matmul(a, b, c, batchShape, aBatchStrides, bBatchStrides, M, K, N): for each batch index (row-major
+// over batchShape, at most 65535 matrices), c[i] f32 [M,N] = a f32 [M,K] . b f32 [K,N], the a and b
+// matrices found at sum(idx * strides) whole matrices (stride 0: broadcast), as in the CPU addon.
 void Matmul(OpCall& c) {
-  const int64_t M = c.i64(3, "M", 0, kMaxDim), K = c.i64(4, "K", 0, kMaxDim), N = c.i64(5, "N", 0, kMaxDim);
-  const std::vector<int64_t> ao = c.ints(6, "aOffsets", 0, kMaxDim, 65535);
-  const std::vector<int64_t> bo = c.ints(7, "bOffsets", 0, kMaxDim, 65535);
-  if (ao.size() != bo.size()) c.range_error("aOffsets and bOffsets differ in length");
-  const int64_t batch = static_cast<int64_t>(ao.size());
+  const std::vector<int64_t> shape = c.ints(3, "batchShape", 0, 65535, 8);
+  const std::vector<int64_t> as = c.ints(4, "aBatchStrides", 0, kMaxDim, 8);
+  const std::vector<int64_t> bs = c.ints(5, "bBatchStrides", 0, kMaxDim, 8);
+  if (as.size() != shape.size() || bs.size() != shape.size()) c.range_error("batch shape and strides differ in length");
+  const int64_t M = c.i64(6, "M", 0, kMaxDim), K = c.i64(7, "K", 0, kMaxDim), N = c.i64(8, "N", 0, kMaxDim);
+  double batch_d = 1;
+  for (int64_t d : shape) batch_d *= static_cast<double>(d);
+  if (batch_d > 65535) c.range_error("more than 65535 matrices in the batch");
+  const double lim = static_cast<double>(kMaxDim);  // products checked in double first: no int64 overflow below
+  if (double(M) * K > lim || double(K) * N > lim || batch_d * M * N > lim) c.range_error("a matrix has more than 2^40 elements");
+  const int64_t batch = static_cast<int64_t>(batch_d);
+  // Element offsets of every batch's matrices, and the largest of each.
+  std::vector<int64_t> offs(2 * batch);
+  std::vector<int64_t> idx(shape.size(), 0);
   int64_t amax = 0, bmax = 0;
-  for (int64_t i = 0; i < batch; ++i) { amax = std::max(amax, ao[i]); bmax = std::max(bmax, bo[i]); }
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t ao = 0, bo = 0;
+    for (size_t d = 0; d < shape.size(); ++d) { ao += idx[d] * as[d]; bo += idx[d] * bs[d]; }
+    if (double(ao) * M * K > lim || double(bo) * K * N > lim) c.range_error("batch strides reach past 2^40 elements");
+    offs[i] = ao * M * K;
+    offs[batch + i] = bo * K * N;
+    amax = std::max(amax, offs[i]);
+    bmax = std::max(bmax, offs[batch + i]);
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
   const float* a = c.dev<const float>(0, "a", batch ? (amax + M * K) * 4 : 0);
   const float* b = c.dev<const float>(1, "b", batch ? (bmax + K * N) * 4 : 0);
   float* out = c.dev<float>(2, "c", batch * M * N * 4);
@@ -80,12 +102,10 @@ void Matmul(OpCall& c) {
     check(c.env(), cudaMemsetAsync(out, 0, batch * M * N * 4, s), c.op());
     return;
   }
-  int64_t* offs = static_cast<int64_t*>(scratch(c.env(), 2 * batch * 8));
-  std::vector<int64_t> host(ao);
-  host.insert(host.end(), bo.begin(), bo.end());
-  check(c.env(), cudaMemcpyAsync(offs, host.data(), host.size() * 8, cudaMemcpyHostToDevice, s), c.op());
+  int64_t* doffs = static_cast<int64_t*>(scratch(c.env(), 2 * batch * 8));
+  check(c.env(), cudaMemcpyAsync(doffs, offs.data(), offs.size() * 8, cudaMemcpyHostToDevice, s), c.op());
   GemmSimtArgs g;
-  g.A = a; g.lda = K; g.aoff = offs; g.B = b; g.bdt = DT_F32; g.sbk = N; g.sbn = 1; g.boff = offs + batch;
+  g.A = a; g.lda = K; g.aoff = doffs; g.B = b; g.bdt = DT_F32; g.sbk = N; g.sbn = 1; g.boff = doffs + batch;
   g.C = out; g.ldc = N; g.batch = batch; g.M = M; g.N = N; g.K = K;
   gemm_simt(g, s);
 }

@@ -63,7 +63,8 @@ export interface CudaAddon {
   synchronize(): void;
   // Argument order as in the CPU addon (native.ts): inputs, output, dims, then parameters.
   linear(x: S, w: S, wDtype: number, bias: S | null, y: S, M: number, K: number, N: number): void;
-  matmul(a: S, b: S, c: S, M: number, K: number, N: number, aOffsets: number[], bOffsets: number[]): void;
+  matmul(a: S, b: S, c: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
+         M: number, K: number, N: number): void;
   binary(op: 0 | 1, a: S, b: S, y: S, shape: number[], aStrides: number[], bStrides: number[]): void;
   stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number,
               dstStrides: number[], dstOffset: number): void;

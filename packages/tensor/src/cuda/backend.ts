@@ -12,23 +12,6 @@ import { loadCudaAddon, type CudaAddon, type DeviceStorage } from './addon.js';
 
 const st = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 
-/** Element offsets of every matrix of a batched matmul (row-major walk over the batch shape). */
-function batchOffsets(shape: readonly number[], strides: readonly number[], matrixElems: number): number[] {
-  const total = shape.reduce((a, b) => a * b, 1);
-  const out = new Array<number>(total);
-  const idx = new Array<number>(shape.length).fill(0);
-  for (let i = 0; i < total; i++) {
-    let off = 0;
-    for (let d = 0; d < shape.length; d++) off += idx[d] * strides[d];
-    out[i] = off * matrixElems;
-    for (let d = shape.length - 1; d >= 0; d--) {
-      if (++idx[d] < shape[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
-}
-
 export function createCudaBackend(cuda: CudaAddon): Backend {
   const backend: Backend = {
     device: 'cuda',
@@ -61,9 +44,7 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     },
     matmul(a, b, out, batch) {
       const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
-      const ao = batchOffsets(batch.shape, batch.aStrides, M * K);
-      const bo = batchOffsets(batch.shape, batch.bStrides, K * N);
-      callNative('matmul', () => cuda.matmul(st(a), st(b), st(out), M, K, N, ao, bo));
+      callNative('matmul', () => cuda.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
     },
     binary(op, a, b, out, l) {
       callNative(op, () => cuda.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));

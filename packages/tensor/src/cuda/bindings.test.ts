@@ -15,7 +15,7 @@ const cuda = found.found ? (found.addon as CudaAddon) : undefined;
 const W = Symbol('wrong object');
 const calls: [string, unknown[], string][] = [
   ['linear', [W, W, 1, null, W, 2, 4, 3], 'x'],
-  ['matmul', [W, W, W, 2, 2, 2, [0], [0]], 'a'],
+  ['matmul', [W, W, W, [2], [1], [0], 2, 2, 2], 'a'],
   ['binary', [0, W, W, W, [4], [1], [1]], 'a'],
   ['stridedCopy', [W, W, 4, [2], [1], 0, [1], 0], 'src'],
   ['scale', [W, W, 4, 0.5], 'x'],
@@ -54,6 +54,9 @@ describe.skipIf(!cuda)('cuda bindings refuse wrong objects before any device cal
     expect(() => cuda!.scale({} as never, {} as never, -1, 1)).toThrow(RangeError);
     expect(() => cuda!.linear({} as never, {} as never, 4, null, {} as never, 1, 1, 1)).toThrow(/linear: unsupported weight dtype code 4/);
     expect(() => (cuda!.scale as (...a: unknown[]) => void)()).toThrow(/scale: n must be a number/);
+    // dims whose products overflow 64-bit integers are caught before any offset is computed
+    expect(() => cuda!.matmul({} as never, {} as never, {} as never, [2], [2 ** 40], [0], 2 ** 20, 2 ** 20, 1)).toThrow(RangeError);
+    expect(() => cuda!.matmul({} as never, {} as never, {} as never, [], [], [], 2 ** 40, 2 ** 40, 2 ** 40)).toThrow(RangeError);
   });
 
   it('runner and session constructors check their objects the same way', () => {
