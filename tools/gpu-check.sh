@@ -35,7 +35,8 @@ prepare() {
   # The CUDA test files as JS beside the package's own sources, so their relative imports hold.
   npx tsc --outDir "$stage/packages/tensor/dist-test" --rootDir packages/tensor/src --module NodeNext \
     --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck \
-    --verbatimModuleSyntax packages/tensor/src/cuda/ops.test.ts packages/tensor/src/cuda/runner.test.ts
+    --verbatimModuleSyntax packages/tensor/src/cuda/ops.test.ts packages/tensor/src/cuda/runner.test.ts \
+    packages/tensor/src/cuda/runner-failure.test.ts packages/tensor/src/cuda/bindings.test.ts
   npx tsc --outDir "$stage/packages/model/dist-test" --rootDir packages/model/src --module NodeNext \
     --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck \
     --verbatimModuleSyntax packages/model/src/cuda.test.ts
@@ -132,7 +133,8 @@ check() {
 
   echo "== CUDA tests (@gptj/tensor)"
   timeout 200 node --test --test-reporter=spec packages/tensor/dist-test/cuda/ops.test.js \
-    packages/tensor/dist-test/cuda/runner.test.js > "$out/tests.log" 2>&1 || tests_rc=$?
+    packages/tensor/dist-test/cuda/runner.test.js packages/tensor/dist-test/cuda/runner-failure.test.js \
+    packages/tensor/dist-test/cuda/bindings.test.js > "$out/tests.log" 2>&1 || tests_rc=$?
   grep -E '^\s*(✖|not ok)|failing tests|Error' "$out/tests.log" | head -40 || true
   echo "== CUDA tests (@gptj/model)"
   timeout 100 node --test --test-reporter=spec packages/model/dist-test/cuda.test.js > "$out/model-tests.log" 2>&1 || model_rc=$?
