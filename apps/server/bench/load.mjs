@@ -3,12 +3,15 @@
 // same N streaming greedy completions through the official openai client twice in one run: one after another, then
 // all N at once. Prints aggregate generated tokens/s, p50/p99 time to first token and inter-token latency for both,
 // the speed-up, whether the concurrent texts equal the one-at-a-time texts, and how many requests were lost.
-// Bounded: N requests per phase, and the whole run is aborted after --budget seconds.
+// Bounded: N requests per phase, and the whole run is aborted after --budget seconds. With --rounds R the two phases
+// alternate R times (sequential, concurrent, sequential, ...) and the median speed-up of the rounds is reported: on a
+// shared machine the load changes within seconds, and one pair of phases can land on a busy and a quiet moment.
 //   --clients 32   concurrent clients (= requests per phase)
 //   --tokens 64    max_tokens per request (greedy)
 //   --parallel N   server slots (default: --clients)
 //   --model DIR    model directory (default: the bundled mini-code checkpoint)
 //   --budget 600   seconds before the run is aborted
+//   --rounds 1     alternating pairs of phases; the speed-up reported is their median
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { once, setMaxListeners } from 'node:events';
@@ -22,11 +25,13 @@ const { values } = parseArgs({
     parallel: { type: 'string' },
     model: { type: 'string' },
     budget: { type: 'string', default: '600' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const clients = Number(values.clients);
 const tokens = Number(values.tokens);
 const parallel = Number(values.parallel ?? clients);
+const rounds = Number(values.rounds);
 const budget = AbortSignal.timeout(Number(values.budget) * 1000);
 setMaxListeners(clients + 10); // every request listens to the budget signal (and the client links its own to it)
 
@@ -85,22 +90,31 @@ async function phase(name, run) {
 
 try {
   await one('# warm-up'); // first-touch of the weights and caches, outside both phases
-  const sequential = await phase('one at a time', async () => {
-    const out = [];
-    for (const p of prompts) out.push(await one(p).then((value) => ({ status: 'fulfilled', value }), (reason) => ({ status: 'rejected', reason })));
-    return out;
-  });
-  const concurrent = await phase(`${clients} concurrent`, () => Promise.allSettled(prompts.map(one)));
-  const same = concurrent.texts.filter((t, i) => t !== null && t === sequential.texts[i]).length;
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   console.log(`\nserver load: ${clients} streaming clients, greedy, max_tokens ${tokens}, --parallel ${parallel}, ${values.model ?? 'mini-code'}`);
   console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms');
-  for (const r of [sequential, concurrent]) {
-    console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}`);
+  const speedups = [];
+  let same = 0, lost = 0;
+  const errors = [];
+  for (let round = 0; round < rounds; round++) {
+    const sequential = await phase('one at a time', async () => {
+      const out = [];
+      for (const p of prompts) out.push(await one(p).then((value) => ({ status: 'fulfilled', value }), (reason) => ({ status: 'rejected', reason })));
+      return out;
+    });
+    const concurrent = await phase(`${clients} concurrent`, () => Promise.allSettled(prompts.map(one)));
+    same += concurrent.texts.filter((t, i) => t !== null && t === sequential.texts[i]).length;
+    lost += sequential.lost + concurrent.lost;
+    errors.push(...sequential.errors, ...concurrent.errors);
+    speedups.push(concurrent.tokPerS / sequential.tokPerS);
+    for (const r of [sequential, concurrent]) {
+      console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}`);
+    }
   }
-  console.log(`aggregate speed-up: ${(concurrent.tokPerS / sequential.tokPerS).toFixed(2)}x; concurrent texts identical to one-at-a-time: ${same}/${clients}; requests lost: ${sequential.lost + concurrent.lost}`);
-  for (const e of [...sequential.errors, ...concurrent.errors].slice(0, 5)) console.log(`  error: ${e}`);
-  process.exitCode = same === clients && sequential.lost + concurrent.lost === 0 ? 0 : 1;
+  const each = rounds > 1 ? ` (median of ${rounds} rounds: ${speedups.map((x) => x.toFixed(2)).join(', ')})` : '';
+  console.log(`aggregate speed-up: ${pct(speedups, 50).toFixed(2)}x${each}; concurrent texts identical to one-at-a-time: ${same}/${clients * rounds}; requests lost: ${lost}`);
+  for (const e of errors.slice(0, 5)) console.log(`  error: ${e}`);
+  process.exitCode = same === clients * rounds && lost === 0 ? 0 : 1;
 } finally {
   child.kill('SIGTERM');
 }
