@@ -1,6 +1,6 @@
 // Worker thread behind injectSync (inject-sync.ts): hosts the built app (dist/) with the mini-code model and answers
 // one app.inject at a time through a SharedArrayBuffer, so a synchronous fuzz predicate can drive the real app.
-// Generation is cut after 4 pieces of text (an abort, as a disconnecting client causes), so every input stays cheap
+// Generation is cut after 2 pieces of text (an abort, as a disconnecting client causes), so every input stays cheap
 // while validation, option mapping and the error paths run unchanged.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createServer } from '../../dist/index.js';
@@ -16,7 +16,7 @@ app.gptj.run = (prompt, options, onText) => {
   const signal = options.signal ? AbortSignal.any([options.signal, cut.signal]) : cut.signal;
   let pieces = 0;
   return run(prompt, { ...options, signal }, (text) => {
-    if (++pieces >= 4) cut.abort();
+    if (++pieces >= 2) cut.abort();
     return onText?.(text);
   });
 };
