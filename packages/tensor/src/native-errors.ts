@@ -19,9 +19,18 @@ export function nativeError(op: string, e: unknown): TensorError {
   const coded = codedError(op, e);
   if (coded) return coded;
   const msg = e instanceof Error ? e.message : String(e);
-  if (/disposed/.test(msg)) return new DisposedError(`${op}: ${msg}`);
+  if (/disposed/.test(msg)) return new DisposedError(named(op, msg));
   if (e instanceof RangeError && op === 'embedding') return new IndexError(msg);
-  return new TensorError(msg.startsWith(op) ? msg : `${op}: ${msg}`);
+  return new TensorError(named(op, msg));
+}
+
+/**
+ * `msg` naming its op once. The addons start their messages with their own op name: "cast: x was disposed" for
+ * op cast, "linear: ..." for linearAsync, "CpuGPTJSession: ..." for CpuGPTJSession.step; those are kept as they are.
+ */
+function named(op: string, msg: string): string {
+  const names = [op, op.replace(/Async$/, ''), op.split('.')[0]!];
+  return names.some((n) => msg.startsWith(`${n}:`) || msg.startsWith(`${n}.`)) ? msg : `${op}: ${msg}`;
 }
 
 /** Runs one call into an addon, re-throwing its exception as a TensorError naming `op`. */
