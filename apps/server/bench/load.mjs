@@ -12,6 +12,7 @@
 //   --model DIR    model directory (default: the bundled mini-code checkpoint)
 //   --budget 600   seconds before the run is aborted
 //   --rounds 1     alternating pairs of phases; the speed-up reported is their median
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { once, setMaxListeners } from 'node:events';
@@ -72,16 +73,29 @@ const pct = (xs, p) => {
   return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
+/** The server's CPU seconds so far (user + system, Linux /proc; NaN elsewhere): its cost per token, which other load on the host inflates far less than wall time. */
+function serverCpuSeconds() {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
 async function phase(name, run) {
   const t0 = performance.now();
+  const cpu0 = serverCpuSeconds();
   const settled = await run();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = serverCpuSeconds() - cpu0;
   const done = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
   const generated = done.reduce((a, r) => a + r.generated, 0);
   return {
     name, seconds, generated, lost: settled.length - done.length,
     errors: settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason?.message ?? s.reason)),
     tokPerS: generated / seconds,
+    cpuMsPerToken: (1000 * cpu) / generated,
     ttft: [pct(done.map((r) => r.ttft), 50), pct(done.map((r) => r.ttft), 99)],
     itl: [pct(done.flatMap((r) => r.gaps), 50), pct(done.flatMap((r) => r.gaps), 99)],
     texts: settled.map((s) => (s.status === 'fulfilled' ? s.value.text : null)),
@@ -92,7 +106,7 @@ try {
   await one('# warm-up'); // first-touch of the weights and caches, outside both phases
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   console.log(`\nserver load: ${clients} streaming clients, greedy, max_tokens ${tokens}, --parallel ${parallel}, ${values.model ?? 'mini-code'}`);
-  console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms');
+  console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms   server CPU ms/token');
   const speedups = [];
   let same = 0, lost = 0;
   const errors = [];
@@ -108,7 +122,7 @@ try {
     errors.push(...sequential.errors, ...concurrent.errors);
     speedups.push(concurrent.tokPerS / sequential.tokPerS);
     for (const r of [sequential, concurrent]) {
-      console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}`);
+      console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}   ${r.cpuMsPerToken.toFixed(3).padStart(19)}`);
     }
   }
   const each = rounds > 1 ? ` (median of ${rounds} rounds: ${speedups.map((x) => x.toFixed(2)).join(', ')})` : '';
