@@ -38,17 +38,18 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     ? await resolveHubModel(dirOrHubId, { ...opts, onProgress: opts.onProgress as ((p: DownloadProgress) => void) | undefined })
     : dirOrHubId;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLoadError(`${dir} is not a model directory`);
-  const device = resolveDevice(opts.device ?? 'cpu', undefined, opts.dtype);
+  resolveDevice(opts.device ?? 'cpu', undefined, opts.dtype);  // a missing GPU is reported before any file is read
   const config = readConfig(dir);
   const ckpt = await openCheckpoint(dir);
   const loaded: Tensor[] = [];
   try {
     checkTensors(config, ckpt.tensors);
     const entry = (name: string) => ckpt.tensors.get(name)!;
-    // A stored int8 checkpoint (I8 linear weights, see checkpoint/int8-layout.ts) loads as q8 under 'auto';
-    // an explicit float dtype dequantizes it.
-    const storedInt8 = [...ckpt.tensors.values()].some((e) => e.dtype === 'I8');
-    const asked = storedInt8 && (opts.dtype ?? 'auto') === 'auto' ? 'q8' : opts.dtype;
+    // A stored int8 checkpoint (I8 linear weights, see checkpoint/int8-layout.ts) loads as q8 under 'auto', a
+    // stored q4 one (U8 codes, checkpoint/q4-layout.ts) as q4; an explicit dtype converts it.
+    const holds = (dtype: string) => [...ckpt.tensors.values()].some((e) => e.dtype === dtype);
+    const asked = (opts.dtype ?? 'auto') !== 'auto' ? opts.dtype : holds('I8') ? 'q8' : holds('U8') ? 'q4' : 'auto';
+    const device = resolveDevice(opts.device ?? 'cpu', undefined, asked);
     const { matrix: matrixDType, embedding: embeddingDType } = weightDTypes(device, storedAsTensorDType(entry('transformer.wte.weight')), asked);
 
     const loader = new TensorLoader(device, opts.mmap ?? true);
@@ -56,8 +57,8 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     let done = 0;
     const load = (name: string, dtype: DType) => {
       const e = entry(name);
-      const scale = e.dtype === 'I8' ? entry(`${name}${SCALE_SUFFIX}`) : undefined;  // checkTensors made sure it is there
-      const t = scale ? loader.loadInt8(e, scale, dtype) : loader.load(e, dtype);
+      const scale = e.dtype === 'I8' || e.dtype === 'U8' ? entry(`${name}${SCALE_SUFFIX}`) : undefined;  // checkTensors made sure it is there
+      const t = !scale ? loader.load(e, dtype) : e.dtype === 'I8' ? loader.loadInt8(e, scale, dtype) : loader.loadQ4(e, scale, dtype);
       loaded.push(t);
       done += e.byteLength + (scale?.byteLength ?? 0);
       opts.onProgress?.({ phase: 'load', done, total, file: e.file.name });

@@ -1,6 +1,7 @@
 // @gptj/tensor: tensors, dtypes, devices and the ops a transformer needs (see README.md).
 export { Tensor } from './tensor.js';
 export type { DType, DeviceName } from './dtype.js';
+export { Q4_GROUP, q4ScalesOffset } from './dtype.js'; // the q4 layout, for readers and writers of stored q4 weights
 export { TensorError, ShapeError, DTypeError, DeviceError, DisposedError, IndexError, MappedFileError, NonFiniteError } from './errors.js';
 export { mmapFile, MAPPED_FILE_EXIT_CODE } from './mmap.js';
 export { dropFileCache, fileCacheResidency } from './page-cache.js';

@@ -1,7 +1,8 @@
 // gptj convert: re-save a checkpoint (safetensors or PyTorch .bin, sharded or not) as one safetensors file in
-// f16, bf16 or int8, streaming tensor by tensor so the source is never held in memory whole. int8 is
-// @gptj/model's stored int8 layout: linear weights I8 + `<name>_scale` F32 [out, 1] (the per-row q8 that
-// `--dtype int8` makes at load time), the embedding f16, biases and LayerNorm parameters f32.
+// f16, bf16, int8 or q4, streaming tensor by tensor so the source is never held in memory whole. int8 and q4 are
+// @gptj/model's stored layouts: linear weights I8 + `<name>_scale` F32 [out, 1] (the per-row q8 that
+// `--dtype int8` makes at load time), or U8 4-bit codes [out, in/2] + `<name>_scale` F16 [out, in/32] (the q4
+// of `--dtype q4`); the embedding f16, biases and LayerNorm parameters f32.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -18,21 +19,31 @@ interface ConvertFlags {
   model?: string;
   revision?: string;
   cacheDir?: string;
-  dtype: 'f16' | 'bf16' | 'int8';
+  dtype: 'f16' | 'bf16' | 'int8' | 'q4';
   out: string;
 }
 
 type HalfStored = 'F16' | 'BF16';
-const HF_DTYPE = { f16: 'float16', bf16: 'bfloat16', int8: 'float16' } as const;
-// config.json note for other tools: what the I8 tensors are (transformers refuses an unknown quant_method
-// rather than loading the int8 values as if they were floats).
-const INT8_QUANTIZATION_CONFIG = {
-  quant_method: 'gptj-q8',
-  bits: 8,
-  symmetric: true,
-  strategy: 'per-output-row',
-  layout: '<name>.weight I8 [out, in], <name>.weight_scale F32 [out, 1]; real = int8 * scale',
-};
+const HF_DTYPE = { f16: 'float16', bf16: 'bfloat16', int8: 'float16', q4: 'float16' } as const;
+// config.json note for other tools: what the I8 / U8 tensors are (transformers refuses an unknown quant_method
+// rather than loading the quantized values as if they were floats).
+const QUANTIZATION_CONFIG = {
+  int8: {
+    quant_method: 'gptj-q8',
+    bits: 8,
+    symmetric: true,
+    strategy: 'per-output-row',
+    layout: '<name>.weight I8 [out, in], <name>.weight_scale F32 [out, 1]; real = int8 * scale',
+  },
+  q4: {
+    quant_method: 'gptj-q4',
+    bits: 4,
+    group_size: 32,
+    symmetric: true,
+    layout: '<name>.weight U8 [out, in/2] (byte i of a 16-byte group: weight i low nibble, i+16 high), ' +
+      '<name>.weight_scale F16 [out, in/32]; real = (code - 8) * scale',
+  },
+} as const;
 const SIDE_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'added_tokens.json', 'special_tokens_map.json'];
 // Buffers of real GPT-J checkpoints that are not weights (GUIDE section 1); they are not copied.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
@@ -40,17 +51,19 @@ const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 const CHUNK_ELEMENTS = 1 << 22;
 
 export function convertCommand(): Command {
-  const cmd = new Command('convert').description('Re-save a checkpoint as safetensors with f16, bf16 or int8 weights');
+  const cmd = new Command('convert').description('Re-save a checkpoint as safetensors with f16, bf16, int8 or q4 weights');
   addModelOption(cmd);
   return cmd
-    .addOption(new Option('--dtype <dtype>', 'weight dtype to store').choices(['f16', 'bf16', 'int8']).makeOptionMandatory())
+    .addOption(new Option('--dtype <dtype>', 'weight dtype to store').choices(['f16', 'bf16', 'int8', 'q4']).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'output directory (created; must not exist or be empty)')
     .addHelpText(
       'after',
       '\nWrites <out>/model.safetensors, config.json (dtype updated) and the tokenizer and generation files.\n' +
         'int8 stores every linear weight as int8 with one f32 scale per output row (<name>.weight_scale), the\n' +
         'embedding as f16 and biases and norms as f32: about half the f16 size. It loads as the same int8\n' +
-        'model `--dtype int8` makes of the float checkpoint (`--dtype f32|f16|bf16` dequantizes it).\n\n' +
+        'model `--dtype int8` makes of the float checkpoint (`--dtype f32|f16|bf16` dequantizes it).\n' +
+        'q4 stores them as 4-bit codes in groups of 32 with one f16 scale a group (<name>.weight_scale): 18 bytes\n' +
+        'per 32 weights, about 30% of f16; it loads as the q4 model `--dtype q4` makes (CPU only).\n\n' +
         'Examples:\n  gptj convert --model EleutherAI/gpt-j-6b --dtype f16 --out ./gpt-j-6b-f16\n' +
         '  gptj convert --model ./gpt-j-6b-f16 --dtype int8 --out ./gpt-j-6b-int8',
     )
@@ -74,8 +87,10 @@ export function convertCommand(): Command {
       const dropStaging = onInterrupt(() => rmSync(staging, { recursive: true, force: true }));
       const progress = createProgress();
       try {
-        const int8 = [...ckpt.tensors.values()].find((e) => e.dtype === 'I8');
-        if (int8) throw new CliError(`${source.path}: already an int8 checkpoint (${int8.name} is I8); convert from a float checkpoint`);
+        const quantized = [...ckpt.tensors.values()].find((e) => e.dtype === 'I8' || e.dtype === 'U8');
+        if (quantized) throw new CliError(`${source.path}: already ${quantized.dtype === 'I8' ? 'an int8' : 'a q4'} checkpoint (${quantized.name} is ${quantized.dtype}); convert from a float checkpoint`);
+        if (target === 'q4' && (config.nEmbd % 32 !== 0 || config.nInner % 32 !== 0))
+          throw new CliError(`--dtype q4 needs n_embd and n_inner multiples of 32 (its groups), this model has ${config.nEmbd} and ${config.nInner}`);
         const expected = model.gptjTensorShapes(config);
         const unexpected = [...ckpt.tensors.keys()].filter((n) => !expected.has(n) && !KNOWN_BUFFERS.test(n));
         if (unexpected.length) throw new CliError(`${source.path}: tensors a GPT-J does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`);
@@ -94,18 +109,19 @@ export function convertCommand(): Command {
         const sources = entries.flatMap((e): TensorSource[] => {
           const elements = e.byteLength / bytesPer(e);
           const finished = (): void => { done += elements; };
-          if (target !== 'int8') return [streamAs(tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
+          if (target !== 'int8' && target !== 'q4') return [streamAs(tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
           if (model.isLinearWeight(e.name)) {
-            const [weight, scale] = model.int8Sources(e, (rows) => report(e.name, rows * e.shape[1]));
+            const [weight, scale] = (target === 'int8' ? model.int8Sources : model.q4Sources)(e, (rows) => report(e.name, rows * e.shape[1]));
             return [{ ...weight, data: () => withEnd(weight, finished) }, scale];
           }
           return [streamAs(tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];
         });
         mkdirSync(staging, { recursive: true });
-        await model.writeSafetensorsAsync(join(staging, 'model.safetensors'), sources, target === 'int8' ? { ...model.INT8_METADATA } : { format: 'pt' });
+        const metadata = target === 'int8' ? model.INT8_METADATA : target === 'q4' ? model.Q4_METADATA : { format: 'pt' };
+        await model.writeSafetensorsAsync(join(staging, 'model.safetensors'), sources, { ...metadata });
         progress.stop();
         for (const key of ['torch_dtype', 'dtype']) if (key in configJson) configJson[key] = HF_DTYPE[target];
-        if (target === 'int8') configJson.quantization_config = INT8_QUANTIZATION_CONFIG;
+        if (target === 'int8' || target === 'q4') configJson.quantization_config = QUANTIZATION_CONFIG[target];
         else delete configJson.quantization_config;
         writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
         for (const f of SIDE_FILES) copySideFile(join(source.path, f), join(staging, f));

@@ -4,8 +4,8 @@ import { ConfigError } from '../errors.js';
 
 /**
  * Refuses a config.json whose sizes the checkpoint cannot hold, before the expected-name map is built or any
- * weight allocated: a GPT-J needs 10 tensors per layer plus 4 or 5, and every parameter takes at least one
- * stored byte (I8 being the smallest weight dtype). Finer mismatches are checkTensors' job.
+ * weight allocated: a GPT-J needs 10 tensors per layer plus 4 or 5, and every parameter takes at least half a
+ * stored byte (q4's 4-bit codes being the smallest weight dtype). Finer mismatches are checkTensors' job.
  */
 export function checkConfigFits(c: GPTJConfig, tensors: ReadonlyMap<string, TensorEntry>): void {
   const neededTensors = 10 * c.nLayer + (c.tieWordEmbeddings ? 4 : 5);
@@ -15,7 +15,7 @@ export function checkConfigFits(c: GPTJConfig, tensors: ReadonlyMap<string, Tens
   let stored = 0;
   for (const e of tensors.values()) stored += e.byteLength;
   const params = parameterCount(c);
-  if (params > stored) {
+  if (params / 2 > stored) {
     throw new ConfigError(`config.json sizes (n_layer ${c.nLayer}, n_embd ${c.nEmbd}, n_inner ${c.nInner}, vocab_size ${c.vocabSize}) ` +
       `need ${params} parameters, more than the ${stored} bytes the checkpoint's tensors hold`);
   }

@@ -21,22 +21,25 @@ export interface RowBlock {
 }
 
 /**
- * Quantizes `rows` whole rows of a float matrix (little-endian bytes of `dtype`) with the tensor core's own
- * q8 cast, the same one loadModel's dtype 'q8' uses. Returns the int8 values and the per-row f32 scales.
- * A NaN or infinity throws NonFiniteError naming `at.name` and its row in the whole tensor (the cast only
- * sees this block, so its row is shifted by `at.firstRow`).
+ * `rows` whole rows of a float matrix (little-endian bytes of `dtype`) cast by the tensor core to `to`, the cast
+ * loadModel's dtype uses. A NaN or infinity throws NonFiniteError naming `at.name` and its row in the whole
+ * tensor (the cast only sees this block, so its row is shifted by `at.firstRow`).
  */
-export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock): { values: Uint8Array; scales: Float32Array } {
+export function castRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock, to: 'q8' | 'q4'): Tensor {
   const src = Tensor.fromBytes(bytes, [rows, cols], dtype === 'F32' ? 'f32' : dtype === 'F16' ? 'f16' : 'bf16');
-  let q: Tensor;
   try {
-    q = cast(src, 'q8');
+    return cast(src, to, { name: at.name });
   } catch (e) {
     if (e instanceof NonFiniteError) throw new NonFiniteError(e.op, at.firstRow + e.row, e.column, e.value, at.name);
     throw e;
   } finally {
     src.dispose();
   }
+}
+
+/** castRows to q8: the int8 values and the per-row f32 scales. */
+export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock): { values: Uint8Array; scales: Float32Array } {
+  const q = castRows(bytes, dtype, rows, cols, at, 'q8');
   try {
     const { values, scales } = q.toQ8Parts();
     return { values: new Uint8Array(values.buffer, values.byteOffset, values.byteLength), scales };

@@ -1,9 +1,13 @@
 import type { TensorEntry } from './entries.js';
 import { SCALE_SUFFIX, quantizeRows } from './int8-layout.js';
+import { q4StoredShapes, quantizeRowsQ4 } from './q4-layout.js';
 import type { TensorSource } from './tensor-source.js';
 
 // Elements quantized per chunk: bounds the extra memory to a few tens of MiB whatever the matrix size.
 const CHUNK_ELEMENTS = 1 << 22;
+
+/** How a block of rows becomes stored bytes: the weight's chunk and the scales' chunk. */
+type QuantizeRows = (bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: { name: string; firstRow: number }) => { weight: Uint8Array; scales: Uint8Array };
 
 /**
  * The two tensors a float weight matrix [out, in] becomes in a stored int8 checkpoint: `<name>` I8 [out, in]
@@ -13,37 +17,60 @@ const CHUNK_ELEMENTS = 1 << 22;
  * progress in rows done.
  */
 export function int8Sources(e: TensorEntry, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
+  const quantize: QuantizeRows = (...args) => {
+    const { values, scales } = quantizeRows(...args);
+    return { weight: values, scales: new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength) };
+  };
+  return quantizedSources('int8Sources', e, { weight: 'I8', shape: [e.shape[0], e.shape[1]] }, { scale: 'F32', shape: [e.shape[0], 1] }, quantize, onRows);
+}
+
+/**
+ * The same for a stored q4 checkpoint (q4-layout.ts): `<name>` U8 [out, in / 2] of 4-bit codes, then `<name>_scale`
+ * F16 [out, in / 32] (kept while the codes stream: 1/16 byte a weight). `in` must be a multiple of 32.
+ */
+export function q4Sources(e: TensorEntry, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
+  const { codes, scales } = q4StoredShapes(e.shape[0], e.shape[1]);
+  const quantize: QuantizeRows = (...args) => {
+    const q = quantizeRowsQ4(...args);
+    return { weight: q.codes, scales: q.scales };
+  };
+  return quantizedSources('q4Sources', e, { weight: 'U8', shape: codes }, { scale: 'F16', shape: scales }, quantize, onRows);
+}
+
+function quantizedSources(op: string, e: TensorEntry, w: { weight: 'I8' | 'U8'; shape: [number, number] }, s: { scale: 'F32' | 'F16'; shape: [number, number] },
+                          quantize: QuantizeRows, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
   if (e.shape.length !== 2 || (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')) {
-    throw new TypeError(`int8Sources: ${e.name} is ${e.dtype} [${e.shape}], not a float matrix`);
+    throw new TypeError(`${op}: ${e.name} is ${e.dtype} [${e.shape}], not a float matrix`);
   }
   const dtype = e.dtype;
   const [rows, cols] = e.shape;
   const rowBytes = cols * (dtype === 'F32' ? 4 : 2);
-  const scales = new Float32Array(rows);
+  const scaleRowBytes = (s.shape[1] * (s.scale === 'F32' ? 4 : 2));
+  const scales = new Uint8Array(rows * scaleRowBytes);
   let quantized = false;
   const weight: TensorSource = {
     name: e.name,
-    dtype: 'I8',
-    shape: [rows, cols],
+    dtype: w.weight,
+    shape: w.shape,
     data: function* () {
       const step = Math.max(1, Math.floor(CHUNK_ELEMENTS / Math.max(cols, 1)));
       for (let r = 0; r < rows; r += step) {
         const n = Math.min(step, rows - r);
-        const part = quantizeRows(e.file.read(e.offset + r * rowBytes, n * rowBytes), dtype, n, cols, { name: e.name, firstRow: r });
-        scales.set(part.scales, r);
+        const part = quantize(e.file.read(e.offset + r * rowBytes, n * rowBytes), dtype, n, cols, { name: e.name, firstRow: r });
+        scales.set(part.scales, r * scaleRowBytes);
         onRows?.(r + n);
-        yield part.values;
+        yield part.weight;
       }
       quantized = true;
     },
   };
   const scale: TensorSource = {
     name: `${e.name}${SCALE_SUFFIX}`,
-    dtype: 'F32',
-    shape: [rows, 1],
+    dtype: s.scale,
+    shape: s.shape,
     data: function* () {
-      if (!quantized) throw new Error(`int8Sources: ${e.name}${SCALE_SUFFIX} must be written after ${e.name}`);
-      yield new Uint8Array(scales.buffer);
+      if (!quantized) throw new Error(`${op}: ${e.name}${SCALE_SUFFIX} must be written after ${e.name}`);
+      yield scales;
     },
   };
   return [weight, scale];

@@ -2,6 +2,7 @@ import { type DType, type DeviceName, Tensor, TensorError, cast } from '@gptj/te
 import { CheckpointFormatError } from '../errors.js';
 import type { TensorEntry } from './entries.js';
 import { scalesAsF32 } from './int8-layout.js';
+import { q4FromParts } from './q4-layout.js';
 
 type FloatDType = 'f32' | 'f16' | 'bf16';
 const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
@@ -15,6 +16,7 @@ const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF
  *   same dtype); the source copy is dropped before the next tensor.
  * - a stored int8 weight (I8 + its scales, see int8-layout.ts): read into the scratch buffer and copied into a
  *   q8 tensor as is (no requantization); for a float `want` that q8 tensor is then dequantized by the cast.
+ * - a stored q4 weight (U8 codes + F16 scales, see q4-layout.ts): likewise into a q4 tensor, byte for byte.
  * Peak memory is the converted weights plus one scratch buffer the size of the largest tensor.
  */
 export class TensorLoader {
@@ -51,12 +53,31 @@ export class TensorLoader {
       if (e instanceof TensorError) throw new CheckpointFormatError(scale.file.name, e.message, scale.name);
       throw e;
     }
-    if (want !== 'q8') {
-      const q = host;
-      host = cast(q, want);
+    return this.toDevice(this.convert(host, want));
+  }
+
+  /** A q4 weight's codes (U8 [out, in / 2]) and group scales (F16 [out, in / 32]) as `want`: q4 as stored, or converted. */
+  loadQ4(codes: TensorEntry, scale: TensorEntry, want: DType): Tensor {
+    const [rows, half] = codes.shape;
+    if (this.scratch.length < codes.byteLength) this.scratch = new Uint8Array(codes.byteLength);
+    const scales = scale.file.read(scale.offset, scale.byteLength);
+    const bad = firstNonFiniteF16(scales);
+    if (bad >= 0) {
+      const groups = half / 16;
+      throw new CheckpointFormatError(scale.file.name, `q4 scale of row ${Math.floor(bad / groups)}, group ${bad % groups} is not finite`, scale.name);
+    }
+    const host = q4FromParts(codes.file.read(codes.offset, codes.byteLength, this.scratch), scales, rows, 2 * half);
+    return this.toDevice(this.convert(host, want));
+  }
+
+  /** `q` itself when it is in `want`, else its cast (q disposed). */
+  private convert(q: Tensor, want: DType): Tensor {
+    if (q.dtype === want) return q;
+    try {
+      return cast(q, want);
+    } finally {
       q.dispose();
     }
-    return this.toDevice(host);
   }
 
   private toDevice(host: Tensor): Tensor {
@@ -74,4 +95,10 @@ export class TensorLoader {
 
 export function storedAsTensorDType(e: TensorEntry): FloatDType {
   return AS_TENSOR_DTYPE[e.dtype];
+}
+
+/** Index of the first f16 (little-endian bytes) that is infinite or NaN (all exponent bits set), or -1. */
+function firstNonFiniteF16(bytes: Uint8Array): number {
+  for (let i = 1; i < bytes.length; i += 2) if ((bytes[i] & 0x7c) === 0x7c) return (i - 1) / 2;
+  return -1;
 }
