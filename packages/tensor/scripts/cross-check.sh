@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles and links the CPU addon's sources for aarch64 Linux with Debian's cross compiler, the way
+# Compiles and links the CPU addon's sources (native/cpu and native/common) for aarch64 Linux with Debian's cross compiler, the way
 # CMakeLists.txt builds them on a non-x86 host (no *_avx2/*_avx512/*_avx512vnni files, scalar dispatch only), to
 # check that a source build on ARM still works; runs the aarch64 kernels under qemu-aarch64 when it is
 # installed, and the thread pool's non-Linux wait path here. Not part of CI: it needs
@@ -19,7 +19,7 @@ flags=(-std=c++17 -O2 -fPIC -fno-math-errno -fno-trapping-math -fopenmp-simd -Wa
        -I"$napi_inc" -I"$addon_inc" -Inative)
 objs=()
 failed=0
-for src in native/cpu/*.cpp; do
+for src in native/cpu/*.cpp native/common/*.cpp; do
   case "$src" in *_avx2.cpp|*_avx512.cpp|*_avx512vnni.cpp) continue ;; esac
   obj="$out/$(basename "$src" .cpp).o"
   if "$CXX" "${flags[@]}" -c "$src" -o "$obj"; then objs+=("$obj"); else echo "cross-check: FAILED $src" >&2; failed=1; fi
