@@ -52,12 +52,6 @@ export class Scheduler {
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   /** Every step's logits go here (grown to the most entries a step has had): no fresh array per step. */
   private logits = new Float32Array(0);
-  /**
-   * Stream updates (events, ends, failures) in order, handed to the consumers once the next pool step is launched:
-   * what consumers do with them (a server's JSON and socket writes: a third of its JS time per 32-row step) then
-   * runs while the step computes instead of before it. Aborts are still seen before each launch.
-   */
-  private readonly outbox: (() => void)[] = [];
 
   constructor(
     private readonly model: CausalLM,
@@ -164,13 +158,11 @@ export class Scheduler {
         this.admit();
         const entries = this.plan();
         if (entries.length > 0) await this.step(entries);
-        else this.deliver();
       }
     } catch (error) {
       // a bug here must not leave requests hanging
       for (const job of [...this.active, ...this.queue]) this.fail(job, error);
     } finally {
-      this.deliver();
       this.running = false;
       this.settleClose();
     }
@@ -226,9 +218,7 @@ export class Scheduler {
     const V = this.model.vocabSize;
     let logits: Float32Array;
     try {
-      const stepped = this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length));
-      this.deliver(); // the previous step's events, while this one runs
-      logits = await stepped;
+      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length));
       if (logits.length !== entries.length * V) {
         throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
       }
@@ -275,40 +265,29 @@ export class Scheduler {
   private emit(job: Job, r: number, events: GenerationEvent[]): void {
     if (job.firstTokenAt === null && events.some((e) => e.type === 'token')) job.firstTokenAt = now();
     if (job.rows[r]!.done) this.release(job, r);
-    this.outbox.push(() => job.stream.push(events));
-    if (job.rows.every((row) => row.done)) this.end(job);
+    job.stream.push(events);
+    if (job.rows.every((row) => row.done)) this.finish(job, () => job.stream.end(job.result()));
   }
 
   /** Every unfinished row ends with reason 'abort'; the request's slots are freed. */
   private abort(job: Job): void {
     const events = job.rows.flatMap((row, r) => (row.done ? [] : [job.decoder.finish(row, r, 'abort')]));
     job.rows.forEach((_, r) => this.release(job, r));
-    this.outbox.push(() => job.stream.push(events));
-    this.end(job);
+    job.stream.push(events);
+    this.finish(job, () => job.stream.end(job.result()));
   }
 
   private fail(job: Job, error: unknown): void {
     job.rows.forEach((_, r) => this.release(job, r));
-    this.finish(job);
-    this.outbox.push(() => job.stream.fail(error));
+    this.finish(job, () => job.stream.fail(error));
   }
 
-  private end(job: Job): void {
-    this.finish(job);
-    const result = job.result();
-    this.outbox.push(() => job.stream.end(result));
-  }
-
-  private finish(job: Job): void {
+  private finish(job: Job, settle: () => void): void {
     for (const list of [this.active, this.queue]) {
       const i = list.indexOf(job);
       if (i >= 0) list.splice(i, 1);
     }
-  }
-
-  /** Hands the queued stream updates to the consumers, in order. */
-  private deliver(): void {
-    for (const update of this.outbox.splice(0)) update();
+    settle();
   }
 
   private release(job: Job, r: number): void {
