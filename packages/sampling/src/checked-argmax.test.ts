@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bannedRangeOnly, checkedArgmax } from './checked-argmax.js';
+import { bannedRangeOnly, checkedArgmax, greedyPick } from './checked-argmax.js';
 import { checkLogits, InvalidLogitsError, SamplingError } from './errors.js';
 import { LogitsProcessorList } from './processors/types.js';
 import { TokenRangeMaskProcessor } from './processors/token-range-mask.js';
@@ -52,6 +52,36 @@ describe('checkedArgmax', () => {
   it('takes the lowest id of the highest allowed score; all banned is a SamplingError', () => {
     expect(checkedArgmax(Float32Array.from([1, 7, 7, 9, 2]), 0, [3, 4])).toBe(1);
     expect(() => checkedArgmax(Float32Array.from([1, 2]), 0, [0, 2])).toThrow(SamplingError);
+  });
+});
+
+/** A pool's scan of a raw row (SequencePool.step's best): lowest id of the highest logit (NaN skipped), first NaN/+Infinity. */
+function scan(scores: Float32Array): [number, number] {
+  let m = -Infinity;
+  for (const v of scores) m = v > m ? v : m;
+  const argmax = Math.max(0, scores.indexOf(m));
+  return [argmax, scores.findIndex((v) => !(v < Infinity))];
+}
+
+describe('greedyPick', () => {
+  it("with a pool's scan of the row agrees with check + mask + select, and without one (-1) with checkedArgmax", () => {
+    fc.assert(
+      fc.property(fc.array(logit, { minLength: 1, maxLength: 40 }), fc.nat(45), fc.nat(45), fc.nat(7), (values, a, b, row) => {
+        const scores = Float32Array.from(values);
+        const [start, end] = a <= b ? [a, b] : [b, a];
+        const [argmax, firstBad] = scan(scores);
+        const pick = (x: number, y: number) => {
+          try {
+            return greedyPick(scores, row, [start, end], x, y);
+          } catch (e) {
+            return `${(e as Error).name}: ${(e as Error).message}`;
+          }
+        };
+        expect(pick(argmax, firstBad)).toEqual(slowPath(scores, row, start, end));
+        expect(pick(-1, -1)).toEqual(fastPath(scores, row, start, end));
+      }),
+      { numRuns: 5000, seed: 15 },
+    );
   });
 });
 

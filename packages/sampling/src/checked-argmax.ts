@@ -54,3 +54,16 @@ export function checkedArgmax(scores: Float32Array, row: number, banned: BannedR
   if (best < 0) throw new SamplingError('every token was removed by the logits processors; nothing to choose from');
   return best;
 }
+
+/**
+ * checkedArgmax's outcome, taken from a scan of the raw row made elsewhere (a sequence pool's, off the JS thread) when
+ * `scanArgmax` >= 0: scanArgmax the lowest id of the row's highest logit, scanFirstBad the first NaN or +Infinity id
+ * or -1. The row is only read again when the scan's winner is banned or -Infinity.
+ */
+export function greedyPick(scores: Float32Array, row: number, banned: BannedRange, scanArgmax: number, scanFirstBad: number): number {
+  if (scanArgmax < 0) return checkedArgmax(scores, row, banned);
+  if (scanFirstBad >= 0) throw new InvalidLogitsError(row, scanFirstBad, scores[scanFirstBad]!);
+  // the lowest id of the highest logit, when allowed, is also the lowest id of the highest allowed logit
+  const allowed = scanArgmax < banned[0] || scanArgmax >= banned[1];
+  return allowed && scores[scanArgmax]! > -Infinity ? scanArgmax : checkedArgmax(scores, row, banned);
+}

@@ -1,4 +1,4 @@
-import { bannedRangeOnly, checkedArgmax, type BannedRange } from './checked-argmax.js';
+import { bannedRangeOnly, greedyPick, type BannedRange } from './checked-argmax.js';
 import { checkLogits } from './errors.js';
 import type { DoneEvent, FinishReason, GenerationEvent, TokenEvent } from './events.js';
 import type { TextTokenizer } from './interfaces.js';
@@ -64,12 +64,13 @@ export class RowDecoder {
 
   /**
    * Picks row `r`'s next token from its logits `scores` (rewritten in place) and returns the events that releases:
-   * a token event, then a done event if the row ended (EOS alone gives just the done event).
+   * a token event, then a done event if the row ended (EOS alone gives just the done event). `scanArgmax` and
+   * `scanFirstBad`: a scan of the raw row already made (see greedyPick), or -1.
    */
-  next(row: DecodeRow, r: number, scores: Float32Array): GenerationEvent[] {
+  next(row: DecodeRow, r: number, scores: Float32Array, scanArgmax = -1, scanFirstBad = -1): GenerationEvent[] {
     const { options: o, pipeline, eosTokenIds } = this.spec;
     // greedy's fast path picks while it checks (checked-argmax.ts); the processors still rewrite the row, as documented
-    const fastPick = this.greedyBanned ? checkedArgmax(scores, r, this.greedyBanned) : null;
+    const fastPick = this.greedyBanned ? greedyPick(scores, r, this.greedyBanned, scanArgmax, scanFirstBad) : null;
     if (fastPick === null) checkLogits(scores, r);
     const raw = this.raw;
     const lse = raw ? (raw.set(scores), logSumExp(scores)) : 0;

@@ -41,8 +41,11 @@ export interface SequencePool {
    * Appends each entry's ids to its sequence; logits [entries.length * V] of each entry's last position, in entry order.
    * With `out` (at least that many floats) the logits go to its start and the result is a view of it: the Scheduler
    * passes one buffer to every step instead of taking a fresh array of up to maxSequences x V floats per step.
+   * A pool may also fill `best` (2 ints per entry) with a scan of each entry's row: best[2i] = the lowest id of its
+   * highest logit (NaN skipped), best[2i + 1] = the first id holding NaN or +Infinity, or -1; one that does not
+   * leaves it as it was (the Scheduler then scans in JS).
    */
-  step(entries: readonly { id: number; ids: readonly number[] }[], out?: Float32Array): Promise<Float32Array>;
+  step(entries: readonly { id: number; ids: readonly number[] }[], out?: Float32Array, best?: Int32Array): Promise<Float32Array>;
   dispose(): void;
 }
 

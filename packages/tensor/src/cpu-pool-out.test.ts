@@ -1,5 +1,6 @@
-// CpuGPTJPool.step's `out`: the logits written into a caller's buffer equal a step's own fresh array, a buffer too
-// small or of another type is a ShapeError before anything runs, and a refused step leaves the sequences as they were.
+// CpuGPTJPool.step's `out` and `best`: the logits written into a caller's buffer equal a step's own fresh array, each
+// row's scan equals a plain scan of those logits, and a buffer too small or of another type is a ShapeError before
+// anything runs (a refused step leaves the sequences as they were).
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShapeError } from './index.js';
 import { createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
@@ -32,6 +33,20 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
       expect(mine).toEqual(fresh);
     }
     expect(out.subarray(2 * V).every((v) => v === 7)).toBe(true); // past the step's logits: untouched
+  });
+
+  it('best holds, per entry, the lowest id of its highest logit and -1 (all finite), as a plain scan of the logits', async () => {
+    const [x] = twins();
+    const best = new Int32Array(6).fill(-7);
+    for (const ids of [[1, 2, 3], [4], [5]]) {
+      const logits = await x!.pool.step([{ id: x!.a, ids }, { id: x!.b, ids: [9] }], undefined, best);
+      for (const e of [0, 1]) {
+        const row = Array.from(logits.subarray(e * V, (e + 1) * V));
+        expect([best[2 * e], best[2 * e + 1]]).toEqual([row.indexOf(Math.max(...row)), -1]);
+      }
+      expect(best.subarray(4)).toEqual(Int32Array.from([-7, -7]));
+    }
+    await expect(x!.pool.step([{ id: x!.a, ids: [1] }], undefined, new Int32Array(1))).rejects.toThrow(/best must be an Int32Array of at least 2 x 1 ints, got 1 ints/);
   });
 
   it('refuses an out too small or not a Float32Array before stepping: the sequences are unchanged', async () => {

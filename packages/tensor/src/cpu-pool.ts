@@ -40,7 +40,7 @@ interface CpuPoolNative {
   fork(id: number): number;
   remove(id: number): void;
   length(id: number): number;
-  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array): Promise<Float32Array>;
+  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array, best?: Int32Array): Promise<Float32Array>;
   dispose(): void;
 }
 type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean,
@@ -99,15 +99,20 @@ export class CpuGPTJPool {
    * entry's last appended token: Float32Array [entries.length * vocabSize], in entry order. With `out` (at least that
    * many floats) the logits are written to its start and the result is a view of it: a caller stepping many rows
    * reuses one buffer instead of receiving a fresh array per step. A step that fails leaves every sequence as it was.
-   * One step at a time; add, length and freeTokens may be used meanwhile; `out` must not be read until it resolves.
+   * With `best` (at least 2 x entries ints) each entry's row is also scanned off the JS thread: best[2i] = the lowest
+   * id of its highest logit (NaN skipped), best[2i + 1] = the first id holding NaN or +Infinity, or -1 (what greedy
+   * decoding's check and pick need). One step at a time; add, length and freeTokens may be used meanwhile; `out`
+   * and `best` must not be read until it resolves.
    */
-  async step(entries: readonly PoolStepEntry[], out?: Float32Array): Promise<Float32Array> {
+  async step(entries: readonly PoolStepEntry[], out?: Float32Array, best?: Int32Array): Promise<Float32Array> {
     const [seqIds, counts, tokens] = packEntries(entries, this.vocabSize);
     const n = entries.length * this.vocabSize;
     if (out !== undefined && !(out instanceof Float32Array && out.length >= n))
       throw new ShapeError(`CpuGPTJPool.step: out must be a Float32Array of at least ${entries.length} x ${this.vocabSize} floats, got ${describeOut(out)}`);
+    if (best !== undefined && !(best instanceof Int32Array && best.length >= 2 * entries.length))
+      throw new ShapeError(`CpuGPTJPool.step: best must be an Int32Array of at least 2 x ${entries.length} ints, got ${describeOut(best)}`);
     try {
-      const logits = await this.native.step(seqIds, counts, tokens, out);
+      const logits = await this.native.step(seqIds, counts, tokens, out, best);
       return logits.length === n ? logits : logits.subarray(0, n);
     } catch (e) {
       throw poolError(e);
@@ -126,7 +131,8 @@ function checkId(op: string, id: number): number {
 }
 
 function describeOut(out: unknown): string {
-  return out instanceof Float32Array ? `${out.length} floats` : Object.prototype.toString.call(out);
+  if (out instanceof Float32Array) return `${out.length} floats`;
+  return out instanceof Int32Array ? `${out.length} ints` : Object.prototype.toString.call(out);
 }
 
 /** A step's entries as flat Int32Arrays: sequence ids [E], token counts [E], tokens [sum of counts]. */

@@ -52,6 +52,8 @@ export class Scheduler {
   private drained: { promise: Promise<void>; resolve: () => void } | null = null;
   /** Every step's logits go here (grown to the most entries a step has had): no fresh array per step. */
   private logits = new Float32Array(0);
+  /** Each entry's row scan, when the pool makes one (SequencePool.step's `best`); -1 where it does not. */
+  private best = new Int32Array(0);
 
   constructor(
     private readonly model: CausalLM,
@@ -218,7 +220,8 @@ export class Scheduler {
     const V = this.model.vocabSize;
     let logits: Float32Array;
     try {
-      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length));
+      this.best.fill(-1, 0, 2 * entries.length);
+      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length), this.best);
       if (logits.length !== entries.length * V) {
         throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
       }
@@ -233,10 +236,11 @@ export class Scheduler {
       if (!this.active.includes(job)) return; // failed earlier in this step
       const scores = logits.subarray(i * V, (i + 1) * V);
       try {
-        if (e.row !== null) this.emit(job, e.row, job.decoder.next(job.rows[e.row]!, e.row, scores));
+        const [argmax, firstBad] = [this.best[2 * i]!, this.best[2 * i + 1]!];
+        if (e.row !== null) this.emit(job, e.row, job.decoder.next(job.rows[e.row]!, e.row, scores, argmax, firstBad));
         else {
           job.prefilled += e.ids.length;
-          if (job.prefilled === job.prompt.length) this.startDecoding(job, scores);
+          if (job.prefilled === job.prompt.length) this.startDecoding(job, scores, argmax, firstBad);
         }
       } catch (error) {
         this.fail(job, error);
@@ -245,21 +249,23 @@ export class Scheduler {
     this.report(entries, t0);
   }
 
-  /** The reused logits buffer, at least `entries` rows of vocabSize (doubling, at most maxSequences rows). */
+  /** The reused logits buffer, at least `entries` rows of vocabSize (doubling, at most maxSequences rows); `best` grows with it. */
   private logitsFor(entries: number): Float32Array {
     const V = this.model.vocabSize;
     if (this.logits.length < entries * V) {
-      this.logits = new Float32Array(Math.max(entries, Math.min((2 * this.logits.length) / V, this.options.maxSequences)) * V);
+      const rows = Math.max(entries, Math.min((2 * this.logits.length) / V, this.options.maxSequences));
+      this.logits = new Float32Array(rows * V);
+      this.best = new Int32Array(2 * rows).fill(-1);
     }
     return this.logits;
   }
 
-  /** The prompt is in: fork the sibling rows from row 0 and choose every row's first token from the same logits. */
-  private startDecoding(job: Job, scores: Float32Array): void {
+  /** The prompt is in: fork the sibling rows from row 0 and choose every row's first token from the same logits (and scan). */
+  private startDecoding(job: Job, scores: Float32Array, argmax: number, firstBad: number): void {
     job.decodingAt = now();
     const copies = job.rows.map((_, r) => (r === 0 ? scores : scores.slice()));
     for (let r = 1; r < job.width; r++) job.seqs[r] = this.pool.fork(job.seqs[0]!);
-    job.rows.forEach((row, r) => this.emit(job, r, job.decoder.next(row, r, copies[r]!)));
+    job.rows.forEach((row, r) => this.emit(job, r, job.decoder.next(row, r, copies[r]!, argmax, firstBad)));
   }
 
   private emit(job: Job, r: number, events: GenerationEvent[]): void {

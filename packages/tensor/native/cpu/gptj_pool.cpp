@@ -8,7 +8,9 @@
 //   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks
 //   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array]) -> Promise<Float32Array [E, V]>
 //     the logits of the last appended token of each entry, in entry order: written to the start of `out` (at least E * V
-//     floats; resolves to out itself) when given, else to a new array.
+//     floats; resolves to out itself) when given, else to a new array. With `best` (Int32Array of at least 2E), each
+//     entry's row is also scanned on the worker: best[2e] = the lowest id of its highest logit (NaN skipped),
+//     best[2e + 1] = the first id holding NaN or +Infinity, or -1 (greedy decoding's pick and check, off the JS thread).
 //   pool.dispose()
 //
 // Forks share the source's full blocks (a reference count per block: a full block is never written
@@ -16,6 +18,7 @@
 // distinct, token ids, blocks available, weights live) before it is queued; it takes its new blocks
 // then, and the sequences' lengths and block tables change only when it succeeded (a failed step puts
 // its blocks back), so a failure leaves every sequence as it was.
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -40,7 +43,31 @@ struct PoolStep {
   std::vector<int32_t> entry;                  // [N] entry of each row
   std::vector<int64_t> last;                   // [E] row of each entry's last token
   float* dest = nullptr;                       // [E, V] the caller's out array (kept alive by the worker), or null
+  int32_t* best = nullptr;                     // [E, 2] the caller's best array (kept alive by best_ref_), or null
 };
+
+// best[0] = lowest index of row's highest value (NaN skipped; 0 when none is above -Infinity), best[1] = first index
+// of a NaN or +Infinity, or -1. The first loop has no early exit or index, so it vectorizes.
+void scan_row(const float* row, int64_t V, int32_t* best) {
+  float m = -INFINITY;
+  bool bad = false;
+  for (int64_t i = 0; i < V; i++) {
+    m = row[i] > m ? row[i] : m;
+    bad |= !(row[i] < INFINITY);
+  }
+  best[0] = 0;
+  best[1] = -1;
+  for (int64_t i = 0; i < V; i++)
+    if (row[i] == m) {
+      best[0] = static_cast<int32_t>(i);
+      break;
+    }
+  for (int64_t i = 0; bad && i < V; i++)
+    if (!(row[i] < INFINITY)) {
+      best[1] = static_cast<int32_t>(i);
+      break;
+    }
+}
 
 class Pool : public Napi::ObjectWrap<Pool> {
  public:
@@ -97,10 +124,11 @@ class Pool : public Napi::ObjectWrap<Pool> {
       paged_attention(c, rows, q, r.scale, att);
     }, /*gemv_groups=*/true);
     const int64_t E = static_cast<int64_t>(s.last.size());
-    if (!s.dest) return lm_head_rows(r, x, s.last.data(), E, buf_, out, /*gemv_groups=*/true);
     // into the pool's own buffer (warm after the first step, never freed), then the caller's array: no fresh pages per step
-    lm_head_rows(r, x, s.last.data(), E, buf_, logits_, /*gemv_groups=*/true);
-    std::memcpy(s.dest, logits_.data(), logits_.size() * sizeof(float));
+    std::vector<float>& logits = s.dest ? logits_ : out;
+    lm_head_rows(r, x, s.last.data(), E, buf_, logits, /*gemv_groups=*/true);
+    if (s.dest) std::memcpy(s.dest, logits.data(), logits.size() * sizeof(float));
+    for (int64_t e = 0; s.best && e < E; e++) scan_row(logits.data() + e * r.V, r.V, s.best + 2 * e);
   }
 
   // After a successful step: the sequences grow.
@@ -120,6 +148,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
 
   void StepDone() {
     busy_ = false;
+    best_ref_.Reset();
     r_->unpin_weights();
     if (disposed_) free_cache();
   }
@@ -246,6 +275,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
   std::vector<int32_t> refs_;  // [numBlocks] sequences holding each block
   StepBuffers buf_;
   std::vector<float> logits_;  // [E, V] of the last step given an out array
+  Napi::Reference<Napi::Int32Array> best_ref_;  // the running step's best array
 };
 
 Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
@@ -297,6 +327,14 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
       throw_range(env, std::string(op) + ": out holds " + std::to_string(dest.ElementLength()) + " floats, the step's logits are " +
                            std::to_string(E) + " x " + std::to_string(r_->V));
   }
+  Napi::Int32Array best;
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    if (!info[4].IsTypedArray() || info[4].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw_type(env, std::string(op) + ": best must be an Int32Array");
+    best = info[4].As<Napi::Int32Array>();
+    if (static_cast<int64_t>(best.ElementLength()) < 2 * E)
+      throw_range(env, std::string(op) + ": best holds " + std::to_string(best.ElementLength()) + " ints, the step needs 2 x " + std::to_string(E));
+  }
   r_->check_weights(op);
   // Checked: take the blocks and lay out the rows.
   s.seq_ids.assign(ids, ids + E);
@@ -317,6 +355,10 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
     s.tables.push_back(std::move(table));
   }
   if (!dest.IsEmpty()) s.dest = dest.Data();
+  if (!best.IsEmpty()) {
+    s.best = best.Data();
+    best_ref_ = Napi::Persistent(best);
+  }
   busy_ = true;
   r_->pin_weights();
   return StepWorker<Pool, PoolStep>::Start(env, info.This().As<Napi::Object>(), std::move(s), dest);
