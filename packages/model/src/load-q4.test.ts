@@ -82,7 +82,7 @@ describe("dtype 'q4' on the mini-code checkpoint", () => {
     }
     console.log(`q4 KL to f32: ${kl.toFixed(4)} nats per token`);
     expect(kl).toBeGreaterThan(0);  // q4 does change the weights
-    expect(kl).toBeLessThan(0.2);   // tools/bench/scripts/q4-quality.mjs measured 0.088 on longer Python files
+    expect(kl).toBeLessThan(0.2);   // tools/bench/scripts/quality.mjs measured 0.088 on longer Python files
   });
 });
 
