@@ -1,5 +1,5 @@
 import { bannedRangeOnly, greedyPick, type BannedRange } from './checked-argmax.js';
-import { checkLogits } from './errors.js';
+import { checkLogits, InvalidLogitsError } from './errors.js';
 import type { DoneEvent, FinishReason, GenerationEvent, TokenEvent } from './events.js';
 import type { TextTokenizer } from './interfaces.js';
 import type { ResolvedOptions } from './options.js';
@@ -69,9 +69,12 @@ export class RowDecoder {
    */
   next(row: DecodeRow, r: number, scores: Float32Array, scanArgmax = -1, scanFirstBad = -1): GenerationEvent[] {
     const { options: o, pipeline, eosTokenIds } = this.spec;
+    // a scan made elsewhere already found the first bad logit, if any: checkLogits's outcome without its pass
+    const scanned = scanArgmax >= 0;
+    if (scanned && scanFirstBad >= 0) throw new InvalidLogitsError(r, scanFirstBad, scores[scanFirstBad]!);
     // greedy's fast path picks while it checks (checked-argmax.ts); the processors still rewrite the row, as documented
     const fastPick = this.greedyBanned ? greedyPick(scores, r, this.greedyBanned, scanArgmax, scanFirstBad) : null;
-    if (fastPick === null) checkLogits(scores, r);
+    if (fastPick === null && !scanned) checkLogits(scores, r);
     const raw = this.raw;
     const lse = raw ? (raw.set(scores), logSumExp(scores)) : 0;
     const ctx = { ids: row.ids, promptLength: row.promptLength };

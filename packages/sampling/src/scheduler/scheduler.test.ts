@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { InvalidLogitsError, InvalidOptionError, InvalidPromptError } from '../errors.js';
 import type { GenerationEvent } from '../events.js';
 import { generate, generateText, type GeneratedRow } from '../generate.js';
-import type { CausalLM } from '../interfaces.js';
+import type { CausalLM, SequencePool } from '../interfaces.js';
 import type { GenerateOptions } from '../options.js';
 import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
 import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
@@ -219,6 +219,46 @@ describe('Scheduler logits buffer', () => {
     expect(outs.length).toBeGreaterThan(10);
     expect(buffers.has(undefined)).toBe(false);
     expect(buffers.size).toBeLessThanOrEqual(3); // 1, 2, then 4 rows: grown at most twice, never per step
+  });
+});
+
+describe('Scheduler with a pool that scans its rows (SequencePool.step best)', () => {
+  /** SessionSequencePool plus the native pool's scan: lowest id of the highest logit, first NaN/+Infinity id. */
+  function scanningLM(lm: FakeLM): FakeLM & Pick<CausalLM, 'createSequencePool'> {
+    const scanning: FakeLM & Pick<CausalLM, 'createSequencePool'> = lm;
+    scanning.createSequencePool = (o) => {
+      const pool: SequencePool = new SessionSequencePool(lm, o);
+      const step = pool.step.bind(pool);
+      pool.step = async (entries, out, best) => {
+        const logits = await step(entries, out);
+        entries.forEach((_, i) => {
+          const row = Array.from(logits.subarray(i * V, (i + 1) * V));
+          best![2 * i] = Math.max(0, row.indexOf(Math.max(...row.filter((v) => !Number.isNaN(v)))));
+          best![2 * i + 1] = row.findIndex((v) => !(v < Infinity));
+        });
+        return logits;
+      };
+      return pool;
+    };
+    return scanning;
+  }
+
+  it('every kind of request (greedy, sampled, processors, stops, siblings, logprobs) gives the texts of generate', async () => {
+    const s = new Scheduler(scanningLM(historyLM(V)), tok, { maxSequences: 8 });
+    const got = await Promise.all(cases.map((c) => collect(s.submit(c.prompt, c.options))));
+    for (const [i, c] of cases.entries()) expect(got[i]!.rows).toEqual((await generateText(historyLM(V), tok, c.prompt, c.options)).rows);
+  });
+
+  it("a NaN or +Infinity the scan found is generate's InvalidLogitsError, greedy or sampled", async () => {
+    for (const bad of [Number.NaN, Infinity]) {
+      const logits = () => Float32Array.from({ length: V }, (_, i) => (i === 7 ? bad : i === 3 ? 1 : 0));
+      for (const options of [{ doSample: false }, { seed: 1, temperature: 0.7 }]) {
+        const want = await generateText(new FakeLM(V, logits), tok, 'a', options).catch((e: Error) => e.message);
+        const got = new Scheduler(scanningLM(new FakeLM(V, logits)), tok).submit('a', options).result;
+        await expect(got).rejects.toThrow(InvalidLogitsError);
+        await expect(got).rejects.toThrow(want as string);
+      }
+    }
   });
 });
 
