@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, INT8_METADATA, type TensorSource, int8Sources, isLinearWeight, loadModel, openCheckpoint, writeSafetensors } from './index.js';
+import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, INT8_METADATA, type TensorSource, int8Sources, isLinearWeight, loadModel, writeSafetensors } from './index.js';
 import { relToMax } from './test-support/compare.js';
+import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
 
 const small = fixturePath('gptj-small-f32');
 const dir = mkdtempSync(join(tmpdir(), 'gptj-int8-'));
@@ -15,39 +16,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ids = [[3, 17, 99, 250, 4, 8, 15, 16, 23, 42, 511, 0]];
 
 /** The fixture as an int8 checkpoint: linear weights I8 + scales, the rest as stored; `edit` may alter the list. */
-async function writeInt8(name: string, edit: (ts: TensorSource[]) => TensorSource[] = (t) => t): Promise<string> {
-  const out = join(dir, name);
-  mkdirSync(out);
-  copyFileSync(join(small, 'config.json'), join(out, 'config.json'));
-  const ckpt = await openCheckpoint(small);
-  try {
-    const sources = [...ckpt.tensors.values()].flatMap((e) =>
-      isLinearWeight(e.name) ? int8Sources(e) : [{ name: e.name, dtype: e.dtype, shape: e.shape, data: e.file.read(e.offset, e.byteLength) }]);
-    writeSafetensors(join(out, 'model.safetensors'), edit(sources), { ...INT8_METADATA });
-  } finally {
-    ckpt.close();
-  }
-  return out;
-}
-
-/** name -> { dtype, shape, bytes } read with nothing but the safetensors definition. */
-function readRaw(path: string): { metadata: unknown; tensors: Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }> } {
-  const buf = readFileSync(path);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const tensors = new Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }>();
-  for (const [name, h] of Object.entries(header)) {
-    if (name !== '__metadata__') tensors.set(name, { dtype: h.dtype, shape: h.shape, bytes: new Uint8Array(buf.subarray(8 + n + h.data_offsets[0], 8 + n + h.data_offsets[1])) });
-  }
-  return { metadata: header.__metadata__, tensors };
-}
-
-async function logitsOf(m: GPTJModel): Promise<Float32Array> {
-  const t = await m.forward(ids);
-  const out = t.toFloat32Array();
-  t.dispose();
-  return out;
-}
+const writeInt8 = (name: string, edit?: (ts: TensorSource[]) => TensorSource[]) => writeQuantized(small, join(dir, name), int8Sources, INT8_METADATA, edit);
+const logitsOf = (m: GPTJModel) => logitsFor(m, ids);
 
 let int8Dir: string;
 let q8Reference: Float32Array;

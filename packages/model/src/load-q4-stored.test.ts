@@ -1,46 +1,23 @@
 // Stored q4 checkpoints: the U8 codes + F16 scale layout written by q4Sources decodes, by the formula the README
 // documents, to exactly the weights dtype 'q4' makes of the float checkpoint; loads back into that q4 model byte
 // for byte; and a hostile file (wrong shapes, dtypes, byte counts, non-finite scales) is a typed error.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cast } from '@gptj/tensor';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, Q4_METADATA, type TensorSource, gptjTensorShapes, isLinearWeight, loadModel, openCheckpoint, parseGPTJConfig, q4Sources, writeSafetensors } from './index.js';
+import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, Q4_METADATA, type TensorSource, gptjTensorShapes, loadModel, parseGPTJConfig, q4Sources, writeSafetensors } from './index.js';
+import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
 
 const small = fixturePath('gptj-small-f32');
 const dir = mkdtempSync(join(tmpdir(), 'gptj-q4-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ids = [[3, 17, 99, 250, 4, 8, 15, 16, 23, 42, 511, 0]];
 
-/** The fixture as a q4 checkpoint: linear weights U8 codes + F16 scales, the rest as stored; `edit` may alter the list. */
-async function writeQ4(name: string, edit: (ts: TensorSource[]) => TensorSource[] = (t) => t, from = small): Promise<string> {
-  const out = join(dir, name);
-  mkdirSync(out);
-  copyFileSync(join(from, 'config.json'), join(out, 'config.json'));
-  const ckpt = await openCheckpoint(from);
-  try {
-    const sources = [...ckpt.tensors.values()].flatMap((e) =>
-      isLinearWeight(e.name) ? q4Sources(e) : [{ name: e.name, dtype: e.dtype, shape: e.shape, data: e.file.read(e.offset, e.byteLength) }]);
-    writeSafetensors(join(out, 'model.safetensors'), edit(sources), { ...Q4_METADATA });
-  } finally {
-    ckpt.close();
-  }
-  return out;
-}
-
-/** name -> { dtype, shape, bytes } read with nothing but the safetensors definition. */
-function readRaw(path: string): Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }> {
-  const buf = readFileSync(path);
-  const n = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const tensors = new Map<string, { dtype: string; shape: number[]; bytes: Uint8Array }>();
-  for (const [name, h] of Object.entries(header)) {
-    if (name !== '__metadata__') tensors.set(name, { dtype: h.dtype, shape: h.shape, bytes: new Uint8Array(buf.subarray(8 + n + h.data_offsets[0], 8 + n + h.data_offsets[1])) });
-  }
-  return tensors;
-}
+/** `from` (default the fixture) as a q4 checkpoint: linear weights U8 codes + F16 scales; `edit` may alter the list. */
+const writeQ4 = (name: string, edit?: (ts: TensorSource[]) => TensorSource[], from = small) => writeQuantized(from, join(dir, name), q4Sources, Q4_METADATA, edit);
+const tensorsIn = (path: string) => readRaw(path).tensors;
 
 /** IEEE half (bit pattern) to a number. */
 function halfToNumber(h: number): number {
@@ -50,12 +27,7 @@ function halfToNumber(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-async function logitsOf(m: GPTJModel): Promise<Float32Array> {
-  const t = await m.forward(ids);
-  const out = t.toFloat32Array();
-  t.dispose();
-  return out;
-}
+const logitsOf = (m: GPTJModel) => logitsFor(m, ids);
 
 let q4Dir: string;
 let q4Model: GPTJModel;
@@ -67,7 +39,7 @@ afterAll(() => q4Model.dispose());
 
 describe('stored q4 checkpoints', () => {
   it('hold U8 codes [out, in/2] and F16 scales [out, in/32] that decode, as documented, to the q4 model\'s weights', () => {
-    const raw = readRaw(join(q4Dir, 'model.safetensors'));
+    const raw = tensorsIn(join(q4Dir, 'model.safetensors'));
     const codes = raw.get('transformer.h.1.mlp.fc_in.weight')!, scales = raw.get('transformer.h.1.mlp.fc_in.weight_scale')!;
     expect([codes.dtype, codes.shape, scales.dtype, scales.shape]).toEqual(['U8', [512, 64], 'F16', [512, 4]]);
     const d = new Uint16Array(scales.bytes.slice().buffer);
@@ -108,7 +80,7 @@ describe('stored q4 checkpoints', () => {
 
   const weight = 'transformer.h.0.attn.q_proj.weight', scale = `${weight}_scale`;
   // The q_proj weight and scale as written in q4Dir (a scale source streams only after its weight's), then `f` applied to one.
-  const stored = (name: string) => readRaw(join(q4Dir, 'model.safetensors')).get(name)!.bytes;
+  const stored = (name: string) => tensorsIn(join(q4Dir, 'model.safetensors')).get(name)!.bytes;
   const replace = (name: string, f: (t: TensorSource) => TensorSource) => (ts: TensorSource[]) =>
     ts.map((t) => (t.name === weight || t.name === scale ? { ...t, data: stored(t.name) } : t)).map((t) => (t.name === name ? f(t) : t));
   const bytesOf = (t: TensorSource) => t.data as Uint8Array;

@@ -1,17 +1,16 @@
 // The CPU GPT-J runner and sequence pool over q4 matrices (wte stays f16: the runner gathers its rows, and q4
-// has no row gather). Three references: the per-op path with q4 linears (same kernels, so exact), the f32
-// runner over the dequantized weights (what the q4 numbers mean), and the pool against the session.
+// has no row gather), beyond cpu-runner.test.ts's exact match with the per-op path: against the f32 runner over
+// the dequantized weights (what the q4 numbers mean), and the pool against the session.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunnerWeights } from './gptj-weights.js';
 import * as tensor from './index.js';
 import { DTypeError, type Tensor, cast } from './index.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import * as runner from './runner.js';
 import { createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
 import * as testing from './test-support/index.js';
-import { GPTJOpsReference, relErr } from './test-support/index.js';
+import { relErr } from './test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
 
@@ -20,15 +19,6 @@ afterAll(() => disposables.forEach((d) => d.dispose()));
 
 type Modules = { t: typeof import('./index.js'); r: typeof import('./runner.js'); ts: typeof import('./test-support/index.js') };
 
-/** Random f32 weights with every matrix cast to `matrix` and wte to f16. */
-function weights({ t, r, ts }: Modules, c: GPTJRunnerConfig, matrix: 'q4' | 'f32', seed: number): RunnerWeights<Tensor> {
-  const w = ts.randomRunnerWeights(c, 'f32', seed);
-  return r.buildRunnerWeights(c, (spec) => {
-    const x = r.weightAt(w, spec) as Tensor;
-    return spec.role === 'matrix' && matrix !== 'f32' ? t.cast(x, matrix) : spec.role === 'embedding' ? t.cast(x, 'f16') : x;
-  });
-}
-
 /**
  * The worst relative error, over a 20-token prefill and 4 decode steps, of the runner over q4 matrices against
  * the f32 runner over the same weights dequantized. Self-contained (modules passed in) so that a child process
@@ -36,7 +26,7 @@ function weights({ t, r, ts }: Modules, c: GPTJRunnerConfig, matrix: 'q4' | 'f32
  */
 async function dequantizedGap(m: Modules, c: GPTJRunnerConfig): Promise<number> {
   const { t, r, ts } = m;
-  const q = weights(m, c, 'q4', 5000);
+  const q = ts.randomRunnerWeights(c, 'q4', 5000);
   const deq = r.buildRunnerWeights(c, (spec) => {
     const x = r.weightAt(q, spec) as Tensor;
     return x.dtype === 'q4' ? t.cast(x, 'f32') : x;
@@ -51,24 +41,6 @@ async function dequantizedGap(m: Modules, c: GPTJRunnerConfig): Promise<number> 
 const here: Modules = { t: tensor, r: runner, ts: testing };
 
 describe('CPU GPT-J runner, q4 matrices', () => {
-  it("prefill, decode, left padding and reorder give the per-op path's logits exactly", async () => {
-    const w = weights(here, cfg, 'q4', 4000);
-    const runner = createCpuGPTJRunner(cfg, w);
-    disposables.push(runner);
-    const s = runner.createSession(2, 40), ref = new GPTJOpsReference(w, cfg, 2, 40);
-    const prompt = [Array.from({ length: 20 }, (_, i) => (i * 7) % 50), Array.from({ length: 20 }, (_, i) => (i * 3 + 1) % 50)];
-    const mask = [prompt[0].map(() => 1), prompt[1].map((_, i) => (i < 3 ? 0 : 1))];
-    expect(await s.forward(prompt, mask)).toEqual(ref.forward(prompt, mask));
-    for (let step = 0; step < 4; step++) {
-      const ids = [[(step * 11) % 50], [(step * 13 + 5) % 50]];
-      expect(await s.forward(ids)).toEqual(ref.forward(ids));
-      if (step === 1) {
-        s.reorder([1, 1]);
-        ref.reorder([1, 1]);
-      }
-    }
-  });
-
   it('is within the int8 rounding of its activations of the f32 runner over the dequantized weights', async () => {
     // Where the CPU has VNNI, a GEMV (decode rows, and the lm_head over the last position) rounds x to int8 per
     // group of 32 first: up to 1/254 of the group's largest |x| per input (q4.test.ts bounds each dot product by
@@ -80,7 +52,6 @@ describe('CPU GPT-J runner, q4 matrices', () => {
   it('equals the f32 runner over the dequantized weights on the AVX-512 path without VNNI (child process)', () => {
     const dist = (f: string) => JSON.stringify(new URL(`../dist/${f}`, import.meta.url).href);
     const script = `const m = { t: await import(${dist('index.js')}), r: await import(${dist('runner.js')}), ts: await import(${dist('test-support/index.js')}) };
-      const weights = ${weights.toString()};
       const run = ${dequantizedGap.toString()};
       process.stdout.write(String(await run(m, ${JSON.stringify(cfg)})));`;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
@@ -94,7 +65,7 @@ describe('CPU GPT-J runner, q4 matrices', () => {
   it('in the sequence pool, 4-row GEMV groups included, is within that bound of each sequence run alone', async () => {
     const wide: GPTJRunnerConfig = { ...cfg, nInner: 32768 }; // fc_in, fc_out are q4 [32768, 32]: 512 KiB each...
     const c = { ...wide, nEmbd: 64, nHead: 4 }; // ...and at nEmbd 64, 1 MiB: the pool groups rows in 4s over them
-    const runner = createCpuGPTJRunner(c, weights(here, c, 'q4', 6000));
+    const runner = createCpuGPTJRunner(c, testing.randomRunnerWeights(c, 'q4', 6000));
     const pool = createCpuGPTJPool(runner, { maxSequences: 8, maxTokens: 512 });
     disposables.push(runner, pool);
     const ids = Array.from({ length: 6 }, () => pool.add());
@@ -112,7 +83,7 @@ describe('CPU GPT-J runner, q4 matrices', () => {
   });
 
   it('refuses a q4 wte (no row gather) with a DTypeError naming it', () => {
-    const w = weights(here, cfg, 'q4', 7000);
+    const w = testing.randomRunnerWeights(cfg, 'q4', 7000);
     expect(() => createCpuGPTJRunner(cfg, { ...w, wte: cast(w.wte, 'q4') })).toThrow(DTypeError);
     expect(() => createCpuGPTJRunner(cfg, { ...w, wte: cast(w.wte, 'q4') })).toThrow(/wte must be f32 or f16 or bf16 or q8, got q4/);
   });

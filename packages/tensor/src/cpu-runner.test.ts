@@ -24,7 +24,7 @@ const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
 
 describe('CPU GPT-J runner', () => {
-  for (const dtype of ['f32', 'f16', 'bf16', 'q8'] as const) {
+  for (const dtype of ['f32', 'f16', 'bf16', 'q8', 'q4'] as const) {
     it(`${dtype} weights: prefill, decode, left padding and reorder give the per-op path's logits exactly`, async () => {
       const w = randomWeights(dtype);
       const runner = createCpuGPTJRunner(cfg, w);
