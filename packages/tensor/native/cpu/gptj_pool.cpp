@@ -18,6 +18,7 @@
 // distinct, token ids, blocks available, weights live) before it is queued; it takes its new blocks
 // then, and the sequences' lengths and block tables change only when it succeeded (a failed step puts
 // its blocks back), so a failure leaves every sequence as it was.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -47,21 +48,28 @@ struct PoolStep {
 };
 
 // best[0] = lowest index of row's highest value (NaN skipped; 0 when none is above -Infinity), best[1] = first index
-// of a NaN or +Infinity, or -1. The first loop has no early exit or index, so it vectorizes.
+// of a NaN or +Infinity, or -1. One pass in blocks of 64: each block's max and NaN/+Infinity test vectorize (OpenMP
+// simd reductions: the compiler may not otherwise reorder a float max; a NaN then only needs to set `bad`), and a
+// block is searched for its index only when its max beats every earlier block's (a few times per row).
 void scan_row(const float* row, int64_t V, int32_t* best) {
   float m = -INFINITY;
-  bool bad = false;
-  for (int64_t i = 0; i < V; i++) {
-    m = row[i] > m ? row[i] : m;
-    bad |= !(row[i] < INFINITY);
-  }
-  best[0] = 0;
-  best[1] = -1;
-  for (int64_t i = 0; i < V; i++)
-    if (row[i] == m) {
-      best[0] = static_cast<int32_t>(i);
-      break;
+  int64_t arg = 0;
+  int bad = 0;
+  for (int64_t b = 0; b < V; b += 64) {
+    const int64_t e = std::min<int64_t>(V, b + 64);
+    float bm = -INFINITY;
+#pragma omp simd reduction(max : bm) reduction(| : bad)
+    for (int64_t i = b; i < e; i++) {
+      bm = row[i] > bm ? row[i] : bm;
+      bad |= !(row[i] < INFINITY);
     }
+    if (bm > m) {
+      m = bm;
+      for (arg = b; arg < e && row[arg] != bm; arg++) {}
+    }
+  }
+  best[0] = static_cast<int32_t>(arg);
+  best[1] = -1;
   for (int64_t i = 0; bad && i < V; i++)
     if (!(row[i] < INFINITY)) {
       best[1] = static_cast<int32_t>(i);
