@@ -2,7 +2,7 @@
 // row's scan equals a plain scan of those logits, and a buffer too small or of another type is a ShapeError before
 // anything runs (a refused step leaves the sequences as they were).
 import { afterAll, describe, expect, it } from 'vitest';
-import { ShapeError } from './index.js';
+import { ShapeError, Tensor } from './index.js';
 import { createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import { randomRunnerWeights } from './test-support/index.js';
@@ -47,6 +47,27 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
       expect(best.subarray(4)).toEqual(Int32Array.from([-7, -7]));
     }
     await expect(x!.pool.step([{ id: x!.a, ids: [1] }], undefined, new Int32Array(1))).rejects.toThrow(/best must be an Int32Array of at least 2 x 1 ints, got 1 ints/);
+  });
+
+  it('best across 64-logit blocks: ties to the lowest id, a later strictly higher block wins, the first NaN/+Infinity', async () => {
+    const wide: GPTJRunnerConfig = { ...cfg, vocabSize: 200 };
+    /** The scan of one step whose logits are the model's plus `bias` (huge values dominate, NaN and Infinity pass through). */
+    async function scanWith(bias: Record<number, number>): Promise<[number, number]> {
+      const b = new Float32Array(200);
+      for (const [id, v] of Object.entries(bias)) b[Number(id)] = v;
+      const runner = createCpuGPTJRunner(wide, { ...randomRunnerWeights(wide, 'f32', 77), lmHeadBias: Tensor.fromArray(b, [200]) });
+      const pool = createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16 });
+      disposables.push(runner, pool);
+      const best = new Int32Array(2);
+      await pool.step([{ id: pool.add(), ids: [1, 2] }], undefined, best);
+      return [best[0]!, best[1]!];
+    }
+    expect(await scanWith({ 100: 1e30, 150: 1e30 })).toEqual([100, -1]);
+    expect(await scanWith({ 100: 1e30, 150: 2e30 })).toEqual([150, -1]);
+    expect(await scanWith({ 3: 1e30, 63: 1e30, 64: 1e30 })).toEqual([3, -1]);
+    expect((await scanWith({ 170: Number.NaN, 190: Infinity }))[1]).toBe(170);
+    expect((await scanWith({ 20: Infinity, 170: Number.NaN }))[1]).toBe(20);
+    expect((await scanWith({ 199: Number.NaN }))[1]).toBe(199);
   });
 
   it('refuses an out too small or not a Float32Array before stepping: the sequences are unchanged', async () => {
