@@ -35,6 +35,7 @@ describe('gptj-server flags', () => {
       [['--parallel', 'x'], '--parallel must be an integer in 1..1024, got "x"'],
       [['--log-format', 'xml'], '--log-format must be one of pretty, json, got "xml"'],
       [['--revison', 'float16'], "Unknown option '--revison'"],
+      [['--dtype', 'q5'], '--dtype must be one of auto, f32, f16, bf16, int8, q8, q4, got "q5"'],
     ] as const) {
       const r = await server([...args]);
       expect(r.code).toBe(2);
@@ -58,6 +59,12 @@ describe('gptj-server flags', () => {
     const capped = r.stdout.split('\n').filter((l) => l.includes('GPTJ_THREADS_CAPPED'));
     expect(capped).toHaveLength(1);
     expect(JSON.parse(capped[0]!).msg).toBe(`threads ${availableParallelism() + 3} is more than the ${availableParallelism()} available cores; using ${availableParallelism()}`);
+  });
+
+  it('--dtype q4 loads the 4-bit model and serves (q4 on CUDA is refused in @gptj/model, load-q4.test.ts)', async () => {
+    const r = await server(['--dtype', 'q4']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('listening on');
   });
 
   it('a --model that looks like a path is not sent to the hub', async () => {
