@@ -1,6 +1,7 @@
 // The loaded model and tokenizer, and the continuous-batching Scheduler (@gptj/sampling) every generation goes through:
 // up to `parallel` sequences share each forward step, up to `maxQueue` more wait for a slot, and the rest are refused
 // (429). Embeddings and logprob scoring run on the same model in their own turn between two steps (model-turns.ts).
+import { setMaxListeners } from 'node:events';
 import { basename } from 'node:path';
 import { loadModel, resolveHubModel, type GPTJModel, type LoadProgress } from '@gptj/model';
 import { isHubId } from '@gptj/model/hub-id';
@@ -66,7 +67,8 @@ export class Engine {
   private readonly turns = new Mutex();
   private readonly scheduler: Scheduler;
   /** Aborts every generation still running when a drain's deadline passes. */
-  private readonly shutdown = new AbortController();
+  // Every running generation listens on it (removed when it ends): with more than 10 at once Node would warn of a leak.
+  private readonly shutdown = unboundedAbortController();
   private drainTimer: NodeJS.Timeout | undefined;
   /** The scheduler's close(): resolves once every admitted generation has finished. */
   private drained: Promise<void> | undefined;
@@ -224,4 +226,10 @@ export class Engine {
   private timeout(generated: number): ApiError {
     return new ApiError(503, `the request did not finish within the server's request timeout of ${this.requestTimeoutMs} ms (${generated} tokens were generated); lower max_tokens or retry later`, 'server_error', null, 'request_timeout');
   }
+}
+
+function unboundedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
