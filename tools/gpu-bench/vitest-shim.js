@@ -78,7 +78,9 @@ export const vi = {
     process.env[key] = value;
   },
   unstubAllEnvs() {
-    for (const [k, v] of stubbed) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of stubbed)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
     stubbed.clear();
   },
   resetModules() {}, // ESM modules cannot be unloaded here; only the unavailable-CUDA file relies on it

@@ -56,7 +56,11 @@ class Terminal {
 
 const count = (s: string, part: string) => s.split(part).length - 1;
 /** The replies on screen: the text after each "gptj> ", up to the next prompt or status line. */
-const replies = (screen: string) => screen.split('gptj> ').slice(1).map((r) => r.split(/\n(?=you> |gptj: |\[exit)/)[0]!);
+const replies = (screen: string) =>
+  screen
+    .split('gptj> ')
+    .slice(1)
+    .map((r) => r.split(/\n(?=you> |gptj: |\[exit)/)[0]!);
 /** As a terminal shows text: no trailing spaces on a line. */
 const asShown = (text: string) => text.replace(/[ \t]+$/gm, '');
 

@@ -6,7 +6,11 @@ import { mainJs, runCli } from './test-support/run-cli.js';
 
 const greedy = ['-t', '0', '-n', '12'];
 /** The replies in a chat's stdout: each follows the "gptj> " marker and ends with a newline. */
-const replies = (stdout: string) => stdout.split('gptj> ').slice(1).map((r) => r.replace(/\n$/, ''));
+const replies = (stdout: string) =>
+  stdout
+    .split('gptj> ')
+    .slice(1)
+    .map((r) => r.replace(/\n$/, ''));
 
 describe('gptj chat', () => {
   it('two turns and a /reset: each reply is `gptj generate` on the template with the history so far', async () => {

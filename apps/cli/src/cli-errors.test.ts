@@ -65,14 +65,22 @@ describe('failures exit 1 with one line', () => {
     expect(expectOneLineError(run)).toBe('gptj: error: --model /no/such/model-dir: the directory does not exist');
   });
 
-  it.each(['./nope', '../nope/x', '~/no-such-gptj-model'])('--model %s looks like a path: a missing directory in every command, never a download', async (value) => {
-    for (const args of [['generate', 'hi'], ['convert', '--dtype', 'f16', '--out', join(tmp, 'never')], ['tokenize', 'hi'], ['eval', '--perplexity', fileURLToPath(import.meta.url)]]) {
-      // HF_HUB_OFFLINE: were it sent to the hub, the error would name the hub cache instead
-      const run = await runCli([...args, '--model', value], { env: { HF_HUB_OFFLINE: '1' } });
-      expect(run.code).toBe(1);
-      expect(expectOneLineError(run)).toBe(`gptj: error: --model ${value}: the directory does not exist`);
-    }
-  });
+  it.each(['./nope', '../nope/x', '~/no-such-gptj-model'])(
+    '--model %s looks like a path: a missing directory in every command, never a download',
+    async (value) => {
+      for (const args of [
+        ['generate', 'hi'],
+        ['convert', '--dtype', 'f16', '--out', join(tmp, 'never')],
+        ['tokenize', 'hi'],
+        ['eval', '--perplexity', fileURLToPath(import.meta.url)],
+      ]) {
+        // HF_HUB_OFFLINE: were it sent to the hub, the error would name the hub cache instead
+        const run = await runCli([...args, '--model', value], { env: { HF_HUB_OFFLINE: '1' } });
+        expect(run.code).toBe(1);
+        expect(expectOneLineError(run)).toBe(`gptj: error: --model ${value}: the directory does not exist`);
+      }
+    },
+  );
 
   it('prompt ids outside the vocabulary', async () => {
     const run = await runCli(['generate', '--model', small, '--prompt-ids', '1,600', '-n', '2']);

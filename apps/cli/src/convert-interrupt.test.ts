@@ -55,18 +55,25 @@ describe('gptj convert interrupted', () => {
   const src = join(tmp, 'src');
   bigCheckpoint(src);
 
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('by %s exits %i and leaves nothing a rerun trips on', async (signal, status) => {
-    const out = join(tmp, `out-${signal}`);
-    const r = await interruptConvert(src, out, signal);
-    expect(r.sawPartial).toBe(true);
-    expect(r.code).toBe(status);
-    expect(existsSync(out)).toBe(false);
-    expect(readdirSync(tmp).filter((f) => f.includes('gptj-partial'))).toEqual([]);
-    const rerun = await runCli(['convert', '--model', src, '--dtype', 'bf16', '--out', out], { timeoutMs: 120_000 });
-    expect(rerun.stderr).toBe('');
-    expect(rerun.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors']);
-  }, 180_000);
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'by %s exits %i and leaves nothing a rerun trips on',
+    async (signal, status) => {
+      const out = join(tmp, `out-${signal}`);
+      const r = await interruptConvert(src, out, signal);
+      expect(r.sawPartial).toBe(true);
+      expect(r.code).toBe(status);
+      expect(existsSync(out)).toBe(false);
+      expect(readdirSync(tmp).filter((f) => f.includes('gptj-partial'))).toEqual([]);
+      const rerun = await runCli(['convert', '--model', src, '--dtype', 'bf16', '--out', out], { timeoutMs: 120_000 });
+      expect(rerun.stderr).toBe('');
+      expect(rerun.code).toBe(0);
+      expect(readdirSync(out).sort()).toEqual(['config.json', 'model.safetensors']);
+    },
+    180_000,
+  );
 
   it('a staging directory left by a killed run is removed, not tripped on', async () => {
     const out = join(tmp, 'out-stale');

@@ -61,8 +61,15 @@ describe('gptj convert --dtype q4', () => {
     const src = join(tmp, 'd48');
     mkdirSync(src);
     writeFileSync(join(src, 'config.json'), JSON.stringify(json));
-    writeSafetensors(join(src, 'model.safetensors'), [...gptjTensorShapes(parseGPTJConfig(json))].map(([name, shape]) =>
-      ({ name, dtype: 'F32' as const, shape, data: new Uint8Array(4 * shape.reduce((p, d) => p * d, 1)) })));
+    writeSafetensors(
+      join(src, 'model.safetensors'),
+      [...gptjTensorShapes(parseGPTJConfig(json))].map(([name, shape]) => ({
+        name,
+        dtype: 'F32' as const,
+        shape,
+        data: new Uint8Array(4 * shape.reduce((p, d) => p * d, 1)),
+      })),
+    );
     const run = await runCli(['convert', '--model', src, '--dtype', 'q4', '--out', join(tmp, 'd48-q4')]);
     expect(run.code).toBe(1);
     expect(expectOneLineError(run)).toMatch(/--dtype q4 needs n_embd and n_inner multiples of 32 \(its groups\), this model has 48 and 192/);

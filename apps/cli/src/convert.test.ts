@@ -93,7 +93,10 @@ describe('gptj convert', () => {
     const source = await openCheckpoint(miniCodeDir);
     const converted = readSafetensors(join(out, 'model.safetensors'));
     const header = readFileSync(join(out, 'model.safetensors'));
-    expect(JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString('utf8')).__metadata__).toEqual({ format: 'pt', gptj_quantization: 'q8-per-row' });
+    expect(JSON.parse(header.subarray(8, 8 + Number(header.readBigUInt64LE(0))).toString('utf8')).__metadata__).toEqual({
+      format: 'pt',
+      gptj_quantization: 'q8-per-row',
+    });
     let sourceBytes = 0;
     for (const [name, e] of source.tensors) {
       sourceBytes += e.byteLength;

@@ -14,7 +14,10 @@ describe('gptj embed interrupted', () => {
   it('says how many inputs it embedded before Ctrl-C, exits 130 and writes nothing', async () => {
     // 4000 inputs of 200 tokens: tens of seconds of work on the demo model
     const file = join(tmp, 'many.jsonl');
-    writeFileSync(file, Array.from({ length: TOTAL }, (_, i) => JSON.stringify({ ids: Array.from({ length: 200 }, (_, j) => (i + j) % 1000) })).join('\n') + '\n');
+    writeFileSync(
+      file,
+      Array.from({ length: TOTAL }, (_, i) => JSON.stringify({ ids: Array.from({ length: 200 }, (_, j) => (i + j) % 1000) })).join('\n') + '\n',
+    );
     const out = join(tmp, 'vectors.f32');
     const child = spawn(process.execPath, [mainJs, 'embed', '--file', file, '--format', 'f32', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

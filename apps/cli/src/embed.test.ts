@@ -9,8 +9,10 @@ import { expectOneLineError, runCli } from './test-support/run-cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-embed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const pooled = readFixtureJson<{ cases: { model: string; pooled?: { prompt_ids: number[]; mean: number[]; last: number[] }[] }[] }>('hidden-refs', 'hidden.json')
-  .cases.find((c) => c.model === 'gptj-mini-code')!.pooled!;
+const pooled = readFixtureJson<{ cases: { model: string; pooled?: { prompt_ids: number[]; mean: number[]; last: number[] }[] }[] }>(
+  'hidden-refs',
+  'hidden.json',
+).cases.find((c) => c.model === 'gptj-mini-code')!.pooled!;
 const idsFile = join(tmp, 'ids.jsonl');
 writeFileSync(idsFile, pooled.map((p) => JSON.stringify({ ids: p.prompt_ids })).join('\n') + '\n');
 
@@ -29,7 +31,10 @@ describe('gptj embed', () => {
   it.each(['mean', 'last'] as const)('--pooling %s: JSON lines in input order, within 1e-4 of transformers', async (pooling) => {
     const run = await runCli(['embed', '--file', idsFile, '--pooling', pooling, '--batch-size', '2']);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.index)).toEqual(pooled.map((_, i) => i));
     lines.forEach((l, i) => {
       expect(l.tokens).toBe(pooled[i].prompt_ids.length);
@@ -46,11 +51,16 @@ describe('gptj embed', () => {
     const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     pooled.forEach((p, i) => {
       const norm = Math.hypot(...p.mean);
-      expect(relToMax(data.subarray(i * 128, (i + 1) * 128), p.mean.map((x) => x / norm))).toBeLessThan(1e-4);
+      expect(
+        relToMax(
+          data.subarray(i * 128, (i + 1) * 128),
+          p.mean.map((x) => x / norm),
+        ),
+      ).toBeLessThan(1e-4);
     });
   });
 
-  it('text arguments and stdin are tokenized with the model\'s tokenizer', async () => {
+  it("text arguments and stdin are tokenized with the model's tokenizer", async () => {
     const args = await runCli(['embed', 'def f(x):', '--layer', '0']);
     const stdin = await runCli(['embed', '--layer', '0'], { input: 'def f(x):' });
     expect(JSON.parse(args.stdout).embedding).toEqual(JSON.parse(stdin.stdout).embedding);

@@ -15,7 +15,10 @@ import { runCli } from './test-support/run-cli.js';
 const file = fileURLToPath(new URL('../test-data/mini-code-choices.jsonl', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-choices-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const items = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { context: string; choices: string[]; label: number });
+const items = readFileSync(file, 'utf8')
+  .trim()
+  .split('\n')
+  .map((l) => JSON.parse(l) as { context: string; choices: string[]; label: number });
 
 /** Each choice's loglikelihood and token count: float64 log-softmax over GPTJModel.forward's logits. */
 async function independentScores(): Promise<{ lls: number[]; tokens: number[] }[]> {
@@ -32,10 +35,12 @@ async function independentScores(): Promise<{ lls: number[]; tokens: number[] }[
       const input = [...context, ...continuation].slice(0, -1);
       const logits = (await model.forward([input])).toFloat32Array();
       const v = model.vocabSize;
-      lls.push(continuation.reduce((sum, target, j) => {
-        const row = logits.subarray((context.length - 1 + j) * v, (context.length + j) * v);
-        return sum + row[target] - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
-      }, 0));
+      lls.push(
+        continuation.reduce((sum, target, j) => {
+          const row = logits.subarray((context.length - 1 + j) * v, (context.length + j) * v);
+          return sum + row[target] - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
+        }, 0),
+      );
       tokens.push(continuation.length);
     }
     out.push({ lls, tokens });
@@ -50,7 +55,10 @@ describe('gptj eval: multiple choice', () => {
   it('reports the accuracies computed by hand from independently computed loglikelihoods', async () => {
     const run = await runCli(['eval', '--file', file, '--per-example', '--batch-size', '3']);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const [examples, summary] = [lines.slice(0, -1), lines.at(-1)];
     const expected = await independentScores();
     let [acc, accNorm, accTokens] = [0, 0, 0];

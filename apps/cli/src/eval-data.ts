@@ -37,7 +37,9 @@ export function parseEvalData(text: string, file: string, limit = Infinity): Eva
     const value = parseJsonLine(lines[i], file, i + 1) as Record<string, unknown> | null;
     const lineKind = value !== null && typeof value === 'object' && 'choices' in value ? 'choices' : 'pairs';
     if (kind !== null && lineKind !== kind) {
-      throw new CliError(`${where}: a ${lineKind === 'choices' ? 'multiple-choice item' : 'context/continuation pair'} in a file of ${kind === 'choices' ? 'multiple-choice items' : 'context/continuation pairs'}`);
+      throw new CliError(
+        `${where}: a ${lineKind === 'choices' ? 'multiple-choice item' : 'context/continuation pair'} in a file of ${kind === 'choices' ? 'multiple-choice items' : 'context/continuation pairs'}`,
+      );
     }
     kind = lineKind;
     if (lineKind === 'pairs') pairs.push(toPair(value, where));

@@ -37,7 +37,9 @@ describe('gptj eval interrupted', () => {
     const file = join(tmp, 'long.py');
     writeFileSync(file, 'def fibonacci(n):\n    return n if n < 2 else fibonacci(n - 1) + fibonacci(n - 2)\n'.repeat(600));
     // stride 1: one window per token (about 18,000), each scoring one new token after the first window's 7
-    const child = spawn(process.execPath, [mainJs, 'eval', '--perplexity', file, '--max-length', '8', '--stride', '1', '--batch-size', '1', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [mainJs, 'eval', '--perplexity', file, '--max-length', '8', '--stride', '1', '--batch-size', '1', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -20,7 +20,10 @@ describe('gptj eval', () => {
   it('scores greedy matches, accuracy, and perplexities', async () => {
     const run = await runCli(['eval', '--file', file, '--per-example']);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const [examples, summary] = [lines.slice(0, -1), lines.at(-1)];
     expect(examples.map((e) => e.greedy)).toEqual([true, true, true, false]);
     expect(summary.accuracy).toBe(0.75);

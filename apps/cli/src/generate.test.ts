@@ -16,8 +16,14 @@ const sample = (prompt: string) => samples.find((s) => s.prompt === prompt)!;
 const copyright = sample('# Copyright');
 const small = fixturePath('gptj-small-f32');
 const beamRuns: {
-  model: string; prompt_ids: number[]; num_beams: number; length_penalty: number; early_stopping: boolean;
-  max_new_tokens: number; eos_token_id: number; sequences: number[][];
+  model: string;
+  prompt_ids: number[];
+  num_beams: number;
+  length_penalty: number;
+  early_stopping: boolean;
+  max_new_tokens: number;
+  eos_token_id: number;
+  sequences: number[][];
 }[] = readFixtureJson('sampling-refs', 'beam', 'beam.json').runs;
 const smallGreedy: { name: string; prompt_ids: number[]; new_ids: number[] }[] = readFixtureJson('gptj-small-f32', 'reference.json').cases.filter(
   (c: { kind: string }) => c.kind === 'greedy',
@@ -28,7 +34,10 @@ const workspaceRoot = fileURLToPath(new URL('../../..', import.meta.url));
 describe('gptj generate (greedy, against transformers)', () => {
   // Two samples with wide top-2 margins (0.33 and 0.29), so float rounding cannot flip an argmax: all 48 stored
   // tokens of the first, the first 20 of the second (a greedy prefix is itself the greedy answer), to keep time modest.
-  it.each([['# Copyright', 48], ['def fibonacci(n):\n', 20]] as const)('--json ids and text equal transformers for %j (%i tokens)', async (prompt, n) => {
+  it.each([
+    ['# Copyright', 48],
+    ['def fibonacci(n):\n', 20],
+  ] as const)('--json ids and text equal transformers for %j (%i tokens)', async (prompt, n) => {
     const s = sample(prompt);
     const run = await runCli(['generate', prompt, '--temperature', '0', '--max-new-tokens', String(n), '--json']);
     expect(run.stderr).not.toMatch(/error/);
@@ -59,7 +68,18 @@ describe('gptj generate (greedy, against transformers)', () => {
     const best = ref.sequences[0];
     const eos = best.indexOf(ref.eos_token_id);
     const expected = eos === -1 ? best : best.slice(0, eos); // sequences are padded after EOS
-    const args = ['generate', '--prompt-ids', ref.prompt_ids.join(','), '--num-beams', String(beams), '--length-penalty', String(lp), '-n', String(ref.max_new_tokens), '--json'];
+    const args = [
+      'generate',
+      '--prompt-ids',
+      ref.prompt_ids.join(','),
+      '--num-beams',
+      String(beams),
+      '--length-penalty',
+      String(lp),
+      '-n',
+      String(ref.max_new_tokens),
+      '--json',
+    ];
     if (model === 'gptj-small-f32') args.push('--model', small);
     if (early) args.push('--early-stopping');
     const run = await runCli(args);

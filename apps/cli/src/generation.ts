@@ -113,7 +113,12 @@ export async function runGeneration(
         text,
         finishReason,
         ...(typeof seed === 'number' ? { seed } : {}),
-        timing: { prefill_ms: r(t.prefillMs), decode_ms: r(t.decodeMs), prefill_tokens_per_second: r(t.prefillTokPerS), decode_tokens_per_second: r(t.decodeTokPerS) },
+        timing: {
+          prefill_ms: r(t.prefillMs),
+          decode_ms: r(t.decodeMs),
+          prefill_tokens_per_second: r(t.prefillTokPerS),
+          decode_tokens_per_second: r(t.decodeTokPerS),
+        },
       };
     }
     const e = next.value;

@@ -4,8 +4,18 @@ import { parameterCount, weightBytesPerToken } from './hardware-floor.js';
 
 // GPT-J 6B as the guide gives it (config.json of EleutherAI/gpt-j-6b).
 const gptj6b = {
-  vocabSize: 50400, nPositions: 2048, nEmbd: 4096, nLayer: 28, nHead: 16, nInner: 16384, rotaryDim: 64,
-  layerNormEpsilon: 1e-5, activationFunction: 'gelu_new', bosTokenId: 50256, eosTokenId: 50256, tieWordEmbeddings: false,
+  vocabSize: 50400,
+  nPositions: 2048,
+  nEmbd: 4096,
+  nLayer: 28,
+  nHead: 16,
+  nInner: 16384,
+  rotaryDim: 64,
+  layerNormEpsilon: 1e-5,
+  activationFunction: 'gelu_new',
+  bosTokenId: 50256,
+  eosTokenId: 50256,
+  tieWordEmbeddings: false,
 } as GPTJConfig;
 
 describe('hardware floor arithmetic', () => {
@@ -27,8 +37,10 @@ describe('hardware floor arithmetic', () => {
 
   it('counts q4 matrices at 18 bytes per 32 weights (16 of 4-bit codes, one f16 scale)', () => {
     // f32 = 4 (matrix + vector parameters), f16 = 2 matrix + 4 vector: solve for the two counts
-    const f32 = weightBytesPerToken(gptj6b, 'f32'), f16 = weightBytesPerToken(gptj6b, 'f16');
-    const matrixParams = (f32 - f16) / 2, vectorParams = f32 / 4 - matrixParams;
+    const f32 = weightBytesPerToken(gptj6b, 'f32'),
+      f16 = weightBytesPerToken(gptj6b, 'f16');
+    const matrixParams = (f32 - f16) / 2,
+      vectorParams = f32 / 4 - matrixParams;
     expect(matrixParams).toBe(28 * (4 * 4096 * 4096 + 2 * 4096 * 16384) + 50400 * 4096);
     const q4 = weightBytesPerToken(gptj6b, 'q4');
     expect(q4).toBe((matrixParams * 18) / 32 + 4 * vectorParams);

@@ -11,7 +11,9 @@ import { expectOneLineError, runCli } from './test-support/run-cli.js';
 const small = fixturePath('gptj-small-f32');
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-hostile-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const copyright = readFixtureJson<{ samples: { prompt: string; new_ids: number[] }[] }>('mini-code-samples.json').samples.find((s) => s.prompt === '# Copyright')!;
+const copyright = readFixtureJson<{ samples: { prompt: string; new_ids: number[] }[] }>('mini-code-samples.json').samples.find(
+  (s) => s.prompt === '# Copyright',
+)!;
 
 /** A copy of the small fixture with `value` written into the first float of lm_head.bias (token 0's logit bias). */
 function poisonedCheckpoint(name: string, value: number): string {
@@ -60,13 +62,18 @@ describe('float flags that do not survive float32 are usage errors, before the m
 });
 
 describe('gptj logits fails on non-finite logits as generate does', () => {
-  it.each([['nan', NaN], ['inf', Infinity]] as const)('a %s weight', async (name, value) => {
+  it.each([
+    ['nan', NaN],
+    ['inf', Infinity],
+  ] as const)('a %s weight', async (name, value) => {
     const dir = poisonedCheckpoint(`poisoned-${name}`, value);
     const out = join(tmp, `${name}.f32`);
     const logits = await runCli(['logits', '--model', dir, '--ids', '1,2,3', '--out', out]);
     expect(logits.code).toBe(1);
     const line = expectOneLineError(logits);
-    expect(line).toMatch(/^gptj: error: InvalidLogitsError: the model returned logit (NaN|Infinity) for token 0 in batch row 0; logits must be finite or -Infinity$/);
+    expect(line).toMatch(
+      /^gptj: error: InvalidLogitsError: the model returned logit (NaN|Infinity) for token 0 in batch row 0; logits must be finite or -Infinity$/,
+    );
     expect(existsSync(out)).toBe(false);
     expect(logits.stdout).toBe('');
     // the same error from generate

@@ -31,7 +31,10 @@ function signalled(signal: NodeJS.Signals): Promise<{ code: number | null; out: 
 }
 
 describe('interrupts', () => {
-  it.each([['SIGINT', 130], ['SIGTERM', 143]] as const)('%s while a bar is drawn shows the cursor again and exits %i', async (signal, status) => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('%s while a bar is drawn shows the cursor again and exits %i', async (signal, status) => {
     const { code, out } = await signalled(signal);
     expect(out).toContain(HIDE);
     expect(out.lastIndexOf(SHOW)).toBeGreaterThan(out.indexOf('READY'));

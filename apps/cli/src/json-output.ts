@@ -21,7 +21,8 @@ export function incompleteJsonNote(text: string, finishReason: string, maxNewTok
     JSON.parse(text);
     return null;
   } catch {
-    const why = finishReason === 'length' ? `--max-new-tokens ${maxNewTokens} was reached` : finishReason === 'stop' ? 'a --stop string ended it' : 'it was interrupted';
+    const why =
+      finishReason === 'length' ? `--max-new-tokens ${maxNewTokens} was reached` : finishReason === 'stop' ? 'a --stop string ended it' : 'it was interrupted';
     return `gptj: the JSON value is incomplete: ${why} before it closed\n`;
   }
 }

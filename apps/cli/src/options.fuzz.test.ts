@@ -30,7 +30,11 @@ const preWork: Record<string, (...args: any[]) => void> = {
 
 function parseOnly(argv: string[]): void {
   const program = createProgram().exitOverride().configureOutput(silent);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput(silent).action(preWork[cmd.name()] ?? (() => {}));
+  for (const cmd of program.commands)
+    cmd
+      .exitOverride()
+      .configureOutput(silent)
+      .action(preWork[cmd.name()] ?? (() => {}));
   program.parse(argv, { from: 'user' });
 }
 
@@ -39,9 +43,51 @@ const globalFlags = ['--help', '-h', '--version', '-V', '--verbose', '-v', '--',
 const flagsOf = (cmd: Command) => cmd.options.flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined);
 const allFlags = [...new Set(program.commands.flatMap(flagsOf)), ...globalFlags];
 const values = fc.constantFrom(
-  '0', '-0', '1', '-1', '2', '0.5', '1e-46', '1e-45', '1e-40', '3.4e38', '3.5e38', '1e400', '-1e400', 'NaN', 'Infinity', '-Infinity',
-  '0x10', '1_000', '', ' ', '  7  ', '4294967295', '4294967296', '9007199254740993', '1,2,3', '0,1,1', '1,,2', ',', '1,a', '0,2',
-  '\u0661\u0662', '1e', '.5', '5.', '+3', '--1', 'auto', 'cpu', 'cuda', 'f16', 'int8', 'q8', 'json', 'f32', '/no/such/dir',
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '2',
+  '0.5',
+  '1e-46',
+  '1e-45',
+  '1e-40',
+  '3.4e38',
+  '3.5e38',
+  '1e400',
+  '-1e400',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '0x10',
+  '1_000',
+  '',
+  ' ',
+  '  7  ',
+  '4294967295',
+  '4294967296',
+  '9007199254740993',
+  '1,2,3',
+  '0,1,1',
+  '1,,2',
+  ',',
+  '1,a',
+  '0,2',
+  '\u0661\u0662',
+  '1e',
+  '.5',
+  '5.',
+  '+3',
+  '--1',
+  'auto',
+  'cpu',
+  'cuda',
+  'f16',
+  'int8',
+  'q8',
+  'json',
+  'f32',
+  '/no/such/dir',
 );
 const anyToken = fc.oneof(fc.constantFrom(...allFlags), values, fc.string({ unit: 'binary', maxLength: 12 }));
 /** Mostly the command's own flags with a value (as two tokens, flag=value, or -xVALUE), sometimes any token. */
@@ -57,20 +103,29 @@ function argsFor(cmd: Command): fc.Arbitrary<string[]> {
   );
   return fc.array(group, { maxLength: 6 }).map((groups) => [cmd.name(), ...groups.flat()]);
 }
-const argv = fc.oneof(
-  ...program.commands.map((cmd) => ({ weight: 4, arbitrary: argsFor(cmd) })),
-  { weight: 1, arbitrary: fc.array(anyToken, { maxLength: 8 }) },
-);
+const argv = fc.oneof(...program.commands.map((cmd) => ({ weight: 4, arbitrary: argsFor(cmd) })), {
+  weight: 1,
+  arbitrary: fc.array(anyToken, { maxLength: 8 }),
+});
 
 describe('fuzz: the gptj command line', () => {
-  it('random argv: parses, or a commander usage error or a CliError', () => {
-    fuzz('cli-argv', [argv], (args) => {
-      try {
-        parseOnly(args);
-      } catch (err) {
-        if (err instanceof CommanderError || err instanceof CliError) return;
-        throw err;
-      }
-    }, { maxMsPerInput: 1000 });
-  }, fuzzTimeoutMs);
+  it(
+    'random argv: parses, or a commander usage error or a CliError',
+    () => {
+      fuzz(
+        'cli-argv',
+        [argv],
+        (args) => {
+          try {
+            parseOnly(args);
+          } catch (err) {
+            if (err instanceof CommanderError || err instanceof CliError) return;
+            throw err;
+          }
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

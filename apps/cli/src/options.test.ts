@@ -37,6 +37,9 @@ describe('flag value parsers', () => {
 
   it('collect accumulates repeated flags', () => {
     const c = collect(idList);
-    expect(c('3,4', c('1,2', undefined))).toEqual([[1, 2], [3, 4]]);
+    expect(c('3,4', c('1,2', undefined))).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });

@@ -64,4 +64,3 @@ export function maskList(raw: string): number[] {
 export function collect<T>(parse: (raw: string) => T): (raw: string, previous: T[] | undefined) => T[] {
   return (raw, previous) => [...(previous ?? []), parse(raw)];
 }
-

@@ -22,8 +22,23 @@ export function createProgram(): Command {
     .version(version, '-V, --version')
     .option('-v, --verbose', 'print stack traces and extra diagnostics on stderr')
     .showSuggestionAfterError(true)
-    .addHelpText('after', '\nRun `gptj <command> --help` for the options of a command.\nWithout --model, commands use the bundled mini-code demo checkpoint (13.7M parameters, Python).');
-  for (const cmd of [generateCommand(), chatCommand(), serveCommand(), logitsCommand(), tokenizeCommand(), detokenizeCommand(), downloadCommand(), convertCommand(), benchCommand(), evalCommand(), embedCommand()]) {
+    .addHelpText(
+      'after',
+      '\nRun `gptj <command> --help` for the options of a command.\nWithout --model, commands use the bundled mini-code demo checkpoint (13.7M parameters, Python).',
+    );
+  for (const cmd of [
+    generateCommand(),
+    chatCommand(),
+    serveCommand(),
+    logitsCommand(),
+    tokenizeCommand(),
+    detokenizeCommand(),
+    downloadCommand(),
+    convertCommand(),
+    benchCommand(),
+    evalCommand(),
+    embedCommand(),
+  ]) {
     program.addCommand(cmd);
   }
   return program;

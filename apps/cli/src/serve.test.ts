@@ -12,7 +12,9 @@ import { startMockHub, type MockHub } from './test-support/mock-hub.js';
 import { mainJs } from './test-support/run-cli.js';
 
 const fixture = fixturePath('gptj-small-f32');
-const greedy = (JSON.parse(readFileSync(join(fixture, 'reference.json'), 'utf8')) as { cases: { kind: string; prompt_ids: number[]; new_ids: number[] }[] }).cases.find((c) => c.kind === 'greedy')!;
+const greedy = (
+  JSON.parse(readFileSync(join(fixture, 'reference.json'), 'utf8')) as { cases: { kind: string; prompt_ids: number[]; new_ids: number[] }[] }
+).cases.find((c) => c.kind === 'greedy')!;
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-serve-'));
 let hub: MockHub;
 beforeAll(async () => {
@@ -64,7 +66,10 @@ describe('gptj serve', () => {
 
   it('a --model that looks like a path is never sent to the hub', async () => {
     const before = hub.requested.length;
-    const child = spawn(process.execPath, [mainJs, 'serve', '--model', './no-such-dir', '--port', '0'], { env: { ...process.env, HF_ENDPOINT: hub.endpoint }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [mainJs, 'serve', '--model', './no-such-dir', '--port', '0'], {
+      env: { ...process.env, HF_ENDPOINT: hub.endpoint },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const code = await new Promise((resolve) => child.on('close', resolve));

@@ -16,7 +16,7 @@ describe('custom-decoding example', () => {
     expect(body.startsWith('def fibonacci(n):\n    ')).toBe(true);
     for (const s of FORBIDDEN) expect(body).not.toContain(s);
     expect(body).toMatch(/\n[ \t]*\n$/);
-    expect(body.trimEnd().split('\n').length).toBeGreaterThan(1);     // it wrote code before stopping
+    expect(body.trimEnd().split('\n').length).toBeGreaterThan(1); // it wrote code before stopping
     expect(finish).toBe('[finish: stop]\n');
   });
 
@@ -35,9 +35,15 @@ describe('custom-decoding example', () => {
 
     const fresh = scores();
     forbid(prompt, fresh, ctx(prompt, prompt.length));
-    expect([allowed(fresh, '"""'), allowed(fresh, '#'), allowed(fresh, '"'), allowed(fresh, '""'), allowed(fresh, 'return')]).toEqual([false, false, true, true, true]);
+    expect([allowed(fresh, '"""'), allowed(fresh, '#'), allowed(fresh, '"'), allowed(fresh, '""'), allowed(fresh, 'return')]).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
 
-    const afterQuotes = [...prompt, ...tok.encode('    ""')];      // two quotes written: a third would complete """
+    const afterQuotes = [...prompt, ...tok.encode('    ""')]; // two quotes written: a third would complete """
     const s = scores();
     forbid(afterQuotes, s, ctx(afterQuotes, prompt.length));
     expect([allowed(s, '"'), allowed(s, '")'), allowed(s, ')')]).toEqual([false, false, true]);

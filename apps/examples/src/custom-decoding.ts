@@ -23,7 +23,7 @@ export type RowProcessor = (ids: readonly number[], scores: Float32Array, ctx: P
 export function forbidStrings(tok: Tokenizer, strings: readonly string[]): RowProcessor {
   if (strings.length === 0 || strings.some((w) => w === '')) throw new RangeError('forbidStrings: give at least one string, none empty');
   const keep = Math.max(...strings.map((w) => w.length)) - 1;
-  const pieces = Array.from({ length: tok.vocabSize }, (_, id) => tok.decode([id]));   // each token's text, once
+  const pieces = Array.from({ length: tok.vocabSize }, (_, id) => tok.decode([id])); // each token's text, once
   return (ids, scores, { promptLength }) => {
     // Only the last (longest - 1) characters can combine with the next token into a forbidden string.
     const tail = keep > 0 ? generatedText(tok, ids, promptLength).slice(-keep) : '';
@@ -44,7 +44,9 @@ async function main(prompt: string): Promise<void> {
   const tok = Tokenizer.gptj();
   process.stdout.write(prompt);
   const events = generate(model, tok, prompt, {
-    maxNewTokens: 64, temperature: 0.7, seed: 7,
+    maxNewTokens: 64,
+    temperature: 0.7,
+    seed: 7,
     logitsProcessors: [forbidStrings(tok, FORBIDDEN)],
     stoppingCriteria: [stopAtBlankLine(tok)],
   });

@@ -4,7 +4,12 @@ import { type Decoder, KVCache } from '@gptj/layers';
 import { Tensor } from '@gptj/tensor';
 
 /** What the KV caches are sized by. */
-export interface CacheShape { nLayer: number; nHead: number; headDim: number; maxLength: number }
+export interface CacheShape {
+  nLayer: number;
+  nHead: number;
+  headDim: number;
+  maxLength: number;
+}
 
 const caches = (s: CacheShape, batch: number) => Array.from({ length: s.nLayer }, () => new KVCache(batch, s.nHead, s.maxLength, s.headDim));
 const i32 = (rows: readonly number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0].length], { dtype: 'i32' });
@@ -34,7 +39,7 @@ export async function greedy(model: Decoder, shape: CacheShape, prompt: readonly
   let input = [...prompt];
   while (ids.length < prompt.length + steps) {
     const logits = await forward(model, kv, [input], ids.length - input.length);
-    const last = logits.subarray(logits.length - logits.length / input.length);   // the last position's row [V]
+    const last = logits.subarray(logits.length - logits.length / input.length); // the last position's row [V]
     input = [last.indexOf(Math.max(...last))];
     ids.push(input[0]);
   }
@@ -43,12 +48,17 @@ export async function greedy(model: Decoder, shape: CacheShape, prompt: readonly
 }
 
 /** The two prompts both examples run (ids < 512). */
-export const PROMPTS = [[7, 300, 42, 511, 0, 128, 9, 64], [1, 2, 3, 4, 5, 6, 7, 8]];
+export const PROMPTS = [
+  [7, 300, 42, 511, 0, 128, 9, 64],
+  [1, 2, 3, 4, 5, 6, 7, 8],
+];
 
 /** Prints the batch's logits (shape, first values of row 0's last position) and 8 greedy tokens after row 0. */
 export async function printDemo(model: Decoder, shape: CacheShape, vocabSize: number): Promise<void> {
   const logits = await logitsOf(model, shape, PROMPTS);
   const last = logits.subarray((PROMPTS[0].length - 1) * vocabSize, PROMPTS[0].length * vocabSize);
-  console.log(`logits [${PROMPTS.length}, ${PROMPTS[0].length}, ${vocabSize}], row 0 last position: ${[...last.slice(0, 4)].map((x) => x.toFixed(4)).join(' ')} ...`);
+  console.log(
+    `logits [${PROMPTS.length}, ${PROMPTS[0].length}, ${vocabSize}], row 0 last position: ${[...last.slice(0, 4)].map((x) => x.toFixed(4)).join(' ')} ...`,
+  );
   console.log(`greedy after row 0: ${(await greedy(model, shape, PROMPTS[0], 8)).slice(PROMPTS[0].length).join(' ')}`);
 }

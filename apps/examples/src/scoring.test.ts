@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { rankCompletions } from './scoring.js';
 import { runExample } from './test-support/run-example.js';
 
-interface Samples { samples: { prompt: string; new_ids: number[]; min_top2_margin: number }[] }
+interface Samples {
+  samples: { prompt: string; new_ids: number[]; min_top2_margin: number }[];
+}
 
 describe('scoring example', () => {
   it('prints the candidates from most to least likely: numpy calls, then the syntax error, then a made-up function', async () => {

@@ -12,7 +12,12 @@ import { Tokenizer } from '@gptj/tokenizer';
 export const PROMPT = 'import numpy as np\n\nx = np.';
 export const CANDIDATES = ['zeros((3, 3))', 'zeros[3, 3]', 'array([1, 2, 3])', 'arange(10)', 'fibonacci(3)'];
 
-export interface Ranked { completion: string; logprob: number; tokens: number; greedy: boolean }
+export interface Ranked {
+  completion: string;
+  logprob: number;
+  tokens: number;
+  greedy: boolean;
+}
 
 /** Candidates from most to least likely. */
 export async function rankCompletions(model: GPTJModel, tok: Tokenizer, prompt: string, candidates: readonly string[]): Promise<Ranked[]> {

@@ -6,9 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { embedTexts, rank } from './semantic-search.js';
 import { runExample } from './test-support/run-example.js';
 
-interface HiddenRefs { cases: { model: string; pooled?: { prompt_ids: number[]; mean: number[] }[] }[] }
+interface HiddenRefs {
+  cases: { model: string; pooled?: { prompt_ids: number[]; mean: number[] }[] }[];
+}
 
-const hits = (out: string) => [...out.matchAll(/^(\d)\. (\d\.\d{3}) (".*")$/gm)].map((m) => ({ similarity: Number(m[2]), firstLine: JSON.parse(m[3]) as string }));
+const hits = (out: string) =>
+  [...out.matchAll(/^(\d)\. (\d\.\d{3}) (".*")$/gm)].map((m) => ({ similarity: Number(m[2]), firstLine: JSON.parse(m[3]) as string }));
 
 describe('semantic-search example', () => {
   it('answers the default query (load a JSON file) with read_json, then two less similar snippets', async () => {
@@ -31,11 +34,22 @@ describe('semantic-search example', () => {
 
   it("embeds as transformers does (mean of the final hidden states), and ranks by cosine as transformers' vectors do", async () => {
     const refs = readFixtureJson<HiddenRefs>('hidden-refs', 'hidden.json').cases.find((c) => c.model === 'gptj-mini-code')!.pooled!;
-    const ours = await embedTexts(await loadModel(miniCodeDir), Tokenizer.gptj(), refs.map((r) => r.prompt_ids));
-    const theirs = refs.map((r) => { const n = Math.hypot(...r.mean); return Float32Array.from(r.mean, (x) => x / n); });
+    const ours = await embedTexts(
+      await loadModel(miniCodeDir),
+      Tokenizer.gptj(),
+      refs.map((r) => r.prompt_ids),
+    );
+    const theirs = refs.map((r) => {
+      const n = Math.hypot(...r.mean);
+      return Float32Array.from(r.mean, (x) => x / n);
+    });
     let maxErr = 0;
-    ours.forEach((v, i) => v.forEach((x, j) => { maxErr = Math.max(maxErr, Math.abs(x - theirs[i][j])); }));
-    expect(maxErr).toBeLessThan(1e-4);                      // unit vectors: absolute error is relative error
+    ours.forEach((v, i) =>
+      v.forEach((x, j) => {
+        maxErr = Math.max(maxErr, Math.abs(x - theirs[i][j]));
+      }),
+    );
+    expect(maxErr).toBeLessThan(1e-4); // unit vectors: absolute error is relative error
     for (let q = 0; q < refs.length; q++) {
       const others = (vs: Float32Array[]) => vs.filter((_, i) => i !== q);
       expect(rank(ours[q], others(ours)).map((h) => h.index)).toEqual(rank(theirs[q], others(theirs)).map((h) => h.index));

@@ -25,8 +25,14 @@ export function embedTexts(model: GPTJModel, tok: Tokenizer, texts: readonly (st
 }
 
 export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+  let dot = 0,
+    na = 0,
+    nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
   return dot / Math.sqrt(na * nb);
 }
 
@@ -38,7 +44,7 @@ export function rank(query: Float32Array, docs: readonly Float32Array[]): { inde
 async function main(query: string): Promise<void> {
   const model = await loadModel(miniCodeDir);
   const tok = Tokenizer.gptj();
-  const index = await embedTexts(model, tok, SNIPPETS);             // embed the collection once
+  const index = await embedTexts(model, tok, SNIPPETS); // embed the collection once
   const [q] = await embedTexts(model, tok, [query]);
   console.log(`query: ${JSON.stringify(query)}`);
   for (const [i, hit] of rank(q, index).slice(0, 3).entries()) {

@@ -7,12 +7,16 @@ import { generateText } from '@gptj/sampling';
 import { Tokenizer } from '@gptj/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-interface Received { event: string; data: Record<string, unknown>; at: number }
+interface Received {
+  event: string;
+  data: Record<string, unknown>;
+  at: number;
+}
 
 let server: ChildProcess;
 let url: string;
 let output = '';
-let clock = 0;                       // order of arrival across concurrent streams
+let clock = 0; // order of arrival across concurrent streams
 
 async function post(body: unknown): Promise<Response> {
   return fetch(`${url}/generate`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -41,7 +45,9 @@ async function readEvents(res: Response): Promise<Received[]> {
 describe('serve-sse example', () => {
   beforeAll(async () => {
     server = spawn(process.execPath, [fileURLToPath(new URL('../dist/serve-sse.js', import.meta.url)), '0']);
-    server.stdout!.on('data', (d) => { output += d; });
+    server.stdout!.on('data', (d) => {
+      output += d;
+    });
     while (!/listening on (\S+)/.test(output)) await once(server.stdout!, 'data');
     url = /listening on (\S+)/.exec(output)![1];
   });
@@ -85,12 +91,16 @@ describe('serve-sse example', () => {
   it('frees the slot of a client that disconnects, long before its 500 tokens would be done', async () => {
     const stats = async () => (await (await fetch(`${url}/stats`)).json()) as { active: number };
     const leaving = new AbortController();
-    const res = await fetch(`${url}/generate`, { method: 'POST', body: JSON.stringify({ prompt: 'def f(x):', maxNewTokens: 500, seed: 3 }), signal: leaving.signal });
+    const res = await fetch(`${url}/generate`, {
+      method: 'POST',
+      body: JSON.stringify({ prompt: 'def f(x):', maxNewTokens: 500, seed: 3 }),
+      signal: leaving.signal,
+    });
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     expect(Buffer.from((await reader.read()).value!).toString()).toMatch(/^event: token/);
     expect((await stats()).active).toBe(1);
     leaving.abort();
-    const deadline = Date.now() + 1000;                  // the 500 tokens take over 2 s here; the abort lands within a step
+    const deadline = Date.now() + 1000; // the 500 tokens take over 2 s here; the abort lands within a step
     while ((await stats()).active !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(await stats()).toMatchObject({ active: 0, queued: 0 });
   });

@@ -22,7 +22,12 @@ import { Tokenizer } from '@gptj/tokenizer';
 const MAX_BODY = 64 * 1024;
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 async function readJson(req: http.IncomingMessage): Promise<{ prompt: string } & Record<string, unknown>> {
@@ -32,7 +37,11 @@ async function readJson(req: http.IncomingMessage): Promise<{ prompt: string } &
     if (body.length > MAX_BODY) throw new HttpError(413, `the body is over ${MAX_BODY} bytes`);
   }
   let parsed: unknown;
-  try { parsed = JSON.parse(body); } catch { throw new HttpError(400, 'the body must be JSON: {"prompt": "...", ...options}'); }
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new HttpError(400, 'the body must be JSON: {"prompt": "...", ...options}');
+  }
   if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { prompt?: unknown }).prompt !== 'string') {
     throw new HttpError(400, 'the body must be a JSON object with a "prompt" string');
   }
@@ -56,9 +65,10 @@ const sse = (res: http.ServerResponse, event: string, data: unknown) => res.writ
 export function createHandler(scheduler: Scheduler): http.RequestListener {
   return async (req, res) => {
     const abort = new AbortController();
-    res.on('close', () => abort.abort());                        // the client left: the scheduler frees the slot
+    res.on('close', () => abort.abort()); // the client left: the scheduler frees the slot
     try {
-      if (req.method === 'GET' && req.url === '/stats') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(scheduler.stats));
+      if (req.method === 'GET' && req.url === '/stats')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(scheduler.stats));
       if (req.method !== 'POST' || req.url !== '/generate') throw new HttpError(404, 'only POST /generate and GET /stats are served');
       const request = submit(scheduler, await readJson(req), abort.signal);
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -67,7 +77,7 @@ export function createHandler(scheduler: Scheduler): http.RequestListener {
         const { usage, seed, queuedMs, timeToFirstTokenMs } = await request.result;
         sse(res, 'result', { usage, seed, queuedMs, timeToFirstTokenMs });
       } catch (e) {
-        sse(res, 'error', { error: (e as Error).message });     // headers are sent: the failure goes in the stream
+        sse(res, 'error', { error: (e as Error).message }); // headers are sent: the failure goes in the stream
       }
       res.end();
     } catch (e) {
@@ -83,7 +93,7 @@ async function main(port: number): Promise<void> {
   const server = http.createServer(createHandler(scheduler));
   server.listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}`));
   const stop = async () => {
-    server.close();                   // no new connections; the running streams finish
+    server.close(); // no new connections; the running streams finish
     await scheduler.close();
     console.log('stopped');
   };

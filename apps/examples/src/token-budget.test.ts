@@ -4,8 +4,8 @@ import { field, runExample } from './test-support/run-example.js';
 import { longDocument, streamDecode, truncateToTokens } from './token-budget.js';
 
 // References from js-tiktoken 1.0.21 (getEncoding('gpt2')), not from this project's tokenizer.
-const DOC_TOKENS = 17620;                 // encode(longDocument()).length
-const HEAD_2000_CHARS = 3842;             // decode(first 2000 ids).length
+const DOC_TOKENS = 17620; // encode(longDocument()).length
+const HEAD_2000_CHARS = 3842; // decode(first 2000 ids).length
 const LINE_IDS = [4798, 7203, 71, 2634, 18798, 50169, 233, 220, 10310, 244, 45911, 234, 4943]; // print("héllo 👋 世界")
 
 const tok = Tokenizer.gptj();
@@ -30,11 +30,11 @@ describe('token-budget example', () => {
       const head = truncateToTokens(tok, doc, budget);
       expect(doc.startsWith(head.text)).toBe(true);
       expect(head.ids).toEqual(ids.slice(0, head.ids.length));
-      expect(tok.decode(head.ids)).toBe(head.text);                // no U+FFFD: whole characters only
-      expect(budget - head.ids.length).toBeLessThanOrEqual(2);      // at most a character's other tokens go
+      expect(tok.decode(head.ids)).toBe(head.text); // no U+FFFD: whole characters only
+      expect(budget - head.ids.length).toBeLessThanOrEqual(2); // at most a character's other tokens go
       if (head.ids.length < budget) splitCuts++;
     }
-    expect(splitCuts).toBe(24 * 3);                                // per function: inside π (2 tokens), twice inside 📐 (3)
+    expect(splitCuts).toBe(24 * 3); // per function: inside π (2 tokens), twice inside 📐 (3)
     expect(truncateToTokens(tok, doc, ids.length + 1)).toEqual({ ids, text: doc });
     expect(truncateToTokens(tok, doc, 0)).toEqual({ ids: [], text: '' });
     expect(() => truncateToTokens(tok, doc, -1)).toThrow('truncateToTokens: maxTokens must be an integer >= 0, got -1');

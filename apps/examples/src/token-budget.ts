@@ -7,8 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { Tokenizer } from '@gptj/tokenizer';
 
-export const CONTEXT = 2048;        // GPT-J's n_positions
-export const REPLY_TOKENS = 48;     // kept free for the model's answer
+export const CONTEXT = 2048; // GPT-J's n_positions
+export const REPLY_TOKENS = 48; // kept free for the model's answer
 
 /** A long Python file with non-ASCII docstrings (accents, symbols, emoji: several tokens per character). */
 export function longDocument(functions = 400): string {

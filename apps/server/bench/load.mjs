@@ -37,11 +37,24 @@ const budget = AbortSignal.timeout(Number(values.budget) * 1000);
 setMaxListeners(clients + 10); // every request listens to the budget signal (and the client links its own to it)
 
 // Python-ish openings (the demo model writes Python), distinct so every request has its own text.
-const OPENINGS = ['# Copyright', 'def fibonacci(n):\n', 'import os\n', 'class Node:\n', 'def main():\n', '"""Utilities for', 'for i in range(', 'with open(path) as f:\n'];
+const OPENINGS = [
+  '# Copyright',
+  'def fibonacci(n):\n',
+  'import os\n',
+  'class Node:\n',
+  'def main():\n',
+  '"""Utilities for',
+  'for i in range(',
+  'with open(path) as f:\n',
+];
 const prompts = Array.from({ length: clients }, (_, i) => `${OPENINGS[i % OPENINGS.length]}${i >= OPENINGS.length ? ` # ${i}\n` : ''}`);
 
 const serve = new URL('../src/test-support/serve.mjs', import.meta.url).pathname;
-const child = spawn(process.execPath, [serve, JSON.stringify({ server: { parallel, maxQueue: clients, ...(values.model ? { modelDir: values.model } : {}), logger: false } })], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(
+  process.execPath,
+  [serve, JSON.stringify({ server: { parallel, maxQueue: clients, ...(values.model ? { modelDir: values.model } : {}), logger: false } })],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 const [line] = await once(createInterface({ input: child.stdout }), 'line');
 const { port } = JSON.parse(line);
 const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 600_000 });
@@ -92,12 +105,33 @@ async function phase(name, run) {
   const done = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
   const generated = done.reduce((a, r) => a + r.generated, 0);
   return {
-    name, seconds, generated, lost: settled.length - done.length,
+    name,
+    seconds,
+    generated,
+    lost: settled.length - done.length,
     errors: settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason?.message ?? s.reason)),
     tokPerS: generated / seconds,
     cpuMsPerToken: (1000 * cpu) / generated,
-    ttft: [pct(done.map((r) => r.ttft), 50), pct(done.map((r) => r.ttft), 99)],
-    itl: [pct(done.flatMap((r) => r.gaps), 50), pct(done.flatMap((r) => r.gaps), 99)],
+    ttft: [
+      pct(
+        done.map((r) => r.ttft),
+        50,
+      ),
+      pct(
+        done.map((r) => r.ttft),
+        99,
+      ),
+    ],
+    itl: [
+      pct(
+        done.flatMap((r) => r.gaps),
+        50,
+      ),
+      pct(
+        done.flatMap((r) => r.gaps),
+        99,
+      ),
+    ],
     texts: settled.map((s) => (s.status === 'fulfilled' ? s.value.text : null)),
   };
 }
@@ -108,12 +142,19 @@ try {
   console.log(`\nserver load: ${clients} streaming clients, greedy, max_tokens ${tokens}, --parallel ${parallel}, ${values.model ?? 'mini-code'}`);
   console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms   server CPU ms/token');
   const speedups = [];
-  let same = 0, lost = 0;
+  let same = 0,
+    lost = 0;
   const errors = [];
   for (let round = 0; round < rounds; round++) {
     const sequential = await phase('one at a time', async () => {
       const out = [];
-      for (const p of prompts) out.push(await one(p).then((value) => ({ status: 'fulfilled', value }), (reason) => ({ status: 'rejected', reason })));
+      for (const p of prompts)
+        out.push(
+          await one(p).then(
+            (value) => ({ status: 'fulfilled', value }),
+            (reason) => ({ status: 'rejected', reason }),
+          ),
+        );
       return out;
     });
     const concurrent = await phase(`${clients} concurrent`, () => Promise.allSettled(prompts.map(one)));
@@ -122,11 +163,15 @@ try {
     errors.push(...sequential.errors, ...concurrent.errors);
     speedups.push(concurrent.tokPerS / sequential.tokPerS);
     for (const r of [sequential, concurrent]) {
-      console.log(`${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}   ${r.cpuMsPerToken.toFixed(3).padStart(19)}`);
+      console.log(
+        `${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}   ${r.cpuMsPerToken.toFixed(3).padStart(19)}`,
+      );
     }
   }
   const each = rounds > 1 ? ` (median of ${rounds} rounds: ${speedups.map((x) => x.toFixed(2)).join(', ')})` : '';
-  console.log(`aggregate speed-up: ${pct(speedups, 50).toFixed(2)}x${each}; concurrent texts identical to one-at-a-time: ${same}/${clients * rounds}; requests lost: ${lost}`);
+  console.log(
+    `aggregate speed-up: ${pct(speedups, 50).toFixed(2)}x${each}; concurrent texts identical to one-at-a-time: ${same}/${clients * rounds}; requests lost: ${lost}`,
+  );
   for (const e of errors.slice(0, 5)) console.log(`  error: ${e}`);
   process.exitCode = same === clients * rounds && lost === 0 ? 0 : 1;
 } finally {

@@ -42,7 +42,12 @@ async function run(i) {
   const { path, body, abort } = request(i);
   const controller = new AbortController();
   try {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: controller.signal });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: controller.signal,
+    });
     if (res.status !== 200) return `status ${res.status}: ${await res.text()}`;
     if (!abort) {
       await res.text();
@@ -83,7 +88,9 @@ try {
   const last = readings.at(-1)[1];
   const mb = (b) => (b / 2 ** 20).toFixed(1);
   const growth = (last / first - 1) * 100;
-  console.log(`server RSS after 100 requests: ${mb(first)} MiB; after ${total}: ${mb(last)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%); ${((performance.now() - t0) / 1000).toFixed(0)} s; ${failures.length} failed requests`);
+  console.log(
+    `server RSS after 100 requests: ${mb(first)} MiB; after ${total}: ${mb(last)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%); ${((performance.now() - t0) / 1000).toFixed(0)} s; ${failures.length} failed requests`,
+  );
   console.log(`  readings: ${readings.map(([n, b]) => `${n}: ${mb(b)}`).join(', ')} MiB`);
   for (const f of failures.slice(0, 5)) console.log(`  ${f}`);
   process.exitCode = growth <= 5 && failures.length === 0 ? 0 : 1;

@@ -14,7 +14,12 @@ export function abortOnClose(reply: FastifyReply): AbortSignal {
  * running (through the signal they get), starts no more, and is thrown. An aborted `signal` reaches every call
  * (a generation then ends at once with 'abort').
  */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, signal: AbortSignal, fn: (item: T, index: number, signal: AbortSignal) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal,
+  fn: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+): Promise<R[]> {
   const cancel = new AbortController();
   const onAbort = () => cancel.abort();
   signal.addEventListener('abort', onAbort, { once: true });

@@ -9,7 +9,11 @@ import { embed } from '@gptj/model';
 import { createServer } from './server.js';
 import { listening, useListening } from './test-support/listening.js';
 
-interface Sample { prompt: string; completion: string; new_ids: number[] }
+interface Sample {
+  prompt: string;
+  completion: string;
+  new_ids: number[];
+}
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
 
 const server = useListening();
@@ -79,7 +83,10 @@ describe('continuous batching', () => {
       const full = await post('/v1/completions', { prompt: 'x', max_tokens: 2 }, small.base);
       expect(full.status).toBe(429);
       expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      expect(((await full.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'queue_full', message: expect.stringMatching(/1 are waiting/) });
+      expect(((await full.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'queue_full',
+        message: expect.stringMatching(/1 are waiting/),
+      });
 
       second.abort(); // leaves the queue
       await until(() => small.app.gptj.stats.queued === 0);
@@ -140,7 +147,10 @@ describe('continuous batching', () => {
     try {
       const res = await post('/v1/completions', { prompt: '#', max_tokens: 450, temperature: 0 }, timed.base);
       expect(res.status).toBe(503);
-      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'request_timeout', message: expect.stringMatching(/150 ms/) });
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'request_timeout',
+        message: expect.stringMatching(/150 ms/),
+      });
       const stream = await (await post('/v1/completions', { prompt: '#', max_tokens: 450, temperature: 0, stream: true }, timed.base)).text();
       const events = stream.split('\n\n').filter(Boolean);
       expect(events.at(-1)).toMatch(/"code":"request_timeout"/);
@@ -213,7 +223,7 @@ describe('n and best_of as sibling sequences', () => {
   const prompt = 'def add(a, b):';
   const sampling = { maxNewTokens: 12, temperature: 0.9, seed: 7 };
 
-  it('n samples are the library\'s numReturnSequences rows for the same seed, streamed or not', async () => {
+  it("n samples are the library's numReturnSequences rows for the same seed, streamed or not", async () => {
     const tok = server.app.gptj.tokenizer;
     const want = await generateText(server.app.gptj.model, tok, tok.encode(prompt), { ...sampling, numReturnSequences: 3 });
     const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt, max_tokens: 12, temperature: 0.9, seed: 7, n: 3 });
@@ -237,8 +247,18 @@ describe('n and best_of as sibling sequences', () => {
     const copyright = samples.find((s) => s.prompt === '# Copyright')!;
     const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 });
     expect(r.choices.map((c) => c.text)).toEqual([copyright.completion, copyright.completion]);
-    expect(await streamed(server.client, { prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 })).toEqual([copyright.completion, copyright.completion]);
-    const chat = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, temperature: 0.8, seed: 3, n: 2 });
+    expect(await streamed(server.client, { prompt: '# Copyright', max_tokens: 48, temperature: 0, n: 2 })).toEqual([
+      copyright.completion,
+      copyright.completion,
+    ]);
+    const chat = await server.client.chat.completions.create({
+      model: 'gptj-mini-code',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 8,
+      temperature: 0.8,
+      seed: 3,
+      n: 2,
+    });
     expect(chat.choices.map((c) => c.index)).toEqual([0, 1]);
   });
 });
@@ -273,12 +293,21 @@ describe('logprobs with stream: true', () => {
     });
   });
 
-  it('chat chunks carry logprobs.content equal to the non-streamed reply\'s', async () => {
-    const body = { model: 'gptj-mini-code', messages: [{ role: 'user' as const, content: 'Write a Python function' }], max_tokens: 10, temperature: 0, logprobs: true, top_logprobs: 3 };
+  it("chat chunks carry logprobs.content equal to the non-streamed reply's", async () => {
+    const body = {
+      model: 'gptj-mini-code',
+      messages: [{ role: 'user' as const, content: 'Write a Python function' }],
+      max_tokens: 10,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    };
     const want = (await server.client.chat.completions.create(body)).choices[0]!.logprobs!.content!;
     const got: typeof want = [];
     for await (const chunk of await server.client.chat.completions.create({ ...body, stream: true })) got.push(...(chunk.choices[0]?.logprobs?.content ?? []));
-    expect(got.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(want.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]));
+    expect(got.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)])).toEqual(
+      want.map((t) => [t.token, t.bytes, t.top_logprobs.map((a) => a.token)]),
+    );
     got.forEach((t, j) => {
       expect(Math.abs(t.logprob - want[j]!.logprob)).toBeLessThan(1e-4);
     });

@@ -5,10 +5,18 @@ import type { FastifyInstance } from 'fastify';
 import { createServer } from './server.js';
 
 let app: FastifyInstance;
-beforeAll(async () => { app = await createServer(); });
-afterAll(async () => { await app?.close(); });
+beforeAll(async () => {
+  app = await createServer();
+});
+afterAll(async () => {
+  await app?.close();
+});
 
-interface ChatReply { choices: { message: { content: string } }[]; usage: { completion_tokens: number }; error?: { message: string; param: string | null } }
+interface ChatReply {
+  choices: { message: { content: string } }[];
+  usage: { completion_tokens: number };
+  error?: { message: string; param: string | null };
+}
 
 async function chat(body: Record<string, unknown>): Promise<{ status: number; json: ChatReply }> {
   const res = await app.inject({ method: 'POST', url: '/v1/chat/completions', payload: { temperature: 0, max_tokens: 8, ...body } });
@@ -17,11 +25,22 @@ async function chat(body: Record<string, unknown>): Promise<{ status: number; js
 
 describe('chat completions as OpenAI clients send them', () => {
   it('reads the developer role as the system role, and text parts as the joined text', async () => {
-    const plain = await chat({ messages: [{ role: 'system', content: 'Write Python.' }, { role: 'user', content: 'def add(a, b):\nreturn' }] });
+    const plain = await chat({
+      messages: [
+        { role: 'system', content: 'Write Python.' },
+        { role: 'user', content: 'def add(a, b):\nreturn' },
+      ],
+    });
     const modern = await chat({
       messages: [
         { role: 'developer', content: [{ type: 'text', text: 'Write Python.' }] },
-        { role: 'user', content: [{ type: 'text', text: 'def add(a, b):' }, { type: 'text', text: 'return' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'def add(a, b):' },
+            { type: 'text', text: 'return' },
+          ],
+        },
       ],
     });
     expect(plain.status).toBe(200);
@@ -30,7 +49,17 @@ describe('chat completions as OpenAI clients send them', () => {
   });
 
   it('refuses an image part by name instead of dropping it', async () => {
-    const r = await chat({ messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: 'x' } }] }] });
+    const r = await chat({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'hi' },
+            { type: 'image_url', image_url: { url: 'x' } },
+          ],
+        },
+      ],
+    });
     expect(r.status).toBe(400);
     expect(r.json.error?.param).toBe('messages.0.content.1');
     expect(r.json.error?.message).toMatch(/"image_url" parts are not supported/);

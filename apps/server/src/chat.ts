@@ -35,11 +35,18 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     const plan = siblingPlan(engine, body);
     // Without max_tokens the reply may use the rest of the context window (OpenAI's chat default).
     const maxTokens = chatMaxTokens(body);
-    const sampling = withSiblings(toGenerateOptions({ ...body, n: 1, max_tokens: maxTokens }, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP, engine), plan);
+    const sampling = withSiblings(
+      toGenerateOptions({ ...body, n: 1, max_tokens: maxTokens }, Math.max(1, engine.maxLength - promptIds.length), signal, CHAT_STOP, engine),
+      plan,
+    );
     // logprobs come with each token from the scheduler (raw model log-softmax), streamed or not
     const options = body.logprobs === true ? { ...sampling, logprobs: true, topLogprobs: body.top_logprobs ?? 0 } : sampling;
     const base = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: engine.modelName };
-    const usage = (r: { promptTokens: number; completionTokens: number }) => ({ prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens });
+    const usage = (r: { promptTokens: number; completionTokens: number }) => ({
+      prompt_tokens: r.promptTokens,
+      completion_tokens: r.completionTokens,
+      total_tokens: r.promptTokens + r.completionTokens,
+    });
 
     if (body.top_logprobs !== undefined && body.logprobs !== true) {
       throw new ApiError(400, 'top_logprobs: needs logprobs: true', 'invalid_request_error', 'top_logprobs');
@@ -60,7 +67,8 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     const chunk = { ...base, object: 'chat.completion.chunk' as const };
     const rows: { space: LeadingSpace; logprobs: StreamedLogprobs }[] = [];
     const roleChunks = () => {
-      for (let index = 0; index < plan.n; index++) sse.send({ ...chunk, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
+      for (let index = 0; index < plan.n; index++)
+        sse.send({ ...chunk, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
     };
     try {
       const r = await engine.run(promptIds, options, (e) => {
@@ -76,7 +84,11 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
       if (!sse.hasStarted) roleChunks();
       pickChoices(r.choices, plan).forEach((c, index) => {
         const last = index === plan.n - 1;
-        sse.send({ ...chunk, choices: [{ index, delta: {}, logprobs: null, finish_reason: openaiFinishReason(c.finishReason) }], ...(last ? { usage: usage(r) } : {}) });
+        sse.send({
+          ...chunk,
+          choices: [{ index, delta: {}, logprobs: null, finish_reason: openaiFinishReason(c.finishReason) }],
+          ...(last ? { usage: usage(r) } : {}),
+        });
       });
       sse.done();
     } catch (err) {

@@ -19,7 +19,8 @@ function describe(err: ClientError): [number, string] {
   if (err.code === 'HPE_HEADER_OVERFLOW') {
     // the packet being parsed still holds the start of an unfinished request line: the URL is what overflowed
     const packet = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.toString('latin1') : '';
-    if (/^[A-Z]+ \//.test(packet) && !packet.includes('\r\n')) return [414, `the request URL is too long (the request line and headers may take ${HEADER_LIMIT})`];
+    if (/^[A-Z]+ \//.test(packet) && !packet.includes('\r\n'))
+      return [414, `the request URL is too long (the request line and headers may take ${HEADER_LIMIT})`];
     return [431, `the request headers are too large (the request line and headers may take ${HEADER_LIMIT})`];
   }
   return [400, `malformed HTTP request (${err.code ?? err.message})`];

@@ -53,14 +53,23 @@ async function promptChoices(engine: Engine, body: CompletionBody, prompt: strin
     pickChoices(r.choices, plan).map(async (c, j) => ({
       text: echoed + c.text,
       index: p * plan.n + j,
-      logprobs: body.logprobs == null ? null : body.echo ? await echoLogprobs(engine, ids, c, body.logprobs) : completionLogprobs(engine, c, promptTextLength(engine, prompt)),
+      logprobs:
+        body.logprobs == null
+          ? null
+          : body.echo
+            ? await echoLogprobs(engine, ids, c, body.logprobs)
+            : completionLogprobs(engine, c, promptTextLength(engine, prompt)),
       finish_reason: openaiFinishReason(c.finishReason),
     })),
   );
   return { choices, promptTokens: r.promptTokens, completionTokens: r.completionTokens };
 }
 
-const usage = (promptTokens: number, completionTokens: number) => ({ prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens });
+const usage = (promptTokens: number, completionTokens: number) => ({
+  prompt_tokens: promptTokens,
+  completion_tokens: completionTokens,
+  total_tokens: promptTokens + completionTokens,
+});
 
 export function registerCompletions(app: FastifyInstance, engine: Engine): void {
   app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionBodySchema } }, async (request, reply) => {
@@ -75,10 +84,21 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
       // Prompts generate side by side, at most `parallel` of one request at a time (a long list does not fill the queue).
       const results = await mapLimited(prompts, engine.parallel, signal, (p, i, sig) => promptChoices(engine, body, p, i, plan, sig));
       const sum = (f: (r: (typeof results)[number]) => number) => results.reduce((a, r) => a + f(r), 0);
-      return { ...base, choices: results.flatMap((r) => r.choices), usage: usage(sum((r) => r.promptTokens), sum((r) => r.completionTokens)) };
+      return {
+        ...base,
+        choices: results.flatMap((r) => r.choices),
+        usage: usage(
+          sum((r) => r.promptTokens),
+          sum((r) => r.completionTokens),
+        ),
+      };
     }
 
-    for (const [field, set, what] of [['prompt', prompts.length > 1, 'several prompts are'], ['echo', body.echo === true, 'is'], ['best_of', plan.rows > plan.n, 'greater than n is']] as const) {
+    for (const [field, set, what] of [
+      ['prompt', prompts.length > 1, 'several prompts are'],
+      ['echo', body.echo === true, 'is'],
+      ['best_of', plan.rows > plan.n, 'greater than n is'],
+    ] as const) {
       if (set) throw new ApiError(400, `${field}: ${what} not supported with stream: true`, 'invalid_request_error', field);
     }
     const options = generateOptions(engine, body, plan, signal);
@@ -99,7 +119,11 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
       });
       pickChoices(r.choices, plan).forEach((c, index) => {
         const last = index === plan.n - 1;
-        sse.send({ ...base, choices: [{ text: '', index, logprobs: null, finish_reason: openaiFinishReason(c.finishReason) }], ...(last ? { usage: usage(r.promptTokens, r.completionTokens) } : {}) });
+        sse.send({
+          ...base,
+          choices: [{ text: '', index, logprobs: null, finish_reason: openaiFinishReason(c.finishReason) }],
+          ...(last ? { usage: usage(r.promptTokens, r.completionTokens) } : {}),
+        });
       });
       sse.done();
     } catch (err) {

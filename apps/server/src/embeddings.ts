@@ -21,14 +21,21 @@ function inputList(input: EmbeddingsBody['input']): (string | number[])[] {
 /** Token ids of each input, checked against the model's vocabulary and context and the request limits. */
 function inputIds(engine: Engine, input: EmbeddingsBody['input']): number[][] {
   const list = inputList(input);
-  if (list.length > MAX_EMBEDDING_INPUTS) throw new ApiError(400, `input: at most ${MAX_EMBEDDING_INPUTS} inputs per request, got ${list.length}`, 'invalid_request_error', 'input');
+  if (list.length > MAX_EMBEDDING_INPUTS)
+    throw new ApiError(400, `input: at most ${MAX_EMBEDDING_INPUTS} inputs per request, got ${list.length}`, 'invalid_request_error', 'input');
   let total = 0;
   return list.map((x, i) => {
     const param = list.length === 1 && input === x ? 'input' : `input[${i}]`;
     const ids = toIds(engine, x, param);
     if (ids.length === 0) throw new ApiError(400, `${param}: is empty (at least one token is needed)`, 'invalid_request_error', 'input');
     if (ids.length > engine.maxLength) {
-      throw new ApiError(400, `${param}: ${ids.length} tokens, more than the model's context of ${engine.maxLength}`, 'invalid_request_error', 'input', 'context_length_exceeded');
+      throw new ApiError(
+        400,
+        `${param}: ${ids.length} tokens, more than the model's context of ${engine.maxLength}`,
+        'invalid_request_error',
+        'input',
+        'context_length_exceeded',
+      );
     }
     total += ids.length;
     if (total > MAX_EMBEDDING_TOKENS) throw new ApiError(400, `input: more than ${MAX_EMBEDDING_TOKENS} tokens in all`, 'invalid_request_error', 'input');
@@ -61,15 +68,24 @@ export function registerEmbeddings(app: FastifyInstance, engine: Engine): void {
     const body = request.body;
     checkModel(engine, body.model);
     if (body.dimensions !== undefined) {
-      throw new ApiError(400, `dimensions: not supported; this model's embeddings have ${engine.model.config.nEmbd} dimensions (leave the field out)`, 'invalid_request_error', 'dimensions');
+      throw new ApiError(
+        400,
+        `dimensions: not supported; this model's embeddings have ${engine.model.config.nEmbd} dimensions (leave the field out)`,
+        'invalid_request_error',
+        'dimensions',
+      );
     }
     const ids = inputIds(engine, body.input);
     // a client that disconnects stops the work between micro-batches (and frees the model's turn for others)
     const signal = abortOnClose(reply);
     const onProgress = probeAfterClientEnd(reply);
-    const vectors = await engine.withModel((model) => embed(model, ids, { pooling: 'mean', normalize: true, signal, onProgress })).catch((err: unknown) => {
-      throw err instanceof AbortedError ? new ApiError(499, 'the client closed the connection before its embeddings were ready', 'invalid_request_error', null, 'client_closed') : err;
-    });
+    const vectors = await engine
+      .withModel((model) => embed(model, ids, { pooling: 'mean', normalize: true, signal, onProgress }))
+      .catch((err: unknown) => {
+        throw err instanceof AbortedError
+          ? new ApiError(499, 'the client closed the connection before its embeddings were ready', 'invalid_request_error', null, 'client_closed')
+          : err;
+      });
     const tokens = ids.reduce((a, r) => a + r.length, 0);
     return {
       object: 'list',

@@ -101,12 +101,21 @@ export class Engine {
   }
 
   static async load(opts: EngineOptions = {}): Promise<Engine> {
-    for (const [name, value, min] of [['parallel', opts.parallel, 1], ['maxQueue', opts.maxQueue, 0], ['requestTimeoutMs', opts.requestTimeoutMs, 1], ['drainTimeoutMs', opts.drainTimeoutMs, 0]] as const) {
+    for (const [name, value, min] of [
+      ['parallel', opts.parallel, 1],
+      ['maxQueue', opts.maxQueue, 0],
+      ['requestTimeoutMs', opts.requestTimeoutMs, 1],
+      ['drainTimeoutMs', opts.drainTimeoutMs, 0],
+    ] as const) {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
     }
     const given = opts.modelDir ?? miniCodeDir;
     // A hub id becomes its cached snapshot (downloaded when missing), whose own tokenizer files are then read.
-    const hub = { ...(opts.revision !== undefined && { revision: opts.revision }), ...(opts.cacheDir !== undefined && { cacheDir: opts.cacheDir }), onProgress: opts.onProgress };
+    const hub = {
+      ...(opts.revision !== undefined && { revision: opts.revision }),
+      ...(opts.cacheDir !== undefined && { cacheDir: opts.cacheDir }),
+      onProgress: opts.onProgress,
+    };
     const dir = isHubId(given) ? await resolveHubModel(given, hub) : given;
     const model = await loadModel(dir, { device: opts.device ?? 'auto', dtype: opts.dtype ?? 'auto', mmap: opts.mmap ?? true, onProgress: opts.onProgress });
     // The directory's own tokenizer when it has one, else the bundled GPT-J vocabulary (the same for every GPT-J).
@@ -171,7 +180,13 @@ export class Engine {
       this.metrics.tokens(usage.promptTokens, usage.completionTokens);
       if (timedOut) throw this.timeout(usage.completionTokens);
       if (this.shutdown.signal.aborted && choices.some((c) => c.finishReason === 'abort')) {
-        throw new ApiError(503, `the server shut down before the request finished (its drain deadline passed); retry on another replica`, 'server_error', null, 'shutting_down');
+        throw new ApiError(
+          503,
+          `the server shut down before the request finished (its drain deadline passed); retry on another replica`,
+          'server_error',
+          null,
+          'shutting_down',
+        );
       }
       this.meanSeconds += 0.1 * ((performance.now() - started) / 1000 - this.meanSeconds);
       return { choices, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens };
@@ -220,11 +235,24 @@ export class Engine {
   private queueFull(err: QueueFullError): ApiError {
     // The queue drains `parallel` requests per mean request time.
     const seconds = Math.min(60, Math.max(1, Math.ceil(((err.maxQueue + 1) * this.meanSeconds) / this.parallel)));
-    return new ApiError(429, `the server is busy: ${this.parallel} requests are generating and ${err.maxQueue} are waiting; retry after ${seconds} s`, 'server_error', null, 'queue_full', { 'retry-after': String(seconds) });
+    return new ApiError(
+      429,
+      `the server is busy: ${this.parallel} requests are generating and ${err.maxQueue} are waiting; retry after ${seconds} s`,
+      'server_error',
+      null,
+      'queue_full',
+      { 'retry-after': String(seconds) },
+    );
   }
 
   private timeout(generated: number): ApiError {
-    return new ApiError(503, `the request did not finish within the server's request timeout of ${this.requestTimeoutMs} ms (${generated} tokens were generated); lower max_tokens or retry later`, 'server_error', null, 'request_timeout');
+    return new ApiError(
+      503,
+      `the request did not finish within the server's request timeout of ${this.requestTimeoutMs} ms (${generated} tokens were generated); lower max_tokens or retry later`,
+      'server_error',
+      null,
+      'request_timeout',
+    );
   }
 }
 

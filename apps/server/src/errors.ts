@@ -51,7 +51,8 @@ export function toApiError(err: unknown): ApiError {
       `to at most ${Math.max(0, err.maxLength - err.promptTokens)}.`;
     return new ApiError(400, message, 'invalid_request_error', 'max_tokens', 'context_length_exceeded');
   }
-  if (err instanceof SchedulerClosedError) return new ApiError(503, 'the server is shutting down; retry on another replica', 'server_error', null, 'shutting_down');
+  if (err instanceof SchedulerClosedError)
+    return new ApiError(503, 'the server is shutting down; retry on another replica', 'server_error', null, 'shutting_down');
   if (err instanceof InvalidPromptError) return new ApiError(400, err.message, 'invalid_request_error', 'prompt');
   const message = err instanceof Error ? err.message : String(err);
   return new ApiError(500, `internal error: ${message}`, 'server_error');

@@ -63,13 +63,21 @@ describe('POST /v1/embeddings', () => {
     };
     try {
       const client = new AbortController();
-      const request = fetch(`${server.base}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input }), signal: client.signal });
+      const request = fetch(`${server.base}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ input }),
+        signal: client.signal,
+      });
       let answered = false;
       void request.finally(() => (answered = true)).catch(() => {});
       while (runs.length === 0 && !answered) await new Promise((r) => setTimeout(r, 10));
       client.abort();
       await expect(request).rejects.toThrow(/abort/);
-      const outcome = await runs[0]!.then(() => 'finished', (err: unknown) => err);
+      const outcome = await runs[0]!.then(
+        () => 'finished',
+        (err: unknown) => err,
+      );
       expect(outcome).toBeInstanceOf(AbortedError);
       expect((outcome as AbortedError).done).toBeLessThan(MAX_EMBEDDING_INPUTS);
     } finally {
@@ -78,9 +86,24 @@ describe('POST /v1/embeddings', () => {
   });
 
   it('refuses dimensions, another model, empty and out-of-vocabulary inputs, too many inputs and too long ones', async () => {
-    await expectBadRequest('/v1/embeddings', { input: 'x', dimensions: 64 }, 'dimensions', new RegExp(`not supported.*${server.app.gptj.model.config.nEmbd} dimensions`));
+    await expectBadRequest(
+      '/v1/embeddings',
+      { input: 'x', dimensions: 64 },
+      'dimensions',
+      new RegExp(`not supported.*${server.app.gptj.model.config.nEmbd} dimensions`),
+    );
     await expectBadRequest('/v1/embeddings', { input: ['a', ''] }, 'input', /input\[1\]: is empty/);
-    await expectBadRequest('/v1/embeddings', { input: [[1, 2], [3, 99999]] }, 'input[1]', /99999 is not a token id/);
+    await expectBadRequest(
+      '/v1/embeddings',
+      {
+        input: [
+          [1, 2],
+          [3, 99999],
+        ],
+      },
+      'input[1]',
+      /99999 is not a token id/,
+    );
     await expectBadRequest('/v1/embeddings', { input: [] }, 'input', /string, a non-empty array/);
     await expectBadRequest('/v1/embeddings', { input: 'x', encoding_format: 'int8' }, 'encoding_format', /allowed values/);
     await expectBadRequest('/v1/embeddings', { input: new Array(MAX_EMBEDDING_INPUTS + 1).fill('a') }, 'input', /at most 2048 inputs/);
@@ -114,7 +137,15 @@ describe('completions logprobs and echo (mini-code)', () => {
     const ids = server.app.gptj.tokenizer.encode(prompt);
     const [want] = await loglikelihood(server.app.gptj.model, [{ context: ids.slice(0, 1), continuation: ids.slice(1) }], { topLogprobs: 1 });
     for (const p of [prompt, ids, [ids]]) {
-      const { status, json } = await post('/v1/completions', { model: 'gptj-mini-code', prompt: p, echo: true, logprobs: 1, max_tokens: 0, temperature: 0, seed: 1234 });
+      const { status, json } = await post('/v1/completions', {
+        model: 'gptj-mini-code',
+        prompt: p,
+        echo: true,
+        logprobs: 1,
+        max_tokens: 0,
+        temperature: 0,
+        seed: 1234,
+      });
       expect(status).toBe(200);
       const c = json.choices[0];
       expect(c.text).toBe(prompt);
@@ -123,7 +154,9 @@ describe('completions logprobs and echo (mini-code)', () => {
       expect(c.logprobs.top_logprobs[0]).toBeNull();
       c.logprobs.token_logprobs.slice(1).forEach((lp: number, j: number) => expect(Math.abs(lp - want!.tokenLogprobs[j]!)).toBeLessThan(1e-4));
       // the harness's is_greedy: each token's logprob equals the largest of its top_logprobs
-      const greedy = c.logprobs.top_logprobs.slice(1).every((top: Record<string, number>, j: number) => Math.max(...Object.values(top)) === c.logprobs.token_logprobs[j + 1]);
+      const greedy = c.logprobs.top_logprobs
+        .slice(1)
+        .every((top: Record<string, number>, j: number) => Math.max(...Object.values(top)) === c.logprobs.token_logprobs[j + 1]);
       expect(greedy).toBe(want!.isGreedy);
       expect(c.logprobs.text_offset).toEqual(c.logprobs.tokens.map((_: string, j: number) => c.logprobs.tokens.slice(0, j).join('').length));
       expect(json.usage).toEqual({ prompt_tokens: ids.length, completion_tokens: 0, total_tokens: ids.length });
@@ -135,7 +168,15 @@ describe('completions logprobs and echo (mini-code)', () => {
     const context = tok.encode('def fibonacci(n):\n');
     const continuation = tok.encode('    return n');
     const [want] = await loglikelihood(server.app.gptj.model, [{ context, continuation }], { topLogprobs: 1 });
-    const { json } = await post('/v1/completions', { model: 'gptj-mini-code', prompt: [[...context, ...continuation]], temperature: 0, max_tokens: 1, logprobs: 1, seed: 1234, echo: true });
+    const { json } = await post('/v1/completions', {
+      model: 'gptj-mini-code',
+      prompt: [[...context, ...continuation]],
+      temperature: 0,
+      max_tokens: 1,
+      logprobs: 1,
+      seed: 1234,
+      echo: true,
+    });
     const lp = json.choices[0].logprobs;
     const mine: number[] = lp.token_logprobs.slice(context.length, -1);
     expect(mine).toHaveLength(continuation.length);
@@ -172,17 +213,34 @@ describe('completions logprobs and echo (mini-code)', () => {
     await expectBadRequest('/v1/completions', { prompt: 'a', echo: true, stream: true }, 'echo', /not supported with stream/);
     await expectBadRequest('/v1/completions', { prompt: ['a', 'b'], stream: true }, 'prompt', /several prompts/);
     await expectBadRequest('/v1/completions', { prompt: [[1], []] }, 'prompt', /string, a non-empty array/);
-    await expectBadRequest('/v1/completions', { prompt: new Array(server.app.gptj.maxLength + 1).fill(5), echo: true, max_tokens: 0 }, 'max_tokens', /maximum context length/);
+    await expectBadRequest(
+      '/v1/completions',
+      { prompt: new Array(server.app.gptj.maxLength + 1).fill(5), echo: true, max_tokens: 0 },
+      'max_tokens',
+      /maximum context length/,
+    );
   });
 });
 
 describe('chat completions logprobs', () => {
   it("logprobs: true with top_logprobs gives each reply token's library logprob and its alternatives", async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function' }];
-    const res = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, logprobs: true, top_logprobs: 2, max_tokens: 6, temperature: 0 });
+    const res = await server.client.chat.completions.create({
+      model: 'gptj-mini-code',
+      messages,
+      logprobs: true,
+      top_logprobs: 2,
+      max_tokens: 6,
+      temperature: 0,
+    });
     const content = res.choices[0]!.logprobs!.content!;
     expect(content.length).toBeGreaterThan(0);
-    expect(content.map((t) => t.token).join('').trimStart()).toBe(res.choices[0]!.message.content);
+    expect(
+      content
+        .map((t) => t.token)
+        .join('')
+        .trimStart(),
+    ).toBe(res.choices[0]!.message.content);
     const tok = server.app.gptj.tokenizer;
     const prompt = tok.encode(renderChat(messages));
     const ids = content.map((t) => tok.encode(t.token)).flat();
@@ -202,7 +260,11 @@ describe('chat completions logprobs', () => {
 });
 
 describe('echo logprobs against the fixture logits (transformers, gptj-small-f32)', () => {
-  interface Case { name: string; input_ids: number[][]; logits?: { file: string } }
+  interface Case {
+    name: string;
+    input_ids: number[][];
+    logits?: { file: string };
+  }
   const ref = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
   const small = useListening({ modelDir: fixturePath('gptj-small-f32'), device: 'cpu' });
 

@@ -15,7 +15,9 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from './server.js';
 
-const copyright = readFixtureJson<{ samples: { prompt: string; new_ids: number[] }[] }>('mini-code-samples.json').samples.find((s) => s.prompt === '# Copyright')!;
+const copyright = readFixtureJson<{ samples: { prompt: string; new_ids: number[] }[] }>('mini-code-samples.json').samples.find(
+  (s) => s.prompt === '# Copyright',
+)!;
 const logLines: string[] = [];
 let app: FastifyInstance;
 let port: number;
@@ -61,7 +63,9 @@ function expectErrorShape(body: any, code: string | null = null): void {
 
 describe('the model field', () => {
   it.each(['/v1/completions', '/v1/chat/completions'])('%s: another model is a 404 model_not_found', async (url) => {
-    const payload = url.includes('chat') ? { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 } : { model: 'gpt-4', prompt: 'x', max_tokens: 1 };
+    const payload = url.includes('chat')
+      ? { model: 'gpt-4', messages: [{ role: 'user', content: 'hi' }], max_tokens: 1 }
+      : { model: 'gpt-4', prompt: 'x', max_tokens: 1 };
     const res = await app.inject({ method: 'POST', url, payload });
     expect(res.statusCode).toBe(404);
     expectErrorShape(res.json(), 'model_not_found');
@@ -69,7 +73,10 @@ describe('the model field', () => {
   });
 
   it('the loaded model id, or no model field, is served', async () => {
-    for (const payload of [{ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 2, temperature: 0 }, { prompt: '# Copyright', max_tokens: 2, temperature: 0 }]) {
+    for (const payload of [
+      { model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 2, temperature: 0 },
+      { prompt: '# Copyright', max_tokens: 2, temperature: 0 },
+    ]) {
       const res = await app.inject({ method: 'POST', url: '/v1/completions', payload });
       expect(res.statusCode).toBe(200);
     }
@@ -83,7 +90,9 @@ describe('the model field', () => {
         expect(res.statusCode, model).toBe(200);
         expect(res.json().model).toBe('mini');
       }
-      expect((await named.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'gptj-mini-code', prompt: 'x', max_tokens: 1 } })).statusCode).toBe(404);
+      expect(
+        (await named.inject({ method: 'POST', url: '/v1/completions', payload: { model: 'gptj-mini-code', prompt: 'x', max_tokens: 1 } })).statusCode,
+      ).toBe(404);
     } finally {
       await named.close();
     }
@@ -103,7 +112,10 @@ describe('the model field', () => {
 describe('a client that half-closes after its request still gets the reply', () => {
   it('POST /v1/completions, then socket.end()', async () => {
     const body = JSON.stringify({ prompt: '# Copyright', max_tokens: 4, temperature: 0 });
-    const raw = await rawRequest(`POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`, true);
+    const raw = await rawRequest(
+      `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      true,
+    );
     const { status, body: json } = parseResponse(raw);
     expect(status).toBe(200);
     expect(json.choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
@@ -112,7 +124,10 @@ describe('a client that half-closes after its request still gets the reply', () 
   it('POST /v1/embeddings of many micro-batches: interim 102 responses (the disconnect probe), then the vectors', async () => {
     const input = Array.from({ length: 64 }, (_, i) => Array.from({ length: 100 }, (_, j) => (i + j) % 10));
     const body = JSON.stringify({ input });
-    const raw = await rawRequest(`POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`, true);
+    const raw = await rawRequest(
+      `POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+      true,
+    );
     const interim = /^(HTTP\/1\.1 102 Processing\r\n\r\n)*/.exec(raw)![0];
     expect(interim.length).toBeGreaterThan(0);
     const { status, body: json } = parseResponse(raw.slice(interim.length));
@@ -124,13 +139,23 @@ describe('a client that half-closes after its request still gets the reply', () 
 
 describe('bodies, URLs and headers get OpenAI-shaped errors', () => {
   it('a JSON body sent as text/plain is parsed as JSON (what fetch sends without a content-type)', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/completions', headers: { 'content-type': 'text/plain;charset=UTF-8' }, payload: JSON.stringify({ prompt: '# Copyright', max_tokens: 2, temperature: 0 }) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/completions',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      payload: JSON.stringify({ prompt: '# Copyright', max_tokens: 2, temperature: 0 }),
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 2)));
   });
 
   it('another media type is a 415 saying to send JSON', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/completions', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'prompt=x' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/completions',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'prompt=x',
+    });
     expect(res.statusCode).toBe(415);
     expectErrorShape(res.json());
     expect(res.json().error.message).toMatch(/application\/x-www-form-urlencoded.*send the body as JSON/);
@@ -141,7 +166,12 @@ describe('bodies, URLs and headers get OpenAI-shaped errors', () => {
     ['{"prompt":"x","constructor":{"prototype":{"a":1}}}', 'constructor'],
     ['{"messages":[{"role":"user","content":"hi","__proto__":{}}]}', 'messages.0.__proto__'],
   ])('%s is a 400 naming the key', async (payload, param) => {
-    const res = await app.inject({ method: 'POST', url: payload.includes('messages') ? '/v1/chat/completions' : '/v1/completions', headers: { 'content-type': 'application/json' }, payload });
+    const res = await app.inject({
+      method: 'POST',
+      url: payload.includes('messages') ? '/v1/chat/completions' : '/v1/completions',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
     expect(res.statusCode).toBe(400);
     expectErrorShape(res.json());
     expect(res.json().error.param).toBe(param);

@@ -68,7 +68,12 @@ function legacy(engine: Engine, tokens: readonly (Scored | null)[], ids: readonl
 /** Legacy logprobs of a generated choice, offsets from the end of the prompt (`promptTextLength`). */
 export function completionLogprobs(engine: Engine, c: GeneratedChoice, promptTextLength: number): CompletionLogprobs {
   const tokens = choiceTokens(engine, c);
-  return legacy(engine, tokens, tokens.map((t) => t.id), promptTextLength);
+  return legacy(
+    engine,
+    tokens,
+    tokens.map((t) => t.id),
+    promptTextLength,
+  );
 }
 
 /**
@@ -78,8 +83,13 @@ export function completionLogprobs(engine: Engine, c: GeneratedChoice, promptTex
 export async function echoLogprobs(engine: Engine, prompt: readonly number[], c: GeneratedChoice, top: number): Promise<CompletionLogprobs> {
   const generated = c.ids.slice(0, textTokenCount(engine, c.ids, c.text));
   const continuation = [...prompt.slice(1), ...generated];
-  const [scored] = continuation.length === 0 ? [] : await engine.withModel((model) => loglikelihood(model, [{ context: prompt.slice(0, 1), continuation }], { topLogprobs: top }));
-  const tokens = continuation.map((id, j): Scored => ({ id, logprob: scored!.tokenLogprobs[j]!, top: (scored!.topLogprobs?.[j] ?? []).map((a) => ({ id: a.token, logprob: a.logprob })) }));
+  const [scored] =
+    continuation.length === 0
+      ? []
+      : await engine.withModel((model) => loglikelihood(model, [{ context: prompt.slice(0, 1), continuation }], { topLogprobs: top }));
+  const tokens = continuation.map(
+    (id, j): Scored => ({ id, logprob: scored!.tokenLogprobs[j]!, top: (scored!.topLogprobs?.[j] ?? []).map((a) => ({ id: a.token, logprob: a.logprob })) }),
+  );
   return legacy(engine, [null, ...tokens], [...prompt.slice(0, 1), ...continuation], 0);
 }
 
@@ -89,7 +99,10 @@ function chatEntry(engine: Engine, id: number, logprob: number): ChatTokenLogpro
 }
 
 function chatContent(engine: Engine, tokens: readonly Scored[]): ChatLogprobs {
-  return { content: tokens.map((t) => ({ ...chatEntry(engine, t.id, t.logprob), top_logprobs: t.top.map((a) => chatEntry(engine, a.id, a.logprob)) })), refusal: null };
+  return {
+    content: tokens.map((t) => ({ ...chatEntry(engine, t.id, t.logprob), top_logprobs: t.top.map((a) => chatEntry(engine, a.id, a.logprob)) })),
+    refusal: null,
+  };
 }
 
 /** Chat's `logprobs` of a generated choice: each token of its text with its logprob and alternatives. */
@@ -121,12 +134,20 @@ export class StreamedLogprobs {
     }
     const sent = this.ids.length - this.pending.length;
     const keep = e.type === 'done' ? Math.max(0, textTokenCount(this.engine, this.ids, this.text) - sent) : this.pending.length;
-    return this.pending.splice(0).slice(0, keep).map((t) => ({ id: t.id, logprob: t.logprob!, top: t.topLogprobs ?? [] }));
+    return this.pending
+      .splice(0)
+      .slice(0, keep)
+      .map((t) => ({ id: t.id, logprob: t.logprob!, top: t.topLogprobs ?? [] }));
   }
 
   /** Legacy completions chunk logprobs for `tokens` (offsets continue from the previous chunk). */
   completionChunk(tokens: readonly Scored[], promptTextLength: number): CompletionLogprobs {
-    const chunk = legacy(this.engine, tokens, tokens.map((t) => t.id), promptTextLength + this.offset);
+    const chunk = legacy(
+      this.engine,
+      tokens,
+      tokens.map((t) => t.id),
+      promptTextLength + this.offset,
+    );
     this.offset += chunk.tokens.reduce((a, t) => a + t.length, 0);
     return chunk;
   }

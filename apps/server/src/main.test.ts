@@ -58,7 +58,9 @@ describe('gptj-server flags', () => {
     expect(r.code).toBe(0);
     const capped = r.stdout.split('\n').filter((l) => l.includes('GPTJ_THREADS_CAPPED'));
     expect(capped).toHaveLength(1);
-    expect(JSON.parse(capped[0]!).msg).toBe(`threads ${availableParallelism() + 3} is more than the ${availableParallelism()} available cores; using ${availableParallelism()}`);
+    expect(JSON.parse(capped[0]!).msg).toBe(
+      `threads ${availableParallelism() + 3} is more than the ${availableParallelism()} available cores; using ${availableParallelism()}`,
+    );
   });
 
   it('--dtype q4 loads the 4-bit model and serves (q4 on CUDA is refused in @gptj/model, load-q4.test.ts)', async () => {

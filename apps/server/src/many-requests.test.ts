@@ -16,7 +16,13 @@ describe('many concurrent requests', () => {
     process.on('warning', onWarning);
     const texts = await Promise.all(
       Array.from({ length: 16 }, async (_, i) => {
-        const stream = await server.client.completions.create({ model: 'gptj-mini-code', prompt: `def f${i}(x):`, max_tokens: 8, temperature: 0, stream: true });
+        const stream = await server.client.completions.create({
+          model: 'gptj-mini-code',
+          prompt: `def f${i}(x):`,
+          max_tokens: 8,
+          temperature: 0,
+          stream: true,
+        });
         let text = '';
         for await (const chunk of stream) text += chunk.choices[0]?.text ?? '';
         return text;

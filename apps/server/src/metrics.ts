@@ -32,17 +32,56 @@ export class ServerMetrics {
   constructor(stats: () => SlotStats, slots: number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    this.requests = new Counter({ name: 'gptj_http_requests_total', help: 'HTTP requests answered, by route and status (499: the client closed the connection first)', labelNames: ['endpoint', 'status'], registers });
-    new Gauge({ name: 'gptj_queue_depth', help: 'Generation requests waiting for a free slot', registers, collect() { this.set(stats().queued); } });
-    new Gauge({ name: 'gptj_active_slots', help: 'Sequences generating in slots', registers, collect() { this.set(stats().active); } });
+    this.requests = new Counter({
+      name: 'gptj_http_requests_total',
+      help: 'HTTP requests answered, by route and status (499: the client closed the connection first)',
+      labelNames: ['endpoint', 'status'],
+      registers,
+    });
+    new Gauge({
+      name: 'gptj_queue_depth',
+      help: 'Generation requests waiting for a free slot',
+      registers,
+      collect() {
+        this.set(stats().queued);
+      },
+    });
+    new Gauge({
+      name: 'gptj_active_slots',
+      help: 'Sequences generating in slots',
+      registers,
+      collect() {
+        this.set(stats().active);
+      },
+    });
     new Gauge({ name: 'gptj_slots', help: 'Slots (sequences decoded together, --parallel)', registers }).set(slots);
     this.promptTokens = new Counter({ name: 'gptj_prompt_tokens_total', help: 'Prompt tokens of the generation requests', registers });
     this.generatedTokens = new Counter({ name: 'gptj_generated_tokens_total', help: 'Tokens generated (all choices)', registers });
-    this.ttft = new Histogram({ name: 'gptj_time_to_first_token_seconds', help: 'From the request reaching the scheduler to its first generated token (queueing included)', buckets: SECONDS, registers });
-    this.interToken = new Histogram({ name: 'gptj_inter_token_latency_seconds', help: 'Between consecutive tokens of one sequence', buckets: SECONDS, registers });
+    this.ttft = new Histogram({
+      name: 'gptj_time_to_first_token_seconds',
+      help: 'From the request reaching the scheduler to its first generated token (queueing included)',
+      buckets: SECONDS,
+      registers,
+    });
+    this.interToken = new Histogram({
+      name: 'gptj_inter_token_latency_seconds',
+      help: 'Between consecutive tokens of one sequence',
+      buckets: SECONDS,
+      registers,
+    });
     this.queueWait = new Histogram({ name: 'gptj_queue_wait_seconds', help: 'From the request reaching the scheduler to a slot', buckets: SECONDS, registers });
-    this.stepSeconds = new Histogram({ name: 'gptj_step_seconds', help: 'One forward step of the batch (all its sequences together)', buckets: SECONDS, registers });
-    this.stepSequences = new Histogram({ name: 'gptj_step_sequences', help: 'Sequences advanced by one forward step (batch occupancy)', buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers });
+    this.stepSeconds = new Histogram({
+      name: 'gptj_step_seconds',
+      help: 'One forward step of the batch (all its sequences together)',
+      buckets: SECONDS,
+      registers,
+    });
+    this.stepSequences = new Histogram({
+      name: 'gptj_step_sequences',
+      help: 'Sequences advanced by one forward step (batch occupancy)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
   }
 
   /** Counts every request by its route pattern once its connection is done with it. */

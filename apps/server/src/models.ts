@@ -11,7 +11,13 @@ function modelObject(engine: Engine) {
 /** Throws OpenAI's 404 for a `model` field naming another model; a request without `model` uses the loaded one. */
 export function checkModel(engine: Engine, model: string | undefined): void {
   if (model === undefined || engine.modelIds.has(model)) return;
-  throw new ApiError(404, `The model \`${model}\` does not exist; this server serves \`${engine.modelName}\``, 'invalid_request_error', null, 'model_not_found');
+  throw new ApiError(
+    404,
+    `The model \`${model}\` does not exist; this server serves \`${engine.modelName}\``,
+    'invalid_request_error',
+    null,
+    'model_not_found',
+  );
 }
 
 export function registerModels(app: FastifyInstance, engine: Engine): void {

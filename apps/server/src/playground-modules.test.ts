@@ -22,7 +22,14 @@ const tok = (text: string, logprob = -0.5): Token => ({ text, logprob, top: [] }
 /** A Response whose body arrives in the given pieces. */
 function streamed(pieces: string[]): Response {
   const bytes = new TextEncoder();
-  return new Response(new ReadableStream({ start(c) { for (const p of pieces) c.enqueue(bytes.encode(p)); c.close(); } }));
+  return new Response(
+    new ReadableStream({
+      start(c) {
+        for (const p of pieces) c.enqueue(bytes.encode(p));
+        c.close();
+      },
+    }),
+  );
 }
 
 async function all(response: Response): Promise<unknown[]> {
@@ -36,7 +43,15 @@ describe('sseEvents', () => {
     const text = 'data: {"t":"a"}\n\ndata: {"t":"é€"}\n\ndata: [DONE]\n\ndata: {"t":"after"}\n\n';
     const bytes = new TextEncoder().encode(text);
     for (let cut = 1; cut < bytes.length; cut++) {
-      const res = new Response(new ReadableStream({ start(c) { c.enqueue(bytes.slice(0, cut)); c.enqueue(bytes.slice(cut)); c.close(); } }));
+      const res = new Response(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(bytes.slice(0, cut));
+            c.enqueue(bytes.slice(cut));
+            c.close();
+          },
+        }),
+      );
       expect(await all(res)).toEqual([{ t: 'a' }, { t: 'é€' }]);
     }
   });
@@ -62,7 +77,9 @@ describe('generate', () => {
 
   it("says the status and the API's message, or the text of a reply that is not the API's error", async () => {
     const json = { headers: { 'content-type': 'application/json' } };
-    expect(await refusedWith(new Response(JSON.stringify({ error: { message: 'max_tokens: too many' } }), { status: 400, ...json }))).toBe('ApiError: 400: max_tokens: too many');
+    expect(await refusedWith(new Response(JSON.stringify({ error: { message: 'max_tokens: too many' } }), { status: 400, ...json }))).toBe(
+      'ApiError: 400: max_tokens: too many',
+    );
     expect(await refusedWith(new Response(JSON.stringify({ detail: 'nope' }), { status: 422, ...json }))).toBe('ApiError: 422: {"detail":"nope"}');
     expect(await refusedWith(new Response('<h1>502 Bad Gateway</h1>', { status: 502 }))).toBe('ApiError: 502: <h1>502 Bad Gateway</h1>');
   });
@@ -70,10 +87,32 @@ describe('generate', () => {
 
 describe('tokensOf', () => {
   it('reads legacy completions logprobs, alternatives most likely first', () => {
-    const lp = { tokens: [' a', 'b'], token_logprobs: [-0.1, -2], top_logprobs: [{ ' x': -3, ' a': -0.1 }, { b: -2, c: -1 }], text_offset: [0, 2] };
+    const lp = {
+      tokens: [' a', 'b'],
+      token_logprobs: [-0.1, -2],
+      top_logprobs: [
+        { ' x': -3, ' a': -0.1 },
+        { b: -2, c: -1 },
+      ],
+      text_offset: [0, 2],
+    };
     expect(tokensOf(lp)).toEqual([
-      { text: ' a', logprob: -0.1, top: [{ text: ' a', logprob: -0.1 }, { text: ' x', logprob: -3 }] },
-      { text: 'b', logprob: -2, top: [{ text: 'c', logprob: -1 }, { text: 'b', logprob: -2 }] },
+      {
+        text: ' a',
+        logprob: -0.1,
+        top: [
+          { text: ' a', logprob: -0.1 },
+          { text: ' x', logprob: -3 },
+        ],
+      },
+      {
+        text: 'b',
+        logprob: -2,
+        top: [
+          { text: 'c', logprob: -1 },
+          { text: 'b', logprob: -2 },
+        ],
+      },
     ]);
   });
 
@@ -109,13 +148,20 @@ describe('percent', () => {
 describe('readOptions', () => {
   const inputs = (values: Record<string, string>) =>
     Object.fromEntries(
-      ['max_tokens', 'temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'seed', 'n', 'best_of', 'stop', 'logit_bias'].map((f) => [f, { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } }]),
+      ['max_tokens', 'temperature', 'top_p', 'top_k', 'presence_penalty', 'frequency_penalty', 'seed', 'n', 'best_of', 'stop', 'logit_bias'].map((f) => [
+        f,
+        { value: values[f] ?? '', validity: { badInput: values[f] === 'bad' } },
+      ]),
     );
   const noTokenizer = () => Promise.reject(new Error('not called'));
 
   it('sends only the fields that are set, stop sequences with \\n escapes, and bias texts as their token ids', async () => {
     const tokenize = async (text: string) => (text === ' def' ? [825] : [1, 2]);
-    const body = await readOptions(inputs({ max_tokens: '32', temperature: '0', top_k: '40', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }), 'chat', tokenize);
+    const body = await readOptions(
+      inputs({ max_tokens: '32', temperature: '0', top_k: '40', stop: '\\n\\n\n \nend', logit_bias: '{"50256": -100, " def": 5}' }),
+      'chat',
+      tokenize,
+    );
     expect(body).toEqual({ max_tokens: 32, temperature: 0, top_k: 40, stop: ['\n\n', ' ', 'end'], logit_bias: { 50256: -100, 825: 5 } });
   });
 

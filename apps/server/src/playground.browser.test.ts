@@ -16,7 +16,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listening, type Listening } from './test-support/listening.js';
 
 const CHROMIUM = process.env.GPTJ_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
 interface Sample {
@@ -46,10 +54,13 @@ async function prefixProxy(target: string): Promise<{ base: string; server: Serv
       res.writeHead(404).end();
       return;
     }
-    const up = httpRequest({ host: upstream.hostname, port: upstream.port, path: req.url.slice('/gptj'.length), method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
+    const up = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: req.url.slice('/gptj'.length), method: req.method, headers: req.headers },
+      (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      },
+    );
     req.pipe(up);
     res.on('close', () => up.destroy()); // a client that goes away (Stop) goes away upstream too
   });
@@ -94,7 +105,12 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     allowed.push(server.base);
     userDataDir = mkdtempSync(join(tmpdir(), 'gptj-chromium-'));
     mkdirSync(ARTIFACTS, { recursive: true });
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 860 } });
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1280, height: 860 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000); // a page that never gets there fails with playwright's message, within the test's time
     page.on('request', (r) => {
@@ -116,10 +132,13 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
 
   /** A completions request as the page sends it, answered as JSON (the openai client's types lack top_k). */
   const complete = async <T>(body: Record<string, unknown>): Promise<T> =>
-    (await (await fetch(`${server.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
+    (await (
+      await fetch(`${server.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    ).json()) as T;
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `playground-${name}.png`) });
   const setOption = (field: string, value: string) => page.fill(`#opt-${field}`, value);
-  const finished = () => page.waitForFunction(() => document.querySelector('#finish')?.textContent !== '–' && document.querySelector('#stop')?.matches(':disabled') === true);
+  const finished = () =>
+    page.waitForFunction(() => document.querySelector('#finish')?.textContent !== '–' && document.querySelector('#stop')?.matches(':disabled') === true);
 
   /** Hovers the token span and reads the tooltip. */
   async function hover(selector: string, index: number): Promise<Shown> {
@@ -128,11 +147,14 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     return page.$eval('#tooltip', (tip) => ({
       token: tip.querySelector('.tip-head code')!.textContent!,
       percent: tip.querySelector('.tip-head .pct')!.textContent!.split(' ')[0]!,
-      alternatives: [...tip.querySelectorAll('.alts li')].map((li) => ({ token: li.querySelector('code')!.textContent!, percent: li.querySelector('.pct')!.textContent! })),
+      alternatives: [...tip.querySelectorAll('.alts li')].map((li) => ({
+        token: li.querySelector('code')!.textContent!,
+        percent: li.querySelector('.pct')!.textContent!,
+      })),
     }));
   }
 
-  it('counts the prompt\'s tokens and streams a greedy completion equal to transformers\', with time to first token and speed', async () => {
+  it("counts the prompt's tokens and streams a greedy completion equal to transformers', with time to first token and speed", async () => {
     expect(await page.textContent('#model')).toBe('gptj-mini-code');
     await page.fill('#prompt', fibonacci.prompt);
     // the prompt's length as transformers' tokenizer counts it, and the room the 512-token context leaves
@@ -172,7 +194,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     expect(performance.now() - start).toBeLessThan(5000);
   });
 
-  it('shows n sampled completions (top k set), each equal to the API\'s for the same seed, and appends one to the prompt', async () => {
+  it("shows n sampled completions (top k set), each equal to the API's for the same seed, and appends one to the prompt", async () => {
     await page.fill('#prompt', '# Copyright');
     await setOption('temperature', '0.8');
     await setOption('seed', '11');
@@ -181,7 +203,14 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await setOption('n', '2');
     await page.click('#generate');
     await finished();
-    const api = await complete<{ choices: { index: number; text: string }[] }>({ prompt: '# Copyright', temperature: 0.8, seed: 11, max_tokens: 12, top_k: 5, n: 2 });
+    const api = await complete<{ choices: { index: number; text: string }[] }>({
+      prompt: '# Copyright',
+      temperature: 0.8,
+      seed: 11,
+      max_tokens: 12,
+      top_k: 5,
+      n: 2,
+    });
     const texts = api.choices.sort((a, b) => a.index - b.index).map((c) => c.text);
     expect(await page.locator('#output .choice .generated').allTextContents()).toEqual(texts);
     await screenshot('n-choices');
@@ -200,7 +229,12 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await page.check('#json');
     await page.click('#generate');
     await finished();
-    const api = await complete<{ choices: { text: string; finish_reason: string }[] }>({ prompt: 'config = ', temperature: 0, max_tokens: 100, response_format: { type: 'json_object' } });
+    const api = await complete<{ choices: { text: string; finish_reason: string }[] }>({
+      prompt: 'config = ',
+      temperature: 0,
+      max_tokens: 100,
+      response_format: { type: 'json_object' },
+    });
     expect(api.choices[0]!.finish_reason).toBe('stop');
     const text = await page.textContent('#output .generated');
     expect(text).toBe(api.choices[0]!.text);
@@ -276,7 +310,7 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await setOption('stop', '');
   });
 
-  it('chats: streams a reply, shows a reply\'s probabilities, keeps the conversation over a reload, and resets', async () => {
+  it("chats: streams a reply, shows a reply's probabilities, keeps the conversation over a reload, and resets", async () => {
     await page.uncheck('#probs');
     await setOption('max_tokens', '24');
     await page.click('#mode-chat');
@@ -287,7 +321,12 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
     await finished();
     const messages = page.locator('#messages > li');
     await expect.poll(() => messages.count()).toBe(2);
-    const reply = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: [{ role: 'user', content: question }], max_tokens: 24, temperature: 0 });
+    const reply = await server.client.chat.completions.create({
+      model: 'gptj-mini-code',
+      messages: [{ role: 'user', content: question }],
+      max_tokens: 24,
+      temperature: 0,
+    });
     expect(await messages.nth(0).locator('textarea').inputValue()).toBe(question);
     expect(await messages.nth(1).locator('select').inputValue()).toBe('assistant');
     expect(await messages.nth(1).locator('textarea').inputValue()).toBe(reply.choices[0]!.message.content);
@@ -305,7 +344,14 @@ describe.skipIf(!found)('the playground in headless Chromium', () => {
       { role: 'assistant' as const, content: reply.choices[0]!.message.content! },
       { role: 'user' as const, content: followUp },
     ];
-    const scored = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages: history, max_tokens: 24, temperature: 0, logprobs: true, top_logprobs: 5 });
+    const scored = await server.client.chat.completions.create({
+      model: 'gptj-mini-code',
+      messages: history,
+      max_tokens: 24,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 5,
+    });
     const content = scored.choices[0]!.logprobs!.content!;
     const tokens = messages.nth(3).locator('.tok');
     // the reply's text is the message content (the model's leading space is not part of it)

@@ -9,7 +9,16 @@ import { hasNginx, NGINX, startBalancer, type Balancer } from './test-support/ng
 
 if (!hasNginx) console.warn(`replicas.test.ts: skipped, ${NGINX} is not installed (apt-get install nginx)`);
 
-const PROMPTS = ['# Copyright', 'def fibonacci(n):\n', 'import os\n', 'class Node:\n', 'for i in range(', '"""Utilities', 'def main():\n', '#!/usr/bin/env python'];
+const PROMPTS = [
+  '# Copyright',
+  'def fibonacci(n):\n',
+  'import os\n',
+  'class Node:\n',
+  'for i in range(',
+  '"""Utilities',
+  'def main():\n',
+  '#!/usr/bin/env python',
+];
 const MAX_TOKENS = 60;
 /** A request unanswered this long counts as hung. */
 const HANG_MS = 30_000;
@@ -22,15 +31,22 @@ async function streamOnce(base: string, prompt: string): Promise<Outcome> {
   const failed = (why: string): Outcome => ({ kind: 'failed', why, ms: Date.now() - t0, endedAt: Date.now() });
   try {
     const res = await fetch(`${base}/v1/completions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt, max_tokens: MAX_TOKENS, temperature: 0, stream: true }),
       signal: AbortSignal.timeout(HANG_MS),
     });
     if (res.status !== 200) return failed(`status ${res.status}`);
     const raw = await res.text();
-    const events = raw.split('\n\n').filter(Boolean).map((e) => e.slice('data: '.length));
+    const events = raw
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => e.slice('data: '.length));
     if (events.at(-1) !== '[DONE]') return failed('stream cut before [DONE]');
-    const text = events.slice(0, -1).map((e) => (JSON.parse(e) as { choices: { text: string }[] }).choices[0]?.text ?? '').join('');
+    const text = events
+      .slice(0, -1)
+      .map((e) => (JSON.parse(e) as { choices: { text: string }[] }).choices[0]?.text ?? '')
+      .join('');
     return { kind: 'ok', text, ms: Date.now() - t0 };
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') throw new Error(`request for ${JSON.stringify(prompt)} hung for ${HANG_MS} ms`);
@@ -48,7 +64,11 @@ describe.skipIf(!hasNginx)('two replicas behind nginx', () => {
     [a, b] = await Promise.all([childServer(), childServer()]);
     lb = await startBalancer([a.port, b.port]);
     for (const prompt of PROMPTS) {
-      const res = await fetch(`${b.base}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt, max_tokens: MAX_TOKENS, temperature: 0 }) });
+      const res = await fetch(`${b.base}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt, max_tokens: MAX_TOKENS, temperature: 0 }),
+      });
       want.set(prompt, ((await res.json()) as { choices: { text: string }[] }).choices[0]!.text);
     }
   }, 60_000);
@@ -86,7 +106,9 @@ describe.skipIf(!hasNginx)('two replicas behind nginx', () => {
     const ok = results.filter((r) => r.outcome.kind === 'ok');
     expect(ok.length).toBeGreaterThan(0);
     expect(failed.length).toBeGreaterThan(0); // the kill did cut requests in flight
-    console.log(`replicas: ${ok.length} completed, ${failed.length} failed fast (${[...new Set(failed.map((f) => (f.outcome as { why: string }).why))].join('; ')})`);
+    console.log(
+      `replicas: ${ok.length} completed, ${failed.length} failed fast (${[...new Set(failed.map((f) => (f.outcome as { why: string }).why))].join('; ')})`,
+    );
 
     // the survivor takes everything now: nginx skips the dead replica (connection refused -> next upstream)
     const after = await Promise.all(PROMPTS.map((p) => streamOnce(lb.base, p)));

@@ -12,8 +12,15 @@ describe('toGenerateOptions', () => {
       ['\nUser:'],
     );
     expect(o).toEqual({
-      maxNewTokens: 7, temperature: 0.5, topP: 0.9, presencePenalty: 0.1, frequencyPenalty: -0.2,
-      stop: ['x', '\nUser:'], seed: 3, logitBias: { '50256': -100 }, signal,
+      maxNewTokens: 7,
+      temperature: 0.5,
+      topP: 0.9,
+      presencePenalty: 0.1,
+      frequencyPenalty: -0.2,
+      stop: ['x', '\nUser:'],
+      seed: 3,
+      logitBias: { '50256': -100 },
+      signal,
     });
   });
 

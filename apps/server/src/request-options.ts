@@ -36,7 +36,12 @@ export function toGenerateOptions(
   if (temperature > 0) o.seed = body.seed ?? randomInt(0, 2 ** 32 - 1);
   const format = body.response_format?.type;
   if (format === 'json_schema') {
-    throw new ApiError(400, 'response_format: type "json_schema" is not supported; use {"type": "json_object"} (any JSON object)', 'invalid_request_error', 'response_format');
+    throw new ApiError(
+      400,
+      'response_format: type "json_schema" is not supported; use {"type": "json_object"} (any JSON object)',
+      'invalid_request_error',
+      'response_format',
+    );
   }
   if (format === 'json_object') o.logitsProcessors = [jsonProcessor(target)];
   return o;
@@ -46,7 +51,12 @@ function jsonProcessor(target: JsonTarget | undefined): JsonLogitsProcessor {
   if (!target) throw new Error('toGenerateOptions: response_format json_object needs the model (the target argument)');
   const eos = target.model.eosTokenId;
   if (eos === null) {
-    throw new ApiError(400, "response_format: json_object needs the model's end-of-text token, and its config.json names none", 'invalid_request_error', 'response_format');
+    throw new ApiError(
+      400,
+      "response_format: json_object needs the model's end-of-text token, and its config.json names none",
+      'invalid_request_error',
+      'response_format',
+    );
   }
   return new JsonLogitsProcessor({ tokenizer: target.tokenizer, vocabSize: target.model.vocabSize, eosTokenIds: [eos] });
 }

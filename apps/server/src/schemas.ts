@@ -17,11 +17,7 @@ const samplingProperties = {
   presence_penalty: { type: 'number', minimum: -2, maximum: 2 },
   frequency_penalty: { type: 'number', minimum: -2, maximum: 2 },
   stop: {
-    anyOf: [
-      { type: 'string', minLength: 1 },
-      { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 4 },
-      { type: 'null' },
-    ],
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, maxItems: 4 }, { type: 'null' }],
   },
   seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
   n: { type: 'integer', minimum: 1 },
@@ -119,7 +115,7 @@ export const chatBodySchema = {
           },
           name: { type: 'string' },
         },
-            },
+      },
     },
     ...samplingProperties,
     // OpenAI's newer name for max_tokens on chat completions.

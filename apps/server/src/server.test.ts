@@ -7,7 +7,11 @@ import { createServer } from './server.js';
 import { useListening } from './test-support/listening.js';
 import { renderChat } from './chat-template.js';
 
-interface Sample { prompt: string; new_ids: number[]; completion: string }
+interface Sample {
+  prompt: string;
+  new_ids: number[];
+  completion: string;
+}
 const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
 const copyright = samples.find((s) => s.prompt === '# Copyright')!;
 const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
@@ -41,7 +45,8 @@ describe('gptj-server', () => {
     const inMemory = await createServer({ mmap: false });
     try {
       const res = await inMemory.inject({
-        method: 'POST', url: '/v1/completions',
+        method: 'POST',
+        url: '/v1/completions',
         payload: { model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 },
       });
       expect(res.statusCode).toBe(200);
@@ -86,7 +91,13 @@ describe('gptj-server', () => {
     expect(chat.usage!.completion_tokens).toBeGreaterThan(0);
     expect(chat.usage!.completion_tokens).toBeLessThanOrEqual(10);
     // Same as a plain completion of the rendered transcript with the template's stop strings, minus leading space.
-    const plain = await server.client.completions.create({ model: 'gptj-mini-code', prompt: renderChat(messages), max_tokens: 10, temperature: 0, stop: ['\nUser:', '\nSystem:'] });
+    const plain = await server.client.completions.create({
+      model: 'gptj-mini-code',
+      prompt: renderChat(messages),
+      max_tokens: 10,
+      temperature: 0,
+      stop: ['\nUser:', '\nSystem:'],
+    });
     expect(choice.message.content).toBe(plain.choices[0].text.replace(/^\s+/, ''));
     expect(choice.finish_reason).toBe(plain.choices[0].finish_reason);
 
@@ -120,7 +131,11 @@ describe('gptj-server', () => {
     expect(((await malformed.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
 
     // Through the official client too.
-    await expect(server.client.completions.create({ model: 'gptj-mini-code', prompt: 'x', temperature: -1 })).rejects.toMatchObject({ status: 400, type: 'invalid_request_error', param: 'temperature' });
+    await expect(server.client.completions.create({ model: 'gptj-mini-code', prompt: 'x', temperature: -1 })).rejects.toMatchObject({
+      status: 400,
+      type: 'invalid_request_error',
+      param: 'temperature',
+    });
   });
 
   it('streams server-sent events ending with data: [DONE]', async () => {

@@ -35,7 +35,10 @@ const ANY_OF_MESSAGES: Record<string, string> = {
 };
 
 /** ajv's first error (the last one for anyOf, which lists each branch's failure first) as an OpenAI-style 400. */
-function validationError(validation: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[], context: string): ApiError {
+function validationError(
+  validation: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
+  context: string,
+): ApiError {
   const v = validation[validation.length - 1];
   const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
   const extra = (v.params.missingProperty ?? v.params.additionalProperty) as string | undefined;
@@ -89,9 +92,7 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
     if (api.statusCode >= 500 && api.code === null) reply.log.error(err);
     return reply.status(api.statusCode).headers(api.headers).send(api.toBody());
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send(new ApiError(404, `no route ${request.method} ${request.url}`).toBody()),
-  );
+  app.setNotFoundHandler((request, reply) => reply.status(404).send(new ApiError(404, `no route ${request.method} ${request.url}`).toBody()));
 
   registerPlayground(app);
   registerModels(app, engine);

@@ -18,8 +18,15 @@ async function readStream(reader: ReadableStreamDefaultReader<Uint8Array>, start
   let raw = start;
   const decoder = new TextDecoder();
   for (let r = await reader.read(); !r.done; r = await reader.read()) raw += decoder.decode(r.value);
-  const events = raw.split('\n\n').filter(Boolean).map((e) => e.slice('data: '.length));
-  const text = events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e) as { choices?: { text: string }[] }).map((e) => e.choices?.[0]?.text ?? '').join('');
+  const events = raw
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.slice('data: '.length));
+  const text = events
+    .filter((e) => e !== '[DONE]')
+    .map((e) => JSON.parse(e) as { choices?: { text: string }[] })
+    .map((e) => e.choices?.[0]?.text ?? '')
+    .join('');
   return { text, last: events.at(-1)! };
 }
 

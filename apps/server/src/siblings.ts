@@ -19,7 +19,12 @@ export function siblingPlan(engine: Engine, body: { n?: number; best_of?: number
   if (bestOf < n) throw new ApiError(400, `best_of: must be at least n (${n}), got ${bestOf}`, 'invalid_request_error', 'best_of');
   const param = body.best_of === undefined ? 'n' : 'best_of';
   if (bestOf > engine.parallel) {
-    throw new ApiError(400, `${param}: at most ${engine.parallel} (the server's parallel slots: each sibling takes one), got ${bestOf}`, 'invalid_request_error', param);
+    throw new ApiError(
+      400,
+      `${param}: at most ${engine.parallel} (the server's parallel slots: each sibling takes one), got ${bestOf}`,
+      'invalid_request_error',
+      param,
+    );
   }
   return { rows: (body.temperature ?? 1) === 0 ? 1 : bestOf, n };
 }

@@ -17,8 +17,9 @@ let stderr = '';
 
 beforeAll(async () => {
   cpSync(checkpoint, dir, { recursive: true });
-  server = spawn(process.execPath, [fileURLToPath(new URL('../dist/main.js', import.meta.url)), '--model', dir, '--port', '0'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  server = spawn(process.execPath, [fileURLToPath(new URL('../dist/main.js', import.meta.url)), '--model', dir, '--port', '0'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   base = await new Promise<string>((resolve, reject) => {
     server.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -34,10 +35,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const complete = () => fetch(`${base}/v1/completions`, {
-  method: 'POST', headers: { 'content-type': 'application/json' },
-  body: JSON.stringify({ prompt: 'def fibonacci(n):', max_tokens: 4, temperature: 0 }),
-});
+const complete = () =>
+  fetch(`${base}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'def fibonacci(n):', max_tokens: 4, temperature: 0 }),
+  });
 
 describe('a checkpoint truncated while the server has it mapped', () => {
   it('answers a typed 500 naming the file, keeps serving /v1/models, and does not die', async () => {

@@ -30,7 +30,11 @@ describe('unknown request fields', () => {
     expect(completion.json.choices[0].text).toBe(plain.json.choices[0].text);
 
     const chat = await post('/v1/chat/completions', {
-      messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'yes', refusal: null }, { role: 'user', content: 'go' }],
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: 'yes', refusal: null },
+        { role: 'user', content: 'go' },
+      ],
       max_tokens: 2,
       temperature: 0,
       stream_options: { include_usage: true, extra: 1 },
@@ -93,7 +97,10 @@ describe('top_k and response_format', () => {
   it('json_schema is refused naming response_format; text is the default', async () => {
     const r = await post('/v1/completions', { prompt: 'x', response_format: { type: 'json_schema', json_schema: { name: 'a' } } });
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatchObject({ param: 'response_format', message: expect.stringMatching(/json_schema" is not supported; use \{"type": "json_object"\}/) });
+    expect(r.json.error).toMatchObject({
+      param: 'response_format',
+      message: expect.stringMatching(/json_schema" is not supported; use \{"type": "json_object"\}/),
+    });
     expect((await post('/v1/completions', { prompt: 'x', max_tokens: 1, response_format: { type: 'text' } })).status).toBe(200);
     expect((await post('/v1/completions', { prompt: 'x', response_format: { type: 'yaml' } })).json.error.param).toBe('response_format.type');
   });

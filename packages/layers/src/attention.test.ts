@@ -11,8 +11,12 @@ const D = H * Dh;
 const W = [1, 2, 3, 4].map((s) => randArray(D * D, 100 + s, -0.3, 0.3));
 const rope = new RotaryEmbedding({ rotaryDim: 4, style: 'interleaved' });
 const mha = new MultiHeadAttention({
-  q: new Linear(Tensor.fromArray(W[0], [D, D])), k: new Linear(Tensor.fromArray(W[1], [D, D])),
-  v: new Linear(Tensor.fromArray(W[2], [D, D])), out: new Linear(Tensor.fromArray(W[3], [D, D])), heads: H, rotary: rope,
+  q: new Linear(Tensor.fromArray(W[0], [D, D])),
+  k: new Linear(Tensor.fromArray(W[1], [D, D])),
+  v: new Linear(Tensor.fromArray(W[2], [D, D])),
+  out: new Linear(Tensor.fromArray(W[3], [D, D])),
+  heads: H,
+  rotary: rope,
 });
 const i32 = (rows: number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0].length], { dtype: 'i32' });
 
@@ -29,7 +33,10 @@ function reference(x: Float32Array, b: number, s: number, positions: number[][],
 describe('MultiHeadAttention', () => {
   const S = 7;
   const x = randArray(2 * S * D, 31, -1, 1);
-  const positions = [[0, 1, 2, 3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6]];
+  const positions = [
+    [0, 1, 2, 3, 4, 5, 6],
+    [0, 1, 2, 3, 4, 5, 6],
+  ];
 
   it('prefill matches the naive causal attention', async () => {
     const cache = new KVCache(2, H, S, Dh);
@@ -46,22 +53,35 @@ describe('MultiHeadAttention', () => {
       return out;
     };
     const parts: Float32Array[] = [];
-    for (const [from, to] of [[0, 4], [4, 5], [5, 6], [6, 7]]) {
+    for (const [from, to] of [
+      [0, 4],
+      [4, 5],
+      [5, 6],
+      [6, 7],
+    ]) {
       const y = await mha.forward(Tensor.fromArray(rows(from, to), [2, to - from, D]), {
-        positions: i32(positions.map((p) => p.slice(from, to))), cache, offset: from,
+        positions: i32(positions.map((p) => p.slice(from, to))),
+        cache,
+        offset: from,
       });
       parts.push(y.toFloat32Array());
     }
     const ref = reference(x, 2, S, positions, null);
     for (let b = 0; b < 2; b++) {
-      const got = parts.flatMap((p) => { const t = p.length / (2 * D); return [...p.subarray(b * t * D, (b + 1) * t * D)]; });
+      const got = parts.flatMap((p) => {
+        const t = p.length / (2 * D);
+        return [...p.subarray(b * t * D, (b + 1) * t * D)];
+      });
       expect(relErr(new Float32Array(got), ref.subarray(b * S * D, (b + 1) * S * D))).toBeLessThan(1e-5);
     }
   });
 
   it('left padding: masked keys are ignored, so real positions match the unpadded row', async () => {
     // Row 0: 3 pads then 4 tokens; row 1: 7 tokens. Row 0's tokens equal row 1's last 4 and take positions 0..3.
-    const mask = [[0, 0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]];
+    const mask = [
+      [0, 0, 0, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1, 1],
+    ];
     const pos = [[1, 1, 1, 0, 1, 2, 3], positions[1]];
     const cache = new KVCache(2, H, S, Dh);
     const y = (await mha.forward(Tensor.fromArray(x, [2, S, D]), { positions: i32(pos), cache, offset: 0, mask: i32(mask) })).toFloat32Array();
@@ -80,7 +100,9 @@ describe('KVCache', () => {
     cache.write(k, k, 0);
     cache.reorder([2, 2, 0]);
     expect([...cache.k.toFloat32Array()]).toEqual([3, 3, 0, 0, 3, 3, 0, 0, 1, 1, 0, 0]);
-    expect(() => cache.write(Tensor.fromArray(new Float32Array(12), [3, 2, 1, 2]), Tensor.fromArray(new Float32Array(12), [3, 2, 1, 2]), 1)).toThrow(/exceed the cache of 2/);
+    expect(() => cache.write(Tensor.fromArray(new Float32Array(12), [3, 2, 1, 2]), Tensor.fromArray(new Float32Array(12), [3, 2, 1, 2]), 1)).toThrow(
+      /exceed the cache of 2/,
+    );
     expect(() => cache.reorder([0, 5, 1])).toThrow(RangeError);
   });
 });

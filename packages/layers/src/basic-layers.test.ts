@@ -10,7 +10,9 @@ const t = (data: Float32Array, shape: number[], dtype: 'f32' | 'f16' | 'bf16' | 
 
 describe('Linear', () => {
   const [m, k, n] = [5, 48, 24];
-  const x = randArray(m * k, 1, -1, 1); const w = randArray(n * k, 2, -0.2, 0.2); const b = randArray(n, 3, -1, 1);
+  const x = randArray(m * k, 1, -1, 1);
+  const w = randArray(n * k, 2, -0.2, 0.2);
+  const b = randArray(n, 3, -1, 1);
   const ref = linearRef(x, m, k, w, n, b);
 
   it('matches x @ W^T + b in f32, async and sync, with leading dims', async () => {
@@ -22,7 +24,11 @@ describe('Linear', () => {
     expect(relErr((await new Linear(t(w, [n, k])).forward(t(x, [m, k]))).toFloat32Array(), linearRef(x, m, k, w, n, null))).toBeLessThan(1e-6);
   });
 
-  it.each([['f16', 2e-3], ['bf16', 1e-2], ['q8', 2e-2]] as const)('uses %s weights as stored (error < %d)', async (dtype, bound) => {
+  it.each([
+    ['f16', 2e-3],
+    ['bf16', 1e-2],
+    ['q8', 2e-2],
+  ] as const)('uses %s weights as stored (error < %d)', async (dtype, bound) => {
     const y = await new Linear(t(w, [n, k], dtype), t(b, [n])).forward(t(x, [m, k]));
     expect(relErr(y.toFloat32Array(), ref)).toBeLessThan(bound);
   });
@@ -35,7 +41,10 @@ describe('Linear', () => {
 
 describe('LayerNorm', () => {
   it('matches the naive normalization over the last dim', () => {
-    const d = 64; const x = randArray(3 * d, 4, -3, 3); const g = randArray(d, 5, -1, 1); const b = randArray(d, 6, -1, 1);
+    const d = 64;
+    const x = randArray(3 * d, 4, -3, 3);
+    const g = randArray(d, 5, -1, 1);
+    const b = randArray(d, 6, -1, 1);
     const y = new LayerNorm(t(g, [d]), t(b, [d]), 1e-5).forward(t(x, [3, d]));
     expect(relErr(y.toFloat32Array(), layerNormRef(x, d, g, b, 1e-5))).toBeLessThan(1e-5);
   });
@@ -54,8 +63,11 @@ describe('Embedding', () => {
 describe('MLP', () => {
   it.each(['gelu_tanh', 'gelu'] as const)('computes fcOut(%s(fcIn(x)))', async (act) => {
     const [m, d, i] = [3, 16, 64];
-    const x = randArray(m * d, 8, -1, 1); const w1 = randArray(i * d, 9, -0.3, 0.3); const b1 = randArray(i, 10, -1, 1);
-    const w2 = randArray(d * i, 11, -0.3, 0.3); const b2 = randArray(d, 12, -1, 1);
+    const x = randArray(m * d, 8, -1, 1);
+    const w1 = randArray(i * d, 9, -0.3, 0.3);
+    const b1 = randArray(i, 10, -1, 1);
+    const w2 = randArray(d * i, 11, -0.3, 0.3);
+    const b2 = randArray(d, 12, -1, 1);
     const mlp = new MLP(new Linear(t(w1, [i, d]), t(b1, [i])), new Linear(t(w2, [d, i]), t(b2, [d])), act);
     const ref = linearRef(geluRef(linearRef(x, m, d, w1, i, b1), act === 'gelu' ? 'none' : 'tanh'), m, i, w2, d, b2);
     expect(relErr((await mlp.forward(t(x, [m, d]))).toFloat32Array(), ref)).toBeLessThan(1e-5);

@@ -18,8 +18,20 @@ const wte = f(V * D, 1, 1);
 const wpe = f(P * D, 2, 1);
 const layers = Array.from({ length: L }, (_, l) => {
   const s = 20 * (l + 1);
-  return { q: f(D * D, s), k: f(D * D, s + 1), v: f(D * D, s + 2), o: f(D * D, s + 3), i: f(I * D, s + 4), bi: f(I, s + 5),
-    u: f(D * I, s + 6), bu: f(D, s + 7), g1: f(D, s + 8, 1), b1: f(D, s + 9), g2: f(D, s + 10, 1), b2: f(D, s + 11) };
+  return {
+    q: f(D * D, s),
+    k: f(D * D, s + 1),
+    v: f(D * D, s + 2),
+    o: f(D * D, s + 3),
+    i: f(I * D, s + 4),
+    bi: f(I, s + 5),
+    u: f(D * I, s + 6),
+    bu: f(D, s + 7),
+    g1: f(D, s + 8, 1),
+    b1: f(D, s + 9),
+    g2: f(D, s + 10, 1),
+    b2: f(D, s + 11),
+  };
 });
 const gf = f(D, 90, 1);
 const bf = f(D, 91);
@@ -28,20 +40,36 @@ const ids = [3, 17, 0, 5, 19, 8];
 
 function decoder(): Decoder {
   const table = T(wte, [V, D]);
-  const blocks = layers.map((w) => new SequentialResidualBlock({
-    attnNorm: new LayerNorm(T(w.g1, [D]), T(w.b1, [D]), 1e-5),
-    mlpNorm: new LayerNorm(T(w.g2, [D]), T(w.b2, [D]), 1e-5),
-    attn: new MultiHeadAttention({ q: new Linear(T(w.q, [D, D])), k: new Linear(T(w.k, [D, D])), v: new Linear(T(w.v, [D, D])), out: new Linear(T(w.o, [D, D])), heads: H }),
-    mlp: new MLP(new Linear(T(w.i, [I, D]), T(w.bi, [I])), new Linear(T(w.u, [D, I]), T(w.bu, [D])), 'gelu_tanh'),
-  }));
-  return new Decoder({ tokens: new Embedding(table), positions: new Embedding(T(wpe, [P, D])), blocks,
-    finalNorm: new LayerNorm(T(gf, [D]), T(bf, [D]), 1e-5), head: new Linear(table) });
+  const blocks = layers.map(
+    (w) =>
+      new SequentialResidualBlock({
+        attnNorm: new LayerNorm(T(w.g1, [D]), T(w.b1, [D]), 1e-5),
+        mlpNorm: new LayerNorm(T(w.g2, [D]), T(w.b2, [D]), 1e-5),
+        attn: new MultiHeadAttention({
+          q: new Linear(T(w.q, [D, D])),
+          k: new Linear(T(w.k, [D, D])),
+          v: new Linear(T(w.v, [D, D])),
+          out: new Linear(T(w.o, [D, D])),
+          heads: H,
+        }),
+        mlp: new MLP(new Linear(T(w.i, [I, D]), T(w.bi, [I])), new Linear(T(w.u, [D, I]), T(w.bu, [D])), 'gelu_tanh'),
+      }),
+  );
+  return new Decoder({
+    tokens: new Embedding(table),
+    positions: new Embedding(T(wpe, [P, D])),
+    blocks,
+    finalNorm: new LayerNorm(T(gf, [D]), T(bf, [D]), 1e-5),
+    head: new Linear(table),
+  });
 }
 
 function naiveLogits(): Float64Array {
   const n = ids.length;
   let x: Float64Array = new Float64Array(n * D);
-  ids.forEach((id, t) => { for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e] + wpe[t * D + e]; });
+  ids.forEach((id, t) => {
+    for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e] + wpe[t * D + e];
+  });
   for (const w of layers) {
     const h = layerNormRef(x, D, w.g1, w.b1, 1e-5);
     const p = (m: Float32Array) => linearRef(h, n, D, m, D, null);
@@ -73,8 +101,9 @@ describe('Decoder', () => {
   });
 
   it('names the mismatch when the caches do not match the blocks', async () => {
-    await expect(decoder().forward(i32(ids), { positions: i32(range(0, ids.length)), caches: caches().slice(1), offset: 0 }))
-      .rejects.toThrow('Decoder: 2 blocks need 2 KV caches, got 1');
+    await expect(decoder().forward(i32(ids), { positions: i32(range(0, ids.length)), caches: caches().slice(1), offset: 0 })).rejects.toThrow(
+      'Decoder: 2 blocks need 2 KV caches, got 1',
+    );
   });
 
   it('disposes a head tied to the token table without error', () => {

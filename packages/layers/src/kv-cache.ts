@@ -8,15 +8,24 @@ export class KVCache {
   private kData: Tensor;
   private vData: Tensor;
 
-  constructor(readonly batchSize: number, readonly heads: number, readonly maxLength: number, readonly headDim: number,
-              device: DeviceName = 'cpu') {
+  constructor(
+    readonly batchSize: number,
+    readonly heads: number,
+    readonly maxLength: number,
+    readonly headDim: number,
+    device: DeviceName = 'cpu',
+  ) {
     const shape = [batchSize, heads, maxLength, headDim];
     this.kData = Tensor.zeros(shape, 'f32', device);
     this.vData = Tensor.zeros(shape, 'f32', device);
   }
 
-  get k(): Tensor { return this.kData; }
-  get v(): Tensor { return this.vData; }
+  get k(): Tensor {
+    return this.kData;
+  }
+  get v(): Tensor {
+    return this.vData;
+  }
 
   /** Stores k, v f32 [B, T, H, D] at positions offset..offset+T-1. */
   write(k: Tensor, v: Tensor, offset: number): void {

@@ -5,7 +5,10 @@ export class Linear {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
-  constructor(readonly weight: Tensor, readonly bias?: Tensor) {
+  constructor(
+    readonly weight: Tensor,
+    readonly bias?: Tensor,
+  ) {
     if (weight.shape.length !== 2) throw new RangeError(`Linear: weight must be [out, in], got [${weight.shape}]`);
     [this.outFeatures, this.inFeatures] = weight.shape as [number, number];
     if (bias && (bias.shape.length !== 1 || bias.shape[0] !== this.outFeatures)) {

@@ -16,15 +16,19 @@ export function activationFn(a: Activation): (x: Tensor) => Tensor {
 export class MLP {
   private readonly act: (x: Tensor) => Tensor;
 
-  constructor(readonly fcIn: Linear, readonly fcOut: Linear, activation: Activation) {
+  constructor(
+    readonly fcIn: Linear,
+    readonly fcOut: Linear,
+    activation: Activation,
+  ) {
     this.act = activationFn(activation);
   }
 
   async forward(x: Tensor): Promise<Tensor> {
-    const h = await this.fcIn.forward(x);   // [..., I]
+    const h = await this.fcIn.forward(x); // [..., I]
     const a = this.act(h);
     h.dispose();
-    const y = await this.fcOut.forward(a);  // [..., D]
+    const y = await this.fcOut.forward(a); // [..., D]
     a.dispose();
     return y;
   }

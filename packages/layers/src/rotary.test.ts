@@ -9,7 +9,12 @@ describe('RotaryEmbedding', () => {
   const pos = new Int32Array([0, 1, 2, 7, 8, 1500]);
   const posT = Tensor.fromArray(pos, [2, 3], { dtype: 'i32' });
 
-  it.each([['interleaved', 8], ['interleaved', 16], ['half', 8], ['half', 16]] as const)('%s on %d of 16 dims matches the naive rotation', (style, r) => {
+  it.each([
+    ['interleaved', 8],
+    ['interleaved', 16],
+    ['half', 8],
+    ['half', 16],
+  ] as const)('%s on %d of 16 dims matches the naive rotation', (style, r) => {
     const y = new RotaryEmbedding({ rotaryDim: r, style }).apply(Tensor.fromArray(x, shape), posT).toFloat32Array();
     expect(relErr(y, rotaryRef(x, pos, shape, r, style))).toBeLessThan(1e-6);
     for (let i = 0; i < y.length; i++) if (i % 16 >= r) expect(y[i]).toBe(x[i]); // the rest passes through

@@ -5,7 +5,11 @@ import { type Tensor, rotary } from '@gptj/tensor';
  * 'interleaved' rotates pairs (x0,x1),(x2,x3)... (GPT-J "rotate every two"); 'half' rotates (x_i, x_{i+r/2})
  * (GPT-NeoX, Llama). Angles pos * base^(-2i/rotaryDim), computed in f32.
  */
-export interface RotaryOptions { rotaryDim: number; style: 'interleaved' | 'half'; base?: number }
+export interface RotaryOptions {
+  rotaryDim: number;
+  style: 'interleaved' | 'half';
+  base?: number;
+}
 
 export class RotaryEmbedding {
   readonly rotaryDim: number;

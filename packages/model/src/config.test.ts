@@ -9,8 +9,18 @@ import { ConfigError } from './errors.js';
 describe('parseGPTJConfig', () => {
   it('reads the fixture config, n_inner null -> 4 * n_embd', () => {
     expect(parseGPTJConfig(readFixtureJson('gptj-small-f32', 'config.json'))).toEqual({
-      vocabSize: 512, nPositions: 512, nEmbd: 128, nLayer: 3, nHead: 8, nInner: 512, rotaryDim: 8,
-      layerNormEpsilon: 1e-5, activationFunction: 'gelu_new', bosTokenId: 0, eosTokenId: 1, tieWordEmbeddings: false,
+      vocabSize: 512,
+      nPositions: 512,
+      nEmbd: 128,
+      nLayer: 3,
+      nHead: 8,
+      nInner: 512,
+      rotaryDim: 8,
+      layerNormEpsilon: 1e-5,
+      activationFunction: 'gelu_new',
+      bosTokenId: 0,
+      eosTokenId: 1,
+      tieWordEmbeddings: false,
     });
     const mini = parseGPTJConfig(JSON.parse(readFileSync(join(miniCodeDir, 'config.json'), 'utf8')));
     expect(mini).toMatchObject({ vocabSize: 50400, nHead: 4, nLayer: 4, eosTokenId: 50256 });
@@ -18,8 +28,18 @@ describe('parseGPTJConfig', () => {
 
   it('applies the transformers defaults (GPT-J 6B) to an empty config', () => {
     expect(parseGPTJConfig({ model_type: 'gptj' })).toEqual({
-      vocabSize: 50400, nPositions: 2048, nEmbd: 4096, nLayer: 28, nHead: 16, nInner: 16384, rotaryDim: 64,
-      layerNormEpsilon: 1e-5, activationFunction: 'gelu_new', bosTokenId: 50256, eosTokenId: 50256, tieWordEmbeddings: false,
+      vocabSize: 50400,
+      nPositions: 2048,
+      nEmbd: 4096,
+      nLayer: 28,
+      nHead: 16,
+      nInner: 16384,
+      rotaryDim: 64,
+      layerNormEpsilon: 1e-5,
+      activationFunction: 'gelu_new',
+      bosTokenId: 50256,
+      eosTokenId: 50256,
+      tieWordEmbeddings: false,
     });
   });
 

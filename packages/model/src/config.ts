@@ -3,14 +3,14 @@ import { ConfigError } from './errors.js';
 
 /** GPT-J hyper-parameters, named like the fields of Hugging Face's config.json (camelCase). */
 export interface GPTJConfig {
-  vocabSize: number;          // vocab_size: logits width (50400 for GPT-J 6B)
-  nPositions: number;         // n_positions: context window
-  nEmbd: number;              // n_embd: model width D
-  nLayer: number;             // n_layer
-  nHead: number;              // n_head; head dim = nEmbd / nHead
-  nInner: number;             // n_inner; null in config.json means 4 * n_embd
-  rotaryDim: number;          // rotary_dim; null means the whole head
-  layerNormEpsilon: number;   // layer_norm_epsilon
+  vocabSize: number; // vocab_size: logits width (50400 for GPT-J 6B)
+  nPositions: number; // n_positions: context window
+  nEmbd: number; // n_embd: model width D
+  nLayer: number; // n_layer
+  nHead: number; // n_head; head dim = nEmbd / nHead
+  nInner: number; // n_inner; null in config.json means 4 * n_embd
+  rotaryDim: number; // rotary_dim; null means the whole head
+  layerNormEpsilon: number; // layer_norm_epsilon
   activationFunction: Activation;
   bosTokenId: number | null;
   eosTokenId: number | null;
@@ -23,8 +23,18 @@ const ACTIVATIONS: readonly string[] = ['gelu_new', 'gelu', 'gelu_pytorch_tanh']
 
 // Defaults of transformers' GPTJConfig.__init__.
 const DEFAULTS = {
-  vocab_size: 50400, n_positions: 2048, n_embd: 4096, n_layer: 28, n_head: 16, rotary_dim: 64, n_inner: null,
-  activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, bos_token_id: 50256, eos_token_id: 50256, pad_token_id: null,
+  vocab_size: 50400,
+  n_positions: 2048,
+  n_embd: 4096,
+  n_layer: 28,
+  n_head: 16,
+  rotary_dim: 64,
+  n_inner: null,
+  activation_function: 'gelu_new',
+  layer_norm_epsilon: 1e-5,
+  bos_token_id: 50256,
+  eos_token_id: 50256,
+  pad_token_id: null,
   tie_word_embeddings: false,
 } as const;
 
@@ -35,7 +45,12 @@ const DEFAULTS = {
  * before anything is allocated (checkpoint/config-fit.ts).
  */
 export const CONFIG_LIMITS = {
-  n_layer: 1024, n_embd: 65536, n_head: 1024, n_inner: 262144, vocab_size: 1 << 22, n_positions: 1 << 20,
+  n_layer: 1024,
+  n_embd: 65536,
+  n_head: 1024,
+  n_inner: 262144,
+  vocab_size: 1 << 22,
+  n_positions: 1 << 20,
 } as const;
 
 /** Parses the text of a config.json; JSON errors are ConfigErrors too. */
@@ -51,7 +66,9 @@ export function parseGPTJConfigText(text: string): GPTJConfig {
 
 /** Parses a Hugging Face GPT-J config.json (already JSON-parsed), applying transformers' defaults. */
 export function parseGPTJConfig(json: unknown): GPTJConfig {
-  const fail = (msg: string): never => { throw new ConfigError(`config.json ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new ConfigError(`config.json ${msg}`);
+  };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('must hold a JSON object');
   const raw = json as Record<string, unknown>;
   if (raw.model_type !== undefined && raw.model_type !== 'gptj') {
@@ -60,7 +77,8 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
   const get = (key: keyof typeof DEFAULTS): unknown => (raw[key] === undefined ? DEFAULTS[key] : raw[key]);
   const int = (key: keyof typeof DEFAULTS, max: number, why = ''): number => {
     const v = get(key);
-    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max) fail(`field ${key} must be an integer from 1 to ${max}${why}, got ${describeJson(v)}`);
+    if (!Number.isInteger(v) || (v as number) < 1 || (v as number) > max)
+      fail(`field ${key} must be an integer from 1 to ${max}${why}, got ${describeJson(v)}`);
     return v as number;
   };
 
@@ -72,7 +90,8 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
   const rotaryDim = get('rotary_dim') === null ? headDim : int('rotary_dim', headDim, ' (the head dim)');
   if (rotaryDim % 2 !== 0) fail(`field rotary_dim (${rotaryDim}) must be even`);
   const eps = get('layer_norm_epsilon');
-  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)) fail(`field layer_norm_epsilon must be a finite positive number, got ${describeJson(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps))
+    fail(`field layer_norm_epsilon must be a finite positive number, got ${describeJson(eps)}`);
   const act = get('activation_function');
   if (typeof act !== 'string' || !ACTIVATIONS.includes(act)) {
     fail(`field activation_function ${describeJson(act)} is not supported (one of ${ACTIVATIONS.join(', ')})`);
@@ -90,11 +109,20 @@ export function parseGPTJConfig(json: unknown): GPTJConfig {
     if (bad !== undefined) fail(`field ${key} must be null or a token id from 0 to ${vocabSize - 1} (vocab_size - 1), got ${describeJson(bad)}`);
     return ids[0] as number;
   };
-  tokenId('pad_token_id');  // validated only: batching pads with its own id
+  tokenId('pad_token_id'); // validated only: batching pads with its own id
 
   return {
-    vocabSize, nPositions: int('n_positions', CONFIG_LIMITS.n_positions), nEmbd, nLayer: int('n_layer', CONFIG_LIMITS.n_layer), nHead, nInner,
-    rotaryDim, layerNormEpsilon: eps as number, activationFunction: act as Activation,
-    bosTokenId: tokenId('bos_token_id'), eosTokenId: tokenId('eos_token_id'), tieWordEmbeddings: tie as boolean,
+    vocabSize,
+    nPositions: int('n_positions', CONFIG_LIMITS.n_positions),
+    nEmbd,
+    nLayer: int('n_layer', CONFIG_LIMITS.n_layer),
+    nHead,
+    nInner,
+    rotaryDim,
+    layerNormEpsilon: eps as number,
+    activationFunction: act as Activation,
+    bosTokenId: tokenId('bos_token_id'),
+    eosTokenId: tokenId('eos_token_id'),
+    tieWordEmbeddings: tie as boolean,
   };
 }

@@ -12,14 +12,18 @@ import { relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
 interface Case {
-  name: string; kind: 'logits' | 'padded' | 'greedy';
-  input_ids?: number[][]; attention_mask?: number[][]; logits?: { file: string; shape: number[] };
-  prompt_ids?: number[]; new_ids?: number[];
+  name: string;
+  kind: 'logits' | 'padded' | 'greedy';
+  input_ids?: number[][];
+  attention_mask?: number[][];
+  logits?: { file: string; shape: number[] };
+  prompt_ids?: number[];
+  new_ids?: number[];
 }
 const cuda = cudaAvailable();
 if (!cuda.available) console.info(`[cuda] @gptj/model CUDA tests skipped: ${cuda.reason}`);
 const V = 512;
-const F16 = 1e-2;   // f16 weights and activations vs the f32 CPU path, relative to the largest logit
+const F16 = 1e-2; // f16 weights and activations vs the f32 CPU path, relative to the largest logit
 const reference = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
 const cases = (kind: Case['kind']) => reference.cases.filter((c) => c.kind === kind).map((c) => [c.name, c] as const);
 
@@ -38,14 +42,18 @@ function lastPositions(all: Float32Array, b: number, t: number, keep = 1): Float
 }
 
 function report(what: string, errs: Record<string, number>): void {
-  console.log(`[cuda] ${what}: ${Object.entries(errs).map(([k, e]) => `${k} ${e.toExponential(2)}`).join(', ')}`);
+  console.log(
+    `[cuda] ${what}: ${Object.entries(errs)
+      .map(([k, e]) => `${k} ${e.toExponential(2)}`)
+      .join(', ')}`,
+  );
 }
 
 describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU available' : `skipped: ${cuda.reason}`})`, () => {
   let cpu: GPTJModel;
   let gpu: GPTJModel;
   beforeAll(async () => {
-    cpu = await loadModel(fixturePath('gptj-small-f32'));                  // f32, within 5e-7 of transformers
+    cpu = await loadModel(fixturePath('gptj-small-f32')); // f32, within 5e-7 of transformers
     gpu = await loadModel(fixturePath('gptj-small-f32'), { device: 'cuda' });
   });
   afterAll(() => {
@@ -53,7 +61,7 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
     gpu?.dispose();
   });
 
-  it("loads f32 checkpoints as f16 on CUDA and decodes through the runner", () => {
+  it('loads f32 checkpoints as f16 on CUDA and decodes through the runner', () => {
     expect(gpu.device).toBe('cuda');
     expect(gpu.dtype).toBe('f16');
     expect(gpu.runnerUnsupported).toBe(null);
@@ -139,7 +147,16 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
     const session = gpu.createSession(2, 16);
     const alone = gpu.createSession(1, 16);
     try {
-      const first = await session.forward([[9, 9, ...prompt], [1, 2, 3, 4, 5, 6]], [[0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]]);
+      const first = await session.forward(
+        [
+          [9, 9, ...prompt],
+          [1, 2, 3, 4, 5, 6],
+        ],
+        [
+          [0, 0, 1, 1, 1, 1],
+          [1, 1, 1, 1, 1, 1],
+        ],
+      );
       expect(relToMax(first.subarray(0, V), await alone.forward([prompt]))).toBeLessThan(F16);
       session.reorder([1, 0]);
       expect(session.length).toBe(6);
@@ -150,13 +167,18 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
       alone.dispose();
     }
     let err: unknown;
-    await session.forward([[1], [1]]).catch((e: unknown) => { err = e; });
+    await session.forward([[1], [1]]).catch((e: unknown) => {
+      err = e;
+    });
     expect(String(err)).toMatch(/disposed/);
   });
 
   // Reduced weight dtypes on the runner: weight rounding plus the runner's activations (CPU f32-compute
   // figures: bf16 3.4e-3, q8 1.3e-2).
-  it.each([['bf16', 3e-2], ['q8', 5e-2]] as const)('dtype %s: session and forward logits within %d of transformers', async (dtype, bound) => {
+  it.each([
+    ['bf16', 3e-2],
+    ['q8', 5e-2],
+  ] as const)('dtype %s: session and forward logits within %d of transformers', async (dtype, bound) => {
     const c = reference.cases.find((x) => x.name === 'seq-40')!;
     const ref = readFixtureF32('gptj-small-f32', c.logits!.file);
     const m = await loadModel(fixturePath('gptj-small-f32'), { device: 'cuda', dtype });

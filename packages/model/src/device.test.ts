@@ -10,11 +10,15 @@ import { relToMax } from './test-support/compare.js';
 
 const small = fixturePath('gptj-small-f32');
 const cuda = cudaAvailable();
-const seq40 = readFixtureJson<{ cases: { name: string; input_ids: number[][]; logits: { file: string } }[] }>('gptj-small-f32', 'reference.json')
-  .cases.find((c) => c.name === 'seq-40')!;
+const seq40 = readFixtureJson<{ cases: { name: string; input_ids: number[][]; logits: { file: string } }[] }>('gptj-small-f32', 'reference.json').cases.find(
+  (c) => c.name === 'seq-40',
+)!;
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(() => undefined, (e: unknown) => e);
+  return p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 }
 
 describe.skipIf(cuda.available)(`without a usable GPU (${cuda.reason ?? 'CUDA available: skipped'})`, () => {
@@ -28,7 +32,7 @@ describe.skipIf(cuda.available)(`without a usable GPU (${cuda.reason ?? 'CUDA av
   it("device 'auto' falls back to the CPU and computes the same logits", async () => {
     const m = await loadModel(small, { device: 'auto' });
     expect(m.device).toBe('cpu');
-    expect(m.dtype).toBe('f32');                                       // 'auto' keeps f32 on the CPU
+    expect(m.dtype).toBe('f32'); // 'auto' keeps f32 on the CPU
     const logits = await m.forward(seq40.input_ids);
     expect(relToMax(logits.toFloat32Array(), readFixtureF32('gptj-small-f32', seq40.logits.file))).toBeLessThan(1e-4);
     logits.dispose();
@@ -73,9 +77,17 @@ describe('session limits (CPU)', () => {
     expect(() => m.createSession(1, 513)).toThrow(/maxLength must be an integer in \[1, 512\], got 513/);
     const s = m.createSession(2, 4);
     expect(s.maxLength).toBe(4);
-    await s.forward([[1, 2, 3], [4, 5, 6]]);
-    await expect(s.forward([[7, 8], [7, 8]])).rejects.toThrow(/5 positions exceed the session's maxLength of 4/);
-    expect(s.length).toBe(3);                                          // a refused step leaves the session as it was
+    await s.forward([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    await expect(
+      s.forward([
+        [7, 8],
+        [7, 8],
+      ]),
+    ).rejects.toThrow(/5 positions exceed the session's maxLength of 4/);
+    expect(s.length).toBe(3); // a refused step leaves the session as it was
     expect(() => s.reorder([0, 2])).toThrow(/need 2 row indices in \[0, 2\)/);
     s.dispose();
     m.dispose();
@@ -93,8 +105,12 @@ class FakeRunnerSession {
     this.length += ids[0].length;
     return new Float32Array(ids.length * 4).fill(this.length);
   }
-  reorder(rows: readonly number[]): void { this.reorders.push([...rows]); }
-  dispose(): void { this.disposed++; }
+  reorder(rows: readonly number[]): void {
+    this.reorders.push([...rows]);
+  }
+  dispose(): void {
+    this.disposed++;
+  }
 }
 
 describe('RunnerSession bookkeeping (over a stand-in for the runner session)', () => {
@@ -105,10 +121,32 @@ describe('RunnerSession bookkeeping (over a stand-in for the runner session)', (
 
   it('passes ids and the step mask (default all 1) down and returns the runner logits', async () => {
     const { fake, s } = make();
-    expect(Array.from(await s.forward([[1, 2], [3, 0]], [[1, 1], [0, 1]]))).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
+    expect(
+      Array.from(
+        await s.forward(
+          [
+            [1, 2],
+            [3, 0],
+          ],
+          [
+            [1, 1],
+            [0, 1],
+          ],
+        ),
+      ),
+    ).toEqual([2, 2, 2, 2, 2, 2, 2, 2]);
     await s.forward([[1], [2]]);
     expect(fake.calls).toEqual([
-      { ids: [[1, 2], [3, 0]], mask: [[1, 1], [0, 1]] },
+      {
+        ids: [
+          [1, 2],
+          [3, 0],
+        ],
+        mask: [
+          [1, 1],
+          [0, 1],
+        ],
+      },
       { ids: [[1], [2]], mask: [[1], [1]] },
     ]);
     expect(s.length).toBe(3);
@@ -119,7 +157,12 @@ describe('RunnerSession bookkeeping (over a stand-in for the runner session)', (
     await expect(s.forward([[1]])).rejects.toThrow(/expected 2 rows of ids, got 1/);
     await expect(s.forward([[1], [4]])).rejects.toThrow(/token id 4 is outside \[0, 4\)/);
     await expect(s.forward([[1], [2]], [[1], [2]])).rejects.toThrow(/mask values must be 0 or 1, got 2/);
-    await expect(s.forward([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1]])).rejects.toThrow(/7 positions exceed the session's maxLength of 6/);
+    await expect(
+      s.forward([
+        [1, 1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1, 1, 1],
+      ]),
+    ).rejects.toThrow(/7 positions exceed the session's maxLength of 6/);
     expect(() => s.reorder([1, 1, 0])).toThrow(/need 2 row indices/);
     expect(fake.calls).toEqual([]);
   });

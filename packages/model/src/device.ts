@@ -10,7 +10,7 @@ const LOAD_DTYPES: readonly LoadDType[] = ['auto', 'f32', 'f16', 'bf16', 'q8', '
  * DeviceError (the tensor core's) carrying the backend's reason, e.g. "cudaErrorInsufficientDriver: ...".
  */
 export function resolveDevice(asked: DeviceOption, probe = cudaAvailable, dtype: LoadDType = 'auto'): DeviceName {
-  if (asked === 'cpu' || (asked === 'auto' && dtype === 'q4')) return 'cpu';  // q4 kernels exist on the CPU only
+  if (asked === 'cpu' || (asked === 'auto' && dtype === 'q4')) return 'cpu'; // q4 kernels exist on the CPU only
   if (asked !== 'cuda' && asked !== 'auto') throw new RangeError(`loadModel: device must be 'cpu', 'cuda' or 'auto', got ${JSON.stringify(asked)}`);
   const cuda = probe();
   if (cuda.available) return 'cuda';

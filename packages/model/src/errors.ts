@@ -11,7 +11,11 @@ export class ConfigError extends ModelLoadError {
 /** A checkpoint file is malformed (truncated, bad header, bad offsets, unknown dtype...). Names the file and tensor. */
 export class CheckpointFormatError extends ModelLoadError {
   override name = 'CheckpointFormatError';
-  constructor(readonly file: string, message: string, readonly tensor?: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+    readonly tensor?: string,
+  ) {
     super(`${file}${tensor ? ` (tensor "${tensor}")` : ''}: ${message}`);
   }
 }
@@ -25,8 +29,10 @@ export class UnsafePickleError extends CheckpointFormatError {
 export class CheckpointMismatchError extends ModelLoadError {
   override name = 'CheckpointMismatchError';
   constructor(readonly problems: readonly string[]) {
-    super(`checkpoint does not match the config:\n  ${problems.slice(0, 20).join('\n  ')}` +
-      (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''));
+    super(
+      `checkpoint does not match the config:\n  ${problems.slice(0, 20).join('\n  ')}` +
+        (problems.length > 20 ? `\n  ... and ${problems.length - 20} more` : ''),
+    );
   }
 }
 
@@ -38,7 +44,11 @@ export class HubError extends ModelLoadError {
 /** A long feature run (embed) was stopped through its abort signal; it stops between micro-batches. */
 export class AbortedError extends Error {
   override name = 'AbortedError';
-  constructor(readonly op: string, readonly done: number, readonly total: number) {
+  constructor(
+    readonly op: string,
+    readonly done: number,
+    readonly total: number,
+  ) {
     super(`${op}: aborted after ${done} of ${total} inputs`);
   }
 }

@@ -6,15 +6,23 @@ import { relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
 interface Case {
-  name: string; kind: 'logits' | 'padded' | 'greedy'; positions?: string;
-  input_ids?: number[][]; attention_mask?: number[][]; position_ids?: number[][]; logits?: { file: string; shape: number[] };
-  prompt_ids?: number[]; new_ids?: number[];
+  name: string;
+  kind: 'logits' | 'padded' | 'greedy';
+  positions?: string;
+  input_ids?: number[][];
+  attention_mask?: number[][];
+  position_ids?: number[][];
+  logits?: { file: string; shape: number[] };
+  prompt_ids?: number[];
+  new_ids?: number[];
 }
 const reference = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
 const cases = (kind: Case['kind']) => reference.cases.filter((c) => c.kind === kind).map((c) => [c.name, c] as const);
 
 let model: GPTJModel;
-beforeAll(async () => { model = await loadModel(fixturePath('gptj-small-f32')); });
+beforeAll(async () => {
+  model = await loadModel(fixturePath('gptj-small-f32'));
+});
 
 describe('GPT-J small (f32) vs transformers', () => {
   it.each(cases('logits'))('%s: logits within 1e-4 of the largest reference logit', async (_, c) => {
@@ -22,7 +30,7 @@ describe('GPT-J small (f32) vs transformers', () => {
     const [b, t] = [c.input_ids!.length, c.input_ids![0].length];
     expect(logits.shape).toEqual([b, t, 512]);
     const ref = readFixtureF32('gptj-small-f32', c.logits!.file);
-    const keep = c.logits!.shape[1];                      // "last N": only the last N positions are stored
+    const keep = c.logits!.shape[1]; // "last N": only the last N positions are stored
     const all = logits.toFloat32Array();
     const got = new Float32Array(b * keep * 512);
     for (let r = 0; r < b; r++) got.set(all.subarray((r * t + t - keep) * 512, (r * t + t) * 512), r * keep * 512);
@@ -74,7 +82,16 @@ describe('GPT-J small (f32) vs transformers', () => {
     // Row 1 is row 0's prompt left-padded by 2; after reorder([1, 0]) row 0 carries the padded one.
     const prompt = [5, 17, 300, 42];
     const session = model.createSession(2);
-    const first = await session.forward([[9, 9, ...prompt], [1, 2, 3, 4, 5, 6]], [[0, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1]]);
+    const first = await session.forward(
+      [
+        [9, 9, ...prompt],
+        [1, 2, 3, 4, 5, 6],
+      ],
+      [
+        [0, 0, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1, 1],
+      ],
+    );
     const alone = model.createSession(1);
     const ref = await alone.forward([prompt]);
     expect(relToMax(first.subarray(0, 512), ref)).toBeLessThan(1e-5);
@@ -94,7 +111,11 @@ describe('GPT-J small (f32) vs transformers', () => {
     const prompt = [Array.from({ length: 20 }, (_, i) => (i * 37) % 512), Array.from({ length: 20 }, (_, i) => (i * 11 + 3) % 512)];
     const mask = [prompt[0].map(() => 1), prompt[1].map((_, i) => (i < 4 ? 0 : 1))];
     expect(await runner.forward(prompt, mask)).toEqual(await kit.forward(prompt, mask));
-    for (const [step, ids] of [[[5], [6]], [[7], [8]], [[9], [10]]].entries()) {
+    for (const [step, ids] of [
+      [[5], [6]],
+      [[7], [8]],
+      [[9], [10]],
+    ].entries()) {
       expect(await runner.forward(ids)).toEqual(await kit.forward(ids));
       if (step === 0) for (const s of [runner, kit]) s.reorder([1, 1]);
     }

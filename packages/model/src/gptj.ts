@@ -35,7 +35,12 @@ export class GPTJModel {
   readonly modules: GPTJModules;
   private runner: CudaGPTJRunner | CpuGPTJRunner | null = null;
 
-  constructor(readonly config: GPTJConfig, readonly weights: GPTJWeights, readonly device: DeviceName, readonly dtype: DType) {
+  constructor(
+    readonly config: GPTJConfig,
+    readonly weights: GPTJWeights,
+    readonly device: DeviceName,
+    readonly dtype: DType,
+  ) {
     this.vocabSize = config.vocabSize;
     this.maxLength = config.nPositions;
     this.eosTokenId = config.eosTokenId;
@@ -125,14 +130,14 @@ export class GPTJModel {
     const positions = onDevice(Tensor.fromArray(new Int32Array(positionIds(mask).flatMap((r) => r.slice(offset))), [b, t], { dtype: 'i32' }));
     const maskT = onDevice(Tensor.fromArray(new Int32Array(mask.flat()), [b, offset + t], { dtype: 'i32' }));
     try {
-      let x = this.modules.wte.forward(idsT);                          // [B, T, D]
+      let x = this.modules.wte.forward(idsT); // [B, T, D]
       for (const [i, block] of this.modules.blocks.entries()) {
         if (states) states.push(x);
         const y = await block.forward(x, { positions, cache: caches[i], offset, mask: maskT });
         if (!states) x.dispose();
         x = y;
       }
-      const out = this.modules.lnF.forward(x);                         // [B, T, D]
+      const out = this.modules.lnF.forward(x); // [B, T, D]
       x.dispose();
       return out;
     } finally {
@@ -141,7 +146,7 @@ export class GPTJModel {
   }
 
   dispose(): void {
-    this.runner?.dispose();                                           // reads the weights: goes first
+    this.runner?.dispose(); // reads the weights: goes first
     this.runner = null;
     for (const spec of gptjWeightSpecs(this.config)) weightAt(this.weights, spec)?.dispose();
   }

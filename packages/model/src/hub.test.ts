@@ -22,16 +22,24 @@ beforeAll(async () => {
     log.push({ method: req.method!, path: req.url!, range: req.headers.range });
     const m = /^\/org\/small\/resolve\/[^/]+\/([\w.-]+)$/.exec(req.url ?? '');
     const file = m && join(served, m[1]);
-    if (!file || !existsSync(file)) { res.writeHead(404).end(); return; }
+    if (!file || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
     const size = statSync(file).size;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     res.writeHead(range ? 206 : 200, { 'content-length': size - start, 'x-repo-commit': 'abc123' });
-    if (req.method === 'HEAD') { res.end(); return; }
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     if (cutAfter !== null && m[1] === 'model.safetensors') {
       const cut = cutAfter;
       cutAfter = null;
-      createReadStream(file, { start, end: start + cut - 1 }).on('end', () => setTimeout(() => res.destroy(), 200)).pipe(res, { end: false });
+      createReadStream(file, { start, end: start + cut - 1 })
+        .on('end', () => setTimeout(() => res.destroy(), 200))
+        .pipe(res, { end: false });
       return;
     }
     createReadStream(file, { start }).pipe(res);
@@ -42,10 +50,13 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
 
 let cache: string;
-beforeEach(() => { cache = mkdtempSync(join(tmpdir(), 'gptj-hub-')); log.length = 0; });
+beforeEach(() => {
+  cache = mkdtempSync(join(tmpdir(), 'gptj-hub-'));
+  log.length = 0;
+});
 afterAll(() => rmSync(cache, { recursive: true, force: true }));
 
-describe("resolveHubModel", () => {
+describe('resolveHubModel', () => {
   it('downloads into the HF cache layout with progress, then serves from the cache', async () => {
     const progress: DownloadProgress[] = [];
     const dir = await resolveHubModel('org/small', { cacheDir: cache, endpoint, onProgress: (p) => progress.push(p) });

@@ -12,19 +12,31 @@ import { readShardIndex } from './checkpoint/shard-index.js';
 import { HubError } from './errors.js';
 import { HUB_ID } from './hub-id.js';
 
-export interface DownloadProgress { phase: 'download'; done: number; total: number; file: string }
+export interface DownloadProgress {
+  phase: 'download';
+  done: number;
+  total: number;
+  file: string;
+}
 
 export interface HubOptions {
-  cacheDir?: string;                // default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub
-  revision?: string;                // branch, tag or commit; default "main"
-  endpoint?: string;                // default $HF_ENDPOINT or https://huggingface.co
+  cacheDir?: string; // default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub
+  revision?: string; // branch, tag or commit; default "main"
+  endpoint?: string; // default $HF_ENDPOINT or https://huggingface.co
   onProgress?: (p: DownloadProgress) => void;
 }
 
 // Weight layouts in order of preference; the first whose first file exists is downloaded.
 const WEIGHT_LAYOUTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
-const OPTIONAL_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt',
-  'added_tokens.json', 'special_tokens_map.json'];
+const OPTIONAL_FILES = [
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+  'special_tokens_map.json',
+];
 // refs/<revision> holds a 40-character commit hash
 const MAX_REF_BYTES = 1024;
 
@@ -38,7 +50,11 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
   const revision = opts.revision ?? 'main';
   const repoDir = join(hubCacheDir(opts.cacheDir), `models--${id.replace('/', '--')}`);
   const refFile = join(repoDir, 'refs', revision);
-  const cached = join(repoDir, 'snapshots', existsSync(refFile) ? readRegularText(refFile, MAX_REF_BYTES, (reason) => new HubError(`${refFile} ${reason}`)).trim() : revision);
+  const cached = join(
+    repoDir,
+    'snapshots',
+    existsSync(refFile) ? readRegularText(refFile, MAX_REF_BYTES, (reason) => new HubError(`${refFile} ${reason}`)).trim() : revision,
+  );
   if (isComplete(cached)) return cached;
   if (process.env.HF_HUB_OFFLINE === '1') throw new HubError(`${id}@${revision} is not in the cache ${repoDir} and HF_HUB_OFFLINE=1`);
 
@@ -82,7 +98,11 @@ function shardsOf(indexPath: string): string[] {
 }
 
 class HubClient {
-  constructor(readonly id: string, readonly revision: string, readonly endpoint: string) {}
+  constructor(
+    readonly id: string,
+    readonly revision: string,
+    readonly endpoint: string,
+  ) {}
 
   url(file: string): string {
     return `${this.endpoint}/${this.id}/resolve/${encodeURIComponent(this.revision)}/${file}`;
@@ -116,7 +136,11 @@ class HubClient {
     const partial = `${dest}.incomplete`;
     const have = existsSync(partial) ? statSync(partial).size : 0;
     const res = await this.request(file, { headers: this.headers(have ? { range: `bytes=${have}-` } : {}) });
-    if (res.status === 416 && have) { renameSync(partial, dest); dropWrittenFile(dest); return; } // already complete
+    if (res.status === 416 && have) {
+      renameSync(partial, dest);
+      dropWrittenFile(dest);
+      return;
+    } // already complete
     if (!res.ok || !res.body) throw new HubError(`${this.id}: download of ${file} failed (HTTP ${res.status})`);
     const resumed = res.status === 206;
     let done = resumed ? have : 0;
@@ -137,6 +161,6 @@ class HubClient {
       throw new HubError(`${this.id}: download of ${file} ended after ${done} of ${total} bytes; run again to resume`);
     }
     renameSync(partial, dest);
-    dropWrittenFile(dest);  // read back on first load, in large folios (see writeSafetensors)
+    dropWrittenFile(dest); // read back on first load, in large folios (see writeSafetensors)
   }
 }

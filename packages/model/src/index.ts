@@ -24,7 +24,7 @@ export type { CheckpointFile } from './checkpoint/file.js';
 export { writeSafetensors, writeSafetensorsAsync, writeShardedSafetensors } from './checkpoint/safetensors-writer.js';
 export { writePytorchBin } from './checkpoint/pytorch-writer.js';
 export type { TensorSource } from './checkpoint/tensor-source.js';
-export { DeviceError, DisposedError } from '@gptj/tensor';      // loadModel for device 'cuda' without CUDA; sessions used after dispose
+export { DeviceError, DisposedError } from '@gptj/tensor'; // loadModel for device 'cuda' without CUDA; sessions used after dispose
 export { AbortedError, CheckpointFormatError, CheckpointMismatchError, ConfigError, HubError, ModelLoadError, UnsafePickleError } from './errors.js';
 export { embed } from './features/embed.js';
 export type { EmbedOptions } from './features/embed.js';

@@ -3,9 +3,10 @@
 
 /** Every id an integer in [0, vocabSize). */
 export function checkTokenIds(who: string, ids: readonly (readonly number[])[], vocabSize: number): void {
-  for (const row of ids) for (const id of row) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${who}: token id ${id} is outside [0, ${vocabSize})`);
-  }
+  for (const row of ids)
+    for (const id of row) {
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new RangeError(`${who}: token id ${id} is outside [0, ${vocabSize})`);
+    }
 }
 
 /**

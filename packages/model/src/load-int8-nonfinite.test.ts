@@ -18,8 +18,15 @@ function withBadWeight(name: string, tensor: string, row: number, col: number, v
   const out = join(dir, name);
   const buf = readFileSync(join(small, 'model.safetensors'));
   const headerLength = Number(buf.readBigUInt64LE(0));
-  const header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  const { dtype, shape, data_offsets: [begin] } = header[tensor];
+  const header = JSON.parse(buf.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
+  const {
+    dtype,
+    shape,
+    data_offsets: [begin],
+  } = header[tensor];
   expect(dtype).toBe('F32');
   buf.writeFloatLE(value, 8 + headerLength + begin + 4 * (row * shape[1] + col));
   mkdirSync(out);
@@ -31,7 +38,10 @@ function withBadWeight(name: string, tensor: string, row: number, col: number, v
 describe('loadModel with dtype q8 on non-finite weights', () => {
   it('a NaN: NonFiniteError naming the tensor, row and column', async () => {
     const model = withBadWeight('nan', 'transformer.h.1.mlp.fc_in.weight', 37, 101, NaN);
-    const err = await loadModel(model, { dtype: 'q8' }).then(() => undefined, (e: unknown) => e);
+    const err = await loadModel(model, { dtype: 'q8' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NonFiniteError);
     expect(err).toMatchObject({ tensor: 'transformer.h.1.mlp.fc_in.weight', row: 37, column: 101 });
     expect((err as Error).message).toMatch(/^cast: 'transformer\.h\.1\.mlp\.fc_in\.weight' has NaN at row 37, column 101;/);

@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, INT8_METADATA, type TensorSource, int8Sources, isLinearWeight, loadModel, writeSafetensors } from './index.js';
+import {
+  CheckpointFormatError,
+  CheckpointMismatchError,
+  type GPTJModel,
+  INT8_METADATA,
+  type TensorSource,
+  int8Sources,
+  isLinearWeight,
+  loadModel,
+  writeSafetensors,
+} from './index.js';
 import { relToMax } from './test-support/compare.js';
 import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
 
@@ -105,16 +115,28 @@ describe('loading a stored int8 checkpoint', () => {
     a.dispose();
     b.dispose();
     expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
-    expect(relToMax(got, q8Reference)).toBeLessThan(1e-3);          // and close to the q8 model (f16 embedding there)
+    expect(relToMax(got, q8Reference)).toBeLessThan(1e-3); // and close to the q8 model (f16 embedding there)
   });
 
   it('reports a missing, misshaped or orphan scale and an I8 embedding as CheckpointMismatchError', async () => {
     const q = 'transformer.h.1.attn.q_proj.weight';
     const cases: [string, (ts: TensorSource[]) => TensorSource[], RegExp][] = [
       ['missing', (ts) => ts.filter((t) => t.name !== `${q}_scale`), /missing transformer\.h\.1\.attn\.q_proj\.weight_scale \[128, 1\]/],
-      ['misshaped', (ts) => ts.map((t) => (t.name === `${q}_scale` ? { ...t, shape: [64, 2] } : t)), /q_proj\.weight_scale has shape \[64,2\], the I8 .* needs \[128, 1\] or \[128\]/],
-      ['orphan', (ts) => [...ts, { name: 'transformer.ln_f.weight_scale', dtype: 'F32', shape: [1], data: new Uint8Array(4) }], /unexpected tensor transformer\.ln_f\.weight_scale/],
-      ['i8-embedding', (ts) => ts.map((t) => (t.name === 'transformer.wte.weight' ? { ...t, dtype: 'I8', data: new Uint8Array(512 * 128) } : t)), /transformer\.wte\.weight is stored as I8; weights must be F32, F16 or BF16$/m],
+      [
+        'misshaped',
+        (ts) => ts.map((t) => (t.name === `${q}_scale` ? { ...t, shape: [64, 2] } : t)),
+        /q_proj\.weight_scale has shape \[64,2\], the I8 .* needs \[128, 1\] or \[128\]/,
+      ],
+      [
+        'orphan',
+        (ts) => [...ts, { name: 'transformer.ln_f.weight_scale', dtype: 'F32', shape: [1], data: new Uint8Array(4) }],
+        /unexpected tensor transformer\.ln_f\.weight_scale/,
+      ],
+      [
+        'i8-embedding',
+        (ts) => ts.map((t) => (t.name === 'transformer.wte.weight' ? { ...t, dtype: 'I8', data: new Uint8Array(512 * 128) } : t)),
+        /transformer\.wte\.weight is stored as I8; weights must be F32, F16 or BF16$/m,
+      ],
     ];
     for (const [name, edit, message] of cases) {
       const d = await writeInt8(name, edit);

@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import { cast } from '@gptj/tensor';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointFormatError, CheckpointMismatchError, type GPTJModel, Q4_METADATA, type TensorSource, gptjTensorShapes, loadModel, parseGPTJConfig, q4Sources, writeSafetensors } from './index.js';
+import {
+  CheckpointFormatError,
+  CheckpointMismatchError,
+  type GPTJModel,
+  Q4_METADATA,
+  type TensorSource,
+  gptjTensorShapes,
+  loadModel,
+  parseGPTJConfig,
+  q4Sources,
+  writeSafetensors,
+} from './index.js';
 import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
 
 const small = fixturePath('gptj-small-f32');
@@ -16,12 +27,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const ids = [[3, 17, 99, 250, 4, 8, 15, 16, 23, 42, 511, 0]];
 
 /** `from` (default the fixture) as a q4 checkpoint: linear weights U8 codes + F16 scales; `edit` may alter the list. */
-const writeQ4 = (name: string, edit?: (ts: TensorSource[]) => TensorSource[], from = small) => writeQuantized(from, join(dir, name), q4Sources, Q4_METADATA, edit);
+const writeQ4 = (name: string, edit?: (ts: TensorSource[]) => TensorSource[], from = small) =>
+  writeQuantized(from, join(dir, name), q4Sources, Q4_METADATA, edit);
 const tensorsIn = (path: string) => readRaw(path).tensors;
 
 /** IEEE half (bit pattern) to a number. */
 function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exp = (h >> 10) & 31, frac = h & 1023;
+  const sign = h & 0x8000 ? -1 : 1,
+    exp = (h >> 10) & 31,
+    frac = h & 1023;
   if (exp === 0) return sign * frac * 2 ** -24;
   if (exp === 31) return frac ? NaN : sign * Infinity;
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
@@ -38,9 +52,10 @@ beforeAll(async () => {
 afterAll(() => q4Model.dispose());
 
 describe('stored q4 checkpoints', () => {
-  it('hold U8 codes [out, in/2] and F16 scales [out, in/32] that decode, as documented, to the q4 model\'s weights', () => {
+  it("hold U8 codes [out, in/2] and F16 scales [out, in/32] that decode, as documented, to the q4 model's weights", () => {
     const raw = tensorsIn(join(q4Dir, 'model.safetensors'));
-    const codes = raw.get('transformer.h.1.mlp.fc_in.weight')!, scales = raw.get('transformer.h.1.mlp.fc_in.weight_scale')!;
+    const codes = raw.get('transformer.h.1.mlp.fc_in.weight')!,
+      scales = raw.get('transformer.h.1.mlp.fc_in.weight_scale')!;
     expect([codes.dtype, codes.shape, scales.dtype, scales.shape]).toEqual(['U8', [512, 64], 'F16', [512, 4]]);
     const d = new Uint16Array(scales.bytes.slice().buffer);
     const decoded = new Float32Array(512 * 128);
@@ -78,40 +93,66 @@ describe('stored q4 checkpoints', () => {
     m.dispose();
   });
 
-  const weight = 'transformer.h.0.attn.q_proj.weight', scale = `${weight}_scale`;
+  const weight = 'transformer.h.0.attn.q_proj.weight',
+    scale = `${weight}_scale`;
   // The q_proj weight and scale as written in q4Dir (a scale source streams only after its weight's), then `f` applied to one.
   const stored = (name: string) => tensorsIn(join(q4Dir, 'model.safetensors')).get(name)!.bytes;
   const replace = (name: string, f: (t: TensorSource) => TensorSource) => (ts: TensorSource[]) =>
     ts.map((t) => (t.name === weight || t.name === scale ? { ...t, data: stored(t.name) } : t)).map((t) => (t.name === name ? f(t) : t));
   const bytesOf = (t: TensorSource) => t.data as Uint8Array;
   const mismatches: [string, (ts: TensorSource[]) => TensorSource[], RegExp][] = [
-    ['codes of the wrong shape', replace(weight, (t) => ({ ...t, shape: [128, 32], data: new Uint8Array(128 * 32) })), /q_proj\.weight has shape \[128,32\], its q4 codes \(U8\) need \[128,64\]/],
-    ['a missing scale', (ts) => replace(weight, (t) => t)(ts).filter((t) => t.name !== scale), /missing transformer\.h\.0\.attn\.q_proj\.weight_scale \[128,4\]: the q4 .* needs its group scales/],
-    ['scales of the wrong shape', replace(scale, (t) => ({ ...t, shape: [128, 2], data: bytesOf(t).subarray(0, 512) })), /weight_scale has shape \[128,2\], the q4 .* needs \[128,4\]/],
+    [
+      'codes of the wrong shape',
+      replace(weight, (t) => ({ ...t, shape: [128, 32], data: new Uint8Array(128 * 32) })),
+      /q_proj\.weight has shape \[128,32\], its q4 codes \(U8\) need \[128,64\]/,
+    ],
+    [
+      'a missing scale',
+      (ts) => replace(weight, (t) => t)(ts).filter((t) => t.name !== scale),
+      /missing transformer\.h\.0\.attn\.q_proj\.weight_scale \[128,4\]: the q4 .* needs its group scales/,
+    ],
+    [
+      'scales of the wrong shape',
+      replace(scale, (t) => ({ ...t, shape: [128, 2], data: bytesOf(t).subarray(0, 512) })),
+      /weight_scale has shape \[128,2\], the q4 .* needs \[128,4\]/,
+    ],
     ['F32 scales', replace(scale, (t) => ({ ...t, dtype: 'F32', data: new Uint8Array(128 * 4 * 4) })), /weight_scale is stored as F32; q4 scales must be F16/],
-    ['a U8 bias', replace('transformer.h.0.mlp.fc_in.bias', (t) => ({ ...t, dtype: 'U8', data: new Uint8Array(512) })), /fc_in\.bias is stored as U8; weights must be F32, F16 or BF16/],
+    [
+      'a U8 bias',
+      replace('transformer.h.0.mlp.fc_in.bias', (t) => ({ ...t, dtype: 'U8', data: new Uint8Array(512) })),
+      /fc_in\.bias is stored as U8; weights must be F32, F16 or BF16/,
+    ],
   ];
   for (const [what, edit, message] of mismatches) {
     it(`refuses ${what} with a CheckpointMismatchError naming it`, async () => {
       const d = await writeQ4(what.replace(/\W/g, '-'), edit);
-      const err = await loadModel(d).then(() => undefined, (e: unknown) => e);
+      const err = await loadModel(d).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(CheckpointMismatchError);
       expect((err as Error).message).toMatch(message);
     });
   }
 
   it('refuses a non-finite scale with a CheckpointFormatError naming the tensor, row and group', async () => {
-    const d = await writeQ4('nan-scale', replace(scale, (t) => {
-      const b = bytesOf(t).slice();
-      b.set([0x00, 0x7e], 2 * (5 * 4 + 3)); // row 5, group 3: NaN
-      return { ...t, data: b };
-    }));
-    const err = await loadModel(d).then(() => undefined, (e: unknown) => e);
+    const d = await writeQ4(
+      'nan-scale',
+      replace(scale, (t) => {
+        const b = bytesOf(t).slice();
+        b.set([0x00, 0x7e], 2 * (5 * 4 + 3)); // row 5, group 3: NaN
+        return { ...t, data: b };
+      }),
+    );
+    const err = await loadModel(d).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CheckpointFormatError);
     expect((err as Error).message).toMatch(/q_proj\.weight_scale.*q4 scale of row 5, group 3 is not finite/);
   });
 
-  it('refuses a file whose codes hold fewer bytes than their shape says (the reader\'s byte-count check)', async () => {
+  it("refuses a file whose codes hold fewer bytes than their shape says (the reader's byte-count check)", async () => {
     const d = await writeQ4('short');
     const path = join(d, 'model.safetensors');
     const buf = readFileSync(path);

@@ -9,13 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, weightDTypes } from './index.js';
 import { resolveDevice } from './device.js';
 
-interface Sample { prompt_ids: number[]; new_ids: number[] }
+interface Sample {
+  prompt_ids: number[];
+  new_ids: number[];
+}
 const samples = (JSON.parse(readFileSync(join(miniCodeDir, 'samples.json'), 'utf8')) as { samples: Sample[] }).samples.slice(0, 4);
 
 /** Mean KL(p || q) in nats per position over rows of logits [T, V]. */
 function meanKL(p: Float32Array, q: Float32Array, V: number): number {
   const logSoftmax = (a: Float32Array) => {
-    let m = -Infinity, s = 0;
+    let m = -Infinity,
+      s = 0;
     for (const x of a) m = Math.max(m, x);
     for (const x of a) s += Math.exp(x - m);
     return Array.from(a, (x) => x - m - Math.log(s));
@@ -23,7 +27,8 @@ function meanKL(p: Float32Array, q: Float32Array, V: number): number {
   let kl = 0;
   const T = p.length / V;
   for (let t = 0; t < T; t++) {
-    const lp = logSoftmax(p.subarray(t * V, (t + 1) * V)), lq = logSoftmax(q.subarray(t * V, (t + 1) * V));
+    const lp = logSoftmax(p.subarray(t * V, (t + 1) * V)),
+      lq = logSoftmax(q.subarray(t * V, (t + 1) * V));
     for (let i = 0; i < V; i++) kl += Math.exp(lp[i]) * (lp[i] - lq[i]);
   }
   return kl / T;
@@ -75,14 +80,15 @@ describe("dtype 'q4' on the mini-code checkpoint", () => {
       const ids = [...s.prompt_ids, ...s.new_ids.slice(0, 24)];
       const [p, q] = [await logitsOf(f32, ids), await logitsOf(q4, ids)];
       // the reference: the f32 model's argmax after the prompt is transformers' first greedy token
-      const V = f32.config.vocabSize, last = (s.prompt_ids.length - 1) * V;
+      const V = f32.config.vocabSize,
+        last = (s.prompt_ids.length - 1) * V;
       const row = p.subarray(last, last + V);
       expect(row.indexOf(Math.max(...row))).toBe(s.new_ids[0]);
       kl += meanKL(p, q, V) / samples.length;
     }
     console.log(`q4 KL to f32: ${kl.toFixed(4)} nats per token`);
-    expect(kl).toBeGreaterThan(0);  // q4 does change the weights
-    expect(kl).toBeLessThan(0.2);   // tools/bench/scripts/quality.mjs measured 0.088 on longer Python files
+    expect(kl).toBeGreaterThan(0); // q4 does change the weights
+    expect(kl).toBeLessThan(0.2); // tools/bench/scripts/quality.mjs measured 0.088 on longer Python files
   });
 });
 

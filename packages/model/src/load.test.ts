@@ -5,15 +5,26 @@ import { join } from 'node:path';
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointMismatchError, ConfigError, type GPTJModel, ModelLoadError, type TensorSource, loadModel, openCheckpoint, writePytorchBin, writeSafetensors } from './index.js';
+import {
+  CheckpointMismatchError,
+  ConfigError,
+  type GPTJModel,
+  ModelLoadError,
+  type TensorSource,
+  loadModel,
+  openCheckpoint,
+  writePytorchBin,
+  writeSafetensors,
+} from './index.js';
 import { argmax, relToMax } from './test-support/compare.js';
 
 const small = fixturePath('gptj-small-f32');
 const dir = mkdtempSync(join(tmpdir(), 'gptj-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const seq40 = readFixtureJson<{ cases: { name: string; input_ids: number[][]; logits: { file: string } }[] }>('gptj-small-f32', 'reference.json')
-  .cases.find((c) => c.name === 'seq-40')!;
+const seq40 = readFixtureJson<{ cases: { name: string; input_ids: number[][]; logits: { file: string } }[] }>('gptj-small-f32', 'reference.json').cases.find(
+  (c) => c.name === 'seq-40',
+)!;
 const seq40Ref = readFixtureF32('gptj-small-f32', seq40.logits.file);
 
 /** The fixture's tensors as writer sources, optionally edited. */
@@ -86,18 +97,27 @@ describe('loadModel', () => {
   it('accepts the attn.bias / attn.masked_bias buffers of real checkpoints', async () => {
     const d = modelDir('buffers');
     copyFileSync(join(small, 'config.json'), join(d, 'config.json'));
-    writePytorchBin(join(d, 'pytorch_model.bin'), await fixtureTensors((ts) => [...ts,
-      ...[0, 1, 2].flatMap((i) => [
-        { name: `transformer.h.${i}.attn.bias`, dtype: 'BOOL' as const, shape: [1, 1, 4, 4], data: new Uint8Array(16).fill(1) },
-        { name: `transformer.h.${i}.attn.masked_bias`, dtype: 'F32' as const, shape: [], data: new Uint8Array(new Float32Array([-1e9]).buffer) },
-      ])]));
+    writePytorchBin(
+      join(d, 'pytorch_model.bin'),
+      await fixtureTensors((ts) => [
+        ...ts,
+        ...[0, 1, 2].flatMap((i) => [
+          { name: `transformer.h.${i}.attn.bias`, dtype: 'BOOL' as const, shape: [1, 1, 4, 4], data: new Uint8Array(16).fill(1) },
+          { name: `transformer.h.${i}.attn.masked_bias`, dtype: 'F32' as const, shape: [], data: new Uint8Array(new Float32Array([-1e9]).buffer) },
+        ]),
+      ]),
+    );
     const m = await loadModel(d);
     expect(relToMax(await logitsOf(m, seq40.input_ids), seq40Ref)).toBeLessThan(1e-4);
     m.dispose();
   });
 
   // Errors of reduced-precision weights (compute stays f32), relative to the largest reference logit.
-  it.each([['f16', 2e-3], ['bf16', 1e-2], ['q8', 3e-2]] as const)('dtype %s on load from f32: error vs transformers < %d', async (dtype, bound) => {
+  it.each([
+    ['f16', 2e-3],
+    ['bf16', 1e-2],
+    ['q8', 3e-2],
+  ] as const)('dtype %s on load from f32: error vs transformers < %d', async (dtype, bound) => {
     const m = await loadModel(small, { dtype });
     expect(m.dtype).toBe(dtype);
     const err = relToMax(await logitsOf(m, seq40.input_ids), seq40Ref);
@@ -115,11 +135,15 @@ describe('loadModel', () => {
   it('reports missing, unexpected and misshaped tensors together', async () => {
     const d = modelDir('mismatch');
     copyFileSync(join(small, 'config.json'), join(d, 'config.json'));
-    writeSafetensors(join(d, 'model.safetensors'), await fixtureTensors((ts) => [
-      ...ts.filter((t) => t.name !== 'transformer.h.1.mlp.fc_in.bias').map((t) => t.name === 'lm_head.bias'
-        ? { ...t, shape: [256], data: t.data instanceof Uint8Array ? t.data.subarray(0, 1024) : t.data } : t),
-      { name: 'transformer.h.0.attn.rotary.inv_freq', dtype: 'F32', shape: [4], data: new Uint8Array(16) },
-    ]));
+    writeSafetensors(
+      join(d, 'model.safetensors'),
+      await fixtureTensors((ts) => [
+        ...ts
+          .filter((t) => t.name !== 'transformer.h.1.mlp.fc_in.bias')
+          .map((t) => (t.name === 'lm_head.bias' ? { ...t, shape: [256], data: t.data instanceof Uint8Array ? t.data.subarray(0, 1024) : t.data } : t)),
+        { name: 'transformer.h.0.attn.rotary.inv_freq', dtype: 'F32', shape: [4], data: new Uint8Array(16) },
+      ]),
+    );
     const err = await loadModel(d).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CheckpointMismatchError);
     expect((err as CheckpointMismatchError).problems).toEqual([

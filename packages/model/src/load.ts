@@ -16,15 +16,20 @@ import { isHubId } from './hub-id.js';
 
 export type { DeviceOption, LoadDType };
 
-export interface LoadProgress { phase: 'download' | 'load'; done: number; total: number; file?: string }
+export interface LoadProgress {
+  phase: 'download' | 'load';
+  done: number;
+  total: number;
+  file?: string;
+}
 
 export interface LoadOptions {
-  device?: DeviceOption;             // default 'cpu'; 'auto' = cuda when available; 'cuda' without it throws DeviceError
-  dtype?: LoadDType;                 // weight dtype; 'auto' keeps what the checkpoint stores (f32 becomes f16 on cuda); q8/q4 quantize matrices at load
-  cacheDir?: string;                 // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
-  revision?: string;                 // hub revision, default 'main'
-  endpoint?: string;                 // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
-  mmap?: boolean;                    // default true: weights kept as stored are views of the mapped file; false: read into process memory
+  device?: DeviceOption; // default 'cpu'; 'auto' = cuda when available; 'cuda' without it throws DeviceError
+  dtype?: LoadDType; // weight dtype; 'auto' keeps what the checkpoint stores (f32 becomes f16 on cuda); q8/q4 quantize matrices at load
+  cacheDir?: string; // hub cache (default $HF_HUB_CACHE, $HF_HOME/hub, ~/.cache/huggingface/hub)
+  revision?: string; // hub revision, default 'main'
+  endpoint?: string; // hub endpoint, default $HF_ENDPOINT or https://huggingface.co
+  mmap?: boolean; // default true: weights kept as stored are views of the mapped file; false: read into process memory
   onProgress?: (p: LoadProgress) => void;
 }
 
@@ -38,7 +43,7 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     ? await resolveHubModel(dirOrHubId, { ...opts, onProgress: opts.onProgress as ((p: DownloadProgress) => void) | undefined })
     : dirOrHubId;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelLoadError(`${dir} is not a model directory`);
-  resolveDevice(opts.device ?? 'cpu', undefined, opts.dtype);  // a missing GPU is reported before any file is read
+  resolveDevice(opts.device ?? 'cpu', undefined, opts.dtype); // a missing GPU is reported before any file is read
   const config = readConfig(dir);
   const ckpt = await openCheckpoint(dir);
   const loaded: Tensor[] = [];
@@ -57,7 +62,7 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     let done = 0;
     const load = (name: string, dtype: DType) => {
       const e = entry(name);
-      const scale = e.dtype === 'I8' || e.dtype === 'U8' ? entry(`${name}${SCALE_SUFFIX}`) : undefined;  // checkTensors made sure it is there
+      const scale = e.dtype === 'I8' || e.dtype === 'U8' ? entry(`${name}${SCALE_SUFFIX}`) : undefined; // checkTensors made sure it is there
       const t = !scale ? loader.load(e, dtype) : e.dtype === 'I8' ? loader.loadInt8(e, scale, dtype) : loader.loadQ4(e, scale, dtype);
       loaded.push(t);
       done += e.byteLength + (scale?.byteLength ?? 0);
@@ -66,12 +71,12 @@ export async function loadModel(dirOrHubId: string, opts: LoadOptions = {}): Pro
     };
     // Biases and norm parameters are tiny and always f32. Tied embeddings: lm_head reads wte (in the matrix dtype).
     const dtypes: Record<GPTJWeightRole, DType> = { matrix: matrixDType, embedding: embeddingDType, norm: 'f32', bias: 'f32' };
-    const stored = (spec: GPTJWeightSpec) => spec.key === 'lmHead' && !ckpt.tensors.has(spec.name) ? 'transformer.wte.weight' : spec.name;
+    const stored = (spec: GPTJWeightSpec) => (spec.key === 'lmHead' && !ckpt.tensors.has(spec.name) ? 'transformer.wte.weight' : spec.name);
     const weights = buildRunnerWeights(config, (spec) => load(stored(spec), dtypes[spec.role]));
     loader.release();
     return new GPTJModel(config, weights, device, matrixDType);
   } catch (e) {
-    for (const t of loaded) t.dispose();                             // a failed load must not pin GPU memory
+    for (const t of loaded) t.dispose(); // a failed load must not pin GPU memory
     throw e;
   } finally {
     ckpt.close();

@@ -7,10 +7,10 @@ import type { GPTJConfig } from './config.js';
 import type { GPTJWeights } from './gptj.js';
 
 export interface GPTJModules {
-  wte: Embedding;                  // [V, D]
+  wte: Embedding; // [V, D]
   blocks: ParallelResidualBlock[]; // n_layer
-  lnF: LayerNorm;                  // [D]
-  lmHead: Linear;                  // [V, D] + bias [V]
+  lnF: LayerNorm; // [D]
+  lmHead: Linear; // [V, D] + bias [V]
 }
 
 /** GPT-J's blocks: x + attn(ln_1(x)) + mlp(ln_1(x)), attention without biases, interleaved rotary. */
@@ -20,13 +20,21 @@ export function gptjModules(config: GPTJConfig, w: GPTJWeights): GPTJModules {
   const norm = (gamma: Tensor, beta: Tensor) => new LayerNorm(gamma, beta, config.layerNormEpsilon);
   return {
     wte: new Embedding(w.wte),
-    blocks: w.layers.map((l) => new ParallelResidualBlock({
-      attnNorm: norm(l.lnGamma, l.lnBeta),
-      attn: new MultiHeadAttention({
-        q: new Linear(l.q), k: new Linear(l.k), v: new Linear(l.v), out: new Linear(l.out), heads: config.nHead, rotary,
-      }),
-      mlp: new MLP(new Linear(l.fcIn, l.fcInBias), new Linear(l.fcOut, l.fcOutBias), activation),
-    })),
+    blocks: w.layers.map(
+      (l) =>
+        new ParallelResidualBlock({
+          attnNorm: norm(l.lnGamma, l.lnBeta),
+          attn: new MultiHeadAttention({
+            q: new Linear(l.q),
+            k: new Linear(l.k),
+            v: new Linear(l.v),
+            out: new Linear(l.out),
+            heads: config.nHead,
+            rotary,
+          }),
+          mlp: new MLP(new Linear(l.fcIn, l.fcInBias), new Linear(l.fcOut, l.fcOutBias), activation),
+        }),
+    ),
     lnF: norm(w.lnfGamma, w.lnfBeta),
     lmHead: new Linear(w.lmHead, w.lmHeadBias),
   };

@@ -21,7 +21,12 @@ export interface NativeRunnerSession {
 export class RunnerSession implements DecodingSession {
   private native: NativeRunnerSession | null;
 
-  constructor(native: NativeRunnerSession, readonly batchSize: number, readonly maxLength: number, private readonly vocabSize: number) {
+  constructor(
+    native: NativeRunnerSession,
+    readonly batchSize: number,
+    readonly maxLength: number,
+    private readonly vocabSize: number,
+  ) {
     this.native = native;
   }
 

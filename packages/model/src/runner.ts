@@ -3,15 +3,27 @@
 // weights in the runners' shape (@gptj/tensor's gptj-weights.ts), so the runner reads the very tensors the
 // model holds: no second copy of the weights is made.
 import type { DType, DeviceName } from '@gptj/tensor';
-import { type CpuGPTJRunner, type CudaGPTJRunner, type GPTJRunnerConfig, createCpuGPTJRunner, createCudaGPTJRunner, gptjRunnerUnsupported } from '@gptj/tensor/runner';
+import {
+  type CpuGPTJRunner,
+  type CudaGPTJRunner,
+  type GPTJRunnerConfig,
+  createCpuGPTJRunner,
+  createCudaGPTJRunner,
+  gptjRunnerUnsupported,
+} from '@gptj/tensor/runner';
 import type { GPTJConfig } from './config.js';
 import type { GPTJWeights } from './gptj.js';
 
 /** The runners' view of a config. */
 function runnerConfig(config: GPTJConfig): GPTJRunnerConfig {
   return {
-    vocabSize: config.vocabSize, nEmbd: config.nEmbd, nLayer: config.nLayer, nHead: config.nHead,
-    nInner: config.nInner, rotaryDim: config.rotaryDim, layerNormEpsilon: config.layerNormEpsilon,
+    vocabSize: config.vocabSize,
+    nEmbd: config.nEmbd,
+    nLayer: config.nLayer,
+    nHead: config.nHead,
+    nInner: config.nInner,
+    rotaryDim: config.rotaryDim,
+    layerNormEpsilon: config.layerNormEpsilon,
     activation: config.activationFunction === 'gelu' ? 'gelu' : 'gelu_new', // gelu_pytorch_tanh is the same tanh form
   };
 }

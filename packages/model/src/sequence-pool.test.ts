@@ -13,7 +13,10 @@ import { type GPTJModel, loadModel } from './index.js';
 import { argmax, relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
 
-interface Sample { prompt_ids: number[]; new_ids: number[] }
+interface Sample {
+  prompt_ids: number[];
+  new_ids: number[];
+}
 
 /**
  * Greedy decoding of every sample through one pool: sample i joins at step 2 * i, feeds its prompt in chunks of
@@ -39,7 +42,7 @@ async function pooled(m: GPTJModel, samples: readonly Sample[], kvDtype: 'f32' |
     const out = await pool.step(entries);
     owners.forEach((i, e) => {
       const s = state[i];
-      if (s.fed < samples[i].prompt_ids.length) return;           // still prefilling: no token yet
+      if (s.fed < samples[i].prompt_ids.length) return; // still prefilling: no token yet
       const logits = out.slice(e * m.vocabSize, (e + 1) * m.vocabSize);
       s.logits.push(logits);
       s.ids.push(argmax(logits));
@@ -49,7 +52,7 @@ async function pooled(m: GPTJModel, samples: readonly Sample[], kvDtype: 'f32' |
       }
     });
   }
-  expect(pool.freeTokens).toBe(free);                              // every block came back
+  expect(pool.freeTokens).toBe(free); // every block came back
   pool.dispose();
   return state;
 }
@@ -88,7 +91,7 @@ describe('GPTJModel.createSequencePool', () => {
 
   it('refuses a sequence past the context, naming it, and changes nothing', async () => {
     const pool = small.createSequencePool({ maxSequences: 1 })!;
-    expect(pool.freeTokens).toBe(small.maxLength);                  // default maxTokens: maxSequences * context
+    expect(pool.freeTokens).toBe(small.maxLength); // default maxTokens: maxSequences * context
     const id = pool.add();
     await pool.step([{ id, ids: Array.from({ length: small.maxLength - 1 }, (_, i) => i % 100) }]);
     await expect(pool.step([{ id, ids: [1, 2] }])).rejects.toThrow(TensorError);
@@ -106,10 +109,18 @@ describe('GPTJModel.createSequencePool', () => {
       const m = await loadModel(dir);
       const pool = m.createSequencePool({ maxSequences: 2 })!;
       const [a, b] = [pool.add(), pool.add()];
-      await pool.step([{ id: a, ids: [1, 2, 3] }, { id: b, ids: [4] }]);
+      await pool.step([
+        { id: a, ids: [1, 2, 3] },
+        { id: b, ids: [4] },
+      ]);
       const free = pool.freeTokens;
       truncateSync(join(dir, 'model.safetensors'), 4096);
-      await expect(pool.step([{ id: a, ids: [5] }, { id: b, ids: [6] }])).rejects.toThrow(MappedFileError);
+      await expect(
+        pool.step([
+          { id: a, ids: [5] },
+          { id: b, ids: [6] },
+        ]),
+      ).rejects.toThrow(MappedFileError);
       expect([pool.length(a), pool.length(b), pool.freeTokens]).toEqual([3, 1, free]);
       pool.dispose();
       m.dispose();

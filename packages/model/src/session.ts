@@ -29,7 +29,11 @@ export class GPTJSession implements DecodingSession {
   private caches: KVCache[] | null;
   private mask: number[][];
 
-  constructor(private readonly model: GPTJModel, readonly batchSize: number, readonly maxLength: number = model.maxLength) {
+  constructor(
+    private readonly model: GPTJModel,
+    readonly batchSize: number,
+    readonly maxLength: number = model.maxLength,
+  ) {
     checkBatchSize(batchSize);
     this.caches = model.newCaches(batchSize, maxLength);
     this.mask = Array.from({ length: batchSize }, () => []);
@@ -46,9 +50,9 @@ export class GPTJSession implements DecodingSession {
     const offset = this.length;
     if (offset + t > this.maxLength) throw new RangeError(`GPTJSession.forward: ${offset + t} positions exceed the session's maxLength of ${this.maxLength}`);
     const full = this.mask.map((row, i) => [...row, ...newMask[i]]);
-    const h = await this.model.run(ids, full, caches, offset);  // [B, T, D]
+    const h = await this.model.run(ids, full, caches, offset); // [B, T, D]
     this.mask = full;
-    const last = slice(h, 1, t - 1, t);                          // [B, 1, D]
+    const last = slice(h, 1, t - 1, t); // [B, 1, D]
     h.dispose();
     const logits = await this.model.modules.lmHead.forward(last); // [B, 1, V]
     last.dispose();

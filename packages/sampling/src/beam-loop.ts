@@ -12,10 +12,7 @@ import type { DecodingStrategy } from './strategy.js';
  * KV cache follows the surviving beams through LMSession.reorder. A prompt's numReturnSequences best hypotheses are
  * emitted (output rows p * numReturnSequences + j) as soon as its search is done; its rows then idle on masked pads.
  */
-export async function* beamLoop(
-  run: GenerationRun,
-  strategy: Extract<DecodingStrategy, { kind: 'beam' }>,
-): AsyncGenerator<GenerationEvent, GenerationSummary> {
+export async function* beamLoop(run: GenerationRun, strategy: Extract<DecodingStrategy, { kind: 'beam' }>): AsyncGenerator<GenerationEvent, GenerationSummary> {
   const { model, tokenizer, options: o, pipeline, eosTokenIds, padId, prompts } = run;
   const { numBeams: nb, numReturnSequences: nRet, lengthPenalty, earlyStopping } = strategy;
   const V = model.vocabSize;
@@ -24,9 +21,7 @@ export async function* beamLoop(
   const promptTokens = prompts.reduce((s, p) => s + p.length, 0);
   let completionTokens = 0;
   const signal = o.signal;
-  const searches = prompts.map(
-    () => new BeamSearch({ numBeams: nb, maxNewTokens: o.maxNewTokens, eosTokenIds, lengthPenalty, earlyStopping }),
-  );
+  const searches = prompts.map(() => new BeamSearch({ numBeams: nb, maxNewTokens: o.maxNewTokens, eosTokenIds, lengthPenalty, earlyStopping }));
   const emitted = prompts.map(() => false);
 
   // the numReturnSequences best hypotheses of prompt p as output rows
@@ -58,7 +53,10 @@ export async function* beamLoop(
   }
   const session = model.createSession(B);
   try {
-    const { ids, mask } = leftPad(prompts.flatMap((p) => Array.from({ length: nb }, () => p)), padId);
+    const { ids, mask } = leftPad(
+      prompts.flatMap((p) => Array.from({ length: nb }, () => p)),
+      padId,
+    );
     let t0 = now();
     let logits = await session.forward(ids, mask);
     clock.prefillMs = now() - t0;

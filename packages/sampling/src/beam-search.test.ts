@@ -62,7 +62,10 @@ describe('beam search on a deterministic fake LM against brute force over all se
         const seq = [...row.ids, ...(row.finishReason === 'eos' ? [EOS] : [])];
         const h = p === 0 ? [2] : [0, 1];
         let s = 0;
-        for (const t of seq) { s += logSoftmax([...logitsOf(h)])[t]!; h.push(t); }
+        for (const t of seq) {
+          s += logSoftmax([...logitsOf(h)])[t]!;
+          h.push(t);
+        }
         expect(row.score).toBeCloseTo(s / seq.length, 5);
         expect(seq.length).toBeLessThanOrEqual(8);
       }
@@ -115,15 +118,20 @@ describe.skipIf(!loadModel)('beam search against transformers (sampling-refs/bea
         expect(settings.size).toBe(3);
         for (const group of settings.values()) {
           const run = group[0]!;
-          const r = await generateText(model, ids, group.map((g) => g.prompt_ids), {
-            numBeams: run.num_beams,
-            numReturnSequences: run.num_beams,
-            lengthPenalty: run.length_penalty,
-            earlyStopping: run.early_stopping,
-            maxNewTokens: run.max_new_tokens,
-            eosTokenId: run.eos_token_id,
-            maskedTokenRange: null, // transformers masks nothing
-          });
+          const r = await generateText(
+            model,
+            ids,
+            group.map((g) => g.prompt_ids),
+            {
+              numBeams: run.num_beams,
+              numReturnSequences: run.num_beams,
+              lengthPenalty: run.length_penalty,
+              earlyStopping: run.early_stopping,
+              maxNewTokens: run.max_new_tokens,
+              eosTokenId: run.eos_token_id,
+              maskedTokenRange: null, // transformers masks nothing
+            },
+          );
           group.forEach((g, p) => {
             const rows = r.rows.slice(p * run.num_beams, (p + 1) * run.num_beams);
             const got = rows.map((row) => [...row.ids, ...(row.finishReason === 'eos' ? [run.eos_token_id] : [])]);

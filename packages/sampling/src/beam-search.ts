@@ -29,7 +29,11 @@ export interface BeamHypothesis {
   readonly score: number;
 }
 
-interface Slot { tokens: number[]; score: number; finished: boolean }
+interface Slot {
+  tokens: number[];
+  score: number;
+  finished: boolean;
+}
 
 export class BeamSearch {
   /** Running beams, best first; `running[k].tokens` is beam k's generated tokens so far. */

@@ -42,7 +42,10 @@ const allOn: GenerateOptions = {
   minNewTokens: 4,
   logitBias: { 198: 1.5, 50256: -2, 1000: 3 },
   badWordsIds: [[100], [200, 300], [11, 12, 13]],
-  sequenceBias: [[[5], 1], [[7, 8], -2]],
+  sequenceBias: [
+    [[5], 1],
+    [[7, 8], -2],
+  ],
   maxNewTokens: STEPS,
 };
 
@@ -133,16 +136,27 @@ async function timeScheduler(label: string, options: GenerateOptions, concurrent
     dispose: () => {},
   };
   let nextId = 0;
-  const model: CausalLM = { vocabSize: V, maxLength: 1 << 20, eosTokenId: 50256, createSession: () => { throw new Error('unused'); }, createSequencePool: () => ({ ...pool, add: () => nextId++ }) };
+  const model: CausalLM = {
+    vocabSize: V,
+    maxLength: 1 << 20,
+    eosTokenId: 50256,
+    createSession: () => {
+      throw new Error('unused');
+    },
+    createSequencePool: () => ({ ...pool, add: () => nextId++ }),
+  };
   const perRequest = Math.ceil(STEPS / concurrent);
   const rounds: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const scheduler = new Scheduler(model, tokenizer, { maxSequences: concurrent, prefillChunk: 512 * concurrent });
     let tokens = 0;
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: concurrent }, async (_, i) => {
-      for await (const e of scheduler.submit(prompt, { ...options, maxNewTokens: perRequest, seed: i, stop: ['\n\n', '###'], eosTokenId: null })) if (e.type === 'token') tokens++;
-    }));
+    await Promise.all(
+      Array.from({ length: concurrent }, async (_, i) => {
+        for await (const e of scheduler.submit(prompt, { ...options, maxNewTokens: perRequest, seed: i, stop: ['\n\n', '###'], eosTokenId: null }))
+          if (e.type === 'token') tokens++;
+      }),
+    );
     rounds.push((performance.now() - t0) / tokens);
     await scheduler.close();
   }

@@ -75,7 +75,13 @@ describe('stoppingCriteria', () => {
     const calls: number[][] = [];
     const afterThree = (ids: readonly number[]) => (calls.push([...ids]), ids.length - 1 >= 3);
     const r = await generateText(lm, tok, [1], { maxNewTokens: 10, seed: 4, stoppingCriteria: [afterThree] });
-    expect(r.rows[0]).toMatchObject({ ids: free.rows[0]!.ids.slice(0, 3), finishReason: 'stop', text: free.rows[0]!.ids.slice(0, 3).map((i) => `<${i}>`).join('') });
+    expect(r.rows[0]).toMatchObject({
+      ids: free.rows[0]!.ids.slice(0, 3),
+      finishReason: 'stop',
+      text: free.rows[0]!.ids.slice(0, 3)
+        .map((i) => `<${i}>`)
+        .join(''),
+    });
     expect(calls).toEqual([1, 2, 3].map((n) => [1, ...free.rows[0]!.ids.slice(0, n)]));
   });
 

@@ -35,7 +35,10 @@ export async function* decodeLoop(
   }
   const session = model.createSession(B);
   try {
-    const { ids, mask } = leftPad(rows.map((r) => r.ids), padId);
+    const { ids, mask } = leftPad(
+      rows.map((r) => r.ids),
+      padId,
+    );
     let t0 = now();
     let logits = await session.forward(ids, mask);
     clock.prefillMs = now() - t0;

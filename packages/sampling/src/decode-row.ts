@@ -44,7 +44,10 @@ export class RowDecoder {
   /** Greedy with only a banned range in the processors: one checked argmax pass instead of check, then select. */
   private readonly greedyBanned: BannedRange | null;
 
-  constructor(readonly spec: RowSpec, vocabSize: number) {
+  constructor(
+    readonly spec: RowSpec,
+    vocabSize: number,
+  ) {
     const o = spec.options;
     this.topN = o.topLogprobs;
     this.greedyBanned = spec.strategy.kind === 'greedy' ? bannedRangeOnly(spec.pipeline.processors) : null;

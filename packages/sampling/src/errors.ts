@@ -8,7 +8,10 @@ export class SamplingError extends Error {
 
 /** A generation option is unknown, of the wrong type, or out of range. `option` is its name (dotted path for nested values). */
 export class InvalidOptionError extends SamplingError {
-  constructor(readonly option: string, readonly reason: string) {
+  constructor(
+    readonly option: string,
+    readonly reason: string,
+  ) {
     super(`invalid option "${option}": ${reason}`);
   }
 }
@@ -24,7 +27,11 @@ export class InvalidPromptError extends SamplingError {}
  * Policy: nothing is truncated silently; the caller shortens the prompt or lowers maxNewTokens.
  */
 export class ContextLengthError extends SamplingError {
-  constructor(readonly promptTokens: number, readonly maxNewTokens: number, readonly maxLength: number) {
+  constructor(
+    readonly promptTokens: number,
+    readonly maxNewTokens: number,
+    readonly maxLength: number,
+  ) {
     super(
       `prompt of ${promptTokens} tokens + maxNewTokens ${maxNewTokens} = ${promptTokens + maxNewTokens} exceeds ` +
         `the model's context length ${maxLength}; shorten the prompt or lower maxNewTokens to at most ` +
@@ -35,7 +42,11 @@ export class ContextLengthError extends SamplingError {
 
 /** The model returned logits that cannot be sampled from (NaN or +Infinity). */
 export class InvalidLogitsError extends SamplingError {
-  constructor(readonly row: number, readonly tokenId: number, readonly value: number) {
+  constructor(
+    readonly row: number,
+    readonly tokenId: number,
+    readonly value: number,
+  ) {
     super(`the model returned logit ${value} for token ${tokenId} in batch row ${row}; logits must be finite or -Infinity`);
   }
 }

@@ -39,7 +39,12 @@ describe('sampling reproducibility', () => {
   it('sampling follows the distribution: a 3-token softmax, 3000 draws within 4 sigma', async () => {
     const logits = [Math.log(0.6), Math.log(0.3), Math.log(0.1)];
     const lm = new FakeLM(3, () => Float32Array.from(logits), null, 4096);
-    const { rows } = await generateText(lm, new PieceTokenizer(['a', 'b', 'c']), [0], { maxNewTokens: 3000, seed: 42, eosTokenId: null, maskedTokenRange: null });
+    const { rows } = await generateText(lm, new PieceTokenizer(['a', 'b', 'c']), [0], {
+      maxNewTokens: 3000,
+      seed: 42,
+      eosTokenId: null,
+      maskedTokenRange: null,
+    });
     const ids = rows[0]!.ids;
     for (const [id, p] of [0.6, 0.3, 0.1].entries()) {
       const n = ids.filter((x) => x === id).length;
@@ -88,7 +93,15 @@ describe('scores that overflow float32 in the processors', () => {
   });
 
   it('two sequence biases of 3e38 on one token add up to +Infinity: that token', async () => {
-    const r = await generateText(lm(), t, [1], { maxNewTokens: 1, sequenceBias: [[[3], 3e38], [[1, 3], 3e38]], seed: 1, maskedTokenRange: null });
+    const r = await generateText(lm(), t, [1], {
+      maxNewTokens: 1,
+      sequenceBias: [
+        [[3], 3e38],
+        [[1, 3], 3e38],
+      ],
+      seed: 1,
+      maskedTokenRange: null,
+    });
     expect(r.rows[0]!.ids).toEqual([3]);
   });
 });
@@ -211,13 +224,17 @@ describe('events, usage, timing, logprobs', () => {
     expect(r.timing.decodeTokPerS).toBeGreaterThan(0);
   });
 
-  it('masks GPT-J\'s unused ids 50257..50399 by default on a 50400 vocabulary; null turns it off', async () => {
-    const lm = new FakeLM(50400, () => {
-      const l = new Float32Array(50400);
-      l[50300] = 10; // an untrained id that would win
-      l[42] = 5;
-      return l;
-    }, 50256);
+  it("masks GPT-J's unused ids 50257..50399 by default on a 50400 vocabulary; null turns it off", async () => {
+    const lm = new FakeLM(
+      50400,
+      () => {
+        const l = new Float32Array(50400);
+        l[50300] = 10; // an untrained id that would win
+        l[42] = 5;
+        return l;
+      },
+      50256,
+    );
     const tok50k = { encode: () => [1], decode: () => '', createStreamDecoder: () => ({ write: () => 'x', end: () => '' }) };
     const on = await generateText(lm, tok50k, [1], { maxNewTokens: 2, doSample: false });
     expect(on.rows[0]!.ids).toEqual([42, 42]);
@@ -276,8 +293,12 @@ describe('validation before any work', () => {
 
   it('names the float32 problem and the value', () => {
     const lm = historyLM(V);
-    expect(() => generate(lm, tok, [1], { temperature: 1e-46 })).toThrow('invalid option "temperature": underflows to 0 in float32: use 0, or a magnitude of at least 1.4e-45, got 1e-46');
-    expect(() => generate(lm, tok, [1], { temperature: 3.5e38 })).toThrow(/"temperature": overflows float32: the largest magnitude is 3.4028235e\+38, got 3.5e\+38/);
+    expect(() => generate(lm, tok, [1], { temperature: 1e-46 })).toThrow(
+      'invalid option "temperature": underflows to 0 in float32: use 0, or a magnitude of at least 1.4e-45, got 1e-46',
+    );
+    expect(() => generate(lm, tok, [1], { temperature: 3.5e38 })).toThrow(
+      /"temperature": overflows float32: the largest magnitude is 3.4028235e\+38, got 3.5e\+38/,
+    );
     // a subnormal float32 temperature is valid (and samples the argmax: see temperature.test.ts)
     expect(() => generate(lm, tok, [1], { temperature: 1e-40 })).not.toThrow();
   });
@@ -293,7 +314,11 @@ describe('validation before any work', () => {
   });
 
   it('context: prompt + maxNewTokens beyond maxLength is a ContextLengthError, thrown at the call', () => {
-    const lm = markovLM(Array.from({ length: 4 }, () => [1, 0, 0, 0]), null, 16);
+    const lm = markovLM(
+      Array.from({ length: 4 }, () => [1, 0, 0, 0]),
+      null,
+      16,
+    );
     expect(() => generate(lm, new PieceTokenizer(['a', 'b', 'c', 'd']), [[1, 2, 3], Array(10).fill(1)], { maxNewTokens: 7 })).toThrow(ContextLengthError);
     expect(() => generate(lm, new PieceTokenizer(['a', 'b', 'c', 'd']), Array(10).fill(1), { maxNewTokens: 6 })).not.toThrow();
     expect(lm.sessions).toHaveLength(0);

@@ -54,12 +54,7 @@ export interface GenerateTextResult {
 }
 
 /** `generate`, collected: every row's ids, text and finish reason, with usage and timing. */
-export async function generateText(
-  model: CausalLM,
-  tokenizer: TextTokenizer,
-  prompt: Prompt,
-  options: GenerateOptions = {},
-): Promise<GenerateTextResult> {
+export async function generateText(model: CausalLM, tokenizer: TextTokenizer, prompt: Prompt, options: GenerateOptions = {}): Promise<GenerateTextResult> {
   const it = generate(model, tokenizer, prompt, options);
   const rows: GeneratedRow[] = [];
   const rowAt = (r: number): GeneratedRow => (rows[r] ??= { ids: [], text: '', finishReason: 'length' });
@@ -114,8 +109,7 @@ function modelEos(model: CausalLM): number[] {
   if (id === null) return [];
   if (!(Number.isInteger(id) && id >= 0 && id < model.vocabSize)) {
     throw new InvalidModelError(
-      `the model's EOS token id ${id} is outside its vocabulary [0, ${model.vocabSize}) (eos_token_id in its config); ` +
-        'fix the config or pass eosTokenId',
+      `the model's EOS token id ${id} is outside its vocabulary [0, ${model.vocabSize}) (eos_token_id in its config); ` + 'fix the config or pass eosTokenId',
     );
   }
   return [id];

@@ -3,7 +3,14 @@ export { SamplingError, InvalidOptionError, InvalidModelError, InvalidPromptErro
 export { float32Problem, FLOAT32_MAX, FLOAT32_MIN_POSITIVE } from './float32.js';
 export { generate, generateText, type GeneratedRow, type GenerateTextResult } from './generate.js';
 export type { Prompt } from './prompts.js';
-export { GPTJ_UNUSED_TOKEN_RANGE, parseGenerateOptions, type GenerateOptions, type CustomLogitsProcessor, type StoppingCriterion, type ResolvedOptions } from './options.js';
+export {
+  GPTJ_UNUSED_TOKEN_RANGE,
+  parseGenerateOptions,
+  type GenerateOptions,
+  type CustomLogitsProcessor,
+  type StoppingCriterion,
+  type ResolvedOptions,
+} from './options.js';
 export type {
   FinishReason,
   TokenEvent,

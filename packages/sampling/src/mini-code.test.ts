@@ -7,7 +7,12 @@ import type { CausalLM, TextTokenizer } from './interfaces.js';
 // mini-code checkpoint. Both packages are built by other helpers; until their dist exports what is needed these
 // tests are skipped, with the reason in the describe title.
 
-interface Sample { prompt: string; prompt_ids: number[]; new_ids: number[]; completion: string }
+interface Sample {
+  prompt: string;
+  prompt_ids: number[];
+  new_ids: number[];
+  completion: string;
+}
 
 const modelPkg = (await import('@gptj/model').catch(() => null)) as { loadModel?: (dir: string) => Promise<CausalLM & { dispose(): void }> } | null;
 const tokPkg = (await import('@gptj/tokenizer').catch(() => null)) as { Tokenizer?: { fromDirectory(dir: string): Promise<TextTokenizer> } } | null;
@@ -44,7 +49,12 @@ describe.skipIf(!loadModel || !fromDirectory)(
     }, 120_000);
 
     it('all prompts in one left-padded batch: the same ids and text', async () => {
-      const r = await generateText(model, tok, samples.map((s) => s.prompt_ids), { doSample: false, maxNewTokens: 48 });
+      const r = await generateText(
+        model,
+        tok,
+        samples.map((s) => s.prompt_ids),
+        { doSample: false, maxNewTokens: 48 },
+      );
       expect(r.rows.map((row) => row.ids)).toEqual(samples.map((s) => s.new_ids));
       expect(r.rows.map((row) => row.text)).toEqual(samples.map((s) => s.completion));
     }, 120_000);

@@ -18,8 +18,33 @@ const histories = readFixtureJson<{ input_ids: number[][] }>('sampling-refs', 'p
 const rows = [0, 1, 2].map((b) => fixture.slice(b * V, (b + 1) * V));
 
 const edge = fc.constantFrom(
-  0, -0, 1, -1, 2, -2, 0.5, 1e-45, -1e-45, 1e-46, 1e-300, 1e-40, 1e-38, 1e-30, 1e30, 3.4e38, 3.5e38, -3.5e38, 1e308, 100, -100,
-  NaN, Infinity, -Infinity, 2 ** 32, 0.999999, 1.0000001,
+  0,
+  -0,
+  1,
+  -1,
+  2,
+  -2,
+  0.5,
+  1e-45,
+  -1e-45,
+  1e-46,
+  1e-300,
+  1e-40,
+  1e-38,
+  1e-30,
+  1e30,
+  3.4e38,
+  3.5e38,
+  -3.5e38,
+  1e308,
+  100,
+  -100,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 32,
+  0.999999,
+  1.0000001,
 );
 const num = fc.oneof(edge, fc.double(), fc.double({ min: -3, max: 3, noNaN: true }).map(Math.fround));
 const anything = fc.oneof(num, fc.string({ maxLength: 4 }), fc.boolean(), fc.constant(null), fc.array(fc.nat(600), { maxLength: 3 }));
@@ -28,7 +53,13 @@ const maybe = <T>(a: fc.Arbitrary<T>) => fc.oneof({ weight: 10, arbitrary: a }, 
 const inRange = (min: number, max: number, extremes: number[]) =>
   fc.oneof(
     { weight: 5, arbitrary: fc.constantFrom(...extremes) },
-    { weight: 4, arbitrary: fc.double({ min, max, noNaN: true }).map(Math.fround).filter((x) => x >= min && x <= max) },
+    {
+      weight: 4,
+      arbitrary: fc
+        .double({ min, max, noNaN: true })
+        .map(Math.fround)
+        .filter((x) => x >= min && x <= max),
+    },
     { weight: 1, arbitrary: num },
   );
 const id = fc.oneof({ weight: 9, arbitrary: fc.nat(V - 1) }, { weight: 1, arbitrary: fc.constantFrom(V, -1, 1.5) });
@@ -49,17 +80,25 @@ const options = fc.record(
     presencePenalty: maybe(inRange(-2, 2, [-2, 2, 1e-45, -1e-45])),
     frequencyPenalty: maybe(inRange(-2, 2, [-2, 2, 1e-45, -1e-45])),
     noRepeatNgramSize: maybe(fc.integer({ min: 0, max: 4 })),
-    logitBias: maybe(fc.dictionary(fc.oneof({ weight: 9, arbitrary: id.map(String) }, { weight: 1, arbitrary: fc.string({ maxLength: 3 }) }), inRange(-100, 100, [-100, 100, 1e-45]), { maxKeys: 4 })),
+    logitBias: maybe(
+      fc.dictionary(
+        fc.oneof({ weight: 9, arbitrary: id.map(String) }, { weight: 1, arbitrary: fc.string({ maxLength: 3 }) }),
+        inRange(-100, 100, [-100, 100, 1e-45]),
+        { maxKeys: 4 },
+      ),
+    ),
     badWordsIds: maybe(fc.array(fc.array(id, { minLength: 1, maxLength: 3 }), { maxLength: 3 })),
-    sequenceBias: maybe(fc.array(fc.tuple(fc.array(id, { minLength: 1, maxLength: 3 }), inRange(-100, 100, [-3.4e38, 3.4e38, 1e30, -1e-45])), { maxLength: 3 })),
+    sequenceBias: maybe(
+      fc.array(fc.tuple(fc.array(id, { minLength: 1, maxLength: 3 }), inRange(-100, 100, [-3.4e38, 3.4e38, 1e30, -1e-45])), { maxLength: 3 }),
+    ),
     maskedTokenRange: maybe(fc.oneof(fc.tuple(fc.nat(V), fc.nat(V)), fc.constant(null))),
     eosTokenId: maybe(fc.oneof(id, fc.array(id, { maxLength: 2 }), fc.constant(null))),
     seed: maybe(fc.oneof(fc.nat(), edge)),
-    
   },
   { requiredKeys: [] },
 );
-const optionsOrUnknown = fc.tuple(options, fc.option(fc.dictionary(fc.string({ maxLength: 6 }), anything, { minKeys: 1, maxKeys: 1 }), { freq: 10 }))
+const optionsOrUnknown = fc
+  .tuple(options, fc.option(fc.dictionary(fc.string({ maxLength: 6 }), anything, { minKeys: 1, maxKeys: 1 }), { freq: 10 }))
   .map(([o, extra]) => ({ ...o, ...extra }));
 
 const candidateProblem = (scores: Float32Array): string | null => {
@@ -68,38 +107,47 @@ const candidateProblem = (scores: Float32Array): string | null => {
 };
 
 describe('fuzz: generate options and the pipeline they build', () => {
-  it('InvalidOptionError or a pipeline that yields finite candidates', () => {
-    fuzz('sampling-options', [optionsOrUnknown, fc.nat(2), fc.boolean(), fc.nat()], (raw, r, wide, seed) => {
-      let o;
-      try {
-        o = parseGenerateOptions(raw);
-      } catch (err) {
-        if (err instanceof InvalidOptionError) return;
-        throw err;
-      }
-      // the checks generate makes against the model (ids inside the vocabulary) are tested elsewhere; keep valid ones
-      const eos = o.eosTokenId === undefined || o.eosTokenId === null ? [] : [o.eosTokenId].flat();
-      const n = wide ? 50400 : V;
-      const ids = [...eos, ...Object.keys(o.logitBias ?? {}).map(Number), ...(o.badWordsIds ?? []).flat(), ...(o.sequenceBias ?? []).flatMap(([s]) => s)];
-      if (ids.some((x) => x >= n) || (o.maskedTokenRange && o.maskedTokenRange[1] > n)) return;
-      const pipeline = buildPipeline(o, eos, o.maskedTokenRange ?? null);
-      const scores = new Float32Array(n).fill(-5);
-      scores.set(rows[r]!);
-      const history = histories[r]!;
-      const ctx = { ids: [...history, ...history.slice(0, 3)], promptLength: history.length };
-      pipeline.processors.process(scores, ctx);
-      const greedy = o.doSample === false || o.temperature === 0;
-      const cand = greedy ? { scores, ids: null } : pipeline.warpers.run(scores, ctx);
-      const problem = candidateProblem(cand.scores);
-      if (problem !== null) throw new Error(problem);
-      let pick: number;
-      try {
-        pick = (greedy ? new GreedySampler() : new MultinomialSampler(seed)).select(cand.scores);
-      } catch (err) {
-        if (err instanceof SamplingError && /every token was removed/.test(err.message)) return;
-        throw err;
-      }
-      if (!(pick >= 0 && pick < cand.scores.length) || cand.scores[pick] === -Infinity) throw new Error(`picked ${pick} with score ${cand.scores[pick]}`);
-    }, { maxMsPerInput: 1000 });
-  }, fuzzTimeoutMs);
+  it(
+    'InvalidOptionError or a pipeline that yields finite candidates',
+    () => {
+      fuzz(
+        'sampling-options',
+        [optionsOrUnknown, fc.nat(2), fc.boolean(), fc.nat()],
+        (raw, r, wide, seed) => {
+          let o;
+          try {
+            o = parseGenerateOptions(raw);
+          } catch (err) {
+            if (err instanceof InvalidOptionError) return;
+            throw err;
+          }
+          // the checks generate makes against the model (ids inside the vocabulary) are tested elsewhere; keep valid ones
+          const eos = o.eosTokenId === undefined || o.eosTokenId === null ? [] : [o.eosTokenId].flat();
+          const n = wide ? 50400 : V;
+          const ids = [...eos, ...Object.keys(o.logitBias ?? {}).map(Number), ...(o.badWordsIds ?? []).flat(), ...(o.sequenceBias ?? []).flatMap(([s]) => s)];
+          if (ids.some((x) => x >= n) || (o.maskedTokenRange && o.maskedTokenRange[1] > n)) return;
+          const pipeline = buildPipeline(o, eos, o.maskedTokenRange ?? null);
+          const scores = new Float32Array(n).fill(-5);
+          scores.set(rows[r]!);
+          const history = histories[r]!;
+          const ctx = { ids: [...history, ...history.slice(0, 3)], promptLength: history.length };
+          pipeline.processors.process(scores, ctx);
+          const greedy = o.doSample === false || o.temperature === 0;
+          const cand = greedy ? { scores, ids: null } : pipeline.warpers.run(scores, ctx);
+          const problem = candidateProblem(cand.scores);
+          if (problem !== null) throw new Error(problem);
+          let pick: number;
+          try {
+            pick = (greedy ? new GreedySampler() : new MultinomialSampler(seed)).select(cand.scores);
+          } catch (err) {
+            if (err instanceof SamplingError && /every token was removed/.test(err.message)) return;
+            throw err;
+          }
+          if (!(pick >= 0 && pick < cand.scores.length) || cand.scores[pick] === -Infinity) throw new Error(`picked ${pick} with score ${cand.scores[pick]}`);
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

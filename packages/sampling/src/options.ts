@@ -153,7 +153,14 @@ const schema = z
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
     if (o.numBeams > 1) {
       if (o.doSample === true) issue('doSample', 'beam search is deterministic here; sampling with beams is not supported');
-      const warpers = { temperature: o.temperature !== 1, topK: o.topK > 0, topP: o.topP < 1, typicalP: o.typicalP < 1, minP: o.minP > 0, epsilonCutoff: o.epsilonCutoff > 0 };
+      const warpers = {
+        temperature: o.temperature !== 1,
+        topK: o.topK > 0,
+        topP: o.topP < 1,
+        typicalP: o.typicalP < 1,
+        minP: o.minP > 0,
+        epsilonCutoff: o.epsilonCutoff > 0,
+      };
       for (const [name, set] of Object.entries(warpers)) if (set) issue(name, `is a sampling option, not used by beam search (numBeams ${o.numBeams})`);
       if (o.stop !== undefined) issue('stop', 'stop strings are not supported with beam search');
       if (o.stoppingCriteria.length > 0) issue('stoppingCriteria', 'custom stopping criteria are not supported with beam search');

@@ -15,7 +15,11 @@ import { TopPProcessor } from './processors/top-p.js';
 import { TypicalPProcessor } from './processors/typical-p.js';
 import { LogitsProcessorList, type LogitsProcessor } from './processors/types.js';
 
-interface Case { processor: string; params: Record<string, any>; out: string }
+interface Case {
+  processor: string;
+  params: Record<string, any>;
+  out: string;
+}
 const dir = ['sampling-refs', 'processors'] as const;
 const refs = readFixtureJson<{ input_ids: number[][]; shape: [number, number]; cases: Case[] }>(...dir, 'cases.json');
 const scoresIn = readFixtureF32(...dir, 'scores_in.f32');
@@ -26,18 +30,30 @@ function fromHf(c: Case): LogitsProcessor {
   const p = c.params;
   const keep = p.min_tokens_to_keep ?? 1;
   switch (c.processor) {
-    case 'temperature': return new TemperatureProcessor(p.temperature);
-    case 'top_k': return new TopKProcessor(p.top_k, keep);
-    case 'top_p': return new TopPProcessor(p.top_p, keep);
-    case 'typical_p': return new TypicalPProcessor(p.typical_p, keep);
-    case 'min_p': return new MinPProcessor(p.min_p, keep);
-    case 'epsilon': return new EpsilonProcessor(p.epsilon_cutoff, keep);
-    case 'repetition_penalty': return new RepetitionPenaltyProcessor(p.repetition_penalty);
-    case 'no_repeat_ngram': return new NoRepeatNGramProcessor(p.no_repeat_ngram_size);
-    case 'bad_words': return new BadWordsProcessor(p.bad_words_ids, [p.eos_token_id]);
-    case 'sequence_bias': return new SequenceBiasProcessor(p.sequence_bias);
-    case 'min_new_tokens': return new MinNewTokensProcessor(p.min_new_tokens, [p.eos_token_id]);
-    default: throw new Error(`no processor for ${c.processor}`);
+    case 'temperature':
+      return new TemperatureProcessor(p.temperature);
+    case 'top_k':
+      return new TopKProcessor(p.top_k, keep);
+    case 'top_p':
+      return new TopPProcessor(p.top_p, keep);
+    case 'typical_p':
+      return new TypicalPProcessor(p.typical_p, keep);
+    case 'min_p':
+      return new MinPProcessor(p.min_p, keep);
+    case 'epsilon':
+      return new EpsilonProcessor(p.epsilon_cutoff, keep);
+    case 'repetition_penalty':
+      return new RepetitionPenaltyProcessor(p.repetition_penalty);
+    case 'no_repeat_ngram':
+      return new NoRepeatNGramProcessor(p.no_repeat_ngram_size);
+    case 'bad_words':
+      return new BadWordsProcessor(p.bad_words_ids, [p.eos_token_id]);
+    case 'sequence_bias':
+      return new SequenceBiasProcessor(p.sequence_bias);
+    case 'min_new_tokens':
+      return new MinNewTokensProcessor(p.min_new_tokens, [p.eos_token_id]);
+    default:
+      throw new Error(`no processor for ${c.processor}`);
   }
 }
 
@@ -149,7 +165,10 @@ function naiveTypical(scores: Float32Array, mass: number, minKeep: number): Floa
   let last = order.length - 1;
   for (let j = 0; j < order.length; j++) {
     cum += Math.exp(scores[order[j]!]! - logZ);
-    if (!(cum < mass)) { last = j; break; }
+    if (!(cum < mass)) {
+      last = j;
+      break;
+    }
   }
   const out = scores.slice();
   order.forEach((id, j) => {
@@ -178,7 +197,11 @@ describe('processors on a 50400-wide row match naive full-sort references', () =
     });
   }
 
-  for (const [typicalP, keep] of [[0.2, 1], [0.9, 1], [0.5, 30000]] as const) {
+  for (const [typicalP, keep] of [
+    [0.2, 1],
+    [0.9, 1],
+    [0.5, 30000],
+  ] as const) {
     it(`typical-p ${typicalP}, minTokensToKeep ${keep}`, () => {
       const got = row.slice();
       new TypicalPProcessor(typicalP, keep).process(got);

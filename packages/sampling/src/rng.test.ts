@@ -76,7 +76,11 @@ describe('xoshiro128**', () => {
   });
 
   it('seeding and stream jumps match the BigInt reference', () => {
-    for (const [seed, stream] of [[0, 0], [42, 1], [0xffffffff, 3]] as const) {
+    for (const [seed, stream] of [
+      [0, 0],
+      [42, 1],
+      [0xffffffff, 3],
+    ] as const) {
       const rng = Xoshiro128.seeded(seed, stream);
       const ref = seededReference(seed, stream);
       for (let i = 0; i < 200; i++) expect(rng.nextUint32()).toBe(ref.next().value);

@@ -19,7 +19,10 @@ export class Xoshiro128 {
   /** Raw state constructor (four uint32, not all zero); use `Xoshiro128.seeded` for seeds. */
   constructor(a: number, b: number, c: number, d: number) {
     if ((a | b | c | d) === 0) throw new RangeError('xoshiro128** state must not be all zero');
-    this.a = a >>> 0; this.b = b >>> 0; this.c = c >>> 0; this.d = d >>> 0;
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
   }
 
   /**
@@ -35,14 +38,25 @@ export class Xoshiro128 {
 
   /** Advances the state by 2^64 draws (the reference jump polynomial of xoshiro128**). */
   jump(): void {
-    let a = 0, b = 0, c = 0, d = 0;
+    let a = 0,
+      b = 0,
+      c = 0,
+      d = 0;
     for (const word of JUMP) {
       for (let bit = 0; bit < 32; bit++) {
-        if ((word >>> bit) & 1) { a ^= this.a; b ^= this.b; c ^= this.c; d ^= this.d; }
+        if ((word >>> bit) & 1) {
+          a ^= this.a;
+          b ^= this.b;
+          c ^= this.c;
+          d ^= this.d;
+        }
         this.nextUint32();
       }
     }
-    this.a = a >>> 0; this.b = b >>> 0; this.c = c >>> 0; this.d = d >>> 0;
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
   }
 
   /** Next uint32. */
@@ -55,7 +69,10 @@ export class Xoshiro128 {
     this.a ^= this.d;
     this.c ^= t;
     this.d = rotl(this.d, 11);
-    this.a >>>= 0; this.b >>>= 0; this.c >>>= 0; this.d >>>= 0;
+    this.a >>>= 0;
+    this.b >>>= 0;
+    this.c >>>= 0;
+    this.d >>>= 0;
     return result;
   }
 

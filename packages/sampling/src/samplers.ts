@@ -10,7 +10,10 @@ export class GreedySampler {
     let best = 0;
     let bestScore = -Infinity;
     for (let i = 0; i < scores.length; i++) {
-      if (scores[i]! > bestScore) { bestScore = scores[i]!; best = i; }
+      if (scores[i]! > bestScore) {
+        bestScore = scores[i]!;
+        best = i;
+      }
     }
     if (bestScore === -Infinity) throw new SamplingError('every token was removed by the logits processors; nothing to choose from');
     return best;
@@ -26,7 +29,10 @@ export class MultinomialSampler {
   private readonly rng: Xoshiro128;
   private readonly scratch = new Scratch();
 
-  constructor(readonly seed: number, readonly stream = 0) {
+  constructor(
+    readonly seed: number,
+    readonly stream = 0,
+  ) {
     this.rng = Xoshiro128.seeded(seed, stream);
   }
 

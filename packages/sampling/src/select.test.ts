@@ -12,7 +12,11 @@ function randomRow(n: number, seed: number, distinct: number): Float32Array {
 }
 
 describe('partial selection against a full sort', () => {
-  for (const [n, distinct] of [[1000, 1000000], [5000, 37], [50400, 100000]] as const) {
+  for (const [n, distinct] of [
+    [1000, 1000000],
+    [5000, 37],
+    [50400, 100000],
+  ] as const) {
     for (const k of [1, 7, 256, 257, 900]) {
       it(`kthLargest n=${n} k=${k} (${k <= 256 ? 'heap' : 'quickselect'}, ${distinct} distinct values)`, () => {
         const row = randomRow(n, n + k, distinct);

@@ -59,7 +59,9 @@ function kthLargestSelect(values: Float32Array, k: number, a: Float32Array): num
   let hi = n - 1;
   while (hi > lo) {
     const mid = (lo + hi) >> 1;
-    const x = a[lo]!, y = a[mid]!, z = a[hi]!;
+    const x = a[lo]!,
+      y = a[mid]!,
+      z = a[hi]!;
     const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
     let i = lo;
     let j = hi;
@@ -67,8 +69,11 @@ function kthLargestSelect(values: Float32Array, k: number, a: Float32Array): num
       while (a[i]! < pivot) i++;
       while (a[j]! > pivot) j--;
       if (i <= j) {
-        const t = a[i]!; a[i] = a[j]!; a[j] = t;
-        i++; j--;
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
       }
     }
     if (target <= j) hi = j;
@@ -83,7 +88,7 @@ function kthLargestSelect(values: Float32Array, k: number, a: Float32Array): num
  * show). Used on already-selected prefixes, so a comparator sort is fine.
  */
 export function sortIdsDescending(ids: Int32Array, n: number, key: ArrayLike<number>): void {
-  ids.subarray(0, n).sort((x, y) => (key[y]! - key[x]!) || x - y);
+  ids.subarray(0, n).sort((x, y) => key[y]! - key[x]! || x - y);
 }
 
 /**

@@ -39,7 +39,10 @@ export class StopStringMatcher {
     let best = 0;
     for (const s of this.stops) {
       for (let len = Math.min(s.length - 1, this.pending.length); len > best; len--) {
-        if (this.pending.endsWith(s.slice(0, len))) { best = len; break; }
+        if (this.pending.endsWith(s.slice(0, len))) {
+          best = len;
+          break;
+        }
       }
     }
     return best;

@@ -27,17 +27,30 @@ const row = fc.oneof(
 );
 
 function reference(raw: Float32Array, lse: number, n: number) {
-  return [...raw].map((v, id) => ({ id, v })).filter((x) => x.v !== -Infinity)
-    .sort((a, b) => b.v - a.v || a.id - b.id).slice(0, n).map(({ id, v }) => ({ id, logprob: v - lse }));
+  return [...raw]
+    .map((v, id) => ({ id, v }))
+    .filter((x) => x.v !== -Infinity)
+    .sort((a, b) => b.v - a.v || a.id - b.id)
+    .slice(0, n)
+    .map(({ id, v }) => ({ id, logprob: v - lse }));
 }
 
 describe('topLogprobs fuzz', () => {
-  it('equals a full sort on any row', () => {
-    fuzz('top-logprobs', [row, fc.integer({ min: 1, max: 20 })], (raw, n) => {
-      const lse = logSumExp(raw);
-      const got = topLogprobs(raw, lse, n);
-      const want = reference(raw, lse, n);
-      return got.length === want.length && got.every((g, i) => g.id === want[i]!.id && Object.is(g.logprob, want[i]!.logprob));
-    }, { maxMsPerInput: 1000 });
-  }, fuzzTimeoutMs);
+  it(
+    'equals a full sort on any row',
+    () => {
+      fuzz(
+        'top-logprobs',
+        [row, fc.integer({ min: 1, max: 20 })],
+        (raw, n) => {
+          const lse = logSumExp(raw);
+          const got = topLogprobs(raw, lse, n);
+          const want = reference(raw, lse, n);
+          return got.length === want.length && got.every((g, i) => g.id === want[i]!.id && Object.is(g.logprob, want[i]!.logprob));
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

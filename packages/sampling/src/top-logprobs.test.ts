@@ -11,8 +11,11 @@ const tok = new PieceTokenizer(Array.from({ length: V }, (_, i) => `<${i}>`));
 /** Reference: sort every (id, logprob) pair, most likely first, ties to the lower id. */
 function sorted(raw: Float32Array, n: number) {
   const lse = logSumExp(raw);
-  return [...raw].map((v, id) => ({ id, logprob: v - lse })).filter((x) => x.logprob !== -Infinity)
-    .sort((a, b) => b.logprob - a.logprob || a.id - b.id).slice(0, n);
+  return [...raw]
+    .map((v, id) => ({ id, logprob: v - lse }))
+    .filter((x) => x.logprob !== -Infinity)
+    .sort((a, b) => b.logprob - a.logprob || a.id - b.id)
+    .slice(0, n);
 }
 
 describe('topLogprobs', () => {

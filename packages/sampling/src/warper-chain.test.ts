@@ -43,7 +43,10 @@ describe('WarperChain (compaction and the fused temperature + top-k path) equals
     ['top-k 1', () => [new TopKProcessor(1)]],
     ['temperature 0.7, top-k 50', () => [new TemperatureProcessor(0.7), new TopKProcessor(50)]],
     ['temperature 3, top-k 10, top-p 0.8', () => [new TemperatureProcessor(3), new TopKProcessor(10), new TopPProcessor(0.8)]],
-    ['temperature 1.3, top-k 40 (keep 45), min-p 0.1, typical 0.9', () => [new TemperatureProcessor(1.3), new TopKProcessor(40, 45), new MinPProcessor(0.1), new TypicalPProcessor(0.9)]],
+    [
+      'temperature 1.3, top-k 40 (keep 45), min-p 0.1, typical 0.9',
+      () => [new TemperatureProcessor(1.3), new TopKProcessor(40, 45), new MinPProcessor(0.1), new TypicalPProcessor(0.9)],
+    ],
     ['temperature 0.9, top-p 0.5 (no top-k: generic path)', () => [new TemperatureProcessor(0.9), new TopPProcessor(0.5)]],
     ['top-k 20000 (too many survivors: plain path)', () => [new TopKProcessor(20000)]],
   ];

@@ -8,7 +8,10 @@ function time(name, fn, bytes, flops) {
   fn();
   let n = 0;
   const t0 = performance.now();
-  while (performance.now() - t0 < 400 || n < 3) { fn()?.dispose?.(); n++; }
+  while (performance.now() - t0 < 400 || n < 3) {
+    fn()?.dispose?.();
+    n++;
+  }
   const ms = (performance.now() - t0) / n;
   const extra = [bytes ? `${(bytes / ms / 1e6).toFixed(1)} GB/s` : '', flops ? `${(flops / ms / 1e6).toFixed(1)} GFLOP/s` : ''].join(' ');
   console.log(`${name.padEnd(44)} ${ms.toFixed(3).padStart(9)} ms  ${extra}`);
@@ -23,9 +26,12 @@ for (const L of [128, 1024, 2048]) {
   time(`attention decode T=1 kvLength=${L}`, () => attention(q, k, v, { kvLength: L }), 2 * H * L * D * 4);
 }
 const qp = Tensor.fromArray(rand(512 * H * D), [1, 512, H, D]);
-time('attention prefill T=512 kvLength=512', () => attention(qp, k, v, { kvLength: 512 }), 0, 2 * 2 * H * D * 512 * 513 / 2);
+time('attention prefill T=512 kvLength=512', () => attention(qp, k, v, { kvLength: 512 }), 0, (2 * 2 * H * D * 512 * 513) / 2);
 time('kvWrite T=512', () => kvWrite(k, qp, 0), 2 * 512 * H * D * 4);
-const pos = Tensor.fromArray(Int32Array.from({ length: 512 }, (_, i) => i), [1, 512]);
+const pos = Tensor.fromArray(
+  Int32Array.from({ length: 512 }, (_, i) => i),
+  [1, 512],
+);
 time('rotary [1,512,16,256] rd=64', () => rotary(qp, pos, { rotaryDim: 64, style: 'interleaved' }), 2 * qp.size * 4);
 const x = Tensor.fromArray(rand(512 * 4096), [512, 4096]);
 const g = Tensor.fromArray(rand(4096), [4096], { dtype: 'f16' });
@@ -41,5 +47,8 @@ const h = cast(m, 'f16');
 time('cast f16->f32 [512,16384]', () => cast(h, 'f32'), m.size * 6);
 time('cast f32->q8 [512,16384]', () => cast(m, 'q8'), m.size * 5);
 const wte = Tensor.fromArray(rand(50400 * 256), [50400, 256], { dtype: 'f16' });
-const ids = Tensor.fromArray(Int32Array.from({ length: 2048 }, (_, i) => (i * 7919) % 50400), [1, 2048]);
+const ids = Tensor.fromArray(
+  Int32Array.from({ length: 2048 }, (_, i) => (i * 7919) % 50400),
+  [1, 2048],
+);
 time('embedding f16 [50400,256] x 2048 ids', () => embedding(wte, ids), 2048 * 256 * 6);

@@ -31,8 +31,10 @@ export function missingTools() {
 export function buildAddon() {
   const missing = missingTools();
   if (missing.length) {
-    console.error(`@gptj/tensor: cannot build the native addon from source:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
-      `Install what is missing, then run: node ${JSON.stringify(fileURLToPath(import.meta.url))}`);
+    console.error(
+      `@gptj/tensor: cannot build the native addon from source:\n${missing.map((m) => `  - ${m}`).join('\n')}\n` +
+        `Install what is missing, then run: node ${JSON.stringify(fileURLToPath(import.meta.url))}`,
+    );
     return 1;
   }
   const require = createRequire(join(root, 'package.json'));

@@ -12,8 +12,10 @@ if (!/^gptj_(cpu|cuda)\.node$/.test(file ?? '') || !dest) {
 }
 const src = fileURLToPath(new URL(`../build/Release/${file}`, import.meta.url));
 if (!existsSync(src)) {
-  console.error(`copy-prebuilt: ${src} is not built. Build it first: pnpm --filter @gptj/tensor build` +
-    (file === 'gptj_cuda.node' ? ' (with nvcc on PATH, or in /usr/local/cuda/bin, and GPTJ_NO_CUDA unset)' : ''));
+  console.error(
+    `copy-prebuilt: ${src} is not built. Build it first: pnpm --filter @gptj/tensor build` +
+      (file === 'gptj_cuda.node' ? ' (with nvcc on PATH, or in /usr/local/cuda/bin, and GPTJ_NO_CUDA unset)' : ''),
+  );
   process.exit(1);
 }
 copyFileSync(src, join(resolve(dest), file));

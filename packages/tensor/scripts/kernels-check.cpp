@@ -47,7 +47,12 @@ void check_linear(int64_t M, int64_t K, int64_t N) {
       for (int64_t k = 0; k < K; ++k) s += double(x[m * K + k]) * w[n * K + k];
       ref[m * N + n] = static_cast<float>(s);
     }
-  const struct { const char* name; const void* data; gptj::WType type; const float* scales; } cases[] = {
+  const struct {
+    const char* name;
+    const void* data;
+    gptj::WType type;
+    const float* scales;
+  } cases[] = {
       {"f32", w.data(), gptj::WType::F32, nullptr},
       {"f16", w16.data(), gptj::WType::F16, nullptr},
       {"bf16", wbf.data(), gptj::WType::BF16, nullptr},
@@ -81,7 +86,8 @@ void check_rowops() {
   for (float v : x) mean += v / D;
   for (float v : x) var += (v - mean) * (v - mean) / D;
   gptj::rowops().layernorm(x.data(), g.data(), b.data(), y.data(), D, 1e-5f);
-  for (int64_t i = 0; i < D; ++i) expect_close("layernorm", y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * 1.5 + 0.25, 1e-5);
+  for (int64_t i = 0; i < D; ++i)
+    expect_close("layernorm", y[i], (x[i] - mean) / std::sqrt(var + 1e-5) * 1.5 + 0.25, 1e-5);
   for (float v : x) mx = v > mx ? v : mx;
   for (float v : x) z += std::exp(v - mx);
   gptj::rowops().softmax(x.data(), y.data(), D);

@@ -77,7 +77,7 @@ describe('findAddon order', () => {
     expect(r.tried[0]).toMatchObject({ missing: false, error: expect.stringContaining('invalid ELF header') });
   });
 
-  it('loads the real addon from a platform package with Node\'s own loader', () => {
+  it("loads the real addon from a platform package with Node's own loader", () => {
     const root = fakeRoot({ prebuilt: readFileSync(builtCpuAddon) });
     const r = findAddon(CPU_ADDON, { packageRoot: root, platform: linuxGnu });
     expect(r.found).toBe(true);

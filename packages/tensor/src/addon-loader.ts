@@ -95,9 +95,7 @@ export function findAddon(kind: AddonKind, opts: AddonSearchOptions = {}): Addon
 export function buildCommand(root: string = PACKAGE_ROOT): string {
   // A source checkout (src/ is not published) builds through the workspace; an installed package
   // through its own script, called by absolute path so it works from any directory.
-  return existsSync(join(root, 'src'))
-    ? 'pnpm --filter @gptj/tensor build'
-    : `node ${JSON.stringify(join(root, 'scripts', 'build-addon.js'))}`;
+  return existsSync(join(root, 'src')) ? 'pnpm --filter @gptj/tensor build' : `node ${JSON.stringify(join(root, 'scripts', 'build-addon.js'))}`;
 }
 
 /** Loads the CPU addon or throws NativeAddonUnavailable (never a raw MODULE_NOT_FOUND). */

@@ -60,11 +60,11 @@ describe('async ops', () => {
     };
     setImmediate(tick);
     const t0 = performance.now();
-    const outs = await Promise.all(Array.from({ length: 4 }, () => linearAsync(x, w)));   // 17 GFLOP in all
+    const outs = await Promise.all(Array.from({ length: 4 }, () => linearAsync(x, w))); // 17 GFLOP in all
     running = false;
     const ms = performance.now() - t0;
     console.log(`event loop turned ${ticks} times during ${ms.toFixed(0)} ms of linearAsync`);
-    expect(ticks).toBeGreaterThan(20);      // a sync linear of the same size would allow none
+    expect(ticks).toBeGreaterThan(20); // a sync linear of the same size would allow none
     for (const o of outs) o.dispose();
     x.dispose();
     w.dispose();

@@ -51,9 +51,9 @@ export interface Backend {
   readonly device: DeviceName;
   // memory
   alloc(byteLength: number, zero: boolean): BackendStorage;
-  upload(bytes: Uint8Array): BackendStorage;                              // copy host -> device
+  upload(bytes: Uint8Array): BackendStorage; // copy host -> device
   download(src: BackendStorage, byteOffset: number, dst: Uint8Array): void; // copy device -> host
-  write(dst: BackendStorage, byteOffset: number, src: Uint8Array): void;     // copy host -> part of a storage
+  write(dst: BackendStorage, byteOffset: number, src: Uint8Array): void; // copy host -> part of a storage
   // kernels (see each op in src/ops for shapes)
   cast(x: Tensor, out: Tensor): void;
   linear(x: Tensor, w: Tensor, bias: Tensor | null, out: Tensor): void;
@@ -148,8 +148,7 @@ export function dispatch(op: string, inputs: Readonly<Record<string, Tensor | nu
     if (t == null) continue;
     if (t.disposed) throw new DisposedError(`${op}: ${name} was disposed${describeArgs(inputs)}`);
     if (device === undefined) device = t.device;
-    else if (t.device !== device)
-      throw new DeviceError(`${op}: tensors are on different devices${describeArgs(inputs)}; move them with .to(device)`);
+    else if (t.device !== device) throw new DeviceError(`${op}: tensors are on different devices${describeArgs(inputs)}; move them with .to(device)`);
   }
   return backendFor(device ?? 'cpu');
 }

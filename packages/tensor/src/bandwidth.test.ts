@@ -25,7 +25,7 @@ describe('probeReadBandwidth', () => {
     expect(Number.isFinite(bw)).toBe(true);
     // A GEMV reads its whole weight once per call, so its byte rate can only reach the probe's in noise.
     const [n, k] = [4096, 4096];
-    const w = Tensor.fromArray(new Float32Array(n * k).fill(0.5), [n, k]);     // 64 MiB of f32
+    const w = Tensor.fromArray(new Float32Array(n * k).fill(0.5), [n, k]); // 64 MiB of f32
     const x = Tensor.fromArray(new Float32Array(k).fill(1), [1, k]);
     linear(x, w).dispose();
     const t0 = performance.now();

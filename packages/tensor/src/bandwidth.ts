@@ -30,8 +30,10 @@ export interface ReadBandwidthProbe {
 }
 
 function checkArgs(op: string, bytes: number, passes: number, passesName: string): void {
-  if (!Number.isSafeInteger(bytes) || bytes < 1 << 20 || bytes > 2 ** 36) throw new TensorError(`${op}: bytes must be an integer in [1 MiB, 64 GiB], got ${String(bytes)}`);
-  if (!Number.isInteger(passes) || passes < 1 || passes > 1000) throw new TensorError(`${op}: ${passesName} must be an integer in [1, 1000], got ${String(passes)}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1 << 20 || bytes > 2 ** 36)
+    throw new TensorError(`${op}: bytes must be an integer in [1 MiB, 64 GiB], got ${String(bytes)}`);
+  if (!Number.isInteger(passes) || passes < 1 || passes > 1000)
+    throw new TensorError(`${op}: ${passesName} must be an integer in [1, 1000], got ${String(passes)}`);
 }
 
 /**

@@ -79,7 +79,12 @@ describe('toBytes', () => {
 
 describe('Tensor.fromQ8 and toQ8Parts', () => {
   it('keep int8 values (-128 and 127 included) and any scales exactly, with or without padding', () => {
-    for (const [rows, cols] of [[1, 1], [3, 5], [4, 16], [7, 129]]) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [3, 5],
+      [4, 16],
+      [7, 129],
+    ]) {
       const { values, scales } = randomQ8(rows, cols, rows * 100 + cols);
       const t = Tensor.fromQ8(values, scales, [rows, cols]);
       expect([t.dtype, t.device, t.shape]).toEqual(['q8', 'cpu', [rows, cols]]);
@@ -138,7 +143,8 @@ describe('Tensor.fromQ8 and toQ8Parts', () => {
   });
 
   it('reject bad arguments with typed errors naming the problem', () => {
-    const v = new Int8Array(6), s = new Float32Array(2);
+    const v = new Int8Array(6),
+      s = new Float32Array(2);
     expect(() => Tensor.fromQ8(new Uint8Array(6) as unknown as Int8Array, s, [2, 3])).toThrow(DTypeError);
     expect(() => Tensor.fromQ8(v, new Float64Array(2) as unknown as Float32Array, [2, 3])).toThrow(DTypeError);
     expect(() => Tensor.fromQ8(v, s, [6] as unknown as [number, number])).toThrow(/\[rows, cols\]/);
@@ -146,7 +152,13 @@ describe('Tensor.fromQ8 and toQ8Parts', () => {
     expect(() => Tensor.fromQ8(v, s, [3, 2])).toThrow(/2 scales for 3 rows/);
     expect(() => Tensor.fromQ8(v, s, [2, 4])).toThrow(/6 values do not fill \[2,4\]/);
     for (const bad of [-1, NaN, Infinity]) {
-      const e = (() => { try { Tensor.fromQ8(v, new Float32Array([1, bad]), [2, 3]); } catch (err) { return err; } })();
+      const e = (() => {
+        try {
+          Tensor.fromQ8(v, new Float32Array([1, bad]), [2, 3]);
+        } catch (err) {
+          return err;
+        }
+      })();
       expect(e).toBeInstanceOf(TensorError);
       expect(String(e)).toContain(`scales[1] is ${bad}`);
     }

@@ -36,16 +36,22 @@ export const cpuBackend: Backend = {
     callNative('cast', () => cpu.cast(st(x), DTYPE_CODE[x.dtype], st(out), DTYPE_CODE[out.dtype], rows, cols));
   },
   linear(x, w, bias, out) {
-    const K = x.shape[x.shape.length - 1], N = w.shape[0];
+    const K = x.shape[x.shape.length - 1],
+      N = w.shape[0];
     callNative('linear', () => cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, false));
   },
   linearAsync(x, w, bias, out) {
-    const K = x.shape[x.shape.length - 1], N = w.shape[0];
-    return nativeAsync('linearAsync', callNative('linearAsync', () =>
-      cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, true)));
+    const K = x.shape[x.shape.length - 1],
+      N = w.shape[0];
+    return nativeAsync(
+      'linearAsync',
+      callNative('linearAsync', () => cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, true)),
+    );
   },
   matmul(a, b, out, batch) {
-    const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
+    const M = a.shape[a.shape.length - 2],
+      K = a.shape[a.shape.length - 1],
+      N = b.shape[b.shape.length - 1];
     callNative('matmul', () => cpu.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
   },
   binary(op, a, b, out, l) {
@@ -55,8 +61,7 @@ export const cpuBackend: Backend = {
   gelu: (x, approximate, out) => callNative('gelu', () => cpu.gelu(st(x), st(out), x.size, approximate === 'tanh')),
   layerNorm(x, gamma, beta, eps, out) {
     const [rows, D] = matrixDims(x.shape);
-    callNative('layerNorm', () =>
-      cpu.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
+    callNative('layerNorm', () => cpu.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
   },
   softmax(x, out) {
     const [rows, V] = matrixDims(x.shape);
@@ -68,13 +73,14 @@ export const cpuBackend: Backend = {
   },
   attention(q, k, v, mask, kvLength, scale, out) {
     const [B, T, H, D] = q.shape;
-    callNative('attention', () =>
-      cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, false));
+    callNative('attention', () => cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, false));
   },
   attentionAsync(q, k, v, mask, kvLength, scale, out) {
     const [B, T, H, D] = q.shape;
-    return nativeAsync('attentionAsync', callNative('attentionAsync', () =>
-      cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, true)));
+    return nativeAsync(
+      'attentionAsync',
+      callNative('attentionAsync', () => cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, true)),
+    );
   },
   stridedCopy(src, dst, l) {
     callNative('copy', () => cpu.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));

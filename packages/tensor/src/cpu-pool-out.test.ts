@@ -26,8 +26,17 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
     const [x, y] = twins();
     const out = new Float32Array(4 * V).fill(7);
     for (const ids of [[1, 2, 3], [4], [5]]) {
-      const mine = await x!.pool.step([{ id: x!.a, ids }, { id: x!.b, ids: [9] }], out);
-      const fresh = await y!.pool.step([{ id: y!.a, ids }, { id: y!.b, ids: [9] }]);
+      const mine = await x!.pool.step(
+        [
+          { id: x!.a, ids },
+          { id: x!.b, ids: [9] },
+        ],
+        out,
+      );
+      const fresh = await y!.pool.step([
+        { id: y!.a, ids },
+        { id: y!.b, ids: [9] },
+      ]);
       expect(mine.buffer).toBe(out.buffer);
       expect(mine.length).toBe(2 * V);
       expect(mine).toEqual(fresh);
@@ -39,14 +48,23 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
     const [x] = twins();
     const best = new Int32Array(6).fill(-7);
     for (const ids of [[1, 2, 3], [4], [5]]) {
-      const logits = await x!.pool.step([{ id: x!.a, ids }, { id: x!.b, ids: [9] }], undefined, best);
+      const logits = await x!.pool.step(
+        [
+          { id: x!.a, ids },
+          { id: x!.b, ids: [9] },
+        ],
+        undefined,
+        best,
+      );
       for (const e of [0, 1]) {
         const row = Array.from(logits.subarray(e * V, (e + 1) * V));
         expect([best[2 * e], best[2 * e + 1]]).toEqual([row.indexOf(Math.max(...row)), -1]);
       }
       expect(best.subarray(4)).toEqual(Int32Array.from([-7, -7]));
     }
-    await expect(x!.pool.step([{ id: x!.a, ids: [1] }], undefined, new Int32Array(1))).rejects.toThrow(/best must be an Int32Array of at least 2 x 1 ints, got 1 ints/);
+    await expect(x!.pool.step([{ id: x!.a, ids: [1] }], undefined, new Int32Array(1))).rejects.toThrow(
+      /best must be an Int32Array of at least 2 x 1 ints, got 1 ints/,
+    );
   });
 
   it('best across 64-logit blocks: ties to the lowest id, a later strictly higher block wins, the first NaN/+Infinity', async () => {
@@ -72,11 +90,19 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
 
   it('refuses an out too small or not a Float32Array before stepping: the sequences are unchanged', async () => {
     const [x, y] = twins();
-    const entries = [{ id: x!.a, ids: [1, 2] }, { id: x!.b, ids: [3] }];
+    const entries = [
+      { id: x!.a, ids: [1, 2] },
+      { id: x!.b, ids: [3] },
+    ];
     await expect(x!.pool.step(entries, new Float32Array(2 * V - 1))).rejects.toThrow(ShapeError);
     await expect(x!.pool.step(entries, new Float32Array(2 * V - 1))).rejects.toThrow(/out must be a Float32Array of at least 2 x 50 floats, got 99 floats/);
     await expect(x!.pool.step(entries, new Float64Array(2 * V) as unknown as Float32Array)).rejects.toThrow(/got \[object Float64Array\]/);
     expect([x!.pool.length(x!.a), x!.pool.length(x!.b)]).toEqual([0, 0]);
-    expect(await x!.pool.step(entries)).toEqual(await y!.pool.step([{ id: y!.a, ids: [1, 2] }, { id: y!.b, ids: [3] }]));
+    expect(await x!.pool.step(entries)).toEqual(
+      await y!.pool.step([
+        { id: y!.a, ids: [1, 2] },
+        { id: y!.b, ids: [3] },
+      ]),
+    );
   });
 });

@@ -43,8 +43,9 @@ interface CpuPoolNative {
   step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array, best?: Int32Array): Promise<Float32Array>;
   dispose(): void;
 }
-type PoolAddon = { CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean,
-  maxLength: number) => CpuPoolNative };
+type PoolAddon = {
+  CpuGPTJPool: new (runner: CpuRunnerNative, maxSequences: number, numBlocks: number, blockSize: number, kvF16: boolean, maxLength: number) => CpuPoolNative;
+};
 
 /** A pool of up to `maxSequences` sequences and `maxTokens` KV positions over `runner`'s weights. */
 export function createCpuGPTJPool(runner: CpuGPTJRunner, options: CpuGPTJPoolOptions): CpuGPTJPool {
@@ -60,14 +61,20 @@ export function createCpuGPTJPool(runner: CpuGPTJRunner, options: CpuGPTJPoolOpt
   // The runner keeps its native handle private to the package; the pool is part of the package.
   const nativeRunner = (runner as unknown as { native: CpuRunnerNative }).native;
   const numBlocks = Math.ceil(maxTokens / POOL_BLOCK_SIZE);
-  const native = wrapRunner(() => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16', maxLength));
+  const native = wrapRunner(
+    () => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16', maxLength),
+  );
   return new CpuGPTJPool(native, maxSequences, kvDtype, runner.config.vocabSize);
 }
 
 export class CpuGPTJPool {
   /** @internal use createCpuGPTJPool */
-  constructor(private readonly native: CpuPoolNative, readonly maxSequences: number, readonly kvDtype: 'f32' | 'f16',
-              readonly vocabSize: number) {}
+  constructor(
+    private readonly native: CpuPoolNative,
+    readonly maxSequences: number,
+    readonly kvDtype: 'f32' | 'f16',
+    readonly vocabSize: number,
+  ) {}
 
   /** KV token capacity still free: free blocks times the block size. */
   get freeTokens(): number {
@@ -139,7 +146,8 @@ function describeOut(out: unknown): string {
 function packEntries(entries: readonly PoolStepEntry[], vocabSize: number): [Int32Array, Int32Array, Int32Array] {
   const op = 'CpuGPTJPool.step';
   if (!Array.isArray(entries) || entries.length === 0) throw new ShapeError(`${op}: entries must be a non-empty array of { id, ids }`);
-  const seqIds = new Int32Array(entries.length), counts = new Int32Array(entries.length);
+  const seqIds = new Int32Array(entries.length),
+    counts = new Int32Array(entries.length);
   let n = 0;
   entries.forEach((e, i) => {
     if (!Array.isArray(e?.ids) || e.ids.length === 0) throw new ShapeError(`${op}: entries[${i}].ids must be a non-empty array of token ids`);
@@ -151,8 +159,7 @@ function packEntries(entries: readonly PoolStepEntry[], vocabSize: number): [Int
   let at = 0;
   entries.forEach((e, i) => {
     for (const t of e.ids) {
-      if (!Number.isInteger(t) || t < 0 || t >= vocabSize)
-        throw new IndexError(`${op}: entries[${i}].ids holds token id ${t}, outside [0, ${vocabSize})`);
+      if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new IndexError(`${op}: entries[${i}].ids holds token id ${t}, outside [0, ${vocabSize})`);
       tokens[at++] = t;
     }
   });
@@ -163,7 +170,7 @@ function packEntries(entries: readonly PoolStepEntry[], vocabSize: number): [Int
 function poolError(e: unknown): TensorError {
   if (e instanceof RangeError && /sequence id|token id/.test(e.message)) return new IndexError(e.message);
   if (e instanceof Error && /disposed/.test(e.message)) return new DisposedError(e.message);
-  if (e instanceof RangeError) return new TensorError(e.message);  // capacity: sequences or KV blocks
+  if (e instanceof RangeError) return new TensorError(e.message); // capacity: sequences or KV blocks
   return runnerError(e);
 }
 

@@ -31,7 +31,8 @@ async function dequantizedGap(m: Modules, c: GPTJRunnerConfig): Promise<number> 
     const x = r.weightAt(q, spec) as Tensor;
     return x.dtype === 'q4' ? t.cast(x, 'f32') : x;
   });
-  const sa = r.createCpuGPTJRunner(c, q).createSession(1, 40), sb = r.createCpuGPTJRunner(c, deq).createSession(1, 40);
+  const sa = r.createCpuGPTJRunner(c, q).createSession(1, 40),
+    sb = r.createCpuGPTJRunner(c, deq).createSession(1, 40);
   const prompt = [Array.from({ length: 20 }, (_, i) => (i * 7) % 50)];
   let worst = ts.relErr(await sa.forward(prompt), await sb.forward(prompt));
   for (let step = 0; step < 4; step++) worst = Math.max(worst, ts.relErr(await sa.forward([[step * 9]]), await sb.forward([[step * 9]])));

@@ -13,7 +13,10 @@ const cfg: GPTJRunnerConfig = { vocabSize: 50, nEmbd: 32, nLayer: 2, nHead: 4, n
 
 let seed = 100;
 const rand = (shape: number[], dtype: DType = 'f32', amp = 0.5): Tensor => {
-  const a = randArray(shape.reduce((p, d) => p * d, 1), seed++);
+  const a = randArray(
+    shape.reduce((p, d) => p * d, 1),
+    seed++,
+  );
   for (let i = 0; i < a.length; i++) a[i] *= amp;
   return Tensor.fromArray(a, shape, { dtype });
 };
@@ -29,7 +32,8 @@ describe('CPU GPT-J runner', () => {
       const w = randomWeights(dtype);
       const runner = createCpuGPTJRunner(cfg, w);
       disposables.push(runner);
-      const B = 2, maxLen = 40;
+      const B = 2,
+        maxLen = 40;
       const s = runner.createSession(B, maxLen);
       const ref = new GPTJOpsReference(w, cfg, B, maxLen);
       // 20 prompt positions: the blocked attention path (T >= 16) on row 0; row 1 is left-padded by 3.
@@ -64,10 +68,22 @@ describe('CPU GPT-J runner', () => {
     const big: GPTJRunnerConfig = { ...cfg, nEmbd: 512, nHead: 8, nInner: 2048, nLayer: 4, vocabSize: 5000 };
     const { vocabSize: V, nEmbd: D, nInner: I } = big;
     const w: RunnerWeights<Tensor> = {
-      wte: rand([V, D]), lnfGamma: rand([D]), lnfBeta: rand([D]), lmHead: rand([V, D]), lmHeadBias: rand([V]),
+      wte: rand([V, D]),
+      lnfGamma: rand([D]),
+      lnfBeta: rand([D]),
+      lmHead: rand([V, D]),
+      lmHeadBias: rand([V]),
       layers: Array.from({ length: big.nLayer }, () => ({
-        lnGamma: rand([D]), lnBeta: rand([D]), q: rand([D, D]), k: rand([D, D]), v: rand([D, D]), out: rand([D, D]),
-        fcIn: rand([I, D]), fcInBias: rand([I]), fcOut: rand([D, I]), fcOutBias: rand([D]),
+        lnGamma: rand([D]),
+        lnBeta: rand([D]),
+        q: rand([D, D]),
+        k: rand([D, D]),
+        v: rand([D, D]),
+        out: rand([D, D]),
+        fcIn: rand([I, D]),
+        fcInBias: rand([I]),
+        fcOut: rand([D, I]),
+        fcOutBias: rand([D]),
       })),
     };
     const s = createCpuGPTJRunner(big, w).createSession(1, 256);
@@ -102,7 +118,12 @@ describe('CPU GPT-J runner', () => {
       await expect(s.forward([[1, 2]])).rejects.toThrow(ShapeError);
       await expect(s.forward([[1, 2], [3]])).rejects.toThrow(ShapeError);
       await expect(s.forward([[1], [2]], [[1], [2]])).rejects.toThrow(/mask values must be 0 or 1/);
-      await expect(s.forward([[1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]])).rejects.toThrow(/exceed the session's maxLength of 6/);
+      await expect(
+        s.forward([
+          [1, 2, 3, 4, 5, 6, 7],
+          [1, 2, 3, 4, 5, 6, 7],
+        ]),
+      ).rejects.toThrow(/exceed the session's maxLength of 6/);
       expect(s.length).toBe(0);
       expect(() => s.reorder([0, 2])).toThrow(/row 2 is outside \[0, 2\)/);
       const first = s.forward([[1], [2]]);
@@ -119,7 +140,7 @@ describe('CPU GPT-J runner', () => {
       const r2 = createCpuGPTJRunner(cfg, w2);
       const s = r2.createSession(1, 4);
       const pending = s.forward([[3]]);
-      w2.layers[1].fcOut.dispose();   // during the step: the free waits for it
+      w2.layers[1].fcOut.dispose(); // during the step: the free waits for it
       await pending;
       await expect(s.forward([[4]])).rejects.toThrow(DisposedError);
       await expect(s.forward([[4]])).rejects.toThrow(/layers\[1\].fcOut was disposed/);

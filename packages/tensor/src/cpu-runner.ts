@@ -30,13 +30,19 @@ export function createCpuGPTJRunner(config: GPTJRunnerConfig, weights: RunnerWei
     return { storage: x.storage as NativeStorage, dtype: DTYPE_CODE[x.dtype] };
   });
   const nativeConfig = { ...config, ropeBase: config.ropeBase ?? 10000, geluTanh: (config.activation ?? 'gelu_new') === 'gelu_new' };
-  return new CpuGPTJRunner(wrapRunner(() => new cpu.CpuGPTJRunner(nativeConfig, native)), config);
+  return new CpuGPTJRunner(
+    wrapRunner(() => new cpu.CpuGPTJRunner(nativeConfig, native)),
+    config,
+  );
 }
 
 export class CpuGPTJRunner {
   #disposed = false;
   /** @internal use createCpuGPTJRunner */
-  constructor(private readonly native: CpuRunnerNative, readonly config: GPTJRunnerConfig) {}
+  constructor(
+    private readonly native: CpuRunnerNative,
+    readonly config: GPTJRunnerConfig,
+  ) {}
 
   /** A KV cache (f32) for `batchSize` rows of up to `maxLength` positions. */
   createSession(batchSize: number, maxLength: number): CpuGPTJRunnerSession {
@@ -54,7 +60,10 @@ export class CpuGPTJRunner {
 
 export class CpuGPTJRunnerSession {
   /** @internal */
-  constructor(private readonly native: CpuSessionNative, readonly batchSize: number) {}
+  constructor(
+    private readonly native: CpuSessionNative,
+    readonly batchSize: number,
+  ) {}
 
   /** Positions held in the KV cache per row (padding included). */
   get length(): number {

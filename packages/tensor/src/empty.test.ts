@@ -4,17 +4,14 @@
 // Before: Tensor.fromBytes over a zero-length ArrayBuffer made a native view with a null data pointer,
 // which every op read as a freed storage ("cast: x was disposed").
 import { describe, expect, it } from 'vitest';
-import {
-  ShapeError, Tensor, add, argmax, cast, concat, gelu, layerNorm, linear, matmul, mul, scale, slice, softmax,
-  topk, transpose,
-} from './index.js';
+import { ShapeError, Tensor, add, argmax, cast, concat, gelu, layerNorm, linear, matmul, mul, scale, slice, softmax, topk, transpose } from './index.js';
 
 type Make = (shape: number[]) => Tensor;
 const makers: Record<string, Make> = {
   'fromBytes(empty buffer)': (shape) => Tensor.fromBytes(new Uint8Array(0), shape, 'f32'),
   'fromBytes(empty view of a buffer)': (shape) => Tensor.fromBytes(new Uint8Array(new ArrayBuffer(16), 8, 0), shape, 'f32'),
-  'fromArray': (shape) => Tensor.fromArray(new Float32Array(0), shape),
-  'zeros': (shape) => Tensor.zeros(shape),
+  fromArray: (shape) => Tensor.fromArray(new Float32Array(0), shape),
+  zeros: (shape) => Tensor.zeros(shape),
 };
 
 /** The op's result has `shape` and no elements. */
@@ -71,7 +68,7 @@ describe.each(Object.entries(makers))('a [0, 3] tensor made by %s', (_, make) =>
     const z = Tensor.zeros([0, 4]);
     const y = matmul(x, z);
     expect(y.shape).toEqual([2, 4]);
-    expect([...y.toFloat32Array()]).toEqual(new Array(8).fill(0));  // an empty sum is 0
+    expect([...y.toFloat32Array()]).toEqual(new Array(8).fill(0)); // an empty sum is 0
     expectEmpty(gelu(x, 'none'), [2, 0]);
     // a row of no values has no softmax, argmax or norm: ShapeError saying so
     expect(() => softmax(x)).toThrow(/softmax: the softmax dim is empty/);

@@ -1,8 +1,30 @@
 // Malformed calls throw typed errors that name the op and the tensors; none crashes the process.
 import { describe, expect, it } from 'vitest';
 import {
-  DTypeError, DisposedError, IndexError, ShapeError, Tensor, TensorError, add, argmax, attention, cast, concat, embedding,
-  gelu, kvWrite, layerNorm, linear, matmul, rotary, scale, setNumThreads, slice, softmax, topk, transpose,
+  DTypeError,
+  DisposedError,
+  IndexError,
+  ShapeError,
+  Tensor,
+  TensorError,
+  add,
+  argmax,
+  attention,
+  cast,
+  concat,
+  embedding,
+  gelu,
+  kvWrite,
+  layerNorm,
+  linear,
+  matmul,
+  rotary,
+  scale,
+  setNumThreads,
+  slice,
+  softmax,
+  topk,
+  transpose,
 } from './index.js';
 import { cpu } from './native.js';
 

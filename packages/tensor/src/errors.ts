@@ -36,8 +36,10 @@ export class NonFiniteError extends TensorError {
     /** the tensor's name when the caller gave one (a checkpoint tensor name) */
     readonly tensor?: string,
   ) {
-    super(`${op}: ${tensor === undefined ? 'x' : `'${tensor}'`} has ${value} at row ${row}, column ${column}; ` +
-          'quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)');
+    super(
+      `${op}: ${tensor === undefined ? 'x' : `'${tensor}'`} has ${value} at row ${row}, column ${column}; ` +
+        'quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)',
+    );
   }
 }
 
@@ -47,7 +49,10 @@ export class NonFiniteError extends TensorError {
  */
 export class MappedFileError extends TensorError {
   override name = 'MappedFileError';
-  constructor(message: string, readonly path: string) {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
     super(message);
   }
 }
@@ -58,9 +63,7 @@ export function describeTensor(t: { dtype: string; shape: readonly number[]; dev
 }
 
 /** "(x: f32[2,3]@cpu, w: f16[4,3]@cpu)" for the named tensors that are present. */
-export function describeArgs(
-  args: Readonly<Record<string, { dtype: string; shape: readonly number[]; device: string } | null | undefined>>,
-): string {
+export function describeArgs(args: Readonly<Record<string, { dtype: string; shape: readonly number[]; device: string } | null | undefined>>): string {
   const parts = Object.entries(args)
     .filter(([, t]) => t != null)
     .map(([k, t]) => `${k}: ${describeTensor(t!)}`);

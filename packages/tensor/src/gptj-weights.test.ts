@@ -8,7 +8,7 @@ import type { GPTJRunnerConfig } from './runner-shared.js';
 const cfg: GPTJRunnerConfig = { vocabSize: 10, nEmbd: 8, nLayer: 2, nHead: 2, nInner: 12, rotaryDim: 2, layerNormEpsilon: 1e-5 };
 
 describe('gptjWeightSpecs', () => {
-  it('lists 10 weights a block plus 5, each HF name once, with the runners\' paths', () => {
+  it("lists 10 weights a block plus 5, each HF name once, with the runners' paths", () => {
     const specs = gptjWeightSpecs(cfg);
     expect(specs).toHaveLength(10 * cfg.nLayer + 5);
     expect(new Set(specs.map((s) => s.name)).size).toBe(specs.length);

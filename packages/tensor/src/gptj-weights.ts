@@ -10,24 +10,45 @@ export type GPTJWeightRole = 'embedding' | 'norm' | 'matrix' | 'bias';
 
 /** One block's weights, keyed as the runners name them. */
 export interface RunnerLayerWeights<W> {
-  lnGamma: W; lnBeta: W;
-  q: W; k: W; v: W; out: W;
-  fcIn: W; fcInBias: W; fcOut: W; fcOutBias: W;
+  lnGamma: W;
+  lnBeta: W;
+  q: W;
+  k: W;
+  v: W;
+  out: W;
+  fcIn: W;
+  fcInBias: W;
+  fcOut: W;
+  fcOutBias: W;
 }
 
 /** Every weight of a GPT-J, keyed as the runners name them. */
 export interface RunnerWeights<W> {
-  wte: W; lnfGamma: W; lnfBeta: W; lmHead: W; lmHeadBias: W;
+  wte: W;
+  lnfGamma: W;
+  lnfBeta: W;
+  lmHead: W;
+  lmHeadBias: W;
   layers: RunnerLayerWeights<W>[];
 }
 
 /** The config fields weight shapes depend on. */
-export interface GPTJWeightDims { vocabSize: number; nEmbd: number; nInner: number; nLayer: number }
+export interface GPTJWeightDims {
+  vocabSize: number;
+  nEmbd: number;
+  nInner: number;
+  nLayer: number;
+}
 
 type TopKey = Exclude<keyof RunnerWeights<unknown>, 'layers'>;
 type LayerKey = keyof RunnerLayerWeights<unknown>;
 type Shape = (c: GPTJWeightDims) => number[];
-interface Row<K> { key: K; hf: string; role: GPTJWeightRole; shape: Shape }
+interface Row<K> {
+  key: K;
+  hf: string;
+  role: GPTJWeightRole;
+  shape: Shape;
+}
 
 const V_D: Shape = (c) => [c.vocabSize, c.nEmbd];
 const D: Shape = (c) => [c.nEmbd];
@@ -40,7 +61,7 @@ const EMBEDDING: readonly Row<TopKey>[] = [{ key: 'wte', hf: 'transformer.wte.we
 const LAYER: readonly Row<LayerKey>[] = [
   { key: 'lnGamma', hf: 'ln_1.weight', role: 'norm', shape: D },
   { key: 'lnBeta', hf: 'ln_1.bias', role: 'norm', shape: D },
-  { key: 'q', hf: 'attn.q_proj.weight', role: 'matrix', shape: D_D },      // no attention biases in GPT-J
+  { key: 'q', hf: 'attn.q_proj.weight', role: 'matrix', shape: D_D }, // no attention biases in GPT-J
   { key: 'k', hf: 'attn.k_proj.weight', role: 'matrix', shape: D_D },
   { key: 'v', hf: 'attn.v_proj.weight', role: 'matrix', shape: D_D },
   { key: 'out', hf: 'attn.out_proj.weight', role: 'matrix', shape: D_D },
@@ -52,7 +73,7 @@ const LAYER: readonly Row<LayerKey>[] = [
 const HEAD: readonly Row<TopKey>[] = [
   { key: 'lnfGamma', hf: 'transformer.ln_f.weight', role: 'norm', shape: D },
   { key: 'lnfBeta', hf: 'transformer.ln_f.bias', role: 'norm', shape: D },
-  { key: 'lmHead', hf: 'lm_head.weight', role: 'matrix', shape: V_D },    // not tied to wte
+  { key: 'lmHead', hf: 'lm_head.weight', role: 'matrix', shape: V_D }, // not tied to wte
   { key: 'lmHeadBias', hf: 'lm_head.bias', role: 'bias', shape: (c) => [c.vocabSize] },
 ];
 const LAYER_PREFIX = /^transformer\.h\.(\d+)\.(.+)$/;
@@ -70,9 +91,18 @@ export type GPTJWeightSpec = {
 /** Every weight a GPT-J with this config has, in Hugging Face's order. */
 export function gptjWeightSpecs(c: GPTJWeightDims): GPTJWeightSpec[] {
   const top = (r: Row<TopKey>): GPTJWeightSpec => ({ name: r.hf, path: r.key, shape: r.shape(c), role: r.role, layer: null, key: r.key });
-  const layers = Array.from({ length: c.nLayer }, (_, i) => LAYER.map((r): GPTJWeightSpec => ({
-    name: `transformer.h.${i}.${r.hf}`, path: `layers[${i}].${r.key}`, shape: r.shape(c), role: r.role, layer: i, key: r.key,
-  })));
+  const layers = Array.from({ length: c.nLayer }, (_, i) =>
+    LAYER.map(
+      (r): GPTJWeightSpec => ({
+        name: `transformer.h.${i}.${r.hf}`,
+        path: `layers[${i}].${r.key}`,
+        shape: r.shape(c),
+        role: r.role,
+        layer: i,
+        key: r.key,
+      }),
+    ),
+  );
   return [...EMBEDDING.map(top), ...layers.flat(), ...HEAD.map(top)];
 }
 
@@ -106,8 +136,12 @@ export function buildRunnerWeights<T>(c: GPTJWeightDims, f: (spec: GPTJWeightSpe
  * Every weight of `weights` mapped by `f` with its spec, after checking that there are config.nLayer layers
  * (a ShapeError naming `op` otherwise).
  */
-export function mapRunnerWeights<T>(op: string, config: GPTJWeightDims, weights: RunnerWeights<unknown>,
-                                    f: (t: unknown, spec: GPTJWeightSpec) => T): RunnerWeights<T> {
+export function mapRunnerWeights<T>(
+  op: string,
+  config: GPTJWeightDims,
+  weights: RunnerWeights<unknown>,
+  f: (t: unknown, spec: GPTJWeightSpec) => T,
+): RunnerWeights<T> {
   if (!Array.isArray(weights?.layers) || weights.layers.length !== config.nLayer)
     throw new ShapeError(`${op}: weights.layers has ${weights?.layers?.length} entries, config.nLayer is ${config.nLayer}`);
   return buildRunnerWeights(config, (spec) => f(weightAt(weights, spec), spec));

@@ -12,8 +12,17 @@ import * as tensor from './index.js';
 
 type TensorModule = typeof tensor;
 type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8';
-interface LinearCase { dtype: WeightDType; M: number; K: number; N: number; bias: boolean }
-interface MatmulCase { aShape: number[]; bShape: number[] }
+interface LinearCase {
+  dtype: WeightDType;
+  M: number;
+  K: number;
+  N: number;
+  bias: boolean;
+}
+interface MatmulCase {
+  aShape: number[];
+  bShape: number[];
+}
 
 /**
  * Runs every case and returns one message per failure. Self-contained (its source is sent to the
@@ -30,7 +39,11 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
   const rand = (n: number): Float32Array => {
     const a = new Float32Array(n);
     for (let i = 0; i < n; i++) {
-      seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+      seed ^= seed << 13;
+      seed >>>= 0;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      seed >>>= 0;
       a[i] = seed / 2147483648 - 1;
     }
     return a;
@@ -39,12 +52,15 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
 
   for (const { dtype, M, K, N, bias } of linearCases) {
     const label = `linear ${dtype} M=${M} K=${K} N=${N}${bias ? ' +bias' : ''}`;
-    const x = rand(M * K), w = rand(N * K), b = bias ? rand(N) : null;
+    const x = rand(M * K),
+      w = rand(N * K),
+      b = bias ? rand(N) : null;
     const xt = t.Tensor.fromArray(x, [M, K]);
     const wt = t.Tensor.fromArray(w, [N, K], { dtype });
     const bt = b ? t.Tensor.fromArray(b, [N]) : null;
     const yt = t.linear(xt, wt, bt);
-    const y = yt.toFloat32Array(), stored = wt.toFloat32Array();
+    const y = yt.toFloat32Array(),
+      stored = wt.toFloat32Array();
     for (const tt of [xt, wt, yt]) tt.dispose();
     bt?.dispose();
     if (y.length !== M * N) {
@@ -58,7 +74,10 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
       for (let k = 0; k < K; k++) absmax = Math.max(absmax, Math.abs(w[n * K + k]));
       for (let m = 0; m < M; m++) {
         const bn = b ? b[n] : 0;
-        let refStored = bn, refOrig = bn, mag = Math.abs(bn), xabs = 0;
+        let refStored = bn,
+          refOrig = bn,
+          mag = Math.abs(bn),
+          xabs = 0;
         for (let k = 0; k < K; k++) {
           const xv = x[m * K + k];
           refStored += xv * stored[n * K + k];
@@ -68,8 +87,7 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
         }
         const got = y[m * N + n];
         const tolStored = accBound(K, mag) + 1e-30;
-        const rounding = dtype === 'f32' ? 0 : dtype === 'f16' ? 2 ** -11 * mag + 2 ** -25 * xabs
-          : dtype === 'bf16' ? 2 ** -8 * mag : (xabs * absmax) / 254;
+        const rounding = dtype === 'f32' ? 0 : dtype === 'f16' ? 2 ** -11 * mag + 2 ** -25 * xabs : dtype === 'bf16' ? 2 ** -8 * mag : (xabs * absmax) / 254;
         const tolOrig = tolStored * 1.01 + rounding * 1.01;
         const ratio = Math.max(Math.abs(got - refStored) / tolStored, Math.abs(got - refOrig) / tolOrig);
         if (!(ratio <= worstRatio)) {
@@ -83,10 +101,14 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
 
   for (const { aShape, bShape } of matmulCases) {
     const label = `matmul [${aShape}] @ [${bShape}]`;
-    const [M, K] = aShape.slice(-2), N = bShape[bShape.length - 1];
-    const aBatch = aShape.slice(0, -2).reduce((p, d) => p * d, 1), bBatch = bShape.slice(0, -2).reduce((p, d) => p * d, 1);
-    const a = rand(aBatch * M * K), bm = rand(bBatch * K * N);
-    const at = t.Tensor.fromArray(a, aShape), btt = t.Tensor.fromArray(bm, bShape);
+    const [M, K] = aShape.slice(-2),
+      N = bShape[bShape.length - 1];
+    const aBatch = aShape.slice(0, -2).reduce((p, d) => p * d, 1),
+      bBatch = bShape.slice(0, -2).reduce((p, d) => p * d, 1);
+    const a = rand(aBatch * M * K),
+      bm = rand(bBatch * K * N);
+    const at = t.Tensor.fromArray(a, aShape),
+      btt = t.Tensor.fromArray(bm, bShape);
     const ct = t.matmul(at, btt);
     const c = ct.toFloat32Array();
     for (const tt of [at, btt, ct]) tt.dispose();
@@ -94,10 +116,12 @@ function runKernelChecks(t: TensorModule, linearCases: LinearCase[], matmulCases
     const batches = Math.max(aBatch, bBatch);
     let bad = '';
     for (let i = 0; i < batches && !bad; i++) {
-      const ao = (aBatch === 1 ? 0 : i) * M * K, bo = (bBatch === 1 ? 0 : i) * K * N;
+      const ao = (aBatch === 1 ? 0 : i) * M * K,
+        bo = (bBatch === 1 ? 0 : i) * K * N;
       for (let m = 0; m < M && !bad; m++) {
         for (let n = 0; n < N; n++) {
-          let ref = 0, mag = 0;
+          let ref = 0,
+            mag = 0;
           for (let k = 0; k < K; k++) {
             const p = a[ao + m * K + k] * bm[bo + k * N + n];
             ref += p;
@@ -135,7 +159,15 @@ function linearCases(dtype: WeightDType, M: number, maxWork: number): LinearCase
 
 const MATMUL_CASES: MatmulCase[] = [
   ...[1, 3, 17, 255].flatMap((M) =>
-    [[1, 1], [3, 17], [17, 3], [255, 255], [4097, 3], [3, 4097]].map(([K, N]) => ({ aShape: [M, K], bShape: [K, N] }))),
+    [
+      [1, 1],
+      [3, 17],
+      [17, 3],
+      [255, 255],
+      [4097, 3],
+      [3, 4097],
+    ].map(([K, N]) => ({ aShape: [M, K], bShape: [K, N] })),
+  ),
   { aShape: [2, 3, 17, 33], bShape: [33, 40] },
   { aShape: [4, 5, 64], bShape: [4, 64, 5] },
 ];

@@ -11,8 +11,19 @@ import { cpu, type NativeLayouts } from './native.js';
 // Shapes at the padding boundaries (values a multiple of 64 bytes, one below, one above), degenerate
 // ones, and GPT-J 6B's matrices.
 const shapes: [number, number][] = [
-  [0, 0], [1, 1], [1, 63], [1, 64], [1, 65], [3, 40], [7, 9], [2, 32], [3, 96], [5, 4128],
-  [4096, 4096], [16384, 4096], [50400, 4096],
+  [0, 0],
+  [1, 1],
+  [1, 63],
+  [1, 64],
+  [1, 65],
+  [3, 40],
+  [7, 9],
+  [2, 32],
+  [3, 96],
+  [5, 4128],
+  [4096, 4096],
+  [16384, 4096],
+  [50400, 4096],
 ];
 
 function expectCommon(got: NativeLayouts, rows: number, cols: number): void {

@@ -11,7 +11,7 @@ import { MAPPED_FILE_EXIT_CODE, MappedFileError, Tensor, add, mmapFile } from '.
 
 const dir = mkdtempSync(join(tmpdir(), 'gptj-mmap-truncate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const SIZE = 1 << 20;  // 256 pages: a tensor over the last of them is past any truncation below
+const SIZE = 1 << 20; // 256 pages: a tensor over the last of them is past any truncation below
 
 function writeFile(name: string): string {
   const path = join(dir, name);
@@ -64,9 +64,11 @@ describe('mmapFile on a file truncated while mapped', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(MAPPED_FILE_EXIT_CODE);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`gptj: ${path} was truncated while memory-mapped (a read at byte ${SIZE - 1} of the ${SIZE} mapped faulted); ` +
-      `the process cannot continue and exits with code ${MAPPED_FILE_EXIT_CODE}. Do not modify a checkpoint in place while it is loaded ` +
-      '(replace it by rename), or load with --no-mmap / mmap: false to read it into memory.\n');
+    expect(r.stderr).toBe(
+      `gptj: ${path} was truncated while memory-mapped (a read at byte ${SIZE - 1} of the ${SIZE} mapped faulted); ` +
+        `the process cannot continue and exits with code ${MAPPED_FILE_EXIT_CODE}. Do not modify a checkpoint in place while it is loaded ` +
+        '(replace it by rename), or load with --no-mmap / mmap: false to read it into memory.\n',
+    );
   });
 
   it('a kernel reading the file on a worker thread when it shrinks: the same line and exit code', () => {
@@ -87,7 +89,11 @@ describe('mmapFile on a file truncated while mapped', () => {
     expect(r.signal).toBeNull();
     expect(r.status).toBe(MAPPED_FILE_EXIT_CODE);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(new RegExp(`^gptj: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was truncated while memory-mapped \\(a read at byte \\d+ of the ${64 << 20} mapped faulted\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^gptj: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} was truncated while memory-mapped \\(a read at byte \\d+ of the ${64 << 20} mapped faulted\\)`,
+      ),
+    );
   });
 
   it('a SIGBUS outside our mappings still takes the default action', () => {

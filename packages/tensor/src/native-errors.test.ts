@@ -16,7 +16,9 @@ describe('native errors name their op once', () => {
 
   it('an async op under the name of its kernel: "linear: ...", not "linearAsync: linear: ..."', () => {
     const s = new cpu.Storage(8, true);
-    expect(() => callNative('linearAsync', () => cpu.linear(s, s, 128, null, s, 1, 1, 1, true))).toThrow(/^linear: wDtype must be an integer in \[0, 5\], got 128/);
+    expect(() => callNative('linearAsync', () => cpu.linear(s, s, 128, null, s, 1, 1, 1, true))).toThrow(
+      /^linear: wDtype must be an integer in \[0, 5\], got 128/,
+    );
   });
 
   it.each([

@@ -4,7 +4,14 @@
 import { DisposedError, IndexError, MappedFileError, NonFiniteError, TensorError } from './errors.js';
 
 /** What the CPU addon attaches to an error that carries data (cast.cpp throw_non_finite, mmap.cpp mapping_check). */
-interface NativeErrorFields { code?: string; row?: number; column?: number; value?: number; path?: string; message?: string }
+interface NativeErrorFields {
+  code?: string;
+  row?: number;
+  column?: number;
+  value?: number;
+  path?: string;
+  message?: string;
+}
 
 /** An addon error that carries a code, as its TensorError subclass; undefined for any other error. */
 export function codedError(op: string, e: unknown): TensorError | undefined {

@@ -25,12 +25,18 @@ type S = NativeStorage;
 
 export interface CpuAddon {
   /** new Storage(byteLength, zero) allocates; new Storage(bytes) views `bytes` zero-copy. */
-  Storage: new (arg: number | Uint8Array, zero?: boolean) => NativeStorage;
+  Storage: new (
+    arg: number | Uint8Array,
+    zero?: boolean,
+  ) => NativeStorage;
   cpuFeatures(): { avx2: boolean; fma: boolean; f16c: boolean; avx512f: boolean };
   setNumThreads(n: number): void;
   numThreads(): number;
   /** bandwidth.ts's probe: every read method over a huge-page and a default-page buffer, bytes/s. */
-  readBandwidth(bytes: number, passes: number): {
+  readBandwidth(
+    bytes: number,
+    passes: number,
+  ): {
     threads: number;
     bytesPerBuffer: number;
     buffers: { hugePages: boolean; hugePageBytes: number }[];
@@ -51,27 +57,46 @@ export interface CpuAddon {
   layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, out: S, rows: number, D: number, eps: number): void;
   softmax(x: S, out: S, rows: number, V: number): void;
   cast(x: S, srcDtype: number, out: S, dstDtype: number, rows: number, cols: number): void;
-  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number,
-              dstStrides: number[], dstOffset: number): void;
+  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number, dstStrides: number[], dstOffset: number): void;
   embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, out: S): void;
   argmax(x: S, rows: number, V: number, out: S): void;
   topk(x: S, rows: number, V: number, k: number, values: S, indices: S): void;
-  rotary(x: S, positions: S, out: S, B: number, T: number, H: number, D: number, rotaryDim: number,
-         interleaved: boolean, base: number): void;
-  attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number,
-            kvLength: number, scale: number, async: boolean): Promise<void> | undefined;
-  linear(x: S, w: S, wDtype: number, bias: S | null, out: S, M: number, K: number, N: number,
-         async: boolean): Promise<void> | undefined;
-  matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
-         M: number, K: number, N: number): void;
+  rotary(x: S, positions: S, out: S, B: number, T: number, H: number, D: number, rotaryDim: number, interleaved: boolean, base: number): void;
+  attention(
+    q: S,
+    k: S,
+    v: S,
+    mask: S | null,
+    out: S,
+    B: number,
+    T: number,
+    H: number,
+    D: number,
+    Tmax: number,
+    kvLength: number,
+    scale: number,
+    async: boolean,
+  ): Promise<void> | undefined;
+  linear(x: S, w: S, wDtype: number, bias: S | null, out: S, M: number, K: number, N: number, async: boolean): Promise<void> | undefined;
+  matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[], M: number, K: number, N: number): void;
   /** The GPT-J decoder, one native job per step (native/cpu/gptj_runner.cpp). */
-  CpuGPTJRunner: new (config: CpuRunnerNativeConfig, weights: RunnerWeights<{ storage: S; dtype: number }>) => CpuRunnerNative;
+  CpuGPTJRunner: new (
+    config: CpuRunnerNativeConfig,
+    weights: RunnerWeights<{ storage: S; dtype: number }>,
+  ) => CpuRunnerNative;
   CpuGPTJSession: new (runner: CpuRunnerNative, batchSize: number, maxLength: number) => CpuSessionNative;
 }
 
 export interface CpuRunnerNativeConfig {
-  vocabSize: number; nEmbd: number; nLayer: number; nHead: number; nInner: number; rotaryDim: number;
-  layerNormEpsilon: number; ropeBase: number; geluTanh: boolean;
+  vocabSize: number;
+  nEmbd: number;
+  nLayer: number;
+  nHead: number;
+  nInner: number;
+  rotaryDim: number;
+  layerNormEpsilon: number;
+  ropeBase: number;
+  geluTanh: boolean;
 }
 export interface CpuRunnerNative {
   dispose(): void;

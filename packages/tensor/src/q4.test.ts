@@ -14,7 +14,13 @@ import { describe, expect, it } from 'vitest';
 import * as tensor from './index.js';
 import { q4ScalesOffset, storageBytes } from './dtype.js';
 
-interface Q4Case { M: number; K: number; N: number; bias: boolean; seed: number }
+interface Q4Case {
+  M: number;
+  K: number;
+  N: number;
+  bias: boolean;
+  seed: number;
+}
 
 /** Self-contained (run in child processes via toString): returns the failures, [] when all hold. */
 function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): string[] {
@@ -36,14 +42,18 @@ function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): str
   const f16bits = (v: number) => {
     const b = new DataView(new ArrayBuffer(4));
     b.setFloat32(0, v);
-    const x = b.getUint32(0), sign = (x >>> 16) & 0x8000, a = Math.abs(v);
+    const x = b.getUint32(0),
+      sign = (x >>> 16) & 0x8000,
+      a = Math.abs(v);
     if (a === 0) return sign;
-    if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24);  // exact: v is already f16-rounded
+    if (a < 2 ** -14) return sign | Math.round(a / 2 ** -24); // exact: v is already f16-rounded
     const e = Math.floor(Math.log2(a));
     return sign | ((e + 15) << 10) | Math.round((a / 2 ** e - 1) * 1024);
   };
   const f16value = (h: number) => {
-    const e = (h >> 10) & 31, m = h & 1023, s = h & 0x8000 ? -1 : 1;
+    const e = (h >> 10) & 31,
+      m = h & 1023,
+      s = h & 0x8000 ? -1 : 1;
     return s * (e === 0 ? m * 2 ** -24 : (1 + m / 1024) * 2 ** (e - 15));
   };
   /** The documented layout, built from scratch: codes, zero padding to 64 bytes, f16 scales. */
@@ -80,19 +90,22 @@ function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): str
     const label = `M=${M} K=${K} N=${N}${bias ? ' bias' : ''}`;
     const r = rand(seed);
     // Weights of mixed magnitude per group, with exact ties (multiples of d / 2) and zeros mixed in.
-    const w = new Float32Array(N * K).map((_, i) => (i % 97 === 0 ? 0 : i % 89 === 0 ? 0.5 * ((i % 7) - 3) * 0.25 : (r() * 2 - 1) * (1 + (i >> 5) % 5)));
+    const w = new Float32Array(N * K).map((_, i) => (i % 97 === 0 ? 0 : i % 89 === 0 ? 0.5 * ((i % 7) - 3) * 0.25 : (r() * 2 - 1) * (1 + ((i >> 5) % 5))));
     const x = new Float32Array(M * K).map(() => r() * 2 - 1);
     const b = new Float32Array(N).map(() => r() - 0.5);
     const wq = t.Tensor.fromArray(w, [N, K], { dtype: 'q4' });
-    const got = wq.toBytes(), want = quantize(w, N, K);
+    const got = wq.toBytes(),
+      want = quantize(w, N, K);
     const firstDiff = want.findIndex((v, i) => v !== got[i]);
     if (got.length !== want.length || firstDiff >= 0) {
       failures.push(`${label}: q4 bytes differ from the reference quantizer at byte ${firstDiff} of ${want.length}`);
       continue;
     }
-    const deq = dequantize(want, N, K), back = wq.toFloat32Array();
+    const deq = dequantize(want, N, K),
+      back = wq.toFloat32Array();
     if (back.some((v, i) => v !== deq[i])) failures.push(`${label}: toFloat32Array differs from the reference dequantizer`);
-    const xt = t.Tensor.fromArray(x, [M, K]), bt = bias ? t.Tensor.fromArray(b, [N]) : null;
+    const xt = t.Tensor.fromArray(x, [M, K]),
+      bt = bias ? t.Tensor.fromArray(b, [N]) : null;
     const y = t.linear(xt, wq, bt).toFloat32Array();
     // f32 accumulation: each product passes through at most K/32 group sums, 32 in-group additions, the
     // lane reduction and the bias (scalar path: 32 + K/32 + 2), so |error| <= n * 2^-24 * sum |x w| + |b| ulp.
@@ -101,13 +114,16 @@ function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): str
     const dx = new Float64Array((M * K) / 32).map((_, g) => Math.max(...x.subarray(32 * g, 32 * g + 32).map(Math.abs)) / 127);
     for (let m = 0; m < M; m++)
       for (let j = 0; j < N; j++) {
-        let ref = bias ? b[j] : 0, mag = bias ? Math.abs(b[j]) : 0, xr = 0;
+        let ref = bias ? b[j] : 0,
+          mag = bias ? Math.abs(b[j]) : 0,
+          xr = 0;
         for (let k = 0; k < K; k++) {
           ref += x[m * K + k] * deq[j * K + k];
           mag += Math.abs(x[m * K + k] * deq[j * K + k]);
           xr += Math.abs(deq[j * K + k]) * dx[(m * K + k) >> 5] * 0.5 * (1 + 2 ** -20);
         }
-        const err = Math.abs(y[m * N + j] - ref), bound = n * 2 ** -24 * (mag + (xRounding ? xr : 0)) + (xRounding ? xr : 0);
+        const err = Math.abs(y[m * N + j] - ref),
+          bound = n * 2 ** -24 * (mag + (xRounding ? xr : 0)) + (xRounding ? xr : 0);
         if (!(err <= bound + 1e-30)) {
           failures.push(`${label}: y[${m}, ${j}] = ${y[m * N + j]}, reference ${ref} (error ${err}, bound ${bound})`);
           break;
@@ -121,7 +137,14 @@ function runQ4Checks(t: typeof tensor, cases: Q4Case[], xRounding: boolean): str
 const CASES: Q4Case[] = [];
 let seed = 1;
 for (const M of [1, 2, 3, 4, 5, 9])
-  for (const [K, N] of [[32, 1], [96, 3], [288, 37], [1024, 67], [1024, 300], [4096, 71]])
+  for (const [K, N] of [
+    [32, 1],
+    [96, 3],
+    [288, 37],
+    [1024, 67],
+    [1024, 300],
+    [4096, 71],
+  ])
     CASES.push({ M, K, N, bias: (seed & 1) === 1, seed: seed++ });
 
 describe('q4 weights', () => {
@@ -136,7 +159,11 @@ describe('q4 weights', () => {
     const q = tensor.Tensor.fromArray(w, [5, 64], { dtype: 'q4' });
     const again = tensor.Tensor.fromBytes(q.toBytes(), [5, 64], 'q4');
     expect(again.toFloat32Array()).toEqual(q.toFloat32Array());
-    expect(tensor.Tensor.zeros([2, 32], 'q4').toFloat32Array().every((v) => v === 0)).toBe(true); // scale 0: (0 - 8) * 0
+    expect(
+      tensor.Tensor.zeros([2, 32], 'q4')
+        .toFloat32Array()
+        .every((v) => v === 0),
+    ).toBe(true); // scale 0: (0 - 8) * 0
     expect(q.reshape([1, 5, 64]).shape).toEqual([1, 5, 64]);
     expect(() => q.reshape([10, 32])).toThrow(tensor.ShapeError);
     expect(() => tensor.concat([q, q], 0)).toThrow(/q4 tensors cannot be re-laid out/);
@@ -155,8 +182,7 @@ describe('q4 weights', () => {
     for (const M of [1, 6]) {
       const x = tensor.Tensor.fromArray(new Float32Array(M * K).fill(0.5), [M, K]);
       const y = tensor.linear(x, w).toFloat32Array();
-      for (let m = 0; m < M; m++)
-        for (let n = 0; n < N; n++) expect(Number.isFinite(y[m * N + n]), `M=${M} y[${m}, ${n}]`).toBe(n !== 1 && n !== 3);
+      for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) expect(Number.isFinite(y[m * N + n]), `M=${M} y[${m}, ${n}]`).toBe(n !== 1 && n !== 3);
       x.dispose();
     }
     w.dispose();

@@ -30,7 +30,9 @@ describe('cast to q8 with non-finite values', () => {
         const x = Tensor.fromArray(matrix(6, 40, [[4, 33, value]]), [6, 40], { dtype });
         const e = caught(() => cast(x, 'q8'));
         expect([e.row, e.column, e.value]).toEqual([4, 33, value]);
-        expect(e.message).toBe(`cast: x has ${value} at row 4, column 33; quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)`);
+        expect(e.message).toBe(
+          `cast: x has ${value} at row 4, column 33; quantization (q8, q4) needs finite values (a NaN would silently become the row maximum)`,
+        );
       });
     }
   }
@@ -44,7 +46,14 @@ describe('cast to q8 with non-finite values', () => {
 
   it('reports the first bad row whatever the thread split, in the [rows, cols] view of a 3-d tensor', () => {
     setNumThreads(Math.max(2, initial));
-    const x = Tensor.fromArray(matrix(4096, 64, [[4000, 1, NaN], [2049, 63, Infinity], [2049, 5, -Infinity]]), [2, 2048, 64]);
+    const x = Tensor.fromArray(
+      matrix(4096, 64, [
+        [4000, 1, NaN],
+        [2049, 63, Infinity],
+        [2049, 5, -Infinity],
+      ]),
+      [2, 2048, 64],
+    );
     const e = caught(() => cast(x, 'q8'));
     expect([e.row, e.column, e.value]).toEqual([2049, 5, -Infinity]);
   });

@@ -4,9 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DTypeError, DeviceError, DisposedError, ShapeError, Tensor, TensorError, cast, cudaAvailable, mmapFile,
-} from './index.js';
+import { DTypeError, DeviceError, DisposedError, ShapeError, Tensor, TensorError, cast, cudaAvailable, mmapFile } from './index.js';
 import { cpu } from './native.js';
 import { f16Value, randArray, roundBF16, roundF16 } from './test-support/reference.js';
 
@@ -29,8 +27,7 @@ describe('Tensor creation and readback', () => {
   });
 
   it('zeros in every dtype read back as zeros', () => {
-    for (const dt of ['f32', 'f16', 'bf16', 'q8'] as const)
-      expect([...Tensor.zeros([3, 17], dt).toFloat32Array()]).toEqual(new Array(51).fill(0));
+    for (const dt of ['f32', 'f16', 'bf16', 'q8'] as const) expect([...Tensor.zeros([3, 17], dt).toFloat32Array()]).toEqual(new Array(51).fill(0));
     expect([...Tensor.zeros([4], 'i32').toInt32Array()]).toEqual([0, 0, 0, 0]);
   });
 
@@ -112,11 +109,30 @@ describe('native memory accounting', () => {
 describe('f16 / bf16 rounding', () => {
   it('encodes known f16 bit patterns', () => {
     const cases: [number, number][] = [
-      [1 / 3, 0x3555], [65504, 0x7bff], [65519, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00], [-1e6, 0xfc00],
-      [2 ** -24, 0x0001], [2 ** -25, 0x0000], [3 * 2 ** -25, 0x0002], [2 ** -14, 0x0400], [-0, 0x8000],
-      [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02], [Infinity, 0x7c00], [-Infinity, 0xfc00], [0.1, 0x2e66],
+      [1 / 3, 0x3555],
+      [65504, 0x7bff],
+      [65519, 0x7bff],
+      [65520, 0x7c00],
+      [1e6, 0x7c00],
+      [-1e6, 0xfc00],
+      [2 ** -24, 0x0001],
+      [2 ** -25, 0x0000],
+      [3 * 2 ** -25, 0x0002],
+      [2 ** -14, 0x0400],
+      [-0, 0x8000],
+      [1 + 2 ** -11, 0x3c00],
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [Infinity, 0x7c00],
+      [-Infinity, 0xfc00],
+      [0.1, 0x2e66],
     ];
-    const t = cast(Tensor.fromArray(cases.map((c) => c[0]), [cases.length]), 'f16');
+    const t = cast(
+      Tensor.fromArray(
+        cases.map((c) => c[0]),
+        [cases.length],
+      ),
+      'f16',
+    );
     expect(bits16(t).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
     const nan = bits16(cast(Tensor.fromArray([NaN], [1]), 'f16'))[0];
     expect((nan & 0x7c00) === 0x7c00 && (nan & 0x3ff) !== 0).toBe(true);
@@ -124,10 +140,23 @@ describe('f16 / bf16 rounding', () => {
 
   it('encodes known bf16 bit patterns', () => {
     const cases: [number, number][] = [
-      [1 / 3, 0x3eab], [1, 0x3f80], [1 + 2 ** -8, 0x3f80], [1 + 3 * 2 ** -8, 0x3f82], [-2, 0xc000],
-      [3.4e38, 0x7f80], [Infinity, 0x7f80], [2 ** -130, 0x0008], [0, 0],
+      [1 / 3, 0x3eab],
+      [1, 0x3f80],
+      [1 + 2 ** -8, 0x3f80],
+      [1 + 3 * 2 ** -8, 0x3f82],
+      [-2, 0xc000],
+      [3.4e38, 0x7f80],
+      [Infinity, 0x7f80],
+      [2 ** -130, 0x0008],
+      [0, 0],
     ];
-    const t = cast(Tensor.fromArray(cases.map((c) => c[0]), [cases.length]), 'bf16');
+    const t = cast(
+      Tensor.fromArray(
+        cases.map((c) => c[0]),
+        [cases.length],
+      ),
+      'bf16',
+    );
     expect(bits16(t).map((b) => b.toString(16))).toEqual(cases.map((c) => c[1].toString(16)));
     const nan = bits16(cast(Tensor.fromArray([NaN], [1]), 'bf16'))[0];
     expect((nan & 0x7f80) === 0x7f80 && (nan & 0x7f) !== 0).toBe(true);
@@ -165,7 +194,12 @@ describe('f16 / bf16 rounding', () => {
 
 describe('q8', () => {
   it('quantizes each row by absmax/127 and dequantizes within half a step', () => {
-    for (const [R, C] of [[1, 1], [3, 17], [17, 255], [2, 4097]]) {
+    for (const [R, C] of [
+      [1, 1],
+      [3, 17],
+      [17, 255],
+      [2, 4097],
+    ]) {
       const x = randArray(R * C, R * 31 + C, -3, 3);
       const q = Tensor.fromArray(x, [R, C], { dtype: 'q8' });
       const d = q.toFloat32Array();

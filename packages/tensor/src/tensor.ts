@@ -24,8 +24,7 @@ const INTERNAL = Symbol('Tensor.internal');
 export function checkShape(op: string, shape: unknown): readonly number[] {
   if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of integers, got ${typeof shape}`);
   for (const d of shape)
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
-      throw new ShapeError(`${op}: shape [${shape.join(',')}] must hold non-negative integers`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new ShapeError(`${op}: shape [${shape.join(',')}] must hold non-negative integers`);
   return Object.freeze([...shape]);
 }
 
@@ -75,8 +74,7 @@ export class Tensor {
   }
 
   /** Copies `data` into a new tensor; converts to f16/bf16/q8 when `opts.dtype` asks. */
-  static fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[],
-                   opts?: { dtype?: DType; device?: DeviceName }): Tensor {
+  static fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], opts?: { dtype?: DType; device?: DeviceName }): Tensor {
     const op = 'Tensor.fromArray';
     opts ??= {};
     const s = checkShape(op, shape);
@@ -98,8 +96,7 @@ export class Tensor {
             throw new DTypeError(`${op}: dtype i32 needs 32-bit integers, got ${String(v)}`);
       host = data instanceof Int32Array ? data : Int32Array.from(data);
     } else {
-      if (Array.isArray(data))
-        for (const v of data) if (typeof v !== 'number') throw new DTypeError(`${op}: data must hold numbers, got ${typeof v}`);
+      if (Array.isArray(data)) for (const v of data) if (typeof v !== 'number') throw new DTypeError(`${op}: data must hold numbers, got ${typeof v}`);
       host = data instanceof Float32Array ? data : Float32Array.from(data);
     }
     const cpuT = fromHost(new Uint8Array(host.buffer, host.byteOffset, host.byteLength), s, dtype === 'i32' ? 'i32' : 'f32');
@@ -126,8 +123,7 @@ export class Tensor {
     if (checkDType(op, dtype) === 'q8') throw new DTypeError(`${op}: q8 tensors are built with fromArray or cast`);
     checkQ4Shape(op, dtype, s);
     const need = storageBytes(dtype, s);
-    if (bytes.byteLength !== need)
-      throw new ShapeError(`${op}: ${bytes.byteLength} bytes do not match ${dtype}[${s.join(',')}] (${need} bytes)`);
+    if (bytes.byteLength !== need) throw new ShapeError(`${op}: ${bytes.byteLength} bytes do not match ${dtype}[${s.join(',')}] (${need} bytes)`);
     // A copy when the view would be misaligned, or empty: V8 gives a zero-length ArrayBuffer no memory, and a
     // native view with no data pointer reads as a freed storage (every op on it said 'x was disposed').
     const align = dtype === 'q4' ? 2 : elementBytes(dtype); // q4: its f16 scales
@@ -147,12 +143,10 @@ export class Tensor {
     const s = checkShape(op, shape);
     if (s.length !== 2) throw new ShapeError(`${op}: shape must be [rows, cols], got [${s.join(',')}]`);
     const [rows, cols] = s;
-    if (values.length !== rows * cols)
-      throw new ShapeError(`${op}: ${values.length} values do not fill [${rows},${cols}] (${rows * cols} elements)`);
+    if (values.length !== rows * cols) throw new ShapeError(`${op}: ${values.length} values do not fill [${rows},${cols}] (${rows * cols} elements)`);
     if (scales.length !== rows) throw new ShapeError(`${op}: ${scales.length} scales for ${rows} rows (one per row)`);
     for (let r = 0; r < rows; r++)
-      if (!(scales[r] >= 0 && scales[r] < Infinity))
-        throw new TensorError(`${op}: scales[${r}] is ${scales[r]}; scales must be finite and >= 0`);
+      if (!(scales[r] >= 0 && scales[r] < Infinity)) throw new TensorError(`${op}: scales[${r}] is ${scales[r]}; scales must be finite and >= 0`);
     // The q8 storage layout (dtype.ts): values, zero padding, then the scales (none stored when cols is 0).
     const backend = backendFor('cpu');
     const storage = backend.alloc(storageBytes('q8', s), false);
@@ -245,11 +239,13 @@ export class Tensor {
     if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of integers`);
     const free = shape.filter((d) => d === -1).length;
     if (free > 1) throw new ShapeError(`${op}: only one dim may be -1 in [${shape.join(',')}]`);
-    const known = checkShape(op, shape.map((d) => (d === -1 ? 0 : d))).reduce((a, b, i) => (shape[i] === -1 ? a : a * b), 1);
+    const known = checkShape(
+      op,
+      shape.map((d) => (d === -1 ? 0 : d)),
+    ).reduce((a, b, i) => (shape[i] === -1 ? a : a * b), 1);
     let out = [...shape];
     if (free === 1) {
-      if (known === 0 || this.size % known !== 0)
-        throw new ShapeError(`${op}: cannot reshape ${describeTensor(this)} to [${shape.join(',')}]`);
+      if (known === 0 || this.size % known !== 0) throw new ShapeError(`${op}: cannot reshape ${describeTensor(this)} to [${shape.join(',')}]`);
       out = shape.map((d) => (d === -1 ? this.size / known : d));
     }
     const s = checkShape(op, out);
@@ -279,8 +275,12 @@ export class Tensor {
 }
 
 /** @internal A new uninitialised (or zeroed) contiguous tensor on `backend`. */
-export function allocTensor(backend: { device: DeviceName; alloc(n: number, zero: boolean): BackendStorage },
-                            shape: readonly number[], dtype: DType, zero = false): Tensor {
+export function allocTensor(
+  backend: { device: DeviceName; alloc(n: number, zero: boolean): BackendStorage },
+  shape: readonly number[],
+  dtype: DType,
+  zero = false,
+): Tensor {
   return new Tensor(INTERNAL, new SharedStorage(backend.alloc(storageBytes(dtype, shape), zero)), shape, dtype, backend.device);
 }
 

@@ -18,8 +18,7 @@ describe.skipIf(!hasCompiler)('thread pool stress (native driver)', () => {
 
   it('every chunk of every region runs exactly once, and no region hangs', () => {
     const exe = join(dir, 'threadpool-stress');
-    execFileSync('g++', ['-std=c++17', '-O2', '-Inative', 'scripts/threadpool-stress.cpp', 'native/cpu/threadpool.cpp',
-      '-pthread', '-o', exe], { cwd: pkg });
+    execFileSync('g++', ['-std=c++17', '-O2', '-Inative', 'scripts/threadpool-stress.cpp', 'native/cpu/threadpool.cpp', '-pthread', '-o', exe], { cwd: pkg });
     const deadline = Date.now() + 8_000;
     let runs = 0;
     do {

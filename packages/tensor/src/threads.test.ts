@@ -24,11 +24,14 @@ function msPerRegion(x: Tensor, w: Tensor, regions: number): number {
 describe('thread pool', () => {
   it('16 pool threads on the available cores run regions about as fast as 1 (no thread waits for all others)', () => {
     const x = Tensor.fromArray(new Float32Array(256).fill(0.5), [1, 256]);
-    const w = Tensor.fromArray(Float32Array.from({ length: 1024 * 256 }, (_, i) => (i % 7) - 3), [1024, 256]);
+    const w = Tensor.fromArray(
+      Float32Array.from({ length: 1024 * 256 }, (_, i) => (i % 7) - 3),
+      [1024, 256],
+    );
     const expected = linear(x, w).toFloat32Array();
     cpu.setNumThreads(1);
     const one = msPerRegion(x, w, 200);
-    cpu.setNumThreads(16);  // the addon itself does not cap: an oversubscribed pool
+    cpu.setNumThreads(16); // the addon itself does not cap: an oversubscribed pool
     expect(linear(x, w).toFloat32Array()).toEqual(expected);
     const sixteen = msPerRegion(x, w, 200);
     // The first pool: 16 threads on 2 cores took 40-100x the 1-thread time per region. Generous bound for a busy host.
@@ -36,11 +39,29 @@ describe('thread pool', () => {
   }, 60_000);
 
   it('every chunk is run exactly once: linear and softmax equal the 1-thread results bit for bit at 2-16 threads', () => {
-    const shapes: [number, number, number][] = [[1, 130, 4097], [3, 64, 1000], [4, 257, 515], [9, 96, 700], [33, 40, 2049]];
+    const shapes: [number, number, number][] = [
+      [1, 130, 4097],
+      [3, 64, 1000],
+      [4, 257, 515],
+      [9, 96, 700],
+      [33, 40, 2049],
+    ];
     const inputs = shapes.map(([M, K, N], i) => ({
-      x: Tensor.fromArray(Float32Array.from({ length: M * K }, (_, j) => Math.sin(j + i)), [M, K]),
-      ws: (['f32', 'f16', 'q8'] as const).map((dtype) => Tensor.fromArray(Float32Array.from({ length: N * K }, (_, j) => Math.cos(j * 0.37 + i)), [N, K], { dtype })),
-      logits: Tensor.fromArray(Float32Array.from({ length: M * N }, (_, j) => Math.sin(j * 0.01)), [M, N]),
+      x: Tensor.fromArray(
+        Float32Array.from({ length: M * K }, (_, j) => Math.sin(j + i)),
+        [M, K],
+      ),
+      ws: (['f32', 'f16', 'q8'] as const).map((dtype) =>
+        Tensor.fromArray(
+          Float32Array.from({ length: N * K }, (_, j) => Math.cos(j * 0.37 + i)),
+          [N, K],
+          { dtype },
+        ),
+      ),
+      logits: Tensor.fromArray(
+        Float32Array.from({ length: M * N }, (_, j) => Math.sin(j * 0.01)),
+        [M, N],
+      ),
     }));
     const run = () => inputs.flatMap(({ x, ws, logits }) => [...ws.map((w) => linear(x, w).toFloat32Array()), softmax(logits).toFloat32Array()]);
     cpu.setNumThreads(1);
@@ -65,9 +86,15 @@ describe('thread pool', () => {
 
   it('$GPTJ_THREADS above the available cores is capped, with the warning at load', () => {
     const cores = availableParallelism();
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e',
-      `const t = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}); console.log(t.getNumThreads());`],
-    { env: { ...process.env, GPTJ_THREADS: String(cores + 3) }, encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const t = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}); console.log(t.getNumThreads());`,
+      ],
+      { env: { ...process.env, GPTJ_THREADS: String(cores + 3) }, encoding: 'utf8' },
+    );
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(String(cores));
     expect(r.stderr).toMatch(/GPTJ_THREADS_CAPPED.*GPTJ_THREADS asks for \d+ threads/);

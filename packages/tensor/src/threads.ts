@@ -9,8 +9,7 @@ import { cpu } from './native.js';
 export const THREADS_CAPPED = 'GPTJ_THREADS_CAPPED';
 
 function warnCapped(what: string, n: number, cores: number): void {
-  process.emitWarning(`${what} asks for ${n} threads but this process may run on ${cores} cores (CPU affinity); using ${cores}`,
-    { code: THREADS_CAPPED });
+  process.emitWarning(`${what} asks for ${n} threads but this process may run on ${cores} cores (CPU affinity); using ${cores}`, { code: THREADS_CAPPED });
 }
 
 /**

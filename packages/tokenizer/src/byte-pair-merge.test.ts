@@ -69,7 +69,12 @@ describe('byte-pair merge', () => {
       if (bytes.length <= LINEAR_MAX_BYTES) expect(run(mergeLinear, bytes)).toEqual(ref);
       expect(run(mergeHeap, bytes)).toEqual(ref);
       const out: number[] = [];
-      bytePairMerge(v.merges, Int32Array.from(bytes, (b) => v.byteTokens[b]!), bytes.length, out);
+      bytePairMerge(
+        v.merges,
+        Int32Array.from(bytes, (b) => v.byteTokens[b]!),
+        bytes.length,
+        out,
+      );
       expect(out).toEqual(ref);
     }
   });

@@ -29,17 +29,113 @@ const WORDS = (
   'sampling temperature probability language transformer benchmark throughput latency streaming'
 ).split(' ');
 const CONTRACTIONS = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'T", "'RE", "'Re", "'VE", "'M", "'LL", "'Ll", "'D"];
-const CODE_WORDS = ['def', 'return', 'if', 'else', 'for', 'while', 'import', 'from', 'class', 'const', 'let', 'async', 'await', 'self', 'None', 'true', 'null', 'this', 'new', 'yield'];
-const OPS = [' = ', ' == ', ' += ', ' => ', '(', ')', '[', ']', '{', '}', ', ', '.', ': ', ';', ' + ', ' * ', ' - ', ' / ', '->', '::', ' && ', ' || ', '!', '?', '<', '>'];
+const CODE_WORDS = [
+  'def',
+  'return',
+  'if',
+  'else',
+  'for',
+  'while',
+  'import',
+  'from',
+  'class',
+  'const',
+  'let',
+  'async',
+  'await',
+  'self',
+  'None',
+  'true',
+  'null',
+  'this',
+  'new',
+  'yield',
+];
+const OPS = [
+  ' = ',
+  ' == ',
+  ' += ',
+  ' => ',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ', ',
+  '.',
+  ': ',
+  ';',
+  ' + ',
+  ' * ',
+  ' - ',
+  ' / ',
+  '->',
+  '::',
+  ' && ',
+  ' || ',
+  '!',
+  '?',
+  '<',
+  '>',
+];
 const EMOJI = [
-  '😀', '😂', '🥲', '👍', '👍🏽', '🙏🏿', '❤️', '🔥', '🚀', '🎉', '🇫🇷', '🇯🇵', '🏳️‍🌈', '👨‍👩‍👧‍👦', '👩🏽‍💻', '🧑‍🚀',
-  '1️⃣', '#️⃣', '🤷‍♀️', '✌️', '🐍', '🦀', '☕', '🇺🇳', '👁️‍🗨️',
+  '😀',
+  '😂',
+  '🥲',
+  '👍',
+  '👍🏽',
+  '🙏🏿',
+  '❤️',
+  '🔥',
+  '🚀',
+  '🎉',
+  '🇫🇷',
+  '🇯🇵',
+  '🏳️‍🌈',
+  '👨‍👩‍👧‍👦',
+  '👩🏽‍💻',
+  '🧑‍🚀',
+  '1️⃣',
+  '#️⃣',
+  '🤷‍♀️',
+  '✌️',
+  '🐍',
+  '🦀',
+  '☕',
+  '🇺🇳',
+  '👁️‍🗨️',
 ];
 const WHITESPACE = [' ', ' ', ' ', '  ', '\t', '\n', '\n', '\r\n', '\u00a0', '\u3000', '\u2028', '\u000b', '\f', '\u2003', '\u205f'];
-const CONTROLS = ['\u0000', '\u0001', '\u0007', '\u0008', '\u001b', '\u001c', '\u001f', '\u007f', '\u0085', '\u200b', '\u200d', '\ufeff', '\u00ad', '\u2060', '\ufffd'];
+const CONTROLS = [
+  '\u0000',
+  '\u0001',
+  '\u0007',
+  '\u0008',
+  '\u001b',
+  '\u001c',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u200b',
+  '\u200d',
+  '\ufeff',
+  '\u00ad',
+  '\u2060',
+  '\ufffd',
+];
 const ASTRAL = ['𝐀𝐁𝐂', '𝓗𝓮𝓵𝓵𝓸', '𝟏𝟐𝟑', '𐌰𐌱𐌲', '𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '𠀀𠀁', '𝒳', '𞤀𞤁'];
 /** Letter ranges of other scripts: Cyrillic, Greek, Arabic, Hebrew, Devanagari, Thai, Hangul, Armenian. */
-const SCRIPTS: [number, number][] = [[0x430, 0x44f], [0x3b1, 0x3c9], [0x628, 0x64a], [0x5d0, 0x5ea], [0x915, 0x939], [0xe01, 0xe2e], [0xac00, 0xd7a3], [0x561, 0x586]];
+const SCRIPTS: [number, number][] = [
+  [0x430, 0x44f],
+  [0x3b1, 0x3c9],
+  [0x628, 0x64a],
+  [0x5d0, 0x5ea],
+  [0x915, 0x939],
+  [0xe01, 0xe2e],
+  [0xac00, 0xd7a3],
+  [0x561, 0x586],
+];
 
 export function mixedCorpus(targetChars: number, seed = 1): string {
   const r = rng(seed);

@@ -84,9 +84,60 @@ const referenceEncode = (text: string) => naivePretokenize(wellFormed(text)).fla
 
 /** Pieces of text that stress the pattern: every whitespace kind (U+0085, U+FEFF too), contractions, classes, surrogates. */
 const PIECES = [
-  ' ', ' ', '  ', '\n', '\t', '\r\n', '\u000b', '\u0085', '\ufeff', '\u00a0', '\u3000', '\u2028', '\u2009', '\u200b', '\u001c', '\u180e',
-  "'", "'s", "'t", "'re", "'ve", "'m", "'ll", "'d", "'S", "'LL", 'a', 'é', 'Z', 'the', 'ing', ' the', 'ß', 'ǅ', '日本', '\u0301',
-  '1', '23', '½', '٣', '²', '!', '.', ',', '?!', '<|endoftext|>', '😀', '👨‍👩‍👧', '𝐀', '𝟏', '\ud800', '\udc00', '\u0000', '\ufffd',
+  ' ',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '\r\n',
+  '\u000b',
+  '\u0085',
+  '\ufeff',
+  '\u00a0',
+  '\u3000',
+  '\u2028',
+  '\u2009',
+  '\u200b',
+  '\u001c',
+  '\u180e',
+  "'",
+  "'s",
+  "'t",
+  "'re",
+  "'ve",
+  "'m",
+  "'ll",
+  "'d",
+  "'S",
+  "'LL",
+  'a',
+  'é',
+  'Z',
+  'the',
+  'ing',
+  ' the',
+  'ß',
+  'ǅ',
+  '日本',
+  '\u0301',
+  '1',
+  '23',
+  '½',
+  '٣',
+  '²',
+  '!',
+  '.',
+  ',',
+  '?!',
+  '<|endoftext|>',
+  '😀',
+  '👨‍👩‍👧',
+  '𝐀',
+  '𝟏',
+  '\ud800',
+  '\udc00',
+  '\u0000',
+  '\ufffd',
 ];
 const texts = fc.oneof(
   fc.string({ unit: fc.constantFrom(...PIECES), maxLength: 24 }),
@@ -98,23 +149,30 @@ const texts = fc.oneof(
 describe('fuzz: encode and decode', () => {
   const tok = Tokenizer.gptj();
   it("the reference itself gives GPT-2's ids (python-whitespace-ids.json, made by GPT-2's encoder under Python)", () => {
-    const fixture = JSON.parse(readFileSync(new URL('../fixtures/python-whitespace-ids.json', import.meta.url), 'utf8')) as { cases: { text: string; ids: number[] }[] };
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/python-whitespace-ids.json', import.meta.url), 'utf8')) as {
+      cases: { text: string; ids: number[] }[];
+    };
     for (const c of fixture.cases) expect(referenceEncode(c.text), JSON.stringify(c.text)).toEqual(c.ids);
   });
 
-  it('encode equals the naive reference encoder; decode(encode(s)) is s with lone surrogates as U+FFFD', () => {
-    fuzz(
-      'tokenizer-encode',
-      [texts],
-      (text) => {
-        const ids = tok.encode(text);
-        const want = referenceEncode(text);
-        if (ids.length !== want.length || ids.some((id, k) => id !== want[k])) throw new Error(`encode ${JSON.stringify(text)}: ${ids} but reference ${want}`);
-        const back = tok.decode(ids);
-        if (back !== wellFormed(text)) throw new Error(`decode(encode(${JSON.stringify(text)})) is ${JSON.stringify(back)}`);
-        return tok.countTokens(text) === ids.length;
-      },
-      { maxMsPerInput: 1000 },
-    );
-  }, fuzzTimeoutMs);
+  it(
+    'encode equals the naive reference encoder; decode(encode(s)) is s with lone surrogates as U+FFFD',
+    () => {
+      fuzz(
+        'tokenizer-encode',
+        [texts],
+        (text) => {
+          const ids = tok.encode(text);
+          const want = referenceEncode(text);
+          if (ids.length !== want.length || ids.some((id, k) => id !== want[k]))
+            throw new Error(`encode ${JSON.stringify(text)}: ${ids} but reference ${want}`);
+          const back = tok.decode(ids);
+          if (back !== wellFormed(text)) throw new Error(`decode(encode(${JSON.stringify(text)})) is ${JSON.stringify(back)}`);
+          return tok.countTokens(text) === ids.length;
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

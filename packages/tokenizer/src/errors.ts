@@ -27,10 +27,7 @@ export class UnknownTokenIdError extends TokenizerError {
     readonly position: number,
     vocabSize: number,
   ) {
-    super(
-      `Token id ${String(id)} at position ${position} is not in the vocabulary ` +
-        `(ids are integers 0..${vocabSize - 1}).`,
-    );
+    super(`Token id ${String(id)} at position ${position} is not in the vocabulary ` + `(ids are integers 0..${vocabSize - 1}).`);
   }
 }
 

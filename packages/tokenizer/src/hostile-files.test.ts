@@ -35,18 +35,33 @@ describe('tokenizer files with conflicting ids are refused, naming the file, the
   });
 
   it('two vocab.json tokens sharing an id (" the" would encode as " a")', () => {
-    refuses(edited({}, (v) => (v['Ġthe'] = v['Ġa']!)), /^vocab\.json: tokens "Ġa" and "Ġthe" both have id 257$/);
+    refuses(
+      edited({}, (v) => (v['Ġthe'] = v['Ġa']!)),
+      /^vocab\.json: tokens "Ġa" and "Ġthe" both have id 257$/,
+    );
   });
 
   it('added_tokens.json reusing a vocabulary id or another added token id', () => {
-    refuses(edited({ 'added_tokens.json': '{"<|extratoken_1|>": 262}' }), /^added_tokens\.json: special token "<\|extratoken_1\|>" has id 262, which vocab\.json gives to token "Ġthe"$/);
-    refuses(edited({ 'added_tokens.json': '{"<|a|>": 50257, "<|b|>": 50257}' }), /^added_tokens\.json: special tokens "<\|a\|>" and "<\|b\|>" both have id 50257$/);
-    refuses(edited({ 'added_tokens.json': '{"<|endoftext|>": 50300}' }), /^added_tokens\.json: special token "<\|endoftext\|>" has id 50300, but vocab\.json gives it id 50256$/);
+    refuses(
+      edited({ 'added_tokens.json': '{"<|extratoken_1|>": 262}' }),
+      /^added_tokens\.json: special token "<\|extratoken_1\|>" has id 262, which vocab\.json gives to token "Ġthe"$/,
+    );
+    refuses(
+      edited({ 'added_tokens.json': '{"<|a|>": 50257, "<|b|>": 50257}' }),
+      /^added_tokens\.json: special tokens "<\|a\|>" and "<\|b\|>" both have id 50257$/,
+    );
+    refuses(
+      edited({ 'added_tokens.json': '{"<|endoftext|>": 50300}' }),
+      /^added_tokens\.json: special token "<\|endoftext\|>" has id 50300, but vocab\.json gives it id 50256$/,
+    );
   });
 
   it('one special token given two ids by two files', () => {
     const config = JSON.stringify({ added_tokens_decoder: { 50300: { content: '<|extratoken_1|>' } } });
-    refuses(edited({ 'tokenizer_config.json': config }), /^tokenizer_config\.json: special token "<\|extratoken_1\|>" has id 50300, but 50257 in added_tokens\.json$/);
+    refuses(
+      edited({ 'tokenizer_config.json': config }),
+      /^tokenizer_config\.json: special token "<\|extratoken_1\|>" has id 50300, but 50257 in added_tokens\.json$/,
+    );
   });
 
   it('a special token whose bytes differ from its vocabulary token is a conflict, even when spelled alike (found by fuzzing)', () => {
@@ -76,7 +91,10 @@ describe('tokenizer files with conflicting ids are refused, naming the file, the
     refuses(small({ ['a'.repeat(1025)]: 300 }, []), /^vocab\.json: token "a{60}"\.\.\. \(1025 characters\) is longer than 1024 characters$/);
     refuses(edited({ 'added_tokens.json': '{"": 50257}' }), /^added_tokens\.json: special token is empty$/);
     // found by fuzzing: decoded as U+FFFD, so decode(encode(t)) was not t
-    refuses(edited({ 'added_tokens.json': '{"<|a\\ud800|>": 50257}' }), /^added_tokens\.json: special token "<\|a\\ud800\|>" holds a lone surrogate, which has no UTF-8$/);
+    refuses(
+      edited({ 'added_tokens.json': '{"<|a\\ud800|>": 50257}' }),
+      /^added_tokens\.json: special token "<\|a\\ud800\|>" holds a lone surrogate, which has no UTF-8$/,
+    );
     const many = Object.fromEntries(Array.from({ length: 16385 }, (_, k) => [`<|t${k}|>`, 60000 + k]));
     refuses(edited({ 'added_tokens.json': JSON.stringify(many) }), /^added_tokens\.json: more than 16384 special tokens$/);
     // 16,000 of 1,000 characters used to load, then crash the process compiling the regex that matches them

@@ -4,7 +4,6 @@ import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
 import { wellFormed } from './test-support/fixture-files.js';
 
-
 const tok = Tokenizer.gptj();
 const tiktoken = getEncoding('gpt2');
 

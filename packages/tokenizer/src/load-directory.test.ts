@@ -32,13 +32,13 @@ async function dirWith(name: string, files: Record<string, string>): Promise<str
 async function tokenizerJson(mergeStyle: 'strings' | 'pairs'): Promise<string> {
   const vocab = readFixtureJson<Record<string, number>>('gpt2-tokenizer', 'vocab.json');
   const added = readFixtureJson<Record<string, number>>('gpt2-tokenizer', 'added_tokens.json');
-  const lines = (await readFile(join(hfDir, 'merges.txt'), 'utf8')).split('\n').slice(1).filter((l) => l !== '');
+  const lines = (await readFile(join(hfDir, 'merges.txt'), 'utf8'))
+    .split('\n')
+    .slice(1)
+    .filter((l) => l !== '');
   return JSON.stringify({
     version: '1.0',
-    added_tokens: [
-      { id: 50256, content: '<|endoftext|>', special: true },
-      ...Object.entries(added).map(([content, id]) => ({ id, content, special: false })),
-    ],
+    added_tokens: [{ id: 50256, content: '<|endoftext|>', special: true }, ...Object.entries(added).map(([content, id]) => ({ id, content, special: false }))],
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     decoder: { type: 'ByteLevel' },
     model: { type: 'BPE', vocab, merges: mergeStyle === 'strings' ? lines : lines.map((l) => l.split(' ')) },

@@ -12,7 +12,14 @@ const OWN_TOKENIZER_FILES = ['tokenizer.json', 'vocab.json'];
 /** Whether the directory `dir` has tokenizer files of its own; TokenizerLoadError when it is not a directory. */
 export async function hasOwnTokenizer(dir: string): Promise<boolean> {
   await checkDirectory(dir, 'forModelDirectory');
-  const found = await Promise.all(OWN_TOKENIZER_FILES.map((f) => stat(join(dir, f)).then(() => true, () => false)));
+  const found = await Promise.all(
+    OWN_TOKENIZER_FILES.map((f) =>
+      stat(join(dir, f)).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return found.includes(true);
 }
 

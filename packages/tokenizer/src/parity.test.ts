@@ -6,7 +6,6 @@ import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
 import { wellFormed } from './test-support/fixture-files.js';
 
-
 const tok = Tokenizer.gptj();
 const tiktoken = getEncoding('gpt2');
 /** The peers with special tokens treated as ordinary text, as our default does. */
@@ -34,9 +33,14 @@ const HANDPICKED = [
   // numbers
   '0 1 12 123 1234 12345 123456 1234567 3.14159 -2.5e10 1,000,000 0xDEADBEEF ½ ² ³ Ⅻ ٣ ๓ 𝟏𝟐',
   // whitespace runs
-  '          ', '\n\n\n\n', '\t \t \t', ' \u00a0 \u2003 \u3000 \u2028 \u2029 \u205f ', 'a   b    c\n\n d',
+  '          ',
+  '\n\n\n\n',
+  '\t \t \t',
+  ' \u00a0 \u2003 \u3000 \u2028 \u2029 \u205f ',
+  'a   b    c\n\n d',
   // CJK, other scripts
-  '日本語のテキストです。中文文本，한국어 텍스트。', 'Привет, мир! Γειά σου Κόσμε. مرحبا بالعالم. שלום עולם. नमस्ते दुनिया. สวัสดีชาวโลก',
+  '日本語のテキストです。中文文本，한국어 텍스트。',
+  'Привет, мир! Γειά σου Κόσμε. مرحبا بالعالم. שלום עולם. नमस्ते दुनिया. สวัสดีชาวโลก',
   // emoji: ZWJ families, skin tones, flags, keycaps, variation selectors
   '👨‍👩‍👧‍👦 👩🏽‍💻 🏳️‍🌈 🇫🇷🇯🇵 1️⃣ #️⃣ ❤️ 🤷‍♀️ 👁️‍🗨️ 😀😂🥲',
   // combining marks
@@ -44,7 +48,9 @@ const HANDPICKED = [
   // control and format characters
   '\u0000\u0001\u0002 \u0007\u0008\u001b[31mred\u001b[0m \u001c\u001d\u001e\u001f \u007f \u0085 \u200b\u200c\u200d \ufeffBOM \u00ad \u2060',
   // astral letters and lone surrogates (encoded as U+FFFD, as TextEncoder does)
-  '𝐀𝐁𝐂 𝓗𝓮𝓵𝓵𝓸 𐌰𐌱𐌲 𠀀𠀁', 'a\ud800b \udc00c \ud83d', '\udfff\ud800',
+  '𝐀𝐁𝐂 𝓗𝓮𝓵𝓵𝓸 𐌰𐌱𐌲 𠀀𠀁',
+  'a\ud800b \udc00c \ud83d',
+  '\udfff\ud800',
   // special token strings as ordinary text
   '<|endoftext|> <|extratoken_1|> <|endoftext|><|endoftext|>',
 ];
@@ -72,9 +78,7 @@ describe('ids identical to gpt-tokenizer 4.0.0 and js-tiktoken 1.0.21 (gpt2), aw
   }, 60_000);
 
   it('on the mini-code fixture prompts (ids from Hugging Face)', () => {
-    const { samples } = readFixtureJson<{ samples: { prompt: string; prompt_ids: number[]; new_ids: number[] }[] }>(
-      'mini-code-samples.json',
-    );
+    const { samples } = readFixtureJson<{ samples: { prompt: string; prompt_ids: number[]; new_ids: number[] }[] }>('mini-code-samples.json');
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) {
       expect(tok.encode(s.prompt)).toEqual(s.prompt_ids);

@@ -30,25 +30,29 @@ const ids = fc.oneof(
 );
 
 describe('fuzz: streaming decoder', () => {
-  it('ids written one at a time give decode() of all of them; bad ids fail alike at the same position', () => {
-    const stream = tok.createStreamDecoder(); // reused across inputs: end() resets it
-    fuzz(
-      'tokenizer-stream-decode',
-      [ids],
-      (list) => {
-        const all = list as number[];
-        let whole = '';
-        const atOnce = failure(() => (whole = tok.decode(all)));
-        let streamed = '';
-        const oneByOne = failure(() => {
-          for (const id of all) streamed += stream.write(id);
-        });
-        streamed += stream.end();
-        if (JSON.stringify(atOnce) !== JSON.stringify(oneByOne)) throw new Error(`decode failed with ${atOnce}, the stream with ${oneByOne}`);
-        if (atOnce === null && streamed !== whole) throw new Error(`streamed ${JSON.stringify(streamed)}, decode ${JSON.stringify(whole)}`);
-        return true;
-      },
-      { maxMsPerInput: 1000 },
-    );
-  }, fuzzTimeoutMs);
+  it(
+    'ids written one at a time give decode() of all of them; bad ids fail alike at the same position',
+    () => {
+      const stream = tok.createStreamDecoder(); // reused across inputs: end() resets it
+      fuzz(
+        'tokenizer-stream-decode',
+        [ids],
+        (list) => {
+          const all = list as number[];
+          let whole = '';
+          const atOnce = failure(() => (whole = tok.decode(all)));
+          let streamed = '';
+          const oneByOne = failure(() => {
+            for (const id of all) streamed += stream.write(id);
+          });
+          streamed += stream.end();
+          if (JSON.stringify(atOnce) !== JSON.stringify(oneByOne)) throw new Error(`decode failed with ${atOnce}, the stream with ${oneByOne}`);
+          if (atOnce === null && streamed !== whole) throw new Error(`streamed ${JSON.stringify(streamed)}, decode ${JSON.stringify(whole)}`);
+          return true;
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

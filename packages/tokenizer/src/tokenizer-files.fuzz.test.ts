@@ -42,8 +42,41 @@ function smallParts(k: number, extra: number): Parts {
   };
 }
 
-const ODD_VALUES: unknown[] = [-1, -0, 0.5, 2 ** 21, 2 ** 21 - 1, 2 ** 31, 2 ** 53, 1e308, null, '5', [], {}, true, { content: 5 }, { content: '<|endoftext|>' }];
-const ODD_KEYS = ['', '\ud800', '\ufeff', '\u0085', ' ', 'Ġ', '__proto__', 'constructor', 'toString', '<|endoftext|>', '<|extratoken_1|>', 'a'.repeat(1100), 'é', '😀', 'Ġthe', '\u0000'];
+const ODD_VALUES: unknown[] = [
+  -1,
+  -0,
+  0.5,
+  2 ** 21,
+  2 ** 21 - 1,
+  2 ** 31,
+  2 ** 53,
+  1e308,
+  null,
+  '5',
+  [],
+  {},
+  true,
+  { content: 5 },
+  { content: '<|endoftext|>' },
+];
+const ODD_KEYS = [
+  '',
+  '\ud800',
+  '\ufeff',
+  '\u0085',
+  ' ',
+  'Ġ',
+  '__proto__',
+  'constructor',
+  'toString',
+  '<|endoftext|>',
+  '<|extratoken_1|>',
+  'a'.repeat(1100),
+  'é',
+  '😀',
+  'Ġthe',
+  '\u0000',
+];
 
 /** One edit of the parsed files, chosen and placed by the integers (fast-check shrinks them). */
 function editParts(p: Parts, op: number, a: number, b: number): void {
@@ -53,18 +86,42 @@ function editParts(p: Parts, op: number, a: number, b: number): void {
   const odd = ODD_VALUES[b % ODD_VALUES.length];
   const oddKey = ODD_KEYS[b % ODD_KEYS.length]!;
   switch (op % 12) {
-    case 0: p.vocab[oddKey] = idOf(a); break; // a second token with an existing id
-    case 1: p.added[oddKey] = idOf(a); break; // an added token reusing an id
-    case 2: p.merges.push(p.merges[a % Math.max(1, p.merges.length)] ?? 'Ġ t'); break; // a repeated merge
-    case 3: p.merges.splice(a % (p.merges.length + 1), 0, [`${oddKey} ${key}`, `${key}`, `${key} ${key} ${key}`, ''][b % 4]!); break;
-    case 4: p.vocab[key] = odd; break;
-    case 5: p.added[oddKey] = odd; break;
-    case 6: p.vocab[oddKey] = 300 + (b % 300); break;
-    case 7: p.specialMap[['eos_token', 'bos_token', 'additional_special_tokens'][a % 3]!] = [odd, oddKey, [oddKey, '<|endoftext|>']][b % 3]; break;
-    case 8: p.config[['eos_token', 'add_prefix_space', 'added_tokens_decoder'][a % 3]!] = [odd, oddKey, { [String(odd)]: { content: oddKey } }][b % 3]; break;
-    case 9: delete p.vocab[key]; break;
-    case 10: p.merges.reverse(); break;
-    default: p.added[`<|extratoken_${b}|>`] = b % 8 === 0 ? 2 ** 21 - 1 - (a % 4) : 50_000 + (a % 1000); break; // large legal ids (the largest cost ~0.2 s)
+    case 0:
+      p.vocab[oddKey] = idOf(a);
+      break; // a second token with an existing id
+    case 1:
+      p.added[oddKey] = idOf(a);
+      break; // an added token reusing an id
+    case 2:
+      p.merges.push(p.merges[a % Math.max(1, p.merges.length)] ?? 'Ġ t');
+      break; // a repeated merge
+    case 3:
+      p.merges.splice(a % (p.merges.length + 1), 0, [`${oddKey} ${key}`, `${key}`, `${key} ${key} ${key}`, ''][b % 4]!);
+      break;
+    case 4:
+      p.vocab[key] = odd;
+      break;
+    case 5:
+      p.added[oddKey] = odd;
+      break;
+    case 6:
+      p.vocab[oddKey] = 300 + (b % 300);
+      break;
+    case 7:
+      p.specialMap[['eos_token', 'bos_token', 'additional_special_tokens'][a % 3]!] = [odd, oddKey, [oddKey, '<|endoftext|>']][b % 3];
+      break;
+    case 8:
+      p.config[['eos_token', 'add_prefix_space', 'added_tokens_decoder'][a % 3]!] = [odd, oddKey, { [String(odd)]: { content: oddKey } }][b % 3];
+      break;
+    case 9:
+      delete p.vocab[key];
+      break;
+    case 10:
+      p.merges.reverse();
+      break;
+    default:
+      p.added[`<|extratoken_${b}|>`] = b % 8 === 0 ? 2 ** 21 - 1 - (a % 4) : 50_000 + (a % 1000);
+      break; // large legal ids (the largest cost ~0.2 s)
   }
 }
 
@@ -84,18 +141,51 @@ function serialize(p: Parts, form: number): Record<string, string> {
   return { ...common, 'tokenizer.json': JSON.stringify(tokenizerJson) };
 }
 
-const SPLICES = ['"', '{', '}', '[', ']', ',', ':', '\\', '\\u', '\\ud800', ' ', '\n', '0', '-', 'e999', '1e308', '99999999999999999999', 'null', '\u0000', '\ud800', '\ufeff', 'é', '#version', 'Ġ Ġ'];
+const SPLICES = [
+  '"',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '\\',
+  '\\u',
+  '\\ud800',
+  ' ',
+  '\n',
+  '0',
+  '-',
+  'e999',
+  '1e308',
+  '99999999999999999999',
+  'null',
+  '\u0000',
+  '\ud800',
+  '\ufeff',
+  'é',
+  '#version',
+  'Ġ Ġ',
+];
 
 /** One edit of a file's text. */
 function editText(text: string, op: number, at: number, b: number): string {
   const i = text.length === 0 ? 0 : at % (text.length + 1);
   switch (op % 6) {
-    case 0: return text.slice(0, i); // truncated
-    case 1: return text.slice(0, i) + String.fromCharCode(b % 0x10000) + text.slice(i + 1); // one character replaced
-    case 2: return text.slice(0, i) + SPLICES[b % SPLICES.length] + text.slice(i);
-    case 3: { const n = [2, 63, 64, 65, 1000, 100_000][b % 6]!; return text.slice(0, i) + '['.repeat(n) + ']'.repeat(n) + text.slice(i); } // prettier-ignore
-    case 4: return text.replace(/\d+/, ['-1', '1e999', '2097152', '18446744073709551616', '0.5', '-0'][b % 6]!); // a huge or odd number
-    default: return text.slice(0, i) + text.slice(i, i + 1 + (b % 64)).repeat(2) + text.slice(i + 1 + (b % 64)); // a duplicated span
+    case 0:
+      return text.slice(0, i); // truncated
+    case 1:
+      return text.slice(0, i) + String.fromCharCode(b % 0x10000) + text.slice(i + 1); // one character replaced
+    case 2:
+      return text.slice(0, i) + SPLICES[b % SPLICES.length] + text.slice(i);
+    case 3: {
+      const n = [2, 63, 64, 65, 1000, 100_000][b % 6]!;
+      return text.slice(0, i) + '['.repeat(n) + ']'.repeat(n) + text.slice(i);
+    } // prettier-ignore
+    case 4:
+      return text.replace(/\d+/, ['-1', '1e999', '2097152', '18446744073709551616', '0.5', '-0'][b % 6]!); // a huge or odd number
+    default:
+      return text.slice(0, i) + text.slice(i, i + 1 + (b % 64)).repeat(2) + text.slice(i + 1 + (b % 64)); // a duplicated span
   }
 }
 
@@ -140,26 +230,30 @@ function check(files: TokenizerFiles): boolean {
 }
 
 describe('fuzz: tokenizer directory files', () => {
-  it('load or throw a TokenizerError; what loads is consistent', () => {
-    fuzz(
-      'tokenizer-files',
-      [fc.oneof({ weight: 2000, arbitrary: smallInput.map((x) => ({ small: x })) }, { weight: 1, arbitrary: fullInput.map((x) => ({ full: x })) })],
-      (input) => {
-        let files: Record<string, string>;
-        if ('small' in input) {
-          const { k, extra, form, partEdits, textEdits, drop } = input.small;
-          const parts = smallParts(k, extra);
-          for (const [op, a, b] of partEdits) editParts(parts, op, a, b);
-          files = serialize(parts, form);
-          applyTextEdits(files, textEdits);
-          if (drop !== null) delete files[NAMES[drop % NAMES.length]!];
-        } else {
-          files = { ...fixtureFiles };
-          applyTextEdits(files, input.full.textEdits);
-        }
-        return check(files);
-      },
-      { maxMsPerInput: 5000 }, // a full-file input takes 0.4-1 s on the shared 2-core machine; a hang takes forever
-    );
-  }, fuzzTimeoutMs);
+  it(
+    'load or throw a TokenizerError; what loads is consistent',
+    () => {
+      fuzz(
+        'tokenizer-files',
+        [fc.oneof({ weight: 2000, arbitrary: smallInput.map((x) => ({ small: x })) }, { weight: 1, arbitrary: fullInput.map((x) => ({ full: x })) })],
+        (input) => {
+          let files: Record<string, string>;
+          if ('small' in input) {
+            const { k, extra, form, partEdits, textEdits, drop } = input.small;
+            const parts = smallParts(k, extra);
+            for (const [op, a, b] of partEdits) editParts(parts, op, a, b);
+            files = serialize(parts, form);
+            applyTextEdits(files, textEdits);
+            if (drop !== null) delete files[NAMES[drop % NAMES.length]!];
+          } else {
+            files = { ...fixtureFiles };
+            applyTextEdits(files, input.full.textEdits);
+          }
+          return check(files);
+        },
+        { maxMsPerInput: 5000 }, // a full-file input takes 0.4-1 s on the shared 2-core machine; a hang takes forever
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

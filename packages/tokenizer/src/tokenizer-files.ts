@@ -107,9 +107,7 @@ class SpecialTokenList {
   add(content: string, id: unknown, file: string): void {
     const seen = this.byContent.get(content);
     if (seen !== undefined && seen.id !== undefined && id !== undefined && seen.id !== id) {
-      throw new TokenizerLoadError(
-        `${file}: special token ${shown(content)} has id ${shown(id)}, but ${shown(seen.id)} in ${seen.file}`,
-      );
+      throw new TokenizerLoadError(`${file}: special token ${shown(content)} has id ${shown(id)}, but ${shown(seen.id)} in ${seen.file}`);
     }
     if (seen === undefined || seen.id === undefined) this.byContent.set(content, { id, file });
     if (this.byContent.size > LIMITS.specialTokens) {

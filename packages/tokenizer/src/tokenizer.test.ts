@@ -20,7 +20,9 @@ describe('Tokenizer.gptj()', () => {
     expect(differ).toEqual([]);
     expect(tok.decode([50256])).toBe('<|endoftext|>');
     for (let k = 1; k <= 143; k++) expect(tok.decode([50256 + k])).toBe(`<|extratoken_${k}|>`);
-    expect(tok.decode(all)).toBe(tiktoken.decode(all.slice(0, 50256)) + '<|endoftext|>' + Array.from({ length: 143 }, (_, k) => `<|extratoken_${k + 1}|>`).join(''));
+    expect(tok.decode(all)).toBe(
+      tiktoken.decode(all.slice(0, 50256)) + '<|endoftext|>' + Array.from({ length: 143 }, (_, k) => `<|extratoken_${k + 1}|>`).join(''),
+    );
   });
 
   it('rejects ids outside the vocabulary with a typed error naming the id and its position', () => {
@@ -52,7 +54,9 @@ describe('special tokens', () => {
   });
 
   it('encode to their ids when allowed', () => {
-    const a = tok.encode('a'), b = tok.encode('b'), sp = tok.encode(' ');
+    const a = tok.encode('a'),
+      b = tok.encode('b'),
+      sp = tok.encode(' ');
     expect(tok.encode(text, { allowedSpecial: 'all' })).toEqual([...a, 50256, ...b, ...sp, 50263]);
     expect(tok.encode(text, { allowedSpecial: new Set(['<|endoftext|>']) })).toEqual([...a, 50256, ...tok.encode('b <|extratoken_7|>')]);
     expect(tiktoken.encode('a<|endoftext|>b', 'all')).toEqual(tok.encode('a<|endoftext|>b', { allowedSpecial: 'all' }));
@@ -186,7 +190,10 @@ describe('package boundaries', () => {
     for (const file of (await readdir(dir)).filter((f) => f.endsWith('.ts') && !/\.test(-util)?\.ts$/.test(f) && f !== 'bench.ts')) {
       const source = await readFile(new URL(file, dir), 'utf8');
       const imports = [...source.matchAll(/from '([^']+)'/g)].map((m) => m[1]!);
-      expect(imports.filter((i) => !i.startsWith('./') && !i.startsWith('node:')), file).toEqual([]);
+      expect(
+        imports.filter((i) => !i.startsWith('./') && !i.startsWith('node:')),
+        file,
+      ).toEqual([]);
     }
   });
 });

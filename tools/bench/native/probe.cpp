@@ -11,13 +11,11 @@
 
 namespace {
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // The two OpenBLAS entry points we need, declared here so no cblas.h is required.
-using SgemmFn = void (*)(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A,
-                         int lda, const float* B, int ldb, float beta, float* C, int ldc);
+using SgemmFn = void (*)(int order, int transA, int transB, int M, int N, int K, float alpha, const float* A, int lda,
+                         const float* B, int ldb, float beta, float* C, int ldc);
 using SetThreadsFn = void (*)(int);
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 

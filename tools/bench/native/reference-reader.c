@@ -21,7 +21,7 @@ static pthread_barrier_t start_line, finish_line;
 static volatile int quit; /* set before a start line that ends the readers */
 
 struct share {
-  uint64_t *p;
+  uint64_t* p;
   size_t words;
   uint64_t sum;
 };
@@ -32,8 +32,8 @@ static double now(void) {
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static void *reader(void *arg) {
-  struct share *s = arg;
+static void* reader(void* arg) {
+  struct share* s = arg;
   memset(s->p, 1, s->words * 8);
   for (;;) {
     pthread_barrier_wait(&start_line);
@@ -56,12 +56,12 @@ static double pass(size_t bytes) {
   return (double)bytes / (now() - t0);
 }
 
-static int by_value(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
+static int by_value(const void* a, const void* b) {
+  const double x = *(const double*)a, y = *(const double*)b;
   return x < y ? -1 : x > y;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: reference-reader BYTES THREADS (then timed passes per request on stdin)\n");
     return 2;
@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const size_t words = bytes / 8 / threads / 512 * 512, total = words * threads * 8; /* 4 KiB per thread */
-  uint64_t *buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  uint64_t* buf = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (buf == MAP_FAILED) {
     perror("reference-reader: mmap");
     return 1;
@@ -81,8 +81,8 @@ int main(int argc, char **argv) {
   madvise(buf, total, MADV_HUGEPAGE);
   pthread_barrier_init(&start_line, NULL, threads + 1);
   pthread_barrier_init(&finish_line, NULL, threads + 1);
-  struct share *shares = calloc(threads, sizeof *shares);
-  pthread_t *ids = calloc(threads, sizeof *ids);
+  struct share* shares = calloc(threads, sizeof *shares);
+  pthread_t* ids = calloc(threads, sizeof *ids);
   for (int t = 0; t < threads; ++t) {
     shares[t] = (struct share){buf + t * words, words, 0};
     pthread_create(&ids[t], NULL, reader, &shares[t]);
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
   pass(total); /* warm-up, untimed (waits for the first touch) */
   int passes;
   while (scanf("%d", &passes) == 1 && passes > 0) {
-    double *rates = calloc(passes, sizeof *rates);
+    double* rates = calloc(passes, sizeof *rates);
     for (int i = 0; i < passes; ++i) rates[i] = pass(total);
     qsort(rates, passes, sizeof *rates, by_value);
     const double median = passes % 2 ? rates[passes / 2] : (rates[passes / 2 - 1] + rates[passes / 2]) / 2;

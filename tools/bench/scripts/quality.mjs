@@ -13,8 +13,12 @@ import { Tokenizer } from '@gptj/tokenizer';
 
 const { values, positionals: files } = parseArgs({
   allowPositionals: true,
-  options: { model: { type: 'string', default: miniCodeDir }, ref: { type: 'string', default: 'f32' },
-    dtypes: { type: 'string', default: 'f16,q8,q4' }, tokens: { type: 'string', default: '512' } },
+  options: {
+    model: { type: 'string', default: miniCodeDir },
+    ref: { type: 'string', default: 'f32' },
+    dtypes: { type: 'string', default: 'f16,q8,q4' },
+    tokens: { type: 'string', default: '512' },
+  },
 });
 if (files.length === 0) throw new Error('usage: node scripts/quality.mjs [--model DIR] [--ref f32] [--dtypes f16,q8,q4] [--tokens N] FILE.py...');
 const tok = await Tokenizer.forModelDirectory(miniCodeDir);
@@ -33,7 +37,9 @@ const ref = [];
 for (const dtype of [values.ref, ...values.dtypes.split(',')]) {
   const started = Date.now();
   const model = await loadModel(values.model, { dtype: dtype === 'int8' ? 'q8' : dtype, device: 'cpu' });
-  let nll = 0, n = 0, kl = 0;
+  let nll = 0,
+    n = 0,
+    kl = 0;
   for (const [d, ids] of docs.entries()) {
     const logits = await model.forward([ids]);
     const a = logits.toFloat32Array();

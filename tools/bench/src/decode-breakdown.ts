@@ -9,15 +9,19 @@
 //   node dist/decode-breakdown.js [--threads N] [--reps R] [--context L] [--dtypes f16,q8,q4]
 import { parseArgs } from 'node:util';
 
-import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth,
-  rotary, setNumThreads } from '@gptj/tensor';
+import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth, rotary, setNumThreads } from '@gptj/tensor';
 
-const { values } = parseArgs({ options: {
-  threads: { type: 'string' }, reps: { type: 'string', default: '7' }, context: { type: 'string', default: '64' },
-  dtypes: { type: 'string', default: 'f16,q8,q4' },
-} });
+const { values } = parseArgs({
+  options: {
+    threads: { type: 'string' },
+    reps: { type: 'string', default: '7' },
+    context: { type: 'string', default: '64' },
+    dtypes: { type: 'string', default: 'f16,q8,q4' },
+  },
+});
 if (values.threads !== undefined) setNumThreads(Number(values.threads));
-const reps = Number(values.reps), context = Number(values.context);
+const reps = Number(values.reps),
+  context = Number(values.context);
 const dtypes = values.dtypes.split(',') as DType[];
 const [D, FF, H, HD, ROT, V, LAYERS] = [4096, 16384, 16, 256, 64, 50400, 28];
 
@@ -26,7 +30,11 @@ function random(n: number, seed: number, scale = 0.02): Float32Array {
   const a = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     a[i] = (s / 2147483648 - 1) * scale;
   }
   return a;
@@ -36,7 +44,10 @@ const matrix = (rows: number, cols: number, seed: number, dtype: DType) => Tenso
 const vector = (n: number, seed: number) => Tensor.fromArray(random(n, seed), [n]);
 const weightBytes = (dtype: DType, n: number) => (dtype === 'q4' ? (n * 18) / 32 : dtype === 'q8' ? n : 2 * n);
 
-interface Timings { ops: Map<string, number[]>; step: number[] }
+interface Timings {
+  ops: Map<string, number[]>;
+  step: number[];
+}
 
 /** One decode step of a block, each op timed into `t` (ms). */
 function block(w: Record<string, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: Tensor, t: Map<string, number[]>): Tensor {
@@ -55,7 +66,11 @@ function block(w: Record<string, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: 
   const vv = op('q, k, v projections', () => heads(linear(h, w.v)));
   const qr = op('rotary + KV write', () => rotary(q, pos, { rotaryDim: ROT, style: 'interleaved' }));
   const kr = op('rotary + KV write', () => rotary(kk, pos, { rotaryDim: ROT, style: 'interleaved' }));
-  op('rotary + KV write', () => { kvWrite(k, kr, context - 1); kvWrite(v, vv, context - 1); return Tensor.zeros([1]); });
+  op('rotary + KV write', () => {
+    kvWrite(k, kr, context - 1);
+    kvWrite(v, vv, context - 1);
+    return Tensor.zeros([1]);
+  });
   const a = op('attention', () => attention(qr, k, v, { kvLength: context }).reshape([1, D]));
   const o = op('out_proj', () => linear(a, w.out));
   const f = op('fc_in + gelu', () => linear(h, w.fc_in, w.fc_in_b));
@@ -68,15 +83,27 @@ function block(w: Record<string, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: 
 
 function run(dtype: DType): { t: Timings; bytes: number } {
   const w: Record<string, Tensor> = {
-    ln_g: vector(D, 1), ln_b: vector(D, 2), q: matrix(D, D, 3, dtype), k: matrix(D, D, 4, dtype), v: matrix(D, D, 5, dtype),
-    out: matrix(D, D, 6, dtype), fc_in: matrix(FF, D, 7, dtype), fc_in_b: vector(FF, 8), fc_out: matrix(D, FF, 9, dtype),
-    fc_out_b: vector(D, 10), lnf_g: vector(D, 11), lnf_b: vector(D, 12), head: matrix(V, D, 13, dtype), head_b: vector(V, 14),
+    ln_g: vector(D, 1),
+    ln_b: vector(D, 2),
+    q: matrix(D, D, 3, dtype),
+    k: matrix(D, D, 4, dtype),
+    v: matrix(D, D, 5, dtype),
+    out: matrix(D, D, 6, dtype),
+    fc_in: matrix(FF, D, 7, dtype),
+    fc_in_b: vector(FF, 8),
+    fc_out: matrix(D, FF, 9, dtype),
+    fc_out_b: vector(D, 10),
+    lnf_g: vector(D, 11),
+    lnf_b: vector(D, 12),
+    head: matrix(V, D, 13, dtype),
+    head_b: vector(V, 14),
   };
   const cache = () => Tensor.fromArray(random(H * context * HD, 15, 1), [1, H, context, HD]);
   const [k, v] = [cache(), cache()];
   const pos = Tensor.fromArray(new Int32Array([context - 1]), [1, 1]);
   const t: Timings = { ops: new Map(), step: [] };
-  for (let rep = 0; rep <= reps; rep++) {  // rep 0 warms up
+  for (let rep = 0; rep <= reps; rep++) {
+    // rep 0 warms up
     const ops = rep === 0 ? new Map<string, number[]>() : t.ops;
     const t0 = performance.now();
     let x = Tensor.fromArray(random(D, 16 + rep, 1), [1, D]);
@@ -99,7 +126,8 @@ function run(dtype: DType): { t: Timings; bytes: number } {
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 const results = new Map<DType, { t: Timings; bytes: number }>();
-let floorBps = 0, method = '';
+let floorBps = 0,
+  method = '';
 for (const dtype of dtypes) {
   const probe = probeReadBandwidth(512 << 20, 3);
   if (probe.best > floorBps) [floorBps, method] = [probe.best, probe.method];
@@ -114,9 +142,11 @@ const stepMs = (d: DType) => mean(results.get(d)!.t.step);
 rows.push(['overhead (step - ops)', ...dtypes.map((d) => (stepMs(d) - names.reduce((s, n) => s + perStep(results.get(d)!.t, n), 0)).toFixed(2))]);
 rows.push(['step', ...dtypes.map((d) => stepMs(d).toFixed(1))]);
 rows.push(['weights read per step', ...dtypes.map((d) => `${(results.get(d)!.bytes / 1e9).toFixed(2)} GB`)]);
-rows.push(['floor at the best probe', ...dtypes.map((d) => (1e3 * results.get(d)!.bytes / floorBps).toFixed(1))]);
+rows.push(['floor at the best probe', ...dtypes.map((d) => ((1e3 * results.get(d)!.bytes) / floorBps).toFixed(1))]);
 rows.push(['% of floor (floor / step)', ...dtypes.map((d) => `${((100 * 1e3 * results.get(d)!.bytes) / floorBps / stepMs(d)).toFixed(0)}%`)]);
-console.log(`GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads, mean of ${reps}; ` +
-  `best probe ${(floorBps / 1e9).toFixed(1)} GB/s (${method}), probed before each dtype`);
+console.log(
+  `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads, mean of ${reps}; ` +
+    `best probe ${(floorBps / 1e9).toFixed(1)} GB/s (${method}), probed before each dtype`,
+);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));

@@ -21,9 +21,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 const source = fileURLToPath(new URL('../native/reference-reader.c', import.meta.url));
 const hasCompiler = spawnSync('cc', ['--version']).status === 0;
 
-const BUFFER = 128 << 20;  // 4x the 32 MiB LLC of the EPYC hosts; the probe reads two of them
-const TURNS = 8;           // turns of each reader per series
-const PROBE_PASSES = 2;    // timed passes of every probe method per turn
+const BUFFER = 128 << 20; // 4x the 32 MiB LLC of the EPYC hosts; the probe reads two of them
+const TURNS = 8; // turns of each reader per series
+const PROBE_PASSES = 2; // timed passes of every probe method per turn
 const SERIES = 4;
 
 /** The C reader as a child: each request runs `passes` timed passes and answers their best, bytes/s. */
@@ -53,7 +53,9 @@ describe.skipIf(!hasCompiler)('read-bandwidth probe against the C reference read
     const ratios: number[] = [];
     try {
       for (let series = 0; series < SERIES; series++) {
-        let probeBest = 0, refBest = 0, method = '';
+        let probeBest = 0,
+          refBest = 0,
+          method = '';
         for (let turn = 0; turn < TURNS; turn++) {
           const probe = probeReadBandwidth(2 * BUFFER, PROBE_PASSES);
           if (probe.best > probeBest) [probeBest, method] = [probe.best, probe.method];
@@ -62,15 +64,23 @@ describe.skipIf(!hasCompiler)('read-bandwidth probe against the C reference read
           refBest = Math.max(refBest, await reader.passes(PROBE_PASSES * probe.methods.length));
         }
         ratios.push(probeBest / refBest);
-        console.log(`series ${series + 1}: probe ${(probeBest / 1e9).toFixed(1)} GB/s (${method}), C reader ${(refBest / 1e9).toFixed(1)} GB/s, ` +
-          `ratio ${ratios[series].toFixed(3)}, ${threads} threads, best of ${TURNS} turns`);
+        console.log(
+          `series ${series + 1}: probe ${(probeBest / 1e9).toFixed(1)} GB/s (${method}), C reader ${(refBest / 1e9).toFixed(1)} GB/s, ` +
+            `ratio ${ratios[series].toFixed(3)}, ${threads} threads, best of ${TURNS} turns`,
+        );
         if (ratios[series] >= 0.9) break;
       }
     } finally {
       reader.child.stdin.end();
     }
     const summary = `probe / C reader per series: ${ratios.map((r) => r.toFixed(3)).join(', ')}`;
-    expect(ratios.some((r) => r >= 0.9), summary).toBe(true);
-    expect(ratios.every((r) => r < 2), summary).toBe(true);
+    expect(
+      ratios.some((r) => r >= 0.9),
+      summary,
+    ).toBe(true);
+    expect(
+      ratios.every((r) => r < 2),
+      summary,
+    ).toBe(true);
   }, 180_000);
 });

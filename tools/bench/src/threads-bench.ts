@@ -31,15 +31,25 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must
 const cores = availableParallelism();
 const defaultThreads = getNumThreads();
 
-interface Shape { config: GPTJRunnerConfig; dtype: 'f32' | 'f16' }
+interface Shape {
+  config: GPTJRunnerConfig;
+  dtype: 'f32' | 'f16';
+}
 
 function miniShape(): Shape {
   const path = new URL('../../../packages/mini-code/checkpoint/config.json', import.meta.url);
   const c = JSON.parse(readFileSync(path, 'utf8')) as Record<string, number | null>;
   const nEmbd = c.n_embd as number;
   return {
-    config: { vocabSize: c.vocab_size as number, nEmbd, nLayer: c.n_layer as number, nHead: c.n_head as number,
-              nInner: (c.n_inner as number | null) ?? 4 * nEmbd, rotaryDim: c.rotary_dim as number, layerNormEpsilon: 1e-5 },
+    config: {
+      vocabSize: c.vocab_size as number,
+      nEmbd,
+      nLayer: c.n_layer as number,
+      nHead: c.n_head as number,
+      nInner: (c.n_inner as number | null) ?? 4 * nEmbd,
+      rotaryDim: c.rotary_dim as number,
+      layerNormEpsilon: 1e-5,
+    },
     dtype: 'f32',
   };
 }
@@ -54,7 +64,11 @@ const BLOCK = (() => {
   const a = new Float32Array(1 << 20);
   let s = 1;
   for (let i = 0; i < a.length; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     a[i] = (s / 2147483648 - 1) * 0.02;
   }
   return a;
@@ -77,12 +91,23 @@ function makeRunner({ config, dtype }: Shape): { runner: CpuGPTJRunner; tensors:
     return x;
   };
   const layers = Array.from({ length: config.nLayer }, () => ({
-    lnGamma: t([D], 'f32', 1), lnBeta: t([D], 'f32', 0),
-    q: t([D, D], dtype), k: t([D, D], dtype), v: t([D, D], dtype), out: t([D, D], dtype),
-    fcIn: t([I, D], dtype), fcInBias: t([I]), fcOut: t([D, I], dtype), fcOutBias: t([D]),
+    lnGamma: t([D], 'f32', 1),
+    lnBeta: t([D], 'f32', 0),
+    q: t([D, D], dtype),
+    k: t([D, D], dtype),
+    v: t([D, D], dtype),
+    out: t([D, D], dtype),
+    fcIn: t([I, D], dtype),
+    fcInBias: t([I]),
+    fcOut: t([D, I], dtype),
+    fcOutBias: t([D]),
   }));
   const runner = createCpuGPTJRunner(config, {
-    wte: t([V, D], dtype), lnfGamma: t([D], 'f32', 1), lnfBeta: t([D], 'f32', 0), lmHead: t([V, D], dtype), lmHeadBias: t([V]),
+    wte: t([V, D], dtype),
+    lnfGamma: t([D], 'f32', 1),
+    lnfBeta: t([D], 'f32', 0),
+    lmHead: t([V, D], dtype),
+    lmHeadBias: t([V]),
     layers,
   });
   return { runner, tensors };
@@ -110,7 +135,11 @@ async function startLoad(): Promise<ChildProcess[]> {
   return procs;
 }
 
-const threadCounts: [string, number][] = [['1', 1], [`default (${defaultThreads})`, defaultThreads], [`2x cores (${2 * cores})`, 2 * cores]];
+const threadCounts: [string, number][] = [
+  ['1', 1],
+  [`default (${defaultThreads})`, defaultThreads],
+  [`2x cores (${2 * cores})`, 2 * cores],
+];
 const rows: string[][] = [['model', 'load', 'threads', 'pool size', 'ms/token', 'vs 1 thread']];
 for (const name of values.models.split(',')) {
   const make = SHAPES[name];
@@ -144,4 +173,10 @@ setNumThreads(defaultThreads);
 
 console.log(`CPU GPT-J runner decode, median of ${rounds} rounds of ${tokens} tokens per figure, ${cores} cores available`);
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+for (const r of rows)
+  console.log(
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd(),
+  );

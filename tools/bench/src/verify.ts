@@ -12,12 +12,23 @@ export class BenchVerifyError extends Error {
  * rounds x to int8 in groups of 32, @gptj/tensor README) the bound adds sum_k |w[n,k]| * dx_g / 2,
  * dx_g = max |x| of k's group / 127.
  */
-export function verifyLinear(label: string, x: Float32Array, w: Float32Array, y: Float32Array,
-                             M: number, K: number, N: number, xRounding = false, samples = 64): void {
+export function verifyLinear(
+  label: string,
+  x: Float32Array,
+  w: Float32Array,
+  y: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  xRounding = false,
+  samples = 64,
+): void {
   for (let s = 0; s < samples; s++) {
-    const m = Math.floor(((s * 7919) % samples) * M / samples);
+    const m = Math.floor((((s * 7919) % samples) * M) / samples);
     const n = Math.floor((s * 104729) % N);
-    let ref = 0, mag = 0, rounding = 0;
+    let ref = 0,
+      mag = 0,
+      rounding = 0;
     for (let k = 0; k < K; k++) {
       const p = x[m * K + k] * w[n * K + k];
       ref += p;

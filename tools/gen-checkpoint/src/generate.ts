@@ -12,8 +12,10 @@ import { randomGptjTensors } from './random-weights.js';
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    format: { type: 'string', default: 'safetensors' }, layers: { type: 'string', default: '28' },
-    'shard-gb': { type: 'string', default: '2' }, single: { type: 'boolean', default: false },
+    format: { type: 'string', default: 'safetensors' },
+    layers: { type: 'string', default: '28' },
+    'shard-gb': { type: 'string', default: '2' },
+    single: { type: 'boolean', default: false },
   },
 });
 const out = positionals[0];
@@ -21,8 +23,13 @@ if (!out || !['safetensors', 'bin'].includes(values.format)) {
   console.error('usage: gptj-gen-checkpoint <out-dir> [--format safetensors|bin] [--layers N] [--shard-gb G | --single]');
   process.exit(2);
 }
-const configJson = { model_type: 'gptj', architectures: ['GPTJForCausalLM'], n_layer: Number(values.layers), n_inner: null,
-  torch_dtype: values.format === 'bin' ? 'float32' : 'float16' };
+const configJson = {
+  model_type: 'gptj',
+  architectures: ['GPTJForCausalLM'],
+  n_layer: Number(values.layers),
+  n_inner: null,
+  torch_dtype: values.format === 'bin' ? 'float32' : 'float16',
+};
 const config = parseGPTJConfig(configJson);
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'config.json'), JSON.stringify(configJson, null, 2));

@@ -32,12 +32,19 @@ const forward = (performance.now() - t1) / 1000;
 const finite = logits.toFloat32Array().every(Number.isFinite);
 logits.dispose();
 const t2 = performance.now();
-(await model.forward(ids)).dispose();                 // warm: weights resident, no page faults
+(await model.forward(ids)).dispose(); // warm: weights resident, no page faults
 const secondForward = (performance.now() - t2) / 1000;
-console.log(JSON.stringify({
-  dir, dtype: model.dtype, readySeconds: +ready.toFixed(2),
-  afterLoad: { rssGB: +afterLoad.rss.toFixed(2), peakGB: +afterLoad.peak.toFixed(2) },
-  forwardTokens: ids[0].length, forwardSeconds: +forward.toFixed(2), secondForwardSeconds: +secondForward.toFixed(2), logitsFinite: finite,
-  afterForward: { rssGB: +memGB('VmRSS').toFixed(2), peakGB: +memGB('VmHWM').toFixed(2) },
-}));
+console.log(
+  JSON.stringify({
+    dir,
+    dtype: model.dtype,
+    readySeconds: +ready.toFixed(2),
+    afterLoad: { rssGB: +afterLoad.rss.toFixed(2), peakGB: +afterLoad.peak.toFixed(2) },
+    forwardTokens: ids[0].length,
+    forwardSeconds: +forward.toFixed(2),
+    secondForwardSeconds: +secondForward.toFixed(2),
+    logitsFinite: finite,
+    afterForward: { rssGB: +memGB('VmRSS').toFixed(2), peakGB: +memGB('VmHWM').toFixed(2) },
+  }),
+);
 model.dispose();

@@ -10,7 +10,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const configJson = { model_type: 'gptj', n_layer: 2, n_embd: 64, n_head: 4, rotary_dim: 8, vocab_size: 300, n_positions: 64 };
 
 describe('randomGptjTensors', () => {
-  it.each([['F16', 'safetensors'], ['F32', 'bin']] as const)('%s %s checkpoint loads and gives finite logits', async (dtype, format) => {
+  it.each([
+    ['F16', 'safetensors'],
+    ['F32', 'bin'],
+  ] as const)('%s %s checkpoint loads and gives finite logits', async (dtype, format) => {
     const target = mkdtempSync(join(dir, `${format}-`));
     writeFileSync(join(target, 'config.json'), JSON.stringify(configJson));
     const tensors = randomGptjTensors(parseGPTJConfig(configJson), dtype);

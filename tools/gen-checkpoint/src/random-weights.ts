@@ -23,7 +23,7 @@ export function randomGptjTensors(config: GPTJConfig, dtype: RandomDType, seed =
 function* cycle(pool: Uint16Array | Float32Array, from: number, numel: number): Iterable<Uint8Array> {
   const bytesPer = pool.BYTES_PER_ELEMENT;
   let at = from;
-  for (let left = numel; left > 0;) {
+  for (let left = numel; left > 0; ) {
     const n = Math.min(left, CHUNK_ELEMENTS, pool.length - at);
     yield new Uint8Array(pool.buffer, at * bytesPer, n * bytesPer);
     left -= n;
@@ -40,8 +40,10 @@ function randomPool(dtype: RandomDType, seed: number): Uint16Array | Float32Arra
   const f32 = new Float32Array(POOL_ELEMENTS);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < f32.length; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;                     // xorshift32
-    f32[i] = (((s >>> 0) / 2 ** 32) - 0.5) * 0.0693;                // uniform, std 0.02
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5; // xorshift32
+    f32[i] = ((s >>> 0) / 2 ** 32 - 0.5) * 0.0693; // uniform, std 0.02
   }
   return dtype === 'F32' ? f32 : toHalfBits(f32);
 }
@@ -54,9 +56,12 @@ function toHalfBits(f32: Float32Array): Uint16Array {
     const b = bits[i];
     const sign = (b >>> 16) & 0x8000;
     const exp = ((b >>> 23) & 0xff) - 127 + 15;
-    if (exp <= 0) { out[i] = sign; continue; }                      // flush tiny values to zero
+    if (exp <= 0) {
+      out[i] = sign;
+      continue;
+    } // flush tiny values to zero
     const mant = b & 0x7fffff;
-    out[i] = sign | ((exp << 10) + ((mant + 0x1000) >>> 13));       // rounding may carry into the exponent
+    out[i] = sign | ((exp << 10) + ((mant + 0x1000) >>> 13)); // rounding may carry into the exponent
   }
   return out;
 }

@@ -12,18 +12,24 @@ import { createCudaGPTJRunner, type CudaGPTJRunner } from '@gptj/tensor/runner';
 import { cudaReadBandwidth } from '@gptj/tensor/bench';
 import { GPTJ_6B, type RandomModel, kvBytes, randomModel } from './model.js';
 
-interface Row { name: string; tokPerS: number; msPerStep: number; floorMs?: number; tflops?: number; target: string }
+interface Row {
+  name: string;
+  tokPerS: number;
+  msPerStep: number;
+  floorMs?: number;
+  tflops?: number;
+  target: string;
+}
 
 function randomIds(rows: number, len: number, seed: number): number[][] {
   let x = seed;
-  const next = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % GPTJ_6B.vocabSize);
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % GPTJ_6B.vocabSize;
   return Array.from({ length: rows }, () => Array.from({ length: len }, next));
 }
 
 /** Prompt of `prompt` tokens per row, then `gen` greedy steps; the first 2 steps (direct launch,
  * graph capture) are not timed. */
-async function decode(runner: CudaGPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string,
-                      prompt = 128, gen = 128): Promise<Row> {
+async function decode(runner: CudaGPTJRunner, matrixBytes: number, bw: number, B: number, name: string, target: string, prompt = 128, gen = 128): Promise<Row> {
   const s = runner.createSession(B, prompt + gen);
   try {
     let next = await s.forwardArgmax(randomIds(B, prompt, 7));
@@ -64,13 +70,22 @@ async function prefill(runner: CudaGPTJRunner, matrixParams: number, T: number, 
 function table(rows: Row[], bw: number, device: string): string {
   const head = ['case', 'tok/s', 'ms/step', 'floor ms', '% of floor', 'TFLOP/s', 'target'];
   const body = rows.map((r) => [
-    r.name, r.tokPerS.toFixed(1), r.msPerStep.toFixed(3), r.floorMs?.toFixed(3) ?? '-',
-    r.floorMs ? ((100 * r.floorMs) / r.msPerStep).toFixed(1) : '-', r.tflops?.toFixed(1) ?? '-', r.target,
+    r.name,
+    r.tokPerS.toFixed(1),
+    r.msPerStep.toFixed(3),
+    r.floorMs?.toFixed(3) ?? '-',
+    r.floorMs ? ((100 * r.floorMs) / r.msPerStep).toFixed(1) : '-',
+    r.tflops?.toFixed(1) ?? '-',
+    r.target,
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ');
-  return [`GPT-J 6B shape, random weights, ${device}, read bandwidth ${(bw / 1e12).toFixed(3)} TB/s`,
-    line(head), line(w.map((n) => '-'.repeat(n))), ...body.map(line)].join('\n');
+  return [
+    `GPT-J 6B shape, random weights, ${device}, read bandwidth ${(bw / 1e12).toFixed(3)} TB/s`,
+    line(head),
+    line(w.map((n) => '-'.repeat(n))),
+    ...body.map(line),
+  ].join('\n');
 }
 
 const CASES = ['fp16-b1', 'fp16-b16', 'fp16-b64', 'prefill', 'int8-b1'];
@@ -92,7 +107,9 @@ async function main(): Promise<void> {
     console.log(`gpu-bench: CUDA unavailable (${info.reason}); nothing to measure`);
     return;
   }
-  console.log(`gpu-bench: ${info.device} (sm_${info.computeCapability?.replace('.', '')}), ${((info.totalMemory ?? 0) / 2 ** 30).toFixed(1)} GiB, cuBLASLt: ${info.cublasLt}`);
+  console.log(
+    `gpu-bench: ${info.device} (sm_${info.computeCapability?.replace('.', '')}), ${((info.totalMemory ?? 0) / 2 ** 30).toFixed(1)} GiB, cuBLASLt: ${info.cublasLt}`,
+  );
   const probe = Tensor.zeros([1 << 30], 'f32', 'cuda'); // 4 GiB, far above L2
   const bw = cudaReadBandwidth(probe, 20);
   probe.dispose();

@@ -5,7 +5,13 @@ import { type GPTJRunnerConfig, type GPTJRunnerWeights, buildRunnerWeights } fro
 import { cudaFillRandom } from '@gptj/tensor/bench';
 
 export const GPTJ_6B: GPTJRunnerConfig = {
-  vocabSize: 50400, nEmbd: 4096, nLayer: 28, nHead: 16, nInner: 16384, rotaryDim: 64, layerNormEpsilon: 1e-5,
+  vocabSize: 50400,
+  nEmbd: 4096,
+  nLayer: 28,
+  nHead: 16,
+  nInner: 16384,
+  rotaryDim: 64,
+  layerNormEpsilon: 1e-5,
 };
 
 export interface RandomModel {
@@ -21,12 +27,13 @@ export interface RandomModel {
 export function randomModel(cfg: GPTJRunnerConfig, wdt: Extract<DType, 'f16' | 'q8'>, seed = 1): RandomModel {
   const all: Tensor[] = [];
   let s = seed;
-  let matrixParams = 0, rows = 0;
+  let matrixParams = 0,
+    rows = 0;
   // amp ~ 1/sqrt(fan_in) keeps activations O(1) through 28 random layers (values only matter for
   // staying finite; speed does not depend on them).
   const weights = buildRunnerWeights(cfg, ({ key, role, shape }) => {
-    const [dtype, amp]: [DType, number] = role === 'matrix' ? [wdt, 1 / Math.sqrt(shape[1])]
-      : role === 'bias' ? ['f32', 0.01] : ['f16', key === 'lnBeta' || key === 'lnfBeta' ? 0.1 : 1];
+    const [dtype, amp]: [DType, number] =
+      role === 'matrix' ? [wdt, 1 / Math.sqrt(shape[1])] : role === 'bias' ? ['f32', 0.01] : ['f16', key === 'lnBeta' || key === 'lnfBeta' ? 0.1 : 1];
     if (role === 'matrix') {
       matrixParams += shape[0] * shape[1];
       rows += shape[0];

@@ -14,8 +14,14 @@ const binaries = { cpu: join(release, 'gptj_cpu.node'), cuda: join(release, 'gpt
 
 /** The root README, every package's README and the CPU platform package's description. */
 function docs(): { file: string; text: string }[] {
-  const readmes = ['README.md', ...['packages', 'apps', 'tools'].flatMap((dir) =>
-    readdirSync(join(workspaceRoot, dir)).map((p) => join(dir, p, 'README.md')).filter((f) => existsSync(join(workspaceRoot, f))))];
+  const readmes = [
+    'README.md',
+    ...['packages', 'apps', 'tools'].flatMap((dir) =>
+      readdirSync(join(workspaceRoot, dir))
+        .map((p) => join(dir, p, 'README.md'))
+        .filter((f) => existsSync(join(workspaceRoot, f))),
+    ),
+  ];
   const platform = 'packages/tensor-linux-x64-gnu/package.json';
   const description = (JSON.parse(readFileSync(join(workspaceRoot, platform), 'utf8')) as { description: string }).description;
   return [...readmes.map((file) => ({ file, text: readFileSync(join(workspaceRoot, file), 'utf8') })), { file: platform, text: `CPU addon: ${description}` }];
@@ -29,7 +35,11 @@ describe.skipIf(!hasObjdump)('the glibc the docs state is the glibc the built ad
     }
     const symbols = dynamicSymbols(binaries[addon]);
     const need = { glibc: highestVersion(symbols, 'GLIBC_'), glibcxx: highestVersion(symbols, 'GLIBCXX_') };
-    const stated = docs().flatMap(({ file, text }) => statedFloors(text).filter((s) => s.addon === addon).map((s) => ({ ...s, file })));
+    const stated = docs().flatMap(({ file, text }) =>
+      statedFloors(text)
+        .filter((s) => s.addon === addon)
+        .map((s) => ({ ...s, file })),
+    );
     if (addon === 'cpu') expect(stated.length).toBeGreaterThan(5); // the root README, the platform package's, every package's Platforms section
     const wrong = stated.filter((s) => s.version !== need[s.kind]).map((s) => `${s.file}:${s.line} states ${s.kind} ${s.version}`);
     expect(wrong, `${binaries[addon]} needs GLIBC_${need.glibc} and GLIBCXX_${need.glibcxx}`).toEqual([]);

@@ -83,8 +83,7 @@ describe('packed @gptj packages, installed with npm', () => {
       if (name === CUDA_PACKAGE) continue; // not installed; packed only to be linted
       const manifest = JSON.parse(readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8')) as PackageJson;
       for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies'] as const)
-        for (const [dep, range] of Object.entries(manifest[field] ?? {}))
-          expect(range, `${name} ${field}.${dep} (${file})`).not.toMatch(/^workspace:/);
+        for (const [dep, range] of Object.entries(manifest[field] ?? {})) expect(range, `${name} ${field}.${dep} (${file})`).not.toMatch(/^workspace:/);
     }
   });
 
@@ -92,7 +91,10 @@ describe('packed @gptj packages, installed with npm', () => {
     const junk = /\.(test|test-util|bench)\.|\/(testing|test-support)\/|^package\/dist\/(bench|corpus)\.js$|\.map$/;
     for (const [name, file] of tarballs) {
       const entries = ok(await run('tar', ['tzf', file], { cwd: tmp }), `tar tzf ${file}`).stdout.split('\n');
-      expect(entries.filter((e) => junk.test(e)), name).toEqual([]);
+      expect(
+        entries.filter((e) => junk.test(e)),
+        name,
+      ).toEqual([]);
     }
   }, 60_000);
 
@@ -151,8 +153,19 @@ describe('packed @gptj packages, installed with npm', () => {
     try {
       const prefix = join(tmp, 'global');
       const env = userEnv();
-      const args = ['install', '-g', '--prefix', prefix, `--@gptj:registry=${registry.url}`, '--prefer-offline',
-        '--no-audit', '--no-fund', '--foreground-scripts', '@gptj/cli', '@gptj/server'];
+      const args = [
+        'install',
+        '-g',
+        '--prefix',
+        prefix,
+        `--@gptj:registry=${registry.url}`,
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--foreground-scripts',
+        '@gptj/cli',
+        '@gptj/server',
+      ];
       const install = ok(await run('npm', args, { cwd: tmp, env: { ...env, PATH: shims.onPath(env.PATH ?? '') } }), 'npm i -g');
       expect(install.stdout).toMatch(/@gptj\/tensor: using the native addon .*\/@gptj\/tensor-linux-x64-gnu\/gptj_cpu\.node/);
       expect(shims.calls()).toEqual([]);
@@ -172,17 +185,26 @@ describe('packed @gptj packages, installed with npm', () => {
     expect(r.stderr).toContain(`npm i ${CUDA_PACKAGE}`);
   }, 60_000);
 
-  it.skipIf(!cudaBuilt)('with the CUDA package added, the CUDA addon loads from it and probes the machine', async () => {
-    const env = userEnv();
-    ok(await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarballs.get(CUDA_PACKAGE)!],
-      { cwd: app, env: { ...env, PATH: shims.onPath(env.PATH ?? '') } }), 'npm install the CUDA package');
-    const probe = "import { cudaAvailable } from '@gptj/tensor';\nconsole.log(JSON.stringify(cudaAvailable()));\n";
-    writeFileSync(join(app, 'cuda.mjs'), probe);
-    const status = JSON.parse(ok(await run('node', ['cuda.mjs'], { cwd: app, env }), 'cuda probe').stdout);
-    // Loaded: on a GPU machine it is available, elsewhere the reason is CUDA's own words (not "no CUDA addon")
-    const loaded = /cudaErrorInsufficientDriver|cudaErrorNoDevice|no CUDA device|compute capability/;
-    expect(status.available || loaded.test(status.reason), JSON.stringify(status)).toBe(true);
-  }, 120_000);
+  it.skipIf(!cudaBuilt)(
+    'with the CUDA package added, the CUDA addon loads from it and probes the machine',
+    async () => {
+      const env = userEnv();
+      ok(
+        await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarballs.get(CUDA_PACKAGE)!], {
+          cwd: app,
+          env: { ...env, PATH: shims.onPath(env.PATH ?? '') },
+        }),
+        'npm install the CUDA package',
+      );
+      const probe = "import { cudaAvailable } from '@gptj/tensor';\nconsole.log(JSON.stringify(cudaAvailable()));\n";
+      writeFileSync(join(app, 'cuda.mjs'), probe);
+      const status = JSON.parse(ok(await run('node', ['cuda.mjs'], { cwd: app, env }), 'cuda probe').stdout);
+      // Loaded: on a GPU machine it is available, elsewhere the reason is CUDA's own words (not "no CUDA addon")
+      const loaded = /cudaErrorInsufficientDriver|cudaErrorNoDevice|no CUDA device|compute capability/;
+      expect(status.available || loaded.test(status.reason), JSON.stringify(status)).toBe(true);
+    },
+    120_000,
+  );
 
   it('npx gptj-server serves completions from the bundled checkpoint', async () => {
     const { spawn } = await import('node:child_process');
@@ -241,8 +263,10 @@ describe('packed @gptj packages, installed with npm', () => {
     // The install hook, run again as npm would on a platform with no prebuilt: it goes for a source
     // build, and with no build tools (the shims fail) says what to install instead of a cmake-js trace.
     const env = userEnv();
-    const hook = await run('node', [join('node_modules', '@gptj', 'tensor', 'scripts', 'install.js')],
-      { cwd: app, env: { ...env, PATH: shims.onPath(env.PATH ?? ''), CXX: '' } });
+    const hook = await run('node', [join('node_modules', '@gptj', 'tensor', 'scripts', 'install.js')], {
+      cwd: app,
+      env: { ...env, PATH: shims.onPath(env.PATH ?? ''), CXX: '' },
+    });
     expect(hook.code).toBe(1);
     expect(hook.stdout).toContain('@gptj/tensor: no prebuilt addon loads on this platform');
     expect(hook.stderr).toContain('cmake 3.20+ is not on PATH');

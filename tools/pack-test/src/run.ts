@@ -22,7 +22,10 @@ const NOT_USER = /^(npm_.*|pnpm_.*|VITEST.*|TURBO_.*|INIT_CWD|NODE_PATH|NODE_ENV
 export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!NOT_USER.test(k)) env[k] = v;
-  env.PATH = (env.PATH ?? '').split(delimiter).filter((p) => !p.includes('node_modules')).join(delimiter);
+  env.PATH = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((p) => !p.includes('node_modules'))
+    .join(delimiter);
   return { ...env, ...extra };
 }
 

@@ -39,7 +39,12 @@ class PooledStreams {
   private readonly ids: number[];
   private logits: Float32Array = new Float32Array(0);
 
-  constructor(private readonly model: GPTJModel, readonly streams: number, promptTokens: number, newTokens: number) {
+  constructor(
+    private readonly model: GPTJModel,
+    readonly streams: number,
+    promptTokens: number,
+    newTokens: number,
+  ) {
     // KV blocks hold 16 tokens and are never shared between streams: up to 15 slots of each stream's last block stay empty
     const pool = model.createSequencePool({ maxSequences: streams, maxTokens: streams * (promptTokens + newTokens + 15) });
     if (!pool) throw new CliError(`--parallel needs the CPU runner's sequence pool; this model runs on ${model.device}`);
@@ -49,9 +54,11 @@ class PooledStreams {
 
   /** One step: every stream's own prompt, or every stream's next token. Resolves to its seconds. */
   async step(promptTokens?: number): Promise<number> {
-    const V = this.model.vocabSize, last = this.logits;
+    const V = this.model.vocabSize,
+      last = this.logits;
     const entries = this.ids.map((id, i) => ({
-      id, ids: promptTokens ? benchIds(promptTokens, Math.min(V, 50257), 12345 + i) : [argmax(last.subarray(i * V, (i + 1) * V))],
+      id,
+      ids: promptTokens ? benchIds(promptTokens, Math.min(V, 50257), 12345 + i) : [argmax(last.subarray(i * V, (i + 1) * V))],
     }));
     const t0 = performance.now();
     this.logits = await this.pool.step(entries);
@@ -123,8 +130,9 @@ export function benchCommand(): Command {
             session.dispose();
           }
         }
-        let parallel: { streams: number; tokens_per_stream: number; one_stream_tokens_per_second: number;
-          aggregate_tokens_per_second: number; speedup: number } | undefined;
+        let parallel:
+          | { streams: number; tokens_per_stream: number; one_stream_tokens_per_second: number; aggregate_tokens_per_second: number; speedup: number }
+          | undefined;
         if (flags.parallel !== undefined) {
           const times: [number[], number[]] = [[], []];
           for (let run = 0; run < flags.runs; run++) {
@@ -133,9 +141,15 @@ export function benchCommand(): Command {
             times[1].push(...many);
           }
           // median step time: robust to the seconds another job takes the cores
-          const one = 1 / median(times[0]), many = flags.parallel / median(times[1]);
-          parallel = { streams: flags.parallel, tokens_per_stream: flags.newTokens, one_stream_tokens_per_second: round(one, 2),
-            aggregate_tokens_per_second: round(many, 2), speedup: round(many / one, 2) };
+          const one = 1 / median(times[0]),
+            many = flags.parallel / median(times[1]);
+          parallel = {
+            streams: flags.parallel,
+            tokens_per_stream: flags.newTokens,
+            one_stream_tokens_per_second: round(one, 2),
+            aggregate_tokens_per_second: round(many, 2),
+            speedup: round(many / one, 2),
+          };
         }
         const device = model.device as 'cpu' | 'cuda';
         const bandwidth = await measureReadBandwidth(device, flags.bandwidthMib * 1024 * 1024);
@@ -145,7 +159,12 @@ export function benchCommand(): Command {
         const result = {
           model: { parameters: parameterCount(model.config), device, dtype: model.dtype, load_ms: round(loadMs) },
           prefill: { tokens: flags.promptTokens, seconds: round(prefillS, 4), tokens_per_second: round(flags.promptTokens / prefillS) },
-          decode: { tokens: flags.newTokens, seconds: round(decodeS, 4), tokens_per_second: round(flags.newTokens / decodeS), ms_per_token: round(decodeMsPerToken, 3) },
+          decode: {
+            tokens: flags.newTokens,
+            seconds: round(decodeS, 4),
+            tokens_per_second: round(flags.newTokens / decodeS),
+            ms_per_token: round(decodeMsPerToken, 3),
+          },
           floor: {
             weight_bytes_per_token: bytesPerToken,
             read_bandwidth_gb_s: round(bandwidth.bytesPerSecond / 1e9, 2),
@@ -167,11 +186,17 @@ export function benchCommand(): Command {
             `model     ${(result.model.parameters / 1e6).toFixed(1)}M parameters, ${device}, ${model.dtype}, loaded in ${(loadMs / 1e3).toFixed(2)} s`,
             `prefill   ${flags.promptTokens} tokens in ${prefillS.toFixed(3)} s: ${result.prefill.tokens_per_second} tok/s`,
             `decode    ${flags.newTokens} tokens in ${decodeS.toFixed(3)} s: ${result.decode.tokens_per_second} tok/s (${decodeMsPerToken.toFixed(2)} ms/token)`,
-            `bandwidth ${result.floor.read_bandwidth_gb_s} GB/s read (${bandwidth.method}; ${Object.entries(result.floor.bandwidth_by_method_gb_s).map(([k, v]) => `${k} ${v}`).join(', ')} GB/s)`,
+            `bandwidth ${result.floor.read_bandwidth_gb_s} GB/s read (${bandwidth.method}; ${Object.entries(result.floor.bandwidth_by_method_gb_s)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')} GB/s)`,
             `floor     ${(bytesPerToken / 1e6).toFixed(1)} MB of weights per token -> ${result.floor.ms_per_token} ms/token; decode runs at ${pct}% of the floor speed`,
-            ...(parallel ? [`parallel  ${parallel.streams} streams x ${parallel.tokens_per_stream} tokens through a sequence pool: ` +
-              `${parallel.aggregate_tokens_per_second} tok/s aggregate vs ${parallel.one_stream_tokens_per_second} tok/s for one stream ` +
-              `(median steps, alternated): ${parallel.speedup}x`] : []),
+            ...(parallel
+              ? [
+                  `parallel  ${parallel.streams} streams x ${parallel.tokens_per_stream} tokens through a sequence pool: ` +
+                    `${parallel.aggregate_tokens_per_second} tok/s aggregate vs ${parallel.one_stream_tokens_per_second} tok/s for one stream ` +
+                    `(median steps, alternated): ${parallel.speedup}x`,
+                ]
+              : []),
             '',
           ].join('\n'),
         );

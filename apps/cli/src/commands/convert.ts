@@ -40,11 +40,20 @@ const QUANTIZATION_CONFIG = {
     bits: 4,
     group_size: 32,
     symmetric: true,
-    layout: '<name>.weight U8 [out, in/2] (byte i of a 16-byte group: weight i low nibble, i+16 high), ' +
+    layout:
+      '<name>.weight U8 [out, in/2] (byte i of a 16-byte group: weight i low nibble, i+16 high), ' +
       '<name>.weight_scale F16 [out, in/32]; real = (code - 8) * scale',
   },
 } as const;
-const SIDE_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.json', 'merges.txt', 'added_tokens.json', 'special_tokens_map.json'];
+const SIDE_FILES = [
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'vocab.json',
+  'merges.txt',
+  'added_tokens.json',
+  'special_tokens_map.json',
+];
 // Buffers of real GPT-J checkpoints that are not weights (GUIDE section 1); they are not copied.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 // Elements converted per chunk: bounds the extra memory to a few tens of MiB whatever the tensor size.
@@ -88,12 +97,16 @@ export function convertCommand(): Command {
       const progress = createProgress();
       try {
         const quantized = [...ckpt.tensors.values()].find((e) => e.dtype === 'I8' || e.dtype === 'U8');
-        if (quantized) throw new CliError(`${source.path}: already ${quantized.dtype === 'I8' ? 'an int8' : 'a q4'} checkpoint (${quantized.name} is ${quantized.dtype}); convert from a float checkpoint`);
+        if (quantized)
+          throw new CliError(
+            `${source.path}: already ${quantized.dtype === 'I8' ? 'an int8' : 'a q4'} checkpoint (${quantized.name} is ${quantized.dtype}); convert from a float checkpoint`,
+          );
         if (target === 'q4' && (config.nEmbd % 32 !== 0 || config.nInner % 32 !== 0))
           throw new CliError(`--dtype q4 needs n_embd and n_inner multiples of 32 (its groups), this model has ${config.nEmbd} and ${config.nInner}`);
         const expected = model.gptjTensorShapes(config);
         const unexpected = [...ckpt.tensors.keys()].filter((n) => !expected.has(n) && !KNOWN_BUFFERS.test(n));
-        if (unexpected.length) throw new CliError(`${source.path}: tensors a GPT-J does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`);
+        if (unexpected.length)
+          throw new CliError(`${source.path}: tensors a GPT-J does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`);
         const entries = [...expected.keys()].flatMap((name) => {
           const e = ckpt.tensors.get(name);
           if (e) return [e];
@@ -108,7 +121,9 @@ export function convertCommand(): Command {
         const report = (name: string, elements: number) => progress.update('convert', done + elements, total, name);
         const sources = entries.flatMap((e): TensorSource[] => {
           const elements = e.byteLength / bytesPer(e);
-          const finished = (): void => { done += elements; };
+          const finished = (): void => {
+            done += elements;
+          };
           if (target !== 'int8' && target !== 'q4') return [streamAs(tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
           if (model.isLinearWeight(e.name)) {
             const [weight, scale] = (target === 'int8' ? model.int8Sources : model.q4Sources)(e, (rows) => report(e.name, rows * e.shape[1]));
@@ -125,7 +140,8 @@ export function convertCommand(): Command {
         else delete configJson.quantization_config;
         writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
         for (const f of SIDE_FILES) copySideFile(join(source.path, f), join(staging, f));
-        if (existsSync(flags.out)) rmdirSync(flags.out); // checked empty above
+        if (existsSync(flags.out))
+          rmdirSync(flags.out); // checked empty above
         else mkdirSync(dirname(flags.out), { recursive: true });
         renameSync(staging, flags.out);
       } catch (err) {
@@ -149,7 +165,13 @@ type StoredFloat = 'F32' | HalfStored;
 const TENSOR_DTYPE = { F32: 'f32', F16: 'f16', BF16: 'bf16' } as const;
 
 /** `e` re-encoded as F32, F16 or BF16 by the tensor core's cast (round to nearest even), CHUNK_ELEMENTS at a time. */
-function streamAs(tensor: typeof import('@gptj/tensor'), e: TensorEntry, to: StoredFloat, report: (name: string, elements: number) => void, finished: () => void): TensorSource {
+function streamAs(
+  tensor: typeof import('@gptj/tensor'),
+  e: TensorEntry,
+  to: StoredFloat,
+  report: (name: string, elements: number) => void,
+  finished: () => void,
+): TensorSource {
   const width = bytesPer(e);
   const n = e.byteLength / width;
   return {

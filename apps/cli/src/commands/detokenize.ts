@@ -18,7 +18,10 @@ export function detokenizeCommand(): Command {
     .requiredOption('--ids <ids>', 'comma-separated token ids, e.g. 15496,11,995 (repeatable: appended in order)', collect(idList))
     .option('-m, --model <dir>', "use this model directory's tokenizer files (default: the bundled GPT-J vocabulary)")
     .option('--json', 'print {"text":"..."}')
-    .addHelpText('after', '\nThe text is written exactly as decoded (a newline is added only when stdout is a terminal),\nso `gptj tokenize -f x | gptj detokenize --ids "$(cat)"` round-trips byte for byte.')
+    .addHelpText(
+      'after',
+      '\nThe text is written exactly as decoded (a newline is added only when stdout is a terminal),\nso `gptj tokenize -f x | gptj detokenize --ids "$(cat)"` round-trips byte for byte.',
+    )
     .action(async (flags: DetokenizeFlags) => {
       const tokenizer = await loadTokenizer(flags.model === undefined ? undefined : resolveModelSource(flags.model));
       const ids = flags.ids.flat();

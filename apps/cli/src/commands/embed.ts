@@ -28,15 +28,26 @@ export function embedCommand(): Command {
     .argument('[texts...]', 'texts to embed, one vector each (default: --file, else all of stdin as one text)')
     .option('-f, --file <jsonl>', 'one input per line: a JSON string, {"text": "..."} or {"ids": [token ids]}')
     .addOption(new Option('--pooling <how>', 'mean over the tokens, or the last token').choices(['mean', 'last']).default('mean'))
-    .option('--layer <n>', 'hidden state index as transformers output_hidden_states: 0 = embeddings, i = input of block i, n_layer or -1 = after ln_f', integer(-Number.MAX_SAFE_INTEGER))
+    .option(
+      '--layer <n>',
+      'hidden state index as transformers output_hidden_states: 0 = embeddings, i = input of block i, n_layer or -1 = after ln_f',
+      integer(-Number.MAX_SAFE_INTEGER),
+    )
     .option('--normalize', 'scale every vector to unit L2 norm')
     .option('--batch-size <n>', 'inputs per forward pass', integer(1, 4096), 8)
-    .addOption(new Option('--format <format>', 'json: one {"index", "tokens", "embedding"} line per input; f32: raw little-endian float32 [N, n_embd] to --out').choices(['json', 'f32']).default('json'))
+    .addOption(
+      new Option('--format <format>', 'json: one {"index", "tokens", "embedding"} line per input; f32: raw little-endian float32 [N, n_embd] to --out')
+        .choices(['json', 'f32'])
+        .default('json'),
+    )
     .option('-o, --out <file>', 'write the vectors to this file instead of stdout (required for --format f32)');
   addModelOption(cmd);
   addRuntimeOptions(cmd);
   return cmd
-    .addHelpText('after', '\nExamples:\n  gptj embed "def f(x):" "import os" --normalize\n  gptj embed --file texts.jsonl --format f32 --out vectors.f32 --layer -2')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gptj embed "def f(x):" "import os" --normalize\n  gptj embed --file texts.jsonl --format f32 --out vectors.f32 --layer -2',
+    )
     .action(async (texts: string[], flags: EmbedFlags) => {
       if (flags.format === 'f32' && flags.out === undefined) throw new UsageError('--format f32 writes binary: give --out <file>');
       const inputs = await readEmbedInputs(texts, flags.file);
@@ -54,7 +65,9 @@ export function embedCommand(): Command {
       try {
         const { embed } = await import('@gptj/model');
         const vectors = await embed(model, ids, {
-          pooling: flags.pooling, normalize: flags.normalize ?? false, batchSize: flags.batchSize,
+          pooling: flags.pooling,
+          normalize: flags.normalize ?? false,
+          batchSize: flags.batchSize,
           ...(flags.layer !== undefined ? { layer: flags.layer } : {}),
           onProgress: (p) => {
             done = p.done;

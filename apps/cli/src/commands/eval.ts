@@ -37,7 +37,9 @@ interface Run {
 
 export function evalCommand(): Command {
   const cmd = new Command('eval')
-    .description('Score a JSONL file the way lm-evaluation-harness does ({context, continuation} pairs or multiple-choice {context, choices, label}), or the rolling perplexity of a text')
+    .description(
+      'Score a JSONL file the way lm-evaluation-harness does ({context, continuation} pairs or multiple-choice {context, choices, label}), or the rolling perplexity of a text',
+    )
     .option('-f, --file <jsonl>', 'one {"context", "continuation"} pair or one {"context", "choices", "label"} item per line')
     .option('--perplexity <file>', 'instead: the rolling-window perplexity of this text file');
   addModelOption(cmd);
@@ -53,18 +55,19 @@ export function evalCommand(): Command {
       'after',
       '\nPairs: accuracy = share of examples whose every continuation token is the argmax (greedy) prediction;\n' +
         'perplexity = exp(-sum log-likelihood / continuation tokens); lambada_perplexity = exp(mean over examples of\n' +
-        '-log-likelihood), the harness\'s LAMBADA figure (GPT-J 6B model card: 3.99, accuracy 69.7%).\n' +
+        "-log-likelihood), the harness's LAMBADA figure (GPT-J 6B model card: 3.99, accuracy 69.7%).\n" +
         'Multiple choice: each choice is scored as the continuation " " + choice; acc picks the highest loglikelihood,\n' +
-        'acc_norm the highest per character of the choice (the harness\'s acc_norm), acc_norm_tokens per token.\n' +
+        "acc_norm the highest per character of the choice (the harness's acc_norm), acc_norm_tokens per token.\n" +
         'Tokenization follows the harness: a trailing space of the context moves to the continuation, the continuation\n' +
         'ids are the tail of encode(context + continuation), an empty context is <|endoftext|>.\n' +
         '--perplexity: windows of --max-length tokens every --stride tokens, each scoring only its new tokens\n' +
-        '(transformers\' perplexity guide); ppl = exp(mean negative log-likelihood).',
+        "(transformers' perplexity guide); ppl = exp(mean negative log-likelihood).",
     )
     .action(async (flags: EvalFlags) => {
       if ((flags.file === undefined) === (flags.perplexity === undefined)) throw new UsageError('give either --file or --perplexity');
       if (flags.file === undefined && flags.limit !== undefined) throw new UsageError('--limit applies to --file');
-      if (flags.perplexity === undefined && (flags.stride !== undefined || flags.maxLength !== undefined)) throw new UsageError('--stride and --max-length apply to --perplexity');
+      if (flags.perplexity === undefined && (flags.stride !== undefined || flags.maxLength !== undefined))
+        throw new UsageError('--stride and --max-length apply to --perplexity');
       const data = flags.file === undefined ? null : await readEvalFile(flags.file, flags.limit);
       const text = flags.perplexity === undefined ? null : await readFile(flags.perplexity, 'utf8');
       const { model, source } = await loadModelForCli(flags);
@@ -104,12 +107,20 @@ async function scorePairs({ model, tokenizer, flags, progress }: Run, pairs: Pai
 async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: ChoiceItem[]): Promise<void> {
   const { multipleChoiceAccuracy, scoreMultipleChoice } = await import('@gptj/model');
   const results = (scored: Awaited<ReturnType<typeof scoreMultipleChoice>>): Report => {
-    const acc = multipleChoiceAccuracy(scored, items.slice(0, scored.length).map((i) => i.label));
+    const acc = multipleChoiceAccuracy(
+      scored,
+      items.slice(0, scored.length).map((i) => i.label),
+    );
     const summary = { examples: scored.length, acc: acc.acc, acc_norm: acc.accNorm, acc_norm_tokens: acc.accNormTokens };
     return {
       perExample: scored.map((r, index) => ({
-        index, label: items[index].label, pred: r.pred, pred_norm: r.predNorm, pred_norm_tokens: r.predNormTokens,
-        loglikelihoods: r.loglikelihoods, tokens: r.tokenCounts,
+        index,
+        label: items[index].label,
+        pred: r.pred,
+        pred_norm: r.predNorm,
+        pred_norm_tokens: r.predNormTokens,
+        loglikelihoods: r.loglikelihoods,
+        tokens: r.tokenCounts,
       })),
       summary,
       table: () =>
@@ -163,13 +174,28 @@ async function inSlices<T, R>(
 async function scorePerplexity({ model, tokenizer, flags, progress }: Run, text: string): Promise<void> {
   const { loglikelihood, perplexityOf, perplexityPlan } = await import('@gptj/model');
   const ids = tokenizer.encode(text);
-  const plan = perplexityPlan(model, ids, { ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}), ...(flags.stride !== undefined ? { stride: flags.stride } : {}) });
+  const plan = perplexityPlan(model, ids, {
+    ...(flags.maxLength !== undefined ? { maxLength: flags.maxLength } : {}),
+    ...(flags.stride !== undefined ? { stride: flags.stride } : {}),
+  });
   const results = (scores: Awaited<ReturnType<typeof loglikelihood>>): Report => {
     const r = perplexityOf(plan, scores);
-    const summary = { text_tokens: ids.length, scored_tokens: r.tokens, windows: r.windows, max_length: r.maxLength, stride: r.stride, nll: r.nll, perplexity: r.perplexity };
-    return { perExample: [], summary, table: () =>
-      `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
-      `nll         ${summary.nll.toFixed(4)}\n` };
+    const summary = {
+      text_tokens: ids.length,
+      scored_tokens: r.tokens,
+      windows: r.windows,
+      max_length: r.maxLength,
+      stride: r.stride,
+      nll: r.nll,
+      perplexity: r.perplexity,
+    };
+    return {
+      perExample: [],
+      summary,
+      table: () =>
+        `perplexity  ${summary.perplexity.toFixed(4)}\ntokens      ${summary.scored_tokens} scored of ${summary.text_tokens}, in ${summary.windows} windows of ${summary.max_length} (stride ${summary.stride})\n` +
+        `nll         ${summary.nll.toFixed(4)}\n`,
+    };
   };
   // windows in slices, like examples: Ctrl-C prints the perplexity of the windows scored so far
   const scores = await inSlices(flags, 'windows', plan.requests, results, (slice, offset) =>

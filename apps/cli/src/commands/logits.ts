@@ -18,7 +18,8 @@ interface LogitsFlags extends RuntimeFlags {
 export function checkBatch(ids: number[][], mask: number[][] | undefined): [number, number] {
   const t = ids[0].length;
   ids.forEach((row, i) => {
-    if (row.length !== t) throw new UsageError(`--ids: every row must have the same length (row 0 has ${t}, row ${i} has ${row.length}); left-pad and pass --attention-mask`);
+    if (row.length !== t)
+      throw new UsageError(`--ids: every row must have the same length (row 0 has ${t}, row ${i} has ${row.length}); left-pad and pass --attention-mask`);
   });
   if (mask !== undefined) {
     if (mask.length !== ids.length) throw new UsageError(`--attention-mask: ${mask.length} rows given for ${ids.length} --ids rows`);
@@ -39,7 +40,10 @@ export function logitsCommand(): Command {
   addModelOption(cmd);
   addRuntimeOptions(cmd);
   return cmd
-    .addHelpText('after', '\nPrints {"shape":[B,T,V]} on stdout.\n\nExample:\n  gptj logits --model ./gpt-j-6b --ids 15496,11,995 --ids 40,1101,257 --out logits.f32')
+    .addHelpText(
+      'after',
+      '\nPrints {"shape":[B,T,V]} on stdout.\n\nExample:\n  gptj logits --model ./gpt-j-6b --ids 15496,11,995 --ids 40,1101,257 --out logits.f32',
+    )
     .action(async (flags: LogitsFlags) => {
       const [b, t] = checkBatch(flags.ids, flags.attentionMask);
       const { model } = await loadModelForCli(flags);

@@ -56,7 +56,10 @@ export function serveCommand(): Command {
         maxQueue: flags.maxQueue,
         requestTimeoutMs: flags.requestTimeout,
         logFormat: flags.logFormat,
-        onProgress: Object.assign((p: { phase: string; done: number; total: number; file?: string }) => progress.update(p.phase, p.done, p.total, p.file ?? ''), { end: () => progress.stop() }),
+        onProgress: Object.assign(
+          (p: { phase: string; done: number; total: number; file?: string }) => progress.update(p.phase, p.done, p.total, p.file ?? ''),
+          { end: () => progress.stop() },
+        ),
       });
       writeErr(`gptj: serving on ${address} (playground at ${address}/; OpenAI base URL ${address}/v1)\n`);
     });

@@ -17,9 +17,14 @@ export function addRuntimeOptions(cmd: Command): Command {
     .optionsGroup('Runtime options:')
     .addOption(new Option('--device <device>', 'where to run').choices(['auto', 'cpu', 'cuda']).default('auto'))
     .addOption(
-      new Option('--dtype <dtype>', 'weight dtype: auto keeps the stored one; int8 and q4 (4-bit in groups of 32, CPU only) = weight-only quantized').choices(['auto', 'f32', 'f16', 'bf16', 'int8', 'q4']).default('auto'),
+      new Option('--dtype <dtype>', 'weight dtype: auto keeps the stored one; int8 and q4 (4-bit in groups of 32, CPU only) = weight-only quantized')
+        .choices(['auto', 'f32', 'f16', 'bf16', 'int8', 'q4'])
+        .default('auto'),
     )
     .option('--threads <n>', 'CPU threads for the kernels (default: all cores)', integer(1, 1024))
-    .option('--no-mmap', 'read the weights into memory instead of mapping the checkpoint (slower load, more RAM; decode no longer depends on how the page cache holds the file)')
+    .option(
+      '--no-mmap',
+      'read the weights into memory instead of mapping the checkpoint (slower load, more RAM; decode no longer depends on how the page cache holds the file)',
+    )
     .optionsGroup('Options:');
 }

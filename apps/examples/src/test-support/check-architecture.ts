@@ -7,8 +7,8 @@ import * as f64 from './naive-f64.js';
 import { field, runExample } from './run-example.js';
 
 export interface Architecture {
-  example: string;                                // dist/<example>.js
-  build: () => Decoder;                           // the example's model, with the weights it prints from
+  example: string; // dist/<example>.js
+  build: () => Decoder; // the example's model, with the weights it prints from
   shape: CacheShape;
   vocabSize: number;
   reference: (ids: readonly number[]) => f64.Vec; // float64 logits [n, V] of one sequence
@@ -28,7 +28,7 @@ export function checkArchitecture(a: Architecture, maxError: number): void {
     const [n, v] = [PROMPTS[0].length, a.vocabSize];
     const ref = a.reference(PROMPTS[0]);
     const printed = field(out, `logits [2, ${n}, ${v}], row 0 last position`).split(' ').slice(0, 4).map(Number);
-    printed.forEach((x, i) => expect(Math.abs(x - ref[(n - 1) * v + i])).toBeLessThan(6e-5));   // printed to 4 decimals
+    printed.forEach((x, i) => expect(Math.abs(x - ref[(n - 1) * v + i])).toBeLessThan(6e-5)); // printed to 4 decimals
     const greedy = field(out, 'greedy after row 0').split(' ').map(Number);
     expect(greedy).toHaveLength(8);
     const ids = [...PROMPTS[0]];

@@ -7,11 +7,12 @@ export type Vec = Float64Array;
 /** x [n, in] -> x W^T + b [n, out] */
 export function linear(x: Vec, w: Float32Array, b: Float32Array | undefined, n: number, inp: number, out: number): Vec {
   const y = new Float64Array(n * out);
-  for (let i = 0; i < n; i++) for (let o = 0; o < out; o++) {
-    let acc = b ? b[o] : 0;
-    for (let k = 0; k < inp; k++) acc += x[i * inp + k] * w[o * inp + k];
-    y[i * out + o] = acc;
-  }
+  for (let i = 0; i < n; i++)
+    for (let o = 0; o < out; o++) {
+      let acc = b ? b[o] : 0;
+      for (let k = 0; k < inp; k++) acc += x[i * inp + k] * w[o * inp + k];
+      y[i * out + o] = acc;
+    }
   return y;
 }
 
@@ -37,8 +38,12 @@ export const geluErf = (x: Vec): Vec => x.map((v) => 0.5 * v * (1 + erf(v / Math
 function erf(x: number): number {
   const a = Math.abs(x);
   if (a <= 2) {
-    let term = a, sum = a;
-    for (let n = 1; n < 60; n++) { term *= (-a * a) / n; sum += term / (2 * n + 1); }
+    let term = a,
+      sum = a;
+    for (let n = 1; n < 60; n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
     return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
   }
   let frac = a;
@@ -51,12 +56,14 @@ export const add = (a: Vec, b: Vec): Vec => a.map((v, i) => v + b[i]);
 /** Rotary on the first `dims` of every head of x [n, heads * headDim], position t = row t. 'half' pairs (i, i + dims/2). */
 export function rotaryHalf(x: Vec, n: number, heads: number, headDim: number, dims: number, base: number): Vec {
   const y = x.slice();
-  for (let t = 0; t < n; t++) for (let h = 0; h < heads; h++) for (let i = 0; i < dims / 2; i++) {
-    const angle = t / base ** ((2 * i) / dims);
-    const [a, b] = [(t * heads + h) * headDim + i, (t * heads + h) * headDim + i + dims / 2];
-    y[a] = x[a] * Math.cos(angle) - x[b] * Math.sin(angle);
-    y[b] = x[b] * Math.cos(angle) + x[a] * Math.sin(angle);
-  }
+  for (let t = 0; t < n; t++)
+    for (let h = 0; h < heads; h++)
+      for (let i = 0; i < dims / 2; i++) {
+        const angle = t / base ** ((2 * i) / dims);
+        const [a, b] = [(t * heads + h) * headDim + i, (t * heads + h) * headDim + i + dims / 2];
+        y[a] = x[a] * Math.cos(angle) - x[b] * Math.sin(angle);
+        y[b] = x[b] * Math.cos(angle) + x[a] * Math.sin(angle);
+      }
   return y;
 }
 
@@ -64,17 +71,18 @@ export function rotaryHalf(x: Vec, n: number, heads: number, headDim: number, di
 export function causalAttention(q: Vec, k: Vec, v: Vec, n: number, heads: number, headDim: number): Vec {
   const out = new Float64Array(n * heads * headDim);
   const at = (t: number, h: number, i: number) => (t * heads + h) * headDim + i;
-  for (let h = 0; h < heads; h++) for (let t = 0; t < n; t++) {
-    const scores = Array.from({ length: t + 1 }, (_, j) => {
-      let dot = 0;
-      for (let i = 0; i < headDim; i++) dot += q[at(t, h, i)] * k[at(j, h, i)];
-      return dot / Math.sqrt(headDim);
-    });
-    const max = Math.max(...scores);
-    const w = scores.map((s) => Math.exp(s - max));
-    const sum = w.reduce((a, b) => a + b, 0);
-    for (let j = 0; j <= t; j++) for (let i = 0; i < headDim; i++) out[at(t, h, i)] += (w[j] / sum) * v[at(j, h, i)];
-  }
+  for (let h = 0; h < heads; h++)
+    for (let t = 0; t < n; t++) {
+      const scores = Array.from({ length: t + 1 }, (_, j) => {
+        let dot = 0;
+        for (let i = 0; i < headDim; i++) dot += q[at(t, h, i)] * k[at(j, h, i)];
+        return dot / Math.sqrt(headDim);
+      });
+      const max = Math.max(...scores);
+      const w = scores.map((s) => Math.exp(s - max));
+      const sum = w.reduce((a, b) => a + b, 0);
+      for (let j = 0; j <= t; j++) for (let i = 0; i < headDim; i++) out[at(t, h, i)] += (w[j] / sum) * v[at(j, h, i)];
+    }
   return out;
 }
 
@@ -87,8 +95,12 @@ export function lookup(table: Float32Array, ids: readonly number[], d: number): 
 
 /** max |ours - ref| / max |ref|: the error relative to the largest reference value. */
 export function maxRelError(ours: Float32Array, ref: Vec): number {
-  let err = 0, scale = 0;
-  for (let i = 0; i < ref.length; i++) { err = Math.max(err, Math.abs(ours[i] - ref[i])); scale = Math.max(scale, Math.abs(ref[i])); }
+  let err = 0,
+    scale = 0;
+  for (let i = 0; i < ref.length; i++) {
+    err = Math.max(err, Math.abs(ours[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
   return err / scale;
 }
 

@@ -77,7 +77,8 @@ function countPrompt() {
   countTimer = setTimeout(async () => {
     try {
       const n = (await tokenize($('prompt').value)).length;
-      $('prompt-tokens').textContent = `${n} token${n === 1 ? '' : 's'}${contextLength === null ? '' : ` · ${Math.max(0, contextLength - n)} left for the completion`}`;
+      $('prompt-tokens').textContent =
+        `${n} token${n === 1 ? '' : 's'}${contextLength === null ? '' : ` · ${Math.max(0, contextLength - n)} left for the completion`}`;
     } catch {
       $('prompt-tokens').textContent = '';
     }

@@ -7,15 +7,86 @@
 export const OPTIONS = [
   { field: 'max_tokens', label: 'max tokens', kind: 'int', min: 1, value: '64', hint: 'tokens to generate at most' },
   { field: 'temperature', label: 'temperature', kind: 'number', min: 0, max: 2, step: 0.05, value: '0.7', hint: '0: greedy (always the most likely token)' },
-  { field: 'top_p', label: 'top p', kind: 'number', above: 0, max: 1, step: 0.01, value: '', placeholder: '1', hint: 'sample from the smallest set of tokens whose probabilities add up to this' },
+  {
+    field: 'top_p',
+    label: 'top p',
+    kind: 'number',
+    above: 0,
+    max: 1,
+    step: 0.01,
+    value: '',
+    placeholder: '1',
+    hint: 'sample from the smallest set of tokens whose probabilities add up to this',
+  },
   { field: 'top_k', label: 'top k', kind: 'int', min: 0, value: '', placeholder: 'off', hint: 'sample from the k most likely tokens only (0: off)' },
-  { field: 'presence_penalty', label: 'presence penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of every token already generated' },
-  { field: 'frequency_penalty', label: 'frequency penalty', kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0', hint: 'lowers the logit of a token by how often it was generated' },
-  { field: 'seed', label: 'seed', kind: 'int', min: 0, max: 4294967295, value: '', placeholder: 'random', hint: 'the same seed and settings give the same text' },
-  { field: 'n', label: 'completions (n)', kind: 'int', min: 1, value: '', placeholder: '1', modes: ['completion'], hint: 'several completions of the prompt, one below the other' },
-  { field: 'best_of', label: 'best of', kind: 'int', min: 1, value: '', placeholder: 'n', modes: ['completion'], hint: 'generate this many and keep the n with the highest mean token logprob (not streamed)' },
-  { field: 'stop', label: 'stop sequences', kind: 'stop', value: '', placeholder: 'one per line, up to 4; \\n is a newline', hint: 'generation ends before any of these' },
-  { field: 'logit_bias', label: 'logit bias', kind: 'bias', value: '', placeholder: '{"50256": -100, " def": 5}', hint: 'JSON: token id or text -> bias from -100 to 100 (a text adds the bias to each of its tokens)' },
+  {
+    field: 'presence_penalty',
+    label: 'presence penalty',
+    kind: 'number',
+    min: -2,
+    max: 2,
+    step: 0.1,
+    value: '',
+    placeholder: '0',
+    hint: 'lowers the logit of every token already generated',
+  },
+  {
+    field: 'frequency_penalty',
+    label: 'frequency penalty',
+    kind: 'number',
+    min: -2,
+    max: 2,
+    step: 0.1,
+    value: '',
+    placeholder: '0',
+    hint: 'lowers the logit of a token by how often it was generated',
+  },
+  {
+    field: 'seed',
+    label: 'seed',
+    kind: 'int',
+    min: 0,
+    max: 4294967295,
+    value: '',
+    placeholder: 'random',
+    hint: 'the same seed and settings give the same text',
+  },
+  {
+    field: 'n',
+    label: 'completions (n)',
+    kind: 'int',
+    min: 1,
+    value: '',
+    placeholder: '1',
+    modes: ['completion'],
+    hint: 'several completions of the prompt, one below the other',
+  },
+  {
+    field: 'best_of',
+    label: 'best of',
+    kind: 'int',
+    min: 1,
+    value: '',
+    placeholder: 'n',
+    modes: ['completion'],
+    hint: 'generate this many and keep the n with the highest mean token logprob (not streamed)',
+  },
+  {
+    field: 'stop',
+    label: 'stop sequences',
+    kind: 'stop',
+    value: '',
+    placeholder: 'one per line, up to 4; \\n is a newline',
+    hint: 'generation ends before any of these',
+  },
+  {
+    field: 'logit_bias',
+    label: 'logit bias',
+    kind: 'bias',
+    value: '',
+    placeholder: '{"50256": -100, " def": 5}',
+    hint: 'JSON: token id or text -> bias from -100 to 100 (a text adds the bias to each of its tokens)',
+  },
 ];
 
 /** A setting the user got wrong, named by its label. */
@@ -73,7 +144,10 @@ function parseNumber(o, text) {
 }
 
 function parseStop(o, text) {
-  const stops = text.split('\n').filter((s) => s !== '').map(unescapeStop);
+  const stops = text
+    .split('\n')
+    .filter((s) => s !== '')
+    .map(unescapeStop);
   if (stops.length > 4) throw new OptionError(o.label, `at most 4, got ${stops.length}`);
   return stops;
 }
@@ -89,7 +163,8 @@ async function parseBias(o, text, tokenize) {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new OptionError(o.label, 'must be a JSON object like {"50256": -100}');
   const bias = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (typeof value !== 'number' || value < -100 || value > 100) throw new OptionError(o.label, `the bias of ${JSON.stringify(key)} must be a number from -100 to 100`);
+    if (typeof value !== 'number' || value < -100 || value > 100)
+      throw new OptionError(o.label, `the bias of ${JSON.stringify(key)} must be a number from -100 to 100`);
     let ids = [Number(key)];
     if (!/^[0-9]+$/.test(key)) {
       try {

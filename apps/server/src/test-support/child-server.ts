@@ -21,7 +21,12 @@ export async function childServer(opts: { server?: Record<string, unknown>; dead
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   const lines = createInterface({ input: child.stdout! });
-  const first = await Promise.race([once(lines, 'line').then(([l]) => l as string), exited.then((c) => { throw new Error(`server exited (${c}) before listening: ${log}`); })]);
+  const first = await Promise.race([
+    once(lines, 'line').then(([l]) => l as string),
+    exited.then((c) => {
+      throw new Error(`server exited (${c}) before listening: ${log}`);
+    }),
+  ]);
   const { port } = JSON.parse(first) as { port: number };
   return { child, port, base: `http://127.0.0.1:${port}`, exited, stderr: () => log };
 }

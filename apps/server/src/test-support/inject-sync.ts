@@ -26,7 +26,10 @@ export class SyncInjector {
   /** The last requests sent, by id: a hang report names the one the worker is still serving. */
   private readonly recent = new Map<number, InjectRequest>();
 
-  private constructor(private readonly worker: Worker, shared: SharedArrayBuffer) {
+  private constructor(
+    private readonly worker: Worker,
+    shared: SharedArrayBuffer,
+  ) {
     this.state = new Int32Array(shared, 0, 4);
     this.bytes = new Uint8Array(shared, 16);
   }

@@ -24,13 +24,20 @@ function withConfig(name: string, edit: Record<string, unknown>): string {
 
 describe('config against the checkpoint', () => {
   it.each([
-    ['n_layer (the issue\'s case)', { n_layer: 1_000_000 }, /^config\.json field n_layer must be an integer from 1 to 1024, got 1000000$/],
+    ["n_layer (the issue's case)", { n_layer: 1_000_000 }, /^config\.json field n_layer must be an integer from 1 to 1024, got 1000000$/],
     ['n_layer', { n_layer: 1000 }, /^config\.json field n_layer \(1000\) needs at least 10005 tensors; the checkpoint holds 35$/],
-    ['n_embd', { n_embd: 65536, n_head: 8, rotary_dim: 8 }, /^config\.json sizes \(n_layer 3, n_embd 65536, n_inner 262144, vocab_size 512\) need \d+ parameters, more than the 2897408 bytes the checkpoint's tensors hold$/],
+    [
+      'n_embd',
+      { n_embd: 65536, n_head: 8, rotary_dim: 8 },
+      /^config\.json sizes \(n_layer 3, n_embd 65536, n_inner 262144, vocab_size 512\) need \d+ parameters, more than the 2897408 bytes the checkpoint's tensors hold$/,
+    ],
     ['vocab_size', { vocab_size: 4_000_000 }, /need \d+ parameters, more than the \d+ bytes the checkpoint's tensors hold/],
   ])('a config whose %s exceeds what the checkpoint holds is a ConfigError before any weight is sized', async (name, edit, message) => {
     const start = performance.now();
-    const error = await loadModel(withConfig(name, edit)).then(() => undefined, (e: Error) => e);
+    const error = await loadModel(withConfig(name, edit)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect(error!.message).toMatch(message);
     expect(performance.now() - start).toBeLessThan(2000);

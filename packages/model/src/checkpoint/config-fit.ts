@@ -16,14 +16,16 @@ export function checkConfigFits(c: GPTJConfig, tensors: ReadonlyMap<string, Tens
   for (const e of tensors.values()) stored += e.byteLength;
   const params = parameterCount(c);
   if (params / 2 > stored) {
-    throw new ConfigError(`config.json sizes (n_layer ${c.nLayer}, n_embd ${c.nEmbd}, n_inner ${c.nInner}, vocab_size ${c.vocabSize}) ` +
-      `need ${params} parameters, more than the ${stored} bytes the checkpoint's tensors hold`);
+    throw new ConfigError(
+      `config.json sizes (n_layer ${c.nLayer}, n_embd ${c.nEmbd}, n_inner ${c.nInner}, vocab_size ${c.vocabSize}) ` +
+        `need ${params} parameters, more than the ${stored} bytes the checkpoint's tensors hold`,
+    );
   }
 }
 
 /** Weights of a GPT-J with this config (exact: CONFIG_LIMITS keep it far below 2^53). */
 function parameterCount(c: GPTJConfig): number {
   const { vocabSize: V, nEmbd: D, nInner: I, nLayer: L } = c;
-  const perLayer = 2 * D + 4 * D * D + 2 * I * D + I + D;  // ln_1, q/k/v/out, fc_in (+bias), fc_out (+bias)
-  return V * D + L * perLayer + 2 * D + (c.tieWordEmbeddings ? 0 : V * D) + V;  // wte, blocks, ln_f, lm_head (+bias)
+  const perLayer = 2 * D + 4 * D * D + 2 * I * D + I + D; // ln_1, q/k/v/out, fc_in (+bias), fc_out (+bias)
+  return V * D + L * perLayer + 2 * D + (c.tieWordEmbeddings ? 0 : V * D) + V; // wte, blocks, ln_f, lm_head (+bias)
 }

@@ -48,7 +48,8 @@ export function checkTensors(c: GPTJConfig, tensors: ReadonlyMap<string, TensorE
   for (const name of tensors.keys()) {
     if (expected.has(name) || KNOWN_BUFFERS.test(name)) continue;
     const weight = name.endsWith(SCALE_SUFFIX) ? tensors.get(name.slice(0, -SCALE_SUFFIX.length)) : undefined;
-    if (!((weight?.dtype === 'I8' || weight?.dtype === 'U8') && expected.has(weight.name) && isLinearWeight(weight.name))) problems.push(`unexpected tensor ${name}`);
+    if (!((weight?.dtype === 'I8' || weight?.dtype === 'U8') && expected.has(weight.name) && isLinearWeight(weight.name)))
+      problems.push(`unexpected tensor ${name}`);
   }
   if (problems.length) throw new CheckpointMismatchError(problems);
 }

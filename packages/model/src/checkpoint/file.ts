@@ -13,7 +13,7 @@ export class CheckpointFile {
   readonly name: string;
   readonly size: number;
   private fd: number | null;
-  private mapped: MappedFile | undefined;  // made on the first view
+  private mapped: MappedFile | undefined; // made on the first view
 
   constructor(readonly path: string) {
     this.name = basename(path);

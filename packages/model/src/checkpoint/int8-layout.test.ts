@@ -26,7 +26,10 @@ async function convert(dirPath: string): Promise<unknown> {
   const ckpt = await openCheckpoint(dirPath);
   try {
     const [e] = [...ckpt.tensors.values()];
-    for (const src of int8Sources(e)) for (const _ of (src.data as () => Iterable<Uint8Array>)()) { /* consume */ }
+    for (const src of int8Sources(e))
+      for (const _ of (src.data as () => Iterable<Uint8Array>)()) {
+        /* consume */
+      }
     return undefined;
   } catch (err) {
     return err;

@@ -38,7 +38,13 @@ export function castRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows:
 }
 
 /** castRows to q8: the int8 values and the per-row f32 scales. */
-export function quantizeRows(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock): { values: Uint8Array; scales: Float32Array } {
+export function quantizeRows(
+  bytes: Uint8Array,
+  dtype: 'F32' | 'F16' | 'BF16',
+  rows: number,
+  cols: number,
+  at: RowBlock,
+): { values: Uint8Array; scales: Float32Array } {
   const q = castRows(bytes, dtype, rows, cols, at, 'q8');
   try {
     const { values, scales } = q.toQ8Parts();

@@ -7,7 +7,13 @@ import type { TensorSource } from './tensor-source.js';
 const CHUNK_ELEMENTS = 1 << 22;
 
 /** How a block of rows becomes stored bytes: the weight's chunk and the scales' chunk. */
-type QuantizeRows = (bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: { name: string; firstRow: number }) => { weight: Uint8Array; scales: Uint8Array };
+type QuantizeRows = (
+  bytes: Uint8Array,
+  dtype: 'F32' | 'F16' | 'BF16',
+  rows: number,
+  cols: number,
+  at: { name: string; firstRow: number },
+) => { weight: Uint8Array; scales: Uint8Array };
 
 /**
  * The two tensors a float weight matrix [out, in] becomes in a stored int8 checkpoint: `<name>` I8 [out, in]
@@ -37,15 +43,21 @@ export function q4Sources(e: TensorEntry, onRows?: (rowsDone: number) => void): 
   return quantizedSources('q4Sources', e, { weight: 'U8', shape: codes }, { scale: 'F16', shape: scales }, quantize, onRows);
 }
 
-function quantizedSources(op: string, e: TensorEntry, w: { weight: 'I8' | 'U8'; shape: [number, number] }, s: { scale: 'F32' | 'F16'; shape: [number, number] },
-                          quantize: QuantizeRows, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
+function quantizedSources(
+  op: string,
+  e: TensorEntry,
+  w: { weight: 'I8' | 'U8'; shape: [number, number] },
+  s: { scale: 'F32' | 'F16'; shape: [number, number] },
+  quantize: QuantizeRows,
+  onRows?: (rowsDone: number) => void,
+): [TensorSource, TensorSource] {
   if (e.shape.length !== 2 || (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')) {
     throw new TypeError(`${op}: ${e.name} is ${e.dtype} [${e.shape}], not a float matrix`);
   }
   const dtype = e.dtype;
   const [rows, cols] = e.shape;
   const rowBytes = cols * (dtype === 'F32' ? 4 : 2);
-  const scaleRowBytes = (s.shape[1] * (s.scale === 'F32' ? 4 : 2));
+  const scaleRowBytes = s.shape[1] * (s.scale === 'F32' ? 4 : 2);
   const scales = new Uint8Array(rows * scaleRowBytes);
   let quantized = false;
   const weight: TensorSource = {

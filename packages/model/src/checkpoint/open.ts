@@ -14,9 +14,13 @@ export async function openCheckpoint(dir: string): Promise<Checkpoint> {
   if (!found) throw new ModelLoadError(`${dir} holds no weights (looked for ${WEIGHT_FILES.join(', ')})`);
   const path = join(dir, found);
   switch (found) {
-    case 'model.safetensors.index.json': return openSafetensorsIndex(path);
-    case 'model.safetensors': return openSafetensors(path);
-    case 'pytorch_model.bin.index.json': return openPytorchIndex(path);
-    default: return openPytorchBin(path);
+    case 'model.safetensors.index.json':
+      return openSafetensorsIndex(path);
+    case 'model.safetensors':
+      return openSafetensors(path);
+    case 'pytorch_model.bin.index.json':
+      return openPytorchIndex(path);
+    default:
+      return openPytorchBin(path);
   }
 }

@@ -8,7 +8,10 @@ import { CheckpointFormatError } from '../errors.js';
 const PROTO2 = [0x80, 0x02];
 const pickle = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((at, p) => { out.set(p, at); return at + p.length; }, 0);
+  parts.reduce((at, p) => {
+    out.set(p, at);
+    return at + p.length;
+  }, 0);
   return out;
 };
 const repeat = (ops: number[], n: number): Uint8Array => {
@@ -74,7 +77,7 @@ P(sys.stdout.buffer, protocol=2).dump(sd)`);
     expect((error as Error).message).toMatch(/evil\.bin: data\.pkl: a list grows past 1048576 items/);
   });
 
-  it('17M memo entries are refused at the memo limit instead of overflowing the engine\'s Map', () => {
+  it("17M memo entries are refused at the memo limit instead of overflowing the engine's Map", () => {
     const { error, ms } = refused(pickle(PROTO2, [0x4e], repeat([0x94], 17_000_000), [0x2e]));
     expect(error).toBeInstanceOf(CheckpointFormatError);
     expect((error as Error).message).toMatch(/memo grows past 1048576 entries/);

@@ -5,7 +5,11 @@ import { type StoredDType } from './entries.js';
 import { CheckpointFormatError, UnsafePickleError } from '../errors.js';
 
 /** A storage named by torch's persistent id ('storage', <dtype>Storage, key, location, numel). */
-export interface PickledStorage { readonly key: string; readonly dtype: StoredDType; readonly numel: number }
+export interface PickledStorage {
+  readonly key: string;
+  readonly dtype: StoredDType;
+  readonly numel: number;
+}
 
 /** A tensor as _rebuild_tensor_v2 describes it: a strided window (in elements) on a storage. */
 export interface PickledTensor {
@@ -17,8 +21,16 @@ export interface PickledTensor {
 
 // torch.<Name>Storage -> element type of its bytes.
 const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64', LongStorage: 'I64',
-  IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  ShortStorage: 'I16',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 
 // Limits: the unpickler's work is linear in the size of data.pkl (every opcode consumes at least one byte, and
@@ -26,28 +38,48 @@ const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
 // (285 weights + 56 buffers, as CPython pickles it: pickle-limits.test.ts) is 41 KB with 2,713 memo entries, a
 // dict of 341 and a shallow stack; a sharded save of a far larger model stays orders of magnitude below.
 export const PICKLE_LIMITS = {
-  bytes: 64 << 20,       // size of data.pkl (checked by the reader before it reads the entry, and here)
-  stack: 1 << 20,        // items on the stack, marks included
-  memo: 1 << 20,         // memo entries
-  items: 1 << 20,        // items in one list or dict
+  bytes: 64 << 20, // size of data.pkl (checked by the reader before it reads the entry, and here)
+  stack: 1 << 20, // items on the stack, marks included
+  memo: 1 << 20, // memo entries
+  items: 1 << 20, // items in one list or dict
 } as const;
 
-class Global { constructor(readonly module: string, readonly name: string) {} }
-class StorageType { constructor(readonly dtype: StoredDType) {} }
+class Global {
+  constructor(
+    readonly module: string,
+    readonly name: string,
+  ) {}
+}
+class StorageType {
+  constructor(readonly dtype: StoredDType) {}
+}
 // What _rebuild_tensor_v2 and persistent ids become; classes, so that nothing else can pass for them.
-class Storage implements PickledStorage { constructor(readonly key: string, readonly dtype: StoredDType, readonly numel: number) {} }
+class Storage implements PickledStorage {
+  constructor(
+    readonly key: string,
+    readonly dtype: StoredDType,
+    readonly numel: number,
+  ) {}
+}
 class RebuiltTensor implements PickledTensor {
-  constructor(readonly storage: Storage, readonly storageOffset: number, readonly shape: number[], readonly stride: number[]) {}
+  constructor(
+    readonly storage: Storage,
+    readonly storageOffset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
 }
 
 /** Unpickles a torch.save'd dict of tensors (data.pkl) into name -> tensor. `file` names the checkpoint in errors. */
 export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, PickledTensor> {
-  const fail = (msg: string): never => { throw new CheckpointFormatError(file, `data.pkl: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointFormatError(file, `data.pkl: ${msg}`);
+  };
   if (bytes.length > PICKLE_LIMITS.bytes) fail(`${bytes.length} bytes exceeds the ${PICKLE_LIMITS.bytes}-byte limit`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const text = new TextDecoder();
   const stack: unknown[] = [];
-  const marks: number[] = [];  // stack lengths at each MARK (CPython's metastack): ops never pop below the last one
+  const marks: number[] = []; // stack lengths at each MARK (CPython's metastack): ops never pop below the last one
   const memo = new Map<number, unknown>();
   const storages = new Map<string, Storage>();
   let pos = 0;
@@ -91,7 +123,7 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
   const append = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target) || Object.isFrozen(target)) return fail(`APPEND to ${describe(target)}, not a list`);
     if (target.length + items.length > PICKLE_LIMITS.items) fail(`a list grows past ${PICKLE_LIMITS.items} items`);
-    for (const v of items) target.push(v);  // not push(...items): a spread of many items overflows the call stack
+    for (const v of items) target.push(v); // not push(...items): a spread of many items overflows the call stack
   };
   const setItems = (target: unknown, kv: unknown[]): void => {
     if (!(target instanceof Map)) return fail(`SETITEM on ${describe(target)}, not a dict`);
@@ -105,14 +137,15 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
     if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageType(STORAGE_TYPES[name]);
     const allowed = ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter'];
     if (!allowed.includes(`${module}.${name}`)) {
-      throw new UnsafePickleError(file, `data.pkl refers to ${clip(module)}.${clip(name)}, which is not a tensor-rebuild global; ` +
-        'refusing to load it (a checkpoint must never run code)');
+      throw new UnsafePickleError(
+        file,
+        `data.pkl refers to ${clip(module)}.${clip(name)}, which is not a tensor-rebuild global; ` + 'refusing to load it (a checkpoint must never run code)',
+      );
     }
     return new Global(module, name);
   };
   const persistentLoad = (pid: unknown): Storage => {
-    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5 || !(pid[1] instanceof StorageType) ||
-        typeof pid[2] !== 'string' || !isCount(pid[4])) {
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length !== 5 || !(pid[1] instanceof StorageType) || typeof pid[2] !== 'string' || !isCount(pid[4])) {
       return fail(`unsupported persistent id ${describe(pid)} (expected ('storage', <dtype>Storage, key, location, numel))`);
     }
     const storage = new Storage(pid[2], pid[1].dtype, pid[4]);
@@ -130,11 +163,14 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
         return new Map();
       case 'torch._utils._rebuild_parameter':
         return args[0];
-      default: { // torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, metadata])
+      default: {
+        // torch._utils._rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, hooks[, metadata])
         const [storage, storageOffset, shape, stride] = args;
         if (!(storage instanceof Storage) || !isCount(storageOffset) || !isCountList(shape) || !isCountList(stride) || shape.length !== stride.length) {
-          return fail('malformed _rebuild_tensor_v2 arguments: expected (storage, offset, size, stride, ...) with ' +
-            `non-negative integer offset, sizes and strides, got (${args.slice(0, 4).map(describe).join(', ')})`);
+          return fail(
+            'malformed _rebuild_tensor_v2 arguments: expected (storage, offset, size, stride, ...) with ' +
+              `non-negative integer offset, sizes and strides, got (${args.slice(0, 4).map(describe).join(', ')})`,
+          );
         }
         return new RebuiltTensor(storage, storageOffset, shape, stride);
       }
@@ -144,56 +180,169 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: u8(); break;                                 // PROTO
-      case 0x95: need(8); break;                              // FRAME
-      case 0x2e: return finish(pop(), fail);                  // STOP
-      case 0x28: mark(); break;                               // MARK
-      case 0x29: push(tuple([])); break;                      // EMPTY_TUPLE
-      case 0x5d: push([]); break;                             // EMPTY_LIST
-      case 0x7d: push(new Map()); break;                      // EMPTY_DICT
-      case 0x4e: push(null); break;                           // NONE
-      case 0x88: push(true); break;                           // NEWTRUE
-      case 0x89: push(false); break;                          // NEWFALSE
-      case 0x4a: push(view.getInt32(need(4), true)); break;   // BININT
-      case 0x4b: push(u8()); break;                           // BININT1
-      case 0x4d: push(u16()); break;                          // BININT2
-      case 0x8a: push(readLong(bytes.subarray(need(u8()), pos), fail)); break; // LONG1
-      case 0x49: { const s = line(); push(s === '01' ? true : s === '00' ? false : Number.parseInt(s, 10)); break; } // INT
-      case 0x4c: push(Number.parseInt(line(), 10)); break;    // LONG (text)
-      case 0x47: push(view.getFloat64(need(8), false)); break; // BINFLOAT
-      case 0x58: push(str(u32())); break;                     // BINUNICODE
-      case 0x8c: push(str(u8())); break;                      // SHORT_BINUNICODE
-      case 0x54: push(str(u32())); break;                     // BINSTRING
-      case 0x55: push(str(u8())); break;                      // SHORT_BINSTRING
-      case 0x42: push(bytes.slice(need(u32()), pos)); break;  // BINBYTES
-      case 0x43: push(bytes.slice(need(u8()), pos)); break;   // SHORT_BINBYTES
-      case 0x74: push(tuple(popMark())); break;               // TUPLE
-      case 0x85: push(tuple([pop()])); break;                 // TUPLE1
-      case 0x86: { const b = pop(); push(tuple([pop(), b])); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); push(tuple([pop(), b, c])); break; } // TUPLE3
-      case 0x61: { const v = pop(); append(top(), [v]); break; }                        // APPEND
-      case 0x65: { const vs = popMark(); append(top(), vs); break; }                     // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }   // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; }                   // SETITEMS
-      case 0x71: memoPut(u8()); break;                        // BINPUT
-      case 0x72: memoPut(u32()); break;                       // LONG_BINPUT
-      case 0x94: memoPut(memo.size); break;                   // MEMOIZE
-      case 0x70: memoPut(Number.parseInt(line(), 10)); break; // PUT
-      case 0x68: push(memoGet(memo, u8(), fail)); break;      // BINGET
-      case 0x6a: push(memoGet(memo, u32(), fail)); break;     // LONG_BINGET
-      case 0x67: push(memoGet(memo, Number.parseInt(line(), 10), fail)); break; // GET
-      case 0x63: { const module = line(); push(resolveGlobal(module, line())); break; } // GLOBAL
-      case 0x93: { const name = pop(); const module = pop(); push(resolveGlobal(asString(module), asString(name))); break; } // STACK_GLOBAL
-      case 0x51: push(persistentLoad(pop())); break;          // BINPERSID
-      case 0x52: { const args = pop(); push(reduce(pop(), args)); break; } // REDUCE
-      case 0x62: {                                                // BUILD: only OrderedDict's _metadata, which we drop
+      case 0x80:
+        u8();
+        break; // PROTO
+      case 0x95:
+        need(8);
+        break; // FRAME
+      case 0x2e:
+        return finish(pop(), fail); // STOP
+      case 0x28:
+        mark();
+        break; // MARK
+      case 0x29:
+        push(tuple([]));
+        break; // EMPTY_TUPLE
+      case 0x5d:
+        push([]);
+        break; // EMPTY_LIST
+      case 0x7d:
+        push(new Map());
+        break; // EMPTY_DICT
+      case 0x4e:
+        push(null);
+        break; // NONE
+      case 0x88:
+        push(true);
+        break; // NEWTRUE
+      case 0x89:
+        push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        push(view.getInt32(need(4), true));
+        break; // BININT
+      case 0x4b:
+        push(u8());
+        break; // BININT1
+      case 0x4d:
+        push(u16());
+        break; // BININT2
+      case 0x8a:
+        push(readLong(bytes.subarray(need(u8()), pos), fail));
+        break; // LONG1
+      case 0x49: {
+        const s = line();
+        push(s === '01' ? true : s === '00' ? false : Number.parseInt(s, 10));
+        break;
+      } // INT
+      case 0x4c:
+        push(Number.parseInt(line(), 10));
+        break; // LONG (text)
+      case 0x47:
+        push(view.getFloat64(need(8), false));
+        break; // BINFLOAT
+      case 0x58:
+        push(str(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        push(str(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x54:
+        push(str(u32()));
+        break; // BINSTRING
+      case 0x55:
+        push(str(u8()));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        push(bytes.slice(need(u32()), pos));
+        break; // BINBYTES
+      case 0x43:
+        push(bytes.slice(need(u8()), pos));
+        break; // SHORT_BINBYTES
+      case 0x74:
+        push(tuple(popMark()));
+        break; // TUPLE
+      case 0x85:
+        push(tuple([pop()]));
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        push(tuple([pop(), b]));
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        push(tuple([pop(), b, c]));
+        break;
+      } // TUPLE3
+      case 0x61: {
+        const v = pop();
+        append(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const vs = popMark();
+        append(top(), vs);
+        break;
+      } // APPENDS
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x71:
+        memoPut(u8());
+        break; // BINPUT
+      case 0x72:
+        memoPut(u32());
+        break; // LONG_BINPUT
+      case 0x94:
+        memoPut(memo.size);
+        break; // MEMOIZE
+      case 0x70:
+        memoPut(Number.parseInt(line(), 10));
+        break; // PUT
+      case 0x68:
+        push(memoGet(memo, u8(), fail));
+        break; // BINGET
+      case 0x6a:
+        push(memoGet(memo, u32(), fail));
+        break; // LONG_BINGET
+      case 0x67:
+        push(memoGet(memo, Number.parseInt(line(), 10), fail));
+        break; // GET
+      case 0x63: {
+        const module = line();
+        push(resolveGlobal(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        const name = pop();
+        const module = pop();
+        push(resolveGlobal(asString(module), asString(name)));
+        break;
+      } // STACK_GLOBAL
+      case 0x51:
+        push(persistentLoad(pop()));
+        break; // BINPERSID
+      case 0x52: {
+        const args = pop();
+        push(reduce(pop(), args));
+        break;
+      } // REDUCE
+      case 0x62: {
+        // BUILD: only OrderedDict's _metadata, which we drop
         const state = pop();
         if (!(top() instanceof Map) || !(state instanceof Map || state === null)) fail(`BUILD on ${describe(top())}`);
         break;
       }
-      case 0x30: pop(); break;                                // POP
-      case 0x31: popMark(); break;                            // POP_MARK
-      case 0x32: push(top()); break;                          // DUP
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        push(top());
+        break; // DUP
       default:
         return fail(`unsupported pickle opcode 0x${op.toString(16)} at byte ${pos - 1}`);
     }

@@ -71,16 +71,24 @@ describe('PyTorch .bin', () => {
     ckpt.close();
   });
 
-  it.skipIf(!hasPython)('writes archives Python\'s zipfile and pickletools accept (CRCs, opcodes, zip64)', () => {
+  it.skipIf(!hasPython)("writes archives Python's zipfile and pickletools accept (CRCs, opcodes, zip64)", () => {
     const path = join(dir, 'py.bin');
     writePytorchBin(path, sample, { forceZip64: true });
-    const out = execFileSync('python3', ['-c', `
+    const out = execFileSync(
+      'python3',
+      [
+        '-c',
+        `
 import zipfile, pickletools, sys
 z = zipfile.ZipFile(sys.argv[1])
 assert z.testzip() is None
 print(sorted(z.namelist()))
 pickletools.dis(z.read('archive/data.pkl'), out=open('/dev/null', 'w'))
-print('ok')`, path], { encoding: 'utf8' });
+print('ok')`,
+        path,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(out).toContain("'archive/data.pkl'");
     expect(out.trim().endsWith('ok')).toBe(true);
   });
@@ -102,7 +110,7 @@ P(sys.stdout.buffer, protocol=2).dump(sd)`);
   });
 
   it('refuses globals other than the tensor-rebuild ones, naming them', () => {
-    const evil = Buffer.from("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.", 'latin1');
+    const evil = Buffer.from('\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.', 'latin1');
     expect(() => unpickleStateDict(evil, 'evil.bin')).toThrow(UnsafePickleError);
     expect(() => unpickleStateDict(evil, 'evil.bin')).toThrow(/os\.system.*never run code/);
     const builtins = Buffer.from('\x80\x02c__builtin__\neval\nq\x00.', 'latin1');
@@ -121,8 +129,9 @@ P(sys.stdout.buffer, protocol=2).dump(sd)`);
     const path = join(dir, 'strided.bin');
     writePytorchBin(path, sample.slice(0, 1));
     const bytes = readFileSync(path);
-    const at = bytes.indexOf(Buffer.from([0x4b, 0x03, 0x4b, 0x01, 0x86]));   // BININT1 3, BININT1 1, TUPLE2
-    bytes[at + 1] = 1; bytes[at + 3] = 2;
+    const at = bytes.indexOf(Buffer.from([0x4b, 0x03, 0x4b, 0x01, 0x86])); // BININT1 3, BININT1 1, TUPLE2
+    bytes[at + 1] = 1;
+    bytes[at + 3] = 2;
     writeFileSync(path, bytes);
     expect(() => openPytorchBin(path)).toThrow(/"a.weight".*not contiguous/);
   });
@@ -131,10 +140,15 @@ P(sys.stdout.buffer, protocol=2).dump(sd)`);
     const src = join(dir, 'plain.bin');
     const deflated = join(dir, 'deflated.bin');
     writePytorchBin(src, sample);
-    execFileSync('python3', ['-c', `
+    execFileSync('python3', [
+      '-c',
+      `
 import zipfile, sys
 with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfile.ZIP_DEFLATED) as b:
-    for n in a.namelist(): b.writestr(n, a.read(n))`, src, deflated]);
+    for n in a.namelist(): b.writestr(n, a.read(n))`,
+      src,
+      deflated,
+    ]);
     expect(() => openPytorchBin(deflated)).toThrow(/deflated.bin: .*compressed/);
   });
 
@@ -155,7 +169,7 @@ with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfil
     ['2^63 - 1 (LONG1)', [0x8a, 8, ...le(8, 2n ** 63n - 1n)]],
     ['1.5 (BINFLOAT)', [0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]],
     ['NaN (BINFLOAT)', [0x47, 0x7f, 0xf8, 0, 0, 0, 0, 0, 0]],
-  ])('refuses a storage offset of %s instead of reading another tensor\'s bytes', (_, op) => {
+  ])("refuses a storage offset of %s instead of reading another tensor's bytes", (_, op) => {
     // The second tensor's storage offset edited: -4 would have read the last element of the tensor before it.
     const path = writeCustomBin(join(dir, 'offset.bin'), sample.slice(0, 2), offsetPatch(1, op));
     expect(() => openPytorchBin(path)).toThrow(CheckpointFormatError);
@@ -182,7 +196,7 @@ with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w', zipfil
     const ms = performance.now() - start;
     expect([...ckpt.tensors.keys()]).toEqual(['a.weight']);
     ckpt.close();
-    expect(ms).toBeLessThan(3000);  // one read of the directory (0.2 s here); reading each entry's local header took 13 s
+    expect(ms).toBeLessThan(3000); // one read of the directory (0.2 s here); reading each entry's local header took 13 s
     const tooMany = writeCustomBin(join(dir, 'too-many.bin'), sample.slice(0, 1), (p) => p, MAX_ZIP_ENTRIES);
     expect(() => openPytorchBin(tooMany)).toThrow(/too-many\.bin: zip archive: 100002 entries exceeds the limit of 100000/);
   });

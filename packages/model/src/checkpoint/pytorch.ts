@@ -25,7 +25,9 @@ export function openPytorchIndex(indexPath: string): Checkpoint {
   const index = readShardIndex(indexPath);
   const parts: Checkpoint[] = [];
   const tensors = new Map<string, TensorEntry>();
-  const close = (): void => { for (const p of parts) p.close(); };
+  const close = (): void => {
+    for (const p of parts) p.close();
+  };
   try {
     for (const shard of index.shardPaths) {
       const part = openPytorchBin(shard);
@@ -45,7 +47,9 @@ export function openPytorchIndex(indexPath: string): Checkpoint {
 
 /** The tensors of an opened torch.save archive: reads the zip directory and data.pkl, not the tensor data. */
 export function readPytorchTensors(file: CheckpointFile): Map<string, TensorEntry> {
-  const fail = (msg: string, tensor?: string): never => { throw new CheckpointFormatError(file.name, msg, tensor); };
+  const fail = (msg: string, tensor?: string): never => {
+    throw new CheckpointFormatError(file.name, msg, tensor);
+  };
   if (file.size < 4 || file.read(0, 4).some((b, i) => b !== [0x50, 0x4b, 0x03, 0x04][i])) {
     fail('not a zip archive; legacy (pre-1.6, non-zip) torch.save files are not supported, re-save with a current torch');
   }
@@ -59,7 +63,7 @@ export function readPytorchTensors(file: CheckpointFile): Map<string, TensorEntr
   const pickled = unpickleStateDict(readEntry(file, pkl, PICKLE_LIMITS.bytes), file.name);
 
   const tensors = new Map<string, TensorEntry>();
-  const dataStarts = new Map<string, number>();  // storage key -> first byte, each local header read once
+  const dataStarts = new Map<string, number>(); // storage key -> first byte, each local header read once
   for (const [name, t] of pickled) {
     const stored = entries.get(`${prefix}data/${t.storage.key}`) ?? fail(`storage ${t.storage.key} has no zip entry`, name);
     if (stored.compressed) fail(`storage ${t.storage.key} is compressed; torch.save stores tensor data uncompressed`, name);
@@ -73,10 +77,14 @@ export function readPytorchTensors(file: CheckpointFile): Map<string, TensorEntr
       fail(`elements ${t.storageOffset}.. of shape [${t.shape}] lie outside storage ${t.storage.key} (${t.storage.numel} elements)`, name);
     }
     let start = dataStarts.get(t.storage.key);
-    if (start === undefined) dataStarts.set(t.storage.key, start = entryDataStart(file, stored));
+    if (start === undefined) dataStarts.set(t.storage.key, (start = entryDataStart(file, stored)));
     tensors.set(name, {
-      name, dtype: t.storage.dtype, shape: t.shape, file,
-      offset: start + t.storageOffset * item, byteLength: numel! * item,
+      name,
+      dtype: t.storage.dtype,
+      shape: t.shape,
+      file,
+      offset: start + t.storageOffset * item,
+      byteLength: numel! * item,
     });
   }
   return tensors;
@@ -104,7 +112,9 @@ function isContiguous(t: PickledTensor): boolean {
 }
 
 function readEntry(file: CheckpointFile, e: ZipEntry, limit: number): Uint8Array {
-  const fail = (msg: string): never => { throw new CheckpointFormatError(file.name, `${e.name}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointFormatError(file.name, `${e.name}: ${msg}`);
+  };
   if (e.compressed) fail('metadata entry is compressed; torch.save stores every entry uncompressed');
   if (e.size > limit) fail(`${e.size} bytes exceeds the ${limit}-byte limit`);
   return file.read(entryDataStart(file, e), e.size);

@@ -18,7 +18,13 @@ export function q4StoredShapes(rows: number, cols: number): { codes: [number, nu
 }
 
 /** castRows to q4: the codes (cols / 2 bytes a row) and the f16 scales' bytes (cols / 16 a row). */
-export function quantizeRowsQ4(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16', rows: number, cols: number, at: RowBlock): { codes: Uint8Array; scales: Uint8Array } {
+export function quantizeRowsQ4(
+  bytes: Uint8Array,
+  dtype: 'F32' | 'F16' | 'BF16',
+  rows: number,
+  cols: number,
+  at: RowBlock,
+): { codes: Uint8Array; scales: Uint8Array } {
   const q = castRows(bytes, dtype, rows, cols, at, 'q4');
   try {
     const all = q.toBytes();
@@ -31,7 +37,7 @@ export function quantizeRowsQ4(bytes: Uint8Array, dtype: 'F32' | 'F16' | 'BF16',
 /** The q4 tensor [rows, cols] of stored codes and f16 scale bytes (sizes checked by the checkpoint's reader). */
 export function q4FromParts(codes: Uint8Array, scales: Uint8Array, rows: number, cols: number): Tensor {
   const offset = q4ScalesOffset(rows, cols);
-  const bytes = new Uint8Array(offset + scales.byteLength);   // the padding between stays zero, as the cast leaves it
+  const bytes = new Uint8Array(offset + scales.byteLength); // the padding between stays zero, as the cast leaves it
   bytes.set(codes, 0);
   bytes.set(scales, offset);
   return Tensor.fromBytes(bytes, [rows, cols], 'q4');

@@ -30,7 +30,7 @@ export function readRegularText(path: string, maxBytes: number, refuse: Refuse):
   try {
     if (size > maxBytes) throw refuse(`is ${size} bytes, more than the ${maxBytes}-byte limit for this file`);
     const bytes = new Uint8Array(size);
-    for (let done = 0; done < size;) {
+    for (let done = 0; done < size; ) {
       const n = readSync(fd, bytes, done, size - done, done);
       if (n === 0) throw refuse(`shrank while being read (${done} of ${size} bytes)`);
       done += n;

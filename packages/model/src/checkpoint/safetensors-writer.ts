@@ -22,7 +22,11 @@ export function writeSafetensors(path: string, tensors: readonly TensorSource[],
  * `writeSafetensors` that returns to the event loop after each chunk, so signal handlers (Ctrl-C) and timers run
  * while a multi-gigabyte file is written.
  */
-export async function writeSafetensorsAsync(path: string, tensors: readonly TensorSource[], metadata: Record<string, string> = { format: 'pt' }): Promise<void> {
+export async function writeSafetensorsAsync(
+  path: string,
+  tensors: readonly TensorSource[],
+  metadata: Record<string, string> = { format: 'pt' },
+): Promise<void> {
   const steps = writeSteps(path, tensors, metadata);
   while (!steps.next().done) await new Promise<void>((resolve) => setImmediate(resolve));
 }
@@ -79,7 +83,10 @@ export function writeShardedSafetensors(dir: string, tensors: readonly TensorSou
   let size = Infinity;
   for (const t of tensors) {
     const bytes = elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
-    if (size + bytes > maxShardBytes) { groups.push([]); size = 0; }
+    if (size + bytes > maxShardBytes) {
+      groups.push([]);
+      size = 0;
+    }
     groups[groups.length - 1].push(t);
     size += bytes;
   }

@@ -29,7 +29,8 @@ const enc = new TextEncoder();
 const realPath = fixturePath('gptj-small-f32', 'model.safetensors');
 const real = new Uint8Array(readFileSync(realPath));
 const fixture = openSafetensors(realPath);
-const smallSources = [...fixture.tensors.values()].filter((e) => e.byteLength <= 2048)
+const smallSources = [...fixture.tensors.values()]
+  .filter((e) => e.byteLength <= 2048)
   .map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: e.file.read(e.offset, e.byteLength).slice() }));
 fixture.close();
 writeSafetensors(join(root, 'seed.safetensors'), smallSources);
@@ -40,15 +41,24 @@ const seedArb = fc.oneof({ arbitrary: fc.constant(0), weight: 600 }, { arbitrary
 
 // Headers generated field by field: offsets follow the tensors' sizes (so many files are valid), then are nudged.
 const EDGE_INTS = [-1, 0, 1, 1.5, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e300];
-const nudge = fc.oneof({ arbitrary: fc.constant(0), weight: 12 }, { arbitrary: fc.integer({ min: -4, max: 4 }), weight: 2 }, { arbitrary: fc.constantFrom(...EDGE_INTS), weight: 1 });
+const nudge = fc.oneof(
+  { arbitrary: fc.constant(0), weight: 12 },
+  { arbitrary: fc.integer({ min: -4, max: 4 }), weight: 2 },
+  { arbitrary: fc.constantFrom(...EDGE_INTS), weight: 1 },
+);
 const dim = fc.oneof({ arbitrary: fc.nat(5), weight: 12 }, { arbitrary: fc.constantFrom(...EDGE_INTS), weight: 1 });
 const tensorArb = fc.record({
   name: fc.oneof(fc.constantFrom('a', 'transformer.wte.weight', '__metadata__', '', '__proto__', 'constructor'), fc.string({ maxLength: 6 })),
-  dtype: fc.oneof({ arbitrary: fc.constantFrom('F32', 'F16', 'BF16', 'I8'), weight: 8 }, { arbitrary: fc.constantFrom('F64', 'BOOL', 'U8', 'f32', 'X', 7, null), weight: 1 }),
+  dtype: fc.oneof(
+    { arbitrary: fc.constantFrom('F32', 'F16', 'BF16', 'I8'), weight: 8 },
+    { arbitrary: fc.constantFrom('F64', 'BOOL', 'U8', 'f32', 'X', 7, null), weight: 1 },
+  ),
   shape: fc.oneof({ arbitrary: fc.array(dim, { maxLength: 4 }), weight: 12 }, { arbitrary: fc.constantFrom('3', null, [[1]], {}), weight: 1 }),
-  begin: nudge, end: nudge,
+  begin: nudge,
+  end: nudge,
 });
-const generatedArb = fc.record({ tensors: fc.array(tensorArb, { maxLength: 5 }), extraData: fc.nat(64), lengthNudge: nudge, metadata: fc.boolean() })
+const generatedArb = fc
+  .record({ tensors: fc.array(tensorArb, { maxLength: 5 }), extraData: fc.nat(64), lengthNudge: nudge, metadata: fc.boolean() })
   .map(({ tensors, extraData, lengthNudge, metadata }) => {
     const header: Record<string, unknown> = metadata ? { __metadata__: { format: 'pt' } } : {};
     let cursor = 0;
@@ -108,8 +118,10 @@ const smallShards = writeShardedSafetensors(shardDir, smallSources, 2048).map((n
   execFileSync('mv', [join(shardDir, name), join(shardDir, renamed)]);
   return renamed;
 });
-const smallIndex = readFileSync(join(shardDir, 'model.safetensors.index.json'), 'utf8')
-  .replace(/model-(\d+)-of-\d+\.safetensors/g, (_, i: string) => `small-${Number(i) - 1}.safetensors`);
+const smallIndex = readFileSync(join(shardDir, 'model.safetensors.index.json'), 'utf8').replace(
+  /model-(\d+)-of-\d+\.safetensors/g,
+  (_, i: string) => `small-${Number(i) - 1}.safetensors`,
+);
 const miniIndex = readFileSync(join(miniCodeDir, 'model.safetensors.index.json'), 'utf8');
 const miniShards = [...new Set(Object.values(JSON.parse(miniIndex).weight_map as Record<string, string>))];
 for (const s of miniShards) symlinkSync(join(miniCodeDir, s), join(shardDir, s));
@@ -117,25 +129,63 @@ execFileSync('mkfifo', [join(shardDir, 'pipe.safetensors')]);
 symlinkSync('/dev/zero', join(shardDir, 'zero.safetensors'));
 mkdirSync(join(shardDir, 'dir.safetensors'));
 const indexSeeds = [enc.encode(smallIndex), enc.encode(miniIndex)];
-const SHARD_NAMES = [...smallShards, ...miniShards, 'pipe.safetensors', 'zero.safetensors', 'dir.safetensors', 'missing.safetensors',
-  '.', '..', '', 'a/b', '../x', 'a\\b', 'a\0b', '__proto__'];
+const SHARD_NAMES = [
+  ...smallShards,
+  ...miniShards,
+  'pipe.safetensors',
+  'zero.safetensors',
+  'dir.safetensors',
+  'missing.safetensors',
+  '.',
+  '..',
+  '',
+  'a/b',
+  '../x',
+  'a\\b',
+  'a\0b',
+  '__proto__',
+];
 const TENSOR_NAMES = [...smallSources.map((s) => s.name), 'lm_head.weight', 'ghost', '__proto__', ''];
-const generatedIndexArb = fc.record({
-  map: fc.dictionary(fc.constantFrom(...TENSOR_NAMES), fc.oneof({ arbitrary: fc.constantFrom(...SHARD_NAMES), weight: 10 }, { arbitrary: fc.constantFrom(3, null, [], {}), weight: 1 })),
-  shape: fc.nat(4),
-}).map(({ map, shape }) => enc.encode(JSON.stringify([{ weight_map: map }, { metadata: {}, weight_map: map }, { weight_map: [] }, map, null][shape])));
+const generatedIndexArb = fc
+  .record({
+    map: fc.dictionary(
+      fc.constantFrom(...TENSOR_NAMES),
+      fc.oneof({ arbitrary: fc.constantFrom(...SHARD_NAMES), weight: 10 }, { arbitrary: fc.constantFrom(3, null, [], {}), weight: 1 }),
+    ),
+    shape: fc.nat(4),
+  })
+  .map(({ map, shape }) => enc.encode(JSON.stringify([{ weight_map: map }, { metadata: {}, weight_map: map }, { weight_map: [] }, map, null][shape])));
 const index = new InputFile(join(shardDir, 'model.safetensors.index.json'));
 
 describe('safetensors fuzz targets', () => {
-  it('header reader: entries inside the file that load, or a CheckpointFormatError', () => {
-    fuzz('safetensors-header', [mutatedOrGenerated(seeds, generatedArb, { pick: seedArb, seedDonors: seeds.slice(0, 2), generatedDonors: (g) => [g, written] })],
-      (bytes) => { checkHeader(bytes); }, FILE_INPUT_BOUND);
-  }, fuzzTimeoutMs);
+  it(
+    'header reader: entries inside the file that load, or a CheckpointFormatError',
+    () => {
+      fuzz(
+        'safetensors-header',
+        [mutatedOrGenerated(seeds, generatedArb, { pick: seedArb, seedDonors: seeds.slice(0, 2), generatedDonors: (g) => [g, written] })],
+        (bytes) => {
+          checkHeader(bytes);
+        },
+        FILE_INPUT_BOUND,
+      );
+    },
+    fuzzTimeoutMs,
+  );
 
-  it('index reader: opens, or a CheckpointFormatError (FIFOs, devices, directories and bad names among the shards)', () => {
-    fuzz('safetensors-index', [mutatedOrGenerated(indexSeeds, generatedIndexArb)], (bytes) => {
-      index.write(bytes);
-      onlyTypedErrors(() => openSafetensorsIndex(index.path).close(), CheckpointFormatError);
-    }, FILE_INPUT_BOUND);
-  }, fuzzTimeoutMs);
+  it(
+    'index reader: opens, or a CheckpointFormatError (FIFOs, devices, directories and bad names among the shards)',
+    () => {
+      fuzz(
+        'safetensors-index',
+        [mutatedOrGenerated(indexSeeds, generatedIndexArb)],
+        (bytes) => {
+          index.write(bytes);
+          onlyTypedErrors(() => openSafetensorsIndex(index.path).close(), CheckpointFormatError);
+        },
+        FILE_INPUT_BOUND,
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

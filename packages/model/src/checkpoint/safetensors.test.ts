@@ -56,7 +56,7 @@ describe('safetensors reader', () => {
     ]);
     const ckpt = openSafetensors(path);
     const e = ckpt.tensors.get('a')!;
-    expect((e.offset) % 8).toBe(0);
+    expect(e.offset % 8).toBe(0);
     expect(new Float32Array(e.file.read(e.offset, e.byteLength).slice().buffer)).toEqual(a);
     expect(ckpt.tensors.get('b')).toMatchObject({ dtype: 'BF16', shape: [1], byteLength: 2 });
     ckpt.close();
@@ -77,21 +77,33 @@ describe('safetensors reader', () => {
   });
 
   it('writer refuses a stream that does not match the shape', () => {
-    expect(() => writeSafetensors(join(dir, 'bad.safetensors'), [{ name: 'a', dtype: 'F32', shape: [4], data: new Uint8Array(12) }]))
-      .toThrow(/"a" produced 12 bytes, its shape needs 16/);
+    expect(() => writeSafetensors(join(dir, 'bad.safetensors'), [{ name: 'a', dtype: 'F32', shape: [4], data: new Uint8Array(12) }])).toThrow(
+      /"a" produced 12 bytes, its shape needs 16/,
+    );
   });
 
   const t = (dtype: string, shape: number[], offsets: number[]) => ({ dtype, shape, data_offsets: offsets });
   it.each([
-    ['too short', () => { const p = join(dir, 's'); writeFileSync(p, Buffer.alloc(5)); return p; }, /too short/],
+    [
+      'too short',
+      () => {
+        const p = join(dir, 's');
+        writeFileSync(p, Buffer.alloc(5));
+        return p;
+      },
+      /too short/,
+    ],
     ['header length past the end', () => rawFile('h', { a: t('F32', [1], [0, 4]) }, 4, 1e6), /header length 1000000 runs past the end/],
     ['bad JSON', () => rawFile('j', '{"a": [', 0), /not valid UTF-8 JSON/],
     ['header not an object', () => rawFile('o', '[1, 2]', 0), /not a JSON object/],
     ['unknown dtype', () => rawFile('d', { w: t('F7', [1], [0, 4]) }, 4), /tensor "w".*unknown dtype "F7"/],
     ['bad shape', () => rawFile('sh', { w: t('F32', [-1], [0, 4]) }, 4), /"w".*shape \[-1\]/],
     // described by kind and size: serialising it for the message overflowed the stack (found by the fuzz target)
-    ['shape nested 20,000 deep', () => rawFile('deep', `{"w": {"dtype": "F32", "shape": ${'['.repeat(20_000)}${']'.repeat(20_000)}, "data_offsets": [0, 4]}}`, 4),
-      /"w".*shape a list of 1 items is not a list of non-negative integers/],
+    [
+      'shape nested 20,000 deep',
+      () => rawFile('deep', `{"w": {"dtype": "F32", "shape": ${'['.repeat(20_000)}${']'.repeat(20_000)}, "data_offsets": [0, 4]}}`, 4),
+      /"w".*shape a list of 1 items is not a list of non-negative integers/,
+    ],
     ['offsets reversed', () => rawFile('r', { w: t('F32', [1], [4, 0]) }, 4), /"w".*begin <= end/],
     ['offsets out of range (truncated data)', () => rawFile('t', { w: t('F32', [4], [0, 16]) }, 8), /"w".*run past the end of the data \(8 bytes/],
     ['size not matching shape', () => rawFile('m', { w: t('F32', [3], [0, 8]) }, 12), /"w".*hold 8 bytes but shape \[3\] of F32 needs 12/],
@@ -125,7 +137,11 @@ describe('writeShardedSafetensors', () => {
     expect(names).toEqual(['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
     const ckpt = openSafetensorsIndex(join(shardDir, 'model.safetensors.index.json'));
     expect([...ckpt.tensors.values()].map((e) => [e.name, e.file.name])).toEqual([
-      ['a', names[0]], ['b', names[0]], ['c', names[1]], ['d', names[2]]]);
+      ['a', names[0]],
+      ['b', names[0]],
+      ['c', names[1]],
+      ['d', names[2]],
+    ]);
     const c = ckpt.tensors.get('c')!;
     expect(new Float32Array(c.file.read(c.offset, c.byteLength).slice().buffer)[29]).toBe(30);
     ckpt.close();

@@ -11,7 +11,9 @@ const MAX_HEADER = 100 * 1024 * 1024; // the reference implementation's own limi
 
 /** Lists the tensors of one safetensors file (reads only the header). */
 export function readSafetensorsEntries(file: CheckpointFile): TensorEntry[] {
-  const fail = (msg: string, tensor?: string): never => { throw new CheckpointFormatError(file.name, msg, tensor); };
+  const fail = (msg: string, tensor?: string): never => {
+    throw new CheckpointFormatError(file.name, msg, tensor);
+  };
   if (file.size < 8) fail(`file is ${file.size} bytes, too short for a safetensors header`);
   const n = Number(new DataView(file.read(0, 8).buffer).getBigUint64(0, true));
   if (n > file.size - 8) fail(`header length ${n} runs past the end of the file (${file.size} bytes)`);
@@ -80,7 +82,9 @@ export function openSafetensorsIndex(indexPath: string): Checkpoint {
 function openShards(paths: readonly string[]): Checkpoint {
   const files: CheckpointFile[] = [];
   const tensors = new Map<string, TensorEntry>();
-  const close = (): void => { for (const f of files) f.close(); };
+  const close = (): void => {
+    for (const f of files) f.close();
+  };
   try {
     for (const path of paths) {
       const file = new CheckpointFile(path);

@@ -10,14 +10,16 @@ import { readRegularText } from './regular-file.js';
 const MAX_INDEX_BYTES = 64 << 20;
 
 export interface ShardIndex {
-  readonly weightMap: ReadonlyMap<string, string>;  // tensor -> shard file name
-  readonly shardPaths: readonly string[];           // each shard once, in order of first mention
+  readonly weightMap: ReadonlyMap<string, string>; // tensor -> shard file name
+  readonly shardPaths: readonly string[]; // each shard once, in order of first mention
 }
 
 /** Reads and checks an index: every shard must be a plain file name in the index's directory. */
 export function readShardIndex(indexPath: string): ShardIndex {
   const indexName = basename(indexPath);
-  const fail = (msg: string): never => { throw new CheckpointFormatError(indexName, msg); };
+  const fail = (msg: string): never => {
+    throw new CheckpointFormatError(indexName, msg);
+  };
   const text = readRegularText(indexPath, MAX_INDEX_BYTES, (reason) => new CheckpointFormatError(indexPath, reason));
   let index: unknown;
   try {
@@ -31,7 +33,9 @@ export function readShardIndex(indexPath: string): ShardIndex {
   const shards = new Set<string>();
   for (const [tensor, shard] of Object.entries(map)) {
     if (!isPlainFileName(shard)) {
-      fail(`shard name ${describeJson(shard)} of tensor ${describeJson(tensor)} is not a file name in the same directory (no separator or NUL, not empty, "." or "..")`);
+      fail(
+        `shard name ${describeJson(shard)} of tensor ${describeJson(tensor)} is not a file name in the same directory (no separator or NUL, not empty, "." or "..")`,
+      );
     }
     weightMap.set(tensor, shard as string);
     shards.add(shard as string);
@@ -48,7 +52,8 @@ function isPlainFileName(s: unknown): s is string {
 export function checkIndexAgainstShards(indexPath: string, index: ShardIndex, tensors: ReadonlyMap<string, TensorEntry>): void {
   for (const [name, shard] of index.weightMap) {
     const entry = tensors.get(name);
-    if (!entry || entry.file.name !== shard) throw new CheckpointFormatError(basename(indexPath), `lists tensor in ${shard} but that shard does not hold it`, name);
+    if (!entry || entry.file.name !== shard)
+      throw new CheckpointFormatError(basename(indexPath), `lists tensor in ${shard} but that shard does not hold it`, name);
   }
   for (const [name, entry] of tensors) {
     if (!index.weightMap.has(name)) throw new CheckpointFormatError(entry.file.name, 'holds a tensor the shard index does not list', name);

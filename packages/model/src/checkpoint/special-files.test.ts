@@ -35,7 +35,10 @@ function fifo(path: string): string {
 /** Awaits `run` and returns what it threw, failing the test when that took more than a second. */
 async function refusal(run: () => Promise<unknown>): Promise<Error> {
   const start = performance.now();
-  const error = await run().then(() => new Error('accepted'), (e: Error) => e);
+  const error = await run().then(
+    () => new Error('accepted'),
+    (e: Error) => e,
+  );
   expect(performance.now() - start).toBeLessThan(1000);
   return error;
 }
@@ -53,20 +56,26 @@ describe('special files in a model directory', () => {
   });
 
   it.each(['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'])(
-    'a FIFO as %s is a CheckpointFormatError naming its path, without blocking', async (name) => {
+    'a FIFO as %s is a CheckpointFormatError naming its path, without blocking',
+    async (name) => {
       const d = modelDir([]);
       const path = fifo(join(d, name));
       const e = await refusal(() => openCheckpoint(d));
       expect(e).toBeInstanceOf(CheckpointFormatError);
       expect(e.message).toBe(`${path}: is a FIFO (named pipe), not a regular file`);
-    });
+    },
+  );
 
   it('a FIFO, a device or a directory as a shard is refused naming its full path', async () => {
     const d = modelDir([]);
     fifo(join(d, 'pipe.safetensors'));
     symlinkSync('/dev/zero', join(d, 'zero.safetensors'));
     mkdirSync(join(d, 'dir.safetensors'));
-    for (const [shard, kind] of [['pipe.safetensors', 'a FIFO \\(named pipe\\)'], ['zero.safetensors', 'a character device'], ['dir.safetensors', 'a directory']]) {
+    for (const [shard, kind] of [
+      ['pipe.safetensors', 'a FIFO \\(named pipe\\)'],
+      ['zero.safetensors', 'a character device'],
+      ['dir.safetensors', 'a directory'],
+    ]) {
       index(d, 'model.safetensors.index.json', { x: shard });
       const e = await refusal(() => openCheckpoint(d));
       expect(e).toBeInstanceOf(CheckpointFormatError);
@@ -91,8 +100,10 @@ describe('shard names', () => {
       index(d, indexName, { 'transformer.wte.weight': shard });
       const e = await refusal(() => openCheckpoint(d));
       expect(e).toBeInstanceOf(CheckpointFormatError);
-      expect(e.message).toBe(`${indexName}: shard name ${JSON.stringify(shard)} of tensor "transformer.wte.weight" is not a file name ` +
-        'in the same directory (no separator or NUL, not empty, "." or "..")');
+      expect(e.message).toBe(
+        `${indexName}: shard name ${JSON.stringify(shard)} of tensor "transformer.wte.weight" is not a file name ` +
+          'in the same directory (no separator or NUL, not empty, "." or "..")',
+      );
     });
   }
 

@@ -22,7 +22,10 @@ const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF
 export class TensorLoader {
   private scratch = new Uint8Array(0);
 
-  constructor(private readonly device: DeviceName, private readonly mmap = true) {}
+  constructor(
+    private readonly device: DeviceName,
+    private readonly mmap = true,
+  ) {}
 
   load(e: TensorEntry, want: DType): Tensor {
     const stored = AS_TENSOR_DTYPE[e.dtype];
@@ -33,7 +36,7 @@ export class TensorLoader {
     } else {
       if (this.scratch.length < e.byteLength) this.scratch = new Uint8Array(e.byteLength);
       const src = Tensor.fromBytes(e.file.read(e.offset, e.byteLength, this.scratch), e.shape, stored);
-      host = cast(src, want, { name: e.name });  // same dtype: a copy into process memory (2 MiB pages for large tensors)
+      host = cast(src, want, { name: e.name }); // same dtype: a copy into process memory (2 MiB pages for large tensors)
       src.dispose();
     }
     return this.toDevice(host);

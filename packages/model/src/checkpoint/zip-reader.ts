@@ -19,14 +19,16 @@ const U32_MAX = 0xffffffff;
 
 export interface ZipEntry {
   readonly name: string;
-  readonly size: number;          // bytes stored (compressed size)
-  readonly compressed: boolean;   // method other than 0 (stored)
-  readonly headerOffset: number;  // of its local header
+  readonly size: number; // bytes stored (compressed size)
+  readonly compressed: boolean; // method other than 0 (stored)
+  readonly headerOffset: number; // of its local header
 }
 
 /** The entries of the archive by name (a duplicated name is an error: which copy a reader takes is ambiguous). */
 export function readZipDirectory(file: CheckpointFile): Map<string, ZipEntry> {
-  const fail = (msg: string): never => { throw new CheckpointFormatError(file.name, `zip archive: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointFormatError(file.name, `zip archive: ${msg}`);
+  };
   const { count, offset, size } = findDirectory(file, fail);
   if (count > MAX_ZIP_ENTRIES) fail(`${count} entries exceeds the limit of ${MAX_ZIP_ENTRIES}`);
   if (size > MAX_DIRECTORY_BYTES) fail(`central directory of ${size} bytes exceeds the limit of ${MAX_DIRECTORY_BYTES}`);
@@ -67,7 +69,9 @@ export function readZipDirectory(file: CheckpointFile): Map<string, ZipEntry> {
 
 /** Where the bytes of `e` start in the file (after its local header), checked to lie inside the file. */
 export function entryDataStart(file: CheckpointFile, e: ZipEntry): number {
-  const fail = (msg: string): never => { throw new CheckpointFormatError(file.name, `zip entry ${JSON.stringify(e.name)}: ${msg}`); };
+  const fail = (msg: string): never => {
+    throw new CheckpointFormatError(file.name, `zip entry ${JSON.stringify(e.name)}: ${msg}`);
+  };
   if (e.headerOffset + 30 > file.size) fail('local header lies past the end of the file (truncated?)');
   const header = file.read(e.headerOffset, 30);
   const view = new DataView(header.buffer, header.byteOffset, 30);
@@ -104,7 +108,7 @@ function findDirectory(file: CheckpointFile, fail: (msg: string) => never): { co
 }
 
 function zip64Fields(view: DataView, start: number, length: number): number[] | undefined {
-  for (let at = start; at + 4 <= start + length;) {
+  for (let at = start; at + 4 <= start + length; ) {
     const id = view.getUint16(at, true);
     const n = view.getUint16(at + 2, true);
     if (at + 4 + n > start + length) return undefined;

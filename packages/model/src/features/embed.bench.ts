@@ -18,35 +18,50 @@ let model: GPTJModel;
 const configs: [string, () => Promise<unknown>][] = [];
 for (const tokens of [256, 16]) {
   const inputs = texts(tokens);
-  for (const batchSize of [8, 32]) configs.push([`${tokens} tok: runner, ${batchSize} per pass`, () => embed(model, inputs, { batchSize, tokenBudget: batchSize * tokens })]);
-  configs.push([`${tokens} tok: runner, one text per call`, async () => {
-    for (const input of inputs) await embed(model, [input]);
-  }]);
-  configs.push([`${tokens} tok: layer kit, 8 per pass`, async () => {
-    for (let i = 0; i < TEXTS; i += 8) {
-      const { ids, mask } = leftPad(inputs.slice(i, i + 8));
-      await layerKitFinalStates(model, ids, mask);
-    }
-  }]);
+  for (const batchSize of [8, 32])
+    configs.push([`${tokens} tok: runner, ${batchSize} per pass`, () => embed(model, inputs, { batchSize, tokenBudget: batchSize * tokens })]);
+  configs.push([
+    `${tokens} tok: runner, one text per call`,
+    async () => {
+      for (const input of inputs) await embed(model, [input]);
+    },
+  ]);
+  configs.push([
+    `${tokens} tok: layer kit, 8 per pass`,
+    async () => {
+      for (let i = 0; i < TEXTS; i += 8) {
+        const { ids, mask } = leftPad(inputs.slice(i, i + 8));
+        await layerKitFinalStates(model, ids, mask);
+      }
+    },
+  ]);
 }
 const ms = configs.map(() => [] as number[]);
 
-beforeAll(async () => { model = await loadModel(miniCodeDir); });
+beforeAll(async () => {
+  model = await loadModel(miniCodeDir);
+});
 afterAll(() => {
   configs.forEach(([name], c) => {
     const median = [...ms[c]].sort((a, b) => a - b)[Math.floor(ms[c].length / 2)];
-    console.log(`${name.padEnd(36)} ${((TEXTS * 1000) / median).toFixed(1).padStart(7)} texts/s (median ${median.toFixed(0)} ms for ${TEXTS} texts, ${ms[c].length} rounds)`);
+    console.log(
+      `${name.padEnd(36)} ${((TEXTS * 1000) / median).toFixed(1).padStart(7)} texts/s (median ${median.toFixed(0)} ms for ${TEXTS} texts, ${ms[c].length} rounds)`,
+    );
   });
   model.dispose();
 });
 
 let round = 0;
-bench(`one round: each configuration once, ${TEXTS} texts each (mini-code, CPU)`, async () => {
-  round++;
-  for (let k = 0; k < configs.length; k++) {
-    const c = (k + round) % configs.length;            // rotate the order so no configuration always goes first
-    const start = performance.now();
-    await configs[c][1]();
-    ms[c].push(performance.now() - start);
-  }
-}, { iterations: 9, time: 0, warmupIterations: 1 });
+bench(
+  `one round: each configuration once, ${TEXTS} texts each (mini-code, CPU)`,
+  async () => {
+    round++;
+    for (let k = 0; k < configs.length; k++) {
+      const c = (k + round) % configs.length; // rotate the order so no configuration always goes first
+      const start = performance.now();
+      await configs[c][1]();
+      ms[c].push(performance.now() - start);
+    }
+  },
+  { iterations: 9, time: 0, warmupIterations: 1 },
+);

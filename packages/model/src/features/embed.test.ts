@@ -34,14 +34,17 @@ describe('embed: hidden states', () => {
   // Shorter and longer neighbours put the reference row into a padded batch.
   const others = [[1, 2, 3], Array.from({ length: 20 }, (_, i) => (i * 31) % 512), [7]];
 
-  it.each(Array.from({ length: layers }, (_, l) => l))('layer %i equals transformers hidden_states[i] within 1e-5, alone and left-padded in a batch', async (layer) => {
-    const want = ref.subarray(layer * per, (layer + 1) * per);
-    const [alone] = await embed(model, [ids], { layer, pooling: 'none' });
-    expect(alone.length).toBe(per);
-    expect(relToMax(alone, want)).toBeLessThan(1e-5);
-    const batched = await embed(model, [...others, ids], { layer, pooling: 'none', tokenBudget: 64 });
-    expect(relToMax(batched[3], want)).toBeLessThan(1e-5);
-  });
+  it.each(Array.from({ length: layers }, (_, l) => l))(
+    'layer %i equals transformers hidden_states[i] within 1e-5, alone and left-padded in a batch',
+    async (layer) => {
+      const want = ref.subarray(layer * per, (layer + 1) * per);
+      const [alone] = await embed(model, [ids], { layer, pooling: 'none' });
+      expect(alone.length).toBe(per);
+      expect(relToMax(alone, want)).toBeLessThan(1e-5);
+      const batched = await embed(model, [...others, ids], { layer, pooling: 'none', tokenBudget: 64 });
+      expect(relToMax(batched[3], want)).toBeLessThan(1e-5);
+    },
+  );
 
   it('layer -1 is the final state (after ln_f), the default', async () => {
     const [a] = await embed(model, [ids], { layer: -1, pooling: 'none' });
@@ -64,7 +67,12 @@ describe('embed: pooled mini-code vectors', () => {
       const norm = Math.hypot(...u);
       expect(norm).toBeCloseTo(1, 6);
       const rawNorm = Math.hypot(...raw[i]);
-      expect(relToMax(u, raw[i].map((x) => x / rawNorm))).toBeLessThan(1e-6);
+      expect(
+        relToMax(
+          u,
+          raw[i].map((x) => x / rawNorm),
+        ),
+      ).toBeLessThan(1e-6);
     });
   });
 
@@ -95,10 +103,14 @@ describe('embed: abort signal', () => {
   it('stops between micro-batches with AbortedError saying how far it got', async () => {
     const stop = new AbortController();
     const seen: number[] = [];
-    const run = embed(model, inputs, { batchSize: 2, signal: stop.signal, onProgress: (p) => {
-      seen.push(p.done);
-      if (p.done === 4) stop.abort();
-    } });
+    const run = embed(model, inputs, {
+      batchSize: 2,
+      signal: stop.signal,
+      onProgress: (p) => {
+        seen.push(p.done);
+        if (p.done === 4) stop.abort();
+      },
+    });
     await expect(run).rejects.toThrow(new AbortedError('embed', 4, 9));
     await expect(run).rejects.toBeInstanceOf(AbortedError);
     expect(seen).toEqual([2, 4]); // no micro-batch ran after the abort
@@ -106,7 +118,9 @@ describe('embed: abort signal', () => {
 
   it('an already aborted signal runs nothing', async () => {
     const seen: number[] = [];
-    await expect(embed(model, inputs, { signal: AbortSignal.abort(), onProgress: (p) => seen.push(p.done) })).rejects.toThrow('embed: aborted after 0 of 9 inputs');
+    await expect(embed(model, inputs, { signal: AbortSignal.abort(), onProgress: (p) => seen.push(p.done) })).rejects.toThrow(
+      'embed: aborted after 0 of 9 inputs',
+    );
     expect(seen).toEqual([]);
   });
 });
@@ -129,7 +143,19 @@ describe('embed: bad input', () => {
 describe('final states: the CPU runner fast path (forwardHidden, no lm_head) against the layer kit', () => {
   it.each([
     ['one row', [[5, 17, 300, 42, 7, 7, 99, 511]], [[1, 1, 1, 1, 1, 1, 1, 1]]],
-    ['left-padded batch', [[0, 0, 0, 4, 5, 6], [1, 2, 3, 4, 5, 6], [0, 9, 8, 7, 6, 5]], [[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1], [0, 1, 1, 1, 1, 1]]],
+    [
+      'left-padded batch',
+      [
+        [0, 0, 0, 4, 5, 6],
+        [1, 2, 3, 4, 5, 6],
+        [0, 9, 8, 7, 6, 5],
+      ],
+      [
+        [0, 0, 0, 1, 1, 1],
+        [1, 1, 1, 1, 1, 1],
+        [0, 1, 1, 1, 1, 1],
+      ],
+    ],
   ])('%s: equal where the mask is 1', async (_, ids, mask) => {
     for (const m of [model, mini]) {
       const [fast, kit] = [await runnerFinalStates(m, ids, mask), await layerKitFinalStates(m, ids, mask)];
@@ -138,7 +164,7 @@ describe('final states: the CPU runner fast path (forwardHidden, no lm_head) aga
     }
   });
 
-  it('a disposed model is refused with the tensor package\'s typed error', async () => {
+  it("a disposed model is refused with the tensor package's typed error", async () => {
     const m = await loadModel(fixturePath('gptj-small-f32'));
     await embed(m, [[1, 2]]);
     m.dispose();

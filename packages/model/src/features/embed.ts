@@ -42,10 +42,13 @@ export async function embed(model: GPTJModel, inputs: readonly FeatureInput[], o
   const d = model.config.nEmbd;
   const out = new Array<Float32Array>(rows.length);
   let done = 0;
-  for (const batch of microBatches(rows.map((r) => r.length), limits)) {
+  for (const batch of microBatches(
+    rows.map((r) => r.length),
+    limits,
+  )) {
     if (opts.signal?.aborted) throw new AbortedError(op, done, rows.length);
     const { ids, mask, width } = leftPad(batch.map((i) => rows[i]));
-    const states = await layerStates(model, ids, mask, layer);        // [B, width, D]
+    const states = await layerStates(model, ids, mask, layer); // [B, width, D]
     batch.forEach((input, b) => {
       const v = pool(states, width, d, b, rows[input].length, pooling);
       out[input] = opts.normalize ? l2Normalize(v, d) : v;

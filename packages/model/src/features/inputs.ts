@@ -11,8 +11,7 @@ export type Encode = (text: string) => number[];
  * Token ids of every input: strings through `encode`, arrays checked. Each input needs 1..maxLength ids
  * in [0, vocabSize); the RangeError names the offending input by index.
  */
-export function inputIds(op: string, inputs: readonly FeatureInput[], encode: Encode | undefined,
-                         vocabSize: number, maxLength: number): number[][] {
+export function inputIds(op: string, inputs: readonly FeatureInput[], encode: Encode | undefined, vocabSize: number, maxLength: number): number[][] {
   if (!Array.isArray(inputs)) throw new TypeError(`${op}: inputs must be an array of texts or token-id arrays`);
   return inputs.map((input, i) => {
     let ids: readonly number[];

@@ -9,7 +9,9 @@ import { createRunner } from '../runner.js';
 export function layerIndex(op: string, layer: number | undefined, nLayer: number): number {
   const l = layer ?? nLayer;
   if (!Number.isInteger(l) || l < -(nLayer + 1) || l > nLayer) {
-    throw new RangeError(`${op}: layer must be an integer in [${-(nLayer + 1)}, ${nLayer}] (0 = embeddings, ${nLayer} or -1 = after ln_f), got ${String(layer)}`);
+    throw new RangeError(
+      `${op}: layer must be an integer in [${-(nLayer + 1)}, ${nLayer}] (0 = embeddings, ${nLayer} or -1 = after ln_f), got ${String(layer)}`,
+    );
   }
   return l < 0 ? nLayer + 1 + l : l;
 }
@@ -54,7 +56,7 @@ export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask:
 export async function layerKitFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
   const caches = model.newCaches(ids.length, ids[0].length);
   try {
-    const h = await model.run(ids, mask, caches, 0);        // [B, T, D] after ln_f
+    const h = await model.run(ids, mask, caches, 0); // [B, T, D] after ln_f
     const out = h.toFloat32Array();
     h.dispose();
     return out;

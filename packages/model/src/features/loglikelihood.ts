@@ -48,17 +48,25 @@ const LM_HEAD_ROWS = 512;
 type Scored = ReturnType<typeof scoreRow>;
 
 /** One result per request, in request order. */
-export async function loglikelihood(model: GPTJModel, requests: readonly LoglikelihoodRequest[], opts: LoglikelihoodOptions = {}): Promise<LoglikelihoodResult[]> {
+export async function loglikelihood(
+  model: GPTJModel,
+  requests: readonly LoglikelihoodRequest[],
+  opts: LoglikelihoodOptions = {},
+): Promise<LoglikelihoodResult[]> {
   const op = 'loglikelihood';
   const limits = batchLimits(op, opts);
   const topK = opts.topLogprobs ?? 0;
-  if (!Number.isInteger(topK) || topK < 0 || topK > model.vocabSize) throw new RangeError(`${op}: opts.topLogprobs must be an integer in [0, ${model.vocabSize}], got ${String(topK)}`);
+  if (!Number.isInteger(topK) || topK < 0 || topK > model.vocabSize)
+    throw new RangeError(`${op}: opts.topLogprobs must be an integer in [0, ${model.vocabSize}], got ${String(topK)}`);
   const inputs = requests.map((r, i) => modelInput(op, r, i, model));
   const out = new Array<LoglikelihoodResult>(requests.length);
   let done = 0;
-  for (const batch of microBatches(inputs.map((x) => x.length), limits)) {
+  for (const batch of microBatches(
+    inputs.map((x) => x.length),
+    limits,
+  )) {
     const { ids, mask, width } = leftPad(batch.map((i) => inputs[i]));
-    const states = await layerStates(model, ids, mask, model.config.nLayer);   // [B, width, D]
+    const states = await layerStates(model, ids, mask, model.config.nLayer); // [B, width, D]
     // Row b's continuation is predicted by its last C positions.
     const picks = batch.flatMap((i, b) => requests[i].continuation.map((_, j) => (b + 1) * width - requests[i].continuation.length + j));
     const targets = batch.flatMap((i) => [...requests[i].continuation]);
@@ -89,7 +97,7 @@ async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[]
     const h = Tensor.fromArray(rows, [1, chunk.length, d], { device: model.device });
     let logits: Float32Array;
     try {
-      const t = await model.modules.lmHead.forward(h);                           // [1, K, V]
+      const t = await model.modules.lmHead.forward(h); // [1, K, V]
       logits = t.toFloat32Array();
       t.dispose();
     } finally {
@@ -102,7 +110,8 @@ async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[]
 
 /** The ids the model reads for request i, after the checks that name what is wrong with it. */
 function modelInput(op: string, r: LoglikelihoodRequest, i: number, model: GPTJModel): number[] {
-  if (!r || !Array.isArray(r.context) || !Array.isArray(r.continuation)) throw new TypeError(`${op}: request ${i} must be { context: number[], continuation: number[] }`);
+  if (!r || !Array.isArray(r.context) || !Array.isArray(r.continuation))
+    throw new TypeError(`${op}: request ${i} must be { context: number[], continuation: number[] }`);
   if (r.context.length === 0) throw new RangeError(`${op}: request ${i} has an empty context (use the end-of-text token, as lm-evaluation-harness does)`);
   if (r.continuation.length === 0) throw new RangeError(`${op}: request ${i} has an empty continuation`);
   if (r.continuation.length > model.maxLength) {
@@ -110,7 +119,8 @@ function modelInput(op: string, r: LoglikelihoodRequest, i: number, model: GPTJM
   }
   const all = [...r.context, ...r.continuation];
   for (const id of all) {
-    if (!Number.isInteger(id) || id < 0 || id >= model.vocabSize) throw new RangeError(`${op}: request ${i}: token id ${id} is outside [0, ${model.vocabSize})`);
+    if (!Number.isInteger(id) || id < 0 || id >= model.vocabSize)
+      throw new RangeError(`${op}: request ${i}: token id ${id} is outside [0, ${model.vocabSize})`);
   }
   return all.slice(-(model.maxLength + 1), -1);
 }

@@ -15,7 +15,10 @@ export const DEFAULT_LIMITS: BatchLimits = { tokenBudget: 2048, maxBatch: 32 };
 /** Checks user-given limits (positive integers), filling the defaults. */
 export function batchLimits(op: string, opts: { tokenBudget?: number; batchSize?: number }): BatchLimits {
   const limits = { tokenBudget: opts.tokenBudget ?? DEFAULT_LIMITS.tokenBudget, maxBatch: opts.batchSize ?? DEFAULT_LIMITS.maxBatch };
-  for (const [name, v] of [['tokenBudget', limits.tokenBudget], ['batchSize', limits.maxBatch]] as const) {
+  for (const [name, v] of [
+    ['tokenBudget', limits.tokenBudget],
+    ['batchSize', limits.maxBatch],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${op}: opts.${name} must be a positive integer, got ${String(v)}`);
   }
   return limits;

@@ -37,7 +37,11 @@ export interface MultipleChoiceOptions extends ScoringOptions {
 }
 
 /** One result per item, in item order; all choices of all items are scored as one batched list. */
-export async function scoreMultipleChoice(model: GPTJModel, items: readonly MultipleChoiceItem[], opts: MultipleChoiceOptions): Promise<MultipleChoiceResult[]> {
+export async function scoreMultipleChoice(
+  model: GPTJModel,
+  items: readonly MultipleChoiceItem[],
+  opts: MultipleChoiceOptions,
+): Promise<MultipleChoiceResult[]> {
   const op = 'scoreMultipleChoice';
   const delimiter = opts.targetDelimiter ?? ' ';
   const eos = opts.eosTokenId ?? model.eosTokenId;
@@ -76,7 +80,10 @@ export async function scoreMultipleChoice(model: GPTJModel, items: readonly Mult
 }
 
 /** Share of items whose prediction is the label, for each of acc, acc_norm and acc_norm_tokens. */
-export function multipleChoiceAccuracy(results: readonly MultipleChoiceResult[], labels: readonly number[]): { acc: number; accNorm: number; accNormTokens: number } {
+export function multipleChoiceAccuracy(
+  results: readonly MultipleChoiceResult[],
+  labels: readonly number[],
+): { acc: number; accNorm: number; accNormTokens: number } {
   if (results.length !== labels.length || results.length === 0) {
     throw new RangeError(`multipleChoiceAccuracy: need as many labels as results (at least one), got ${labels.length} and ${results.length}`);
   }

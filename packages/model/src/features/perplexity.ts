@@ -49,16 +49,24 @@ export interface PerplexityPlan {
 }
 
 /** Checks the options against the model and cuts `ids` into windows (see the top of this file). */
-export function perplexityPlan(model: Pick<GPTJModel, 'maxLength'>, ids: readonly number[], opts: Pick<PerplexityOptions, 'maxLength' | 'stride'> = {}): PerplexityPlan {
+export function perplexityPlan(
+  model: Pick<GPTJModel, 'maxLength'>,
+  ids: readonly number[],
+  opts: Pick<PerplexityOptions, 'maxLength' | 'stride'> = {},
+): PerplexityPlan {
   const op = 'rollingPerplexity';
   const maxLength = opts.maxLength ?? model.maxLength;
   if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > model.maxLength) {
     throw new RangeError(`${op}: maxLength must be an integer in [2, ${model.maxLength}], got ${String(opts.maxLength)}`);
   }
   const stride = opts.stride ?? Math.ceil(maxLength / 2);
-  if (!Number.isInteger(stride) || stride < 1 || stride > maxLength) throw new RangeError(`${op}: stride must be an integer in [1, ${maxLength}], got ${String(opts.stride)}`);
+  if (!Number.isInteger(stride) || stride < 1 || stride > maxLength)
+    throw new RangeError(`${op}: stride must be an integer in [1, ${maxLength}], got ${String(opts.stride)}`);
   if (!Array.isArray(ids) || ids.length < 2) throw new RangeError(`${op}: need at least 2 tokens, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
-  const requests = perplexityWindows(ids.length, maxLength, stride).map((w) => ({ context: ids.slice(w.begin, w.start), continuation: ids.slice(w.start, w.end) }));
+  const requests = perplexityWindows(ids.length, maxLength, stride).map((w) => ({
+    context: ids.slice(w.begin, w.start),
+    continuation: ids.slice(w.start, w.end),
+  }));
   return { requests, maxLength, stride };
 }
 

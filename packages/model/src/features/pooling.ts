@@ -9,7 +9,7 @@ export const POOLINGS: readonly Pooling[] = ['mean', 'last', 'none'];
  * 'mean' -> [D] (float64 sums), 'last' -> [D], 'none' -> [length * D] without the padding.
  */
 export function pool(states: Float32Array, t: number, d: number, row: number, length: number, pooling: Pooling): Float32Array {
-  const first = (row * t + t - length) * d;             // the first real token
+  const first = (row * t + t - length) * d; // the first real token
   const end = (row + 1) * t * d;
   if (pooling === 'none') return states.slice(first, end);
   if (pooling === 'last') return states.slice(end - d, end);

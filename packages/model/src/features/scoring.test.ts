@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, loglikelihood, multipleChoiceAccuracy, rollingPerplexity, scoreMultipleChoice } from '../index.js';
 import { perplexityWindows } from './perplexity.js';
 
-interface Case { name: string; input_ids?: number[][]; logits?: { file: string; shape: number[] }; prompt_ids?: number[]; new_ids?: number[] }
+interface Case {
+  name: string;
+  input_ids?: number[][];
+  logits?: { file: string; shape: number[] };
+  prompt_ids?: number[];
+  new_ids?: number[];
+}
 const reference = readFixtureJson<{ cases: Case[] }>('gptj-small-f32', 'reference.json');
 const byName = (name: string) => reference.cases.find((c) => c.name === name)!;
 const V = 512;
@@ -22,7 +28,9 @@ function argmax(row: Float32Array): number {
 }
 
 let model: GPTJModel;
-beforeAll(async () => { model = await loadModel(fixturePath('gptj-small-f32')); });
+beforeAll(async () => {
+  model = await loadModel(fixturePath('gptj-small-f32'));
+});
 afterAll(() => model.dispose());
 
 describe('loglikelihood vs transformers logits', () => {
@@ -39,10 +47,16 @@ describe('loglikelihood vs transformers logits', () => {
 
   it('sums, per-token logprobs and is_greedy of mixed-length requests in padded micro-batches, within 1e-4', async () => {
     const requests = [
-      { rows: ids, logits, split: 1 }, { rows: ids, logits, split: 25 }, { rows: ids, logits, split: 39 },
+      { rows: ids, logits, split: 1 },
+      { rows: ids, logits, split: 25 },
+      { rows: ids, logits, split: 39 },
       ...batch3.input_ids!.map((row, r) => ({ rows: row, logits: logits3.subarray(r * 17 * V, (r + 1) * 17 * V), split: 3 + 4 * r })),
     ];
-    const got = await loglikelihood(model, requests.map((r) => ({ context: r.rows.slice(0, r.split), continuation: r.rows.slice(r.split) })), { tokenBudget: 50, batchSize: 2 });
+    const got = await loglikelihood(
+      model,
+      requests.map((r) => ({ context: r.rows.slice(0, r.split), continuation: r.rows.slice(r.split) })),
+      { tokenBudget: 50, batchSize: 2 },
+    );
     requests.forEach((r, i) => {
       const want = expected(r.logits, r.rows, r.split);
       expect(got[i].tokenLogprobs.length).toBe(want.tokens.length);
@@ -56,15 +70,19 @@ describe('loglikelihood vs transformers logits', () => {
     const [got] = await loglikelihood(model, [{ context: ids.slice(0, 30), continuation: ids.slice(30) }], { topLogprobs: 5 });
     got.topLogprobs!.forEach((top, j) => {
       const row = logits.subarray((29 + j) * V, (30 + j) * V);
-      const want = Array.from(row, (_, t) => logSoftmax64(row, t)).sort((a, b) => b - a).slice(0, 5);
+      const want = Array.from(row, (_, t) => logSoftmax64(row, t))
+        .sort((a, b) => b - a)
+        .slice(0, 5);
       expect(top.length).toBe(5);
       top.forEach((t, r) => {
-        expect(Math.abs(t.logprob - want[r])).toBeLessThan(1e-4);              // rank r holds the r-th best value
+        expect(Math.abs(t.logprob - want[r])).toBeLessThan(1e-4); // rank r holds the r-th best value
         expect(Math.abs(t.logprob - logSoftmax64(row, t.token))).toBeLessThan(1e-4);
       });
     });
     expect((await loglikelihood(model, [{ context: [1], continuation: [2] }]))[0].topLogprobs).toBeUndefined();
-    await expect(loglikelihood(model, [{ context: [1], continuation: [2] }], { topLogprobs: 1.5 })).rejects.toThrow(/topLogprobs must be an integer in \[0, 512\]/);
+    await expect(loglikelihood(model, [{ context: [1], continuation: [2] }], { topLogprobs: 1.5 })).rejects.toThrow(
+      /topLogprobs must be an integer in \[0, 512\]/,
+    );
   });
 
   it("a model's own greedy continuation is greedy; one changed token is not", async () => {
@@ -79,7 +97,7 @@ describe('loglikelihood vs transformers logits', () => {
 
   it('past the context, keeps the last maxLength tokens of context + continuation minus its last (the harness truncation)', async () => {
     const long = byName('seq-500-last32').input_ids![0];
-    const context = [...long, ...long.slice(0, 20)];             // 520 + 3 = 523 tokens in all
+    const context = [...long, ...long.slice(0, 20)]; // 520 + 3 = 523 tokens in all
     const continuation = [5, 6, 7];
     const [got] = await loglikelihood(model, [{ context, continuation }]);
     const input = [...context, ...continuation].slice(-(512 + 1), -1);
@@ -93,7 +111,13 @@ describe('loglikelihood vs transformers logits', () => {
   it.each([
     [[{ context: [], continuation: [1] }], /request 0 has an empty context/],
     [[{ context: [1], continuation: [] }], /request 0 has an empty continuation/],
-    [[{ context: [1], continuation: [2] }, { context: [1], continuation: [-1] }], /request 1: token id -1 is outside \[0, 512\)/],
+    [
+      [
+        { context: [1], continuation: [2] },
+        { context: [1], continuation: [-1] },
+      ],
+      /request 1: token id -1 is outside \[0, 512\)/,
+    ],
     [[{ context: [1], continuation: new Array(513).fill(1) }], /513 tokens, more than the context of 512/],
     [[null], /request 0 must be \{ context: number\[\], continuation: number\[\] \}/],
   ])('rejects %j', async (requests, message) => {
@@ -116,7 +140,11 @@ describe('rolling perplexity', () => {
     expect(got.perplexity / Math.exp(nll / 39)).toBeCloseTo(1, 5);
   });
 
-  it.each([[16, 8, 39], [16, 16, 39 - 2], [10, 3, 39]])('maxLength %i, stride %i: each window scores its new tokens given its own context (%i tokens)', async (maxLength, stride, count) => {
+  it.each([
+    [16, 8, 39],
+    [16, 16, 39 - 2],
+    [10, 3, 39],
+  ])('maxLength %i, stride %i: each window scores its new tokens given its own context (%i tokens)', async (maxLength, stride, count) => {
     // The guide's loop, written out: window [begin, begin + maxLength), targets after the previous window's end.
     let nll = 0;
     let tokens = 0;
@@ -180,7 +208,9 @@ describe('multiple choice', () => {
   it('rejects malformed items', async () => {
     await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b'] }], { encode })).rejects.toThrow(/item 0 must be .* at least 2 choices/);
     await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b', ''] }], { encode })).rejects.toThrow(/item 0: choice 1 must be a non-empty string/);
-    await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b', 'c'.repeat(600)] }], { encode })).rejects.toThrow(/item 0: choice 1 has 601 tokens, more than the context of 512/);
+    await expect(scoreMultipleChoice(model, [{ context: 'a', choices: ['b', 'c'.repeat(600)] }], { encode })).rejects.toThrow(
+      /item 0: choice 1 has 601 tokens, more than the context of 512/,
+    );
     expect(() => multipleChoiceAccuracy([], [])).toThrow(/at least one/);
   });
 });

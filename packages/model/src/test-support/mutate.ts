@@ -5,15 +5,41 @@ import { existsSync, ftruncateSync, mkdtempSync, openSync, writeSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface Edit { readonly kind: number; readonly at: number; readonly len: number; readonly value: number }
+export interface Edit {
+  readonly kind: number;
+  readonly at: number;
+  readonly len: number;
+  readonly value: number;
+}
 
 /** Up to `max` edits of a seed. */
-export const edits = (max = 6): fc.Arbitrary<Edit[]> => fc.array(
-  fc.record({ kind: fc.nat(), at: fc.nat(), len: fc.nat({ max: 300 }), value: fc.nat() }), { maxLength: max });
+export const edits = (max = 6): fc.Arbitrary<Edit[]> =>
+  fc.array(fc.record({ kind: fc.nat(), at: fc.nat(), len: fc.nat({ max: 300 }), value: fc.nat() }), { maxLength: max });
 
 /** Numbers that break readers, as JSON text: signs, 2^31/2^32/2^53/2^64 edges, non-integers, overflow to Infinity. */
-export const EDGE_NUMBER_TEXT = ['-1', '0', '-0', '1.5', '1e-400', '2147483647', '2147483648', '4294967295', '4294967296',
-  '9007199254740991', '9007199254740993', '18446744073709551615', '1e308', '1e999', '-1e999', 'NaN', 'Infinity', 'null', '"7"', '[]', '{}'];
+export const EDGE_NUMBER_TEXT = [
+  '-1',
+  '0',
+  '-0',
+  '1.5',
+  '1e-400',
+  '2147483647',
+  '2147483648',
+  '4294967295',
+  '4294967296',
+  '9007199254740991',
+  '9007199254740993',
+  '18446744073709551615',
+  '1e308',
+  '1e999',
+  '-1e999',
+  'NaN',
+  'Infinity',
+  'null',
+  '"7"',
+  '[]',
+  '{}',
+];
 /** The same edges as little-endian u32 / u64 fields. */
 const EDGE_U32 = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 64, 1 << 20];
 const EDGE_U64 = [0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n];
@@ -22,7 +48,10 @@ const text = new TextEncoder();
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 };
 
@@ -33,27 +62,56 @@ export function mutate(seed: Uint8Array, list: readonly Edit[], donors: readonly
     const at = a % (b.length + 1);
     const end = Math.min(b.length, at + len);
     switch (kind % 12) {
-      case 0: { b = b.slice(); if (at < b.length) b[at] ^= 1 << (value % 8); break; }          // bit flip
-      case 1: { b = b.slice(); if (at < b.length) b[at] = value & 0xff; break; }                // byte set
-      case 2: b = b.subarray(0, at); break;                                                     // truncation
-      case 3: b = concat(b.subarray(0, at), b.subarray(end)); break;                            // deletion
-      case 4: b = concat(b.subarray(0, end), b.subarray(at, end), b.subarray(end)); break;      // duplication
-      case 5: {                                                                                 // splice from a donor
+      case 0: {
+        b = b.slice();
+        if (at < b.length) b[at] ^= 1 << (value % 8);
+        break;
+      } // bit flip
+      case 1: {
+        b = b.slice();
+        if (at < b.length) b[at] = value & 0xff;
+        break;
+      } // byte set
+      case 2:
+        b = b.subarray(0, at);
+        break; // truncation
+      case 3:
+        b = concat(b.subarray(0, at), b.subarray(end));
+        break; // deletion
+      case 4:
+        b = concat(b.subarray(0, end), b.subarray(at, end), b.subarray(end));
+        break; // duplication
+      case 5: {
+        // splice from a donor
         const d = donors[value % donors.length];
         const from = (value >>> 3) % (d.length + 1);
         b = concat(b.subarray(0, at), d.subarray(from, from + len), b.subarray(at));
         break;
       }
-      case 6: { b = b.slice(); if (at + 4 <= b.length) new DataView(b.buffer).setUint32(at, EDGE_U32[value % EDGE_U32.length], true); break; }
-      case 7: { b = b.slice(); if (at + 8 <= b.length) new DataView(b.buffer).setBigUint64(at, EDGE_U64[value % EDGE_U64.length], true); break; }
-      case 8: b = replaceNumber(b, at, EDGE_NUMBER_TEXT[value % EDGE_NUMBER_TEXT.length]); break;
-      case 9: {                                                                                 // deep nesting
+      case 6: {
+        b = b.slice();
+        if (at + 4 <= b.length) new DataView(b.buffer).setUint32(at, EDGE_U32[value % EDGE_U32.length], true);
+        break;
+      }
+      case 7: {
+        b = b.slice();
+        if (at + 8 <= b.length) new DataView(b.buffer).setBigUint64(at, EDGE_U64[value % EDGE_U64.length], true);
+        break;
+      }
+      case 8:
+        b = replaceNumber(b, at, EDGE_NUMBER_TEXT[value % EDGE_NUMBER_TEXT.length]);
+        break;
+      case 9: {
+        // deep nesting
         const depth = 1 + (value % 20_000);
         b = concat(b.subarray(0, at), text.encode('['.repeat(depth) + ']'.repeat(value % 2 ? depth : 0)), b.subarray(at));
         break;
       }
-      case 10: b = duplicateKey(b, at); break;
-      default: b = concat(b.subarray(0, at), text.encode(['"', ',', '{', '}', '"__proto__":', '\\u0000', '..', '/', '\0', '\n'][value % 10]), b.subarray(at));
+      case 10:
+        b = duplicateKey(b, at);
+        break;
+      default:
+        b = concat(b.subarray(0, at), text.encode(['"', ',', '{', '}', '"__proto__":', '\\u0000', '..', '/', '\0', '\n'][value % 10]), b.subarray(at));
     }
   }
   return b;
@@ -75,8 +133,11 @@ export interface MutatedOrGeneratedOptions {
  * A reader's fuzz input: a real seed file under up to 6 edits, or a structured generated input under up to 2 (it
  * is near-valid already, so fewer edits keep it near the reader's deeper checks).
  */
-export function mutatedOrGenerated(seeds: readonly Uint8Array[], generated: fc.Arbitrary<Uint8Array>,
-                                   opts: MutatedOrGeneratedOptions = {}): fc.Arbitrary<Uint8Array> {
+export function mutatedOrGenerated(
+  seeds: readonly Uint8Array[],
+  generated: fc.Arbitrary<Uint8Array>,
+  opts: MutatedOrGeneratedOptions = {},
+): fc.Arbitrary<Uint8Array> {
   const { pick = fc.nat(seeds.length - 1), seedDonors = seeds, generatedDonors = (g) => [g], weights = [3, 2] } = opts;
   return fc.oneof(
     { arbitrary: fc.tuple(pick, edits()).map(([s, e]) => mutate(seeds[s], e, seedDonors)), weight: weights[0] },
@@ -98,7 +159,7 @@ function replaceNumber(b: Uint8Array, at: number, replacement: string): Uint8Arr
 function duplicateKey(b: Uint8Array, at: number): Uint8Array {
   const s = b.indexOf(0x22, at);
   if (s < 0) return b;
-  let e = b.indexOf(0x2c, s);                       // up to the next comma (or the end)
+  let e = b.indexOf(0x2c, s); // up to the next comma (or the end)
   if (e < 0) e = b.length;
   return concat(b.subarray(0, e), text.encode(','), b.subarray(s, e), b.subarray(e));
 }

@@ -9,7 +9,10 @@ import type { LogitsProcessor } from './types.js';
 export class EpsilonProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
 
-  constructor(readonly epsilon: number, readonly minTokensToKeep = 1) {
+  constructor(
+    readonly epsilon: number,
+    readonly minTokensToKeep = 1,
+  ) {
     if (!(epsilon > 0 && epsilon < 1)) throw new RangeError(`epsilon must be in (0, 1), got ${epsilon}`);
   }
 

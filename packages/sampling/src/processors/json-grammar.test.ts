@@ -118,9 +118,7 @@ describe('JsonCursor: hand-checked prefixes', () => {
 });
 
 // JSON texts with whitespace anywhere the grammar allows it.
-const jsonText = fc
-  .tuple(fc.jsonValue({ maxDepth: 6 }), fc.constantFrom(undefined, 1, 2, '\t', ' \n '))
-  .map(([v, indent]) => JSON.stringify(v, null, indent));
+const jsonText = fc.tuple(fc.jsonValue({ maxDepth: 6 }), fc.constantFrom(undefined, 1, 2, '\t', ' \n ')).map(([v, indent]) => JSON.stringify(v, null, indent));
 
 describe('JsonCursor against JSON.parse (property)', () => {
   it('accepts every prefix of a JSON text, complete at its end', () => {

@@ -32,7 +32,11 @@ describe('JSON mask, one step over 50400 logits', () => {
       table.maskFor(uncached(text));
     });
   }
-  bench('token table (once per tokenizer)', () => {
-    new JsonTokenTable(tokenizer, V);
-  }, { iterations: 3 });
+  bench(
+    'token table (once per tokenizer)',
+    () => {
+      new JsonTokenTable(tokenizer, V);
+    },
+    { iterations: 3 },
+  );
 });

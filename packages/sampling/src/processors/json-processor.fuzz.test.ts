@@ -38,34 +38,43 @@ const history = fc
   });
 
 describe('JSON constraint fuzz', () => {
-  it('json-processor: masks agree with the automaton token by token; bad histories are SamplingErrors', () => {
-    fuzz('json-processor', [history, fc.array(fc.nat(V - 1), { minLength: 8, maxLength: 8 })], (ids, sample) => {
-      scores.fill(0);
-      try {
-        processor.process(scores, { ids: [1, ...ids], promptLength: 1 });
-      } catch (err) {
-        if (err instanceof SamplingError) return true;
-        throw err;
-      }
-      const text = tokenizer.decode(ids);
-      const after = new JsonCursor(options);
-      if (!utf8.encode(text).every((b) => after.step(b))) return false; // accepted a history that is not a JSON prefix
-      let parses = true;
-      try {
-        JSON.parse(text);
-      } catch {
-        parses = false;
-      }
-      if ((scores[EOS] === 0) !== (after.complete && parses)) return false;
-      const special = new Set(tokenizer.specialTokens.values());
-      for (const id of sample) {
-        if (special.has(id)) continue;
-        const c = new JsonCursor(options);
-        c.copyFrom(after);
-        const fits = utf8.encode(tokenizer.decode([id])).every((b) => c.step(b));
-        if (fits !== (scores[id] === 0)) return false;
-      }
-      return true;
-    }, { maxMsPerInput: 1000 });
-  }, fuzzTimeoutMs);
+  it(
+    'json-processor: masks agree with the automaton token by token; bad histories are SamplingErrors',
+    () => {
+      fuzz(
+        'json-processor',
+        [history, fc.array(fc.nat(V - 1), { minLength: 8, maxLength: 8 })],
+        (ids, sample) => {
+          scores.fill(0);
+          try {
+            processor.process(scores, { ids: [1, ...ids], promptLength: 1 });
+          } catch (err) {
+            if (err instanceof SamplingError) return true;
+            throw err;
+          }
+          const text = tokenizer.decode(ids);
+          const after = new JsonCursor(options);
+          if (!utf8.encode(text).every((b) => after.step(b))) return false; // accepted a history that is not a JSON prefix
+          let parses = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            parses = false;
+          }
+          if ((scores[EOS] === 0) !== (after.complete && parses)) return false;
+          const special = new Set(tokenizer.specialTokens.values());
+          for (const id of sample) {
+            if (special.has(id)) continue;
+            const c = new JsonCursor(options);
+            c.copyFrom(after);
+            const fits = utf8.encode(tokenizer.decode([id])).every((b) => c.step(b));
+            if (fits !== (scores[id] === 0)) return false;
+          }
+          return true;
+        },
+        { maxMsPerInput: 1000 },
+      );
+    },
+    fuzzTimeoutMs,
+  );
 });

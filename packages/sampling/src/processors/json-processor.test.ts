@@ -38,14 +38,17 @@ function bruteForce(text: string): boolean[] {
 describe('JsonLogitsProcessor on the GPT-J vocabulary', () => {
   const p = new JsonLogitsProcessor({ tokenizer, vocabSize: V, eosTokenIds: [EOS] });
 
-  it.each(['', '{', '{"name', '{"a": [1, 2', '{"a": 1.5e', '{"a": "x\\', '{"a": {"b": tr', '{"a": []}'])('mask after %j equals the token-by-token reference', (text) => {
-    const scores = maskAfter(p, text);
-    const expected = bruteForce(text);
-    const got = Array.from(scores, (s) => s === 0);
-    const diff = got.flatMap((g, id) => (g === expected[id] ? [] : [id]));
-    expect(diff).toEqual([]);
-    expect(got.filter(Boolean).length).toBeGreaterThan(0);
-  });
+  it.each(['', '{', '{"name', '{"a": [1, 2', '{"a": 1.5e', '{"a": "x\\', '{"a": {"b": tr', '{"a": []}'])(
+    'mask after %j equals the token-by-token reference',
+    (text) => {
+      const scores = maskAfter(p, text);
+      const expected = bruteForce(text);
+      const got = Array.from(scores, (s) => s === 0);
+      const diff = got.flatMap((g, id) => (g === expected[id] ? [] : [id]));
+      expect(diff).toEqual([]);
+      expect(got.filter(Boolean).length).toBeGreaterThan(0);
+    },
+  );
 
   it('EOS only once the object is closed, and then alone', () => {
     expect(maskAfter(p, '{"a": 1')[EOS]).toBe(-Infinity);
@@ -55,7 +58,9 @@ describe('JsonLogitsProcessor on the GPT-J vocabulary', () => {
 
   it('a generated token that cannot continue JSON is a SamplingError naming it', () => {
     const scores = new Float32Array(V);
-    expect(() => p.process(scores, { ids: [tokenizer.encode('[')[0]!], promptLength: 0 })).toThrow(/generated token \d+ \(position 0 of the output\) cannot continue valid JSON/);
+    expect(() => p.process(scores, { ids: [tokenizer.encode('[')[0]!], promptLength: 0 })).toThrow(
+      /generated token \d+ \(position 0 of the output\) cannot continue valid JSON/,
+    );
   });
 
   it('refuses bad construction options by name', () => {
@@ -79,20 +84,25 @@ describe('JSON output on the mini-code model (property)', () => {
     const json = new JsonLogitsProcessor({ tokenizer: tok, vocabSize: model.vocabSize, eosTokenIds: [model.eosTokenId!] });
     const finished: string[] = [];
     await fc.assert(
-      fc.asyncProperty(fc.nat({ max: 2 ** 32 - 1 }), fc.constantFrom('config = ', 'data = json.loads(\'', '# JSON\n'), fc.integer({ min: 1, max: 24 }), async (seed, prompt, maxNewTokens) => {
-        const r = await generateText(model, tok, prompt, { seed, maxNewTokens, temperature: 0.8, logitsProcessors: [json] });
-        const { text, finishReason } = r.rows[0]!;
-        const c = new JsonCursor({ root: 'object', maxDepth: 16, maxWhitespace: 32 });
-        if (!utf8.encode(text).every((b) => c.step(b))) return false;
-        if (finishReason === 'eos') {
-          const v = JSON.parse(text) as unknown;
-          finished.push(text);
-          return typeof v === 'object' && v !== null && !Array.isArray(v);
-        }
-        // cut off: a prefix, or the whole value when its last token came exactly at maxNewTokens (EOS did not fit)
-        if (c.complete) JSON.parse(text);
-        return finishReason === 'length';
-      }),
+      fc.asyncProperty(
+        fc.nat({ max: 2 ** 32 - 1 }),
+        fc.constantFrom('config = ', "data = json.loads('", '# JSON\n'),
+        fc.integer({ min: 1, max: 24 }),
+        async (seed, prompt, maxNewTokens) => {
+          const r = await generateText(model, tok, prompt, { seed, maxNewTokens, temperature: 0.8, logitsProcessors: [json] });
+          const { text, finishReason } = r.rows[0]!;
+          const c = new JsonCursor({ root: 'object', maxDepth: 16, maxWhitespace: 32 });
+          if (!utf8.encode(text).every((b) => c.step(b))) return false;
+          if (finishReason === 'eos') {
+            const v = JSON.parse(text) as unknown;
+            finished.push(text);
+            return typeof v === 'object' && v !== null && !Array.isArray(v);
+          }
+          // cut off: a prefix, or the whole value when its last token came exactly at maxNewTokens (EOS did not fit)
+          if (c.complete) JSON.parse(text);
+          return finishReason === 'length';
+        },
+      ),
       { numRuns: 30, seed: 20261203 },
     );
     expect(finished.length).toBeGreaterThan(0); // some runs closed their object and ended (7 of 30 with this seed)

@@ -42,15 +42,18 @@ export class JsonLogitsProcessor implements LogitsProcessor {
 
   constructor(options: JsonProcessorOptions) {
     const { tokenizer, vocabSize, eosTokenIds, root = 'object', maxDepth = 16, maxWhitespace = 32 } = options;
-    if (!(Number.isInteger(vocabSize) && vocabSize > 0)) throw new RangeError(`JsonLogitsProcessor: vocabSize must be a positive integer, got ${String(vocabSize)}`);
+    if (!(Number.isInteger(vocabSize) && vocabSize > 0))
+      throw new RangeError(`JsonLogitsProcessor: vocabSize must be a positive integer, got ${String(vocabSize)}`);
     if (!(Number.isInteger(maxDepth) && maxDepth >= 1 && maxDepth <= JSON_MAX_DEPTH)) {
       throw new RangeError(`JsonLogitsProcessor: maxDepth must be an integer in [1, ${JSON_MAX_DEPTH}], got ${String(maxDepth)}`);
     }
-    if (!(Number.isInteger(maxWhitespace) && maxWhitespace >= 0)) throw new RangeError(`JsonLogitsProcessor: maxWhitespace must be an integer >= 0, got ${String(maxWhitespace)}`);
+    if (!(Number.isInteger(maxWhitespace) && maxWhitespace >= 0))
+      throw new RangeError(`JsonLogitsProcessor: maxWhitespace must be an integer >= 0, got ${String(maxWhitespace)}`);
     if (root !== 'object' && root !== 'value') throw new RangeError(`JsonLogitsProcessor: root must be 'object' or 'value', got ${String(root)}`);
     if (eosTokenIds.length === 0) throw new RangeError('JsonLogitsProcessor: needs at least one EOS id, to end the generation when the value is complete');
     for (const id of eosTokenIds) {
-      if (!(Number.isInteger(id) && id >= 0 && id < vocabSize)) throw new RangeError(`JsonLogitsProcessor: EOS id ${id} is outside the vocabulary [0, ${vocabSize})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < vocabSize))
+        throw new RangeError(`JsonLogitsProcessor: EOS id ${id} is outside the vocabulary [0, ${vocabSize})`);
     }
     this.table = tableFor(tokenizer, vocabSize);
     this.grammar = { root, maxDepth, maxWhitespace };

@@ -29,7 +29,10 @@ export class JsonTokenTable {
    * holds part of a character decodes to U+FFFD, whose bytes the automaton treats like the original ones (any
    * byte >= 0x80 is string content and nothing else), so the mask is the same as over the raw bytes.
    */
-  constructor(tokenizer: JsonTokenSource, readonly vocabSize: number) {
+  constructor(
+    tokenizer: JsonTokenSource,
+    readonly vocabSize: number,
+  ) {
     const special = new Set(tokenizer.specialTokens?.values() ?? []);
     const utf8 = new TextEncoder();
     const pieces: Uint8Array[] = [];

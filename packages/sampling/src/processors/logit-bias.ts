@@ -6,8 +6,7 @@ export class LogitBiasProcessor implements LogitsProcessor {
   private readonly biases: Float64Array;
 
   constructor(bias: ReadonlyMap<number, number> | Readonly<Record<number, number>>) {
-    const entries: [number, number][] =
-      bias instanceof Map ? [...bias.entries()] : Object.entries(bias).map(([k, v]): [number, number] => [Number(k), v]);
+    const entries: [number, number][] = bias instanceof Map ? [...bias.entries()] : Object.entries(bias).map(([k, v]): [number, number] => [Number(k), v]);
     this.ids = Int32Array.from(entries, (e) => e[0]);
     this.biases = Float64Array.from(entries, (e) => e[1]);
   }

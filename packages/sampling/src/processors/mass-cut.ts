@@ -43,7 +43,10 @@ export class MassCut {
     let before = 0;
     let cutBucket = BUCKETS;
     for (let b = 0; b < BUCKETS; b++) {
-      if (mass[b]! > 0 && (stop(before, mass[b]!) || stop(before + mass[b]!, 0))) { cutBucket = b; break; }
+      if (mass[b]! > 0 && (stop(before, mass[b]!) || stop(before + mass[b]!, 0))) {
+        cutBucket = b;
+        break;
+      }
       before += mass[b]!;
     }
     // flag the buckets above it, collect its ids, and note the best id below it (the stop when the bucket holds none)
@@ -55,8 +58,10 @@ export class MassCut {
       const k = key[i]!;
       if (k === -Infinity) continue;
       const b = bucketOf(k);
-      if (b < cutBucket) { keep[i] = 1; flagged++; }
-      else if (b === cutBucket) ids[n++] = i;
+      if (b < cutBucket) {
+        keep[i] = 1;
+        flagged++;
+      } else if (b === cutBucket) ids[n++] = i;
       else if (next < 0 || k > key[next]!) next = i;
     }
     sortIdsDescending(ids, n, key);

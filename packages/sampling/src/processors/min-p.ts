@@ -9,7 +9,10 @@ import type { LogitsProcessor } from './types.js';
 export class MinPProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
 
-  constructor(readonly minP: number, readonly minTokensToKeep = 1) {
+  constructor(
+    readonly minP: number,
+    readonly minTokensToKeep = 1,
+  ) {
     if (!(minP >= 0 && minP <= 1)) throw new RangeError(`minP must be in [0, 1], got ${minP}`);
   }
 

@@ -18,7 +18,10 @@ export class NoRepeatNGramProcessor implements LogitsProcessor {
     for (let i = 0; i + n <= L; i++) {
       let match = true;
       for (let j = 0; j < n - 1; j++) {
-        if (ids[i + j] !== ids[tail + j]) { match = false; break; }
+        if (ids[i + j] !== ids[tail + j]) {
+          match = false;
+          break;
+        }
       }
       if (match) scores[ids[i + n - 1]!] = -Infinity;
     }

@@ -8,7 +8,10 @@ import type { LogitsProcessor, ProcessorContext } from './types.js';
 export class PresenceFrequencyPenaltyProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
 
-  constructor(readonly presencePenalty: number, readonly frequencyPenalty: number) {}
+  constructor(
+    readonly presencePenalty: number,
+    readonly frequencyPenalty: number,
+  ) {}
 
   process(scores: Float32Array, ctx: ProcessorContext): void {
     const counts = this.scratch.int32(scores.length);

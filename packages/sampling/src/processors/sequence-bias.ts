@@ -14,7 +14,8 @@ export class SequenceBiasProcessor implements LogitsProcessor {
     const singles = new Map<number, number>();
     for (const [seq, bias] of sequenceBias) {
       if (seq.length === 0) throw new RangeError('sequence bias: empty token sequence');
-      if (seq.length === 1) singles.set(seq[0]!, bias); // later entries replace earlier ones, like a dict
+      if (seq.length === 1)
+        singles.set(seq[0]!, bias); // later entries replace earlier ones, like a dict
       else this.multi.push({ prefix: seq.slice(0, -1), last: seq[seq.length - 1]!, bias });
     }
     for (const [id, bias] of singles) this.single.push({ id, bias });
@@ -29,7 +30,10 @@ export class SequenceBiasProcessor implements LogitsProcessor {
       const start = ids.length - prefix.length;
       let match = true;
       for (let j = 0; j < prefix.length; j++) {
-        if (ids[start + j] !== prefix[j]) { match = false; break; }
+        if (ids[start + j] !== prefix[j]) {
+          match = false;
+          break;
+        }
       }
       if (match) bias.set(last, Math.fround((bias.get(last) ?? 0) + b));
     }

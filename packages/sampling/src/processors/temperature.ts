@@ -29,7 +29,10 @@ export class TemperatureProcessor implements LogitsProcessor {
     for (let i = 0; i < scores.length; i++) {
       const v = scores[i]!;
       if (v >= max && v !== -Infinity) {
-        if (v > max) { max = v; best.length = 0; }
+        if (v > max) {
+          max = v;
+          best.length = 0;
+        }
         best.push(i);
       }
       scores[i] = v / t;

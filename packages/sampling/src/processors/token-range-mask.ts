@@ -5,7 +5,10 @@ import type { LogitsProcessor } from './types.js';
  * were never trained and must not be sampled (see GPTJ_UNUSED_TOKEN_RANGE).
  */
 export class TokenRangeMaskProcessor implements LogitsProcessor {
-  constructor(readonly start: number, readonly end: number) {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+  ) {
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end)) {
       throw new RangeError(`token range must be integers 0 <= start <= end, got [${start}, ${end})`);
     }

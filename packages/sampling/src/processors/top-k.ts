@@ -9,7 +9,10 @@ import type { LogitsProcessor } from './types.js';
 export class TopKProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
 
-  constructor(readonly topK: number, readonly minTokensToKeep = 1) {
+  constructor(
+    readonly topK: number,
+    readonly minTokensToKeep = 1,
+  ) {
     if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`topK must be an integer >= 1, got ${topK}`);
   }
 

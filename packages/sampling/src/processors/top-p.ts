@@ -13,7 +13,10 @@ export class TopPProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
   private readonly massCut = new MassCut(this.scratch);
 
-  constructor(readonly topP: number, readonly minTokensToKeep = 1) {
+  constructor(
+    readonly topP: number,
+    readonly minTokensToKeep = 1,
+  ) {
     if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP must be in (0, 1], got ${topP}`);
   }
 

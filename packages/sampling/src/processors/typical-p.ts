@@ -13,7 +13,10 @@ export class TypicalPProcessor implements LogitsProcessor {
   private readonly scratch = new Scratch();
   private readonly massCut = new MassCut(this.scratch);
 
-  constructor(readonly typicalP: number, readonly minTokensToKeep = 1) {
+  constructor(
+    readonly typicalP: number,
+    readonly minTokensToKeep = 1,
+  ) {
     if (!(typicalP > 0 && typicalP <= 1)) throw new RangeError(`typicalP must be in (0, 1], got ${typicalP}`);
   }
 

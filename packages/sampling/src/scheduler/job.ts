@@ -20,7 +20,10 @@ export class Job {
   decodingAt: number | null = null;
   firstTokenAt: number | null = null;
 
-  constructor(readonly run: GenerationRun, readonly stream: RequestStream) {
+  constructor(
+    readonly run: GenerationRun,
+    readonly stream: RequestStream,
+  ) {
     if (run.prompts.length !== 1) {
       throw new InvalidPromptError(`Scheduler.submit takes one prompt (text or token ids), got a batch of ${run.prompts.length}; submit each`);
     }

@@ -8,7 +8,12 @@ import { Scheduler } from './scheduler.js';
 // The scheduler on the real demo model: concurrent requests (chunked prefill, siblings, queueing) give exactly
 // generate's ids and text, through the model's own sequence pool where it has one and the session fallback otherwise.
 
-interface Sample { prompt: string; prompt_ids: number[]; new_ids: number[]; completion: string }
+interface Sample {
+  prompt: string;
+  prompt_ids: number[];
+  new_ids: number[];
+  completion: string;
+}
 const { loadModel, GPTJModel: modelClass } = (await import('@gptj/model')) as unknown as {
   loadModel: (dir: string) => Promise<CausalLM & { dispose(): void }>;
   GPTJModel?: { prototype: object };
@@ -34,55 +39,69 @@ describe('Scheduler on mini-code', () => {
 
   /** The model as it is (its native pool where it has one), and the model with only sessions (the fallback). */
   const variants: [string, () => CausalLM][] = [
-    ['the model\'s own pool', () => model],
-    ['the session fallback', () => ({ vocabSize: model.vocabSize, maxLength: model.maxLength, eosTokenId: model.eosTokenId, createSession: (b: number) => model.createSession(b) })],
+    ["the model's own pool", () => model],
+    [
+      'the session fallback',
+      () => ({ vocabSize: model.vocabSize, maxLength: model.maxLength, eosTokenId: model.eosTokenId, createSession: (b: number) => model.createSession(b) }),
+    ],
   ];
 
-  it.each(variants)('through %s: concurrent requests of different lengths and options give generate ids and texts', async (_, lm) => {
-    const target = lm();
-    const poolSpy = target.createSequencePool ? vi.spyOn(target, 'createSequencePool') : null;
-    const s = new Scheduler(target, tok, { maxSequences: 4, prefillChunk: 5 });
-    // GPTJModel.createSequencePool (the native CPU pool): the test must really run on it
-    if (poolSpy) expect(poolSpy.mock.results[0]?.value).toBeTruthy();
-    const jobs = samples.slice(0, 6).map((sample, i) => ({ prompt: sample.prompt, options: options[i % options.length]! }));
-    const got = await Promise.all(jobs.map(async ({ prompt, options: o }) => {
-      const rows: { ids: number[]; text: string }[] = [];
-      for await (const e of s.submit(prompt, o)) {
-        const row = (rows[e.row] ??= { ids: [], text: '' });
-        row.text += e.text;
-        if (e.type === 'token') row.ids.push(e.id);
+  it.each(variants)(
+    'through %s: concurrent requests of different lengths and options give generate ids and texts',
+    async (_, lm) => {
+      const target = lm();
+      const poolSpy = target.createSequencePool ? vi.spyOn(target, 'createSequencePool') : null;
+      const s = new Scheduler(target, tok, { maxSequences: 4, prefillChunk: 5 });
+      // GPTJModel.createSequencePool (the native CPU pool): the test must really run on it
+      if (poolSpy) expect(poolSpy.mock.results[0]?.value).toBeTruthy();
+      const jobs = samples.slice(0, 6).map((sample, i) => ({ prompt: sample.prompt, options: options[i % options.length]! }));
+      const got = await Promise.all(
+        jobs.map(async ({ prompt, options: o }) => {
+          const rows: { ids: number[]; text: string }[] = [];
+          for await (const e of s.submit(prompt, o)) {
+            const row = (rows[e.row] ??= { ids: [], text: '' });
+            row.text += e.text;
+            if (e.type === 'token') row.ids.push(e.id);
+          }
+          return rows;
+        }),
+      );
+      await s.close();
+      poolSpy?.mockRestore();
+      for (const [i, { prompt, options: o }] of jobs.entries()) {
+        const ref = await generateText(model, tok, prompt, o);
+        expect(got[i], prompt).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));
       }
-      return rows;
-    }));
-    await s.close();
-    poolSpy?.mockRestore();
-    for (const [i, { prompt, options: o }] of jobs.entries()) {
-      const ref = await generateText(model, tok, prompt, o);
-      expect(got[i], prompt).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));
-    }
-  }, 120_000);
+    },
+    120_000,
+  );
 
-  it.skipIf(!modelHasPool())('with an f16 KV cache in the native pool: greedy continuations equal transformers\' (mini-code-samples.json)', async () => {
-    const spy = vi.spyOn(model, 'createSequencePool');
-    const s = new Scheduler(model, tok, { maxSequences: 3, prefillChunk: 7, kvDtype: 'f16' });
-    expect(spy).toHaveBeenCalledWith({ maxSequences: 3, kvDtype: 'f16' });
-    spy.mockRestore();
-    const got = await Promise.all(samples.map(async (sample) => {
-      const ids: number[] = [];
-      let text = '';
-      for await (const e of s.submit(sample.prompt_ids, { doSample: false, maxNewTokens: sample.new_ids.length })) {
-        text += e.text;
-        if (e.type === 'token') ids.push(e.id);
-      }
-      return { ids, text };
-    }));
-    await s.close();
-    expect(got).toEqual(samples.map((sample) => ({ ids: sample.new_ids, text: sample.completion })));
-  }, 120_000);
+  it.skipIf(!modelHasPool())(
+    "with an f16 KV cache in the native pool: greedy continuations equal transformers' (mini-code-samples.json)",
+    async () => {
+      const spy = vi.spyOn(model, 'createSequencePool');
+      const s = new Scheduler(model, tok, { maxSequences: 3, prefillChunk: 7, kvDtype: 'f16' });
+      expect(spy).toHaveBeenCalledWith({ maxSequences: 3, kvDtype: 'f16' });
+      spy.mockRestore();
+      const got = await Promise.all(
+        samples.map(async (sample) => {
+          const ids: number[] = [];
+          let text = '';
+          for await (const e of s.submit(sample.prompt_ids, { doSample: false, maxNewTokens: sample.new_ids.length })) {
+            text += e.text;
+            if (e.type === 'token') ids.push(e.id);
+          }
+          return { ids, text };
+        }),
+      );
+      await s.close();
+      expect(got).toEqual(samples.map((sample) => ({ ids: sample.new_ids, text: sample.completion })));
+    },
+    120_000,
+  );
 });
 
 /** Whether @gptj/model's GPTJModel has a native pool (known before the model loads: the method is on the class). */
 function modelHasPool(): boolean {
   return typeof (modelClass?.prototype as { createSequencePool?: unknown } | undefined)?.createSequencePool === 'function';
 }
-

@@ -289,7 +289,14 @@ describe('Scheduler failures', () => {
   it("a request's own error (its logits processor throws, bad logits) fails it alone", async () => {
     const lm = historyLM(V);
     const s = new Scheduler(lm, tok, { maxSequences: 3 });
-    const boom = s.submit('boom', { maxNewTokens: 5, logitsProcessors: [() => { throw new RangeError('my processor'); }] });
+    const boom = s.submit('boom', {
+      maxNewTokens: 5,
+      logitsProcessors: [
+        () => {
+          throw new RangeError('my processor');
+        },
+      ],
+    });
     const fine = s.submit('fine', { maxNewTokens: 5, seed: 1 });
     await expect(boom.result).rejects.toThrow('my processor');
     await expect(collect(boom)).rejects.toThrow('my processor');

@@ -221,7 +221,11 @@ export class Scheduler {
     let logits: Float32Array;
     try {
       this.best.fill(-1, 0, 2 * entries.length);
-      logits = await this.pool.step(entries.map(({ id, ids }) => ({ id, ids })), this.logitsFor(entries.length), this.best);
+      logits = await this.pool.step(
+        entries.map(({ id, ids }) => ({ id, ids })),
+        this.logitsFor(entries.length),
+        this.best,
+      );
       if (logits.length !== entries.length * V) {
         throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
       }
@@ -311,7 +315,12 @@ export class Scheduler {
     const { onStep } = this.options;
     if (!onStep) return;
     const prefillTokens = entries.reduce((n, e) => n + (e.row === null ? e.ids.length : 0), 0);
-    const s: StepStats = { sequences: entries.length, prefillTokens, decodeTokens: entries.length - entries.filter((e) => e.row === null).length, ms: now() - t0 };
+    const s: StepStats = {
+      sequences: entries.length,
+      prefillTokens,
+      decodeTokens: entries.length - entries.filter((e) => e.row === null).length,
+      ms: now() - t0,
+    };
     try {
       onStep(s);
     } catch (error) {

@@ -11,9 +11,15 @@ describe('SessionSequencePool', () => {
     const pool = new SessionSequencePool(lm, { maxSequences: 3 });
     const a = pool.add();
     const b = pool.add();
-    let out = await pool.step([{ id: a, ids: [1, 2, 3] }, { id: b, ids: [7] }]);
+    let out = await pool.step([
+      { id: a, ids: [1, 2, 3] },
+      { id: b, ids: [7] },
+    ]);
     expect(out).toEqual(Float32Array.from([...lm.logitsFor([1, 2, 3]), ...lm.logitsFor([7])]));
-    out = await pool.step([{ id: b, ids: [8, 9] }, { id: a, ids: [4] }]);
+    out = await pool.step([
+      { id: b, ids: [8, 9] },
+      { id: a, ids: [4] },
+    ]);
     expect(out).toEqual(Float32Array.from([...lm.logitsFor([7, 8, 9]), ...lm.logitsFor([1, 2, 3, 4])]));
     expect([pool.length(a), pool.length(b)]).toEqual([4, 3]);
     expect(pool.freeTokens).toBe(3 * lm.maxLength - 32); // whole blocks of 16, as the native pool counts
@@ -25,11 +31,25 @@ describe('SessionSequencePool', () => {
     const a = pool.add();
     const b = pool.add();
     const out = new Float32Array(3 * V).fill(5);
-    const got = await pool.step([{ id: a, ids: [1, 2] }, { id: b, ids: [3] }], out);
+    const got = await pool.step(
+      [
+        { id: a, ids: [1, 2] },
+        { id: b, ids: [3] },
+      ],
+      out,
+    );
     expect(got.buffer).toBe(out.buffer);
     expect(got).toEqual(Float32Array.from([...lm.logitsFor([1, 2]), ...lm.logitsFor([3])]));
     expect(out.subarray(2 * V).every((v) => v === 5)).toBe(true);
-    await expect(pool.step([{ id: a, ids: [4] }, { id: b, ids: [4] }], new Float32Array(2 * V - 1))).rejects.toThrow(/out must be a Float32Array of at least 2 x 16 floats/);
+    await expect(
+      pool.step(
+        [
+          { id: a, ids: [4] },
+          { id: b, ids: [4] },
+        ],
+        new Float32Array(2 * V - 1),
+      ),
+    ).rejects.toThrow(/out must be a Float32Array of at least 2 x 16 floats/);
     expect([pool.length(a), pool.length(b)]).toEqual([2, 1]);
   });
 
@@ -41,7 +61,10 @@ describe('SessionSequencePool', () => {
     await pool.step([{ id: a, ids: [3] }]);
     const b = pool.fork(a);
     expect(pool.length(b)).toBe(3);
-    const out = await pool.step([{ id: a, ids: [4] }, { id: b, ids: [5] }]);
+    const out = await pool.step([
+      { id: a, ids: [4] },
+      { id: b, ids: [5] },
+    ]);
     expect(out).toEqual(Float32Array.from([...lm.logitsFor([1, 2, 3, 4]), ...lm.logitsFor([1, 2, 3, 5])]));
     const c = pool.fork(b);
     expect(await pool.step([{ id: c, ids: [6] }])).toEqual(lm.logitsFor([1, 2, 3, 5, 6]));
@@ -61,7 +84,12 @@ describe('SessionSequencePool', () => {
     expect(lm.sessions[0]!.disposed).toBe(true);
     expect(() => pool.remove(a)).toThrow(/remove: no sequence 0/);
     await expect(pool.step([{ id: a, ids: [1] }])).rejects.toThrow(/step: no sequence 0/);
-    await expect(pool.step([{ id: b, ids: [1] }, { id: b, ids: [2] }])).rejects.toThrow(/appears twice/);
+    await expect(
+      pool.step([
+        { id: b, ids: [1] },
+        { id: b, ids: [2] },
+      ]),
+    ).rejects.toThrow(/appears twice/);
     await expect(pool.step([{ id: b, ids: [] }])).rejects.toThrow(/has no ids/);
     await expect(pool.step([{ id: b, ids: [V] }])).rejects.toThrow(/not a token id/);
     await expect(pool.step([{ id: b, ids: [1.5] }])).rejects.toBeInstanceOf(SequencePoolError);

@@ -26,10 +26,14 @@ export class SessionSequencePool implements SequencePool {
   private stepping = false;
   private disposed = false;
 
-  constructor(private readonly model: CausalLM, options: SequencePoolOptions) {
+  constructor(
+    private readonly model: CausalLM,
+    options: SequencePoolOptions,
+  ) {
     const { maxSequences, maxTokens } = options;
     if (!(Number.isInteger(maxSequences) && maxSequences >= 1)) throw new SequencePoolError(`maxSequences must be a positive integer, got ${maxSequences}`);
-    if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1)) throw new SequencePoolError(`maxTokens must be a positive integer, got ${maxTokens}`);
+    if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1))
+      throw new SequencePoolError(`maxTokens must be a positive integer, got ${maxTokens}`);
     this.maxSequences = maxSequences;
     // each session holds a whole context window; counted in blocks, as a paged pool does (see kv-blocks.ts)
     this.capacity = roundToBlocks(maxTokens ?? maxSequences * model.maxLength);
@@ -81,7 +85,8 @@ export class SessionSequencePool implements SequencePool {
     if (out !== undefined && !(out instanceof Float32Array && out.length >= entries.length * V)) {
       throw new SequencePoolError(`step: out must be a Float32Array of at least ${entries.length} x ${V} floats`);
     }
-    if (grows > this.freeTokens) throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${KV_BLOCK}), only ${this.freeTokens} free (maxTokens)`);
+    if (grows > this.freeTokens)
+      throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${KV_BLOCK}), only ${this.freeTokens} free (maxTokens)`);
     this.stepping = true;
     try {
       const logits = out ? out.subarray(0, entries.length * V) : new Float32Array(entries.length * V);

@@ -10,7 +10,10 @@ export class FakeSession implements LMSession {
   disposed = false;
   forwards = 0;
 
-  constructor(readonly batchSize: number, private readonly lm: FakeLM) {
+  constructor(
+    readonly batchSize: number,
+    private readonly lm: FakeLM,
+  ) {
     this.rows = Array.from({ length: batchSize }, () => []);
   }
 

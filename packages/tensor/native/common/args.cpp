@@ -9,7 +9,9 @@ void throw_range(Napi::Env env, const std::string& msg) { throw Napi::RangeError
 void throw_type(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, msg); }
 
 namespace {
-Napi::Value arg(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i ? info[i] : info.Env().Undefined(); }
+Napi::Value arg(const Napi::CallbackInfo& info, size_t i) {
+  return info.Length() > i ? info[i] : info.Env().Undefined();
+}
 bool is_int_in(double d, int64_t lo, int64_t hi) {
   return d == std::floor(d) && d >= static_cast<double>(lo) && d <= static_cast<double>(hi);
 }
@@ -68,8 +70,8 @@ const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op,
     throw_type(env, std::string(op) + ": " + what + " must be an Int32Array");
   Napi::Int32Array a = v.As<Napi::Int32Array>();
   if (static_cast<int64_t>(a.ElementLength()) != n)
-    throw_range(env, std::string(op) + ": " + what + " has " + std::to_string(a.ElementLength()) + " entries, expected " +
-                         std::to_string(n));
+    throw_range(env, std::string(op) + ": " + what + " has " + std::to_string(a.ElementLength()) +
+                         " entries, expected " + std::to_string(n));
   return a.Data();
 }
 

@@ -25,8 +25,8 @@ double arg_num(const Napi::CallbackInfo& info, size_t i, const char* op, const c
 bool arg_bool(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
 DType arg_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what);
 // JS number[] of at most max_len entries, each an integer in [lo, hi].
-std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
-                              int64_t lo, int64_t hi, size_t max_len = 64);
+std::vector<int64_t> arg_ints(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t lo,
+                              int64_t hi, size_t max_len = 64);
 
 // The data of an Int32Array argument of exactly n entries.
 const int32_t* arg_i32(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t n);

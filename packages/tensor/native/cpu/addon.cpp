@@ -31,13 +31,12 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value NumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), gptj::num_threads());
-}
+Napi::Value NumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), gptj::num_threads()); }
 
 // Bytes of native memory V8 has been told about (AdjustExternalMemory): for tests and diagnostics.
 Napi::Value ExternalMemory(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
 }
 
 // layouts(rows, cols): common/layouts.h's dtype codes and q8 layout, plus this addon's q4 (q4.h).

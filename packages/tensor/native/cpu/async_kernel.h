@@ -30,8 +30,10 @@ inline void run_sync(const std::function<void()>& kernel) {
 class KernelWorker : public Napi::AsyncWorker {
  public:
   KernelWorker(Napi::Env env, std::vector<Storage*> pinned, std::function<void()> kernel)
-      : Napi::AsyncWorker(env, "gptj:kernel"), deferred_(Napi::Promise::Deferred::New(env)),
-        pinned_(std::move(pinned)), kernel_(std::move(kernel)) {
+      : Napi::AsyncWorker(env, "gptj:kernel"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        pinned_(std::move(pinned)),
+        kernel_(std::move(kernel)) {
     for (Storage* s : pinned_) {
       refs_.push_back(Napi::Persistent(s->Value()));
       s->pin();

@@ -20,8 +20,7 @@ void rotary_kernel(const float* px, const int32_t* pp, float* po, int64_t B, int
                    int64_t rd, bool interleaved, float base) {
   const int64_t half = rd / 2;
   std::vector<float> inv(static_cast<size_t>(half));
-  for (int64_t i = 0; i < half; i++)
-    inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rd));
+  for (int64_t i = 0; i < half; i++) inv[i] = 1.0f / std::pow(base, static_cast<float>(2 * i) / static_cast<float>(rd));
   par(B * T, H * D * 4 + half * 40, [&](int64_t r0, int64_t r1) {
     std::vector<float> sn(static_cast<size_t>(half)), cs(static_cast<size_t>(half));
     for (int64_t r = r0; r < r1; r++) {
@@ -81,7 +80,6 @@ Napi::Value Rotary(const Napi::CallbackInfo& info) {
   run_sync([&] { rotary_kernel(px, pp, po, B, T, H, D, rd, interleaved, base); });
   return info.Env().Undefined();
 }
-
 
 }  // namespace
 

@@ -122,15 +122,19 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(compute_mutex());
   const int64_t parts = num_threads(), nhalves = kCanAskHugePages ? 2 : 1;
   const int64_t share = bytes / 8 / nhalves / parts / kShareAlignWords * kShareAlignWords;  // words per thread
-  if (share == 0) throw Napi::RangeError::New(env, "readBandwidth: bytes " + std::to_string(bytes) + " is too small for " + std::to_string(parts) + " threads");
+  if (share == 0)
+    throw Napi::RangeError::New(env, "readBandwidth: bytes " + std::to_string(bytes) + " is too small for " +
+                                         std::to_string(parts) + " threads");
   const size_t half_bytes = static_cast<size_t>(share * parts) * 8;
   const size_t stride = (half_bytes + kHugePage - 1) / kHugePage * kHugePage;
   const size_t map_bytes = stride * nhalves + kHugePage;  // slack to start on a 2 MiB boundary
   void* mem = mmap(nullptr, map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) throw Napi::Error::New(env, "readBandwidth: cannot allocate " + std::to_string(map_bytes) + " bytes");
+  if (mem == MAP_FAILED)
+    throw Napi::Error::New(env, "readBandwidth: cannot allocate " + std::to_string(map_bytes) + " bytes");
   auto* base = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(mem) + kHugePage - 1) / kHugePage * kHugePage);
   std::vector<Half> halves;
-  for (int64_t h = 0; h < nhalves; ++h) halves.push_back({reinterpret_cast<uint64_t*>(base + h * stride), h == 0 && kCanAskHugePages});
+  for (int64_t h = 0; h < nhalves; ++h)
+    halves.push_back({reinterpret_cast<uint64_t*>(base + h * stride), h == 0 && kCanAskHugePages});
 #ifdef MADV_HUGEPAGE
   advise_huge_pages(halves[0].p, stride);
   madvise(halves[1].p, stride, MADV_NOHUGEPAGE);
@@ -146,7 +150,9 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   // Thread t's share holds bytes fill(t), so every read loop must return share * that word (mod 2^64):
   // a pass that skipped data, or a thread that returned early, is an error, not a fast figure.
   std::vector<uint64_t> sums(static_cast<size_t>(parts));
-  const auto expected = [&](int64_t t) { return static_cast<uint64_t>(share) * (0x0101010101010101ull * static_cast<uint64_t>(fill(t))); };
+  const auto expected = [&](int64_t t) {
+    return static_cast<uint64_t>(share) * (0x0101010101010101ull * static_cast<uint64_t>(fill(t)));
+  };
   const char* wrong = nullptr;
   for (int64_t pass = -1; pass < passes; ++pass) {  // pass -1 warms up every method, untimed
     for (Combo& c : combos) {

@@ -32,7 +32,8 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
       break;
     }
     case DType::Q4:
-      q4_dequantize_row(src + r * (cols / 2), reinterpret_cast<const uint16_t*>(src + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group),
+      q4_dequantize_row(src + r * (cols / 2),
+                        reinterpret_cast<const uint16_t*>(src + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group),
                         cols, dst);
       break;
     case DType::I32: break;
@@ -42,7 +43,9 @@ void row_to_f32(const uint8_t* src, DType dt, int64_t rows, int64_t cols, int64_
 namespace {
 
 double block_bytes(DType dt, double rows, double cols) {
-  return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dt == DType::Q4 ? q4_bytes_d(rows, cols) : dtype_bytes(dt, rows * cols);
+  return dt == DType::Q8   ? q8_bytes_d(rows, cols)
+         : dt == DType::Q4 ? q4_bytes_d(rows, cols)
+                           : dtype_bytes(dt, rows * cols);
 }
 
 void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_t cols, int64_t r) {
@@ -56,7 +59,8 @@ void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_
       break;
     }
     case DType::Q4:
-      q4_quantize_row(src, cols, dst + r * (cols / 2), reinterpret_cast<uint16_t*>(dst + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group));
+      q4_quantize_row(src, cols, dst + r * (cols / 2),
+                      reinterpret_cast<uint16_t*>(dst + q4_scales_offset(rows, cols)) + r * (cols / kQ4Group));
       break;
     case DType::I32: break;
   }
@@ -72,10 +76,12 @@ int64_t first_unquantizable(const float* x, int64_t n, DType dt) {
 // A JS Error with code GPTJ_NON_FINITE and the element's row, column and value (NaN or +-Infinity),
 // from which the TS layer builds its NonFiniteError.
 [[noreturn]] void throw_non_finite(Napi::Env env, DType dt, int64_t row, int64_t col, float value) {
-  const std::string where = "row " + std::to_string(row) + ", column " + std::to_string(col) + " is " + std::to_string(value);
+  const std::string where =
+      "row " + std::to_string(row) + ", column " + std::to_string(col) + " is " + std::to_string(value);
   if (std::isfinite(value))  // q4 only: see first_unquantizable
     throw_range(env, "cast: q4 quantization needs |x| <= 524032 (an f16 group scale times 8), " + where);
-  Napi::Error e = Napi::Error::New(env, std::string("cast: ") + (dt == DType::Q4 ? "q4" : "q8") + " quantization needs finite values, " + where);
+  Napi::Error e = Napi::Error::New(
+      env, std::string("cast: ") + (dt == DType::Q4 ? "q4" : "q8") + " quantization needs finite values, " + where);
   e.Set("code", "GPTJ_NON_FINITE");
   e.Set("row", Napi::Number::New(env, static_cast<double>(row)));
   e.Set("column", Napi::Number::New(env, static_cast<double>(col)));
@@ -107,10 +113,14 @@ Napi::Value Cast(const Napi::CallbackInfo& info) {
       return;
     }
     const int64_t n = rows * cols;  // whole-buffer conversions (threaded inside the kernels)
-    if (sdt == DType::F32 && ddt == DType::F16) return f32_to_f16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
-    if (sdt == DType::F32 && ddt == DType::BF16) return f32_to_bf16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
-    if (sdt == DType::F16 && ddt == DType::F32) return f16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
-    if (sdt == DType::BF16 && ddt == DType::F32) return bf16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
+    if (sdt == DType::F32 && ddt == DType::F16)
+      return f32_to_f16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
+    if (sdt == DType::F32 && ddt == DType::BF16)
+      return f32_to_bf16(reinterpret_cast<const float*>(src), reinterpret_cast<uint16_t*>(dst), n);
+    if (sdt == DType::F16 && ddt == DType::F32)
+      return f16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
+    if (sdt == DType::BF16 && ddt == DType::F32)
+      return bf16_to_f32(reinterpret_cast<const uint16_t*>(src), reinterpret_cast<float*>(dst), n);
     // the rest goes row by row through f32 (q8 rows carry their own scale)
     par(rows, 4 * cols, [&](int64_t r0, int64_t r1) {
       std::vector<float> tmp(static_cast<size_t>(cols));

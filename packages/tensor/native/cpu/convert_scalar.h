@@ -20,7 +20,7 @@ inline float bits_f32(uint32_t u) {
 inline float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exp = (h >> 10) & 0x1fu, man = h & 0x3ffu;
-  if (exp == 0) return bits_f32(sign | f32_bits(static_cast<float>(man) * 0x1p-24f));  // zero/subnormal
+  if (exp == 0) return bits_f32(sign | f32_bits(static_cast<float>(man) * 0x1p-24f));         // zero/subnormal
   if (exp == 31) return bits_f32(sign | 0x7f800000u | (man << 13) | (man ? 0x400000u : 0u));  // inf/quiet NaN
   return bits_f32(sign | ((exp + 112u) << 23) | (man << 13));
 }

@@ -45,10 +45,14 @@ Napi::Value StridedCopy(const Napi::CallbackInfo& info) {
         strided_row_offsets(r, shape, ss, ds, &os, &od);
         const uint8_t* s = ps + eb * os;
         uint8_t* d = pd + eb * od;
-        if (sin == 1 && din == 1) std::memmove(d, s, static_cast<size_t>(eb * inner));
-        else if (eb == 4) copy_row<uint32_t>(s, sin, d, din, inner);
-        else if (eb == 2) copy_row<uint16_t>(s, sin, d, din, inner);
-        else copy_row<uint8_t>(s, sin, d, din, inner);
+        if (sin == 1 && din == 1)
+          std::memmove(d, s, static_cast<size_t>(eb * inner));
+        else if (eb == 4)
+          copy_row<uint32_t>(s, sin, d, din, inner);
+        else if (eb == 2)
+          copy_row<uint16_t>(s, sin, d, din, inner);
+        else
+          copy_row<uint8_t>(s, sin, d, din, inner);
       }
     });
   });

@@ -55,13 +55,19 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
         const float* xb = pb + ob;
         float* y = po + r * inner;
         if (which == 0) {
-          if (sa == 1 && sb == 1) for (int64_t i = 0; i < inner; i++) y[i] = xa[i] + xb[i];
-          else if (sa == 1 && sb == 0) for (int64_t i = 0; i < inner; i++) y[i] = xa[i] + xb[0];
-          else for (int64_t i = 0; i < inner; i++) y[i] = xa[i * sa] + xb[i * sb];
+          if (sa == 1 && sb == 1)
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i] + xb[i];
+          else if (sa == 1 && sb == 0)
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i] + xb[0];
+          else
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i * sa] + xb[i * sb];
         } else {
-          if (sa == 1 && sb == 1) for (int64_t i = 0; i < inner; i++) y[i] = xa[i] * xb[i];
-          else if (sa == 1 && sb == 0) for (int64_t i = 0; i < inner; i++) y[i] = xa[i] * xb[0];
-          else for (int64_t i = 0; i < inner; i++) y[i] = xa[i * sa] * xb[i * sb];
+          if (sa == 1 && sb == 1)
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i] * xb[i];
+          else if (sa == 1 && sb == 0)
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i] * xb[0];
+          else
+            for (int64_t i = 0; i < inner; i++) y[i] = xa[i * sa] * xb[i * sb];
         }
       }
     });

@@ -18,9 +18,9 @@
 namespace gptj {
 namespace {
 
-constexpr int64_t kKC = 256;   // k slice: a Bp panel of 32 columns is 32 KiB
-constexpr int64_t kMC = 192;   // rows of A per packed block (rounded to MR): 192 KiB at KC=256
-constexpr int64_t kNC = 1024;  // columns per task at most
+constexpr int64_t kKC = 256;                       // k slice: a Bp panel of 32 columns is 32 KiB
+constexpr int64_t kMC = 192;                       // rows of A per packed block (rounded to MR): 192 KiB at KC=256
+constexpr int64_t kNC = 1024;                      // columns per task at most
 constexpr size_t kKeepPackedA = size_t(32) << 20;  // packed-A bytes kept cached between calls
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -105,8 +105,10 @@ void Block(const GemmKernel& kern, int64_t m0, int64_t m_len, int64_t n0, int64_
     const int64_t kc = std::min(kKC, K - pc);
     for (int64_t jr = 0; jr < n_len; jr += nr) {
       const int n = static_cast<int>(std::min<int64_t>(nr, n_len - jr));
-      if (b.kn) PackBKN(b.kn, b.kn_ld, n0 + jr, n, pc, kc, bp + jr * kc, nr);
-      else kern.pack_w(b.w, n0 + jr, n, pc, kc, bp + jr * kc, nr);
+      if (b.kn)
+        PackBKN(b.kn, b.kn_ld, n0 + jr, n, pc, kc, bp + jr * kc, nr);
+      else
+        kern.pack_w(b.w, n0 + jr, n, pc, kc, bp + jr * kc, nr);
     }
     // MC rows of packed A at a time stay in L2 while every Bp panel passes by.
     for (int64_t ic = 0; ic < m_len; ic += mc_max) {
@@ -127,8 +129,8 @@ void Block(const GemmKernel& kern, int64_t m0, int64_t m_len, int64_t n0, int64_
 
 }  // namespace
 
-void gemm_blocked(const GemmKernel& kern, int64_t M, int64_t N, int64_t K, float alpha, const GemmA& a,
-                  const GemmB& b, const float* bias, float* c, int64_t ldc) {
+void gemm_blocked(const GemmKernel& kern, int64_t M, int64_t N, int64_t K, float alpha, const GemmA& a, const GemmB& b,
+                  const float* bias, float* c, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // empty sum: C = bias (or 0)
     for (int64_t m = 0; m < M; ++m)
@@ -175,8 +177,7 @@ void Tile(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, i
       for (int j = 0; j < kNR; ++j) acc[i][j] += ap[i] * bp[j];
   for (int i = 0; i < m; ++i) {
     float* row = c + i * ldc;
-    for (int j = 0; j < n; ++j)
-      row[j] = alpha * acc[i][j] + (accumulate ? row[j] : bias ? bias[j] : 0.0f);
+    for (int j = 0; j < n; ++j) row[j] = alpha * acc[i][j] + (accumulate ? row[j] : bias ? bias[j] : 0.0f);
   }
 }
 

@@ -21,12 +21,14 @@ void PackWTyped(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, 
   for (int g = 0; g < nr; g += 16) {
     const int rows = n - g < 16 ? (n - g > 0 ? n - g : 0) : 16;
     const __mmask16 row_mask = TailMask(rows);
-    const __m512 scale = w.type == WType::Q8 ? _mm512_maskz_loadu_ps(row_mask, w.scales + n0 + g) : _mm512_set1_ps(1.0f);
+    const __m512 scale =
+        w.type == WType::Q8 ? _mm512_maskz_loadu_ps(row_mask, w.scales + n0 + g) : _mm512_set1_ps(1.0f);
     for (int64_t kb = 0; kb < kc; kb += 16) {
       const __mmask16 k_mask = TailMask(kc - kb);
       __m512 r[16];
       for (int i = 0; i < 16; ++i)
-        r[i] = i < rows ? L::load(static_cast<const typename L::T*>(w.data) + (n0 + g + i) * w.ld + k0 + kb, k_mask) : _mm512_setzero_ps();
+        r[i] = i < rows ? L::load(static_cast<const typename L::T*>(w.data) + (n0 + g + i) * w.ld + k0 + kb, k_mask)
+                        : _mm512_setzero_ps();
       Transpose16(r);
       const int64_t kn = kc - kb < 16 ? kc - kb : 16;
       for (int64_t k = 0; k < kn; ++k) _mm512_store_ps(dst + (kb + k) * nr + g, _mm512_mul_ps(r[k], scale));

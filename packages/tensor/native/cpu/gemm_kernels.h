@@ -24,13 +24,13 @@ struct WeightView {
 };
 
 // x: [M, K] row stride K; y: row stride ldy; writes y[m, n0..n1) for every m < M.
-using GemvFn = void (*)(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias,
-                        float* y, int64_t ldy, int64_t n0, int64_t n1);
+using GemvFn = void (*)(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y,
+                        int64_t ldy, int64_t n0, int64_t n1);
 
 // C tile [m <= MR, n <= NR] (row stride ldc) = alpha * sum_k Ap[k][i] * Bp[k][j], plus C itself
 // when `accumulate`, else plus bias[j] when bias != nullptr. Ap, Bp zero-padded to MR / NR.
-using TileFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int m, int n,
-                        float alpha, const float* bias, bool accumulate);
+using TileFn = void (*)(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, int m, int n, float alpha,
+                        const float* bias, bool accumulate);
 
 // Converts W[n0 + j, k0 .. k0 + kc) to f32 (times the q8 row scale) for j < n; writes dst[k * nr + j],
 // zero for n <= j < nr.
@@ -62,7 +62,7 @@ extern const GemmKernel kGemm;
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)
 // or an f32 matrix stored [K, N] with row stride ld (gemm_f32 without transB).
 struct GemmB {
-  WeightView w;            // used when kn == nullptr
+  WeightView w;  // used when kn == nullptr
   const float* kn = nullptr;
   int64_t kn_ld = 0;
 };

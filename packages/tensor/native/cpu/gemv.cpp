@@ -7,8 +7,8 @@ namespace gptj::scalar {
 namespace {
 
 template <typename L>
-void GemvTyped(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y,
-               int64_t ldy, int64_t n0, int64_t n1) {
+void GemvTyped(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+               int64_t n0, int64_t n1) {
   const auto* base = static_cast<const typename L::T*>(w.data);
   for (int64_t n = n0; n < n1; ++n) {
     const typename L::T* row = base + n * w.ld;

@@ -16,7 +16,9 @@ struct LF32 {
 struct LF16 {
   using T = uint16_t;
   using S = WF16;
-  static __m256 load(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+  static __m256 load(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
 };
 struct LBF16 {
   using T = uint16_t;

@@ -40,7 +40,8 @@ inline void Transpose16(__m512 r[16]) {
   }
   for (int c = 0; c < 4; ++c) {
     const __m512 v0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xdd);
-    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
+    const __m512 v2 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88),
+                 v3 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xdd);
     r[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
     r[8 + c] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
     r[4 + c] = _mm512_shuffle_f32x4(v1, v3, 0x88);
@@ -62,7 +63,9 @@ struct LF32 {
 struct LF16 {
   using S = WF16;
   using T = uint16_t;
-  static __m512 load(const uint16_t* p) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+  static __m512 load(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
   static __m512 load(const uint16_t* p, __mmask16 m) { return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p)); }
 };
 struct LBF16 {

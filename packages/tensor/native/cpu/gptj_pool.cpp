@@ -36,15 +36,15 @@ struct Sequence {
 
 // One step, prepared on the JS thread.
 struct PoolStep {
-  std::vector<int32_t> seq_ids;                // [E]
-  std::vector<int64_t> lengths;                // [E] after the step
-  std::vector<std::vector<int32_t>> tables;    // [E] block tables after the step
-  std::vector<int32_t> taken;                  // blocks taken from the free list for it
-  std::vector<int32_t> tokens, positions;      // [N]
-  std::vector<int32_t> entry;                  // [N] entry of each row
-  std::vector<int64_t> last;                   // [E] row of each entry's last token
-  float* dest = nullptr;                       // [E, V] the caller's out array (kept alive by the worker), or null
-  int32_t* best = nullptr;                     // [E, 2] the caller's best array (kept alive by best_ref_), or null
+  std::vector<int32_t> seq_ids;              // [E]
+  std::vector<int64_t> lengths;              // [E] after the step
+  std::vector<std::vector<int32_t>> tables;  // [E] block tables after the step
+  std::vector<int32_t> taken;                // blocks taken from the free list for it
+  std::vector<int32_t> tokens, positions;    // [N]
+  std::vector<int32_t> entry;                // [N] entry of each row
+  std::vector<int64_t> last;                 // [E] row of each entry's last token
+  float* dest = nullptr;                     // [E, V] the caller's out array (kept alive by the worker), or null
+  int32_t* best = nullptr;                   // [E, 2] the caller's best array (kept alive by best_ref_), or null
 };
 
 // best[0] = lowest index of row's highest value (NaN skipped; 0 when none is above -Infinity), best[1] = first index
@@ -98,7 +98,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
     max_seqs_ = arg_int(info, 1, op, "maxSequences", 1, 4096);
     num_blocks_ = arg_int(info, 2, op, "numBlocks", 1, int64_t(1) << 24);
     bs_ = arg_int(info, 3, op, "blockSize", 1, 4096);
-    if (num_blocks_ * bs_ > INT32_MAX) throw_range(env, "CpuGPTJPool: numBlocks * blockSize must fit positions in int32");
+    if (num_blocks_ * bs_ > INT32_MAX)
+      throw_range(env, "CpuGPTJPool: numBlocks * blockSize must fit positions in int32");
     f16_ = arg_bool(info, 4, op, "kvF16");
     max_len_ = arg_int(info, 5, op, "maxLength", 1, INT32_MAX);
     const double elems = 1.0 * static_cast<double>(r_->layers.size()) * num_blocks_ * r_->H * bs_ * r_->Dh;
@@ -125,12 +126,14 @@ class Pool : public Napi::ObjectWrap<Pool> {
     std::vector<const int32_t*> tables(static_cast<size_t>(N));
     for (int64_t i = 0; i < N; i++) tables[i] = s.tables[s.entry[i]].data();
     const PagedRows rows{s.positions.data(), tables.data(), N};
-    float* x = decoder_layers(r, s.tokens.data(), s.positions.data(), N, buf_,
-                              [&](size_t li, const float* q, const float* k, const float* v, float* att) {
-      const PagedLayer c = layer(li);
-      paged_kv_write(c, rows, k, v);
-      paged_attention(c, rows, q, r.scale, att);
-    }, /*gemv_groups=*/true);
+    float* x = decoder_layers(
+        r, s.tokens.data(), s.positions.data(), N, buf_,
+        [&](size_t li, const float* q, const float* k, const float* v, float* att) {
+          const PagedLayer c = layer(li);
+          paged_kv_write(c, rows, k, v);
+          paged_attention(c, rows, q, r.scale, att);
+        },
+        /*gemv_groups=*/true);
     const int64_t E = static_cast<int64_t>(s.last.size());
     // into the pool's own buffer (warm after the first step, never freed), then the caller's array: no fresh pages per step
     std::vector<float>& logits = s.dest ? logits_ : out;
@@ -186,13 +189,15 @@ class Pool : public Napi::ObjectWrap<Pool> {
   std::map<int32_t, Sequence>::iterator find(Napi::Env env, const char* op, const Napi::Value& v) {
     const int64_t id = as_int(env, v, op, "sequence id", 0, INT32_MAX);
     auto it = seqs_.find(static_cast<int32_t>(id));
-    if (it == seqs_.end()) throw_range(env, std::string(op) + ": unknown sequence id " + std::to_string(id) + " (never added, or removed)");
+    if (it == seqs_.end())
+      throw_range(env, std::string(op) + ": unknown sequence id " + std::to_string(id) + " (never added, or removed)");
     return it;
   }
 
   void check_room(Napi::Env env, const char* op) {
     if (static_cast<int64_t>(seqs_.size()) >= max_seqs_)
-      throw_range(env, std::string(op) + ": all maxSequences = " + std::to_string(max_seqs_) + " sequences are alive; remove one first");
+      throw_range(env, std::string(op) + ": all maxSequences = " + std::to_string(max_seqs_) +
+                           " sequences are alive; remove one first");
   }
 
   int32_t insert(Napi::Env env, const char* op, Sequence s) {
@@ -216,7 +221,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
     const Sequence& src = find(env, op, info[0])->second;
     check_room(env, op);
     const bool partial = src.length % bs_ != 0;
-    if (partial && free_.empty()) throw_range(env, std::string(op) + ": out of KV blocks (0 free) to copy the last block");
+    if (partial && free_.empty())
+      throw_range(env, std::string(op) + ": out of KV blocks (0 free) to copy the last block");
     Sequence s{src.length, src.blocks};
     for (size_t i = 0; i + (partial ? 1 : 0) < s.blocks.size(); i++) refs_[s.blocks[i]]++;
     if (partial) {
@@ -227,7 +233,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
         for (size_t li = 0; li < r_->layers.size(); li++) {
           const PagedLayer c = layer(li);
           for (void* arena : {c.k, c.v})
-            std::memcpy(static_cast<uint8_t*>(arena) + to * block_bytes, static_cast<uint8_t*>(arena) + from * block_bytes, block_bytes);
+            std::memcpy(static_cast<uint8_t*>(arena) + to * block_bytes,
+                        static_cast<uint8_t*>(arena) + from * block_bytes, block_bytes);
         }
       });
     }
@@ -246,7 +253,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
 
   Napi::Value Length(const Napi::CallbackInfo& info) {
     live(info.Env(), "CpuGPTJPool.length", false);
-    return Napi::Number::New(info.Env(), static_cast<double>(find(info.Env(), "CpuGPTJPool.length", info[0])->second.length));
+    return Napi::Number::New(info.Env(),
+                             static_cast<double>(find(info.Env(), "CpuGPTJPool.length", info[0])->second.length));
   }
 
   Napi::Value FreeBlocks(const Napi::CallbackInfo& info) {
@@ -282,7 +290,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
   std::vector<int32_t> free_;  // free blocks (a stack: the most recently freed, still warm, goes first)
   std::vector<int32_t> refs_;  // [numBlocks] sequences holding each block
   StepBuffers buf_;
-  std::vector<float> logits_;  // [E, V] of the last step given an out array
+  std::vector<float> logits_;                   // [E, V] of the last step given an out array
   Napi::Reference<Napi::Int32Array> best_ref_;  // the running step's best array
 };
 
@@ -291,17 +299,19 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
   const char* op = "CpuGPTJPool.step";
   live(env, op, true);
   if (r_->disposed) throw Napi::Error::New(env, std::string(op) + ": the runner was disposed");
-  if (info.Length() < 3 || !info[0].IsTypedArray()) throw_type(env, std::string(op) + ": expected (seqIds, counts, tokens) Int32Arrays");
+  if (info.Length() < 3 || !info[0].IsTypedArray())
+    throw_type(env, std::string(op) + ": expected (seqIds, counts, tokens) Int32Arrays");
   const int64_t E = info[0].As<Napi::TypedArray>().ElementLength();
   if (E < 1 || E > max_seqs_)
-    throw_range(env, std::string(op) + ": a step takes 1 to maxSequences = " + std::to_string(max_seqs_) + " entries, got " + std::to_string(E));
+    throw_range(env, std::string(op) + ": a step takes 1 to maxSequences = " + std::to_string(max_seqs_) +
+                         " entries, got " + std::to_string(E));
   const int32_t* ids = arg_i32(info, 0, op, "seqIds", E);
   const int32_t* counts = arg_i32(info, 1, op, "counts", E);
   int64_t N = 0;
   for (int64_t e = 0; e < E; e++) {
     if (counts[e] < 1 || counts[e] > num_blocks_ * bs_)
-      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " has " + std::to_string(counts[e]) + " tokens; each entry needs 1 to " +
-                           std::to_string(num_blocks_ * bs_));
+      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " has " + std::to_string(counts[e]) +
+                           " tokens; each entry needs 1 to " + std::to_string(num_blocks_ * bs_));
     N += counts[e];
   }
   const int32_t* tokens = arg_i32(info, 2, op, "tokens", N);
@@ -309,31 +319,35 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
   s.tokens.assign(tokens, tokens + N);
   for (int64_t i = 0; i < N; i++)
     if (tokens[i] < 0 || tokens[i] >= r_->V)
-      throw_range(env, std::string(op) + ": token id " + std::to_string(tokens[i]) + " at token " + std::to_string(i) + " is outside [0, " +
-                           std::to_string(r_->V) + ")");
+      throw_range(env, std::string(op) + ": token id " + std::to_string(tokens[i]) + " at token " + std::to_string(i) +
+                           " is outside [0, " + std::to_string(r_->V) + ")");
   int64_t need = 0;
   for (int64_t e = 0; e < E; e++) {
     auto it = seqs_.find(ids[e]);
     if (it == seqs_.end())
-      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " names unknown sequence id " + std::to_string(ids[e]) + " (never added, or removed)");
+      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " names unknown sequence id " +
+                           std::to_string(ids[e]) + " (never added, or removed)");
     if (it->second.length + counts[e] > max_len_)
-      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " would take sequence " + std::to_string(ids[e]) + " to " +
-                           std::to_string(it->second.length + counts[e]) + " positions, past maxLength = " + std::to_string(max_len_));
+      throw_range(env, std::string(op) + ": entry " + std::to_string(e) + " would take sequence " +
+                           std::to_string(ids[e]) + " to " + std::to_string(it->second.length + counts[e]) +
+                           " positions, past maxLength = " + std::to_string(max_len_));
     for (int64_t f = 0; f < e; f++)
-      if (ids[f] == ids[e]) throw_range(env, std::string(op) + ": sequence id " + std::to_string(ids[e]) + " appears twice in one step");
+      if (ids[f] == ids[e])
+        throw_range(env, std::string(op) + ": sequence id " + std::to_string(ids[e]) + " appears twice in one step");
     need += blocks_for(it->second.length + counts[e]) - static_cast<int64_t>(it->second.blocks.size());
   }
   if (need > static_cast<int64_t>(free_.size()))
-    throw_range(env, std::string(op) + ": out of KV blocks: the step needs " + std::to_string(need) + " more blocks of " + std::to_string(bs_) +
-                         " tokens, " + std::to_string(free_.size()) + " are free; remove a sequence first");
+    throw_range(env, std::string(op) + ": out of KV blocks: the step needs " + std::to_string(need) +
+                         " more blocks of " + std::to_string(bs_) + " tokens, " + std::to_string(free_.size()) +
+                         " are free; remove a sequence first");
   Napi::Float32Array dest;
   if (info.Length() > 3 && !info[3].IsUndefined()) {
     if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
       throw_type(env, std::string(op) + ": out must be a Float32Array");
     dest = info[3].As<Napi::Float32Array>();
     if (static_cast<int64_t>(dest.ElementLength()) < E * r_->V)
-      throw_range(env, std::string(op) + ": out holds " + std::to_string(dest.ElementLength()) + " floats, the step's logits are " +
-                           std::to_string(E) + " x " + std::to_string(r_->V));
+      throw_range(env, std::string(op) + ": out holds " + std::to_string(dest.ElementLength()) +
+                           " floats, the step's logits are " + std::to_string(E) + " x " + std::to_string(r_->V));
   }
   Napi::Int32Array best;
   if (info.Length() > 4 && !info[4].IsUndefined()) {
@@ -341,7 +355,8 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
       throw_type(env, std::string(op) + ": best must be an Int32Array");
     best = info[4].As<Napi::Int32Array>();
     if (static_cast<int64_t>(best.ElementLength()) < 2 * E)
-      throw_range(env, std::string(op) + ": best holds " + std::to_string(best.ElementLength()) + " ints, the step needs 2 x " + std::to_string(E));
+      throw_range(env, std::string(op) + ": best holds " + std::to_string(best.ElementLength()) +
+                           " ints, the step needs 2 x " + std::to_string(E));
   }
   r_->check_weights(op);
   // Checked: take the blocks and lay out the rows.

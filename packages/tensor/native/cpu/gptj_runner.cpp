@@ -41,15 +41,16 @@ struct StepInput {
   std::vector<int32_t> mask;       // [B, L]: every position held after the step
   std::vector<int64_t> seen;       // per row, tokens with mask 1 after the step
   int64_t T = 0;
-  bool hidden = false;             // return ln_f(x) of every new position instead of the last one's logits
+  bool hidden = false;  // return ln_f(x) of every new position instead of the last one's logits
 };
 
 class Session : public Napi::ObjectWrap<Session> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "CpuGPTJSession",
-                       {InstanceMethod("forward", &Session::Forward), InstanceMethod("reorder", &Session::Reorder),
-                        InstanceMethod("dispose", &Session::Dispose), InstanceAccessor("length", &Session::Length, nullptr)});
+    return DefineClass(
+        env, "CpuGPTJSession",
+        {InstanceMethod("forward", &Session::Forward), InstanceMethod("reorder", &Session::Reorder),
+         InstanceMethod("dispose", &Session::Dispose), InstanceAccessor("length", &Session::Length, nullptr)});
   }
 
   explicit Session(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Session>(info) {
@@ -62,13 +63,15 @@ class Session : public Napi::ObjectWrap<Session> {
     B_ = arg_int(info, 1, "CpuGPTJSession", "batchSize", 1, 4096);
     max_len_ = arg_int(info, 2, "CpuGPTJSession", "maxLength", 1, int64_t(1) << 24);
     const double floats = 1.0 * static_cast<double>(r_->layers.size()) * B_ * r_->H * max_len_ * r_->Dh;
-    if (floats * 4 > 1e14) throw_range(env, "CpuGPTJSession: the KV cache would take " + std::to_string(floats * 8) + " bytes");
+    if (floats * 4 > 1e14)
+      throw_range(env, "CpuGPTJSession: the KV cache would take " + std::to_string(floats * 8) + " bytes");
     cache_floats_ = static_cast<size_t>(floats);
     k_ = static_cast<float*>(host_alloc(cache_floats_ * 4, &k_cap_));
     v_ = static_cast<float*>(host_alloc(cache_floats_ * 4, &v_cap_));
     if (!k_ || !v_) {
       free_cache();
-      throw Napi::Error::New(env, "CpuGPTJSession: out of memory for a KV cache of " + std::to_string(cache_floats_ * 8) + " bytes");
+      throw Napi::Error::New(
+          env, "CpuGPTJSession: out of memory for a KV cache of " + std::to_string(cache_floats_ * 8) + " bytes");
     }
     mask_.assign(static_cast<size_t>(B_ * max_len_), 0);
     seen_.assign(static_cast<size_t>(B_), 0);
@@ -80,19 +83,20 @@ class Session : public Napi::ObjectWrap<Session> {
     const Runner& r = *r_;
     const int64_t B = B_, T = in.T, N = B * T, H = r.H, Dh = r.Dh, L0 = length_, L = L0 + T;
     const size_t layer_floats = static_cast<size_t>(B * H * max_len_ * Dh);
-    float* x = decoder_layers(r, in.ids.data(), in.positions.data(), N, buf_,
-                              [&](size_t li, const float* q, const float* k, const float* v, float* att) {
-      float* kc = k_ + li * layer_floats;  // [B, H, maxLen, Dh]
-      float* vc = v_ + li * layer_floats;
-      for (int64_t b = 0; b < B; b++)
-        for (int64_t t = 0; t < T; t++)
-          for (int64_t hh = 0; hh < H; hh++) {
-            const int64_t src = ((b * T + t) * H + hh) * Dh, dst = ((b * H + hh) * max_len_ + L0 + t) * Dh;
-            std::memcpy(kc + dst, k + src, static_cast<size_t>(Dh) * 4);
-            std::memcpy(vc + dst, v + src, static_cast<size_t>(Dh) * 4);
-          }
-      attention_kernel(AttnArgs{q, kc, vc, in.mask.data(), att, B, T, H, Dh, max_len_, L, r.scale});
-    });
+    float* x = decoder_layers(
+        r, in.ids.data(), in.positions.data(), N, buf_,
+        [&](size_t li, const float* q, const float* k, const float* v, float* att) {
+          float* kc = k_ + li * layer_floats;  // [B, H, maxLen, Dh]
+          float* vc = v_ + li * layer_floats;
+          for (int64_t b = 0; b < B; b++)
+            for (int64_t t = 0; t < T; t++)
+              for (int64_t hh = 0; hh < H; hh++) {
+                const int64_t src = ((b * T + t) * H + hh) * Dh, dst = ((b * H + hh) * max_len_ + L0 + t) * Dh;
+                std::memcpy(kc + dst, k + src, static_cast<size_t>(Dh) * 4);
+                std::memcpy(vc + dst, v + src, static_cast<size_t>(Dh) * 4);
+              }
+          attention_kernel(AttnArgs{q, kc, vc, in.mask.data(), att, B, T, H, Dh, max_len_, L, r.scale});
+        });
     if (in.hidden) {
       out.resize(static_cast<size_t>(N * r.D));
       layernorm_rows(x, r.lnf_g.data(), r.lnf_b.data(), out.data(), N, r.D, r.eps);
@@ -130,7 +134,9 @@ class Session : public Napi::ObjectWrap<Session> {
     return info.Env().Undefined();
   }
 
-  Napi::Value Length(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(length_)); }
+  Napi::Value Length(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(length_));
+  }
 
   void live(Napi::Env env, const char* op) {
     if (disposed_) throw Napi::Error::New(env, std::string(op) + ": the session was disposed");
@@ -162,7 +168,8 @@ Napi::Value Session::Forward(const Napi::CallbackInfo& info) {
   live(env, op);
   const int64_t T = arg_int(info, 1, op, "T", 1, int64_t(1) << 24);
   if (length_ + T > max_len_)
-    throw_range(env, std::string(op) + ": " + std::to_string(length_ + T) + " positions exceed the session's maxLength of " + std::to_string(max_len_));
+    throw_range(env, std::string(op) + ": " + std::to_string(length_ + T) +
+                         " positions exceed the session's maxLength of " + std::to_string(max_len_));
   const int32_t* ids = arg_i32(info, 0, op, "ids", B_ * T);
   const bool has_mask = info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined();
   const int32_t* mask = has_mask ? arg_i32(info, 2, op, "mask", B_ * T) : nullptr;
@@ -194,7 +201,8 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
   const int32_t* rows = arg_i32(info, 0, op, "rows", B_);
   for (int64_t i = 0; i < B_; i++)
     if (rows[i] < 0 || rows[i] >= B_)
-      throw_range(env, std::string(op) + ": row " + std::to_string(rows[i]) + " is outside [0, " + std::to_string(B_) + ")");
+      throw_range(env,
+                  std::string(op) + ": row " + std::to_string(rows[i]) + " is outside [0, " + std::to_string(B_) + ")");
   const int64_t H = r_->H, Dh = r_->Dh, row_floats = H * max_len_ * Dh, used = length_ * Dh;
   std::vector<float> tmp(static_cast<size_t>(B_ * H * used));
   run_sync([&] {
@@ -203,10 +211,12 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
         float* base = cache + li * static_cast<size_t>(B_ * row_floats);
         for (int64_t b = 0; b < B_; b++)
           for (int64_t hh = 0; hh < H; hh++)
-            std::memcpy(tmp.data() + (b * H + hh) * used, base + rows[b] * row_floats + hh * max_len_ * Dh, static_cast<size_t>(used) * 4);
+            std::memcpy(tmp.data() + (b * H + hh) * used, base + rows[b] * row_floats + hh * max_len_ * Dh,
+                        static_cast<size_t>(used) * 4);
         for (int64_t b = 0; b < B_; b++)
           for (int64_t hh = 0; hh < H; hh++)
-            std::memcpy(base + b * row_floats + hh * max_len_ * Dh, tmp.data() + (b * H + hh) * used, static_cast<size_t>(used) * 4);
+            std::memcpy(base + b * row_floats + hh * max_len_ * Dh, tmp.data() + (b * H + hh) * used,
+                        static_cast<size_t>(used) * 4);
       }
   });
   std::vector<int32_t> mask(mask_.size());
@@ -256,8 +266,8 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   return x;
 }
 
-void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, std::vector<float>& out,
-                  bool gemv_groups) {
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
+                  std::vector<float>& out, bool gemv_groups) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);

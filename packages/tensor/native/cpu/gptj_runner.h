@@ -51,7 +51,11 @@ inline void linear_m(const float* x, int64_t M, const Matrix& w, const float* bi
 // as two GEMVs, M=16 13.5 vs 5.5, M=32 15.5 vs 11.2, M=64 23.3 vs 22.6; [50400, 128] M=16 4.6 vs 2.2; a
 // [512, 128] weight (in cache) favours the GEMM from M=16. A pool decoding 5..32 sequences is exactly that case.
 inline void linear_rows(const float* x, int64_t M, const Matrix& w, const float* bias, float* y, bool gemv_groups) {
-  const int64_t bytes = w.dt == DType::Q4 ? w.rows * w.cols / 2 : w.rows * w.cols * (w.dt == DType::F32 ? 4 : w.dt == DType::Q8 ? 1 : 2);
+  const int64_t bytes = w.dt == DType::Q4 ? w.rows * w.cols / 2
+                                          : w.rows * w.cols *
+                                                (w.dt == DType::F32  ? 4
+                                                 : w.dt == DType::Q8 ? 1
+                                                                     : 2);
   if (!gemv_groups || M <= 4 || M > 32 || bytes < (int64_t(1) << 20)) return linear_m(x, M, w, bias, y);
   for (int64_t r = 0; r < M; r += 4) linear_m(x + r * w.cols, std::min<int64_t>(4, M - r), w, bias, y + r * w.rows);
 }
@@ -79,7 +83,9 @@ class Runner : public Napi::ObjectWrap<Runner> {
     const int64_t n_layer = as_int(env, c.Get("nLayer"), op, "config.nLayer", 1, 4096);
     H = as_int(env, c.Get("nHead"), op, "config.nHead", 1, D);
     I = as_int(env, c.Get("nInner"), op, "config.nInner", 1, int64_t(1) << 22);
-    if (D % H != 0) throw_range(env, std::string(op) + ": nEmbd " + std::to_string(D) + " is not divisible by nHead " + std::to_string(H));
+    if (D % H != 0)
+      throw_range(env,
+                  std::string(op) + ": nEmbd " + std::to_string(D) + " is not divisible by nHead " + std::to_string(H));
     Dh = D / H;
     rotary_dim = as_int(env, c.Get("rotaryDim"), op, "config.rotaryDim", 0, Dh);
     if (rotary_dim % 2 != 0) throw_range(env, std::string(op) + ": rotaryDim must be even");
@@ -96,10 +102,12 @@ class Runner : public Napi::ObjectWrap<Runner> {
     lm_head_b = vec(env, w, "lmHeadBias", V);
     Napi::Value lv = w.Get("layers");
     if (!lv.IsArray() || lv.As<Napi::Array>().Length() != static_cast<uint32_t>(n_layer))
-      throw_range(env, std::string(op) + ": weights.layers must be an array of nLayer = " + std::to_string(n_layer) + " entries");
+      throw_range(env, std::string(op) + ": weights.layers must be an array of nLayer = " + std::to_string(n_layer) +
+                           " entries");
     Napi::Array la = lv.As<Napi::Array>();
     for (uint32_t i = 0; i < la.Length(); i++) {
-      if (!la.Get(i).IsObject()) throw_type(env, std::string(op) + ": weights.layers[" + std::to_string(i) + "] must be an object");
+      if (!la.Get(i).IsObject())
+        throw_type(env, std::string(op) + ": weights.layers[" + std::to_string(i) + "] must be an object");
       Napi::Object lo = la.Get(i).As<Napi::Object>();
       const std::string p = "layers[" + std::to_string(i) + "].";
       Layer l;
@@ -154,9 +162,9 @@ class Runner : public Napi::ObjectWrap<Runner> {
   // weights.<prefix><key> = { storage, dtype }: the entry object, its dtype (one of `allowed`, named in the
   // error as `allowed_names`) and its live Storage of at least need_bytes(dtype) bytes.
   template <typename NeedBytes>
-  std::pair<Napi::Object, Storage*> entry(Napi::Env env, const Napi::Object& o, const char* key, const std::string& prefix,
-                                          std::initializer_list<DType> allowed, const char* allowed_names, DType* dt,
-                                          NeedBytes need_bytes) {
+  std::pair<Napi::Object, Storage*> entry(Napi::Env env, const Napi::Object& o, const char* key,
+                                          const std::string& prefix, std::initializer_list<DType> allowed,
+                                          const char* allowed_names, DType* dt, NeedBytes need_bytes) {
     const std::string name = "weights." + prefix + key;
     Napi::Value e = o.Get(key);
     if (!e.IsObject()) throw_type(env, "CpuGPTJRunner: " + name + " must be { storage, dtype }");
@@ -178,11 +186,14 @@ class Runner : public Napi::ObjectWrap<Runner> {
     m.rows = rows;
     m.cols = cols;
     auto need = [&](DType dt) {
-      return dt == DType::Q8 ? q8_bytes_d(rows, cols) : dt == DType::Q4 ? q4_bytes_d(rows, cols) : dtype_bytes(dt, 1.0 * rows * cols);
+      return dt == DType::Q8   ? q8_bytes_d(rows, cols)
+             : dt == DType::Q4 ? q4_bytes_d(rows, cols)
+                               : dtype_bytes(dt, 1.0 * rows * cols);
     };
-    auto [obj, s] = allow_q4
-        ? entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8, DType::Q4}, "f32, f16, bf16, q8 or q4", &m.dt, need)
-        : entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8}, "f32, f16, bf16 or q8", &m.dt, need);
+    auto [obj, s] = allow_q4 ? entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8, DType::Q4},
+                                     "f32, f16, bf16, q8 or q4", &m.dt, need)
+                             : entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16, DType::Q8},
+                                     "f32, f16, bf16 or q8", &m.dt, need);
     if (m.dt == DType::Q4 && cols % kQ4Group != 0)
       throw_range(env, "CpuGPTJRunner: weights." + prefix + key + " is q4 with " + std::to_string(cols) +
                            " columns, not a multiple of its " + std::to_string(kQ4Group) + "-weight groups");
@@ -194,10 +205,13 @@ class Runner : public Napi::ObjectWrap<Runner> {
   }
 
   // A [n] vector copied to f32 (not kept referenced).
-  std::vector<float> vec(Napi::Env env, const Napi::Object& o, const char* key, int64_t n, const std::string& prefix = "") {
+  std::vector<float> vec(Napi::Env env, const Napi::Object& o, const char* key, int64_t n,
+                         const std::string& prefix = "") {
     DType dt;
-    Storage* s = entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16}, "f32, f16 or bf16", &dt,
-                       [&](DType d) { return dtype_bytes(d, 1.0 * n); }).second;
+    Storage* s =
+        entry(env, o, key, prefix, {DType::F32, DType::F16, DType::BF16}, "f32, f16 or bf16", &dt, [&](DType d) {
+          return dtype_bytes(d, 1.0 * n);
+        }).second;
     std::vector<float> out(static_cast<size_t>(n));
     row_to_f32(s->data(), dt, 1, n, 0, out.data());
     return out;
@@ -252,8 +266,8 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
                       const AttendFn& attend, bool gemv_groups = false);
 
 // out [n, V] = ln_f(x[rows[i]]) W_lm^T + b_lm: logits of the chosen rows of x [., D] only.
-void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, std::vector<float>& out,
-                  bool gemv_groups = false);
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
+                  std::vector<float>& out, bool gemv_groups = false);
 
 // One forward step of `Owner` (a session or a pool) as an AsyncWorker: Execute runs owner->Run(in, out)
 // under compute_mutex on a libuv worker; back on the JS thread, owner->Commit(in) (success) or
@@ -267,13 +281,17 @@ template <class Owner, class Input>
 class StepWorker : public Napi::AsyncWorker {
  public:
   StepWorker(Napi::Env env, Napi::Object owner, Input in, Napi::Float32Array dest)
-      : Napi::AsyncWorker(env, "gptj:cpu-step"), deferred_(Napi::Promise::Deferred::New(env)),
-        owner_ref_(Napi::Persistent(owner)), owner_(Owner::Unwrap(owner)), in_(std::move(in)) {
+      : Napi::AsyncWorker(env, "gptj:cpu-step"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        owner_ref_(Napi::Persistent(owner)),
+        owner_(Owner::Unwrap(owner)),
+        in_(std::move(in)) {
     if (!dest.IsEmpty()) dest_ref_ = Napi::Persistent(dest);
   }
 
   // Queues the step; its promise.
-  static Napi::Promise Start(Napi::Env env, Napi::Object owner, Input in, Napi::Float32Array dest = Napi::Float32Array()) {
+  static Napi::Promise Start(Napi::Env env, Napi::Object owner, Input in,
+                             Napi::Float32Array dest = Napi::Float32Array()) {
     auto* w = new StepWorker(env, owner, std::move(in), dest);
     Napi::Promise p = w->deferred_.Promise();
     w->Queue();

@@ -52,8 +52,10 @@ void* os_alloc(size_t cap) {
 }
 
 void os_free(void* p, size_t cap) {
-  if (cap < kHuge) std::free(p);
-  else munmap(p, cap);
+  if (cap < kHuge)
+    std::free(p);
+  else
+    munmap(p, cap);
 }
 }  // namespace
 
@@ -62,7 +64,9 @@ void* host_alloc(size_t bytes, size_t* capacity) {
     *capacity = round_up(bytes == 0 ? 64 : bytes, 64);
     return std::aligned_alloc(64, *capacity);
   }
-  size_t cap = bytes < kMedium ? round_up(bytes, kSmall) : bytes < kHuge ? round_up(bytes, kMedium) : round_up(bytes, kHuge);
+  size_t cap = bytes < kMedium ? round_up(bytes, kSmall)
+               : bytes < kHuge ? round_up(bytes, kMedium)
+                               : round_up(bytes, kHuge);
   *capacity = cap;
   Cache& c = cache();
   {

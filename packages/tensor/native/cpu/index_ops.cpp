@@ -32,7 +32,8 @@ Napi::Value Embedding(const Napi::CallbackInfo& info) {
   const int32_t* pid = reinterpret_cast<const int32_t*>(ids->data());
   for (int64_t i = 0; i < n; i++)
     if (pid[i] < 0 || pid[i] >= V)
-      throw_range(info.Env(), "embedding: id " + std::to_string(pid[i]) + " at position " + std::to_string(i) + " is outside [0, " + std::to_string(V) + ")");
+      throw_range(info.Env(), "embedding: id " + std::to_string(pid[i]) + " at position " + std::to_string(i) +
+                                  " is outside [0, " + std::to_string(V) + ")");
   const uint8_t* pt = t->data();
   float* po = reinterpret_cast<float*>(o->data());
   run_sync([&] { embedding_rows(pt, dt, V, D, pid, n, po); });

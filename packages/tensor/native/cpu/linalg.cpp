@@ -17,11 +17,15 @@ Napi::Value Linear(const Napi::CallbackInfo& info) {
   int64_t M = arg_int(info, 5, op, "M", 0, kMaxElems);
   int64_t K = arg_int(info, 6, op, "K", 0, kMaxElems);
   if (wdt == DType::I32) throw_type(info.Env(), "linear: weights must be f32, f16, bf16, q8 or q4");
-  if (wdt == DType::Q4 && K % kQ4Group != 0) throw_range(info.Env(), "linear: q4 weights need K a multiple of 32, got " + std::to_string(K));
+  if (wdt == DType::Q4 && K % kQ4Group != 0)
+    throw_range(info.Env(), "linear: q4 weights need K a multiple of 32, got " + std::to_string(K));
   int64_t N = arg_int(info, 7, op, "N", 0, kMaxElems);
   bool async = arg_bool(info, 8, op, "async");
   Storage* x = arg_storage(info, 0, op, "x", 4.0 * M * K);
-  Storage* w = arg_storage(info, 1, op, "w", wdt == DType::Q8 ? q8_bytes_d(N, K) : wdt == DType::Q4 ? q4_bytes_d(N, K) : dtype_bytes(wdt, 1.0 * N * K));
+  Storage* w = arg_storage(info, 1, op, "w",
+                           wdt == DType::Q8   ? q8_bytes_d(N, K)
+                           : wdt == DType::Q4 ? q4_bytes_d(N, K)
+                                              : dtype_bytes(wdt, 1.0 * N * K));
   Storage* b = nullptr;
   if (!info[3].IsNull() && !info[3].IsUndefined()) b = arg_storage(info, 3, op, "bias", 4.0 * N);
   Storage* o = arg_storage(info, 4, op, "out", 4.0 * M * N);
@@ -49,7 +53,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   auto bshape = arg_ints(info, 3, op, "batchShape", 0, kMaxElems);
   auto as = arg_ints(info, 4, op, "aBatchStrides", 0, kMaxElems);
   auto bs = arg_ints(info, 5, op, "bBatchStrides", 0, kMaxElems);
-  if (as.size() != bshape.size() || bs.size() != bshape.size()) throw_range(info.Env(), "matmul: batch shape and strides differ in length");
+  if (as.size() != bshape.size() || bs.size() != bshape.size())
+    throw_range(info.Env(), "matmul: batch shape and strides differ in length");
   int64_t M = arg_int(info, 6, op, "M", 0, kMaxElems);
   int64_t K = arg_int(info, 7, op, "K", 0, kMaxElems);
   int64_t N = arg_int(info, 8, op, "N", 0, kMaxElems);

@@ -70,7 +70,8 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
             float* y, int64_t N) {
   if (M <= 0 || N <= 0) return;
   WeightView w{W, wt, scales, K};
-  if (wt == WType::Q4) w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
+  if (wt == WType::Q4)
+    w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
   if (M <= kGemvMaxRows) {
     const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
     const int64_t row_bytes = wt == WType::Q4 ? K / 2 : wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;

@@ -24,7 +24,8 @@ void append(char* buf, size_t cap, size_t* n, const char* s) {
 void append_u64(char* buf, size_t cap, size_t* n, uint64_t v) {
   char digits[21];
   int k = 0;
-  do digits[k++] = static_cast<char>('0' + v % 10); while ((v /= 10) != 0);
+  do digits[k++] = static_cast<char>('0' + v % 10);
+  while ((v /= 10) != 0);
   while (k > 0 && *n < cap) buf[(*n)++] = digits[--k];
 }
 
@@ -40,8 +41,9 @@ void report_and_exit(const FaultRange* r, const uint8_t* addr) {
   append_u64(msg, cap, &n, r->len);
   append(msg, cap, &n, " mapped faulted); the process cannot continue and exits with code ");
   append_u64(msg, cap, &n, kMappedFileExitCode);
-  append(msg, cap, &n, ". Do not modify a checkpoint in place while it is loaded (replace it by rename), "
-                       "or load with --no-mmap / mmap: false to read it into memory.");
+  append(msg, cap, &n,
+         ". Do not modify a checkpoint in place while it is loaded (replace it by rename), "
+         "or load with --no-mmap / mmap: false to read it into memory.");
   msg[n++] = '\n';
   for (size_t off = 0; off < n;) {
     const ssize_t w = write(2, msg + off, n - off);

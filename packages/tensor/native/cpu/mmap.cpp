@@ -67,10 +67,11 @@ void mapping_retain(Mapping* m) { m->views++; }
 void mapping_check(Napi::Env env, const Mapping* m, const std::string& what) {
   struct stat st;
   if (m->unmapped || fstat(m->fd, &st) != 0 || static_cast<size_t>(st.st_size) >= m->len) return;
-  Napi::Error e = Napi::Error::New(env, what + " lies in '" + m->path + "', which was truncated while memory-mapped (" +
-                                            std::to_string(m->len) + " bytes mapped, " + std::to_string(st.st_size) +
-                                            " now): its tensors can no longer be read. Do not modify a checkpoint in place "
-                                            "while it is loaded, or load with --no-mmap / mmap: false to read it into memory");
+  Napi::Error e =
+      Napi::Error::New(env, what + " lies in '" + m->path + "', which was truncated while memory-mapped (" +
+                                std::to_string(m->len) + " bytes mapped, " + std::to_string(st.st_size) +
+                                " now): its tensors can no longer be read. Do not modify a checkpoint in place "
+                                "while it is loaded, or load with --no-mmap / mmap: false to read it into memory");
   e.Set("code", "GPTJ_MAPPED_FILE_TRUNCATED");
   e.Set("path", m->path);
   throw e;
@@ -152,8 +153,9 @@ static Napi::Value MmapView(const Napi::CallbackInfo& info) {
   if (len > 4294967295.0) throw Napi::RangeError::New(env, "mmapFile: a view is limited to 4 GiB - 1 bytes");
   if (len == 0) return Napi::ArrayBuffer::New(env, 0);
   mapping_retain(m);
-  return Napi::ArrayBuffer::New(env, m->base + static_cast<size_t>(off), static_cast<size_t>(len),
-                                [](Napi::Env, void*, Mapping* mp) { mapping_release(mp); }, m);
+  return Napi::ArrayBuffer::New(
+      env, m->base + static_cast<size_t>(off), static_cast<size_t>(len),
+      [](Napi::Env, void*, Mapping* mp) { mapping_release(mp); }, m);
 }
 
 // mmapClose(handle): no new views; unmaps now unless views or tensors still use the pages.

@@ -27,7 +27,8 @@ void to_f32(const uint8_t* src, DType dt, float* dst, int64_t n) {
 
 DType arg_float_dtype(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what) {
   DType dt = arg_dtype(info, i, op, what);
-  if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16) throw_type(info.Env(), std::string(op) + ": " + what + " must be f32, f16 or bf16");
+  if (dt != DType::F32 && dt != DType::F16 && dt != DType::BF16)
+    throw_type(info.Env(), std::string(op) + ": " + what + " must be f32, f16 or bf16");
   return dt;
 }
 

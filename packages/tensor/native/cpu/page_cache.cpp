@@ -33,8 +33,10 @@ Napi::Value DropFileCache(const Napi::CallbackInfo& info) {
   const char* op = "dropFileCache";
   const std::string path = path_arg(info, op);
 #if !defined(__linux__)
-  throw Napi::Error::New(info.Env(), std::string(op) + ": not supported on this platform (needs Linux's "
-                                     "posix_fadvise POSIX_FADV_DONTNEED); '" + path + "' was left as it is");
+  throw Napi::Error::New(info.Env(), std::string(op) +
+                                         ": not supported on this platform (needs Linux's "
+                                         "posix_fadvise POSIX_FADV_DONTNEED); '" +
+                                         path + "' was left as it is");
 #else
   ReadOnlyFile f(info.Env(), path, op);
   if (fdatasync(f.fd()) != 0)
@@ -54,7 +56,8 @@ Napi::Value FileCacheResidency(const Napi::CallbackInfo& info) {
   size_t resident = 0;
   if (f.size() > 0) {
     void* p = mmap(nullptr, f.size(), PROT_READ, MAP_SHARED, f.fd(), 0);
-    if (p == MAP_FAILED) throw Napi::Error::New(env, std::string(op) + ": cannot map '" + path + "': " + std::strerror(errno));
+    if (p == MAP_FAILED)
+      throw Napi::Error::New(env, std::string(op) + ": cannot map '" + path + "': " + std::strerror(errno));
     const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
     // One status byte per page: unsigned char on Linux, char on macOS and the BSDs.
 #if defined(__linux__)

@@ -21,7 +21,8 @@ inline int64_t slot_offset(const PagedLayer& c, int64_t block, int64_t h, int64_
 
 // Rows [j0, j0 + n) of one head inside a block, as f32: the arena itself when it is f32, else
 // converted into buf [BS, Dh].
-inline const float* block_rows(const PagedLayer& c, const void* arena, int64_t block, int64_t h, float* buf, int64_t n) {
+inline const float* block_rows(const PagedLayer& c, const void* arena, int64_t block, int64_t h, float* buf,
+                               int64_t n) {
   const int64_t off = slot_offset(c, block, h, 0);
   if (!c.f16) return static_cast<const float*>(arena) + off;
   f16_to_f32(static_cast<const uint16_t*>(arena) + off, buf, n * c.Dh);

@@ -51,7 +51,8 @@ void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const fl
         float s = 0.0f;
         for (int i = 0; i < kQ4Group / 2; ++i) {
           const uint8_t b = row[g * 16 + i];
-          s += xm[g * kQ4Group + i] * static_cast<float>((b & 15) - 8) + xm[g * kQ4Group + i + 16] * static_cast<float>((b >> 4) - 8);
+          s += xm[g * kQ4Group + i] * static_cast<float>((b & 15) - 8) +
+               xm[g * kQ4Group + i + 16] * static_cast<float>((b >> 4) - 8);
         }
         acc += s * half_to_float(d[g]);
       }

@@ -27,7 +27,9 @@ constexpr int64_t kQ4Group = 32;
 constexpr float kQ4MaxAbs = 65504.0f * 8.0f;
 
 inline int64_t q4_scales_offset(int64_t rows, int64_t cols) { return (rows * cols / 2 + 63) / 64 * 64; }
-inline double q4_bytes_d(double rows, double cols) { return std::ceil(rows * cols / 128) * 64 + rows * cols / 16; }  // see q8_bytes_d
+inline double q4_bytes_d(double rows, double cols) {
+  return std::ceil(rows * cols / 128) * 64 + rows * cols / 16;
+}  // see q8_bytes_d
 
 // One row of cols (a multiple of 32) f32 values -> codes (cols / 2 bytes) and scales (cols / 32).
 // The values must be finite with |x| <= kQ4MaxAbs (cast.cpp checks first).

@@ -24,7 +24,8 @@ struct V {
   }
   // Weights 0..15 are the low nibbles, 16..31 the high ones (q4.h); code - 8 in int8, then f32.
   static void group(const uint8_t* p, R w[4]) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), mask = _mm_set1_epi8(15),
+                  eight = _mm_set1_epi8(8);
     const __m128i lo = _mm_sub_epi8(_mm_and_si128(b, mask), eight);
     const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(b, 4), mask), eight);
     w[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));

@@ -58,7 +58,7 @@ void QuantizeX(const float* x, int64_t K, int MB, XRow* rows) {
       for (int h = 0; h < 4; ++h) {
         const int64_t g = 4 * q + h;
         int8_t* lo = xq + q * 128 + h * 16;  // a..d 0-15 at 0..63, a..d 16-31 at 64..127
-        if (g >= groups) {  // padding of the last quad: x 0, so codes beyond the row end never count
+        if (g >= groups) {                   // padding of the last quad: x 0, so codes beyond the row end never count
           _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_setzero_si128());
           _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm_setzero_si128());
           dx[g] = 0.0f;
@@ -88,11 +88,10 @@ inline __m512 Scales16(const uint16_t* d, int64_t g, int64_t groups) {
 }
 
 // Lanes of a 16-group block for quad j (0-3) of it: group 4j + i in lanes 4i..4i+3.
-alignas(64) const int32_t kQuadLanes[4][16] = {
-    {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3},
-    {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
-    {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
-    {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
+alignas(64) const int32_t kQuadLanes[4][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3},
+                                               {4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
+                                               {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
+                                               {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
 template <int MB, int RB>
 void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
@@ -120,7 +119,8 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
           sc[r] = Scales16(d[r], g, groups);
           if constexpr (MB == 1) sc[r] = _mm512_mul_ps(sc[r], _mm512_load_ps(xr[0].dx + g));
         }
-      for (int r = 0; r < RB; ++r) _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
+      for (int r = 0; r < RB; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
       // The last quad of a row may hold 1-3 groups: load only its bytes (the next row's are not ours to
       // count, and past the last row there may be none).
       const __mmask64 bytes = groups - g >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - g))) - 1;
@@ -133,7 +133,9 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
           const auto* xq = reinterpret_cast<const __m512i*>(xr[m].xq + q * 128);
           __m512i s = _mm512_dpbusd_epi32(xr[m].init[q], lo, _mm512_load_si512(xq));
           s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(xq + 1));
-          const __m512 scale = MB == 1 ? dw : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes, _mm512_load_ps(xr[m].dx + (g & ~int64_t(15)))));
+          const __m512 scale =
+              MB == 1 ? dw
+                      : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes, _mm512_load_ps(xr[m].dx + (g & ~int64_t(15)))));
           acc[m][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[m][r]);
         }
       }

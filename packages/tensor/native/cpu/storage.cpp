@@ -20,10 +20,8 @@ std::mutex& compute_mutex() {
 void Storage::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function fn = DefineClass(env, "Storage",
                                   {InstanceAccessor<&Storage::ByteLength>("byteLength"),
-                                   InstanceAccessor<&Storage::Freed>("freed"),
-                                   InstanceMethod<&Storage::Free>("free"),
-                                   InstanceMethod<&Storage::Write>("write"),
-                                   InstanceMethod<&Storage::Read>("read")});
+                                   InstanceAccessor<&Storage::Freed>("freed"), InstanceMethod<&Storage::Free>("free"),
+                                   InstanceMethod<&Storage::Write>("write"), InstanceMethod<&Storage::Read>("read")});
   exports.Set("Storage", fn);
 }
 
@@ -32,7 +30,8 @@ Storage::Storage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Storage>(inf
   info.This().As<Napi::Object>().TypeTag(&kStorageTag);
   if (info.Length() >= 1 && info[0].IsNumber()) {
     double n = info[0].As<Napi::Number>().DoubleValue();
-    if (!(n >= 0) || n != std::floor(n) || n > 9.0e15) throw_range(env, "Storage: byteLength must be a non-negative integer");
+    if (!(n >= 0) || n != std::floor(n) || n > 9.0e15)
+      throw_range(env, "Storage: byteLength must be a non-negative integer");
     bool zero = info.Length() >= 2 && info[1].ToBoolean();
     bytes_ = static_cast<int64_t>(n);
     data_ = static_cast<uint8_t*>(host_alloc(static_cast<size_t>(bytes_), &capacity_));
@@ -73,8 +72,7 @@ void Storage::release() {
 }
 
 void Storage::check_live(const char* op, const char* what, bool check_file) {
-  if (freed_ || !data_)
-    throw Napi::Error::New(env_, std::string(op) + ": " + what + " was disposed");
+  if (freed_ || !data_) throw Napi::Error::New(env_, std::string(op) + ": " + what + " was disposed");
   if (!borrowed_.IsEmpty() && borrowed_.Value().IsDetached())
     throw Napi::Error::New(env_, std::string(op) + ": " + what + " views an ArrayBuffer that was detached");
   if (check_file && mapping_) mapping_check(env_, mapping_, std::string(op) + ": " + what);
@@ -117,12 +115,12 @@ Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const s
   Storage* s = as_tagged<Storage>(env, v, kStorageTag, op, what, "a native Storage");
   s->check_live(op, what.c_str());
   if (!(need_bytes >= 0) || static_cast<double>(s->bytes()) < need_bytes)
-    throw_range(env, std::string(op) + ": " + what + " holds " + std::to_string(s->bytes()) + " bytes, needs " + std::to_string(need_bytes));
+    throw_range(env, std::string(op) + ": " + what + " holds " + std::to_string(s->bytes()) + " bytes, needs " +
+                         std::to_string(need_bytes));
   return s;
 }
 
-Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
-                     double need_bytes) {
+Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, double need_bytes) {
   return as_storage(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), op, what, need_bytes);
 }
 

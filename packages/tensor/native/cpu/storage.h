@@ -58,7 +58,7 @@ class Storage : public Napi::ObjectWrap<Storage> {
   bool free_requested_ = false;
   int pins_ = 0;
   Napi::Reference<Napi::ArrayBuffer> borrowed_;  // borrowed kind
-  Mapping* mapping_ = nullptr;                    // mapped kind
+  Mapping* mapping_ = nullptr;                   // mapped kind
   Napi::Env env_;
 };
 
@@ -95,8 +95,7 @@ inline void strided_row_offsets(int64_t r, const std::vector<int64_t>& shape, co
 
 // The Storage v (type-tagged, live), holding at least need_bytes bytes.
 Storage* as_storage(Napi::Env env, const Napi::Value& v, const char* op, const std::string& what, double need_bytes);
-Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what,
-                     double need_bytes);
+Storage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, double need_bytes);
 
 // Pointers of a q8 matrix [rows, cols] inside a storage.
 inline const int8_t* q8_values(Storage* s) { return reinterpret_cast<const int8_t*>(s->data()); }

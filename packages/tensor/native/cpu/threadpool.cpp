@@ -168,7 +168,8 @@ class ThreadPool {
         std::lock_guard<std::mutex> lock(error_mutex_);
         if (!error_) error_ = std::current_exception();
       }
-      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks && caller_sleeping_.load(std::memory_order_seq_cst))
+      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks &&
+          caller_sleeping_.load(std::memory_order_seq_cst))
         futex_wake_all(&done_);
       t = ticket_.load(std::memory_order_acquire);
     }
@@ -207,7 +208,7 @@ class ThreadPool {
   const std::chrono::nanoseconds spin_;
   std::vector<std::thread> workers_;
   std::atomic<uint64_t> ticket_{0};
-  uint64_t generation_ = 0;  // the caller's copy of the ticket's high half
+  uint64_t generation_ = 0;             // the caller's copy of the ticket's high half
   std::atomic<uint32_t> wake_word_{0};  // bumped per job; workers sleep on it
   std::atomic<uint32_t> done_{0};       // chunks of the current job finished; the caller sleeps on it
   std::atomic<int> sleepers_{0};

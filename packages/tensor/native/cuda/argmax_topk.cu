@@ -12,7 +12,10 @@ namespace {
 
 constexpr int kThreads = 1024;
 
-struct Cand { float v; int i; };
+struct Cand {
+  float v;
+  int i;
+};
 
 __device__ __forceinline__ bool better(const Cand& a, const Cand& b) { return a.v > b.v || (a.v == b.v && a.i < b.i); }
 

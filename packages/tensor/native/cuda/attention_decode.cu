@@ -27,7 +27,9 @@ int64_t chunk_len(int64_t BTH, int64_t Tmax) {
 }
 
 // Elements 2i, 2i+1 of a 16-bit row as floats.
-__device__ __forceinline__ float2 pair_f32(const __half* p, int64_t i) { return __half22float2(reinterpret_cast<const __half2*>(p)[i]); }
+__device__ __forceinline__ float2 pair_f32(const __half* p, int64_t i) {
+  return __half22float2(reinterpret_cast<const __half2*>(p)[i]);
+}
 __device__ __forceinline__ float2 pair_f32(const __nv_bfloat16* p, int64_t i) {
   return __bfloat1622float2(reinterpret_cast<const __nv_bfloat162*>(p)[i]);
 }
@@ -108,7 +110,10 @@ __global__ void __launch_bounds__(kThreads) attn_chunk_kernel(AttnArgs a, int nc
       w[d] = o;
     }
   }
-  if (threadIdx.x == 0) { w[D] = mx; w[D + 1] = l; }
+  if (threadIdx.x == 0) {
+    w[D] = mx;
+    w[D + 1] = l;
+  }
 }
 
 template <typename OT>
@@ -143,9 +148,12 @@ void launch(const AttnArgs& a, cudaStream_t stream) {
   const dim3 g1(nchunks, static_cast<unsigned>(a.H), static_cast<unsigned>(a.B * a.T));
   attn_chunk_kernel<KT><<<g1, kThreads, (a.D + chunk) * sizeof(float), stream>>>(a, nchunks, chunk);
   const dim3 g2(static_cast<unsigned>(a.H), static_cast<unsigned>(a.B * a.T));
-  if (a.odt == DT_F16) attn_merge_kernel<__half><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
-  else if (a.odt == DT_BF16) attn_merge_kernel<__nv_bfloat16><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
-  else attn_merge_kernel<float><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
+  if (a.odt == DT_F16)
+    attn_merge_kernel<__half><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
+  else if (a.odt == DT_BF16)
+    attn_merge_kernel<__nv_bfloat16><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
+  else
+    attn_merge_kernel<float><<<g2, kThreads, 0, stream>>>(a, nchunks, chunk);
 }
 
 }  // namespace
@@ -157,9 +165,12 @@ int64_t attention_decode_work_floats(int64_t B, int64_t T, int64_t H, int64_t D,
 
 void attention_decode(const AttnArgs& a, cudaStream_t stream) {
   if (a.B * a.T * a.H == 0) return;
-  if (a.kvdt == DT_F16) launch<__half>(a, stream);
-  else if (a.kvdt == DT_BF16) launch<__nv_bfloat16>(a, stream);
-  else launch<float>(a, stream);
+  if (a.kvdt == DT_F16)
+    launch<__half>(a, stream);
+  else if (a.kvdt == DT_BF16)
+    launch<__nv_bfloat16>(a, stream);
+  else
+    launch<float>(a, stream);
 }
 
 }  // namespace gptj_cuda

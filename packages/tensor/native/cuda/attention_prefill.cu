@@ -33,7 +33,7 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_kernel(AttnArgs a) {
 #pragma unroll
   for (int i = 0; i < kMaxDPerThread; ++i) o[i] = 0.f;
   float m = -INFINITY, l = 0.f;
-  const int64_t my_limit = first + t0 + r + 1;  // keys visible to this thread's query
+  const int64_t my_limit = first + t0 + r + 1;   // keys visible to this thread's query
   const int64_t kend = min(L, first + t0 + nq);  // keys any query of the tile sees
   const KT* kb = static_cast<const KT*>(a.k) + (b * a.H + h) * a.Tmax * D;
   const KT* vb = static_cast<const KT*>(a.v) + (b * a.H + h) * a.Tmax * D;
@@ -98,7 +98,8 @@ __global__ void __launch_bounds__(kThreads) attn_prefill_kernel(AttnArgs a) {
 template <typename KT, typename OT>
 void launch(const AttnArgs& a, cudaStream_t stream) {
   const size_t smem = sizeof(float) * (kQ * (a.D + 1) + kK * (a.D + 1) + kK * a.D + kQ * (kK + 1));
-  cudaFuncSetAttribute(attn_prefill_kernel<KT, OT>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  cudaFuncSetAttribute(attn_prefill_kernel<KT, OT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                       static_cast<int>(smem));
   const dim3 grid(ceil_div(a.T, kQ), static_cast<unsigned>(a.H), static_cast<unsigned>(a.B));
   attn_prefill_kernel<KT, OT><<<grid, kThreads, smem, stream>>>(a);
 }
@@ -107,9 +108,12 @@ void launch(const AttnArgs& a, cudaStream_t stream) {
 
 void attention_prefill(const AttnArgs& a, cudaStream_t stream) {
   if (a.B * a.T * a.H == 0) return;
-  if (a.kvdt == DT_F16 && a.odt == DT_F16) launch<__half, __half>(a, stream);
-  else if (a.kvdt == DT_BF16 && a.odt == DT_BF16) launch<__nv_bfloat16, __nv_bfloat16>(a, stream);
-  else launch<float, float>(a, stream);
+  if (a.kvdt == DT_F16 && a.odt == DT_F16)
+    launch<__half, __half>(a, stream);
+  else if (a.kvdt == DT_BF16 && a.odt == DT_BF16)
+    launch<__nv_bfloat16, __nv_bfloat16>(a, stream);
+  else
+    launch<float, float>(a, stream);
 }
 
 }  // namespace gptj_cuda

@@ -23,7 +23,10 @@ namespace {
 
 constexpr int kWarps = 4, kQ = 16 * kWarps, kK = 32, kThreads = kWarps * 32;
 
-template <int D> constexpr size_t smem_bytes() { return 2 * (kQ + 4 * kK) * (D + 8); }
+template <int D>
+constexpr size_t smem_bytes() {
+  return 2 * (kQ + 4 * kK) * (D + 8);
+}
 
 __device__ __forceinline__ uint32_t smem_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
@@ -33,7 +36,10 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, int bytes
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(bytes));
 }
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+template <int N>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+}
 
 // Four 8x8 16-bit matrices: lanes 8j..8j+7 give the row addresses of matrix j; register j gets
 // (row g, cols 2t, 2t+1) of matrix j.
@@ -49,8 +55,10 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* 
                : "r"(smem_addr(p)));
 }
 
-template <typename KT> struct Mma;
-template <> struct Mma<__half> {
+template <typename KT>
+struct Mma;
+template <>
+struct Mma<__half> {
   // c [16x8] += a [16x16] . b [16x8]
   static __device__ __forceinline__ void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
@@ -62,7 +70,8 @@ template <> struct Mma<__half> {
     return *reinterpret_cast<const uint32_t*>(&h);
   }
 };
-template <> struct Mma<__nv_bfloat16> {
+template <>
+struct Mma<__nv_bfloat16> {
   static __device__ __forceinline__ void run(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
     asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
         : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -192,14 +201,17 @@ __global__ void __launch_bounds__(kThreads, 2) attn_prefill_tc_kernel(AttnArgs a
         }
 #pragma unroll
       for (int n = 0; n < NT; ++n) {
-        o[n][0] *= alpha[0]; o[n][1] *= alpha[0];
-        o[n][2] *= alpha[1]; o[n][3] *= alpha[1];
+        o[n][0] *= alpha[0];
+        o[n][1] *= alpha[0];
+        o[n][2] *= alpha[1];
+        o[n][3] *= alpha[1];
       }
       // O += P [16 x 32] . V_tile [32 x D], 16 keys per step.
 #pragma unroll
       for (int ks = 0; ks < kK / 16; ++ks) {
         const uint32_t pa[4] = {M::pack(s[2 * ks][0], s[2 * ks][1]), M::pack(s[2 * ks][2], s[2 * ks][3]),
-                                M::pack(s[2 * ks + 1][0], s[2 * ks + 1][1]), M::pack(s[2 * ks + 1][2], s[2 * ks + 1][3])};
+                                M::pack(s[2 * ks + 1][0], s[2 * ks + 1][1]),
+                                M::pack(s[2 * ks + 1][2], s[2 * ks + 1][3])};
         // matrices: 0 keys 0-7 / cols n..n+7, 1 keys 8-15 / same cols, 2 and 3 the same for cols n+8..n+15
         const KT* vp = Vs + (ks * 16 + lr + 8 * (lm & 1)) * LD + 8 * (lm >> 1);
 #pragma unroll
@@ -233,8 +245,8 @@ template <typename KT, int D>
 bool launch(const AttnArgs& a, int max_smem, cudaStream_t stream) {
   constexpr size_t smem = smem_bytes<D>();
   if (smem > static_cast<size_t>(max_smem)) return false;
-  static const cudaError_t attr = cudaFuncSetAttribute(attn_prefill_tc_kernel<KT, D>,
-                                                       cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+  static const cudaError_t attr = cudaFuncSetAttribute(
+      attn_prefill_tc_kernel<KT, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (attr != cudaSuccess) return false;
   const dim3 grid(ceil_div(a.T, kQ), static_cast<unsigned>(a.H), static_cast<unsigned>(a.B));
   attn_prefill_tc_kernel<KT, D><<<grid, kThreads, smem, stream>>>(a);

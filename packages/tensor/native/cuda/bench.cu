@@ -17,13 +17,15 @@ __device__ __forceinline__ float hash_uniform(uint64_t i, uint64_t seed) {  // [
 
 template <typename T>
 __global__ void fill_kernel(T* p, int64_t n, uint64_t seed, float amp) {
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
     p[i] = from_f32<T>(hash_uniform(i, seed) * amp);
 }
 
 __global__ void fill_q8_kernel(int8_t* q, float* scales, int64_t rows, int64_t cols, uint64_t seed, float amp) {
   const int64_t n = rows * cols;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     q[i] = static_cast<int8_t>(rintf(hash_uniform(i, seed) * 127.f));
     if (i < rows) scales[i] = amp / 127.f;
   }
@@ -33,7 +35,8 @@ __global__ void fill_q8_kernel(int8_t* q, float* scales, int64_t rows, int64_t c
 // cannot be optimized away and almost nothing is written.
 __global__ void read_kernel(const uint4* p, int64_t n, unsigned* sink) {
   unsigned acc = 0;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const uint4 v = __ldcs(p + i);
     acc ^= v.x ^ v.y ^ v.z ^ v.w;
   }
@@ -46,10 +49,14 @@ void fill_random(void* p, int dt, int64_t rows, int64_t cols, uint64_t seed, flo
                  cudaStream_t s) {
   const unsigned grid = 4 * static_cast<unsigned>(sm_count()) * 8;
   const int64_t n = rows * cols;
-  if (dt == DT_Q8) fill_q8_kernel<<<grid, 256, 0, s>>>(q8, q8_scales, rows, cols, seed, amp);
-  else if (dt == DT_F16) fill_kernel<<<grid, 256, 0, s>>>(static_cast<__half*>(p), n, seed, amp);
-  else if (dt == DT_BF16) fill_kernel<<<grid, 256, 0, s>>>(static_cast<__nv_bfloat16*>(p), n, seed, amp);
-  else fill_kernel<<<grid, 256, 0, s>>>(static_cast<float*>(p), n, seed, amp);
+  if (dt == DT_Q8)
+    fill_q8_kernel<<<grid, 256, 0, s>>>(q8, q8_scales, rows, cols, seed, amp);
+  else if (dt == DT_F16)
+    fill_kernel<<<grid, 256, 0, s>>>(static_cast<__half*>(p), n, seed, amp);
+  else if (dt == DT_BF16)
+    fill_kernel<<<grid, 256, 0, s>>>(static_cast<__nv_bfloat16*>(p), n, seed, amp);
+  else
+    fill_kernel<<<grid, 256, 0, s>>>(static_cast<float*>(p), n, seed, amp);
 }
 
 double read_bandwidth(const void* p, int64_t bytes, int iters, unsigned* sink, cudaStream_t s) {

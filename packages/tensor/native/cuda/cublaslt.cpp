@@ -19,7 +19,9 @@ using Handle = void*;
 using Desc = void*;
 using Layout = void*;
 using Pref = void*;
-struct Algo { uint64_t data[8]; };
+struct Algo {
+  uint64_t data[8];
+};
 struct Heuristic {  // cublasLtMatmulHeuristicResult_t (96 bytes)
   Algo algo;
   size_t workspaceSize;
@@ -29,11 +31,11 @@ struct Heuristic {  // cublasLtMatmulHeuristicResult_t (96 bytes)
 };
 static_assert(sizeof(Heuristic) == 96, "cublasLtMatmulHeuristicResult_t layout");
 
-constexpr int kComputeF32 = 68;           // CUBLAS_COMPUTE_32F
-constexpr int kDescTransA = 3;            // CUBLASLT_MATMUL_DESC_TRANSA
-constexpr int kDescTransB = 4;            // CUBLASLT_MATMUL_DESC_TRANSB
-constexpr int kOpN = 0, kOpT = 1;         // CUBLAS_OP_N / CUBLAS_OP_T
-constexpr int kPrefMaxWorkspace = 1;      // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
+constexpr int kComputeF32 = 68;       // CUBLAS_COMPUTE_32F
+constexpr int kDescTransA = 3;        // CUBLASLT_MATMUL_DESC_TRANSA
+constexpr int kDescTransB = 4;        // CUBLASLT_MATMUL_DESC_TRANSB
+constexpr int kOpN = 0, kOpT = 1;     // CUBLAS_OP_N / CUBLAS_OP_T
+constexpr int kPrefMaxWorkspace = 1;  // CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES
 
 struct Api {
   Status (*create)(Handle*);
@@ -45,7 +47,8 @@ struct Api {
   Status (*prefCreate)(Pref*);
   Status (*prefSet)(Pref, int attr, const void* buf, size_t size);
   Status (*prefDestroy)(Pref);
-  Status (*heuristic)(Handle, Desc, Layout, Layout, Layout, Layout, Pref, int requested, Heuristic* results, int* count);
+  Status (*heuristic)(Handle, Desc, Layout, Layout, Layout, Layout, Pref, int requested, Heuristic* results,
+                      int* count);
   Status (*matmul)(Handle, Desc, const void* alpha, const void* A, Layout, const void* B, Layout, const void* beta,
                    const void* C, Layout, void* D, Layout, const Algo*, void* workspace, size_t wsSize, cudaStream_t);
 };
@@ -66,7 +69,8 @@ Api g_api{};
 Handle g_handle = nullptr;
 std::map<std::tuple<int, int64_t, int64_t, int64_t, size_t>, Plan> g_plans;
 
-template <typename F> bool sym(void* lib, const char* name, F& f) {
+template <typename F>
+bool sym(void* lib, const char* name, F& f) {
   f = reinterpret_cast<F>(dlsym(lib, name));
   if (!f) g_status = std::string("cuBLASLt: missing symbol ") + name;
   return f != nullptr;
@@ -78,20 +82,32 @@ void open_once() {
   std::string errors;
   for (const char* n : names) {
     lib = dlopen(n, RTLD_NOW | RTLD_LOCAL);
-    if (lib) { g_status = n; break; }
+    if (lib) {
+      g_status = n;
+      break;
+    }
     const char* e = dlerror();
     errors += std::string(errors.empty() ? "" : "; ") + (e ? e : n);
   }
-  if (!lib) { g_status = "cuBLASLt not found (" + errors + ")"; return; }
+  if (!lib) {
+    g_status = "cuBLASLt not found (" + errors + ")";
+    return;
+  }
   const bool all = sym(lib, "cublasLtCreate", g_api.create) && sym(lib, "cublasLtMatmulDescCreate", g_api.descCreate) &&
-      sym(lib, "cublasLtMatmulDescSetAttribute", g_api.descSet) && sym(lib, "cublasLtMatmulDescDestroy", g_api.descDestroy) &&
-      sym(lib, "cublasLtMatrixLayoutCreate", g_api.layoutCreate) && sym(lib, "cublasLtMatrixLayoutDestroy", g_api.layoutDestroy) &&
-      sym(lib, "cublasLtMatmulPreferenceCreate", g_api.prefCreate) &&
-      sym(lib, "cublasLtMatmulPreferenceSetAttribute", g_api.prefSet) &&
-      sym(lib, "cublasLtMatmulPreferenceDestroy", g_api.prefDestroy) &&
-      sym(lib, "cublasLtMatmulAlgoGetHeuristic", g_api.heuristic) && sym(lib, "cublasLtMatmul", g_api.matmul);
+                   sym(lib, "cublasLtMatmulDescSetAttribute", g_api.descSet) &&
+                   sym(lib, "cublasLtMatmulDescDestroy", g_api.descDestroy) &&
+                   sym(lib, "cublasLtMatrixLayoutCreate", g_api.layoutCreate) &&
+                   sym(lib, "cublasLtMatrixLayoutDestroy", g_api.layoutDestroy) &&
+                   sym(lib, "cublasLtMatmulPreferenceCreate", g_api.prefCreate) &&
+                   sym(lib, "cublasLtMatmulPreferenceSetAttribute", g_api.prefSet) &&
+                   sym(lib, "cublasLtMatmulPreferenceDestroy", g_api.prefDestroy) &&
+                   sym(lib, "cublasLtMatmulAlgoGetHeuristic", g_api.heuristic) &&
+                   sym(lib, "cublasLtMatmul", g_api.matmul);
   if (!all) return;
-  if (g_api.create(&g_handle) != 0) { g_status = "cublasLtCreate failed"; return; }
+  if (g_api.create(&g_handle) != 0) {
+    g_status = "cublasLtCreate failed";
+    return;
+  }
   g_ok = true;
 }
 

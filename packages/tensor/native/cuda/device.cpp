@@ -4,17 +4,21 @@
 
 namespace gptj_cuda {
 
-std::string cuda_error_string(cudaError_t e) {
-  return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
-}
+std::string cuda_error_string(cudaError_t e) { return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e); }
 
 const DeviceInfo& device() {
   static DeviceInfo info = [] {
     DeviceInfo d;
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
-    if (e != cudaSuccess) { d.reason = cuda_error_string(e); return d; }
-    if (n == 0) { d.reason = "no CUDA device found"; return d; }
+    if (e != cudaSuccess) {
+      d.reason = cuda_error_string(e);
+      return d;
+    }
+    if (n == 0) {
+      d.reason = "no CUDA device found";
+      return d;
+    }
     cudaDeviceProp p{};
     if ((e = cudaSetDevice(0)) != cudaSuccess || (e = cudaGetDeviceProperties(&p, 0)) != cudaSuccess ||
         (e = cudaStreamCreateWithFlags(&d.stream, cudaStreamNonBlocking)) != cudaSuccess) {

@@ -11,8 +11,8 @@ namespace gptj_cuda {
 
 struct DeviceInfo {
   bool available = false;
-  std::string reason;        // why not available, e.g. "cudaErrorInsufficientDriver: ..."
-  std::string name;          // e.g. "NVIDIA H100 80GB HBM3"
+  std::string reason;  // why not available, e.g. "cudaErrorInsufficientDriver: ..."
+  std::string name;    // e.g. "NVIDIA H100 80GB HBM3"
   int cc_major = 0, cc_minor = 0, sm_count = 0;
   size_t total_memory = 0;
   cudaStream_t stream = nullptr;

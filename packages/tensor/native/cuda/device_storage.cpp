@@ -11,11 +11,11 @@
 namespace gptj_cuda {
 
 Napi::Function DeviceStorage::Init(Napi::Env env) {
-  return DefineClass(env, "DeviceStorage",
-                     {InstanceAccessor<&DeviceStorage::ByteLength>("byteLength"),
-                      InstanceAccessor<&DeviceStorage::Freed>("freed"), InstanceMethod<&DeviceStorage::Free>("free"),
-                      InstanceMethod<&DeviceStorage::Write>("write"), InstanceMethod<&DeviceStorage::Read>("read"),
-                      InstanceMethod<&DeviceStorage::CopyFrom>("copyFrom")});
+  return DefineClass(
+      env, "DeviceStorage",
+      {InstanceAccessor<&DeviceStorage::ByteLength>("byteLength"), InstanceAccessor<&DeviceStorage::Freed>("freed"),
+       InstanceMethod<&DeviceStorage::Free>("free"), InstanceMethod<&DeviceStorage::Write>("write"),
+       InstanceMethod<&DeviceStorage::Read>("read"), InstanceMethod<&DeviceStorage::CopyFrom>("copyFrom")});
 }
 
 DeviceStorage::DeviceStorage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceStorage>(info) {
@@ -35,7 +35,8 @@ DeviceStorage::DeviceStorage(const Napi::CallbackInfo& info) : Napi::ObjectWrap<
       throw Napi::RangeError::New(env, "DeviceStorage: cannot allocate " + std::to_string(bytes_) +
                                            " bytes on the GPU: " + cuda_error_string(e));
     }
-    if (info.Length() > 1 && info[1].ToBoolean().Value()) check(env, cudaMemsetAsync(data_, 0, bytes_, s), "DeviceStorage");
+    if (info.Length() > 1 && info[1].ToBoolean().Value())
+      check(env, cudaMemsetAsync(data_, 0, bytes_, s), "DeviceStorage");
     Napi::MemoryManagement::AdjustExternalMemory(env, bytes_);
   }
 }
@@ -59,7 +60,9 @@ void DeviceStorage::check_live(Napi::Env env, const char* op, const char* what) 
   if (freed_) throw Napi::Error::New(env, std::string(op) + ": " + what + " was disposed");
 }
 
-Napi::Value DeviceStorage::ByteLength(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(bytes_)); }
+Napi::Value DeviceStorage::ByteLength(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(bytes_));
+}
 Napi::Value DeviceStorage::Freed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), freed_); }
 Napi::Value DeviceStorage::Free(const Napi::CallbackInfo& info) {
   release(info.Env());
@@ -95,8 +98,10 @@ Napi::Value DeviceStorage::CopyFrom(const Napi::CallbackInfo& info) {
   const int64_t soff = arg_int(info, 2, "copyFrom", "srcOffset", 0, src->bytes());
   const int64_t n = arg_int(info, 3, "copyFrom", "byteLength", 0, std::min(bytes_ - doff, src->bytes() - soff));
   cudaStream_t s = require_device(env, "copyFrom");
-  check(env, cudaMemcpyAsync(static_cast<uint8_t*>(data_) + doff, static_cast<uint8_t*>(src->data()) + soff, n,
-                             cudaMemcpyDeviceToDevice, s), "copyFrom");
+  check(env,
+        cudaMemcpyAsync(static_cast<uint8_t*>(data_) + doff, static_cast<uint8_t*>(src->data()) + soff, n,
+                        cudaMemcpyDeviceToDevice, s),
+        "copyFrom");
   return env.Undefined();
 }
 
@@ -110,7 +115,8 @@ DeviceStorage* arg_storage(const Napi::CallbackInfo& info, size_t i, const char*
   return s;
 }
 
-void* arg_dev(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t need_bytes, bool optional) {
+void* arg_dev(const Napi::CallbackInfo& info, size_t i, const char* op, const char* what, int64_t need_bytes,
+              bool optional) {
   if (optional && (info.Length() <= i || info[i].IsNull() || info[i].IsUndefined())) return nullptr;
   DeviceStorage* s = arg_storage(info, i, op, what);
   if (s->bytes() < need_bytes)

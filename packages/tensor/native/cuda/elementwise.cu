@@ -10,8 +10,9 @@ unsigned grid_for(int64_t n) {
   const int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(b < 1 ? 1 : (b > (1 << 30) ? (1 << 30) : b));
 }
-#define GRID_STRIDE(i, n) \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 __global__ void gelu_kernel(const float* x, float* y, int64_t n, bool tanh_approx) {
   GRID_STRIDE(i, n) y[i] = tanh_approx ? gelu_tanh(x[i]) : gelu_erf(x[i]);
@@ -30,7 +31,8 @@ __global__ void scale_kernel(const float* x, float s, float* y, int64_t n) { GRI
 
 // Element offsets in a and b of output element i (row-major over s.shape).
 __device__ __forceinline__ void broadcast_offsets(const Broadcast& s, int64_t i, int64_t& oa, int64_t& ob) {
-  oa = 0; ob = 0;
+  oa = 0;
+  ob = 0;
   for (int d = s.ndim - 1; d >= 0; --d) {
     const int64_t c = i % s.shape[d];
     i /= s.shape[d];
@@ -48,7 +50,9 @@ __global__ void binary_kernel(int op, const float* a, const float* b, float* y, 
 }
 
 template <typename YT>
-__global__ void cast_kernel(const void* x, int xdt, YT* y, int64_t n) { GRID_STRIDE(i, n) y[i] = from_f32<YT>(load_any(x, xdt, i)); }
+__global__ void cast_kernel(const void* x, int xdt, YT* y, int64_t n) {
+  GRID_STRIDE(i, n) y[i] = from_f32<YT>(load_any(x, xdt, i));
+}
 
 // One block per row: absmax, then q = rint(x / scale).
 __global__ void quantize_q8_kernel(const void* x, int xdt, int64_t cols, int8_t* q, float* scales) {
@@ -117,9 +121,12 @@ void gelu(const float* x, float* y, int64_t n, bool tanh_approx, cudaStream_t st
 
 void bias_gelu(const float* x, const float* bias, void* y, int ydt, int64_t rows, int64_t N, cudaStream_t stream) {
   const unsigned g = grid_for(rows * N);
-  if (ydt == DT_BF16) bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__nv_bfloat16*>(y), rows, N);
-  else if (ydt == DT_F16) bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__half*>(y), rows, N);
-  else bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<float*>(y), rows, N);
+  if (ydt == DT_BF16)
+    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__nv_bfloat16*>(y), rows, N);
+  else if (ydt == DT_F16)
+    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__half*>(y), rows, N);
+  else
+    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<float*>(y), rows, N);
 }
 
 void add_bias(float* y, const float* bias, int64_t rows, int64_t N, cudaStream_t stream) {
@@ -138,9 +145,12 @@ void binary(int op, const float* a, const float* b, float* y, const Broadcast& s
 void cast(const void* x, int xdt, void* y, int ydt, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   const unsigned g = grid_for(n);
-  if (ydt == DT_F16) cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__half*>(y), n);
-  else if (ydt == DT_BF16) cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__nv_bfloat16*>(y), n);
-  else cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<float*>(y), n);
+  if (ydt == DT_F16)
+    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__half*>(y), n);
+  else if (ydt == DT_BF16)
+    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__nv_bfloat16*>(y), n);
+  else
+    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<float*>(y), n);
 }
 
 void quantize_q8(const void* x, int xdt, int64_t rows, int64_t cols, int8_t* q, float* scales, cudaStream_t stream) {
@@ -148,12 +158,16 @@ void quantize_q8(const void* x, int xdt, int64_t rows, int64_t cols, int8_t* q, 
   quantize_q8_kernel<<<static_cast<unsigned>(rows), 256, 0, stream>>>(x, xdt, cols, q, scales);
 }
 
-void dequantize_q8(const int8_t* q, const float* scales, int64_t rows, int64_t cols, void* y, int ydt, cudaStream_t stream) {
+void dequantize_q8(const int8_t* q, const float* scales, int64_t rows, int64_t cols, void* y, int ydt,
+                   cudaStream_t stream) {
   if (rows * cols == 0) return;
   const unsigned g = grid_for(rows * cols);
-  if (ydt == DT_F16) dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__half*>(y));
-  else if (ydt == DT_BF16) dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__nv_bfloat16*>(y));
-  else dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<float*>(y));
+  if (ydt == DT_F16)
+    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__half*>(y));
+  else if (ydt == DT_BF16)
+    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__nv_bfloat16*>(y));
+  else
+    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<float*>(y));
 }
 
 void embedding(const void* table, int tdt, const float* scales, int64_t V, int64_t D, const int32_t* ids, int64_t n,
@@ -165,9 +179,14 @@ void embedding(const void* table, int tdt, const float* scales, int64_t V, int64
 void copy_strided(const void* src, void* dst, int elem_bytes, const Broadcast& s, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   const unsigned g = grid_for(n);
-  if (elem_bytes == 1) copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const int8_t*>(src), static_cast<int8_t*>(dst), s, n);
-  else if (elem_bytes == 2) copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), s, n);
-  else copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), s, n);
+  if (elem_bytes == 1)
+    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const int8_t*>(src), static_cast<int8_t*>(dst), s, n);
+  else if (elem_bytes == 2)
+    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), s,
+                                                    n);
+  else
+    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), s,
+                                                    n);
 }
 
 void softmax(const float* x, float* y, int64_t rows, int64_t V, cudaStream_t stream) {

@@ -12,11 +12,16 @@ namespace {
 
 constexpr int kTile = 64, kK = 16;
 
-template <int BDT> __device__ __forceinline__ float load_b(const void* B, int64_t i) {
-  if constexpr (BDT == DT_F16) return __half2float(static_cast<const __half*>(B)[i]);
-  else if constexpr (BDT == DT_BF16) return __bfloat162float(static_cast<const __nv_bfloat16*>(B)[i]);
-  else if constexpr (BDT == DT_Q8) return static_cast<float>(static_cast<const int8_t*>(B)[i]);
-  else return static_cast<const float*>(B)[i];
+template <int BDT>
+__device__ __forceinline__ float load_b(const void* B, int64_t i) {
+  if constexpr (BDT == DT_F16)
+    return __half2float(static_cast<const __half*>(B)[i]);
+  else if constexpr (BDT == DT_BF16)
+    return __bfloat162float(static_cast<const __nv_bfloat16*>(B)[i]);
+  else if constexpr (BDT == DT_Q8)
+    return static_cast<float>(static_cast<const int8_t*>(B)[i]);
+  else
+    return static_cast<const float*>(B)[i];
 }
 
 template <int BDT>

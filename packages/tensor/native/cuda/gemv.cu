@@ -20,16 +20,33 @@ int sm_count() { return g_sm_count; }
 
 namespace {
 
-constexpr int kWarps = 8;     // rows per block
-constexpr int kUnroll = 4;    // 16-byte loads in flight per lane
-constexpr int kMaxRows = 8;   // x rows per launch
+constexpr int kWarps = 8;    // rows per block
+constexpr int kUnroll = 4;   // 16-byte loads in flight per lane
+constexpr int kMaxRows = 8;  // x rows per launch
 
 // Storage element of each weight dtype code, and how many fit in 16 bytes.
-template <int WDT> struct W;
-template <> struct W<DT_F32> { using T = float; static constexpr int kVec = 4; };
-template <> struct W<DT_F16> { using T = __half; static constexpr int kVec = 8; };
-template <> struct W<DT_BF16> { using T = __nv_bfloat16; static constexpr int kVec = 8; };
-template <> struct W<DT_Q8> { using T = int8_t; static constexpr int kVec = 16; };
+template <int WDT>
+struct W;
+template <>
+struct W<DT_F32> {
+  using T = float;
+  static constexpr int kVec = 4;
+};
+template <>
+struct W<DT_F16> {
+  using T = __half;
+  static constexpr int kVec = 8;
+};
+template <>
+struct W<DT_BF16> {
+  using T = __nv_bfloat16;
+  static constexpr int kVec = 8;
+};
+template <>
+struct W<DT_Q8> {
+  using T = int8_t;
+  static constexpr int kVec = 16;
+};
 
 __device__ __forceinline__ float elem_f32(float v) { return v; }
 __device__ __forceinline__ float elem_f32(__half v) { return __half2float(v); }
@@ -37,18 +54,28 @@ __device__ __forceinline__ float elem_f32(__nv_bfloat16 v) { return __bfloat162f
 __device__ __forceinline__ float elem_f32(int8_t v) { return static_cast<float>(v); }
 
 // 16 bytes of W -> kVec floats.
-template <int WDT> __device__ __forceinline__ void unpack(const uint4& u, float* f) {
+template <int WDT>
+__device__ __forceinline__ void unpack(const uint4& u, float* f) {
   if constexpr (WDT == DT_F32) {
-    f[0] = __uint_as_float(u.x); f[1] = __uint_as_float(u.y);
-    f[2] = __uint_as_float(u.z); f[3] = __uint_as_float(u.w);
+    f[0] = __uint_as_float(u.x);
+    f[1] = __uint_as_float(u.y);
+    f[2] = __uint_as_float(u.z);
+    f[3] = __uint_as_float(u.w);
   } else if constexpr (WDT == DT_F16) {
     const __half2* h = reinterpret_cast<const __half2*>(&u);
 #pragma unroll
-    for (int i = 0; i < 4; ++i) { float2 t = __half22float2(h[i]); f[2 * i] = t.x; f[2 * i + 1] = t.y; }
+    for (int i = 0; i < 4; ++i) {
+      float2 t = __half22float2(h[i]);
+      f[2 * i] = t.x;
+      f[2 * i + 1] = t.y;
+    }
   } else if constexpr (WDT == DT_BF16) {
     const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
-    for (int i = 0; i < 4; ++i) { f[2 * i] = __uint_as_float(w[i] << 16); f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u); }
+    for (int i = 0; i < 4; ++i) {
+      f[2 * i] = __uint_as_float(w[i] << 16);
+      f[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+    }
   } else {
     const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
@@ -59,7 +86,8 @@ template <int WDT> __device__ __forceinline__ void unpack(const uint4& u, float*
 }
 
 // N consecutive x elements starting at p (16-byte aligned, N * sizeof(XT) a multiple of 16) -> floats.
-template <typename XT, int N> __device__ __forceinline__ void load_x(const XT* p, float* f) {
+template <typename XT, int N>
+__device__ __forceinline__ void load_x(const XT* p, float* f) {
   constexpr int kPer = 16 / sizeof(XT);
   const uint4* v = reinterpret_cast<const uint4*>(p);
 #pragma unroll
@@ -72,11 +100,18 @@ template <typename XT, int N> __device__ __forceinline__ void load_x(const XT* p
 }
 
 struct Params {
-  const void* x; int64_t ldx, K;
-  int nmat; GemvMat mat[kMaxMats]; int64_t row0[kMaxMats + 1];  // output rows [row0[i], row0[i+1]) are mat i's
-  const void* x2; int64_t ldx2, K2; const void* w2; const float* scales2;  // second term, or x2 == nullptr
+  const void* x;
+  int64_t ldx, K;
+  int nmat;
+  GemvMat mat[kMaxMats];
+  int64_t row0[kMaxMats + 1];  // output rows [row0[i], row0[i+1]) are mat i's
+  const void* x2;
+  int64_t ldx2, K2;
+  const void* w2;
+  const float* scales2;  // second term, or x2 == nullptr
   int M;
-  int splits; float* work;  // work [splits, M, N] when splits > 1 (one matrix, no second term)
+  int splits;
+  float* work;  // work [splits, M, N] when splits > 1 (one matrix, no second term)
   bool vec;
 };
 
@@ -172,8 +207,10 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(Params p) {
     float v = warp_sum(acc[m]) * s;
     if (p.x2) v += warp_sum(acc2[m]) * s2;
     if (lane == 0) {
-      if (p.splits == 1) epilogue<XT>(mt, m, n, v);
-      else p.work[(static_cast<int64_t>(blockIdx.y) * p.M + m) * mt.N + n] = v;
+      if (p.splits == 1)
+        epilogue<XT>(mt, m, n, v);
+      else
+        p.work[(static_cast<int64_t>(blockIdx.y) * p.M + m) * mt.N + n] = v;
     }
   }
 }
@@ -198,10 +235,14 @@ void launch(Params p, cudaStream_t stream) {
   if constexpr (std::is_same_v<XT, float>) {
     gemv_kernel<XT, WDT, 8><<<grid, block, 0, stream>>>(p);
   } else {
-    if (p.M <= 1) gemv_kernel<XT, WDT, 1><<<grid, block, 0, stream>>>(p);
-    else if (p.M <= 2) gemv_kernel<XT, WDT, 2><<<grid, block, 0, stream>>>(p);
-    else if (p.M <= 4) gemv_kernel<XT, WDT, 4><<<grid, block, 0, stream>>>(p);
-    else gemv_kernel<XT, WDT, 8><<<grid, block, 0, stream>>>(p);
+    if (p.M <= 1)
+      gemv_kernel<XT, WDT, 1><<<grid, block, 0, stream>>>(p);
+    else if (p.M <= 2)
+      gemv_kernel<XT, WDT, 2><<<grid, block, 0, stream>>>(p);
+    else if (p.M <= 4)
+      gemv_kernel<XT, WDT, 4><<<grid, block, 0, stream>>>(p);
+    else
+      gemv_kernel<XT, WDT, 8><<<grid, block, 0, stream>>>(p);
   }
   if (p.splits > 1) splitk_reduce<XT><<<ceil_div(p.M * p.mat[0].N, 256), 256, 0, stream>>>(p);
 }
@@ -238,7 +279,10 @@ bool gemv(const GemvArgs& a, cudaStream_t stream) {
     }
     if (a.x2) {
       p.x2 = static_cast<const char*>(a.x2) + m0 * a.ldx2 * xbytes;
-      p.ldx2 = a.ldx2; p.K2 = a.K2; p.w2 = a.w2; p.scales2 = a.scales2;
+      p.ldx2 = a.ldx2;
+      p.K2 = a.K2;
+      p.w2 = a.w2;
+      p.scales2 = a.scales2;
       vec = vec && a.K2 % vec_elems == 0 && aligned16(p.x2) && aligned16(a.w2);
     }
     p.vec = vec;
@@ -246,11 +290,12 @@ bool gemv(const GemvArgs& a, cudaStream_t stream) {
     int splits = 1;
     if (a.nmat == 1 && !a.x2 && rows_blocks < 2 * g_sm_count) {
       const int64_t units = p.vec ? a.K / vec_elems : a.K;
-      splits = static_cast<int>(std::min<int64_t>({(2 * g_sm_count + rows_blocks - 1) / rows_blocks, 16,
-                                                   std::max<int64_t>(1, units / (32 * kUnroll))}));
+      splits = static_cast<int>(std::min<int64_t>(
+          {(2 * g_sm_count + rows_blocks - 1) / rows_blocks, 16, std::max<int64_t>(1, units / (32 * kUnroll))}));
       if (static_cast<int64_t>(splits) * p.M * rows > a.work_floats) splits = 1;
     }
-    p.splits = splits; p.work = a.work;
+    p.splits = splits;
+    p.work = a.work;
     switch (a.xdt * 8 + a.wdt) {
       case DT_F32 * 8 + DT_F32: launch<float, DT_F32>(p, stream); break;
       case DT_F32 * 8 + DT_F16: launch<float, DT_F16>(p, stream); break;

@@ -25,8 +25,8 @@
 namespace gptj_cuda {
 namespace {
 
-constexpr int64_t kMaxGemvRows = 8;      // rows per GEMV pass; above this use cuBLASLt
-constexpr int64_t kMaxGemvRowsQ8 = 32;   // q8: GEMV passes re-read int8 weights; above this dequantize + GEMM
+constexpr int64_t kMaxGemvRows = 8;     // rows per GEMV pass; above this use cuBLASLt
+constexpr int64_t kMaxGemvRowsQ8 = 32;  // q8: GEMV passes re-read int8 weights; above this dequantize + GEMM
 
 struct Matrix {  // a weight matrix [N, K] of the runner's weight dtype
   const void* w = nullptr;
@@ -34,9 +34,11 @@ struct Matrix {  // a weight matrix [N, K] of the runner's weight dtype
 };
 
 struct Layer {
-  const void* ln_g = nullptr; const void* ln_b = nullptr;
+  const void* ln_g = nullptr;
+  const void* ln_b = nullptr;
   Matrix q, k, v, o, fc_in, fc_out;
-  const float* fc_in_b = nullptr; const float* fc_out_b = nullptr;
+  const float* fc_in_b = nullptr;
+  const float* fc_out_b = nullptr;
 };
 
 class GPTJRunner : public Napi::ObjectWrap<GPTJRunner> {
@@ -55,9 +57,12 @@ class GPTJRunner : public Napi::ObjectWrap<GPTJRunner> {
   int64_t vocab = 0, d = 0, n_layer = 0, n_head = 0, head_dim = 0, inner = 0, rotary_dim = 0;
   float eps = 1e-5f, rope_base = 10000.f;
   int wdt = DT_F16, act = DT_F16, ln_dt = DT_F32, wte_dt = DT_F16;
-  const void* wte = nullptr; const float* wte_scales = nullptr;
-  const void* lnf_g = nullptr; const void* lnf_b = nullptr;
-  Matrix lm_head; const float* lm_b = nullptr;
+  const void* wte = nullptr;
+  const float* wte_scales = nullptr;
+  const void* lnf_g = nullptr;
+  const void* lnf_b = nullptr;
+  Matrix lm_head;
+  const float* lm_b = nullptr;
   std::vector<Layer> layers;
 
  private:
@@ -78,7 +83,8 @@ class GPTJRunner : public Napi::ObjectWrap<GPTJRunner> {
 int64_t num_field(Napi::Env env, Napi::Object o, const char* key, int64_t lo, int64_t hi) {
   Napi::Value v = o.Get(key);
   const double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(hi)) || x != static_cast<double>(static_cast<int64_t>(x)))
+  if (!(x >= static_cast<double>(lo) && x <= static_cast<double>(hi)) ||
+      x != static_cast<double>(static_cast<int64_t>(x)))
     throw Napi::RangeError::New(env, std::string("GPTJRunner: config.") + key + " must be an integer in [" +
                                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<int64_t>(x);
@@ -89,8 +95,8 @@ const void* GPTJRunner::take(Napi::Env env, Napi::Object o, const char* key, int
                                                     std::string("weights.") + key, "a DeviceStorage");
   s->check_live(env, "GPTJRunner", key);
   if (s->bytes() < bytes)
-    throw Napi::RangeError::New(env, std::string("GPTJRunner: weights.") + key + " holds " + std::to_string(s->bytes()) +
-                                         " bytes, needs " + std::to_string(bytes));
+    throw Napi::RangeError::New(env, std::string("GPTJRunner: weights.") + key + " holds " +
+                                         std::to_string(s->bytes()) + " bytes, needs " + std::to_string(bytes));
   storages_.push_back(s);
   return s->data();
 }
@@ -140,7 +146,8 @@ GPTJRunner::GPTJRunner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJRu
 
   const int64_t lnb = d * elem_bytes(ln_dt);
   wte = take(env, w, "wte", wte_dt == DT_Q8 ? q8_bytes(vocab, d) : vocab * d * elem_bytes(wte_dt));
-  if (wte_dt == DT_Q8) wte_scales = reinterpret_cast<const float*>(static_cast<const char*>(wte) + q8_scales_offset(vocab, d));
+  if (wte_dt == DT_Q8)
+    wte_scales = reinterpret_cast<const float*>(static_cast<const char*>(wte) + q8_scales_offset(vocab, d));
   lnf_g = take(env, w, "lnfGamma", lnb);
   lnf_b = take(env, w, "lnfBeta", lnb);
   lm_head = take_matrix(env, w, "lmHead", vocab, d);
@@ -151,7 +158,8 @@ GPTJRunner::GPTJRunner(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJRu
   Napi::Array la = lv.As<Napi::Array>();
   for (int64_t l = 0; l < n_layer; ++l) {
     Napi::Value ov = la.Get(static_cast<uint32_t>(l));
-    if (!ov.IsObject()) throw Napi::TypeError::New(env, "GPTJRunner: weights.layers[" + std::to_string(l) + "] must be an object");
+    if (!ov.IsObject())
+      throw Napi::TypeError::New(env, "GPTJRunner: weights.layers[" + std::to_string(l) + "] must be an object");
     Napi::Object o = ov.As<Napi::Object>();
     Layer L;
     L.ln_g = take(env, o, "lnGamma", lnb);
@@ -179,7 +187,8 @@ class Arena {
     const cudaError_t e = cudaMalloc(&p, std::max<size_t>(bytes, 256));
     if (e != cudaSuccess) {
       cudaGetLastError();
-      throw Napi::RangeError::New(env, "GPTJSession: cannot allocate " + std::to_string(bytes) + " bytes on the GPU: " + cuda_error_string(e));
+      throw Napi::RangeError::New(
+          env, "GPTJSession: cannot allocate " + std::to_string(bytes) + " bytes on the GPU: " + cuda_error_string(e));
     }
     ptrs_.push_back(p);
     bytes_ += bytes;
@@ -210,20 +219,21 @@ class Arena {
 // the step will add to the session once it succeeds.
 struct CudaStep {
   int64_t T = 0;
-  const int32_t* ids = nullptr;     // [B*T]
-  const int32_t* mask = nullptr;    // [B*T] or null (all real)
-  std::vector<int32_t> positions;   // [B*T]
-  std::vector<int64_t> seen;        // per row, real tokens after the step
-  bool want_ids = false;            // out is Int32Array [B] (argmax) rather than Float32Array [B*V]
+  const int32_t* ids = nullptr;    // [B*T]
+  const int32_t* mask = nullptr;   // [B*T] or null (all real)
+  std::vector<int32_t> positions;  // [B*T]
+  std::vector<int64_t> seen;       // per row, real tokens after the step
+  bool want_ids = false;           // out is Int32Array [B] (argmax) rather than Float32Array [B*V]
   size_t out_bytes = 0;
 };
 
 class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
  public:
   static Napi::Function Init(Napi::Env env) {
-    return DefineClass(env, "GPTJSession",
-                       {InstanceMethod<&GPTJSession::Forward>("forward"), InstanceMethod<&GPTJSession::Reorder>("reorder"),
-                        InstanceMethod<&GPTJSession::Dispose>("dispose"), InstanceAccessor<&GPTJSession::Length>("length")});
+    return DefineClass(
+        env, "GPTJSession",
+        {InstanceMethod<&GPTJSession::Forward>("forward"), InstanceMethod<&GPTJSession::Reorder>("reorder"),
+         InstanceMethod<&GPTJSession::Dispose>("dispose"), InstanceAccessor<&GPTJSession::Length>("length")});
   }
   explicit GPTJSession(const Napi::CallbackInfo& info);
   ~GPTJSession() override {
@@ -241,7 +251,9 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value Reorder(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value Length(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(length_)); }
+  Napi::Value Length(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(length_));
+  }
 
   // A step in four parts, as the CPU session: validate checks everything and changes nothing;
   // stage writes this step's inputs to pinned memory and to device buffers past the committed
@@ -283,24 +295,27 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   Arena fixed_, rows_arena_;
   int64_t B_ = 0, Tmax_ = 0, length_ = 0;
   bool disposed_ = false;
-  bool busy_ = false;                  // a step's StepWait has not settled yet
-  cudaEvent_t done_ = nullptr;         // recorded after each step's result copy
-  void* hout_ = nullptr;               // pinned: the step's result, B*V f32 logits or B i32 argmax ids
+  bool busy_ = false;           // a step's StepWait has not settled yet
+  cudaEvent_t done_ = nullptr;  // recorded after each step's result copy
+  void* hout_ = nullptr;        // pinned: the step's result, B*V f32 logits or B i32 argmax ids
   // KV cache: per layer K then V, each act [B, H, Tmax, head_dim]
-  void* kv_ = nullptr; size_t kv_layer_bytes_ = 0;
-  int32_t* dmask_ = nullptr;           // [B, Tmax] 1 keep / 0 pad
-  std::vector<int32_t> hmask_;         // host copy of dmask_ (the first length_ columns are committed)
-  std::vector<int64_t> real_count_;    // real tokens seen per row (for position ids)
-  void* reorder_tmp_ = nullptr;        // one layer's K (or V), allocated on the first reorder
-  int32_t* dlens_ = nullptr;           // [0] kv length before the step, [1] after
-  int32_t* hstage_ = nullptr;          // pinned: ids [cap], positions [cap], lens [2], new mask cols [cap]
-  int32_t* dargmax_ = nullptr;         // [B]
-  float* logits_ = nullptr;            // [B, V]
+  void* kv_ = nullptr;
+  size_t kv_layer_bytes_ = 0;
+  int32_t* dmask_ = nullptr;         // [B, Tmax] 1 keep / 0 pad
+  std::vector<int32_t> hmask_;       // host copy of dmask_ (the first length_ columns are committed)
+  std::vector<int64_t> real_count_;  // real tokens seen per row (for position ids)
+  void* reorder_tmp_ = nullptr;      // one layer's K (or V), allocated on the first reorder
+  int32_t* dlens_ = nullptr;         // [0] kv length before the step, [1] after
+  int32_t* hstage_ = nullptr;        // pinned: ids [cap], positions [cap], lens [2], new mask cols [cap]
+  int32_t* dargmax_ = nullptr;       // [B]
+  float* logits_ = nullptr;          // [B, V]
   int* dbad_ = nullptr;
-  float* gemv_work_ = nullptr; int64_t gemv_work_floats_ = 0;
-  float* attn_work_ = nullptr; int64_t attn_work_floats_ = 0;
+  float* gemv_work_ = nullptr;
+  int64_t gemv_work_floats_ = 0;
+  float* attn_work_ = nullptr;
+  int64_t attn_work_floats_ = 0;
   void* lt_ws_ = nullptr;
-  void* dequant_ = nullptr;            // f16 [max N*K] for q8 prefill through cuBLASLt
+  void* dequant_ = nullptr;  // f16 [max N*K] for q8 prefill through cuBLASLt
   // Per-row activations, capacity cap_ rows (grown by prefill).
   int64_t cap_ = 0;
   int32_t *ids_ = nullptr, *pos_ = nullptr;
@@ -314,8 +329,8 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
 // new GPTJSession(runner, batchSize, maxLength)
 GPTJSession::GPTJSession(const Napi::CallbackInfo& info) : Napi::ObjectWrap<GPTJSession>(info) {
   Napi::Env env = info.Env();
-  r_ = gptj::as_tagged<GPTJRunner>(env, info.Length() > 0 ? info[0] : env.Undefined(), gptj::kCudaRunnerTag, "GPTJSession",
-                                   "runner", "a GPTJRunner");
+  r_ = gptj::as_tagged<GPTJRunner>(env, info.Length() > 0 ? info[0] : env.Undefined(), gptj::kCudaRunnerTag,
+                                   "GPTJSession", "runner", "a GPTJRunner");
   r_->check_live(env);
   B_ = arg_int(info, 1, "GPTJSession", "batchSize", 1, 4096);
   Tmax_ = arg_int(info, 2, "GPTJSession", "maxLength", 1, 1 << 20);
@@ -378,14 +393,26 @@ void GPTJSession::ensure_dequant(Napi::Env env) {
 // add_mat().
 GemvArgs GPTJSession::gemv_args(const void* x, int64_t rows, int64_t K) const {
   GemvArgs g;
-  g.x = x; g.xdt = r_->act; g.ldx = K; g.K = K; g.wdt = r_->wdt; g.M = rows; g.nmat = 0;
-  g.work = gemv_work_; g.work_floats = gemv_work_floats_;
+  g.x = x;
+  g.xdt = r_->act;
+  g.ldx = K;
+  g.K = K;
+  g.wdt = r_->wdt;
+  g.M = rows;
+  g.nmat = 0;
+  g.work = gemv_work_;
+  g.work_floats = gemv_work_floats_;
   return g;
 }
 
 void add_mat(GemvArgs& g, const Matrix& W, int64_t N, void* y, int epi, const float* bias = nullptr) {
   GemvMat& m = g.mat[g.nmat++];
-  m.w = W.w; m.scales = W.scales; m.N = N; m.y = y; m.epilogue = epi; m.bias = bias;
+  m.w = W.w;
+  m.scales = W.scales;
+  m.N = N;
+  m.y = y;
+  m.epilogue = epi;
+  m.bias = bias;
 }
 
 // Decode-sized row counts go through GEMV launches (weights streamed once per 8 rows), larger ones
@@ -416,8 +443,10 @@ void GPTJSession::linear(const void* x, int64_t rows, int64_t K, const Matrix& W
     gemv(g, s);  // cuBLASLt refused this shape: GEMV passes (correct, slower)
     return;
   }
-  if (epi == EPI_GELU_X) bias_gelu(h_, bias, y, r_->act, rows, N, s);
-  else if (bias) add_bias(static_cast<float*>(y), bias, rows, N, s);
+  if (epi == EPI_GELU_X)
+    bias_gelu(h_, bias, y, r_->act, rows, N, s);
+  else if (bias)
+    add_bias(static_cast<float*>(y), bias, rows, N, s);
 }
 
 // The matrices that read the layer-norm output: q_, k_, v_ f32 [rows, D] and g_ act [rows, inner] =
@@ -450,7 +479,11 @@ void GPTJSession::project_out(int64_t rows, const Layer& L, cudaStream_t s) {
   }
   GemvArgs g = gemv_args(attn_, rows, D);
   add_mat(g, L.o, D, resid_, EPI_ADD_F32, L.fc_out_b);
-  g.x2 = g_; g.ldx2 = I; g.K2 = I; g.w2 = L.fc_out.w; g.scales2 = L.fc_out.scales;
+  g.x2 = g_;
+  g.ldx2 = I;
+  g.K2 = I;
+  g.w2 = L.fc_out.w;
+  g.scales2 = L.fc_out.scales;
   gemv(g, s);
 }
 
@@ -467,12 +500,24 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
     rotary_kv_append(q_, k_, v_, pos_, dlens_, qrot_, kcache(l), vcache(l), r.act, B_, T, H, Dh, Tmax_, r.rotary_dim,
                      r.rope_base, s);
     AttnArgs a;
-    a.q = qrot_; a.k = kcache(l); a.v = vcache(l); a.kvdt = r.act; a.mask = dmask_; a.mask_stride = Tmax_;
-    a.B = B_; a.T = T; a.H = H; a.D = Dh; a.Tmax = Tmax_; a.scale = 1.f / sqrtf(static_cast<float>(Dh));
-    a.out = attn_; a.odt = r.act;
+    a.q = qrot_;
+    a.k = kcache(l);
+    a.v = vcache(l);
+    a.kvdt = r.act;
+    a.mask = dmask_;
+    a.mask_stride = Tmax_;
+    a.B = B_;
+    a.T = T;
+    a.H = H;
+    a.D = Dh;
+    a.Tmax = Tmax_;
+    a.scale = 1.f / sqrtf(static_cast<float>(Dh));
+    a.out = attn_;
+    a.odt = r.act;
     if (T == 1) {
       a.kv_len_dev = dlens_ + 1;
-      a.work = attn_work_; a.work_floats = attn_work_floats_;
+      a.work = attn_work_;
+      a.work_floats = attn_work_floats_;
       attention_decode(a, s);
     } else {
       a.kv_len = length_ + T;
@@ -484,7 +529,13 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
   const void* x = ln_;
   if (T > 1) {  // gather the last position of each row: [B, D] <- rows b*T + T-1
     Broadcast c;
-    c.ndim = 2; c.shape[0] = B_; c.shape[1] = D; c.sa[0] = T * D; c.sa[1] = 1; c.sb[0] = D; c.sb[1] = 1;
+    c.ndim = 2;
+    c.shape[0] = B_;
+    c.shape[1] = D;
+    c.sa[0] = T * D;
+    c.sa[1] = 1;
+    c.sb[0] = D;
+    c.sb[1] = 1;
     copy_strided(static_cast<const char*>(ln_) + (T - 1) * D * 2, last_, 2, c, B_ * D, s);
     x = last_;
   }
@@ -497,8 +548,13 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
 class StepWait : public Napi::AsyncWorker {
  public:
   StepWait(Napi::Env env, Napi::Object session, GPTJSession* s, cudaEvent_t done, Napi::TypedArray out, size_t bytes)
-      : Napi::AsyncWorker(env, "gptj:cuda-step"), deferred_(Napi::Promise::Deferred::New(env)),
-        session_ref_(Napi::Persistent(session)), out_ref_(Napi::Persistent(out)), s_(s), done_(done), bytes_(bytes) {}
+      : Napi::AsyncWorker(env, "gptj:cuda-step"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        session_ref_(Napi::Persistent(session)),
+        out_ref_(Napi::Persistent(out)),
+        s_(s),
+        done_(done),
+        bytes_(bytes) {}
   Napi::Promise promise() { return deferred_.Promise(); }
 
  protected:
@@ -543,7 +599,8 @@ Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
   launch(env, st, s, op);
   commit(st);
   busy_ = true;
-  auto* w = new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), st.out_bytes);
+  auto* w =
+      new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), st.out_bytes);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
@@ -558,15 +615,18 @@ CudaStep GPTJSession::validate(const Napi::CallbackInfo& info, const char* op) {
   st.T = arg_int(info, 1, op, "T", 1, Tmax_);
   st.ids = gptj::arg_i32(info, 0, op, "ids", B_ * st.T);
   if (length_ + st.T > Tmax_)
-    throw_range(env, std::string(op) + ": " + std::to_string(length_) + " + " + std::to_string(st.T) + " tokens exceed maxLength " + std::to_string(Tmax_));
-  if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined()) st.mask = gptj::arg_i32(info, 2, op, "mask", B_ * st.T);
+    throw_range(env, std::string(op) + ": " + std::to_string(length_) + " + " + std::to_string(st.T) +
+                         " tokens exceed maxLength " + std::to_string(Tmax_));
+  if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined())
+    st.mask = gptj::arg_i32(info, 2, op, "mask", B_ * st.T);
   // A detached out (its buffer transferred) has no elements and fails here like a wrong one.
   const Napi::Value out = info.Length() > 3 ? info[3] : env.Undefined();
   const napi_typedarray_type ot = out.IsTypedArray() ? out.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
   const int64_t out_len = out.IsTypedArray() ? static_cast<int64_t>(out.As<Napi::TypedArray>().ElementLength()) : -1;
   st.want_ids = ot == napi_int32_array;
   if (!(ot == napi_float32_array && out_len == B_ * r_->vocab) && !(st.want_ids && out_len == B_))
-    throw_type(env, std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
+    throw_type(env,
+               std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
   st.out_bytes = st.want_ids ? B_ * 4 : B_ * r_->vocab * 4;
   gptj::check_step_tokens(env, op, st.ids, st.mask, B_, st.T, r_->vocab);
   st.seen = real_count_;
@@ -616,8 +676,10 @@ void GPTJSession::launch(Napi::Env env, const CudaStep& st, cudaStream_t s, cons
   }
   check(env, cudaGetLastError(), op);
   if (st.T == 1) graph_warm_ = true;  // a decode step ran with the current buffers (plans, attributes)
-  check(env, cudaMemcpyAsync(hout_, st.want_ids ? static_cast<void*>(dargmax_) : logits_, st.out_bytes,
-                             cudaMemcpyDeviceToHost, s), op);
+  check(env,
+        cudaMemcpyAsync(hout_, st.want_ids ? static_cast<void*>(dargmax_) : logits_, st.out_bytes,
+                        cudaMemcpyDeviceToHost, s),
+        op);
   check(env, cudaEventRecord(done_, s), op);
 }
 
@@ -653,7 +715,9 @@ Napi::Value GPTJSession::Reorder(const Napi::CallbackInfo& info) {
   for (int64_t l = 0; l < 2 * r_->n_layer; ++l) {
     char* base = static_cast<char*>(kv_) + l * kv_layer_bytes_;
     for (int64_t i = 0; i < B_; ++i)
-      check(env, cudaMemcpyAsync(tmp + i * row_bytes, base + rows[i] * row_bytes, row_bytes, cudaMemcpyDeviceToDevice, s), op);
+      check(env,
+            cudaMemcpyAsync(tmp + i * row_bytes, base + rows[i] * row_bytes, row_bytes, cudaMemcpyDeviceToDevice, s),
+            op);
     check(env, cudaMemcpyAsync(base, tmp, kv_layer_bytes_, cudaMemcpyDeviceToDevice, s), op);
   }
   check(env, cudaMemcpyAsync(dmask_, m.data(), m.size() * 4, cudaMemcpyHostToDevice, s), op);

@@ -38,21 +38,31 @@ enum Epilogue : int {
 };
 constexpr int kMaxMats = 4;
 struct GemvMat {  // one weight matrix W [N, K] and where its output rows go
-  const void* w = nullptr; const float* scales = nullptr;  // scales: q8 only
+  const void* w = nullptr;
+  const float* scales = nullptr;  // scales: q8 only
   int64_t N = 0;
-  void* y = nullptr; int epilogue = EPI_STORE_F32; const float* bias = nullptr;
+  void* y = nullptr;
+  int epilogue = EPI_STORE_F32;
+  const float* bias = nullptr;
 };
 struct GemvArgs {
-  const void* x = nullptr; int xdt = DT_F32; int64_t ldx = 0, K = 0;
+  const void* x = nullptr;
+  int xdt = DT_F32;
+  int64_t ldx = 0, K = 0;
   int wdt = DT_F16;
   // Up to kMaxMats matrices (all of dtype wdt) on the same x in one launch, e.g. q, k, v and fc_in;
   // split-K only with one.
-  GemvMat mat[kMaxMats]; int nmat = 1;
+  GemvMat mat[kMaxMats];
+  int nmat = 1;
   // Optional second term added into the same outputs (nmat == 1, no split-K): y += x2 [M, K2] . W2^T,
   // W2 [N, K2] of dtype wdt, e.g. o-proj + fc_out into the residual.
-  const void* x2 = nullptr; int64_t ldx2 = 0, K2 = 0; const void* w2 = nullptr; const float* scales2 = nullptr;
+  const void* x2 = nullptr;
+  int64_t ldx2 = 0, K2 = 0;
+  const void* w2 = nullptr;
+  const float* scales2 = nullptr;
   int64_t M = 0;
-  float* work = nullptr; int64_t work_floats = 0;
+  float* work = nullptr;
+  int64_t work_floats = 0;
 };
 // False (and nothing launched) for an unsupported x/W dtype pair or matrix layout.
 bool gemv(const GemvArgs& a, cudaStream_t stream);
@@ -63,19 +73,25 @@ bool gemv(const GemvArgs& a, cudaStream_t stream);
 // aoff/boff: device arrays of per-batch element offsets (nullptr = 0 for every batch); C batch b
 // starts at b*M*ldc.
 struct GemmSimtArgs {
-  const float* A = nullptr; int64_t lda = 0; const int64_t* aoff = nullptr;
-  const void* B = nullptr; int bdt = DT_F32; const float* bscales = nullptr;
-  int64_t sbk = 0, sbn = 0; const int64_t* boff = nullptr;
+  const float* A = nullptr;
+  int64_t lda = 0;
+  const int64_t* aoff = nullptr;
+  const void* B = nullptr;
+  int bdt = DT_F32;
+  const float* bscales = nullptr;
+  int64_t sbk = 0, sbn = 0;
+  const int64_t* boff = nullptr;
   const float* bias = nullptr;
-  float* C = nullptr; int64_t ldc = 0;
+  float* C = nullptr;
+  int64_t ldc = 0;
   int64_t batch = 1, M = 0, N = 0, K = 0;
 };
 void gemm_simt(const GemmSimtArgs& a, cudaStream_t stream);
 
 // ---- layernorm.cu: y[r,:] = (x[r,:] - mean) / sqrt(var + eps) * gamma + beta -------------------
 // x f32 [rows, D]; gamma/beta dtype f32/f16/bf16 [D]; y dtype ydt in {f32, f16, bf16}.
-void layer_norm(const float* x, int64_t rows, int64_t D, const void* gamma, int gdt, const void* beta,
-                int bdt, float eps, void* y, int ydt, cudaStream_t stream);
+void layer_norm(const float* x, int64_t rows, int64_t D, const void* gamma, int gdt, const void* beta, int bdt,
+                float eps, void* y, int ydt, cudaStream_t stream);
 
 // ---- elementwise.cu -----------------------------------------------------------------------------
 void gelu(const float* x, float* y, int64_t n, bool tanh_approx, cudaStream_t stream);
@@ -99,11 +115,12 @@ void cast(const void* x, int xdt, void* y, int ydt, int64_t n, cudaStream_t stre
 // q8 quantization per row (as the CPU): scale = absmax / 127, q = rint(x / scale) (0 for an all-zero row).
 void quantize_q8(const void* x, int xdt, int64_t rows, int64_t cols, int8_t* q, float* scales, cudaStream_t stream);
 // q8 -> ydt (f32/f16/bf16)
-void dequantize_q8(const int8_t* q, const float* scales, int64_t rows, int64_t cols, void* y, int ydt, cudaStream_t stream);
+void dequantize_q8(const int8_t* q, const float* scales, int64_t rows, int64_t cols, void* y, int ydt,
+                   cudaStream_t stream);
 // y f32 [n, D] = table[ids[i], :] (table dtype f32/f16/bf16/q8 with per-row scales). Ids outside
 // [0, V) write zeros and set *bad (device int, caller zeroes it) to 1 + the first bad position seen.
-void embedding(const void* table, int tdt, const float* scales, int64_t V, int64_t D, const int32_t* ids,
-               int64_t n, float* y, int* bad, cudaStream_t stream);
+void embedding(const void* table, int tdt, const float* scales, int64_t V, int64_t D, const int32_t* ids, int64_t n,
+               float* y, int* bad, cudaStream_t stream);
 // For every index c of s.shape: dst[c . s.sb] = src[c . s.sa] (element strides; 1/2/4-byte elements).
 // Slices, transposes and concat parts are all one such copy.
 void copy_strided(const void* src, void* dst, int elem_bytes, const Broadcast& s, int64_t n, cudaStream_t stream);
@@ -119,10 +136,9 @@ void rotary(const float* x, const int32_t* pos, float* y, int64_t B, int64_t T, 
 // Runner: q,k,v f32 rows [B*T, H*D] (row b*T + t) from the projections. q_out f32 [B*T, H*D] gets the
 // rotated q; the rotated k and plain v go to the caches kc/vc (kvdt f16/bf16, [B,H,Tmax,D]) at
 // position (*len_before + t). Interleaved (GPT-J) rotary on the first rotary_dim dims.
-void rotary_kv_append(const float* q, const float* k, const float* v, const int32_t* pos,
-                      const int32_t* len_before, float* q_out, void* kc, void* vc, int kvdt, int64_t B,
-                      int64_t T, int64_t H, int64_t D, int64_t Tmax, int64_t rotary_dim, float base,
-                      cudaStream_t stream);
+void rotary_kv_append(const float* q, const float* k, const float* v, const int32_t* pos, const int32_t* len_before,
+                      float* q_out, void* kc, void* vc, int kvdt, int64_t B, int64_t T, int64_t H, int64_t D,
+                      int64_t Tmax, int64_t rotary_dim, float base, cudaStream_t stream);
 
 // ---- attention_*.cu -----------------------------------------------------------------------------
 // out[b,t,h,:] = softmax_j(q[b,t,h,:] . k[b,h,j,:] * scale) v[b,h,j,:] over keys j <= kv_len - T + t
@@ -131,13 +147,19 @@ void rotary_kv_append(const float* q, const float* k, const float* v, const int3
 // (graph replay), else taken from kv_len. A query whose visible keys are all masked gets zeros.
 struct AttnArgs {
   const float* q = nullptr;
-  const void* k = nullptr; const void* v = nullptr; int kvdt = DT_F32;
-  const int32_t* mask = nullptr; int64_t mask_stride = 0;
+  const void* k = nullptr;
+  const void* v = nullptr;
+  int kvdt = DT_F32;
+  const int32_t* mask = nullptr;
+  int64_t mask_stride = 0;
   int64_t B = 0, T = 0, H = 0, D = 0, Tmax = 0;
-  int64_t kv_len = 0; const int32_t* kv_len_dev = nullptr;
+  int64_t kv_len = 0;
+  const int32_t* kv_len_dev = nullptr;
   float scale = 1.f;
-  void* out = nullptr; int odt = DT_F32;
-  float* work = nullptr; int64_t work_floats = 0;  // decode only, see attention_decode_work_floats
+  void* out = nullptr;
+  int odt = DT_F32;
+  float* work = nullptr;
+  int64_t work_floats = 0;  // decode only, see attention_decode_work_floats
 };
 // Flash-decoding: each (b, t, h) is split over KV chunks of 16..256 keys (grid sized for Tmax so that
 // a graph stays valid as kv_len grows), then the chunks are merged. Best for small T.

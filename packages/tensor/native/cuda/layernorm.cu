@@ -63,7 +63,8 @@ __global__ void __launch_bounds__(kThreads) layer_norm_reg_kernel(const float* x
     const float e[4] = {v[j].x, v[j].y, v[j].z, v[j].w};
 #pragma unroll
     for (int k = 0; k < 4; ++k)
-      yr[4 * i + k] = from_f32<YT>((e[k] - mean) * rstd * load_any(gamma, gdt, 4 * i + k) + load_any(beta, bdt, 4 * i + k));
+      yr[4 * i + k] =
+          from_f32<YT>((e[k] - mean) * rstd * load_any(gamma, gdt, 4 * i + k) + load_any(beta, bdt, 4 * i + k));
   }
 }
 
@@ -72,8 +73,10 @@ void launch(const float* x, int64_t rows, int64_t D, const void* gamma, int gdt,
             YT* y, cudaStream_t stream) {
   const unsigned grid = static_cast<unsigned>(rows);
   const bool regs = D % 4 == 0 && D <= 4 * kThreads * kMaxVec && (reinterpret_cast<uintptr_t>(x) & 15) == 0;
-  if (regs) layer_norm_reg_kernel<<<grid, kThreads, 0, stream>>>(x, D, gamma, gdt, beta, bdt, eps, y);
-  else layer_norm_kernel<<<grid, kThreads, 0, stream>>>(x, D, gamma, gdt, beta, bdt, eps, y);
+  if (regs)
+    layer_norm_reg_kernel<<<grid, kThreads, 0, stream>>>(x, D, gamma, gdt, beta, bdt, eps, y);
+  else
+    layer_norm_kernel<<<grid, kThreads, 0, stream>>>(x, D, gamma, gdt, beta, bdt, eps, y);
 }
 
 }  // namespace

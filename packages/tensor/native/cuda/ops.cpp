@@ -21,10 +21,13 @@ namespace {
 constexpr int64_t kMaxDim = int64_t(1) << 40;
 constexpr int64_t kMaxI32 = 2147483647;
 
-int64_t weight_bytes(int dt, int64_t rows, int64_t cols) { return dt == DT_Q8 ? q8_bytes(rows, cols) : rows * cols * elem_bytes(dt); }
+int64_t weight_bytes(int dt, int64_t rows, int64_t cols) {
+  return dt == DT_Q8 ? q8_bytes(rows, cols) : rows * cols * elem_bytes(dt);
+}
 // The f32 scales of a q8 matrix [rows, cols] at p (common/dtype.h), or null for other dtypes.
 const float* q8_scales_at(const void* p, int dt, int64_t rows, int64_t cols) {
-  return dt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(p) + q8_scales_offset(rows, cols)) : nullptr;
+  return dt == DT_Q8 ? reinterpret_cast<const float*>(static_cast<const char*>(p) + q8_scales_offset(rows, cols))
+                     : nullptr;
 }
 
 // linear(x, w, wDtype, bias|null, y, M, K, N): y f32 [M,N] = x f32 [M,K] . w[N,K]^T + bias
@@ -40,8 +43,17 @@ void Linear(OpCall& c) {
   const float* scales = q8_scales_at(w, wdt, N, K);
   if (M <= 8) {
     GemvArgs g;
-    g.x = x; g.xdt = DT_F32; g.ldx = K; g.K = K; g.wdt = wdt; g.M = M;
-    g.mat[0].w = w; g.mat[0].scales = scales; g.mat[0].N = N; g.mat[0].y = y; g.mat[0].bias = bias;
+    g.x = x;
+    g.xdt = DT_F32;
+    g.ldx = K;
+    g.K = K;
+    g.wdt = wdt;
+    g.M = M;
+    g.mat[0].w = w;
+    g.mat[0].scales = scales;
+    g.mat[0].N = N;
+    g.mat[0].y = y;
+    g.mat[0].bias = bias;
     g.work_floats = 16 * M * N;
     g.work = static_cast<float*>(scratch(c.env(), g.work_floats * 4));
     gemv(g, s);
@@ -51,12 +63,24 @@ void Linear(OpCall& c) {
     char* tmp = static_cast<char*>(scratch(c.env(), xbytes + kLtWorkspaceBytes));
     cast(x, DT_F32, tmp, wdt, M * K, s);
     if (!lt_linear(tmp, w, wdt, M, N, K, y, false, tmp + xbytes, kLtWorkspaceBytes, s))
-      throw Napi::Error::New(c.env(), "linear: cuBLASLt matmul failed for M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K));
+      throw Napi::Error::New(c.env(), "linear: cuBLASLt matmul failed for M=" + std::to_string(M) +
+                                          " N=" + std::to_string(N) + " K=" + std::to_string(K));
     if (bias) add_bias(y, bias, M, N, s);
   } else {
     GemmSimtArgs g;
-    g.A = x; g.lda = K; g.B = w; g.bdt = wdt; g.bscales = scales; g.sbk = 1; g.sbn = K; g.bias = bias;
-    g.C = y; g.ldc = N; g.M = M; g.N = N; g.K = K;
+    g.A = x;
+    g.lda = K;
+    g.B = w;
+    g.bdt = wdt;
+    g.bscales = scales;
+    g.sbk = 1;
+    g.sbn = K;
+    g.bias = bias;
+    g.C = y;
+    g.ldc = N;
+    g.M = M;
+    g.N = N;
+    g.K = K;
     gemm_simt(g, s);
   }
 }
@@ -74,7 +98,8 @@ void Matmul(OpCall& c) {
   for (int64_t d : shape) batch_d *= static_cast<double>(d);
   if (batch_d > 65535) c.range_error("more than 65535 matrices in the batch");
   const double lim = static_cast<double>(kMaxDim);  // products checked in double first: no int64 overflow below
-  if (double(M) * K > lim || double(K) * N > lim || batch_d * M * N > lim) c.range_error("a matrix has more than 2^40 elements");
+  if (double(M) * K > lim || double(K) * N > lim || batch_d * M * N > lim)
+    c.range_error("a matrix has more than 2^40 elements");
   const int64_t batch = static_cast<int64_t>(batch_d);
   // Element offsets of every batch's matrices, and the largest of each.
   std::vector<int64_t> offs(2 * batch);
@@ -82,7 +107,10 @@ void Matmul(OpCall& c) {
   int64_t amax = 0, bmax = 0;
   for (int64_t i = 0; i < batch; ++i) {
     int64_t ao = 0, bo = 0;
-    for (size_t d = 0; d < shape.size(); ++d) { ao += idx[d] * as[d]; bo += idx[d] * bs[d]; }
+    for (size_t d = 0; d < shape.size(); ++d) {
+      ao += idx[d] * as[d];
+      bo += idx[d] * bs[d];
+    }
     if (double(ao) * M * K > lim || double(bo) * K * N > lim) c.range_error("batch strides reach past 2^40 elements");
     offs[i] = ao * M * K;
     offs[batch + i] = bo * K * N;
@@ -105,14 +133,27 @@ void Matmul(OpCall& c) {
   int64_t* doffs = static_cast<int64_t*>(scratch(c.env(), 2 * batch * 8));
   check(c.env(), cudaMemcpyAsync(doffs, offs.data(), offs.size() * 8, cudaMemcpyHostToDevice, s), c.op());
   GemmSimtArgs g;
-  g.A = a; g.lda = K; g.aoff = doffs; g.B = b; g.bdt = DT_F32; g.sbk = N; g.sbn = 1; g.boff = doffs + batch;
-  g.C = out; g.ldc = N; g.batch = batch; g.M = M; g.N = N; g.K = K;
+  g.A = a;
+  g.lda = K;
+  g.aoff = doffs;
+  g.B = b;
+  g.bdt = DT_F32;
+  g.sbk = N;
+  g.sbn = 1;
+  g.boff = doffs + batch;
+  g.C = out;
+  g.ldc = N;
+  g.batch = batch;
+  g.M = M;
+  g.N = N;
+  g.K = K;
   gemm_simt(g, s);
 }
 
 // A shape (at most 8 dims) and two stride sets of it, from arguments i (shape), ia and ib (strides);
 // n: the element count of the shape.
-Broadcast arg_broadcast(const OpCall& c, size_t i, size_t ia, const char* a_name, size_t ib, const char* b_name, int64_t& n) {
+Broadcast arg_broadcast(const OpCall& c, size_t i, size_t ia, const char* a_name, size_t ib, const char* b_name,
+                        int64_t& n) {
   Broadcast b;
   const std::vector<int64_t> shape = c.ints(i, "shape", 0, kMaxDim, 8);
   const std::vector<int64_t> sa = c.ints(ia, a_name, 0, kMaxDim, 8);
@@ -120,14 +161,22 @@ Broadcast arg_broadcast(const OpCall& c, size_t i, size_t ia, const char* a_name
   if (sa.size() != shape.size() || sb.size() != shape.size()) c.range_error("shape and strides differ in length");
   b.ndim = static_cast<int>(shape.size());
   n = 1;
-  for (int d = 0; d < b.ndim; ++d) { b.shape[d] = shape[d]; b.sa[d] = sa[d]; b.sb[d] = sb[d]; n *= shape[d]; }
+  for (int d = 0; d < b.ndim; ++d) {
+    b.shape[d] = shape[d];
+    b.sa[d] = sa[d];
+    b.sb[d] = sb[d];
+    n *= shape[d];
+  }
   return b;
 }
 
 // Largest element offset + 1 a strided walk over b.shape touches through strides st.
 int64_t extent(const Broadcast& b, const int64_t* st) {
   int64_t e = 0;
-  for (int d = 0; d < b.ndim; ++d) { if (b.shape[d] == 0) return 0; e += (b.shape[d] - 1) * st[d]; }
+  for (int d = 0; d < b.ndim; ++d) {
+    if (b.shape[d] == 0) return 0;
+    e += (b.shape[d] - 1) * st[d];
+  }
   return e + 1;
 }
 
@@ -263,7 +312,8 @@ void Embedding(OpCall& c) {
 void Cast(OpCall& c) {
   const int xdt = c.float_dtype(1, "x", false), ydt = c.float_dtype(3, "y", false);
   const int64_t rows = c.i64(4, "rows", 0, kMaxDim), cols = c.i64(5, "cols", 0, kMaxDim);
-  if (static_cast<double>(rows) * static_cast<double>(cols) > static_cast<double>(kMaxDim)) c.range_error("rows * cols is over 2^40");
+  if (static_cast<double>(rows) * static_cast<double>(cols) > static_cast<double>(kMaxDim))
+    c.range_error("rows * cols is over 2^40");
   const int64_t n = rows * cols;
   const void* x = c.dev(0, "x", n * elem_bytes(xdt));
   void* y = c.dev(2, "y", n * elem_bytes(ydt));
@@ -276,8 +326,8 @@ void QuantizeQ8(OpCall& c) {
   const int64_t rows = c.i64(2, "rows", 0, kMaxI32), cols = c.i64(3, "cols", 0, kMaxDim);
   const void* x = c.dev(0, "x", rows * cols * elem_bytes(xdt));
   char* q = c.dev<char>(4, "q", q8_bytes(rows, cols));
-  quantize_q8(x, xdt, rows, cols, reinterpret_cast<int8_t*>(q), reinterpret_cast<float*>(q + q8_scales_offset(rows, cols)),
-              c.stream());
+  quantize_q8(x, xdt, rows, cols, reinterpret_cast<int8_t*>(q),
+              reinterpret_cast<float*>(q + q8_scales_offset(rows, cols)), c.stream());
 }
 
 // dequantizeQ8(q, rows, cols, y, yDtype)

@@ -12,8 +12,9 @@ unsigned grid_for(int64_t n) {
   const int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<unsigned>(b < 1 ? 1 : (b > (1 << 30) ? (1 << 30) : b));
 }
-#define GRID_STRIDE(i, n) \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+#define GRID_STRIDE(i, n)                                                                \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
 // sin and cos of position * inv_freq[i], inv_freq[i] = 1 / base^(2i / rd).
 __device__ __forceinline__ void angle(int64_t i, int64_t rd, int32_t pos, float base, float* s, float* c) {
@@ -25,7 +26,8 @@ __device__ __forceinline__ void angle(int64_t i, int64_t rd, int32_t pos, float 
 }
 
 // Element d of one head vector xh [D] after rotation at position pos.
-__device__ __forceinline__ float rotate(const float* xh, int64_t d, int64_t rd, bool interleaved, int32_t pos, float base) {
+__device__ __forceinline__ float rotate(const float* xh, int64_t d, int64_t rd, bool interleaved, int32_t pos,
+                                        float base) {
   if (d >= rd) return xh[d];
   const int64_t half = rd / 2;
   float s, c;
@@ -48,8 +50,8 @@ __global__ void rotary_kernel(const float* x, const int32_t* pos, float* y, int6
 // and store is a pair (float2 / 2 x 16 bits).
 template <typename KT>
 __global__ void rotary_kv_append_kernel(const float2* q, const float2* k, const float2* v, const int32_t* pos,
-                                        const int32_t* len_before, float2* q_out, KT* kc, KT* vc, int64_t B,
-                                        int64_t T, int64_t H, int64_t D, int64_t Tmax, int64_t rd, float base) {
+                                        const int32_t* len_before, float2* q_out, KT* kc, KT* vc, int64_t B, int64_t T,
+                                        int64_t H, int64_t D, int64_t Tmax, int64_t rd, float base) {
   const int64_t off = *len_before, P = D / 2;
   GRID_STRIDE(j, B * T * H * P) {
     const int64_t i = j % P, head = j / P, h = head % H, r = head / H, t = r % T, b = r / T;
@@ -88,11 +90,13 @@ void rotary_kv_append(const float* q, const float* k, const float* v, const int3
                *v2 = reinterpret_cast<const float2*>(v);
   float2* qo = reinterpret_cast<float2*>(q_out);
   if (kvdt == DT_BF16)
-    rotary_kv_append_kernel<<<grid_for(n), kThreads, 0, stream>>>(q2, k2, v2, pos, len_before, qo,
-        static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc), B, T, H, D, Tmax, rotary_dim, base);
+    rotary_kv_append_kernel<<<grid_for(n), kThreads, 0, stream>>>(
+        q2, k2, v2, pos, len_before, qo, static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc), B, T, H, D,
+        Tmax, rotary_dim, base);
   else
     rotary_kv_append_kernel<<<grid_for(n), kThreads, 0, stream>>>(q2, k2, v2, pos, len_before, qo,
-        static_cast<__half*>(kc), static_cast<__half*>(vc), B, T, H, D, Tmax, rotary_dim, base);
+                                                                  static_cast<__half*>(kc), static_cast<__half*>(vc), B,
+                                                                  T, H, D, Tmax, rotary_dim, base);
 }
 
 }  // namespace gptj_cuda

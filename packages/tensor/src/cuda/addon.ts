@@ -63,19 +63,15 @@ export interface CudaAddon {
   synchronize(): void;
   // Argument order as in the CPU addon (native.ts): inputs, output, dims, then parameters.
   linear(x: S, w: S, wDtype: number, bias: S | null, y: S, M: number, K: number, N: number): void;
-  matmul(a: S, b: S, c: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[],
-         M: number, K: number, N: number): void;
+  matmul(a: S, b: S, c: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[], M: number, K: number, N: number): void;
   binary(op: 0 | 1, a: S, b: S, y: S, shape: number[], aStrides: number[], bStrides: number[]): void;
-  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number,
-              dstStrides: number[], dstOffset: number): void;
+  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number, dstStrides: number[], dstOffset: number): void;
   scale(x: S, y: S, n: number, s: number): void;
   layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, y: S, rows: number, D: number, eps: number): void;
   gelu(x: S, y: S, n: number, tanhApprox: boolean): void;
   softmax(x: S, y: S, rows: number, V: number): void;
-  rotary(x: S, positions: S, y: S, B: number, T: number, H: number, D: number, rotaryDim: number,
-         interleaved: boolean, base: number): void;
-  attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number,
-            kvLength: number, scale: number): void;
+  rotary(x: S, positions: S, y: S, B: number, T: number, H: number, D: number, rotaryDim: number, interleaved: boolean, base: number): void;
+  attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number, kvLength: number, scale: number): void;
   embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, y: S): void;
   cast(x: S, xDtype: number, y: S, yDtype: number, rows: number, cols: number): void;
   quantizeQ8(x: S, xDtype: number, rows: number, cols: number, q: S): void;
@@ -109,6 +105,8 @@ export function loadCudaAddon(): CudaLoad {
 export function cudaMissingReason(tried: readonly AddonAttempt[], packageName: string): string {
   const failed = tried.find((t) => !t.missing);
   if (failed) return `the CUDA addon failed to load: ${failed.error} (${failed.path})`;
-  return `no CUDA addon: this build of @gptj/tensor has none (nvcc was not found when it was built) ` +
-    `and ${packageName} is not installed (GPU users: npm i ${packageName})`;
+  return (
+    `no CUDA addon: this build of @gptj/tensor has none (nvcc was not found when it was built) ` +
+    `and ${packageName} is not installed (GPU users: npm i ${packageName})`
+  );
 }

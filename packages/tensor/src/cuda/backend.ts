@@ -34,7 +34,8 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
       });
     },
     linear(x, w, bias, out) {
-      const K = x.shape[x.shape.length - 1], N = w.shape[0];
+      const K = x.shape[x.shape.length - 1],
+        N = w.shape[0];
       callNative('linear', () => cuda.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N));
     },
     // GPU work is already off the JS thread; the promise settles once the kernels are queued, and
@@ -43,7 +44,9 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
       backend.linear(x, w, bias, out);
     },
     matmul(a, b, out, batch) {
-      const M = a.shape[a.shape.length - 2], K = a.shape[a.shape.length - 1], N = b.shape[b.shape.length - 1];
+      const M = a.shape[a.shape.length - 2],
+        K = a.shape[a.shape.length - 1],
+        N = b.shape[b.shape.length - 1];
       callNative('matmul', () => cuda.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
     },
     binary(op, a, b, out, l) {
@@ -53,8 +56,7 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     gelu: (x, approximate, out) => callNative('gelu', () => cuda.gelu(st(x), st(out), x.size, approximate === 'tanh')),
     layerNorm(x, gamma, beta, eps, out) {
       const [rows, D] = matrixDims(x.shape);
-      callNative('layerNorm', () =>
-        cuda.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
+      callNative('layerNorm', () => cuda.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
     },
     softmax(x, out) {
       const [rows, V] = matrixDims(x.shape);
@@ -66,15 +68,13 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     },
     attention(q, k, v, mask, kvLength, scale, out) {
       const [B, T, H, D] = q.shape;
-      callNative('attention', () =>
-        cuda.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale));
+      callNative('attention', () => cuda.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale));
     },
     async attentionAsync(q, k, v, mask, kvLength, scale, out) {
       backend.attention(q, k, v, mask, kvLength, scale, out);
     },
     stridedCopy(src, dst, l) {
-      callNative('copy', () =>
-        cuda.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
+      callNative('copy', () => cuda.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
     },
     embedding(table, ids, out) {
       const [V, D] = table.shape;

@@ -61,8 +61,16 @@ describe.skipIf(!cuda)('cuda bindings refuse wrong objects before any device cal
 
   it('runner and session constructors check their objects the same way', () => {
     const config = {
-      vocabSize: 8, nEmbd: 4, nLayer: 1, nHead: 1, nInner: 8, rotaryDim: 2, layerNormEpsilon: 1e-5,
-      weightDtype: 1, lnDtype: 0, wteDtype: 1,
+      vocabSize: 8,
+      nEmbd: 4,
+      nLayer: 1,
+      nHead: 1,
+      nInner: 8,
+      rotaryDim: 2,
+      layerNormEpsilon: 1e-5,
+      weightDtype: 1,
+      lnDtype: 0,
+      wteDtype: 1,
     };
     expect(() => new cuda!.GPTJRunner(config, { wte: cpuStorage } as never)).toThrow('GPTJRunner: weights.wte must be a DeviceStorage');
     expect(() => new cuda!.GPTJSession(cpuStorage as never, 1, 8)).toThrow('GPTJSession: runner must be a GPTJRunner');

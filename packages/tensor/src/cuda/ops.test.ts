@@ -4,21 +4,50 @@
 // 1e-2). Skipped, with the reason in the suite title, where the device is unavailable.
 import { describe, expect, it } from 'vitest';
 import {
-  Tensor, add, argmax, attention, cast, concat, cudaAvailable, embedding, gelu, kvWrite, layerNorm, linear,
-  linearAsync, matmul, mul, rotary, scale, slice, softmax, topk, transpose, IndexError, type DType, type DeviceName,
+  Tensor,
+  add,
+  argmax,
+  attention,
+  cast,
+  concat,
+  cudaAvailable,
+  embedding,
+  gelu,
+  kvWrite,
+  layerNorm,
+  linear,
+  linearAsync,
+  matmul,
+  mul,
+  rotary,
+  scale,
+  slice,
+  softmax,
+  topk,
+  transpose,
+  IndexError,
+  type DType,
+  type DeviceName,
 } from '../index.js';
 import { relErr, rng } from '../test-support/index.js';
 
 function randn(shape: number[], seed: number, dtype: DType = 'f32', amp = 1): Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return Tensor.fromArray(Float32Array.from({ length: n }, () => r() * amp), shape, { dtype });
+  return Tensor.fromArray(
+    Float32Array.from({ length: n }, () => r() * amp),
+    shape,
+    { dtype },
+  );
 }
 
 function ints(shape: number[], hi: number, seed: number): Tensor {
   const r = rng(seed);
   const n = shape.reduce((a, b) => a * b, 1);
-  return Tensor.fromArray(Int32Array.from({ length: n }, () => Math.floor(((r() + 1) / 2) * hi)), shape);
+  return Tensor.fromArray(
+    Int32Array.from({ length: n }, () => Math.floor(((r() + 1) / 2) * hi)),
+    shape,
+  );
 }
 
 const cudaStatus = cudaAvailable();
@@ -29,21 +58,25 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
     /** Runs `f` on CPU inputs and on device copies; returns [device result, cpu result] on the host. */
     function both(inputs: Tensor[], f: (...xs: Tensor[]) => Tensor): [Float32Array, Float32Array] {
       const dev = inputs.map((t) => t.to(device));
-      const want = f(...inputs), got = f(...dev);
+      const want = f(...inputs),
+        got = f(...dev);
       expect(got.device).toBe(device);
       expect(got.shape).toEqual(want.shape);
       const r: [Float32Array, Float32Array] =
-        want.dtype === 'i32' ? [Float32Array.from(got.toInt32Array()), Float32Array.from(want.toInt32Array())]
-          : [got.toFloat32Array(), want.toFloat32Array()];
+        want.dtype === 'i32' ? [Float32Array.from(got.toInt32Array()), Float32Array.from(want.toInt32Array())] : [got.toFloat32Array(), want.toFloat32Array()];
       for (const t of [...inputs, ...dev, want, got]) t.dispose();
       return r;
     }
-    const close = (tol: number) => ([got, want]: [Float32Array, Float32Array]) => expect(relErr(got, want)).toBeLessThanOrEqual(tol);
+    const close =
+      (tol: number) =>
+      ([got, want]: [Float32Array, Float32Array]) =>
+        expect(relErr(got, want)).toBeLessThanOrEqual(tol);
 
     it('copies host <-> device exactly, every dtype', () => {
       for (const dt of ['f32', 'f16', 'bf16', 'q8'] as DType[]) {
         const x = randn([5, 33], 1, dt);
-        const y = x.to(device), back = y.to('cpu');
+        const y = x.to(device),
+          back = y.to('cpu');
         expect(back.toFloat32Array()).toEqual(x.toFloat32Array());
         for (const t of [x, y, back]) t.dispose();
       }
@@ -57,18 +90,33 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
         const x = randn([5, 33], 3, dt);
         expect(Buffer.from(x.to(device).toBytes()).equals(Buffer.from(x.toBytes())), dt).toBe(true);
       }
-      const q = Tensor.fromQ8(Int8Array.from({ length: 5 * 33 }, (_, i) => (i * 37) % 256 - 128), Float32Array.of(1, 0.5, 0, 2, 0.25), [5, 33]);
-      const got = q.to(device).toQ8Parts(), want = q.toQ8Parts();
+      const q = Tensor.fromQ8(
+        Int8Array.from({ length: 5 * 33 }, (_, i) => ((i * 37) % 256) - 128),
+        Float32Array.of(1, 0.5, 0, 2, 0.25),
+        [5, 33],
+      );
+      const got = q.to(device).toQ8Parts(),
+        want = q.toQ8Parts();
       expect([got.values, got.scales]).toEqual([want.values, want.scales]);
     });
 
     describe.each([
-      ['f32', 1e-5], ['f16', 1e-2], ['bf16', 1e-2], ['q8', 1e-2],
+      ['f32', 1e-5],
+      ['f16', 1e-2],
+      ['bf16', 1e-2],
+      ['q8', 1e-2],
     ] as [DType, number][])('linear with %s weights', (wdt, tol) => {
       // M 1..8: GEMV (vectorized when K is a multiple of the 16-byte width, scalar otherwise; split-K
       // for [2, 4096] x 40 rows);
       // M 9, 40: cuBLASLt for f16/bf16, CUDA-core GEMM for f32/q8.
-      it.each([[1, 64, 48], [3, 64, 300], [2, 4096, 40], [8, 37, 20], [9, 128, 70], [40, 96, 2100]])('M=%i K=%i N=%i', (M, K, N) => {
+      it.each([
+        [1, 64, 48],
+        [3, 64, 300],
+        [2, 4096, 40],
+        [8, 37, 20],
+        [9, 128, 70],
+        [40, 96, 2100],
+      ])('M=%i K=%i N=%i', (M, K, N) => {
         const w = randn([N, K], 2, wdt);
         close(tol)(both([randn([M, K], 3), w, randn([N], 4)], (x, ww, b) => linear(x, ww, b)));
         w.dispose();
@@ -76,8 +124,10 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
     });
 
     it('linearAsync matches linear', async () => {
-      const x = randn([2, 64], 5).to(device), w = randn([16, 64], 6, 'f16').to(device);
-      const a = linear(x, w), b = await linearAsync(x, w);
+      const x = randn([2, 64], 5).to(device),
+        w = randn([16, 64], 6, 'f16').to(device);
+      const a = linear(x, w),
+        b = await linearAsync(x, w);
       expect(b.toFloat32Array()).toEqual(a.toFloat32Array());
       for (const t of [x, w, a, b]) t.dispose();
     });
@@ -118,9 +168,16 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
     });
 
     it('kvWrite, then attention: decode (T=1), few queries, prefill tiles, with a padding mask', () => {
-      for (const [B, T, H, D, Tmax, L] of [[2, 1, 3, 16, 80, 70], [1, 3, 2, 32, 9, 9], [2, 20, 2, 16, 40, 33], [1, 37, 1, 64, 37, 37]]) {
-        const kc = Tensor.zeros([B, H, Tmax, D]), vc = Tensor.zeros([B, H, Tmax, D]);
-        const k = randn([B, L, H, D], 29 + T), v = randn([B, L, H, D], 30 + T);
+      for (const [B, T, H, D, Tmax, L] of [
+        [2, 1, 3, 16, 80, 70],
+        [1, 3, 2, 32, 9, 9],
+        [2, 20, 2, 16, 40, 33],
+        [1, 37, 1, 64, 37, 37],
+      ]) {
+        const kc = Tensor.zeros([B, H, Tmax, D]),
+          vc = Tensor.zeros([B, H, Tmax, D]);
+        const k = randn([B, L, H, D], 29 + T),
+          v = randn([B, L, H, D], 30 + T);
         kvWrite(kc, k, 0);
         kvWrite(vc, v, 0);
         // row 0: everything visible; row 1: the first 3 keys are left padding
@@ -128,7 +185,8 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
         const mask = Tensor.fromArray(m, [B, L]);
         close(1e-5)(both([randn([B, T, H, D], 31 + T), kc, vc, mask], (q, kk, vv, mm) => attention(q, kk, vv, { kvLength: L, mask: mm })));
         // kvWrite on the device matches too
-        const kd = Tensor.zeros([B, H, Tmax, D], 'f32', device), kdev = k.to(device);
+        const kd = Tensor.zeros([B, H, Tmax, D], 'f32', device),
+          kdev = k.to(device);
         kvWrite(kd, kdev, Tmax - L);
         const kh = Tensor.zeros([B, H, Tmax, D]);
         kvWrite(kh, k, Tmax - L);
@@ -139,14 +197,24 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
 
     it.each(['f32', 'f16', 'bf16', 'q8'] as DType[])('embedding from a %s table, and a bad id', (dt) => {
       close(1e-6)(both([randn([50, 24], 32, dt), ints([3, 5], 50, 33)], (t, ids) => embedding(t, ids)));
-      const table = randn([50, 24], 34, dt).to(device), bad = Tensor.fromArray(Int32Array.from([1, 50]), [1, 2], { device });
+      const table = randn([50, 24], 34, dt).to(device),
+        bad = Tensor.fromArray(Int32Array.from([1, 50]), [1, 2], { device });
       expect(() => embedding(table, bad)).toThrow(IndexError);
       table.dispose();
       bad.dispose();
     });
 
     it('cast between f32, f16, bf16 and q8', () => {
-      for (const [a, b] of [['f32', 'f16'], ['f32', 'bf16'], ['f16', 'f32'], ['bf16', 'f16'], ['f32', 'q8'], ['f16', 'q8'], ['q8', 'f32'], ['q8', 'bf16']] as [DType, DType][])
+      for (const [a, b] of [
+        ['f32', 'f16'],
+        ['f32', 'bf16'],
+        ['f16', 'f32'],
+        ['bf16', 'f16'],
+        ['f32', 'q8'],
+        ['f16', 'q8'],
+        ['q8', 'f32'],
+        ['q8', 'bf16'],
+      ] as [DType, DType][])
         close(1e-6)(both([randn([7, 40], 35, a, 3)], (x) => cast(x, b)));
       // an all-zero row quantizes to zeros
       close(0)(both([Tensor.zeros([2, 16])], (x) => cast(cast(x, 'q8'), 'f32')));
@@ -161,10 +229,15 @@ describe.each(devices)('$device', ({ device, available, reason }) => {
 
     it('argmax and topk, ties to the lower index', () => {
       const v = Float32Array.from({ length: 3 * 1000 }, (_, i) => ((i * 7919) % 13) / 13);
-      v[5] = 2; v[700] = 2; v[1000 + 999] = 5; v[2000] = -1;
+      v[5] = 2;
+      v[700] = 2;
+      v[1000 + 999] = 5;
+      v[2000] = -1;
       close(0)(both([Tensor.fromArray(v, [3, 1000])], (t) => argmax(t)));
-      const x = Tensor.fromArray(v, [3, 1000]), xd = x.to(device);
-      const got = topk(xd, 20), want = topk(x, 20);
+      const x = Tensor.fromArray(v, [3, 1000]),
+        xd = x.to(device);
+      const got = topk(xd, 20),
+        want = topk(x, 20);
       expect(got.values.toFloat32Array()).toEqual(want.values.toFloat32Array());
       expect(got.indices.toInt32Array()).toEqual(want.indices.toInt32Array());
       for (const t of [x, xd, got.values, got.indices, want.values, want.indices]) t.dispose();

@@ -26,8 +26,11 @@ describe.skipIf(!status.available)(status.available ? 'cuda session after failed
     const host = randomRunnerWeights(cfg, 'f16', 41);
     const dev = mapRunnerWeights('test', cfg, host, (t) => (t as Tensor).to('cuda'));
     const runner = createCudaGPTJRunner(cfg, dev);
-    const B = 2, V = cfg.vocabSize, maxLength = 12;
-    const a = runner.createSession(B, maxLength), b = runner.createSession(B, maxLength);
+    const B = 2,
+      V = cfg.vocabSize,
+      maxLength = 12;
+    const a = runner.createSession(B, maxLength),
+      b = runner.createSession(B, maxLength);
     const failures = async () => {
       const L = a.length;
       await expect(a.forwardInto(Int32Array.of(1, V), 1, null, new Float32Array(B * V))).rejects.toThrow(/token id 96 at row 1/);
@@ -42,14 +45,22 @@ describe.skipIf(!status.available)(status.available ? 'cuda session after failed
       expect(a.length).toBe(L);
     };
 
-    const prompt = [[5, 6, 7], [0, 8, 9]], mask = [[1, 1, 1], [0, 1, 1]];
+    const prompt = [
+        [5, 6, 7],
+        [0, 8, 9],
+      ],
+      mask = [
+        [1, 1, 1],
+        [0, 1, 1],
+      ];
     await failures();
     let la = await a.forward(prompt, mask);
     let lb = await b.forward(prompt, mask);
     expect(relErr(la, lb)).toBeLessThan(1e-5);
     for (let step = 0; step < 6; step++) {
       await failures();
-      if (step === 2) {  // a good reorder on both after the failed one
+      if (step === 2) {
+        // a good reorder on both after the failed one
         a.reorder([1, 0]);
         b.reorder([1, 0]);
       }

@@ -6,10 +6,13 @@ import type { NativeSession } from './addon.js';
 
 function fakeNative(): NativeSession & { disposed: number } {
   const native = {
-    length: 0, disposed: 0,
+    length: 0,
+    disposed: 0,
     forward: async () => {},
     reorder: () => {},
-    dispose: () => { native.disposed++; },
+    dispose: () => {
+      native.disposed++;
+    },
   };
   return native;
 }

@@ -12,13 +12,19 @@ const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, n
 // GPT-J 6B's head shape (256 dims, 64 rotary), for the prefill attention kernel at full head size.
 const cfg256: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 512, nLayer: 1, nHead: 2, nInner: 256, rotaryDim: 64, layerNormEpsilon: 1e-5 };
 
-interface Model { ref: GPTJRunnerWeights; dev: GPTJRunnerWeights }
+interface Model {
+  ref: GPTJRunnerWeights;
+  dev: GPTJRunnerWeights;
+}
 
 /** Random weights: `dev` in the runner's dtypes on the device, `ref` the same values as f32 on the CPU. */
 function makeModel(wdt: DType, seed: number, c: GPTJRunnerConfig = cfg): Model {
   const r = rng(seed);
   const rand = (shape: number[], amp: number, off = 0) =>
-    Tensor.fromArray(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => off + r() * amp), shape);
+    Tensor.fromArray(
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => off + r() * amp),
+      shape,
+    );
   const pair = (t: Tensor, dt: DType) => {
     const stored = dt === 'f32' ? t : cast(t, dt);
     const ref = dt === 'f32' ? stored : cast(stored, 'f32');
@@ -27,18 +33,33 @@ function makeModel(wdt: DType, seed: number, c: GPTJRunnerConfig = cfg): Model {
     if (ref !== stored) stored.dispose();
     return { ref, dev };
   };
-  const D = c.nEmbd, I = c.nInner, V = c.vocabSize;
-  const mat = (n: number, k: number) => pair(rand([n, k], 2 / Math.sqrt(k)), wdt);  // 0.25 at k = 64
+  const D = c.nEmbd,
+    I = c.nInner,
+    V = c.vocabSize;
+  const mat = (n: number, k: number) => pair(rand([n, k], 2 / Math.sqrt(k)), wdt); // 0.25 at k = 64
   const vec = (n: number, amp: number, off = 0, dt: DType = 'f32') => pair(rand([n], amp, off), dt);
   const split = <K extends string>(o: Record<K, { ref: Tensor; dev: Tensor }>, side: 'ref' | 'dev') =>
     Object.fromEntries(Object.entries(o).map(([k, v]) => [k, (v as { ref: Tensor; dev: Tensor })[side]])) as Record<K, Tensor>;
-  const top = { wte: pair(rand([V, D], 1), 'f16'), lnfGamma: vec(D, 0.2, 1, 'f16'), lnfBeta: vec(D, 0.2, 0, 'f16'), lmHead: mat(V, D), lmHeadBias: vec(V, 0.1) };
+  const top = {
+    wte: pair(rand([V, D], 1), 'f16'),
+    lnfGamma: vec(D, 0.2, 1, 'f16'),
+    lnfBeta: vec(D, 0.2, 0, 'f16'),
+    lmHead: mat(V, D),
+    lmHeadBias: vec(V, 0.1),
+  };
   const layers = Array.from({ length: c.nLayer }, () => ({
-    lnGamma: vec(D, 0.2, 1, 'f16'), lnBeta: vec(D, 0.2, 0, 'f16'),
-    q: mat(D, D), k: mat(D, D), v: mat(D, D), out: mat(D, D),
-    fcIn: mat(I, D), fcInBias: vec(I, 0.1), fcOut: mat(D, I), fcOutBias: vec(D, 0.1),
+    lnGamma: vec(D, 0.2, 1, 'f16'),
+    lnBeta: vec(D, 0.2, 0, 'f16'),
+    q: mat(D, D),
+    k: mat(D, D),
+    v: mat(D, D),
+    out: mat(D, D),
+    fcIn: mat(I, D),
+    fcInBias: vec(I, 0.1),
+    fcOut: mat(D, I),
+    fcOutBias: vec(D, 0.1),
   }));
-  const side = (s: 'ref' | 'dev'): GPTJRunnerWeights => ({ ...split(top, s), layers: layers.map((l) => split(l, s)) } as GPTJRunnerWeights);
+  const side = (s: 'ref' | 'dev'): GPTJRunnerWeights => ({ ...split(top, s), layers: layers.map((l) => split(l, s)) }) as GPTJRunnerWeights;
   return { ref: side('ref'), dev: side('dev') };
 }
 
@@ -62,10 +83,15 @@ const status = cudaAvailable();
 describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs cpu ops' : `GPT-J runner on cuda vs cpu ops (skipped: ${status.reason})`, () => {
   // [weights, batch, prompt length]: f16 prompt through cuBLASLt (12 rows), bf16 through GEMV
   // (3 rows), q8 through dequantize + cuBLASLt (40 rows).
-  it.each([['f16', 2, 6], ['bf16', 1, 3], ['q8', 2, 20]] as [DType, number, number][])('%s weights, batch %i, prompt %i', async (wdt, B, T) => {
+  it.each([
+    ['f16', 2, 6],
+    ['bf16', 1, 3],
+    ['q8', 2, 20],
+  ] as [DType, number, number][])('%s weights, batch %i, prompt %i', async (wdt, B, T) => {
     const m = makeModel(wdt, 7);
     const runner = createCudaGPTJRunner(cfg, m.dev);
-    const s = runner.createSession(B, 64), twin = runner.createSession(B, 64);
+    const s = runner.createSession(B, 64),
+      twin = runner.createSession(B, 64);
     const r = rng(99);
     const tok = () => Math.floor(((r() + 1) / 2) * cfg.vocabSize);
     const ids = Array.from({ length: B }, () => Array.from({ length: T }, tok));
@@ -107,7 +133,10 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
 
   // Prefill attention at GPT-J 6B's head size: 150 tokens (3 query tiles, 5 key tiles, row 1 left-padded
   // by 37), then a 70-token chunk on top of the cache (keys before the chunk's first query), then decode.
-  it.each([['f16', 1e-2], ['bf16', 3e-2]] as [DType, number][])('%s weights, head dim 256, chunked prefill of 150 + 70 tokens', async (wdt, tol) => {
+  it.each([
+    ['f16', 1e-2],
+    ['bf16', 3e-2],
+  ] as [DType, number][])('%s weights, head dim 256, chunked prefill of 150 + 70 tokens', async (wdt, tol) => {
     const m = makeModel(wdt, 11, cfg256);
     const runner = createCudaGPTJRunner(cfg256, m.dev);
     const s = runner.createSession(2, 232);
@@ -153,8 +182,12 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
     const runner = createCudaGPTJRunner(big, m.dev);
     const s = runner.createSession(8, 2048);
     const ids = Array.from({ length: 8 }, (_, b) => Array.from({ length: 2000 }, (_, t) => (b * 7 + t) % big.vocabSize));
-    let turns = 0, spinning = true;
-    const spin = () => { turns++; if (spinning) setImmediate(spin); };
+    let turns = 0,
+      spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
     setImmediate(spin);
     const step = s.forward(ids);
     await expect(s.forward(ids.map(() => [1]))).rejects.toThrow(/still running/);

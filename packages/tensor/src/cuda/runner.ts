@@ -38,14 +38,17 @@ export function createCudaGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunn
   const lnDt = weights.lnfGamma?.dtype;
   const lnTypes: DType[] = lnDt && ['f32', 'f16', 'bf16'].includes(lnDt) ? [lnDt] : ['f32', 'f16', 'bf16'];
   const dtypes: Record<GPTJWeightRole, readonly DType[]> = {
-    embedding: ['f32', 'f16', 'bf16', 'q8'], norm: lnTypes, matrix: [wdt], bias: ['f32'],
+    embedding: ['f32', 'f16', 'bf16', 'q8'],
+    norm: lnTypes,
+    matrix: [wdt],
+    bias: ['f32'],
   };
   const native = mapRunnerWeights(op, config, weights, (t, spec) => dev(checkRunnerTensor(op, 'cuda', t, spec, dtypes[spec.role])));
   const nativeConfig = {
     ...config,
     weightDtype: DTYPE_CODE[wdt],
     lnDtype: DTYPE_CODE[lnTypes[0]],
-    wteDtype: DTYPE_CODE[weights.wte.dtype],  // checked by mapRunnerWeights
+    wteDtype: DTYPE_CODE[weights.wte.dtype], // checked by mapRunnerWeights
   };
   const addon = load.addon;
   const runner = wrapRunner(() => new addon.GPTJRunner(nativeConfig, native));
@@ -55,8 +58,11 @@ export function createCudaGPTJRunner(config: GPTJRunnerConfig, weights: GPTJRunn
 export class CudaGPTJRunner {
   #disposed = false;
   /** @internal use createCudaGPTJRunner */
-  constructor(private readonly native: NativeRunner, readonly config: GPTJRunnerConfig,
-              private readonly newSession: (batchSize: number, maxLength: number) => NativeSession) {}
+  constructor(
+    private readonly native: NativeRunner,
+    readonly config: GPTJRunnerConfig,
+    private readonly newSession: (batchSize: number, maxLength: number) => NativeSession,
+  ) {}
 
   /** A KV cache (and activations) for `batchSize` rows of up to `maxLength` positions. */
   createSession(batchSize: number, maxLength: number): CudaGPTJRunnerSession {
@@ -74,7 +80,11 @@ export class CudaGPTJRunner {
 export class CudaGPTJRunnerSession {
   #disposed = false;
   /** @internal */
-  constructor(private readonly native: NativeSession, readonly batchSize: number, readonly vocabSize: number) {}
+  constructor(
+    private readonly native: NativeSession,
+    readonly batchSize: number,
+    readonly vocabSize: number,
+  ) {}
 
   /** Positions held in the KV cache per row (padding included). */
   get length(): number {

@@ -25,13 +25,11 @@ export function rotary(x: Tensor, positions: Tensor, opts: RotaryOptions): Tenso
   expectDType(op, args, 'positions', ['i32']);
   expectRank(op, args, 'x', 4);
   const [B, T, , D] = x.shape;
-  if (positions.shape.length !== 2 || positions.shape[0] !== B || positions.shape[1] !== T)
-    throw shapeError(op, args, `positions must be [${B}, ${T}]`);
+  if (positions.shape.length !== 2 || positions.shape[0] !== B || positions.shape[1] !== T) throw shapeError(op, args, `positions must be [${B}, ${T}]`);
   if (opts == null || typeof opts !== 'object') throw new TensorError(`${op}: opts { rotaryDim, style } are required`);
   const rd = expectInt(op, 'rotaryDim', opts.rotaryDim, 0, D);
   if (rd % 2 !== 0) throw new TensorError(`${op}: rotaryDim must be even, got ${rd}`);
-  if (opts.style !== 'interleaved' && opts.style !== 'half')
-    throw new TensorError(`${op}: style must be 'interleaved' or 'half', got ${String(opts.style)}`);
+  if (opts.style !== 'interleaved' && opts.style !== 'half') throw new TensorError(`${op}: style must be 'interleaved' or 'half', got ${String(opts.style)}`);
   const base = expectFinite(op, 'base', opts.base ?? 10000);
   if (base <= 0) throw new TensorError(`${op}: base must be > 0, got ${base}`);
   const out = allocTensor(backend, x.shape, 'f32');
@@ -86,15 +84,13 @@ function checkAttention(op: string, q: Tensor, k: Tensor, v: Tensor, opts: Atten
   }
   const [B, T, H, D] = q.shape;
   const Tmax = k.shape[2];
-  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== D)
-    throw shapeError(op, args, `k must be [${B}, ${H}, Tmax, ${D}] for q [B, T, H, D]`);
+  if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== D) throw shapeError(op, args, `k must be [${B}, ${H}, Tmax, ${D}] for q [B, T, H, D]`);
   if (v.shape.some((d, i) => d !== k.shape[i])) throw shapeError(op, args, 'v must have the shape of k');
   const L = expectInt(op, 'kvLength', opts.kvLength, 0, Tmax);
   if (L < T) throw shapeError(op, args, `kvLength ${L} is shorter than the ${T} queries`);
   if (mask !== null) {
     expectDType(op, args, 'mask', ['i32']);
-    if (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== L)
-      throw shapeError(op, args, `mask must be [${B}, ${L}] (batch, kvLength)`);
+    if (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== L) throw shapeError(op, args, `mask must be [${B}, ${L}] (batch, kvLength)`);
   }
   const scale = opts.scale === undefined ? 1 / Math.sqrt(D) : expectFinite(op, 'scale', opts.scale);
   return { backend, mask, L, scale };

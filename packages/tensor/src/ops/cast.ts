@@ -24,11 +24,11 @@ export function cast(x: Tensor, dtype: DType, options: CastOptions = {}): Tensor
   expectTensor(op, 'x', x);
   const backend = dispatch(op, { x });
   if (!DTYPES.includes(dtype)) throw new DTypeError(`${op}: unknown dtype '${String(dtype)}'`);
-  if ((x.dtype === 'i32') !== (dtype === 'i32'))
-    throw new DTypeError(`${op}: cannot cast ${x.dtype} to ${dtype} (i32 ids do not convert to or from floats)`);
+  if ((x.dtype === 'i32') !== (dtype === 'i32')) throw new DTypeError(`${op}: cannot cast ${x.dtype} to ${dtype} (i32 ids do not convert to or from floats)`);
   if (dtype === 'q8' && x.shape.length === 0) throw new ShapeError(`${op}: q8 needs at least one dimension`);
   if (dtype === 'q4' || x.dtype === 'q4') {
-    if (x.device !== 'cpu') throw new DeviceError(`${op}: q4 is CPU-only; move the tensor to the CPU first (x: ${x.dtype} [${x.shape.join(',')}] on ${x.device})`);
+    if (x.device !== 'cpu')
+      throw new DeviceError(`${op}: q4 is CPU-only; move the tensor to the CPU first (x: ${x.dtype} [${x.shape.join(',')}] on ${x.device})`);
     const problem = q4ShapeProblem(x.shape);
     if (problem) throw new ShapeError(`${op}: ${problem}${options.name !== undefined ? ` (${options.name})` : ''}`);
   }

@@ -13,8 +13,7 @@ export function expectTensor(op: string, name: string, t: unknown): asserts t is
 
 export function expectDType(op: string, args: Args, name: string, allowed: readonly DType[]): void {
   const t = args[name]!;
-  if (!allowed.includes(t.dtype))
-    throw new DTypeError(`${op}: ${name} must be ${allowed.join(' or ')}, got ${t.dtype}${describeArgs(args)}`);
+  if (!allowed.includes(t.dtype)) throw new DTypeError(`${op}: ${name} must be ${allowed.join(' or ')}, got ${t.dtype}${describeArgs(args)}`);
 }
 
 /** Exact rank, or at least `min` dims when given as { min }. */

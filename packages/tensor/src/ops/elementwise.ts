@@ -10,12 +10,15 @@ import { expectDType, expectTensor, fill, shapeError } from './check.js';
  */
 export function broadcastLayout(op: string, a: Tensor, b: Tensor): { outShape: number[]; layout: BroadcastLayout } {
   const nd = Math.max(a.shape.length, b.shape.length, 1);
-  const outShape: number[] = [], as: number[] = [], bs: number[] = [];
-  let sa = 1, sb = 1;
+  const outShape: number[] = [],
+    as: number[] = [],
+    bs: number[] = [];
+  let sa = 1,
+    sb = 1;
   for (let i = 0; i < nd; i++) {
-    const da = a.shape[a.shape.length - 1 - i] ?? 1, db = b.shape[b.shape.length - 1 - i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1)
-      throw shapeError(op, { a, b }, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
+    const da = a.shape[a.shape.length - 1 - i] ?? 1,
+      db = b.shape[b.shape.length - 1 - i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw shapeError(op, { a, b }, `shapes [${a.shape.join(',')}] and [${b.shape.join(',')}] do not broadcast`);
     const d = da === 1 ? db : da;
     outShape.unshift(d);
     as.unshift(da === 1 && d !== 1 ? 0 : sa);
@@ -24,7 +27,9 @@ export function broadcastLayout(op: string, a: Tensor, b: Tensor): { outShape: n
     sb *= db;
   }
   // merge dim i into i+1 when both strides chain (stride[i] == stride[i+1] * shape[i+1])
-  const shape = [outShape[0]], ms = [as[0]], ns = [bs[0]];
+  const shape = [outShape[0]],
+    ms = [as[0]],
+    ns = [bs[0]];
   for (let i = 1; i < nd; i++) {
     const k = shape.length - 1;
     if (ms[k] === as[i] * outShape[i] && ns[k] === bs[i] * outShape[i]) {
@@ -80,9 +85,7 @@ export function gelu(x: Tensor, approximate: 'tanh' | 'none'): Tensor {
   expectTensor(op, 'x', x);
   const backend = dispatch(op, { x });
   expectDType(op, { x }, 'x', ['f32']);
-  if (approximate !== 'tanh' && approximate !== 'none')
-    throw new TensorError(`${op}: approximate must be 'tanh' or 'none', got ${String(approximate)}`);
+  if (approximate !== 'tanh' && approximate !== 'none') throw new TensorError(`${op}: approximate must be 'tanh' or 'none', got ${String(approximate)}`);
   const out = allocTensor(backend, x.shape, 'f32');
   return fill(out, () => backend.gelu(x, approximate, out));
 }
-

@@ -63,13 +63,16 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const [M, K] = a.shape.slice(-2);
   const [Kb, N] = b.shape.slice(-2);
   if (K !== Kb) throw shapeError(op, args, `inner dims differ: a [..., ${M}, ${K}] @ b [..., ${Kb}, ${N}]`);
-  const ab = a.shape.slice(0, -2), bb = b.shape.slice(0, -2);
+  const ab = a.shape.slice(0, -2),
+    bb = b.shape.slice(0, -2);
   const nd = Math.max(ab.length, bb.length);
   const batch: BatchLayout = { shape: [], aStrides: [], bStrides: [] };
-  let sa = 1, sb = 1;
+  let sa = 1,
+    sb = 1;
   const rev: [number, number, number][] = [];
   for (let i = 0; i < nd; i++) {
-    const da = ab[ab.length - 1 - i] ?? 1, db = bb[bb.length - 1 - i] ?? 1;
+    const da = ab[ab.length - 1 - i] ?? 1,
+      db = bb[bb.length - 1 - i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) throw shapeError(op, args, `batch dims [${ab.join(',')}] and [${bb.join(',')}] do not broadcast`);
     const d = Math.max(da, db);
     rev.push([d, da === 1 ? 0 : sa, db === 1 ? 0 : sb]);

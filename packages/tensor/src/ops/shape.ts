@@ -5,7 +5,8 @@ import { allocTensor, type Tensor } from '../tensor.js';
 import { expectInt, expectTensor, fill, normAxis, shapeError, stridesOf } from './check.js';
 
 function noQ8(op: string, t: Tensor, args: Record<string, Tensor>): void {
-  if (t.dtype === 'q8' || t.dtype === 'q4') throw new DTypeError(`${op}: ${t.dtype} tensors cannot be re-laid out (their rows carry scales)${describeArgs(args)}`);
+  if (t.dtype === 'q8' || t.dtype === 'q4')
+    throw new DTypeError(`${op}: ${t.dtype} tensors cannot be re-laid out (their rows carry scales)${describeArgs(args)}`);
 }
 
 /** Joins tensors of one dtype along `axis`; every other dim must match. */
@@ -22,8 +23,7 @@ export function concat(ts: readonly Tensor[], axis: number): Tensor {
   for (const t of ts) {
     noQ8(op, t, args);
     if (t.dtype !== first.dtype) throw new DTypeError(`${op}: all tensors must share one dtype${describeArgs(args)}`);
-    if (t.shape.length !== rank || t.shape.some((d, i) => i !== ax && d !== first.shape[i]))
-      throw shapeError(op, args, `shapes differ outside axis ${ax}`);
+    if (t.shape.length !== rank || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) throw shapeError(op, args, `shapes differ outside axis ${ax}`);
   }
   const total = ts.reduce((s, t) => s + t.shape[ax], 0);
   const outShape = first.shape.map((d, i) => (i === ax ? total : d));
@@ -61,7 +61,14 @@ export function slice(x: Tensor, axis: number, start: number, end: number): Tens
   const out = allocTensor(backend, outShape, x.dtype);
   if (out.size === 0) return out;
   return fill(out, () =>
-    backend.stridedCopy(x, out, { shape: [outer, (e - s) * inner], srcStrides: [dim * inner, 1], srcOffset: s * inner, dstStrides: [(e - s) * inner, 1], dstOffset: 0 }));
+    backend.stridedCopy(x, out, {
+      shape: [outer, (e - s) * inner],
+      srcStrides: [dim * inner, 1],
+      srcOffset: s * inner,
+      dstStrides: [(e - s) * inner, 1],
+      dstOffset: 0,
+    }),
+  );
 }
 
 /** Swaps two axes, as a contiguous copy. */
@@ -72,12 +79,14 @@ export function transpose(x: Tensor, axisA: number, axisB: number): Tensor {
   noQ8(op, x, { x });
   const rank = x.shape.length;
   if (rank === 0) throw shapeError(op, { x }, 'cannot transpose a scalar');
-  const a = normAxis(op, axisA, rank), b = normAxis(op, axisB, rank);
+  const a = normAxis(op, axisA, rank),
+    b = normAxis(op, axisB, rank);
   const perm = x.shape.map((_, i) => (i === a ? b : i === b ? a : i));
   const inStrides = stridesOf(x.shape);
   const outShape = perm.map((p) => x.shape[p]);
   const out = allocTensor(backend, outShape, x.dtype);
   if (out.size === 0) return out;
   return fill(out, () =>
-    backend.stridedCopy(x, out, { shape: outShape, srcStrides: perm.map((p) => inStrides[p]), srcOffset: 0, dstStrides: stridesOf(outShape), dstOffset: 0 }));
+    backend.stridedCopy(x, out, { shape: outShape, srcStrides: perm.map((p) => inStrides[p]), srcOffset: 0, dstStrides: stridesOf(outShape), dstOffset: 0 }),
+  );
 }

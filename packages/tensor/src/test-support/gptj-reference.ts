@@ -12,10 +12,14 @@ export class GPTJOpsReference {
   private mask: number[][];
 
   /** Weights f32 (or any dtype the ops take) on the CPU; a KV cache for `batchSize` rows of `maxLength` positions. */
-  constructor(private readonly w: RunnerWeights<Tensor>, private readonly c: GPTJRunnerConfig,
-              private readonly batchSize: number, private readonly maxLength: number) {
-    const zeros = () => Tensor.fromArray(new Float32Array(batchSize * c.nHead * maxLength * (c.nEmbd / c.nHead)),
-                                         [batchSize, c.nHead, maxLength, c.nEmbd / c.nHead]);
+  constructor(
+    private readonly w: RunnerWeights<Tensor>,
+    private readonly c: GPTJRunnerConfig,
+    private readonly batchSize: number,
+    private readonly maxLength: number,
+  ) {
+    const zeros = () =>
+      Tensor.fromArray(new Float32Array(batchSize * c.nHead * maxLength * (c.nEmbd / c.nHead)), [batchSize, c.nHead, maxLength, c.nEmbd / c.nHead]);
     this.k = w.layers.map(zeros);
     this.v = w.layers.map(zeros);
     this.mask = Array.from({ length: batchSize }, () => []);
@@ -24,11 +28,19 @@ export class GPTJOpsReference {
   /** Appends ids [B][T] (mask [B][T], default all 1); the last position's logits, [B * vocabSize]. */
   forward(ids: number[][], newMask = ids.map((r) => r.map(() => 1))): Float32Array {
     const { batchSize: B, c, w } = this;
-    const T = ids[0].length, offset = this.mask[0].length, H = c.nHead, Dh = c.nEmbd / H;
+    const T = ids[0].length,
+      offset = this.mask[0].length,
+      H = c.nHead,
+      Dh = c.nEmbd / H;
     if (offset + T > this.maxLength) throw new RangeError(`GPTJOpsReference: ${offset + T} positions exceed ${this.maxLength}`);
     this.mask = this.mask.map((r, b) => [...r, ...newMask[b]]);
     // position ids: cumsum(mask) - 1 over everything seen, 1 at padding (transformers' generate)
-    const pos = this.mask.map((r) => { let s = 0; return r.map((m) => (m ? ++s - 1 : 1)); }).map((r) => r.slice(offset));
+    const pos = this.mask
+      .map((r) => {
+        let s = 0;
+        return r.map((m) => (m ? ++s - 1 : 1));
+      })
+      .map((r) => r.slice(offset));
     const kept: Tensor[] = [];
     const keep = <X extends Tensor>(t: X): X => (kept.push(t), t);
     const positions = keep(Tensor.fromArray(pos.flat(), [B, T], { dtype: 'i32' }));
@@ -37,7 +49,7 @@ export class GPTJOpsReference {
     const gelu_ = (c.activation ?? 'gelu_new') === 'gelu_new' ? 'tanh' : 'none';
     let x = keep(embedding(w.wte, keep(Tensor.fromArray(ids.flat(), [B, T], { dtype: 'i32' })))); // [B, T, D]
     w.layers.forEach((l, i) => {
-      const h = keep(layerNorm(x, l.lnGamma, l.lnBeta, c.layerNormEpsilon));                      // one LN feeds both branches
+      const h = keep(layerNorm(x, l.lnGamma, l.lnBeta, c.layerNormEpsilon)); // one LN feeds both branches
       const heads = (t: Tensor) => keep(keep(t).reshape([B, T, H, Dh]));
       const q = keep(rotary(heads(linear(h, l.q)), positions, rope));
       kvWrite(this.k[i], keep(rotary(heads(linear(h, l.k)), positions, rope)), offset);
@@ -45,7 +57,7 @@ export class GPTJOpsReference {
       const o = keep(keep(attention(q, this.k[i], this.v[i], { kvLength: offset + T, mask: maskT })).reshape([B, T, c.nEmbd]));
       const a = keep(linear(o, l.out));
       const m = keep(linear(keep(gelu(keep(linear(h, l.fcIn, l.fcInBias)), gelu_)), l.fcOut, l.fcOutBias));
-      x = keep(add(keep(add(x, a)), m));                                                           // parallel residual
+      x = keep(add(keep(add(x, a)), m)); // parallel residual
     });
     const last = keep(layerNorm(keep(slice(x, 1, T - 1, T)), w.lnfGamma, w.lnfBeta, c.layerNormEpsilon));
     const logits = keep(linear(last, w.lmHead, w.lmHeadBias)).toFloat32Array();
@@ -56,7 +68,10 @@ export class GPTJOpsReference {
   /** Beam search: new row b = old row rows[b] (KV cache and mask). */
   reorder(rows: number[]): void {
     const perm = (t: Tensor) => {
-      const a = t.toFloat32Array(), n = a.length / this.batchSize, out = new Float32Array(a.length), shape = t.shape;
+      const a = t.toFloat32Array(),
+        n = a.length / this.batchSize,
+        out = new Float32Array(a.length),
+        shape = t.shape;
       rows.forEach((r, b) => out.set(a.subarray(r * n, (r + 1) * n), b * n));
       t.dispose();
       return Tensor.fromArray(out, shape);

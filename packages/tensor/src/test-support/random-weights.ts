@@ -11,7 +11,11 @@ import { prod, randArray } from './reference.js';
 export function randomRunnerWeights(c: GPTJWeightDims, dtype: DType, seed: number): RunnerWeights<Tensor> {
   let next = seed;
   return buildRunnerWeights(c, ({ key, role, shape }) => {
-    if (key === 'lnGamma' || key === 'lnfGamma') return Tensor.fromArray(Array.from({ length: shape[0] }, (_, i) => 1 + 0.01 * i), shape);
+    if (key === 'lnGamma' || key === 'lnfGamma')
+      return Tensor.fromArray(
+        Array.from({ length: shape[0] }, (_, i) => 1 + 0.01 * i),
+        shape,
+      );
     const amp = role === 'embedding' ? 2 : 1;
     // wte of q4 weights is f16: the runners gather its rows, and q4 has no row gather
     const embedding = dtype === 'q4' ? 'f16' : dtype;

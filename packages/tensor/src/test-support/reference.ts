@@ -55,7 +55,9 @@ export const roundBF16 = (x: number): number => roundToFormat(x, 8, -126, (2 - 2
 
 /** Value of the f16 bit pattern h. */
 export function f16Value(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const s = h & 0x8000 ? -1 : 1,
+    e = (h >> 10) & 0x1f,
+    m = h & 0x3ff;
   if (e === 0) return s * m * 2 ** -24;
   if (e === 31) return m ? NaN : s * Infinity;
   return s * (1 + m / 1024) * 2 ** (e - 15);
@@ -68,7 +70,9 @@ export function f16Value(h: number): number {
 export function erf(x: number): number {
   const t = Math.abs(x);
   if (t < 3) {
-    let sum = 0, term = t, n = 0;
+    let sum = 0,
+      term = t,
+      n = 0;
     while (Math.abs(term) > 1e-17 * Math.abs(sum) || n < 5) {
       sum += term / (2 * n + 1);
       n++;
@@ -82,9 +86,9 @@ export function erf(x: number): number {
 
 /** gelu: 'tanh' is gelu_new (GPT-J's), 'none' the exact erf form (float64). */
 export function geluRef(x: ArrayLike<number>, approx: 'tanh' | 'none'): Float64Array {
-  return Float64Array.from(x, (v) => approx === 'tanh'
-    ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))
-    : 0.5 * v * (1 + erf(v / Math.SQRT2)));
+  return Float64Array.from(x, (v) =>
+    approx === 'tanh' ? 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))) : 0.5 * v * (1 + erf(v / Math.SQRT2)),
+  );
 }
 
 /** a + b elementwise, same shapes (float64). */
@@ -95,8 +99,8 @@ export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array
 /** [B, S, H, D] -> [B, H, S, D], the KV-cache layout attentionRef reads keys and values in. */
 export function headsFirst(x: ArrayLike<number>, [B, S, H, D]: readonly number[]): Float64Array {
   const out = new Float64Array(B * S * H * D);
-  for (let b = 0; b < B; b++) for (let s = 0; s < S; s++) for (let h = 0; h < H; h++)
-    for (let d = 0; d < D; d++) out[((b * H + h) * S + s) * D + d] = x[((b * S + s) * H + h) * D + d];
+  for (let b = 0; b < B; b++)
+    for (let s = 0; s < S; s++) for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) out[((b * H + h) * S + s) * D + d] = x[((b * S + s) * H + h) * D + d];
   return out;
 }
 
@@ -122,16 +126,24 @@ export function unravel(i: number, shape: readonly number[]): number[] {
 }
 
 /** numpy broadcasting of a binary op. */
-export function broadcastRef(a: ArrayLike<number>, as: readonly number[], b: ArrayLike<number>, bs: readonly number[],
-                             f: (x: number, y: number) => number): { data: Float64Array; shape: number[] } {
+export function broadcastRef(
+  a: ArrayLike<number>,
+  as: readonly number[],
+  b: ArrayLike<number>,
+  bs: readonly number[],
+  f: (x: number, y: number) => number,
+): { data: Float64Array; shape: number[] } {
   const nd = Math.max(as.length, bs.length);
-  const pa = [...Array(nd - as.length).fill(1), ...as], pb = [...Array(nd - bs.length).fill(1), ...bs];
+  const pa = [...Array(nd - as.length).fill(1), ...as],
+    pb = [...Array(nd - bs.length).fill(1), ...bs];
   const shape = pa.map((d, i) => Math.max(d, pb[i]));
-  const sa = strides(pa), sb = strides(pb);
+  const sa = strides(pa),
+    sb = strides(pb);
   const out = new Float64Array(prod(shape));
   for (let i = 0; i < out.length; i++) {
     const idx = unravel(i, shape);
-    let ia = 0, ib = 0;
+    let ia = 0,
+      ib = 0;
     for (let d = 0; d < nd; d++) {
       ia += (pa[d] === 1 ? 0 : idx[d]) * sa[d];
       ib += (pb[d] === 1 ? 0 : idx[d]) * sb[d];
@@ -142,8 +154,7 @@ export function broadcastRef(a: ArrayLike<number>, as: readonly number[], b: Arr
 }
 
 /** y[m, n] = sum_k x[m, k] w[n, k] + b[n] (float64). */
-export function linearRef(x: ArrayLike<number>, M: number, K: number, w: ArrayLike<number>, N: number,
-                          b?: ArrayLike<number> | null): Float64Array {
+export function linearRef(x: ArrayLike<number>, M: number, K: number, w: ArrayLike<number>, N: number, b?: ArrayLike<number> | null): Float64Array {
   const y = new Float64Array(M * N);
   for (let m = 0; m < M; m++)
     for (let n = 0; n < N; n++) {
@@ -184,8 +195,14 @@ export function softmaxRef(x: ArrayLike<number>, V: number): Float64Array {
  * GPT-J / NeoX rotary as HF computes it: inv_freq = 1 / base^(arange(0, rd, 2) / rd) and the
  * angles in float32 (Math.fround at each torch step), sin/cos of the float32 angle.
  */
-export function rotaryRef(x: ArrayLike<number>, pos: ArrayLike<number>, [B, T, H, D]: number[], rd: number,
-                          style: 'interleaved' | 'half', base = 10000): Float64Array {
+export function rotaryRef(
+  x: ArrayLike<number>,
+  pos: ArrayLike<number>,
+  [B, T, H, D]: number[],
+  rd: number,
+  style: 'interleaved' | 'half',
+  base = 10000,
+): Float64Array {
   const f = Math.fround;
   const half = rd / 2;
   const inv = Array.from({ length: half }, (_, i) => f(1 / f(f(base) ** f((2 * i) / rd))));
@@ -212,8 +229,16 @@ export function rotaryRef(x: ArrayLike<number>, pos: ArrayLike<number>, [B, T, H
  * [B, H, Tmax, D] (the KV cache; headsFirst turns [B, L, H, D] projections into it with Tmax = L); mask [B, L] or
  * null. Query t sees keys j <= L - T + t whose mask is 1; a query that sees none gives zeros.
  */
-export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, [B, T, H, D]: number[], Tmax: number,
-                             L: number, mask: ArrayLike<number> | null, scale: number): Float64Array {
+export function attentionRef(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  [B, T, H, D]: number[],
+  Tmax: number,
+  L: number,
+  mask: ArrayLike<number> | null,
+  scale: number,
+): Float64Array {
   const out = new Float64Array(B * T * H * D);
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)
@@ -240,8 +265,14 @@ export function attentionRef(q: ArrayLike<number>, k: ArrayLike<number>, v: Arra
 }
 
 /** attentionRef over keys and values laid out like the queries ([B, S, H, D], all S positions), scale 1 / sqrt(D). */
-export function attentionRefBSHD(q: ArrayLike<number>, k: ArrayLike<number>, v: ArrayLike<number>, mask: ArrayLike<number> | null,
-                                 [B, T, H, D]: number[], S: number): Float64Array {
+export function attentionRefBSHD(
+  q: ArrayLike<number>,
+  k: ArrayLike<number>,
+  v: ArrayLike<number>,
+  mask: ArrayLike<number> | null,
+  [B, T, H, D]: number[],
+  S: number,
+): Float64Array {
   return attentionRef(q, headsFirst(k, [B, S, H, D]), headsFirst(v, [B, S, H, D]), [B, T, H, D], S, S, mask, 1 / Math.sqrt(D));
 }
 
@@ -249,7 +280,8 @@ export function attentionRefBSHD(q: ArrayLike<number>, k: ArrayLike<number>, v: 
 export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = 0): string | null {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     if (a === e) continue;
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) return `at ${i}: got ${a}, expected ${e}`;
@@ -264,7 +296,8 @@ export function closeTo(actual: ArrayLike<number>, expected: ArrayLike<number>, 
  */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, include: (i: number) => boolean = () => true): number {
   if (a.length !== b.length) throw new RangeError(`relErr: length ${a.length} vs ${b.length}`);
-  let err = 0, ref = 0;
+  let err = 0,
+    ref = 0;
   for (let i = 0; i < a.length; i++) {
     if (!include(i)) continue;
     if (Number.isNaN(a[i]) || Number.isNaN(b[i])) {
