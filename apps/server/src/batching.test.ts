@@ -143,15 +143,18 @@ describe('continuous batching', () => {
   });
 
   it('a request past requestTimeoutMs ends with a 503 request_timeout, streamed or not', async () => {
-    const timed = await listening({ requestTimeoutMs: 150 });
+    // 450 tokens with EOS banned take 135 ms or more even on a quiet machine (about 0.3 ms a token at best), so a
+    // 20 ms timeout always fires; with 150 ms and EOS allowed, a quiet machine finished first and answered 200.
+    const timed = await listening({ requestTimeoutMs: 20 });
+    const long = { prompt: '#', max_tokens: 450, temperature: 0, logit_bias: { '50256': -100 } };
     try {
-      const res = await post('/v1/completions', { prompt: '#', max_tokens: 450, temperature: 0 }, timed.base);
+      const res = await post('/v1/completions', long, timed.base);
       expect(res.status).toBe(503);
       expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
         code: 'request_timeout',
-        message: expect.stringMatching(/150 ms/),
+        message: expect.stringMatching(/20 ms/),
       });
-      const stream = await (await post('/v1/completions', { prompt: '#', max_tokens: 450, temperature: 0, stream: true }, timed.base)).text();
+      const stream = await (await post('/v1/completions', { ...long, stream: true }, timed.base)).text();
       const events = stream.split('\n\n').filter(Boolean);
       expect(events.at(-1)).toMatch(/"code":"request_timeout"/);
       expect(stream).not.toContain('[DONE]');
