@@ -7,16 +7,16 @@
 #        bash tools/gpu-check.sh --prepare
 #      builds the addons for sm_90 (H100/H200), compiles tensor, layers, the CUDA tests of tensor and
 #      model and the bench to JS, and packs them with node into .devcarry/ (node.xz ~24 MB +
-#      payload.tar.xz ~1.5 MB; .devcarry/ is git-ignored, so it travels only when carried). The model
+#      payload.tar.xz ~1.5 MB; .devcarry/ is git-ignored: copy it along with the checkout). The model
 #      tests read tools/fixtures/data and packages/mini-code/checkpoint, which travel as tracked files.
-#      It ends by printing what a call would send (tracked + untracked-not-ignored files + .devcarry),
-#      which must stay under the device tool's 64 MiB.
-#   2. On the lent GPU machine (no node, no pnpm, no node_modules there), through the device tool:
-#        run(command="bash tools/gpu-check.sh", carry=[".devcarry"], timeout_s=540)
+#      It ends by printing how much there is to copy (tracked + untracked-not-ignored files + .devcarry).
+#   2. On the GPU machine (it needs no node, pnpm or node_modules of its own), after copying the checkout
+#      there with .devcarry/ included (for example `rsync -a ./ gpu-host:gptj/`):
+#        bash tools/gpu-check.sh
 #      It unpacks node and the payload, rebuilds the addons there with cmake only if they are
-#      missing or GPTJ_REBUILD=1 is set, runs the tests and the bench (logs under $OUT), in well
-#      under 8 minutes. Give the machine back afterwards unless you rerun at once.
-#        run(command="bash tools/gpu-check.sh --profile prefill fp16-b1", carry=[".devcarry"])
+#      missing or GPTJ_REBUILD=1 is set, runs the tests and the bench (logs under $OUT, default
+#      /tmp/gptj-gpucheck), in well under 8 minutes.
+#        bash tools/gpu-check.sh --profile prefill fp16-b1
 #      runs each named bench case under Nsight Compute and prints the GPU time per kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,9 +69,8 @@ prepare() {
   tree=$( { git ls-files -z; git ls-files -z --others --exclude-standard; } | xargs -0 -r stat -c %s -- 2>/dev/null |
     awk '{s += $1} END {print s}')
   carry=$(du -cb "$CARRY"/node.xz "$CARRY"/payload.tar.xz | tail -1 | cut -f1)
-  echo "== a call sends $(( (tree + carry) / 1048576 )) MiB (working tree $(( tree / 1048576 )) MiB + .devcarry $(( carry / 1048576 )) MiB; limit 64 MiB)"
-  [ $((tree + carry)) -lt $((64 * 1048576)) ] || { echo "over the device tool's 64 MiB limit" >&2; exit 1; }
-  echo '== ready: run(command="bash tools/gpu-check.sh", carry=[".devcarry"], timeout_s=540)'
+  echo "== to copy: $(( (tree + carry) / 1048576 )) MiB (working tree $(( tree / 1048576 )) MiB + .devcarry $(( carry / 1048576 )) MiB)"
+  echo "== ready: copy this checkout, .devcarry/ included, to the GPU machine and run there: bash tools/gpu-check.sh"
 }
 
 build_there() {
