@@ -1,12 +1,10 @@
 // Issue 15's server rows: requests for another model, a client that half-closes, bodies and URLs that used to get
 // misleading or non-OpenAI errors, float fields that do not survive float32, and @gptj warnings in the log.
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { miniCodeDir } from '@gptj/mini-code';
 import { embed } from '@gptj/model';
-import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { readFixtureJson } from '@gptj/test-fixtures';
 import { Tokenizer } from '@gptj/tokenizer';
@@ -14,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer } from './server.js';
+import { runServerBinary } from './test-support/server-binary.js';
 
 const copyright = readFixtureJson<{ samples: { prompt: string; new_ids: number[] }[] }>('mini-code-samples.json').samples.find(
   (s) => s.prompt === '# Copyright',
@@ -219,29 +218,9 @@ describe('float fields that do not survive float32', () => {
   });
 });
 
-/** Runs the built gptj-server binary until it says it listens, then stops it; returns its stdout (the log) and stderr. */
-function runServerBinary(env: Record<string, string>): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('../dist/main.js', import.meta.url)), '--port', '0'], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('listening on')) child.kill('SIGTERM');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve({ stdout, stderr });
-    });
-  });
-}
-
 describe('@gptj warnings', () => {
   it('gptj-server logs a capped GPTJ_THREADS once, and Node does not print it', async () => {
-    const { stdout, stderr } = await runServerBinary({ GPTJ_THREADS: String(availableParallelism() + 7) });
+    const { stdout, stderr } = await runServerBinary([], { GPTJ_THREADS: String(availableParallelism() + 7) });
     expect(stderr).toMatch(/listening on/);
     const capped = stdout.split('\n').filter((l) => l.includes('GPTJ_THREADS_CAPPED'));
     expect(capped).toHaveLength(1);

@@ -1,32 +1,11 @@
 // The gptj-server binary's own flags (startServer behind it): usage errors, --log-format, --threads, a path-like
 // --model never sent to the hub. `gptj serve` (apps/cli) runs the same start-up against a mock hub.
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runServerBinary } from './test-support/server-binary.js';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-
-/** Runs gptj-server until it listens (then SIGTERM) or exits; its exit code, stdout (the log) and stderr. */
-function server(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // nothing listens on port 9: a request to the hub would fail loudly
-    const child = spawn(process.execPath, [mainJs, '--port', '0', ...args], { env: { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (stderr.includes('listening on')) child.kill('SIGTERM');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** gptj-server with `args`; nothing listens on port 9, so a request to the hub would fail loudly. */
+const server = (args: string[]) => runServerBinary(args, { HF_ENDPOINT: 'http://127.0.0.1:9' });
 
 describe('gptj-server flags', () => {
   it('bad values are usage errors (exit 2) naming the flag', async () => {
