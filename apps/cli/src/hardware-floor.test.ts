@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { GPTJConfig } from '@gptj/model';
+import { parseGPTJConfig } from '@gptj/model';
 import { parameterCount, weightBytesPerToken } from './hardware-floor.js';
 
-// GPT-J 6B as the guide gives it (config.json of EleutherAI/gpt-j-6b).
-const gptj6b = {
-  vocabSize: 50400,
-  nPositions: 2048,
-  nEmbd: 4096,
-  nLayer: 28,
-  nHead: 16,
-  nInner: 16384,
-  rotaryDim: 64,
-  layerNormEpsilon: 1e-5,
-  activationFunction: 'gelu_new',
-  bosTokenId: 50256,
-  eosTokenId: 50256,
-  tieWordEmbeddings: false,
-} as GPTJConfig;
+// GPT-J 6B: transformers' GPTJConfig defaults, which @gptj/model applies to an empty config (its config.test.ts pins them).
+const gptj6b = parseGPTJConfig({ model_type: 'gptj' });
 
 describe('hardware floor arithmetic', () => {
   it('counts the published GPT-J 6B parameter total', () => {
