@@ -1,4 +1,4 @@
-import { Tensor } from '@gptj/tensor';
+import { ShapeError, Tensor } from '@gptj/tensor';
 import { describe, expect, it } from 'vitest';
 import { MultiHeadAttention } from './attention.js';
 import { KVCache } from './kv-cache.js';
@@ -8,7 +8,7 @@ import { attentionRefBSHD, linearRef, randArray, relErr, rotaryRef } from '@gptj
 
 const [H, Dh] = [4, 8];
 const D = H * Dh;
-const W = [1, 2, 3, 4].map((s) => randArray(D * D, 100 + s, -0.3, 0.3));
+const W = [101, 102, 103, 104].map((seed) => randArray(D * D, seed, -0.3, 0.3)) as [Float32Array, Float32Array, Float32Array, Float32Array];
 const rope = new RotaryEmbedding({ rotaryDim: 4, style: 'interleaved' });
 const mha = new MultiHeadAttention({
   q: new Linear(Tensor.fromArray(W[0], [D, D])),
@@ -18,7 +18,7 @@ const mha = new MultiHeadAttention({
   heads: H,
   rotary: rope,
 });
-const i32 = (rows: number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0].length], { dtype: 'i32' });
+const i32 = (rows: number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0]?.length ?? 0], { dtype: 'i32' });
 
 /** The whole layer, naively: x [B, S, D], positions [B][S], mask [B][S] -> [B, S, D]. */
 function reference(x: Float32Array, b: number, s: number, positions: number[][], mask: number[][] | null): Float64Array {
@@ -33,10 +33,8 @@ function reference(x: Float32Array, b: number, s: number, positions: number[][],
 describe('MultiHeadAttention', () => {
   const S = 7;
   const x = randArray(2 * S * D, 31, -1, 1);
-  const positions = [
-    [0, 1, 2, 3, 4, 5, 6],
-    [0, 1, 2, 3, 4, 5, 6],
-  ];
+  const row = [0, 1, 2, 3, 4, 5, 6];
+  const positions = [row, row];
 
   it('prefill matches the naive causal attention', async () => {
     const cache = new KVCache(2, H, S, Dh);
@@ -53,12 +51,13 @@ describe('MultiHeadAttention', () => {
       return out;
     };
     const parts: Float32Array[] = [];
-    for (const [from, to] of [
+    const steps: [number, number][] = [
       [0, 4],
       [4, 5],
       [5, 6],
       [6, 7],
-    ]) {
+    ];
+    for (const [from, to] of steps) {
       const y = await mha.forward(Tensor.fromArray(rows(from, to), [2, to - from, D]), {
         positions: i32(positions.map((p) => p.slice(from, to))),
         cache,
@@ -82,7 +81,7 @@ describe('MultiHeadAttention', () => {
       [0, 0, 0, 1, 1, 1, 1],
       [1, 1, 1, 1, 1, 1, 1],
     ];
-    const pos = [[1, 1, 1, 0, 1, 2, 3], positions[1]];
+    const pos = [[1, 1, 1, 0, 1, 2, 3], row];
     const cache = new KVCache(2, H, S, Dh);
     const y = (await mha.forward(Tensor.fromArray(x, [2, S, D]), { positions: i32(pos), cache, offset: 0, mask: i32(mask) })).toFloat32Array();
     const ref = reference(x, 2, S, pos, mask);
@@ -90,6 +89,13 @@ describe('MultiHeadAttention', () => {
     expect(relErr(real(y), real(ref))).toBeLessThan(1e-5);
     const alone = reference(x.subarray(3 * D, S * D), 1, 4, [[0, 1, 2, 3]], null);
     expect(relErr(real(y), alone)).toBeLessThan(1e-5);
+  });
+
+  it('names the layer and the shape when x is not [B, T, D]', async () => {
+    const cache = new KVCache(1, H, S, Dh);
+    const flat = mha.forward(Tensor.fromArray(x.subarray(0, D), [D]), { positions: i32([[0]]), cache, offset: 0 });
+    await expect(flat).rejects.toThrow(ShapeError);
+    await expect(flat).rejects.toThrow(`MultiHeadAttention: x must be [B, T, D], got [${D}]`);
   });
 });
 

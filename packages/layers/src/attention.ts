@@ -1,4 +1,4 @@
-import { type Tensor, attentionAsync } from '@gptj/tensor';
+import { ShapeError, type Tensor, attentionAsync } from '@gptj/tensor';
 import type { KVCache } from './kv-cache.js';
 import type { Linear } from './linear.js';
 import type { RotaryEmbedding } from './rotary.js';
@@ -35,6 +35,7 @@ export class MultiHeadAttention {
   /** x f32 [B, T, D] -> f32 [B, T, D] */
   async forward(x: Tensor, ctx: AttentionContext): Promise<Tensor> {
     const [b, t] = x.shape;
+    if (b === undefined || t === undefined || x.shape.length !== 3) throw new ShapeError(`MultiHeadAttention: x must be [B, T, D], got [${x.shape}]`);
     const split = (y: Tensor): Tensor => y.reshape([b, t, this.heads, this.headDim]);
     const [q0, k0, v0] = await Promise.all([this.opts.q.forward(x), this.opts.k.forward(x), this.opts.v.forward(x)]);
     const [qh, kh, vh] = [split(q0), split(k0), split(v0)]; // [B, T, H, Dh] views

@@ -68,7 +68,7 @@ function naiveLogits(): Float64Array {
   const n = ids.length;
   let x: Float64Array = new Float64Array(n * D);
   ids.forEach((id, t) => {
-    for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e] + wpe[t * D + e];
+    for (let e = 0; e < D; e++) x[t * D + e] = wte[id * D + e]! + wpe[t * D + e]!;
   });
   for (const w of layers) {
     const h = layerNormRef(x, D, w.g1, w.b1, 1e-5);
@@ -95,7 +95,9 @@ describe('Decoder', () => {
     const model = decoder();
     const kv = caches();
     const parts = [await model.forward(i32(ids.slice(0, 3)), { positions: i32(range(0, 3)), caches: kv, offset: 0 })];
-    for (let t = 3; t < ids.length; t++) parts.push(await model.forward(i32([ids[t]]), { positions: i32([t]), caches: kv, offset: t }));
+    for (const [t, id] of ids.entries()) {
+      if (t >= 3) parts.push(await model.forward(i32([id]), { positions: i32([t]), caches: kv, offset: t }));
+    }
     const stepped = Float32Array.from(parts.flatMap((p) => [...p.toFloat32Array()]));
     expect(relErr(stepped, naiveLogits())).toBeLessThan(1e-5);
   });

@@ -37,8 +37,9 @@ export class Decoder {
       x = replace(x, (t) => add(t, p));
       p.dispose();
     }
+    // ctx.caches has one cache per block (checked above)
     for (const [i, block] of blocks.entries()) {
-      const y = await block.forward(x, { positions: ctx.positions, cache: ctx.caches[i], offset: ctx.offset, ...(ctx.mask ? { mask: ctx.mask } : {}) });
+      const y = await block.forward(x, { positions: ctx.positions, cache: ctx.caches[i]!, offset: ctx.offset, ...(ctx.mask ? { mask: ctx.mask } : {}) });
       x.dispose();
       x = y; // [B, T, D]
     }

@@ -29,7 +29,7 @@ export class KVCache {
 
   /** Stores k, v f32 [B, T, H, D] at positions offset..offset+T-1. */
   write(k: Tensor, v: Tensor, offset: number): void {
-    const t = k.shape[1];
+    const t = k.shape[1] ?? 0; // a k that is not [B, T, H, D] is refused by kvWrite
     if (offset + t > this.maxLength) {
       throw new RangeError(`KVCache: positions ${offset}..${offset + t - 1} exceed the cache of ${this.maxLength}`);
     }
