@@ -1,16 +1,17 @@
 /** Base class of every error @gptj/model throws on bad input (config, checkpoint files, hub downloads). */
 export class ModelLoadError extends Error {
-  override name = 'ModelLoadError';
+  constructor(message?: string) {
+    super(message);
+    // Every subclass is named after its class, without restating its name as a string.
+    this.name = new.target.name;
+  }
 }
 
 /** config.json is missing a field, has a wrong type, or describes an impossible GPT-J. */
-export class ConfigError extends ModelLoadError {
-  override name = 'ConfigError';
-}
+export class ConfigError extends ModelLoadError {}
 
 /** A checkpoint file is malformed (truncated, bad header, bad offsets, unknown dtype...). Names the file and tensor. */
 export class CheckpointFormatError extends ModelLoadError {
-  override name = 'CheckpointFormatError';
   constructor(
     readonly file: string,
     message: string,
@@ -21,13 +22,10 @@ export class CheckpointFormatError extends ModelLoadError {
 }
 
 /** A pickle in a PyTorch checkpoint asks for something other than plain tensor data (it would run code). */
-export class UnsafePickleError extends CheckpointFormatError {
-  override name = 'UnsafePickleError';
-}
+export class UnsafePickleError extends CheckpointFormatError {}
 
 /** The checkpoint's tensors do not match the config: missing, unexpected, or misshaped tensors. */
 export class CheckpointMismatchError extends ModelLoadError {
-  override name = 'CheckpointMismatchError';
   constructor(readonly problems: readonly string[]) {
     super(
       `checkpoint does not match the config:\n  ${problems.slice(0, 20).join('\n  ')}` +
@@ -37,9 +35,7 @@ export class CheckpointMismatchError extends ModelLoadError {
 }
 
 /** A hub id could not be resolved or downloaded. */
-export class HubError extends ModelLoadError {
-  override name = 'HubError';
-}
+export class HubError extends ModelLoadError {}
 
 /** A long feature run (embed) was stopped through its abort signal; it stops between micro-batches. */
 export class AbortedError extends Error {

@@ -24,7 +24,6 @@ export function describePlatform(p: NativePlatform): string {
 }
 
 export class NativeAddonUnavailable extends TensorError {
-  override name = 'NativeAddonUnavailable';
   constructor(
     readonly platform: NativePlatform,
     readonly tried: readonly AddonAttempt[],

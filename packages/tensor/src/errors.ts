@@ -1,32 +1,25 @@
 // Typed errors of the tensor core. Every message names the op and describes the tensors involved
 // (dtype[shape]@device), e.g. "linear: x has 5 features but w expects 4 (x: f32[2,5]@cpu, w: f16[3,4]@cpu)".
 export class TensorError extends Error {
-  override name = 'TensorError';
+  constructor(message?: string) {
+    super(message);
+    // Every subclass is named after its class, without restating its name as a string.
+    this.name = new.target.name;
+  }
 }
 /** Shapes that do not fit the op (or are not arrays of non-negative integers). */
-export class ShapeError extends TensorError {
-  override name = 'ShapeError';
-}
+export class ShapeError extends TensorError {}
 /** A dtype the op does not accept. */
-export class DTypeError extends TensorError {
-  override name = 'DTypeError';
-}
+export class DTypeError extends TensorError {}
 /** Tensors on different devices, or a device that is not available (with the reason). */
-export class DeviceError extends TensorError {
-  override name = 'DeviceError';
-}
+export class DeviceError extends TensorError {}
 /** A tensor used after dispose() (or disposed while an async op was reading it). */
-export class DisposedError extends TensorError {
-  override name = 'DisposedError';
-}
+export class DisposedError extends TensorError {}
 /** An index out of range (embedding ids, slice bounds given as ids). */
-export class IndexError extends TensorError {
-  override name = 'IndexError';
-}
+export class IndexError extends TensorError {}
 
 /** A NaN or infinity where the op needs finite values (q8/q4 quantization of a weight), with where it is. */
 export class NonFiniteError extends TensorError {
-  override name = 'NonFiniteError';
   constructor(
     readonly op: string,
     /** first bad element, in the [rows, cols] view of the tensor (cols = the last dim) */
@@ -48,7 +41,6 @@ export class NonFiniteError extends TensorError {
  * pages past the new end are gone, so the tensors and views over it can no longer be read.
  */
 export class MappedFileError extends TensorError {
-  override name = 'MappedFileError';
   constructor(
     message: string,
     readonly path: string,

@@ -1,11 +1,14 @@
 /** Base class of every error this package throws on bad input or bad tokenizer files. */
 export class TokenizerError extends Error {
-  override name = 'TokenizerError';
+  constructor(message?: string) {
+    super(message);
+    // Every subclass is named after its class, without restating its name as a string.
+    this.name = new.target.name;
+  }
 }
 
 /** The text holds a special token that the `disallowedSpecial` option forbids. */
 export class SpecialTokenError extends TokenizerError {
-  override name = 'SpecialTokenError';
   constructor(
     readonly token: string,
     readonly index: number,
@@ -21,7 +24,6 @@ export class SpecialTokenError extends TokenizerError {
 
 /** decode() or a stream decoder got an id that is not a token of this vocabulary. */
 export class UnknownTokenIdError extends TokenizerError {
-  override name = 'UnknownTokenIdError';
   constructor(
     readonly id: unknown,
     readonly position: number,
@@ -32,6 +34,4 @@ export class UnknownTokenIdError extends TokenizerError {
 }
 
 /** A tokenizer directory or file is missing, malformed, or of an unsupported kind. */
-export class TokenizerLoadError extends TokenizerError {
-  override name = 'TokenizerLoadError';
-}
+export class TokenizerLoadError extends TokenizerError {}
