@@ -131,4 +131,19 @@ describe('GPT-J small (f32) vs transformers', () => {
     await expect(model.forward([new Array(513).fill(1)])).rejects.toThrow(/513 positions exceed the context of 512/);
     expect(() => model.createSession(0)).toThrow(/positive integer/);
   });
+
+  it('rejects a batch of no rows, too few KV caches, and id rows that are not arrays with a RangeError', async () => {
+    // Each of these once read past the end of a list, or into a hole or a number, and crashed with a TypeError.
+    await expect(model.forward([])).rejects.toThrow(new RangeError('GPTJModel: ids must be [B][T] with at least one row, got no rows'));
+    await expect(model.hiddenStates([])).rejects.toThrow(/at least one row, got no rows/);
+    const caches = model.newCaches(1, 4).slice(1);
+    await expect(model.run([[1, 2]], [[1, 1]], caches, 0)).rejects.toThrow(new RangeError('GPTJModel: 3 blocks need 3 KV caches, got 2'));
+    for (const c of caches) c.dispose();
+    const session = model.createSession(2);
+    await expect(session.forward([[1], 5 as never])).rejects.toThrow(new RangeError('RunnerSession.forward: row 1 of the ids is not an array'));
+    await expect(session.forward(new Array(2))).rejects.toThrow(/row 0 of the ids is not an array/);
+    await expect(session.forward([[1], [2]], [[1], 1 as never])).rejects.toThrow(/row 1 of the mask is not an array/);
+    await expect(session.forward([[1], [2]], 5 as never)).rejects.toThrow(/the mask must be an array of rows, got number/);
+    session.dispose();
+  });
 });

@@ -17,6 +17,7 @@ import { type SequencePoolOptions, createSequencePool } from './sequence-pool.js
 import { checkBatchSize, checkTokenIds } from './inputs.js';
 import { type DecodingSession, GPTJSession } from './session.js';
 import { positionIds } from './positions.js';
+import { at } from './at.js';
 
 /**
  * A GPT-J's weight tensors, keyed as @gptj/tensor's weight list (gptjWeightSpecs) names them: matrices [out, in],
@@ -113,8 +114,12 @@ export class GPTJModel {
    * into `states` when given.
    */
   async run(ids: number[][], mask: number[][], caches: KVCache[], offset: number, states?: Tensor[]): Promise<Tensor> {
+    const [first] = ids;
+    if (!first) throw new RangeError('GPTJModel: ids must be [B][T] with at least one row, got no rows');
+    const blocks = this.modules.blocks;
+    if (caches.length !== blocks.length) throw new RangeError(`GPTJModel: ${blocks.length} blocks need ${blocks.length} KV caches, got ${caches.length}`);
     const b = ids.length;
-    const t = ids[0].length;
+    const t = first.length;
     if (ids.some((row) => row.length !== t) || mask.length !== b || mask.some((row) => row.length !== offset + t)) {
       throw new RangeError(`GPTJModel: ids must be [${b}][${t}] and the mask [${b}][${offset + t}], every row the same length`);
     }
@@ -131,9 +136,9 @@ export class GPTJModel {
     const maskT = onDevice(Tensor.fromArray(new Int32Array(mask.flat()), [b, offset + t], { dtype: 'i32' }));
     try {
       let x = this.modules.wte.forward(idsT); // [B, T, D]
-      for (const [i, block] of this.modules.blocks.entries()) {
+      for (const [i, block] of blocks.entries()) {
         if (states) states.push(x);
-        const y = await block.forward(x, { positions, cache: caches[i], offset, mask: maskT });
+        const y = await block.forward(x, { positions, cache: at(caches, i), offset, mask: maskT });
         if (!states) x.dispose();
         x = y;
       }

@@ -17,15 +17,28 @@ export function stepMask(who: string, ids: readonly (readonly number[])[], mask:
   if (!Array.isArray(ids) || ids.length !== batchSize) {
     throw new RangeError(`${who}.forward: expected ${batchSize} rows of ids, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
   }
-  const t = ids[0].length;
-  if (t === 0) throw new RangeError(`${who}.forward: no ids to append`);
-  if (ids.some((row) => row.length !== t)) throw new RangeError(`${who}.forward: every row of ids must have the same length`);
-  const m = mask ? mask.map((row) => [...row]) : ids.map((row) => row.map(() => 1));
+  const rows = arrayRows(who, 'ids', ids);
+  const t = rows[0]?.length;
+  if (!t) throw new RangeError(`${who}.forward: no ids to append`);
+  if (rows.some((row) => row.length !== t)) throw new RangeError(`${who}.forward: every row of ids must have the same length`);
+  const m = mask ? arrayRows(who, 'mask', mask).map((row) => [...row]) : rows.map((row) => row.map(() => 1));
   if (m.length !== batchSize || m.some((r) => r.length !== t)) {
     throw new RangeError(`${who}.forward: mask must be [${batchSize}][${t}] like the ids`);
   }
   for (const row of m) for (const v of row) if (v !== 0 && v !== 1) throw new RangeError(`${who}.forward: attention mask values must be 0 or 1, got ${v}`);
   return m;
+}
+
+/**
+ * `rows` once every row is checked to be an array (a JS caller may pass a number or leave a hole), typed as what
+ * it was declared: `Array.isArray` narrows to any[], which would hide an unchecked `rows[0]` from the compiler.
+ */
+function arrayRows(who: string, what: string, rows: readonly (readonly number[])[]): readonly (readonly number[])[] {
+  if (!Array.isArray(rows)) throw new RangeError(`${who}.forward: the ${what} must be an array of rows, got ${typeof rows}`);
+  for (let i = 0; i < rows.length; i++) {
+    if (!Array.isArray(rows[i])) throw new RangeError(`${who}.forward: row ${i} of the ${what} is not an array`);
+  }
+  return rows;
 }
 
 /** Beam-search rows: batchSize indices in [0, batchSize). */
