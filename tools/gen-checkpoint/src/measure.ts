@@ -10,9 +10,15 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: { dtype: { type: 'string', default: 'auto' }, tokens: { type: 'string', default: '8' } },
 });
+const usage = 'usage: gptj-measure-load <model-dir> [--dtype auto|f32|f16|bf16|q8] [--tokens N]';
 const dir = positionals[0];
+const tokens = Number(values.tokens);
 if (!dir) {
-  console.error('usage: gptj-measure-load <model-dir> [--dtype auto|f32|f16|bf16|q8] [--tokens N]');
+  console.error(usage);
+  process.exit(2);
+}
+if (!Number.isInteger(tokens) || tokens < 1) {
+  console.error(`gptj-measure-load: --tokens must be a positive integer, got '${values.tokens}'\n${usage}`);
   process.exit(2);
 }
 
@@ -25,7 +31,7 @@ const t0 = performance.now();
 const model = await loadModel(dir, { dtype: values.dtype as LoadDType });
 const ready = (performance.now() - t0) / 1000;
 const afterLoad = { rss: memGB('VmRSS'), peak: memGB('VmHWM') };
-const ids = [Array.from({ length: Number(values.tokens) }, (_, i) => (i * 977) % model.vocabSize)];
+const ids = [Array.from({ length: tokens }, (_, i) => (i * 977) % model.vocabSize)];
 const t1 = performance.now();
 const logits = await model.forward(ids);
 const forward = (performance.now() - t1) / 1000;
@@ -40,7 +46,7 @@ console.log(
     dtype: model.dtype,
     readySeconds: +ready.toFixed(2),
     afterLoad: { rssGB: +afterLoad.rss.toFixed(2), peakGB: +afterLoad.peak.toFixed(2) },
-    forwardTokens: ids[0].length,
+    forwardTokens: tokens,
     forwardSeconds: +forward.toFixed(2),
     secondForwardSeconds: +secondForward.toFixed(2),
     logitsFinite: finite,

@@ -53,7 +53,7 @@ function toHalfBits(f32: Float32Array): Uint16Array {
   const bits = new Uint32Array(f32.buffer);
   const out = new Uint16Array(f32.length);
   for (let i = 0; i < bits.length; i++) {
-    const b = bits[i];
+    const b = bits[i]!;
     const sign = (b >>> 16) & 0x8000;
     const exp = ((b >>> 23) & 0xff) - 127 + 15;
     if (exp <= 0) {
