@@ -78,8 +78,9 @@ function table(rows: Row[], bw: number, device: string): string {
     r.tflops?.toFixed(1) ?? '-',
     r.target,
   ]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i])).join('  ');
+  // every row has head.length cells
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(w[i]!)).join('  ');
   return [
     `GPT-J 6B shape, random weights, ${device}, read bandwidth ${(bw / 1e12).toFixed(3)} TB/s`,
     line(head),

@@ -32,11 +32,12 @@ export function randomModel(cfg: GPTJRunnerConfig, wdt: Extract<DType, 'f16' | '
   // amp ~ 1/sqrt(fan_in) keeps activations O(1) through 28 random layers (values only matter for
   // staying finite; speed does not depend on them).
   const weights = buildRunnerWeights(cfg, ({ key, role, shape }) => {
+    const [out, fanIn] = shape as [number, number]; // matrices are [out, in]; only they read these
     const [dtype, amp]: [DType, number] =
-      role === 'matrix' ? [wdt, 1 / Math.sqrt(shape[1])] : role === 'bias' ? ['f32', 0.01] : ['f16', key === 'lnBeta' || key === 'lnfBeta' ? 0.1 : 1];
+      role === 'matrix' ? [wdt, 1 / Math.sqrt(fanIn)] : role === 'bias' ? ['f32', 0.01] : ['f16', key === 'lnBeta' || key === 'lnfBeta' ? 0.1 : 1];
     if (role === 'matrix') {
-      matrixParams += shape[0] * shape[1];
-      rows += shape[0];
+      matrixParams += out * fanIn;
+      rows += out;
     }
     const t = Tensor.zeros(shape, dtype, 'cuda');
     all.push(t);
