@@ -1,8 +1,7 @@
 // Rotary position embedding, KV-cache write, and causal attention over the cache.
-import { dispatch } from '../backend.js';
 import { TensorError } from '../errors.js';
 import { allocTensor, type Tensor } from '../tensor.js';
-import { expectDType, expectFinite, expectInt, expectRank, expectTensor, fill, fillAsync, shapeError, stridesOf } from './check.js';
+import { checkTensors, expectFinite, expectInt, fill, fillAsync, shapeError, stridesOf } from './check.js';
 
 export interface RotaryOptions {
   rotaryDim: number;
@@ -17,13 +16,8 @@ export interface RotaryOptions {
  */
 export function rotary(x: Tensor, positions: Tensor, opts: RotaryOptions): Tensor {
   const op = 'rotary';
-  expectTensor(op, 'x', x);
-  expectTensor(op, 'positions', positions);
   const args = { x, positions };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'x', ['f32']);
-  expectDType(op, args, 'positions', ['i32']);
-  expectRank(op, args, 'x', 4);
+  const backend = checkTensors(op, args, { x: { dtypes: ['f32'], rank: 4 }, positions: { dtypes: ['i32'] } });
   const [B, T, , D] = x.shape;
   if (positions.shape.length !== 2 || positions.shape[0] !== B || positions.shape[1] !== T) throw shapeError(op, args, `positions must be [${B}, ${T}]`);
   if (opts == null || typeof opts !== 'object') throw new TensorError(`${op}: opts { rotaryDim, style } are required`);
@@ -39,14 +33,8 @@ export function rotary(x: Tensor, positions: Tensor, opts: RotaryOptions): Tenso
 /** cache: f32 [B, H, Tmax, D] <- x: f32 [B, T, H, D] at positions offset..offset+T-1, in place. */
 export function kvWrite(cache: Tensor, x: Tensor, offset: number): void {
   const op = 'kvWrite';
-  expectTensor(op, 'cache', cache);
-  expectTensor(op, 'x', x);
   const args = { cache, x };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'cache', ['f32']);
-  expectDType(op, args, 'x', ['f32']);
-  expectRank(op, args, 'cache', 4);
-  expectRank(op, args, 'x', 4);
+  const backend = checkTensors(op, args, { cache: { dtypes: ['f32'], rank: 4 }, x: { dtypes: ['f32'], rank: 4 } });
   const [B, H, Tmax, D] = cache.shape;
   const T = x.shape[1];
   if (x.shape[0] !== B || x.shape[2] !== H || x.shape[3] !== D)
@@ -70,28 +58,19 @@ export interface AttentionOptions {
 }
 
 function checkAttention(op: string, q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions) {
-  expectTensor(op, 'q', q);
-  expectTensor(op, 'k', k);
-  expectTensor(op, 'v', v);
   if (opts == null || typeof opts !== 'object') throw new TensorError(`${op}: opts { kvLength } are required`);
   const mask = opts.mask ?? null;
-  if (mask !== null) expectTensor(op, 'mask', mask);
   const args = { q, k, v, mask };
-  const backend = dispatch(op, args);
-  for (const n of ['q', 'k', 'v'] as const) {
-    expectDType(op, args, n, ['f32']);
-    expectRank(op, args, n, 4);
-  }
+  const qkv = { dtypes: ['f32'], rank: 4 } as const;
+  const backend = checkTensors(op, args, { q: qkv, k: qkv, v: qkv, mask: { dtypes: ['i32'], optional: true } });
   const [B, T, H, D] = q.shape;
   const Tmax = k.shape[2];
   if (k.shape[0] !== B || k.shape[1] !== H || k.shape[3] !== D) throw shapeError(op, args, `k must be [${B}, ${H}, Tmax, ${D}] for q [B, T, H, D]`);
   if (v.shape.some((d, i) => d !== k.shape[i])) throw shapeError(op, args, 'v must have the shape of k');
   const L = expectInt(op, 'kvLength', opts.kvLength, 0, Tmax);
   if (L < T) throw shapeError(op, args, `kvLength ${L} is shorter than the ${T} queries`);
-  if (mask !== null) {
-    expectDType(op, args, 'mask', ['i32']);
-    if (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== L) throw shapeError(op, args, `mask must be [${B}, ${L}] (batch, kvLength)`);
-  }
+  if (mask !== null && (mask.shape.length !== 2 || mask.shape[0] !== B || mask.shape[1] !== L))
+    throw shapeError(op, args, `mask must be [${B}, ${L}] (batch, kvLength)`);
   const scale = opts.scale === undefined ? 1 / Math.sqrt(D) : expectFinite(op, 'scale', opts.scale);
   return { backend, mask, L, scale };
 }

@@ -1,5 +1,6 @@
 // Argument checks shared by the ops. Each throws the TensorError subclass that names the problem,
 // the op, and the tensors involved.
+import { dispatch, type Backend } from '../backend.js';
 import type { DType } from '../dtype.js';
 import { DTypeError, DisposedError, ShapeError, TensorError, describeArgs } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -17,7 +18,36 @@ export function expectDType(op: string, args: Args, name: string, allowed: reado
 }
 
 /** Exact rank, or at least `min` dims when given as { min }. */
-export function expectRank(op: string, args: Args, name: string, rank: number | { min: number }): void {
+export type Rank = number | { min: number };
+
+/** What an op accepts for one tensor argument. */
+export interface TensorSpec {
+  dtypes: readonly DType[];
+  rank?: Rank;
+  /** null or undefined stands for "not given" (a bias, a mask) */
+  optional?: boolean;
+}
+
+/**
+ * The prologue every op shares, in the order its errors are reported: each argument of `specs` is a
+ * Tensor, all are live and on one device (dispatch, which returns their backend), each has one of its
+ * dtypes, then its rank. `args` names the tensors for error messages.
+ */
+export function checkTensors(op: string, args: Args, specs: Readonly<Record<string, TensorSpec>>): Backend {
+  const given = Object.entries(specs).filter(([name, spec]) => {
+    const t: unknown = args[name];
+    if (t == null && spec.optional) return false;
+    expectTensor(op, name, t);
+    return true;
+  });
+  const backend = dispatch(op, args);
+  for (const [name, spec] of given) expectDType(op, args, name, spec.dtypes);
+  for (const [name, spec] of given) if (spec.rank !== undefined) expectRank(op, args, name, spec.rank);
+  return backend;
+}
+
+/** `name` has the rank `rank`. */
+export function expectRank(op: string, args: Args, name: string, rank: Rank): void {
   const t = args[name]!;
   const ok = typeof rank === 'number' ? t.shape.length === rank : t.shape.length >= rank.min;
   if (!ok) {

@@ -1,8 +1,8 @@
 // Elementwise f32 ops: add/mul (numpy broadcasting), scale, gelu.
-import { dispatch, type BroadcastLayout } from '../backend.js';
+import type { BroadcastLayout } from '../backend.js';
 import { allocTensor, type Tensor } from '../tensor.js';
 import { TensorError } from '../errors.js';
-import { expectDType, expectTensor, fill, shapeError } from './check.js';
+import { checkTensors, fill, shapeError } from './check.js';
 
 /**
  * Output shape of a broadcast and each input's element strides over it (0 on broadcast dims),
@@ -46,12 +46,7 @@ export function broadcastLayout(op: string, a: Tensor, b: Tensor): { outShape: n
 }
 
 function binary(op: 'add' | 'mul', a: Tensor, b: Tensor): Tensor {
-  expectTensor(op, 'a', a);
-  expectTensor(op, 'b', b);
-  const args = { a, b };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'a', ['f32']);
-  expectDType(op, args, 'b', ['f32']);
+  const backend = checkTensors(op, { a, b }, { a: { dtypes: ['f32'] }, b: { dtypes: ['f32'] } });
   const { outShape, layout } = broadcastLayout(op, a, b);
   const out = allocTensor(backend, outShape, 'f32');
   if (out.size === 0) return out;
@@ -71,9 +66,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 /** x * s, f32. */
 export function scale(x: Tensor, s: number): Tensor {
   const op = 'scale';
-  expectTensor(op, 'x', x);
-  const backend = dispatch(op, { x });
-  expectDType(op, { x }, 'x', ['f32']);
+  const backend = checkTensors(op, { x }, { x: { dtypes: ['f32'] } });
   if (typeof s !== 'number') throw new TensorError(`${op}: s must be a number, got ${typeof s}`);
   const out = allocTensor(backend, x.shape, 'f32');
   return fill(out, () => backend.scale(x, s, out));
@@ -82,9 +75,7 @@ export function scale(x: Tensor, s: number): Tensor {
 /** GELU, f32: 'tanh' = HF gelu_new (tanh approximation), 'none' = exact erf form. */
 export function gelu(x: Tensor, approximate: 'tanh' | 'none'): Tensor {
   const op = 'gelu';
-  expectTensor(op, 'x', x);
-  const backend = dispatch(op, { x });
-  expectDType(op, { x }, 'x', ['f32']);
+  const backend = checkTensors(op, { x }, { x: { dtypes: ['f32'] } });
   if (approximate !== 'tanh' && approximate !== 'none') throw new TensorError(`${op}: approximate must be 'tanh' or 'none', got ${String(approximate)}`);
   const out = allocTensor(backend, x.shape, 'f32');
   return fill(out, () => backend.gelu(x, approximate, out));

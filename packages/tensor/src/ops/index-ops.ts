@@ -1,7 +1,6 @@
 // Index ops: embedding gather, argmax, topk.
-import { dispatch } from '../backend.js';
 import { allocTensor, type Tensor } from '../tensor.js';
-import { expectDType, expectInt, expectRank, expectTensor, fill, shapeError } from './check.js';
+import { checkTensors, expectInt, fill, shapeError } from './check.js';
 
 /**
  * table: [V, D] (f32 | f16 | bf16 | q8), ids: i32 of any shape -> f32 [...ids.shape, D].
@@ -9,13 +8,7 @@ import { expectDType, expectInt, expectRank, expectTensor, fill, shapeError } fr
  */
 export function embedding(table: Tensor, ids: Tensor): Tensor {
   const op = 'embedding';
-  expectTensor(op, 'table', table);
-  expectTensor(op, 'ids', ids);
-  const args = { table, ids };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'table', ['f32', 'f16', 'bf16', 'q8']);
-  expectDType(op, args, 'ids', ['i32']);
-  expectRank(op, args, 'table', 2);
+  const backend = checkTensors(op, { table, ids }, { table: { dtypes: ['f32', 'f16', 'bf16', 'q8'], rank: 2 }, ids: { dtypes: ['i32'] } });
   const out = allocTensor(backend, [...ids.shape, table.shape[1]], 'f32');
   return fill(out, () => backend.embedding(table, ids, out));
 }
@@ -23,10 +16,7 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
 /** Index of the largest value over the last dim (first one on ties): f32 [..., V] -> i32 [...]. */
 export function argmax(x: Tensor): Tensor {
   const op = 'argmax';
-  expectTensor(op, 'x', x);
-  const backend = dispatch(op, { x });
-  expectDType(op, { x }, 'x', ['f32']);
-  expectRank(op, { x }, 'x', { min: 1 });
+  const backend = checkTensors(op, { x }, { x: { dtypes: ['f32'], rank: { min: 1 } } });
   if (x.shape[x.shape.length - 1] === 0) throw shapeError(op, { x }, 'the last dim is empty');
   const out = allocTensor(backend, x.shape.slice(0, -1), 'i32');
   return fill(out, () => backend.argmax(x, out));
@@ -38,10 +28,7 @@ export function argmax(x: Tensor): Tensor {
  */
 export function topk(x: Tensor, k: number): { values: Tensor; indices: Tensor } {
   const op = 'topk';
-  expectTensor(op, 'x', x);
-  const backend = dispatch(op, { x });
-  expectDType(op, { x }, 'x', ['f32']);
-  expectRank(op, { x }, 'x', { min: 1 });
+  const backend = checkTensors(op, { x }, { x: { dtypes: ['f32'], rank: { min: 1 } } });
   const V = x.shape[x.shape.length - 1];
   if (V === 0) throw shapeError(op, { x }, 'the last dim is empty');
   expectInt(op, 'k', k, 0, V);

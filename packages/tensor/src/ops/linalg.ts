@@ -1,20 +1,17 @@
 // linear (x @ W^T + b, weights as stored) and batched f32 matmul.
-import { dispatch, type Backend, type BatchLayout } from '../backend.js';
+import type { Backend, BatchLayout } from '../backend.js';
 import { Q4_GROUP } from '../dtype.js';
 import { DeviceError } from '../errors.js';
 import { allocTensor, type Tensor } from '../tensor.js';
-import { expectDType, expectRank, expectTensor, fill, fillAsync, shapeError } from './check.js';
+import { checkTensors, fill, fillAsync, shapeError } from './check.js';
 
 function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefined): { backend: Backend; outShape: number[] } {
-  expectTensor(op, 'x', x);
-  expectTensor(op, 'w', w);
-  if (b != null) expectTensor(op, 'b', b);
   const args = { x, w, b };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'x', ['f32']);
-  expectDType(op, args, 'w', ['f32', 'f16', 'bf16', 'q8', 'q4']);
-  expectRank(op, args, 'x', { min: 1 });
-  expectRank(op, args, 'w', 2);
+  const backend = checkTensors(op, args, {
+    x: { dtypes: ['f32'], rank: { min: 1 } },
+    w: { dtypes: ['f32', 'f16', 'bf16', 'q8', 'q4'], rank: 2 },
+    b: { dtypes: ['f32'], optional: true },
+  });
   const K = x.shape[x.shape.length - 1];
   const [N, Kw] = w.shape;
   if (K !== Kw) throw shapeError(op, args, `x has ${K} features but w [N, K] expects ${Kw}`);
@@ -24,10 +21,7 @@ function checkLinear(op: string, x: Tensor, w: Tensor, b: Tensor | null | undefi
     if (w.device !== 'cpu') throw new DeviceError(`${op}: q4 weights are CPU-only (w is on ${w.device})`);
     if (K % Q4_GROUP !== 0) throw shapeError(op, args, `q4 weights need K a multiple of ${Q4_GROUP}, got ${K}`);
   }
-  if (b != null) {
-    expectDType(op, args, 'b', ['f32']);
-    if (b.shape.length !== 1 || b.shape[0] !== N) throw shapeError(op, args, `b must be [${N}]`);
-  }
+  if (b != null && (b.shape.length !== 1 || b.shape[0] !== N)) throw shapeError(op, args, `b must be [${N}]`);
   return { backend, outShape: [...x.shape.slice(0, -1), N] };
 }
 
@@ -52,14 +46,9 @@ export async function linearAsync(x: Tensor, w: Tensor, b?: Tensor | null): Prom
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   const op = 'matmul';
-  expectTensor(op, 'a', a);
-  expectTensor(op, 'b', b);
   const args = { a, b };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'a', ['f32']);
-  expectDType(op, args, 'b', ['f32']);
-  expectRank(op, args, 'a', { min: 2 });
-  expectRank(op, args, 'b', { min: 2 });
+  const matrices = { dtypes: ['f32'], rank: { min: 2 } } as const;
+  const backend = checkTensors(op, args, { a: matrices, b: matrices });
   const [M, K] = a.shape.slice(-2);
   const [Kb, N] = b.shape.slice(-2);
   if (K !== Kb) throw shapeError(op, args, `inner dims differ: a [..., ${M}, ${K}] @ b [..., ${Kb}, ${N}]`);

@@ -1,21 +1,14 @@
 // Reductions over the last dim: layerNorm and softmax (f32, f32 accumulation).
-import { dispatch } from '../backend.js';
 import { allocTensor, type Tensor } from '../tensor.js';
-import { expectDType, expectFinite, expectRank, expectTensor, fill, shapeError } from './check.js';
+import { checkTensors, expectFinite, fill, shapeError } from './check.js';
 import { TensorError } from '../errors.js';
 
 /** x: f32 [..., D], gamma/beta: [D] (f32 | f16 | bf16) -> f32 [..., D]; biased variance, as torch. */
 export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): Tensor {
   const op = 'layerNorm';
-  expectTensor(op, 'x', x);
-  expectTensor(op, 'gamma', gamma);
-  expectTensor(op, 'beta', beta);
   const args = { x, gamma, beta };
-  const backend = dispatch(op, args);
-  expectDType(op, args, 'x', ['f32']);
-  expectDType(op, args, 'gamma', ['f32', 'f16', 'bf16']);
-  expectDType(op, args, 'beta', ['f32', 'f16', 'bf16']);
-  expectRank(op, args, 'x', { min: 1 });
+  const param = { dtypes: ['f32', 'f16', 'bf16'] } as const;
+  const backend = checkTensors(op, args, { x: { dtypes: ['f32'], rank: { min: 1 } }, gamma: param, beta: param });
   const D = x.shape[x.shape.length - 1];
   if (D === 0) throw shapeError(op, args, 'the normalized dim is empty');
   if (gamma.shape.length !== 1 || gamma.shape[0] !== D) throw shapeError(op, args, `gamma must be [${D}]`);
@@ -28,10 +21,7 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps: number): 
 /** Softmax over the last dim: f32 [..., V] -> f32 [..., V]. */
 export function softmax(x: Tensor): Tensor {
   const op = 'softmax';
-  expectTensor(op, 'x', x);
-  const backend = dispatch(op, { x });
-  expectDType(op, { x }, 'x', ['f32']);
-  expectRank(op, { x }, 'x', { min: 1 });
+  const backend = checkTensors(op, { x }, { x: { dtypes: ['f32'], rank: { min: 1 } } });
   if (x.shape[x.shape.length - 1] === 0) throw shapeError(op, { x }, 'the softmax dim is empty');
   const out = allocTensor(backend, x.shape, 'f32');
   return fill(out, () => backend.softmax(x, out));
