@@ -1,4 +1,5 @@
 import type { CheckpointFile } from './file.js';
+import { CheckpointFormatError } from '../errors.js';
 
 /** Element types a checkpoint may store (safetensors names). Only F32/F16/BF16 can become weights. */
 export type StoredDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -32,6 +33,13 @@ export interface TensorEntry {
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** [rows, cols] of an entry that must be a matrix (a linear weight); CheckpointFormatError naming it otherwise. */
+export function matrixShape(e: TensorEntry): [number, number] {
+  const [rows, cols, ...rest] = e.shape;
+  if (rows === undefined || cols === undefined || rest.length) throw new CheckpointFormatError(e.file.name, `shape [${e.shape}] is not a matrix`, e.name);
+  return [rows, cols];
 }
 
 /** Opened checkpoint: every tensor by name, and the files to close once the weights are loaded or copied. */

@@ -5,6 +5,7 @@ import { SCALE_SUFFIX } from './int8-layout.js';
 import { q4StoredShapes } from './q4-layout.js';
 import { CheckpointMismatchError } from '../errors.js';
 import { checkConfigFits } from './config-fit.js';
+import { at } from '../at.js';
 
 // Buffers HF GPT-J checkpoints carry that are not weights (the causal mask and its fill value): skipped.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
@@ -40,7 +41,7 @@ export function checkTensors(c: GPTJConfig, tensors: ReadonlyMap<string, TensorE
     } else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       problems.push(`${name} has shape [${t.shape}], the config needs [${shape}]`);
     } else if (t.dtype === 'I8' && isLinearWeight(name)) {
-      problems.push(...scaleProblems(name, shape[0], tensors.get(`${name}${SCALE_SUFFIX}`)));
+      problems.push(...scaleProblems(name, at(shape, 0), tensors.get(`${name}${SCALE_SUFFIX}`))); // a linear weight's spec is [out, in]
     } else if (!WEIGHT_DTYPES.has(t.dtype)) {
       problems.push(`${name} is stored as ${t.dtype}; weights must be F32, F16 or BF16${isLinearWeight(name) ? ' (or I8 with scales)' : ''}`);
     }
@@ -63,7 +64,8 @@ function scaleProblems(weight: string, rows: number, scale: TensorEntry | undefi
   return [];
 }
 
-function q4Problems(weight: string, [rows, cols]: readonly number[], codes: TensorEntry, scale: TensorEntry | undefined): string[] {
+function q4Problems(weight: string, shape: readonly number[], codes: TensorEntry, scale: TensorEntry | undefined): string[] {
+  const [rows, cols] = [at(shape, 0), at(shape, 1)]; // a linear weight's spec is [out, in]
   if (cols % 32 !== 0) return [`${weight} is stored as U8 (q4 codes), but its ${cols} columns are not a multiple of q4's 32-weight groups`];
   const want = q4StoredShapes(rows, cols);
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);

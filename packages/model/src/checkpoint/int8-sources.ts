@@ -23,11 +23,12 @@ type QuantizeRows = (
  * progress in rows done.
  */
 export function int8Sources(e: TensorEntry, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
+  const m = floatMatrix('int8Sources', e);
   const quantize: QuantizeRows = (...args) => {
     const { values, scales } = quantizeRows(...args);
     return { weight: values, scales: new Uint8Array(scales.buffer, scales.byteOffset, scales.byteLength) };
   };
-  return quantizedSources('int8Sources', e, { weight: 'I8', shape: [e.shape[0], e.shape[1]] }, { scale: 'F32', shape: [e.shape[0], 1] }, quantize, onRows);
+  return quantizedSources('int8Sources', e, m, { weight: 'I8', shape: [m.rows, m.cols] }, { scale: 'F32', shape: [m.rows, 1] }, quantize, onRows);
 }
 
 /**
@@ -35,27 +36,38 @@ export function int8Sources(e: TensorEntry, onRows?: (rowsDone: number) => void)
  * F16 [out, in / 32] (kept while the codes stream: 1/16 byte a weight). `in` must be a multiple of 32.
  */
 export function q4Sources(e: TensorEntry, onRows?: (rowsDone: number) => void): [TensorSource, TensorSource] {
-  const { codes, scales } = q4StoredShapes(e.shape[0], e.shape[1]);
+  const m = floatMatrix('q4Sources', e);
+  const { codes, scales } = q4StoredShapes(m.rows, m.cols);
   const quantize: QuantizeRows = (...args) => {
     const q = quantizeRowsQ4(...args);
     return { weight: q.codes, scales: q.scales };
   };
-  return quantizedSources('q4Sources', e, { weight: 'U8', shape: codes }, { scale: 'F16', shape: scales }, quantize, onRows);
+  return quantizedSources('q4Sources', e, m, { weight: 'U8', shape: codes }, { scale: 'F16', shape: scales }, quantize, onRows);
+}
+
+interface FloatMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly dtype: 'F32' | 'F16' | 'BF16';
+}
+
+function floatMatrix(op: string, e: TensorEntry): FloatMatrix {
+  const [rows, cols, ...rest] = e.shape;
+  if (rows === undefined || cols === undefined || rest.length || (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')) {
+    throw new TypeError(`${op}: ${e.name} is ${e.dtype} [${e.shape}], not a float matrix`);
+  }
+  return { rows, cols, dtype: e.dtype };
 }
 
 function quantizedSources(
   op: string,
   e: TensorEntry,
+  { rows, cols, dtype }: FloatMatrix,
   w: { weight: 'I8' | 'U8'; shape: [number, number] },
   s: { scale: 'F32' | 'F16'; shape: [number, number] },
   quantize: QuantizeRows,
   onRows?: (rowsDone: number) => void,
 ): [TensorSource, TensorSource] {
-  if (e.shape.length !== 2 || (e.dtype !== 'F32' && e.dtype !== 'F16' && e.dtype !== 'BF16')) {
-    throw new TypeError(`${op}: ${e.name} is ${e.dtype} [${e.shape}], not a float matrix`);
-  }
-  const dtype = e.dtype;
-  const [rows, cols] = e.shape;
   const rowBytes = cols * (dtype === 'F32' ? 4 : 2);
   const scaleRowBytes = s.shape[1] * (s.scale === 'F32' ? 4 : 2);
   const scales = new Uint8Array(rows * scaleRowBytes);

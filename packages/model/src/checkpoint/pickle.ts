@@ -20,18 +20,18 @@ export interface PickledTensor {
 }
 
 // torch.<Name>Storage -> element type of its bytes.
-const STORAGE_TYPES: Readonly<Record<string, StoredDType>> = {
-  FloatStorage: 'F32',
-  HalfStorage: 'F16',
-  BFloat16Storage: 'BF16',
-  DoubleStorage: 'F64',
-  LongStorage: 'I64',
-  IntStorage: 'I32',
-  ShortStorage: 'I16',
-  CharStorage: 'I8',
-  ByteStorage: 'U8',
-  BoolStorage: 'BOOL',
-};
+const STORAGE_TYPES: ReadonlyMap<string, StoredDType> = new Map([
+  ['FloatStorage', 'F32'],
+  ['HalfStorage', 'F16'],
+  ['BFloat16Storage', 'BF16'],
+  ['DoubleStorage', 'F64'],
+  ['LongStorage', 'I64'],
+  ['IntStorage', 'I32'],
+  ['ShortStorage', 'I16'],
+  ['CharStorage', 'I8'],
+  ['ByteStorage', 'U8'],
+  ['BoolStorage', 'BOOL'],
+]);
 
 // Limits: the unpickler's work is linear in the size of data.pkl (every opcode consumes at least one byte, and
 // none does more than O(1) work per item it pushes or pops), and these bound its memory. A GPT-J 6B data.pkl
@@ -90,7 +90,7 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
     pos += n;
     return at;
   };
-  const u8 = (): number => bytes[need(1)];
+  const u8 = (): number => view.getUint8(need(1));
   const u16 = (): number => view.getUint16(need(2), true);
   const u32 = (): number => view.getUint32(need(4), true);
   const str = (n: number): string => text.decode(bytes.subarray(need(n), pos));
@@ -105,7 +105,7 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
     if (stack.length + marks.length >= PICKLE_LIMITS.stack) fail(`stack grows past ${PICKLE_LIMITS.stack} items`);
     stack.push(v);
   };
-  const floor = (): number => (marks.length ? marks[marks.length - 1] : 0);
+  const floor = (): number => marks.at(-1) ?? 0;
   const pop = (): unknown => (stack.length > floor() ? stack.pop() : fail('stack underflow'));
   const top = (): unknown => (stack.length > floor() ? stack[stack.length - 1] : fail('stack underflow'));
   const mark = (): void => {
@@ -134,7 +134,8 @@ export function unpickleStateDict(bytes: Uint8Array, file: string): Map<string, 
   };
   const asString = (v: unknown): string => (typeof v === 'string' ? v : fail(`STACK_GLOBAL names ${describe(v)}, not a string`));
   const resolveGlobal = (module: string, name: string): Global | StorageType => {
-    if (module === 'torch' && Object.hasOwn(STORAGE_TYPES, name)) return new StorageType(STORAGE_TYPES[name]);
+    const dtype = module === 'torch' ? STORAGE_TYPES.get(name) : undefined;
+    if (dtype) return new StorageType(dtype);
     const allowed = ['collections.OrderedDict', 'torch._utils._rebuild_tensor_v2', 'torch._utils._rebuild_parameter'];
     if (!allowed.includes(`${module}.${name}`)) {
       throw new UnsafePickleError(
@@ -360,9 +361,8 @@ function finish(root: unknown, fail: (m: string) => never): Map<string, PickledT
 }
 
 function readLong(b: Uint8Array, fail: (m: string) => never): number {
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  if (b.length && b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
+  let v = b.reduceRight((acc, byte) => (acc << 8n) | BigInt(byte), 0n); // little-endian two's complement
+  if ((b.at(-1) ?? 0) & 0x80) v -= 1n << BigInt(8 * b.length);
   if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail(`integer of ${b.length} bytes out of range`);
   return Number(v);
 }

@@ -69,12 +69,15 @@ export function statePickle(tensors: readonly TensorSource[]): Buffer {
 }
 
 function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  for (let d = shape.length - 1, acc = 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
+  let acc = 1;
+  return shape
+    .toReversed()
+    .map((size) => {
+      const stride = acc;
+      acc *= size;
+      return stride;
+    })
+    .reverse();
 }
 
 /** Minimal protocol-2 pickler: ints, strings, int tuples and memoized globals (BINPUT/BINGET like CPython). */
@@ -122,7 +125,7 @@ class PickleWriter {
     }
     if (items.length > 3) this.op(0x28);
     for (const v of items) this.int(v);
-    this.op(items.length > 3 ? 0x74 : [0, 0x85, 0x86, 0x87][items.length]);
+    this.op(items.length > 3 ? 0x74 : 0x84 + items.length); // TUPLE, or TUPLE1..TUPLE3 (0x85..0x87)
   }
 
   global(module: string, name: string): void {

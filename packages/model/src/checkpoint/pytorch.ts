@@ -104,9 +104,9 @@ function boundedProduct(dims: readonly number[], max: number): number | undefine
 // Row-major strides; a dimension of size 1 may carry any stride.
 function isContiguous(t: PickledTensor): boolean {
   let expected = 1;
-  for (let d = t.shape.length - 1; d >= 0; d--) {
-    if (t.shape[d] !== 1 && t.stride[d] !== expected) return false;
-    expected *= t.shape[d];
+  for (const [d, size] of [...t.shape.entries()].reverse()) {
+    if (size !== 1 && t.stride[d] !== expected) return false; // the unpickler checked stride has shape's length
+    expected *= size;
   }
   return true;
 }

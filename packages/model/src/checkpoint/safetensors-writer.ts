@@ -80,27 +80,29 @@ export function writeAll(fd: number, bytes: Uint8Array): number {
  */
 export function writeShardedSafetensors(dir: string, tensors: readonly TensorSource[], maxShardBytes = 2e9): string[] {
   const groups: TensorSource[][] = [];
-  let size = Infinity;
+  let group: TensorSource[] | undefined;
+  let size = 0;
   for (const t of tensors) {
     const bytes = elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
-    if (size + bytes > maxShardBytes) {
-      groups.push([]);
+    if (!group || size + bytes > maxShardBytes) {
+      group = [];
+      groups.push(group);
       size = 0;
     }
-    groups[groups.length - 1].push(t);
+    group.push(t);
     size += bytes;
   }
   const pad = (i: number) => String(i).padStart(5, '0');
-  const names = groups.map((_, i) => `model-${pad(i + 1)}-of-${pad(groups.length)}.safetensors`);
+  const shards = groups.map((members, i) => ({ members, name: `model-${pad(i + 1)}-of-${pad(groups.length)}.safetensors` }));
   const weightMap: Record<string, string> = {};
   let total = 0;
-  groups.forEach((group, i) => {
-    writeSafetensors(join(dir, names[i]), group);
-    for (const t of group) {
-      weightMap[t.name] = names[i];
+  for (const { members, name } of shards) {
+    writeSafetensors(join(dir, name), members);
+    for (const t of members) {
+      weightMap[t.name] = name;
       total += elementCount(t.shape) * STORED_DTYPE_SIZE[t.dtype];
     }
-  });
+  }
   writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2));
-  return names;
+  return shards.map((s) => s.name);
 }

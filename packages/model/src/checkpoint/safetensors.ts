@@ -31,25 +31,25 @@ export function readSafetensorsEntries(file: CheckpointFile): TensorEntry[] {
   const entries: TensorEntry[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
-    if (typeof info !== 'object' || info === null) fail('entry is not an object', name);
+    if (typeof info !== 'object' || info === null) return fail('entry is not an object', name);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (!isStoredDType(dtype)) fail(`unknown dtype ${describeJson(dtype)}`, name);
-    if (!isIntArray(shape)) fail(`shape ${describeJson(shape)} is not a list of non-negative integers`, name);
-    if (!isIntArray(offsets) || offsets.length !== 2 || offsets[0] > offsets[1]) {
-      fail(`data_offsets ${describeJson(offsets)} is not [begin, end] with begin <= end`, name);
+    if (!isStoredDType(dtype)) return fail(`unknown dtype ${describeJson(dtype)}`, name);
+    if (!isIntArray(shape)) return fail(`shape ${describeJson(shape)} is not a list of non-negative integers`, name);
+    const [begin, end, ...rest] = isIntArray(offsets) ? offsets : [];
+    if (begin === undefined || end === undefined || rest.length || begin > end) {
+      return fail(`data_offsets ${describeJson(offsets)} is not [begin, end] with begin <= end`, name);
     }
-    const [begin, end] = offsets as number[];
     if (end > dataSize) fail(`data_offsets [${begin}, ${end}] run past the end of the data (${dataSize} bytes; file truncated?)`, name);
-    const expected = elementCount(shape as number[]) * STORED_DTYPE_SIZE[dtype as StoredDType];
+    const expected = elementCount(shape) * STORED_DTYPE_SIZE[dtype];
     if (end - begin !== expected) {
       fail(`data_offsets [${begin}, ${end}] hold ${end - begin} bytes but shape [${shape}] of ${dtype} needs ${expected}`, name);
     }
-    entries.push({ name, dtype: dtype as StoredDType, shape: shape as number[], file, offset: dataStart + begin, byteLength: end - begin });
+    entries.push({ name, dtype, shape, file, offset: dataStart + begin, byteLength: end - begin });
   }
   const sorted = [...entries].sort((a, b) => a.offset - b.offset);
-  for (let i = 1; i < sorted.length; i++) {
+  for (const [i, e] of sorted.entries()) {
     const prev = sorted[i - 1];
-    if (sorted[i].offset < prev.offset + prev.byteLength) fail(`data overlaps that of "${prev.name}"`, sorted[i].name);
+    if (prev && e.offset < prev.offset + prev.byteLength) fail(`data overlaps that of "${prev.name}"`, e.name);
   }
   return entries;
 }

@@ -1,11 +1,15 @@
 import { type DType, type DeviceName, Tensor, TensorError, cast } from '@gptj/tensor';
 import { CheckpointFormatError } from '../errors.js';
-import type { TensorEntry } from './entries.js';
+import { type TensorEntry, matrixShape } from './entries.js';
 import { scalesAsF32 } from './int8-layout.js';
 import { q4FromParts } from './q4-layout.js';
 
 type FloatDType = 'f32' | 'f16' | 'bf16';
-const AS_TENSOR_DTYPE: Record<string, FloatDType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
+const AS_TENSOR_DTYPE: ReadonlyMap<string, FloatDType> = new Map([
+  ['F32', 'f32'],
+  ['F16', 'f16'],
+  ['BF16', 'bf16'],
+]);
 
 /**
  * Makes weight tensors from checkpoint entries, one at a time:
@@ -28,8 +32,7 @@ export class TensorLoader {
   ) {}
 
   load(e: TensorEntry, want: DType): Tensor {
-    const stored = AS_TENSOR_DTYPE[e.dtype];
-    if (!stored) throw new TypeError(`${e.name}: stored as ${e.dtype}, not a float tensor`);
+    const stored = storedAsTensorDType(e);
     let host: Tensor;
     if (stored === want && this.mmap) {
       host = Tensor.fromBytes(e.file.view(e.offset, e.byteLength), e.shape, stored);
@@ -44,7 +47,7 @@ export class TensorLoader {
 
   /** An int8 weight [out, in] and its scales ([out, 1] or [out]) as `want`: q8 exactly as stored, or dequantized. */
   loadInt8(weight: TensorEntry, scale: TensorEntry, want: DType): Tensor {
-    const [rows, cols] = weight.shape;
+    const [rows, cols] = matrixShape(weight);
     if (this.scratch.length < weight.byteLength) this.scratch = new Uint8Array(weight.byteLength);
     const scales = scalesAsF32(scale.file.read(scale.offset, scale.byteLength), scale.dtype, rows);
     const values = weight.file.read(weight.offset, weight.byteLength, this.scratch);
@@ -61,7 +64,7 @@ export class TensorLoader {
 
   /** A q4 weight's codes (U8 [out, in / 2]) and group scales (F16 [out, in / 32]) as `want`: q4 as stored, or converted. */
   loadQ4(codes: TensorEntry, scale: TensorEntry, want: DType): Tensor {
-    const [rows, half] = codes.shape;
+    const [rows, half] = matrixShape(codes);
     if (this.scratch.length < codes.byteLength) this.scratch = new Uint8Array(codes.byteLength);
     const scales = scale.file.read(scale.offset, scale.byteLength);
     const bad = firstNonFiniteF16(scales);
@@ -96,12 +99,15 @@ export class TensorLoader {
   }
 }
 
+/** The tensor dtype of a float entry; TypeError for any other (checkTensors lets only float weights through). */
 export function storedAsTensorDType(e: TensorEntry): FloatDType {
-  return AS_TENSOR_DTYPE[e.dtype];
+  const dtype = AS_TENSOR_DTYPE.get(e.dtype);
+  if (!dtype) throw new TypeError(`${e.name}: stored as ${e.dtype}, not a float tensor`);
+  return dtype;
 }
 
 /** Index of the first f16 (little-endian bytes) that is infinite or NaN (all exponent bits set), or -1. */
 function firstNonFiniteF16(bytes: Uint8Array): number {
-  for (let i = 1; i < bytes.length; i += 2) if ((bytes[i] & 0x7c) === 0x7c) return (i - 1) / 2;
+  for (let i = 1; i < bytes.length; i += 2) if ((bytes[i]! & 0x7c) === 0x7c) return (i - 1) / 2;
   return -1;
 }

@@ -51,14 +51,13 @@ export function readZipDirectory(file: CheckpointFile): Map<string, ZipEntry> {
     if (end > size) fail(`central directory entry ${i} runs past the directory`);
     const name = names.decode(dir.subarray(at + 46, at + 46 + nameLength));
     // zip64 extended information (4.5.3): the 64-bit values of exactly the fields saturated at 0xffffffff, in order.
-    const needed = [uncompressedSize, compressedSize, headerOffset].filter((v) => v === U32_MAX).length;
-    if (needed) {
-      const fields = zip64Fields(view, at + 46 + nameLength, extraLength) ?? fail(`entry ${JSON.stringify(name)} lacks its zip64 sizes`);
-      if (fields.length < needed) fail(`entry ${JSON.stringify(name)} lacks its zip64 sizes`);
-      let k = 0;
-      if (uncompressedSize === U32_MAX) uncompressedSize = fields[k++];
-      if (compressedSize === U32_MAX) compressedSize = fields[k++];
-      if (headerOffset === U32_MAX) headerOffset = fields[k++];
+    if ([uncompressedSize, compressedSize, headerOffset].includes(U32_MAX)) {
+      const lacking = () => fail(`entry ${JSON.stringify(name)} lacks its zip64 sizes`);
+      const fields = (zip64Fields(view, at + 46 + nameLength, extraLength) ?? lacking()).values();
+      const next = (): number => fields.next().value ?? lacking();
+      if (uncompressedSize === U32_MAX) uncompressedSize = next();
+      if (compressedSize === U32_MAX) compressedSize = next();
+      if (headerOffset === U32_MAX) headerOffset = next();
     }
     if (entries.has(name)) fail(`entry ${JSON.stringify(name)} appears twice`);
     entries.set(name, { name, size: compressedSize, compressed: method !== 0, headerOffset });
