@@ -1,3 +1,7 @@
+// @gptj/model's checkpoint/regular-file.ts is this file's twin (sync, and a missing file is an error
+// there). They stay two copies on purpose: this package depends on nothing of ours and the model does not
+// depend on the tokenizer, and a shared package for some 40 lines would be one more package to publish.
+// Keep their refusals in step: special files, the size bound, a short read, and text that is not UTF-8.
 import { constants, type Stats } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { TokenizerLoadError } from './errors.js';
@@ -18,8 +22,10 @@ function kind(info: Stats): string {
  * The UTF-8 text of the regular file at `path`, or undefined if there is none. A FIFO, device, socket or
  * directory is refused without reading it (reading a FIFO blocks until a writer comes, possibly forever):
  * the file is opened with O_NONBLOCK, so that opening a FIFO returns at once, and the open descriptor is
- * checked with fstat, so nothing can swap the file between the check and the read. Files over `maxBytes`
- * and text that is not UTF-8 are refused too. All refusals are TokenizerLoadErrors naming the path.
+ * checked with fstat, so nothing can swap the file between the check and the read. Files over `maxBytes`,
+ * files that end before their size (truncated while read: merges.txt cut at a line end would parse, with
+ * merges missing) and text that is not UTF-8 are refused too. All refusals are TokenizerLoadErrors naming
+ * the path.
  */
 export async function readRegularFile(path: string, maxBytes: number): Promise<string | undefined> {
   let handle;
@@ -37,11 +43,11 @@ export async function readRegularFile(path: string, maxBytes: number): Promise<s
     let filled = 0;
     while (filled < bytes.length) {
       const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled);
-      if (bytesRead === 0) break; // shrank while reading: parse what is there, which then fails if cut
+      if (bytesRead === 0) throw new TokenizerLoadError(`${path}: shrank while being read (${filled} of ${bytes.length} bytes)`);
       filled += bytesRead;
     }
     try {
-      return utf8.decode(bytes.subarray(0, filled));
+      return utf8.decode(bytes);
     } catch {
       throw new TokenizerLoadError(`${path}: not valid UTF-8`);
     }

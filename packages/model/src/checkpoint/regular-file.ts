@@ -1,7 +1,13 @@
 // Model files are opened with O_NONBLOCK and checked with fstat before anything reads them: a FIFO (which
 // would block a plain open or read forever), a device or a directory in a model directory is refused at
 // once. Checking the opened descriptor, not the path, leaves no window for the file to be swapped between
-// the check and the reads. O_NONBLOCK changes nothing for regular files.
+// the check and the reads. O_NONBLOCK changes nothing for regular files; O_NOCTTY keeps a terminal device
+// from becoming the process's controlling terminal before fstat refuses it.
+//
+// @gptj/tokenizer's read-regular-file.ts is this file's twin (async, and a missing file is not an error
+// there). They stay two copies on purpose: the tokenizer depends on nothing of ours and the model does not
+// depend on the tokenizer, and a shared package for some 40 lines would be one more package to publish.
+// Keep their refusals in step: special files, the size bound, a short read, and text that is not UTF-8.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 /** Why a path cannot be read as a model file; the caller wraps it in its own typed error. */
@@ -11,7 +17,7 @@ export type Refuse = (reason: string) => Error;
 export function openRegularFile(path: string, refuse: Refuse): { fd: number; size: number } {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw refuse(code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? (e as Error).message})`);
@@ -24,7 +30,13 @@ export function openRegularFile(path: string, refuse: Refuse): { fd: number; siz
   return { fd, size: stats.size };
 }
 
-/** The whole of a small regular file (config, shard index) as UTF-8 text, refusing files over `maxBytes`. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The whole of a small regular file (config, shard index) as UTF-8 text, refusing files over `maxBytes`
+ * and bytes that are not UTF-8 (transformers' json reader refuses them too; decoding them leniently
+ * would turn them into U+FFFD).
+ */
 export function readRegularText(path: string, maxBytes: number, refuse: Refuse): string {
   const { fd, size } = openRegularFile(path, refuse);
   try {
@@ -35,7 +47,11 @@ export function readRegularText(path: string, maxBytes: number, refuse: Refuse):
       if (n === 0) throw refuse(`shrank while being read (${done} of ${size} bytes)`);
       done += n;
     }
-    return new TextDecoder().decode(bytes);
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      throw refuse('is not valid UTF-8');
+    }
   } finally {
     closeSync(fd);
   }

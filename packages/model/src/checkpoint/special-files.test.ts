@@ -1,7 +1,7 @@
 // Special files and bad shard names in a model directory (issue 15): FIFOs, devices and directories are refused
 // before anything blocks on them, shard names must be plain file names, and every error names the file.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from '@gptj/test-fixtures';
@@ -19,6 +19,8 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 const small = fixturePath('gptj-small-f32');
+/** A regular file whose stat size (4096) is more than it holds, on any Linux with sysfs. */
+const SHORT_FILE = '/sys/kernel/uevent_seqnum';
 let n = 0;
 function modelDir(files: string[] = ['config.json', 'model.safetensors']): string {
   const d = join(root, `m${n++}`);
@@ -81,6 +83,23 @@ describe('special files in a model directory', () => {
       expect(e).toBeInstanceOf(CheckpointFormatError);
       expect(e.message).toMatch(new RegExp(`^${join(d, shard)}: is ${kind}, not a regular file$`));
     }
+  });
+
+  it('a config.json that is not UTF-8 is a ConfigError (it was decoded leniently, a stray byte becoming U+FFFD)', async () => {
+    const d = modelDir(['model.safetensors']);
+    writeFileSync(join(d, 'config.json'), Buffer.concat([Buffer.from('{"model_type": "gptj", "name": "caf'), Buffer.from([0xe9]), Buffer.from('"}')]));
+    const e = await refusal(() => loadModel(d));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toBe(`${join(d, 'config.json')} is not valid UTF-8`);
+  });
+
+  // sysfs files report 4096 bytes and hold fewer: a file that ends before its size, as one truncated while read.
+  it.skipIf(!existsSync(SHORT_FILE))('a file that ends before its reported size is refused, not parsed in part', async () => {
+    const d = modelDir(['model.safetensors']);
+    symlinkSync(SHORT_FILE, join(d, 'config.json'));
+    const e = await refusal(() => loadModel(d));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(new RegExp(`^${join(d, 'config.json')} shrank while being read \\(\\d+ of 4096 bytes\\)$`));
   });
 
   it('a missing shard is an error naming its full path', async () => {
