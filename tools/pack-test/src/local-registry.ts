@@ -33,7 +33,7 @@ export async function startLocalRegistry(tarballs: ReadonlyMap<string, string>):
   }
 
   const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+    const path = decodeURIComponent((req.url ?? '/').replace(/\?.*/s, '')); // without the query
     const base = `http://${req.headers.host}`;
     const packument = packuments.get(path.slice(1));
     if (packument) {

@@ -24,9 +24,9 @@ const cudaBuilt = existsSync(join(workspaceRoot, 'packages', 'tensor', 'build', 
 /** The README's library example: its first js block, as a user would copy it. */
 function readmeExample(): string {
   const readme = readFileSync(join(workspaceRoot, 'README.md'), 'utf8');
-  const block = /```js\n([\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no ```js example');
-  return block[1];
+  const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (code === undefined) throw new Error('README.md has no ```js example');
+  return code;
 }
 
 let workspaceText: Promise<string> | undefined;
@@ -214,8 +214,8 @@ describe('packed @gptj packages, installed with npm', () => {
         let err = '';
         server.stderr.on('data', (d: Buffer) => {
           err += d;
-          const m = /listening on (http:\/\/\S+)/.exec(err);
-          if (m) resolve(m[1]);
+          const url = /listening on (http:\/\/\S+)/.exec(err)?.[1];
+          if (url) resolve(url);
         });
         server.on('close', (code) => reject(new Error(`gptj-server exited ${code}:\n${err}`)));
       });
@@ -226,7 +226,7 @@ describe('packed @gptj packages, installed with npm', () => {
       });
       expect(res.status).toBe(200);
       const body = (await res.json()) as { choices: { text: string }[] };
-      expect(body.choices[0].text.length).toBeGreaterThan(0);
+      expect(body.choices[0]?.text.length).toBeGreaterThan(0);
     } finally {
       server.kill('SIGTERM');
     }
