@@ -87,7 +87,8 @@ function checkTensors(tensors, expected) {
     else if (!Object.hasOwn(SOURCE_DTYPES, t.dtype)) problems.push(`${name} is stored as ${t.dtype}; only F32, F16 and BF16 convert`);
   }
   const buffer = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
-  for (const name of tensors.keys()) if (!expected.has(name) && !buffer.test(name)) problems.push(`unexpected tensor ${name}: the ggml example has no place for it`);
+  for (const name of tensors.keys())
+    if (!expected.has(name) && !buffer.test(name)) problems.push(`unexpected tensor ${name}: the ggml example has no place for it`);
   if (problems.length) fail(`${values.model}: ${problems.length} problem(s) with the checkpoint:\n  ${problems.join('\n  ')}`);
 }
 
@@ -101,7 +102,7 @@ function tokenBytesById(dir, n) {
     const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
     charToByte.set(String.fromCharCode(printable ? b : next++), b);
   }
-  const byId = new Array(n);
+  const byId = new Array(n).fill(null);
   for (const file of ['vocab.json', 'added_tokens.json']) {
     const path = join(dir, file);
     if (!existsSync(path)) {
@@ -115,7 +116,7 @@ function tokenBytesById(dir, n) {
       byId[id] = Uint8Array.from(token, (c) => charToByte.get(c) ?? fail(`${path}: token ${JSON.stringify(token)} has a character that stands for no byte`));
     }
   }
-  const missing = byId.findIndex((b) => b === undefined);
+  const missing = byId.indexOf(null);
   if (missing >= 0) fail(`${dir}: no token has id ${missing} (vocab_size ${n} needs ids 0..${n - 1})`);
   return byId;
 }

@@ -66,7 +66,23 @@ if (values.json) writeFileSync(values.json, JSON.stringify({ threads, promptToke
 
 function measureOurs({ ours }) {
   const bench = (prompt, fresh) =>
-    timed('node', [cli, 'bench', '--model', values.model, '--dtype', ours, '--threads', `${threads}`, '--prompt-tokens', `${prompt}`, '--new-tokens', `${fresh}`, '--runs', '2', '--json']);
+    timed('node', [
+      cli,
+      'bench',
+      '--model',
+      values.model,
+      '--dtype',
+      ours,
+      '--threads',
+      `${threads}`,
+      '--prompt-tokens',
+      `${prompt}`,
+      '--new-tokens',
+      `${fresh}`,
+      '--runs',
+      '2',
+      '--json',
+    ]);
   const decode = bench(promptTokens, newTokens);
   const prefill = bench(prefillTokens, 1);
   const d = lastJson(decode.stdout);
@@ -120,13 +136,21 @@ function timed(cmd, args) {
 }
 
 function lastJson(stdout) {
-  const line = stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   return line ? JSON.parse(line) : fail(`gptj bench printed no JSON:\n${stdout.slice(-2000)}`);
 }
 
 function report(engine, m) {
   const avail = /MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
-  console.error(`${engine}: ${Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (MemAvailable now ${(avail / 1048576).toFixed(1)} GiB)`);
+  console.error(
+    `${engine}: ${Object.entries(m)
+      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+      .join(', ')} (MemAvailable now ${(avail / 1048576).toFixed(1)} GiB)`,
+  );
   return { engine, ...m };
 }
 
