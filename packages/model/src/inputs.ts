@@ -11,9 +11,14 @@ export function checkTokenIds(who: string, ids: readonly (readonly number[])[], 
 
 /**
  * A session step: ids [batchSize][T] with T >= 1 the same in every row, mask [batchSize][T] of 0/1
- * (default all 1). Returns the mask.
+ * (default all 1). Returns the mask and T.
  */
-export function stepMask(who: string, ids: readonly (readonly number[])[], mask: readonly (readonly number[])[] | undefined, batchSize: number): number[][] {
+export function stepMask(
+  who: string,
+  ids: readonly (readonly number[])[],
+  mask: readonly (readonly number[])[] | undefined,
+  batchSize: number,
+): { mask: number[][]; t: number } {
   if (!Array.isArray(ids) || ids.length !== batchSize) {
     throw new RangeError(`${who}.forward: expected ${batchSize} rows of ids, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
   }
@@ -26,7 +31,7 @@ export function stepMask(who: string, ids: readonly (readonly number[])[], mask:
     throw new RangeError(`${who}.forward: mask must be [${batchSize}][${t}] like the ids`);
   }
   for (const row of m) for (const v of row) if (v !== 0 && v !== 1) throw new RangeError(`${who}.forward: attention mask values must be 0 or 1, got ${v}`);
-  return m;
+  return { mask: m, t };
 }
 
 /**

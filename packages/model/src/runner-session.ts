@@ -38,9 +38,9 @@ export class RunnerSession implements DecodingSession {
   /** Appends ids [B][T] (mask [B][T], default all 1) and returns the last position's logits, B * vocabSize floats. */
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const native = this.live();
-    const m = stepMask('RunnerSession', ids, mask, this.batchSize);
+    const { mask: m, t } = stepMask('RunnerSession', ids, mask, this.batchSize);
     checkTokenIds('RunnerSession', ids, this.vocabSize);
-    const end = native.length + ids[0].length;
+    const end = native.length + t;
     if (end > this.maxLength) throw new RangeError(`RunnerSession.forward: ${end} positions exceed the session's maxLength of ${this.maxLength}`);
     return native.forward(ids, m);
   }

@@ -2,6 +2,7 @@ import { DisposedError, slice } from '@gptj/tensor';
 import type { KVCache } from '@gptj/layers';
 import type { GPTJModel } from './gptj.js';
 import { checkBatchSize, checkRows, stepMask } from './inputs.js';
+import { at } from './at.js';
 
 /**
  * What GPTJModel.createSession returns on either device: the LMSession interface @gptj/sampling drives.
@@ -40,16 +41,15 @@ export class GPTJSession implements DecodingSession {
   }
 
   get length(): number {
-    return this.mask[0].length;
+    return at(this.mask, 0).length; // batchSize >= 1 rows, all the same length
   }
 
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const caches = this.live();
-    const newMask = stepMask('GPTJSession', ids, mask, this.batchSize);
-    const t = ids[0].length;
+    const { mask: newMask, t } = stepMask('GPTJSession', ids, mask, this.batchSize);
     const offset = this.length;
     if (offset + t > this.maxLength) throw new RangeError(`GPTJSession.forward: ${offset + t} positions exceed the session's maxLength of ${this.maxLength}`);
-    const full = this.mask.map((row, i) => [...row, ...newMask[i]]);
+    const full = this.mask.map((row, i) => [...row, ...at(newMask, i)]);
     const h = await this.model.run(ids, full, caches, offset); // [B, T, D]
     this.mask = full;
     const last = slice(h, 1, t - 1, t); // [B, 1, D]
@@ -65,7 +65,7 @@ export class GPTJSession implements DecodingSession {
     const caches = this.live();
     checkRows('GPTJSession', rows, this.batchSize);
     for (const c of caches) c.reorder(rows);
-    this.mask = rows.map((r) => [...this.mask[r]]);
+    this.mask = rows.map((r) => [...at(this.mask, r)]);
   }
 
   dispose(): void {

@@ -7,6 +7,7 @@
 // tokens (left padding, masked out); results come back in input order. Padding does not change a row's
 // states beyond float rounding: positions are cumsum(mask) - 1 and pad keys are masked, as in transformers.
 import { AbortedError } from '../errors.js';
+import { at } from '../at.js';
 import type { GPTJModel } from '../gptj.js';
 import { type Encode, type FeatureInput, inputIds, leftPad } from './inputs.js';
 import { layerIndex, layerStates } from './layer-states.js';
@@ -47,11 +48,12 @@ export async function embed(model: GPTJModel, inputs: readonly FeatureInput[], o
     limits,
   )) {
     if (opts.signal?.aborted) throw new AbortedError(op, done, rows.length);
-    const { ids, mask, width } = leftPad(batch.map((i) => rows[i]));
+    const inBatch = batch.map((i) => ({ i, ids: at(rows, i) }));
+    const { ids, mask, width } = leftPad(inBatch.map((r) => r.ids));
     const states = await layerStates(model, ids, mask, layer); // [B, width, D]
-    batch.forEach((input, b) => {
-      const v = pool(states, width, d, b, rows[input].length, pooling);
-      out[input] = opts.normalize ? l2Normalize(v, d) : v;
+    inBatch.forEach((r, b) => {
+      const v = pool(states, width, d, b, r.ids.length, pooling);
+      out[r.i] = opts.normalize ? l2Normalize(v, d) : v;
     });
     done += batch.length;
     opts.onProgress?.({ done, total: rows.length });

@@ -1,3 +1,5 @@
+import { at } from '../at.js';
+
 /** A token and its log-probability. */
 export interface TokenLogprob {
   token: number;
@@ -11,30 +13,32 @@ export interface TokenLogprob {
 export function scoreRow(row: Float32Array, target: number, topK = 0): { logprob: number; greedy: boolean; top: TokenLogprob[] } {
   let max = -Infinity;
   let arg = 0;
+  // Hot (once per scored token over the whole vocabulary): indexed loops, v < row.length on each line.
   for (let v = 0; v < row.length; v++) {
-    if (row[v] > max) {
-      max = row[v];
+    if (row[v]! > max) {
+      max = row[v]!;
       arg = v;
     }
   }
   let sum = 0;
-  for (let v = 0; v < row.length; v++) sum += Math.exp(row[v] - max);
+  for (let v = 0; v < row.length; v++) sum += Math.exp(row[v]! - max);
   const logZ = max + Math.log(sum);
-  return { logprob: row[target] - logZ, greedy: arg === target, top: topTokens(row, topK).map((token) => ({ token, logprob: row[token] - logZ })) };
+  return { logprob: at(row, target) - logZ, greedy: arg === target, top: topTokens(row, topK).map((token) => ({ token, logprob: at(row, token) - logZ })) };
 }
 
 /** Indices of the k largest values, largest first; an insertion into a sorted list of k (k is small: top logprobs). */
 function topTokens(row: Float32Array, k: number): number[] {
-  const top: number[] = [];
+  const top: number[] = []; // ids, largest value first; every id in it indexes `row`
   if (k <= 0) return top;
   for (let v = 0; v < row.length; v++) {
-    if (top.length === k && row[v] <= row[top[k - 1]]) continue;
-    let at = top.length === k ? k - 1 : top.length;
-    while (at > 0 && row[top[at - 1]] < row[v]) {
-      top[at] = top[at - 1];
-      at--;
+    const x = row[v]!;
+    if (top.length === k && x <= row[top[k - 1]!]!) continue;
+    let i = top.length === k ? k - 1 : top.length;
+    while (i > 0 && row[top[i - 1]!]! < x) {
+      top[i] = top[i - 1]!;
+      i--;
     }
-    top[at] = v;
+    top[i] = v;
   }
   return top;
 }

@@ -6,6 +6,7 @@
 // Only those positions go through lm_head (in chunks of LM_HEAD_ROWS), so a batch never materialises the
 // full [B, T, vocab] logits.
 import { Tensor } from '@gptj/tensor';
+import { at } from '../at.js';
 import type { GPTJModel } from '../gptj.js';
 import { leftPad } from './inputs.js';
 import { layerStates } from './layer-states.js';
@@ -62,22 +63,27 @@ export async function loglikelihood(
   const out = new Array<LoglikelihoodResult>(requests.length);
   let done = 0;
   for (const batch of microBatches(
-    inputs.map((x) => x.length),
+    inputs.map((x) => x.ids.length),
     limits,
   )) {
-    const { ids, mask, width } = leftPad(batch.map((i) => inputs[i]));
+    const rows = batch.map((i) => ({ i, ...at(inputs, i) }));
+    const { ids, mask, width } = leftPad(rows.map((r) => r.ids));
     const states = await layerStates(model, ids, mask, model.config.nLayer); // [B, width, D]
     // Row b's continuation is predicted by its last C positions.
-    const picks = batch.flatMap((i, b) => requests[i].continuation.map((_, j) => (b + 1) * width - requests[i].continuation.length + j));
-    const targets = batch.flatMap((i) => [...requests[i].continuation]);
+    const picks = rows.flatMap(({ continuation }, b) => continuation.map((_, j) => (b + 1) * width - continuation.length + j));
+    const targets = rows.flatMap((r) => [...r.continuation]);
     const scored = await scoreRows(model, states, picks, targets, topK);
-    let at = 0;
-    for (const i of batch) {
-      const n = requests[i].continuation.length;
-      const mine = scored.slice(at, at + n);
-      at += n;
-      out[i] = { logprob: mine.reduce((a, s) => a + s.logprob, 0), tokenLogprobs: mine.map((s) => s.logprob), isGreedy: mine.every((s) => s.greedy) };
-      if (topK > 0) out[i].topLogprobs = mine.map((s) => s.top);
+    let next = 0;
+    for (const { i, continuation } of rows) {
+      const mine = scored.slice(next, next + continuation.length);
+      next += continuation.length;
+      const result: LoglikelihoodResult = {
+        logprob: mine.reduce((a, s) => a + s.logprob, 0),
+        tokenLogprobs: mine.map((s) => s.logprob),
+        isGreedy: mine.every((s) => s.greedy),
+      };
+      if (topK > 0) result.topLogprobs = mine.map((s) => s.top);
+      out[i] = result;
     }
     done += batch.length;
     opts.onProgress?.({ done, total: requests.length });
@@ -103,13 +109,13 @@ async function scoreRows(model: GPTJModel, states: Float32Array, picks: number[]
     } finally {
       h.dispose();
     }
-    chunk.forEach((_, k) => scored.push(scoreRow(logits.subarray(k * v, (k + 1) * v), targets[start + k], topK)));
+    targets.slice(start, start + LM_HEAD_ROWS).forEach((target, k) => scored.push(scoreRow(logits.subarray(k * v, (k + 1) * v), target, topK)));
   }
   return scored;
 }
 
-/** The ids the model reads for request i, after the checks that name what is wrong with it. */
-function modelInput(op: string, r: LoglikelihoodRequest, i: number, model: GPTJModel): number[] {
+/** The ids the model reads for request i and the continuation it scores, after the checks that name what is wrong with it. */
+function modelInput(op: string, r: LoglikelihoodRequest, i: number, model: GPTJModel): { ids: number[]; continuation: readonly number[] } {
   if (!r || !Array.isArray(r.context) || !Array.isArray(r.continuation))
     throw new TypeError(`${op}: request ${i} must be { context: number[], continuation: number[] }`);
   if (r.context.length === 0) throw new RangeError(`${op}: request ${i} has an empty context (use the end-of-text token, as lm-evaluation-harness does)`);
@@ -122,5 +128,5 @@ function modelInput(op: string, r: LoglikelihoodRequest, i: number, model: GPTJM
     if (!Number.isInteger(id) || id < 0 || id >= model.vocabSize)
       throw new RangeError(`${op}: request ${i}: token id ${id} is outside [0, ${model.vocabSize})`);
   }
-  return all.slice(-(model.maxLength + 1), -1);
+  return { ids: all.slice(-(model.maxLength + 1), -1), continuation: r.continuation };
 }

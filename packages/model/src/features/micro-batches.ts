@@ -26,17 +26,18 @@ export function batchLimits(op: string, opts: { tokenBudget?: number; batchSize?
 
 /** Indices of `lengths` grouped into micro-batches, longest sequences first (the peak comes first). */
 export function microBatches(lengths: readonly number[], limits: BatchLimits): number[][] {
-  const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const order = lengths.map((length, index) => ({ length, index })).sort((a, b) => b.length - a.length || a.index - b.index);
   const batches: number[][] = [];
   let current: number[] = [];
-  for (const i of order) {
+  let width = 0;
+  for (const { length, index } of order) {
     // Sorted descending: the batch's first row is its longest, so its padded size is rows x that length.
-    const width = current.length ? lengths[current[0]] : lengths[i];
     if (current.length && ((current.length + 1) * width > limits.tokenBudget || current.length === limits.maxBatch)) {
       batches.push(current);
       current = [];
     }
-    current.push(i);
+    if (!current.length) width = length;
+    current.push(index);
   }
   if (current.length) batches.push(current);
   return batches;

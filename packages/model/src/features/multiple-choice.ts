@@ -6,6 +6,7 @@
 //   acc_norm_tokens  argmax of loglikelihood / the continuation's token count (the per-token average).
 // Ties go to the first choice, like np.argmax.
 import type { GPTJModel } from '../gptj.js';
+import { at } from '../at.js';
 import { encodePair } from './encode-pair.js';
 import type { Encode } from './inputs.js';
 import { type LoglikelihoodRequest, type ScoringOptions, loglikelihood } from './loglikelihood.js';
@@ -61,20 +62,20 @@ export async function scoreMultipleChoice(
     });
   });
   const scores = await loglikelihood(model, requests, opts);
-  let at = 0;
+  let next = 0;
   return items.map((item) => {
     const n = item.choices.length;
-    const mine = scores.slice(at, at + n);
-    const tokenCounts = requests.slice(at, at + n).map((r) => r.continuation.length);
-    at += n;
+    const mine = scores.slice(next, next + n); // one score and one request per choice
+    const tokenCounts = requests.slice(next, next + n).map((r) => r.continuation.length);
+    next += n;
     const lls = mine.map((s) => s.logprob);
     return {
       loglikelihoods: lls,
       tokenCounts,
       isGreedy: mine.map((s) => s.isGreedy),
       pred: argmax(lls),
-      predNorm: argmax(lls.map((ll, c) => ll / [...item.choices[c]].length)),
-      predNormTokens: argmax(lls.map((ll, c) => ll / tokenCounts[c])),
+      predNorm: argmax(item.choices.map((choice, c) => at(lls, c) / [...choice].length)),
+      predNormTokens: argmax(tokenCounts.map((count, c) => at(lls, c) / count)),
     };
   });
 }
@@ -93,6 +94,6 @@ export function multipleChoiceAccuracy(
 
 function argmax(xs: readonly number[]): number {
   let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  for (const [i, x] of xs.entries()) if (x > at(xs, best)) best = i;
   return best;
 }

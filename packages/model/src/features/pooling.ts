@@ -14,7 +14,7 @@ export function pool(states: Float32Array, t: number, d: number, row: number, le
   if (pooling === 'none') return states.slice(first, end);
   if (pooling === 'last') return states.slice(end - d, end);
   const sum = new Float64Array(d);
-  for (let p = first; p < end; p += d) for (let j = 0; j < d; j++) sum[j] += states[p + j];
+  for (let p = first; p < end; p += d) for (let j = 0; j < d; j++) sum[j]! += states[p + j]!; // j < d = sum.length; p + j < end <= states.length
   return Float32Array.from(sum, (s) => s / length);
 }
 
@@ -22,9 +22,9 @@ export function pool(states: Float32Array, t: number, d: number, row: number, le
 export function l2Normalize(x: Float32Array, d: number): Float32Array {
   for (let p = 0; p < x.length; p += d) {
     let sq = 0;
-    for (let j = p; j < p + d; j++) sq += x[j] * x[j];
+    for (let j = p; j < p + d; j++) sq += x[j]! * x[j]!; // x.length is a multiple of d
     const norm = Math.sqrt(sq);
-    if (norm > 0) for (let j = p; j < p + d; j++) x[j] = x[j] / norm;
+    if (norm > 0) for (let j = p; j < p + d; j++) x[j] = x[j]! / norm;
   }
   return x;
 }
