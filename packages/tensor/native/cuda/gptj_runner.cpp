@@ -224,6 +224,7 @@ struct CudaStep {
   std::vector<int32_t> positions;  // [B*T]
   std::vector<int64_t> seen;       // per row, real tokens after the step
   bool want_ids = false;           // out is Int32Array [B] (argmax) rather than Float32Array [B*V]
+  bool hidden = false;             // forwardHidden: out is the final states f32 [B*T*D], no lm_head
   size_t out_bytes = 0;
 };
 
@@ -232,23 +233,26 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(
         env, "GPTJSession",
-        {InstanceMethod<&GPTJSession::Forward>("forward"), InstanceMethod<&GPTJSession::Reorder>("reorder"),
-         InstanceMethod<&GPTJSession::Dispose>("dispose"), InstanceAccessor<&GPTJSession::Length>("length")});
+        {InstanceMethod<&GPTJSession::Forward>("forward"), InstanceMethod<&GPTJSession::ForwardHidden>("forwardHidden"),
+         InstanceMethod<&GPTJSession::Reorder>("reorder"), InstanceMethod<&GPTJSession::Dispose>("dispose"),
+         InstanceAccessor<&GPTJSession::Length>("length")});
   }
   explicit GPTJSession(const Napi::CallbackInfo& info);
   ~GPTJSession() override {
     drop_graph();
     if (done_) cudaEventDestroy(done_);
   }
-  // StepWait, on the main thread once the step's work is done: the result is in hout_.
+  // StepWait, on the main thread once the step's work is done: the result is in hresult_.
   void step_done(Napi::Env env, void* out, size_t bytes) {
-    if (out) std::memcpy(out, hout_, bytes);
+    if (out) std::memcpy(out, hresult_, bytes);
     busy_ = false;
     if (disposed_) release(env);
   }
 
  private:
-  Napi::Value Forward(const Napi::CallbackInfo& info);
+  Napi::Value Forward(const Napi::CallbackInfo& info) { return step(info, "GPTJSession.forward", false); }
+  Napi::Value ForwardHidden(const Napi::CallbackInfo& info) { return step(info, "GPTJSession.forwardHidden", true); }
+  Napi::Value step(const Napi::CallbackInfo& info, const char* op, bool hidden);
   Napi::Value Reorder(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Length(const Napi::CallbackInfo& info) {
@@ -260,13 +264,16 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   // length (the next step overwrites them if this one fails); launch enqueues the model and the
   // result copy; commit advances the counters, host mask and length. Only commit changes what the
   // session holds, so a step that throws before it leaves the session as it was.
-  CudaStep validate(const Napi::CallbackInfo& info, const char* op);
+  CudaStep validate(const Napi::CallbackInfo& info, const char* op, bool hidden);
   void stage(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op);
   void launch(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op);
   void commit(const CudaStep& st);
   void ensure_rows(Napi::Env env, int64_t rows);
   void ensure_dequant(Napi::Env env);
-  void enqueue(int64_t T, cudaStream_t s);
+  void ensure_states_host(Napi::Env env);
+  void enqueue(int64_t T, bool hidden, cudaStream_t s);
+  // The final states f32 [rows, D] of a hidden step: q_, free once the last layer's rotary has read it.
+  float* states() const { return q_; }
   GemvArgs gemv_args(const void* x, int64_t rows, int64_t K) const;
   bool use_gemv(int64_t rows) const;
   void project_in(int64_t rows, const Layer& L, cudaStream_t s);
@@ -295,9 +302,11 @@ class GPTJSession : public Napi::ObjectWrap<GPTJSession> {
   Arena fixed_, rows_arena_;
   int64_t B_ = 0, Tmax_ = 0, length_ = 0;
   bool disposed_ = false;
-  bool busy_ = false;           // a step's StepWait has not settled yet
-  cudaEvent_t done_ = nullptr;  // recorded after each step's result copy
-  void* hout_ = nullptr;        // pinned: the step's result, B*V f32 logits or B i32 argmax ids
+  bool busy_ = false;              // a step's StepWait has not settled yet
+  cudaEvent_t done_ = nullptr;     // recorded after each step's result copy
+  void* hout_ = nullptr;           // pinned: the step's result, B*V f32 logits or B i32 argmax ids
+  void* hstates_ = nullptr;        // pinned, on the first hidden step: cap_*D f32 final states
+  const void* hresult_ = nullptr;  // hout_ or hstates_: where the last launched step's result lands
   // KV cache: per layer K then V, each act [B, H, Tmax, head_dim]
   void* kv_ = nullptr;
   size_t kv_layer_bytes_ = 0;
@@ -364,6 +373,7 @@ void GPTJSession::ensure_rows(Napi::Env env, int64_t rows) {
   drop_graph();
   graph_warm_ = false;
   rows_arena_.release(&env);
+  hstates_ = nullptr;
   const int64_t D = r_->d, I = r_->inner;
   cap_ = rows;
   ids_ = static_cast<int32_t*>(rows_arena_.alloc(env, rows * 4));
@@ -387,6 +397,10 @@ void GPTJSession::ensure_dequant(Napi::Env env) {
   const int64_t D = r_->d;
   const int64_t biggest = std::max({D * D, r_->inner * D, r_->vocab * D});
   dequant_ = fixed_.alloc(env, biggest * 2);
+}
+
+void GPTJSession::ensure_states_host(Napi::Env env) {
+  if (!hstates_) hstates_ = rows_arena_.alloc_host(env, cap_ * r_->d * 4);
 }
 
 // GEMV launch arguments for x act [rows, K] and the session's split-K workspace; add matrices with
@@ -487,8 +501,9 @@ void GPTJSession::project_out(int64_t rows, const Layer& L, cudaStream_t s) {
   gemv(g, s);
 }
 
-// The whole model for B rows of T new tokens (ids_, pos_, dlens_, dmask_ already on the device).
-void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
+// The whole model for B rows of T new tokens (ids_, pos_, dlens_, dmask_ already on the device): the
+// last position's logits (and their argmax), or with `hidden` the final states of every position.
+void GPTJSession::enqueue(int64_t T, bool hidden, cudaStream_t s) {
   const GPTJRunner& r = *r_;
   const int64_t R = B_ * T, D = r.d, H = r.n_head, Dh = r.head_dim;
   embedding(r.wte, r.wte_dt, r.wte_scales, r.vocab, D, ids_, R, resid_, dbad_, s);
@@ -525,6 +540,10 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
     }
     project_out(R, L, s);
   }
+  if (hidden) {  // f32 straight from the f32 residual: no f16 rounding of the states returned
+    layer_norm(resid_, R, D, r.lnf_g, r.ln_dt, r.lnf_b, r.ln_dt, r.eps, states(), DT_F32, s);
+    return;
+  }
   layer_norm(resid_, R, D, r.lnf_g, r.ln_dt, r.lnf_b, r.ln_dt, r.eps, ln_, r.act, s);
   const void* x = ln_;
   if (T > 1) {  // gather the last position of each row: [B, D] <- rows b*T + T-1
@@ -547,8 +566,10 @@ void GPTJSession::enqueue(int64_t T, cudaStream_t s) {
 // into the caller's typed array and settles the promise.
 class StepWait : public Napi::AsyncWorker {
  public:
-  StepWait(Napi::Env env, Napi::Object session, GPTJSession* s, cudaEvent_t done, Napi::TypedArray out, size_t bytes)
+  StepWait(Napi::Env env, const char* op, Napi::Object session, GPTJSession* s, cudaEvent_t done, Napi::TypedArray out,
+           size_t bytes)
       : Napi::AsyncWorker(env, "gptj:cuda-step"),
+        op_(op),
         deferred_(Napi::Promise::Deferred::New(env)),
         session_ref_(Napi::Persistent(session)),
         out_ref_(Napi::Persistent(out)),
@@ -560,13 +581,13 @@ class StepWait : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     const cudaError_t e = cudaEventSynchronize(done_);
-    if (e != cudaSuccess) SetError("GPTJSession.forward: " + cuda_error_string(e));
+    if (e != cudaSuccess) SetError(std::string(op_) + ": " + cuda_error_string(e));
   }
   void OnOK() override {
     Napi::TypedArray out = out_ref_.Value();
     if (out.ByteLength() < bytes_) {  // its buffer was detached (transferred) while the step ran
       s_->step_done(Env(), nullptr, 0);
-      deferred_.Reject(Napi::TypeError::New(Env(), "GPTJSession.forward: out was detached during the step").Value());
+      deferred_.Reject(Napi::TypeError::New(Env(), std::string(op_) + ": out was detached during the step").Value());
       return;
     }
     s_->step_done(Env(), static_cast<char*>(out.ArrayBuffer().Data()) + out.ByteOffset(), bytes_);
@@ -578,6 +599,7 @@ class StepWait : public Napi::AsyncWorker {
   }
 
  private:
+  const char* op_;  // a string literal
   Napi::Promise::Deferred deferred_;
   Napi::ObjectReference session_ref_;  // keeps the session (and its pinned hout_) alive
   Napi::Reference<Napi::TypedArray> out_ref_;
@@ -587,26 +609,27 @@ class StepWait : public Napi::AsyncWorker {
 };
 
 // forward(ids: Int32Array [B*T], T, mask: Int32Array [B*T] | null, out: Float32Array [B*V] | Int32Array [B])
-//   -> Promise<void>, settled once `out` holds the logits (Float32Array) or the argmax ids (Int32Array)
-Napi::Value GPTJSession::Forward(const Napi::CallbackInfo& info) {
+//   -> Promise<void>, settled once `out` holds the logits (Float32Array) or the argmax ids (Int32Array);
+// forwardHidden(ids, T, mask, out: Float32Array [B*T*D]) the same with the final states in `out`.
+Napi::Value GPTJSession::step(const Napi::CallbackInfo& info, const char* op, bool hidden) {
   Napi::Env env = info.Env();
-  const char* op = "GPTJSession.forward";
-  const CudaStep st = validate(info, op);
+  const CudaStep st = validate(info, op, hidden);
   cudaStream_t s = require_device(env, op);
   ensure_rows(env, B_ * st.T);
+  if (hidden) ensure_states_host(env);
   if (r_->wdt == DT_Q8 && B_ * st.T > kMaxGemvRowsQ8 && lt_open()) ensure_dequant(env);
   stage(env, st, s, op);
   launch(env, st, s, op);
   commit(st);
   busy_ = true;
   auto* w =
-      new StepWait(env, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), st.out_bytes);
+      new StepWait(env, op, info.This().As<Napi::Object>(), this, done_, info[3].As<Napi::TypedArray>(), st.out_bytes);
   Napi::Promise p = w->promise();
   w->Queue();
   return p;
 }
 
-CudaStep GPTJSession::validate(const Napi::CallbackInfo& info, const char* op) {
+CudaStep GPTJSession::validate(const Napi::CallbackInfo& info, const char* op, bool hidden) {
   Napi::Env env = info.Env();
   if (disposed_) throw Napi::Error::New(env, "GPTJSession: disposed");
   refuse_if_busy(env, op);
@@ -623,11 +646,18 @@ CudaStep GPTJSession::validate(const Napi::CallbackInfo& info, const char* op) {
   const Napi::Value out = info.Length() > 3 ? info[3] : env.Undefined();
   const napi_typedarray_type ot = out.IsTypedArray() ? out.As<Napi::TypedArray>().TypedArrayType() : napi_int8_array;
   const int64_t out_len = out.IsTypedArray() ? static_cast<int64_t>(out.As<Napi::TypedArray>().ElementLength()) : -1;
-  st.want_ids = ot == napi_int32_array;
-  if (!(ot == napi_float32_array && out_len == B_ * r_->vocab) && !(st.want_ids && out_len == B_))
-    throw_type(env,
-               std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
-  st.out_bytes = st.want_ids ? B_ * 4 : B_ * r_->vocab * 4;
+  st.hidden = hidden;
+  if (hidden) {
+    if (!(ot == napi_float32_array && out_len == B_ * st.T * r_->d))
+      throw_type(env, std::string(op) + ": out must be a Float32Array of batchSize*T*nEmbd");
+    st.out_bytes = B_ * st.T * r_->d * 4;
+  } else {
+    st.want_ids = ot == napi_int32_array;
+    if (!(ot == napi_float32_array && out_len == B_ * r_->vocab) && !(st.want_ids && out_len == B_))
+      throw_type(env,
+                 std::string(op) + ": out must be a Float32Array of batchSize*vocabSize or an Int32Array of batchSize");
+    st.out_bytes = st.want_ids ? B_ * 4 : B_ * r_->vocab * 4;
+  }
   gptj::check_step_tokens(env, op, st.ids, st.mask, B_, st.T, r_->vocab);
   st.seen = real_count_;
   st.positions.resize(B_ * st.T);
@@ -653,18 +683,20 @@ void GPTJSession::stage(Napi::Env env, const CudaStep& st, cudaStream_t s, const
   check(env, cudaMemcpy2DAsync(dmask_ + length_, Tmax_ * 4, h_mask, T * 4, T * 4, B_, cudaMemcpyHostToDevice, s), op);
 }
 
-// The model (decode steps from the captured graph once warm), then the result copy and its event.
+// The model (decode steps from the captured graph once warm; hidden steps always launched directly,
+// the graph computes logits), then the result copy and its event.
 void GPTJSession::launch(Napi::Env env, const CudaStep& st, cudaStream_t s, const char* op) {
-  if (st.T == 1 && use_graph_ && graph_warm_) {
+  const bool decode = st.T == 1 && !st.hidden;
+  if (decode && use_graph_ && graph_warm_) {
     if (!graph_) {
       cudaGraph_t g = nullptr;
       check(env, cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), op);
-      enqueue(1, s);
+      enqueue(1, false, s);
       const cudaError_t e = cudaStreamEndCapture(s, &g);
       if (e != cudaSuccess) {
         cudaGetLastError();
         use_graph_ = false;  // capture unsupported here: stay on direct launches
-        enqueue(1, s);
+        enqueue(1, false, s);
       } else {
         check(env, cudaGraphInstantiate(&graph_, g, 0), op);
         cudaGraphDestroy(g);
@@ -672,14 +704,16 @@ void GPTJSession::launch(Napi::Env env, const CudaStep& st, cudaStream_t s, cons
     }
     if (graph_) check(env, cudaGraphLaunch(graph_, s), op);
   } else {
-    enqueue(st.T, s);
+    enqueue(st.T, st.hidden, s);
   }
   check(env, cudaGetLastError(), op);
-  if (st.T == 1) graph_warm_ = true;  // a decode step ran with the current buffers (plans, attributes)
-  check(env,
-        cudaMemcpyAsync(hout_, st.want_ids ? static_cast<void*>(dargmax_) : logits_, st.out_bytes,
-                        cudaMemcpyDeviceToHost, s),
-        op);
+  if (decode) graph_warm_ = true;  // a decode step ran with the current buffers (plans, attributes)
+  void* host = st.hidden ? hstates_ : hout_;
+  const void* dev = st.hidden     ? static_cast<const void*>(states())
+                    : st.want_ids ? static_cast<void*>(dargmax_)
+                                  : logits_;
+  check(env, cudaMemcpyAsync(host, dev, st.out_bytes, cudaMemcpyDeviceToHost, s), op);
+  hresult_ = host;
   check(env, cudaEventRecord(done_, s), op);
 }
 

@@ -7,6 +7,9 @@
 //     `out` holds the last position's logits (Float32Array) or their argmax (Int32Array, 4 bytes per
 //     row copied back). One step at a time: forward/reorder during a step throw. A T == 1 step
 //     replays a captured CUDA graph.
+//   session.forwardHidden(ids, T, mask, out: Float32Array [B*T*D]) -> Promise<void>: the same step,
+//     but `out` gets the final states (after ln_f, transformers' last_hidden_state) of every appended
+//     position in f32, and lm_head is skipped (features). Never replayed from the decode graph.
 //   session.reorder(rows: Int32Array), session.length, session.dispose()
 //
 // Numerics: residual stream f32; matmul inputs (layer-norm output, attention output, gelu output)

@@ -51,6 +51,8 @@ export interface NativeSession {
   readonly length: number;
   /** Settles once `out` holds the step's result (the GPU work is awaited on a libuv worker). */
   forward(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): Promise<void>;
+  /** The same step; `out` [B * T * nEmbd] gets the final states (after ln_f) of every appended position, no lm_head. */
+  forwardHidden(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array): Promise<void>;
   reorder(rows: Int32Array): void;
   dispose(): void;
 }

@@ -5,8 +5,8 @@
 // f16 activations and KV cache (1e-2 relative). Skipped with the reason where CUDA is unavailable.
 import { describe, expect, it } from 'vitest';
 import { Tensor, cast, cudaAvailable, type DType } from '../index.js';
-import { createCudaGPTJRunner, type GPTJRunnerConfig, type GPTJRunnerWeights } from '../runner.js';
-import { GPTJOpsReference, relErr, rng } from '../test-support/index.js';
+import { createCpuGPTJRunner, createCudaGPTJRunner, type GPTJRunnerConfig, type GPTJRunnerWeights } from '../runner.js';
+import { GPTJOpsReference, linearRef, relErr, rng } from '../test-support/index.js';
 
 const cfg: GPTJRunnerConfig = { vocabSize: 96, nEmbd: 64, nLayer: 2, nHead: 4, nInner: 256, rotaryDim: 8, layerNormEpsilon: 1e-5 };
 // GPT-J 6B's head shape (256 dims, 64 rotary), for the prefill attention kernel at full head size.
@@ -206,3 +206,98 @@ describe.skipIf(!status.available)(status.available ? 'GPT-J runner on cuda vs c
     disposeWeights(m.dev);
   });
 });
+
+// forwardHidden (the final states after ln_f, no lm_head) against the CPU runner's forwardHidden over the same
+// weights widened to f32, compared where the mask is 1. One session steps through every kind of step: a
+// left-padded prefill in hidden mode, decode steps (the second one captures the graph), a hidden decode step
+// between graph replays, a hidden chunk on top of the cache; the CPU session takes the same steps.
+describe.skipIf(!status.available)(
+  status.available ? 'forwardHidden on cuda vs the CPU runner' : `forwardHidden on cuda vs the CPU runner (skipped: ${status.reason})`,
+  () => {
+    const B = 3,
+      D = cfg.nEmbd,
+      V = cfg.vocabSize;
+    // [weights, prompt length, tolerance]: the f16 prompt (21 rows) goes through cuBLASLt, the bf16 one (6 rows)
+    // through GEMV, the q8 one (36 rows) through dequantize + cuBLASLt.
+    const cases: [DType, number, number][] = [
+      ['f16', 7, 1e-2],
+      ['bf16', 2, 3e-2],
+      ['q8', 12, 1e-2],
+    ];
+
+    it.each(cases)('%s weights, prompt %i: prefill, decode around the graph, a chunk after the prefill', async (wdt, T, tol) => {
+      const m = makeModel(wdt, 13);
+      const gpu = createCudaGPTJRunner(cfg, m.dev);
+      const cpu = createCpuGPTJRunner(cfg, m.ref);
+      const g = gpu.createSession(B, 32),
+        c = cpu.createSession(B, 32);
+      const r = rng(21);
+      const tok = () => Math.floor(((r() + 1) / 2) * V);
+      const rows = (t: number) => Array.from({ length: B }, () => Array.from({ length: t }, tok));
+      // row 1 left-padded by 1, row 2 by T - 1 (one real token)
+      const ids = rows(T);
+      const mask = ids.map((row, b) => row.map((_, t) => (t < [0, 1, T - 1][b] ? 0 : 1)));
+      const real = (mk: number[][]) => (i: number) => mk.flat()[Math.floor(i / D)] === 1;
+      const hidden = async (x: number[][], mk?: number[][]) => {
+        const [got, want] = [await g.forwardHidden(x, mk), await c.forwardHidden(x, mk)];
+        expect(got.length).toBe(B * x[0].length * D);
+        return relErr(got, want, real(mk ?? x.map((row) => row.map(() => 1))));
+      };
+      const logits = async (x: number[][]) => relErr(await g.forward(x), await c.forward(x));
+
+      expect(await hidden(ids, mask)).toBeLessThan(tol);
+      // the hidden step appended its keys and values: decode on top of it (direct, then captured and replayed)
+      for (let step = 0; step < 3; step++) expect(await logits(rows(1))).toBeLessThan(tol);
+      // a hidden decode step between graph replays is launched directly; the replay after it is unaffected
+      expect(await hidden(rows(1))).toBeLessThan(tol);
+      expect(await logits(rows(1))).toBeLessThan(tol);
+      // a session continued after the prefill: a 5-token hidden chunk on top of the cache
+      expect(await hidden(rows(5))).toBeLessThan(tol);
+      expect(g.length).toBe(T + 10);
+      for (const x of [g, c]) x.dispose();
+      for (const x of [gpu, cpu]) x.dispose();
+      disposeWeights(m.ref);
+      disposeWeights(m.dev);
+    });
+
+    it('the states of a step are those its logits come from: lm_head applied to them on the CPU gives the logits', async () => {
+      const m = makeModel('f16', 17);
+      const gpu = createCudaGPTJRunner(cfg, m.dev);
+      const [h, l] = [gpu.createSession(B, 16), gpu.createSession(B, 16)];
+      const r = rng(3);
+      const tok = () => Math.floor(((r() + 1) / 2) * V);
+      const ids = Array.from({ length: B }, () => Array.from({ length: 6 }, tok));
+      const mask = ids.map((row, b) => row.map((_, t) => (t < b ? 0 : 1)));
+      const w = m.ref.lmHead.toFloat32Array(),
+        bias = m.ref.lmHeadBias.toFloat32Array();
+      // the last position of each row, then one decode step (T = 1: every position is the last)
+      const states = await h.forwardHidden(ids, mask);
+      const last = Float32Array.from({ length: B * D }, (_, i) => states[(Math.floor(i / D) * 6 + 5) * D + (i % D)]);
+      expect(relErr(await l.forward(ids, mask), linearRef(last, B, D, w, V, bias))).toBeLessThan(1e-2);
+      const next = ids.map(() => [tok()]);
+      expect(relErr(await l.forward(next), linearRef(await h.forwardHidden(next), B, D, w, V, bias))).toBeLessThan(1e-2);
+      h.dispose();
+      l.dispose();
+      gpu.dispose();
+      disposeWeights(m.ref);
+      disposeWeights(m.dev);
+    });
+
+    it('refuses bad steps as forward does, and a refused step leaves the session as it was', async () => {
+      const m = makeModel('f16', 19);
+      const gpu = createCudaGPTJRunner(cfg, m.dev);
+      const s = gpu.createSession(1, 4);
+      await expect(s.forwardHidden([[V]])).rejects.toThrow(/token id 96/);
+      await expect(s.forwardHidden([[1, 2, 3, 4, 5]])).rejects.toThrow(/T must be an integer in \[1, 4\]/);
+      expect(s.length).toBe(0);
+      expect((await s.forwardHidden([[1, 2, 3]])).length).toBe(3 * D);
+      await expect(s.forwardHidden([[1, 2]])).rejects.toThrow(/exceed maxLength/);
+      expect(s.length).toBe(3);
+      s.dispose();
+      await expect(s.forwardHidden([[1]])).rejects.toThrow(/disposed/);
+      gpu.dispose();
+      disposeWeights(m.ref);
+      disposeWeights(m.dev);
+    });
+  },
+);

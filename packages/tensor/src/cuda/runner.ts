@@ -6,6 +6,7 @@
 //   const s = runner.createSession(batchSize, maxLength);  // KV cache for batchSize rows
 //   const logits = await s.forward([[...promptIds]]);      // Float32Array [B * vocabSize], last position
 //   const next = await s.forwardArgmax([[id]]);            // Int32Array [B]
+//   const states = await s.forwardHidden(ids, mask);       // Float32Array [B * T * nEmbd] after ln_f, no lm_head
 //
 // Numerics (documented in README): residual stream f32; matmul inputs and the KV cache f16 (bf16
 // for bf16 weights); f32 accumulation everywhere; q8 weights are int8 with per-row f32 scales.
@@ -67,7 +68,7 @@ export class CudaGPTJRunner {
   /** A KV cache (and activations) for `batchSize` rows of up to `maxLength` positions. */
   createSession(batchSize: number, maxLength: number): CudaGPTJRunnerSession {
     if (this.#disposed) throw new TensorError('CudaGPTJRunner.createSession: the runner was disposed');
-    return new CudaGPTJRunnerSession(this.newSession(batchSize, maxLength), batchSize, this.config.vocabSize);
+    return new CudaGPTJRunnerSession(this.newSession(batchSize, maxLength), batchSize, this.config.vocabSize, this.config.nEmbd);
   }
 
   dispose(): void {
@@ -84,6 +85,7 @@ export class CudaGPTJRunnerSession {
     private readonly native: NativeSession,
     readonly batchSize: number,
     readonly vocabSize: number,
+    readonly nEmbd: number,
   ) {}
 
   /** Positions held in the KV cache per row (padding included). */
@@ -99,25 +101,32 @@ export class CudaGPTJRunnerSession {
    */
   async forward(ids: number[][], mask?: number[][]): Promise<Float32Array> {
     const out = new Float32Array(this.batchSize * this.vocabSize);
-    await this.forwardInto(...this.pack(ids, mask), out);
+    await this.forwardInto(...this.pack('forward', ids, mask), out);
     return out;
   }
 
   /** Same as forward, but resolves to only the argmax of each row (4 bytes per row leave the GPU). */
   async forwardArgmax(ids: number[][], mask?: number[][]): Promise<Int32Array> {
     const out = new Int32Array(this.batchSize);
-    await this.forwardInto(...this.pack(ids, mask), out);
+    await this.forwardInto(...this.pack('forwardArgmax', ids, mask), out);
+    return out;
+  }
+
+  /**
+   * Like forward, but resolves to the final hidden states (after ln_f, transformers' last_hidden_state) of every
+   * appended position, Float32Array [B * T * nEmbd] in f32, and skips lm_head: the fast path for features/embeddings.
+   * The step appends to the KV cache like forward; it is never replayed from the decode graph.
+   */
+  async forwardHidden(ids: number[][], mask?: number[][]): Promise<Float32Array> {
+    const [flat, T, m] = this.pack('forwardHidden', ids, mask);
+    const out = new Float32Array(this.batchSize * T * this.nEmbd);
+    await this.settle('forwardHidden', () => this.native.forwardHidden(flat, T, m, out));
     return out;
   }
 
   /** Allocation-free form: ids/mask flat [B*T]; `out` is Float32Array [B*V] (logits) or Int32Array [B] (argmax). */
   async forwardInto(ids: Int32Array, T: number, mask: Int32Array | null, out: Float32Array | Int32Array): Promise<void> {
-    this.live('forward');
-    try {
-      await this.native.forward(ids, T, mask, out);
-    } catch (e) {
-      throw runnerError(e);
-    }
+    await this.settle('forward', () => this.native.forward(ids, T, mask, out));
   }
 
   /** Beam search: new row i = old row rows[i] (KV cache, mask, positions). */
@@ -136,8 +145,18 @@ export class CudaGPTJRunnerSession {
     if (this.#disposed) throw new DisposedError(`CudaGPTJRunnerSession.${method}: the session was disposed`);
   }
 
-  private pack(ids: number[][], mask?: number[][]): [Int32Array, number, Int32Array | null] {
-    return packStep('CudaGPTJRunnerSession.forward', this.batchSize, ids, mask);
+  /** Runs a native step of the live session; its failure as the TensorError that fits. */
+  private async settle(method: string, step: () => Promise<void>): Promise<void> {
+    this.live(method);
+    try {
+      await step();
+    } catch (e) {
+      throw runnerError(e);
+    }
+  }
+
+  private pack(method: string, ids: number[][], mask?: number[][]): [Int32Array, number, Int32Array | null] {
+    return packStep(`CudaGPTJRunnerSession.${method}`, this.batchSize, ids, mask);
   }
 }
 
