@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU check of the CUDA backend: the @gptj/tensor CUDA tests, the @gptj/model CUDA tests (loadModel on
-# 'cuda' against the CPU path and the transformers fixtures), then the GPT-J 6B-shaped benchmark, then a
-# short table (last). Two halves:
+# 'cuda' against the CPU path and the transformers fixtures; features through the CUDA runner's
+# forwardHidden), then the GPT-J 6B-shaped benchmark, then a short table (last). Two halves:
 #
 #   1. Here (a dev machine with nvcc 13 and the workspace installed):
 #        bash tools/gpu-check.sh --prepare
@@ -39,7 +39,7 @@ prepare() {
     packages/tensor/src/cuda/runner-failure.test.ts packages/tensor/src/cuda/bindings.test.ts
   npx tsc --outDir "$stage/packages/model/dist-test" --rootDir packages/model/src --module NodeNext \
     --moduleResolution NodeNext --target ES2022 --lib ES2023 --types node --strict --skipLibCheck \
-    --verbatimModuleSyntax packages/model/src/cuda.test.ts
+    --verbatimModuleSyntax packages/model/src/cuda.test.ts packages/model/src/features/embed-cuda.test.ts
   mkdir -p "$stage/packages/tensor/build/Release" "$stage/packages/tensor/node_modules/vitest" \
     "$stage/tools/gpu-bench/node_modules/@gptj" "$stage/.devcarry"
   cp "$build"/Release/gptj_cpu.node "$build"/Release/gptj_cuda.node "$stage/packages/tensor/build/Release/"
@@ -136,7 +136,8 @@ check() {
     packages/tensor/dist-test/cuda/bindings.test.js > "$out/tests.log" 2>&1 || tests_rc=$?
   grep -E '^\s*(✖|not ok)|failing tests|Error' "$out/tests.log" | head -40 || true
   echo "== CUDA tests (@gptj/model)"
-  timeout 100 node --test --test-reporter=spec packages/model/dist-test/cuda.test.js > "$out/model-tests.log" 2>&1 || model_rc=$?
+  timeout 150 node --test --test-reporter=spec packages/model/dist-test/cuda.test.js \
+    packages/model/dist-test/features/embed-cuda.test.js > "$out/model-tests.log" 2>&1 || model_rc=$?
   grep -E '^\s*(✖|not ok)|failing tests|Error' "$out/model-tests.log" | head -40 || true
   local pass fail mpass mfail
   pass=$(grep -E '^ℹ pass' "$out/tests.log" | awk '{print $3}' || true)

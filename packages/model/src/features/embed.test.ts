@@ -6,7 +6,7 @@ import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixture
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, type GPTJModel, embed, loadModel } from '../index.js';
 import { relToMax } from '../test-support/compare.js';
-import { layerKitFinalStates, runnerFinalStates } from './layer-states.js';
+import { finalStatesPath, layerKitFinalStates, runnerFinalStates } from './layer-states.js';
 
 interface HiddenRefs {
   cases: { model: string; input_ids?: number[][]; file?: string; shape?: number[]; pooled?: { prompt_ids: number[]; mean: number[]; last: number[] }[] }[];
@@ -162,6 +162,15 @@ describe('final states: the CPU runner fast path (forwardHidden, no lm_head) aga
       const d = m.config.nEmbd;
       expect(relToMax(fast, kit, (i) => mask.flat()[Math.floor(i / d)] === 1)).toBeLessThan(1e-6);
     }
+  });
+
+  // embed-cuda.test.ts runs the CUDA side on a GPU machine; which path a model takes is decided here.
+  it("runs wherever the model's sessions use a runner: the CPU, CUDA unless runnerUnsupported says why not", () => {
+    expect(finalStatesPath(model)).toBe(runnerFinalStates);
+    const onCuda = (runnerUnsupported: string | null) =>
+      Object.create(model, { device: { value: 'cuda' }, runnerUnsupported: { value: runnerUnsupported } }) as GPTJModel;
+    expect(finalStatesPath(onCuda(null))).toBe(runnerFinalStates);
+    expect(finalStatesPath(onCuda('the CUDA runner fuses the tanh gelu, this model uses the exact one'))).toBe(layerKitFinalStates);
   });
 
   it("a disposed model is refused with the tensor package's typed error", async () => {

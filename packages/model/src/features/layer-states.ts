@@ -1,7 +1,7 @@
 // The hidden states of one layer for a padded batch, indexed like transformers' output_hidden_states:
 // 0 = the embedding output, i in 1..n_layer-1 = the input of block i (the output of block i-1),
 // n_layer = the final state after ln_f (last_hidden_state). Negative indices count from the end (-1 = final).
-import type { CpuGPTJRunner } from '@gptj/tensor/runner';
+import type { CpuGPTJRunner, CudaGPTJRunner } from '@gptj/tensor/runner';
 import type { GPTJModel } from '../gptj.js';
 import { createRunner } from '../runner.js';
 
@@ -18,13 +18,11 @@ export function layerIndex(op: string, layer: number | undefined, nLayer: number
 
 /**
  * States f32 [B * T * D] of layer `layer` (an index from layerIndex) for ids [B][T] with mask [B][T].
- * The final layer skips lm_head and keeps no per-layer states: on the CPU it is one native job of the GPT-J
- * runner (forwardHidden), elsewhere the layer kit; other layers go through hiddenStates (the layer kit), whose
- * other tensors are freed at once.
+ * The final layer skips lm_head and keeps no per-layer states (finalStatesPath); other layers go through
+ * hiddenStates (the layer kit), whose other tensors are freed at once.
  */
 export async function layerStates(model: GPTJModel, ids: number[][], mask: number[][], layer: number): Promise<Float32Array> {
-  if (layer === model.config.nLayer && model.device === 'cpu') return runnerFinalStates(model, ids, mask);
-  if (layer === model.config.nLayer) return layerKitFinalStates(model, ids, mask);
+  if (layer === model.config.nLayer) return finalStatesPath(model)(model, ids, mask);
   const states = await model.hiddenStates(ids, { attentionMask: mask });
   try {
     return states[layer].toFloat32Array();
@@ -33,15 +31,25 @@ export async function layerStates(model: GPTJModel, ids: number[][], mask: numbe
   }
 }
 
-// One CPU runner per model for the features (the model's own runner is private to its sessions). It reads
-// the model's weight tensors in place and copies only norms and biases; it goes with the model (WeakMap).
-const runners = new WeakMap<GPTJModel, CpuGPTJRunner>();
+type FinalStates = (model: GPTJModel, ids: number[][], mask: number[][]) => Promise<Float32Array>;
 
-/** The final states through the CPU runner: one native job, KV cache sized to this batch. */
+/**
+ * How the final states of `model` are computed: by its device's GPT-J runner (forwardHidden) wherever its sessions
+ * use that runner (always on the CPU; on CUDA unless `runnerUnsupported` says why not), else by the layer kit.
+ */
+export function finalStatesPath(model: Pick<GPTJModel, 'runnerUnsupported'>): FinalStates {
+  return model.runnerUnsupported === null ? runnerFinalStates : layerKitFinalStates;
+}
+
+// One runner per model for the features (the model's own runner is private to its sessions). It reads the
+// model's weight tensors in place (the CPU one copies only norms and biases); it goes with the model (WeakMap).
+const runners = new WeakMap<GPTJModel, CpuGPTJRunner | CudaGPTJRunner>();
+
+/** The final states through the device's runner: one native step (a CUDA step is not graph-replayed), KV cache sized to this batch. */
 export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
   let runner = runners.get(model);
   if (!runner) {
-    runner = createRunner(model.config, model.weights, 'cpu') as CpuGPTJRunner;
+    runner = createRunner(model.config, model.weights, model.device);
     runners.set(model, runner);
   }
   const session = runner.createSession(ids.length, ids[0].length);
@@ -52,7 +60,7 @@ export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask:
   }
 }
 
-/** The final states through the layer kit (the reference the runner is tested against, and the CUDA path). */
+/** The final states through the layer kit (the reference the runners are tested against, and the path where no runner runs the model). */
 export async function layerKitFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
   const caches = model.newCaches(ids.length, ids[0].length);
   try {
