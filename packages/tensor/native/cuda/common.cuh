@@ -11,6 +11,17 @@
 
 namespace gptj_cuda {
 
+// Elementwise kernels walk n elements with a grid-stride loop over a 1-D grid of kGridThreads-thread
+// blocks: grid_for(n) blocks, at most 2^30 (the loop covers the rest).
+constexpr int kGridThreads = 256;
+inline unsigned grid_for(int64_t n) {
+  const int64_t b = (n + kGridThreads - 1) / kGridThreads;
+  return static_cast<unsigned>(b < 1 ? 1 : (b > (1 << 30) ? (1 << 30) : b));
+}
+#define GRID_STRIDE(i, n)                                                                \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
 // One element of a storage type as f32.
 __device__ __forceinline__ float to_f32(float v) { return v; }
 __device__ __forceinline__ float to_f32(__half v) { return __half2float(v); }

@@ -5,15 +5,6 @@
 namespace gptj_cuda {
 namespace {
 
-constexpr int kThreads = 256;
-unsigned grid_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(b < 1 ? 1 : (b > (1 << 30) ? (1 << 30) : b));
-}
-#define GRID_STRIDE(i, n)                                                                \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 __global__ void gelu_kernel(const float* x, float* y, int64_t n, bool tanh_approx) {
   GRID_STRIDE(i, n) y[i] = tanh_approx ? gelu_tanh(x[i]) : gelu_erf(x[i]);
 }
@@ -116,41 +107,41 @@ __global__ void __launch_bounds__(256) softmax_kernel(const float* x, float* y, 
 }  // namespace
 
 void gelu(const float* x, float* y, int64_t n, bool tanh_approx, cudaStream_t stream) {
-  gelu_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, y, n, tanh_approx);
+  gelu_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(x, y, n, tanh_approx);
 }
 
 void bias_gelu(const float* x, const float* bias, void* y, int ydt, int64_t rows, int64_t N, cudaStream_t stream) {
   const unsigned g = grid_for(rows * N);
   if (ydt == DT_BF16)
-    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__nv_bfloat16*>(y), rows, N);
+    bias_gelu_kernel<<<g, kGridThreads, 0, stream>>>(x, bias, static_cast<__nv_bfloat16*>(y), rows, N);
   else if (ydt == DT_F16)
-    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<__half*>(y), rows, N);
+    bias_gelu_kernel<<<g, kGridThreads, 0, stream>>>(x, bias, static_cast<__half*>(y), rows, N);
   else
-    bias_gelu_kernel<<<g, kThreads, 0, stream>>>(x, bias, static_cast<float*>(y), rows, N);
+    bias_gelu_kernel<<<g, kGridThreads, 0, stream>>>(x, bias, static_cast<float*>(y), rows, N);
 }
 
 void add_bias(float* y, const float* bias, int64_t rows, int64_t N, cudaStream_t stream) {
-  add_bias_kernel<<<grid_for(rows * N), kThreads, 0, stream>>>(y, bias, rows, N);
+  add_bias_kernel<<<grid_for(rows * N), kGridThreads, 0, stream>>>(y, bias, rows, N);
 }
 
 void scale(const float* x, float s, float* y, int64_t n, cudaStream_t stream) {
-  scale_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, s, y, n);
+  scale_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(x, s, y, n);
 }
 
 void binary(int op, const float* a, const float* b, float* y, const Broadcast& s, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
-  binary_kernel<<<grid_for(n), kThreads, 0, stream>>>(op, a, b, y, s, n);
+  binary_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(op, a, b, y, s, n);
 }
 
 void cast(const void* x, int xdt, void* y, int ydt, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   const unsigned g = grid_for(n);
   if (ydt == DT_F16)
-    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__half*>(y), n);
+    cast_kernel<<<g, kGridThreads, 0, stream>>>(x, xdt, static_cast<__half*>(y), n);
   else if (ydt == DT_BF16)
-    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<__nv_bfloat16*>(y), n);
+    cast_kernel<<<g, kGridThreads, 0, stream>>>(x, xdt, static_cast<__nv_bfloat16*>(y), n);
   else
-    cast_kernel<<<g, kThreads, 0, stream>>>(x, xdt, static_cast<float*>(y), n);
+    cast_kernel<<<g, kGridThreads, 0, stream>>>(x, xdt, static_cast<float*>(y), n);
 }
 
 void quantize_q8(const void* x, int xdt, int64_t rows, int64_t cols, int8_t* q, float* scales, cudaStream_t stream) {
@@ -163,30 +154,31 @@ void dequantize_q8(const int8_t* q, const float* scales, int64_t rows, int64_t c
   if (rows * cols == 0) return;
   const unsigned g = grid_for(rows * cols);
   if (ydt == DT_F16)
-    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__half*>(y));
+    dequantize_q8_kernel<<<g, kGridThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__half*>(y));
   else if (ydt == DT_BF16)
-    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__nv_bfloat16*>(y));
+    dequantize_q8_kernel<<<g, kGridThreads, 0, stream>>>(q, scales, rows, cols, static_cast<__nv_bfloat16*>(y));
   else
-    dequantize_q8_kernel<<<g, kThreads, 0, stream>>>(q, scales, rows, cols, static_cast<float*>(y));
+    dequantize_q8_kernel<<<g, kGridThreads, 0, stream>>>(q, scales, rows, cols, static_cast<float*>(y));
 }
 
 void embedding(const void* table, int tdt, const float* scales, int64_t V, int64_t D, const int32_t* ids, int64_t n,
                float* y, int* bad, cudaStream_t stream) {
   if (n * D == 0) return;
-  embedding_kernel<<<grid_for(n * D), kThreads, 0, stream>>>(table, tdt, scales, V, D, ids, n, y, bad);
+  embedding_kernel<<<grid_for(n * D), kGridThreads, 0, stream>>>(table, tdt, scales, V, D, ids, n, y, bad);
 }
 
 void copy_strided(const void* src, void* dst, int elem_bytes, const Broadcast& s, int64_t n, cudaStream_t stream) {
   if (n == 0) return;
   const unsigned g = grid_for(n);
   if (elem_bytes == 1)
-    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const int8_t*>(src), static_cast<int8_t*>(dst), s, n);
+    copy_strided_kernel<<<g, kGridThreads, 0, stream>>>(static_cast<const int8_t*>(src), static_cast<int8_t*>(dst), s,
+                                                        n);
   else if (elem_bytes == 2)
-    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst), s,
-                                                    n);
+    copy_strided_kernel<<<g, kGridThreads, 0, stream>>>(static_cast<const uint16_t*>(src), static_cast<uint16_t*>(dst),
+                                                        s, n);
   else
-    copy_strided_kernel<<<g, kThreads, 0, stream>>>(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst), s,
-                                                    n);
+    copy_strided_kernel<<<g, kGridThreads, 0, stream>>>(static_cast<const uint32_t*>(src), static_cast<uint32_t*>(dst),
+                                                        s, n);
 }
 
 void softmax(const float* x, float* y, int64_t rows, int64_t V, cudaStream_t stream) {

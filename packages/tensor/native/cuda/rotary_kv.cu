@@ -7,15 +7,6 @@
 namespace gptj_cuda {
 namespace {
 
-constexpr int kThreads = 256;
-unsigned grid_for(int64_t n) {
-  const int64_t b = (n + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(b < 1 ? 1 : (b > (1 << 30) ? (1 << 30) : b));
-}
-#define GRID_STRIDE(i, n)                                                                \
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-
 // sin and cos of position * inv_freq[i], inv_freq[i] = 1 / base^(2i / rd).
 __device__ __forceinline__ void angle(int64_t i, int64_t rd, int32_t pos, float base, float* s, float* c) {
   // base^e in double rounded to f32 is the correctly rounded powf the CPU (glibc) and torch use; CUDA's
@@ -78,7 +69,7 @@ void rotary(const float* x, const int32_t* pos, float* y, int64_t B, int64_t T, 
             int64_t rotary_dim, bool interleaved, float base, cudaStream_t stream) {
   const int64_t n = B * T * H * D;
   if (n == 0) return;
-  rotary_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, pos, y, B * T, H, D, rotary_dim, interleaved, base);
+  rotary_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(x, pos, y, B * T, H, D, rotary_dim, interleaved, base);
 }
 
 void rotary_kv_append(const float* q, const float* k, const float* v, const int32_t* pos, const int32_t* len_before,
@@ -90,13 +81,13 @@ void rotary_kv_append(const float* q, const float* k, const float* v, const int3
                *v2 = reinterpret_cast<const float2*>(v);
   float2* qo = reinterpret_cast<float2*>(q_out);
   if (kvdt == DT_BF16)
-    rotary_kv_append_kernel<<<grid_for(n), kThreads, 0, stream>>>(
+    rotary_kv_append_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(
         q2, k2, v2, pos, len_before, qo, static_cast<__nv_bfloat16*>(kc), static_cast<__nv_bfloat16*>(vc), B, T, H, D,
         Tmax, rotary_dim, base);
   else
-    rotary_kv_append_kernel<<<grid_for(n), kThreads, 0, stream>>>(q2, k2, v2, pos, len_before, qo,
-                                                                  static_cast<__half*>(kc), static_cast<__half*>(vc), B,
-                                                                  T, H, D, Tmax, rotary_dim, base);
+    rotary_kv_append_kernel<<<grid_for(n), kGridThreads, 0, stream>>>(
+        q2, k2, v2, pos, len_before, qo, static_cast<__half*>(kc), static_cast<__half*>(vc), B, T, H, D, Tmax,
+        rotary_dim, base);
 }
 
 }  // namespace gptj_cuda
