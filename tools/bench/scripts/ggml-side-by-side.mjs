@@ -144,14 +144,13 @@ function lastJson(stdout) {
   return line ? JSON.parse(line) : fail(`gptj bench printed no JSON:\n${stdout.slice(-2000)}`);
 }
 
+/** Logs one engine's figures with the host's state (free memory, load average: 2 shared cores are often oversubscribed). */
 function report(engine, m) {
-  const avail = /MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1];
-  console.error(
-    `${engine}: ${Object.entries(m)
-      .map(([k, v]) => `${k} ${v.toFixed(2)}`)
-      .join(', ')} (MemAvailable now ${(avail / 1048576).toFixed(1)} GiB)`,
-  );
-  return { engine, ...m };
+  const avail = Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]) / 1048576;
+  const loadavg = Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+  const figures = Object.entries(m).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+  console.error(`${engine}: ${figures.join(', ')} (MemAvailable ${avail.toFixed(1)} GiB, load average ${loadavg})`);
+  return { engine, ...m, loadavg };
 }
 
 function printTable() {
@@ -166,7 +165,10 @@ function printTable() {
     ['rssGB', 'peak RSS GB'],
     ['loadS', 'load s'],
   ];
-  console.log(`\nmedians of ${rounds} rounds, ${threads} threads; ratio = ours / ggml (below 1: ours takes less)`);
+  const loads = samples.map((s) => s.loadavg);
+  console.log(
+    `\nmedians of ${rounds} rounds, ${threads} threads, host load average ${Math.min(...loads)}-${Math.max(...loads)}; ratio = ours / ggml (below 1: ours takes less)`,
+  );
   console.log(`| dtype ours/ggml | ${cols.map(([, h]) => `${h}: ours | ggml | ratio`).join(' | ')} |`);
   console.log(`|---|${cols.map(() => '---|---|---').join('|')}|`);
   for (const { ours, ggml } of pairs) {
