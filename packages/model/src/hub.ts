@@ -11,6 +11,7 @@ import { readRegularText } from './checkpoint/regular-file.js';
 import { readShardIndex } from './checkpoint/shard-index.js';
 import { HubError } from './errors.js';
 import { HUB_ID } from './hub-id.js';
+import { SIDE_FILES, WEIGHT_FILES } from './model-files.js';
 
 export interface DownloadProgress {
   phase: 'download';
@@ -26,17 +27,6 @@ export interface HubOptions {
   onProgress?: (p: DownloadProgress) => void;
 }
 
-// Weight layouts in order of preference; the first whose first file exists is downloaded.
-const WEIGHT_LAYOUTS = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'];
-const OPTIONAL_FILES = [
-  'generation_config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'vocab.json',
-  'merges.txt',
-  'added_tokens.json',
-  'special_tokens_map.json',
-];
 // refs/<revision> holds a 40-character commit hash
 const MAX_REF_BYTES = 1024;
 
@@ -69,7 +59,8 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
   const download = (file: string): Promise<void> => hub.download(file, join(snapshot, file), opts.onProgress);
   await download('config.json');
   let weights: string[] | null = null;
-  for (const layout of WEIGHT_LAYOUTS) {
+  // the first weight layout, in order of preference, whose first file exists
+  for (const layout of WEIGHT_FILES) {
     if (!(await hub.head(layout)).exists) continue;
     await download(layout);
     weights = layout.endsWith('.index.json') ? shardsOf(join(snapshot, layout)) : [];
@@ -77,13 +68,13 @@ export async function resolveHubModel(id: string, opts: HubOptions = {}): Promis
   }
   if (!weights) throw new HubError(`${id}@${revision} has no model.safetensors(.index.json) or pytorch_model.bin(.index.json)`);
   for (const shard of weights) await download(shard);
-  for (const file of OPTIONAL_FILES) if ((await hub.head(file)).exists) await download(file);
+  for (const file of SIDE_FILES) if ((await hub.head(file)).exists) await download(file);
   return snapshot;
 }
 
 function isComplete(dir: string): boolean {
   if (!existsSync(join(dir, 'config.json'))) return false;
-  const layout = WEIGHT_LAYOUTS.find((f) => existsSync(join(dir, f)));
+  const layout = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
   if (!layout) return false;
   return !layout.endsWith('.index.json') || shardsOf(join(dir, layout)).every((s) => existsSync(join(dir, s)));
 }

@@ -45,15 +45,6 @@ const QUANTIZATION_CONFIG = {
       '<name>.weight_scale F16 [out, in/32]; real = (code - 8) * scale',
   },
 } as const;
-const SIDE_FILES = [
-  'generation_config.json',
-  'tokenizer.json',
-  'tokenizer_config.json',
-  'vocab.json',
-  'merges.txt',
-  'added_tokens.json',
-  'special_tokens_map.json',
-];
 // Buffers of real GPT-J checkpoints that are not weights (GUIDE section 1); they are not copied.
 const KNOWN_BUFFERS = /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/;
 // Elements converted per chunk: bounds the extra memory to a few tens of MiB whatever the tensor size.
@@ -139,7 +130,7 @@ export function convertCommand(): Command {
         if (target === 'int8' || target === 'q4') configJson.quantization_config = QUANTIZATION_CONFIG[target];
         else delete configJson.quantization_config;
         writeFileSync(join(staging, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
-        for (const f of SIDE_FILES) copySideFile(join(source.path, f), join(staging, f));
+        for (const f of model.SIDE_FILES) copySideFile(join(source.path, f), join(staging, f));
         if (existsSync(flags.out))
           rmdirSync(flags.out); // checked empty above
         else mkdirSync(dirname(flags.out), { recursive: true });

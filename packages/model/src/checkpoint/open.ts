@@ -4,9 +4,7 @@ import type { Checkpoint } from './entries.js';
 import { openPytorchBin, openPytorchIndex } from './pytorch.js';
 import { openSafetensors, openSafetensorsIndex } from './safetensors.js';
 import { ModelLoadError } from '../errors.js';
-
-/** The weight files of a Hugging Face model directory, in the order transformers prefers them. */
-export const WEIGHT_FILES = ['model.safetensors.index.json', 'model.safetensors', 'pytorch_model.bin.index.json', 'pytorch_model.bin'] as const;
+import { WEIGHT_FILES } from '../model-files.js';
 
 /** Opens the weights of a model directory (safetensors preferred; sharded or not) without reading tensor data. */
 export async function openCheckpoint(dir: string): Promise<Checkpoint> {
