@@ -8,7 +8,7 @@ import { type CpuGPTJPool, type CpuGPTJRunner, createCpuGPTJPool } from '@gptj/t
 export interface SequencePoolOptions {
   /** sequences alive at once */
   maxSequences: number;
-  /** KV capacity in tokens over all sequences (default maxSequences * the model's context), rounded up to blocks of 16 */
+  /** KV capacity in tokens over all sequences (default maxSequences * the model's context), rounded up to whole blocks (the pool's blockSize) */
   maxTokens?: number;
   /** the KV cache's dtype: 'f32' (default, a session's logits) or 'f16' (half the memory) */
   kvDtype?: 'f32' | 'f16';

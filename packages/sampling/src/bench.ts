@@ -123,6 +123,7 @@ async function timeScheduler(label: string, options: GenerateOptions, concurrent
   let step = 0;
   const pool: SequencePool = {
     maxSequences: concurrent,
+    blockSize: 1,
     freeTokens: 1 << 30,
     add: () => 0,
     fork: () => 0,

@@ -28,7 +28,12 @@ export interface SequencePoolOptions {
  */
 export interface SequencePool {
   readonly maxSequences: number;
-  /** KV positions still free across the pool. */
+  /**
+   * KV positions per block: the pool hands out its cache in whole blocks, so a sequence of length L holds
+   * ceil(L / blockSize) * blockSize of freeTokens. The Scheduler reserves in these units (1: no rounding).
+   */
+  readonly blockSize: number;
+  /** KV positions still free across the pool, a multiple of blockSize. */
   readonly freeTokens: number;
   /** A new empty sequence; returns its id. */
   add(): number;

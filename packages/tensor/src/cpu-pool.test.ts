@@ -198,6 +198,19 @@ describe('CPU sequence pool', () => {
     expect(() => pool.length(b)).toThrow(/unknown sequence id/);
   });
 
+  it('reports its block size, the unit its memory is taken in (default POOL_BLOCK_SIZE)', async () => {
+    const runner = createCpuGPTJRunner(cfg, randomWeights('f32'));
+    const small = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 30, blockSize: 4 });
+    const usual = createCpuGPTJPool(runner, { maxSequences: 2, maxTokens: 30 });
+    disposables.push(runner, small, usual);
+    expect([small.blockSize, usual.blockSize]).toEqual([4, POOL_BLOCK_SIZE]);
+    expect([small.freeTokens, usual.freeTokens]).toEqual([32, 2 * POOL_BLOCK_SIZE]); // maxTokens rounded up to whole blocks
+    const [a, b] = [small.add(), usual.add()];
+    await small.step([{ id: a, ids: tokens(5, 1) }]);
+    await usual.step([{ id: b, ids: tokens(5, 1) }]);
+    expect([small.freeTokens, usual.freeTokens]).toEqual([32 - 8, POOL_BLOCK_SIZE]); // 5 positions: 2 blocks of 4, 1 of 16
+  });
+
   it('a failed step leaves every sequence as it was: continuing equals a fresh pool', async () => {
     const w = randomWeights('f32');
     const runner = createCpuGPTJRunner(cfg, w);
@@ -353,6 +366,9 @@ describe('CPU sequence pool', () => {
     expect(() => createCpuGPTJPool(runner, { maxSequences: 0, maxTokens: 16 })).toThrow(/maxSequences must be an integer/);
     expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 0.5 })).toThrow(/maxTokens must be a positive integer/);
     expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16, kvDtype: 'bf16' as 'f16' })).toThrow(/kvDtype must be/);
+    for (const blockSize of [0, 2.5, 4097]) {
+      expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16, blockSize })).toThrow(/blockSize must be an integer in \[1, 4096\]/);
+    }
     runner.dispose();
     expect(() => createCpuGPTJPool(runner, { maxSequences: 1, maxTokens: 16 })).toThrow(/runner was disposed/);
   });

@@ -2,7 +2,8 @@
 // its own length and positions, advanced together. One step takes any mix (some sequences prefilling a
 // chunk of their prompt, others decoding one token) and runs it as one native job where every linear
 // reads its weights once for all the step's tokens (native/cpu/gptj_pool.cpp). The KV cache is paged:
-// blocks of POOL_BLOCK_SIZE tokens, taken as sequences grow and freed when they leave (native/cpu/paged_kv.h).
+// blocks of `blockSize` tokens (default POOL_BLOCK_SIZE), taken as sequences grow and freed when they leave
+// (native/cpu/paged_kv.h); the pool reports its block size, which @gptj/sampling's Scheduler reserves in.
 //
 //   const pool = createCpuGPTJPool(runner, { maxSequences: 8, maxTokens: 8 * 2048, kvDtype: 'f16' });
 //   const a = pool.add(), b = pool.add();
@@ -14,7 +15,7 @@ import { cpu, type CpuRunnerNative } from './native.js';
 import type { CpuGPTJRunner } from './cpu-runner.js';
 import { runnerError, wrapRunner } from './runner-shared.js';
 
-/** Tokens per KV block: vLLM's default; a block of one 6B layer holds 16 x 4096 keys and values (512 KiB f32). */
+/** Tokens per KV block by default: vLLM's; a block of one 6B layer holds 16 x 4096 keys and values (512 KiB f32). */
 export const POOL_BLOCK_SIZE = 16;
 
 export interface CpuGPTJPoolOptions {
@@ -26,6 +27,8 @@ export interface CpuGPTJPoolOptions {
   kvDtype?: 'f32' | 'f16';
   /** positions one sequence may hold (the model's context; default maxTokens) */
   maxLength?: number;
+  /** tokens per KV block (default POOL_BLOCK_SIZE): memory is taken and freed in these units */
+  blockSize?: number;
 }
 
 /** One entry of a step: the sequence and the token ids appended to it. */
@@ -36,6 +39,7 @@ export interface PoolStepEntry {
 
 interface CpuPoolNative {
   readonly freeBlocks: number;
+  readonly blockSize: number;
   add(): number;
   fork(id: number): number;
   remove(id: number): void;
@@ -50,19 +54,21 @@ type PoolAddon = {
 /** A pool of up to `maxSequences` sequences and `maxTokens` KV positions over `runner`'s weights. */
 export function createCpuGPTJPool(runner: CpuGPTJRunner, options: CpuGPTJPoolOptions): CpuGPTJPool {
   const op = 'createCpuGPTJPool';
-  const { maxSequences, maxTokens, kvDtype = 'f32', maxLength = maxTokens } = options ?? ({} as CpuGPTJPoolOptions);
+  const { maxSequences, maxTokens, kvDtype = 'f32', maxLength = maxTokens, blockSize = POOL_BLOCK_SIZE } = options ?? ({} as CpuGPTJPoolOptions);
   if (!Number.isInteger(maxSequences) || maxSequences < 1 || maxSequences > 4096)
     throw new ShapeError(`${op}: maxSequences must be an integer in [1, 4096], got ${maxSequences}`);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2 ** 31 - POOL_BLOCK_SIZE)
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 4096)
+    throw new ShapeError(`${op}: blockSize must be an integer in [1, 4096], got ${blockSize}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 2 ** 31 - blockSize)
     throw new ShapeError(`${op}: maxTokens must be a positive integer below 2^31, got ${maxTokens}`);
   if (!Number.isInteger(maxLength) || maxLength < 1 || maxLength > 2 ** 31 - 1)
     throw new ShapeError(`${op}: maxLength must be a positive integer below 2^31, got ${maxLength}`);
   if (kvDtype !== 'f32' && kvDtype !== 'f16') throw new DTypeError(`${op}: kvDtype must be 'f32' or 'f16', got ${String(kvDtype)}`);
   // The runner keeps its native handle private to the package; the pool is part of the package.
   const nativeRunner = (runner as unknown as { native: CpuRunnerNative }).native;
-  const numBlocks = Math.ceil(maxTokens / POOL_BLOCK_SIZE);
+  const numBlocks = Math.ceil(maxTokens / blockSize);
   const native = wrapRunner(
-    () => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, POOL_BLOCK_SIZE, kvDtype === 'f16', maxLength),
+    () => new (cpu as unknown as PoolAddon).CpuGPTJPool(nativeRunner, maxSequences, numBlocks, blockSize, kvDtype === 'f16', maxLength),
   );
   return new CpuGPTJPool(native, maxSequences, kvDtype, runner.config.vocabSize);
 }
@@ -76,9 +82,14 @@ export class CpuGPTJPool {
     readonly vocabSize: number,
   ) {}
 
+  /** Tokens per KV block: a sequence of length L holds ceil(L / blockSize) blocks. */
+  get blockSize(): number {
+    return this.native.blockSize;
+  }
+
   /** KV token capacity still free: free blocks times the block size. */
   get freeTokens(): number {
-    return this.native.freeBlocks * POOL_BLOCK_SIZE;
+    return this.native.freeBlocks * this.blockSize;
   }
 
   /** A new empty sequence; a TensorError when maxSequences are alive. */

@@ -45,17 +45,17 @@ export class Job {
     return this.rows.reduce((n, row) => n + (row.done ? 0 : 1), 0);
   }
 
-  /** KV positions (in whole blocks) the job needs at most: every row up to prompt + maxNewTokens (no prefix sharing assumed). */
-  static worstCase(prompt: number, maxNewTokens: number, rows: number): number {
-    return rows * roundToBlocks(prompt + maxNewTokens);
+  /** KV positions (in whole blocks of `blockSize`) the job needs at most: every row up to prompt + maxNewTokens (no prefix sharing assumed). */
+  worstCase(blockSize: number, rows = this.width): number {
+    return rows * roundToBlocks(this.prompt.length + this.run.options.maxNewTokens, blockSize);
   }
 
   /** What the live rows may still take beyond what they hold. */
   remainingTokens(pool: SequencePool): number {
-    const full = Job.worstCase(this.prompt.length, this.run.options.maxNewTokens, 1);
+    const full = this.worstCase(pool.blockSize, 1);
     return this.rows.reduce((n, row, r) => {
       const seq = this.seqs[r];
-      return row.done ? n : n + full - (seq === undefined ? 0 : roundToBlocks(pool.length(seq)));
+      return row.done ? n : n + full - (seq === undefined ? 0 : roundToBlocks(pool.length(seq), pool.blockSize));
     }, 0);
   }
 

@@ -5,7 +5,7 @@ import { generate, generateText, type GeneratedRow } from '../generate.js';
 import type { CausalLM, SequencePool } from '../interfaces.js';
 import type { GenerateOptions } from '../options.js';
 import { FakeLM, historyLM, PieceTokenizer } from '../test-support/fakes.js';
-import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
+import { QueueFullError, SchedulerClosedError, SchedulerStepError, SequencePoolError } from './errors.js';
 import type { ScheduledRequest } from './request.js';
 import type { StepStats } from './scheduler-options.js';
 import { Scheduler } from './scheduler.js';
@@ -128,6 +128,36 @@ describe('Scheduler slots, queue, aborts', () => {
     }
     expect(Math.max(...widths)).toBe(2);
     expect(s.stats.freeTokens).toBe(64);
+  });
+
+  it("reserves in the pool's own block size (SequencePool.blockSize), not a fixed 16", async () => {
+    const lm = historyLM(V);
+    const model: CausalLM = {
+      vocabSize: V,
+      maxLength: lm.maxLength,
+      eosTokenId: null,
+      createSession: (b) => lm.createSession(b),
+      createSequencePool: (o) => new SessionSequencePool(lm, { ...o, blockSize: 32 }),
+    };
+    const widths: number[] = [];
+    const s = new Scheduler(model, tok, { maxSequences: 4, maxTokens: 64, onStep: (x) => widths.push(x.sequences) });
+    // each needs 12 positions: one block of 32, so two at a time in 64 (counted in blocks of 16, four would start)
+    const reqs = [1, 2, 3, 4].map((seed) => s.submit('kv', { maxNewTokens: 10, seed }));
+    for (const [i, r] of reqs.entries()) {
+      const ref = await generateText(lm, tok, 'kv', { maxNewTokens: 10, seed: i + 1 });
+      expect((await collect(r)).rows).toEqual(ref.rows);
+    }
+    expect(Math.max(...widths)).toBe(2);
+    expect(s.stats.freeTokens).toBe(64);
+    // a pool that reports no usable block size is refused (and disposed) when the scheduler is made
+    for (const blockSize of [0, 1.5, Number.NaN]) {
+      const dispose = vi.fn();
+      const odd: CausalLM = { ...model, createSequencePool: () => ({ blockSize, dispose }) as unknown as SequencePool };
+      expect(() => new Scheduler(odd, tok)).toThrow(
+        new SequencePoolError(`the model's sequence pool reports blockSize ${blockSize}; it must be a positive integer`),
+      );
+      expect(dispose).toHaveBeenCalledOnce();
+    }
   });
 
   it('a full queue throws QueueFullError; the queued requests still finish', async () => {

@@ -4,7 +4,7 @@ import { prepare } from '../generate.js';
 import type { CausalLM, SequencePool, TextTokenizer } from '../interfaces.js';
 import type { GenerateOptions } from '../options.js';
 import { now } from '../run.js';
-import { QueueFullError, SchedulerClosedError, SchedulerStepError } from './errors.js';
+import { QueueFullError, SchedulerClosedError, SchedulerStepError, SequencePoolError } from './errors.js';
 import { Job } from './job.js';
 import { RequestStream, type ScheduledRequest } from './request.js';
 import { parseSchedulerOptions, type ResolvedSchedulerOptions, type SchedulerOptions, type StepStats } from './scheduler-options.js';
@@ -64,6 +64,11 @@ export class Scheduler {
     const { maxSequences, kvDtype, maxTokens } = this.options;
     const poolOptions = { maxSequences, ...(kvDtype ? { kvDtype } : {}), ...(maxTokens ? { maxTokens } : {}) };
     this.pool = model.createSequencePool?.(poolOptions) ?? new SessionSequencePool(model, poolOptions);
+    const { blockSize } = this.pool;
+    if (!(Number.isInteger(blockSize) && blockSize >= 1)) {
+      this.pool.dispose();
+      throw new SequencePoolError(`the model's sequence pool reports blockSize ${String(blockSize)}; it must be a positive integer`);
+    }
     this.capacity = this.pool.freeTokens;
   }
 
@@ -89,7 +94,7 @@ export class Scheduler {
     if (job.width > maxSequences) {
       throw new InvalidOptionError('numReturnSequences', `${job.width} sequences do not fit the scheduler's ${maxSequences} slots (maxSequences)`);
     }
-    const need = Job.worstCase(job.prompt.length, job.run.options.maxNewTokens, job.width);
+    const need = job.worstCase(this.pool.blockSize);
     if (need > this.capacity) {
       throw new InvalidOptionError(
         'maxNewTokens',
@@ -127,7 +132,7 @@ export class Scheduler {
     let tokens = this.freeTokens();
     let waiting = 0;
     for (const j of [...this.queue, job]) {
-      const need = Job.worstCase(j.prompt.length, j.run.options.maxNewTokens, j.width);
+      const need = j.worstCase(this.pool.blockSize);
       if (waiting === 0 && j.width <= slots && need <= tokens) {
         slots -= j.width;
         tokens -= need;
@@ -179,7 +184,7 @@ export class Scheduler {
   private admit(): void {
     while (this.queue.length > 0) {
       const job = this.queue[0]!;
-      const need = Job.worstCase(job.prompt.length, job.run.options.maxNewTokens, job.width);
+      const need = job.worstCase(this.pool.blockSize);
       if (job.width > this.freeSlots() || need > this.freeTokens()) {
         if (this.active.length > 0) return;
         // only a pool that lost memory gets here (submit checked the capacity): fail the head, not the queue

@@ -1,6 +1,6 @@
 import type { CausalLM, LMSession, SequencePool, SequencePoolOptions } from '../interfaces.js';
 import { SequencePoolError } from './errors.js';
-import { KV_BLOCK, roundToBlocks } from './kv-blocks.js';
+import { roundToBlocks } from './kv-blocks.js';
 
 interface Sequence {
   session: LMSession;
@@ -17,9 +17,12 @@ interface Sequence {
  * replays the parent's chunks, in the same chunking, into a fresh session at the next step, so the copy's cache is
  * what the parent's is (a batch-1 forward is deterministic); `kvDtype` is the session's own (ignored here). A
  * step that fails in a session's forward leaves that sequence's cache unknown: remove it (the Scheduler does).
+ * Positions are counted in blocks of `blockSize` (default 16, a paged pool's usual block), although each session
+ * holds a whole context window: the accounting a paged pool would do, which the Scheduler reads from `blockSize`.
  */
 export class SessionSequencePool implements SequencePool {
   readonly maxSequences: number;
+  readonly blockSize: number;
   private readonly capacity: number;
   private readonly sequences = new Map<number, Sequence>();
   private nextId = 0;
@@ -28,21 +31,25 @@ export class SessionSequencePool implements SequencePool {
 
   constructor(
     private readonly model: CausalLM,
-    options: SequencePoolOptions,
+    options: SequencePoolOptions & { blockSize?: number },
   ) {
-    const { maxSequences, maxTokens } = options;
-    if (!(Number.isInteger(maxSequences) && maxSequences >= 1)) throw new SequencePoolError(`maxSequences must be a positive integer, got ${maxSequences}`);
-    if (maxTokens !== undefined && !(Number.isInteger(maxTokens) && maxTokens >= 1))
-      throw new SequencePoolError(`maxTokens must be a positive integer, got ${maxTokens}`);
+    const { maxSequences, maxTokens, blockSize = 16 } = options;
+    for (const [name, value] of [
+      ['maxSequences', maxSequences],
+      ['maxTokens', maxTokens ?? 1],
+      ['blockSize', blockSize],
+    ] as const) {
+      if (!(Number.isInteger(value) && value >= 1)) throw new SequencePoolError(`${name} must be a positive integer, got ${value}`);
+    }
     this.maxSequences = maxSequences;
-    // each session holds a whole context window; counted in blocks, as a paged pool does (see kv-blocks.ts)
-    this.capacity = roundToBlocks(maxTokens ?? maxSequences * model.maxLength);
+    this.blockSize = blockSize;
+    this.capacity = this.blocks(maxTokens ?? maxSequences * model.maxLength);
   }
 
   get freeTokens(): number {
     if (this.disposed) return 0; // as the native pool reports
     let used = 0;
-    for (const s of this.sequences.values()) used += roundToBlocks(s.length);
+    for (const s of this.sequences.values()) used += this.blocks(s.length);
     return this.capacity - used;
   }
 
@@ -80,13 +87,13 @@ export class SessionSequencePool implements SequencePool {
       if (s.length + ids.length > this.model.maxLength) {
         throw new SequencePoolError(`step: sequence ${id} would hold ${s.length + ids.length} positions, beyond the context ${this.model.maxLength}`);
       }
-      grows += roundToBlocks(s.length + ids.length) - roundToBlocks(s.length);
+      grows += this.blocks(s.length + ids.length) - this.blocks(s.length);
     }
     if (out !== undefined && !(out instanceof Float32Array && out.length >= entries.length * V)) {
       throw new SequencePoolError(`step: out must be a Float32Array of at least ${entries.length} x ${V} floats`);
     }
     if (grows > this.freeTokens)
-      throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${KV_BLOCK}), only ${this.freeTokens} free (maxTokens)`);
+      throw new SequencePoolError(`step: needs ${grows} more positions (whole blocks of ${this.blockSize}), only ${this.freeTokens} free (maxTokens)`);
     this.stepping = true;
     try {
       const logits = out ? out.subarray(0, entries.length * V) : new Float32Array(entries.length * V);
@@ -119,6 +126,11 @@ export class SessionSequencePool implements SequencePool {
     const length = history.reduce((n, c) => n + c.length, 0);
     this.sequences.set(id, { session: this.model.createSession(1), chunks: [...history], replay: history, length });
     return id;
+  }
+
+  /** `positions` rounded up to whole blocks. */
+  private blocks(positions: number): number {
+    return roundToBlocks(positions, this.blockSize);
   }
 
   private get(id: number, op: string): Sequence {

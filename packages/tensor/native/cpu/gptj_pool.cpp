@@ -5,7 +5,7 @@
 // tokens taken from a free list as sequences grow and returned when they leave.
 //
 //   new CpuGPTJPool(runner, maxSequences, numBlocks, blockSize, kvF16, maxLength)  (maxLength: positions per sequence)
-//   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks
+//   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks; pool.blockSize
 //   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array]) -> Promise<Float32Array [E, V]>
 //     the logits of the last appended token of each entry, in entry order: written to the start of `out` (at least E * V
 //     floats; resolves to out itself) when given, else to a new array. With `best` (Int32Array of at least 2E), each
@@ -84,7 +84,8 @@ class Pool : public Napi::ObjectWrap<Pool> {
                        {InstanceMethod("add", &Pool::Add), InstanceMethod("fork", &Pool::Fork),
                         InstanceMethod("remove", &Pool::Remove), InstanceMethod("length", &Pool::Length),
                         InstanceMethod("step", &Pool::Step), InstanceMethod("dispose", &Pool::Dispose),
-                        InstanceAccessor("freeBlocks", &Pool::FreeBlocks, nullptr)});
+                        InstanceAccessor("freeBlocks", &Pool::FreeBlocks, nullptr),
+                        InstanceAccessor("blockSize", &Pool::BlockSize, nullptr)});
   }
 
   explicit Pool(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Pool>(info) {
@@ -259,6 +260,10 @@ class Pool : public Napi::ObjectWrap<Pool> {
 
   Napi::Value FreeBlocks(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), disposed_ ? 0.0 : static_cast<double>(free_.size()));
+  }
+
+  Napi::Value BlockSize(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(bs_));
   }
 
   Napi::Value Step(const Napi::CallbackInfo& info);
