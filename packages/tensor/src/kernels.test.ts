@@ -1,6 +1,8 @@
 // The GEMV/GEMM kernels behind linear and matmul, against a naive double-precision reference, on
 // every weight dtype and awkward shapes (K/N in 1, 3, 17, 255, 4097: SIMD tails, partial register
-// tiles, partial packed panels; M = 1 to 4 take the GEMV path, 17 and 255 the blocked GEMM).
+// tiles, partial packed panels; M = 1 to 4 take the GEMV path, 6 and up a GEMM: on AVX-512 the dot-product
+// GEMM (6 = one full 6-row tile, 7 = a tile and 1 row, 17 = two and 5, 255 = 42 and 3), elsewhere or with
+// GPTJ_GEMM=packed the packed one).
 // With 2+ pool threads, N = 17 / 255 / 4097 also split into GEMV row streams with 0-3 rows left over.
 // The same checks run again in child processes with GPTJ_CPU_ISA=avx2 and =scalar, so the
 // narrower SIMD paths are covered on a CPU that has AVX-512 too.
@@ -172,9 +174,11 @@ const MATMUL_CASES: MatmulCase[] = [
   { aShape: [4, 5, 64], bShape: [4, 64, 5] },
 ];
 
-describe('linear kernels (GEMV for M <= 4, blocked GEMM above)', () => {
+const LINEAR_ROWS = [1, 2, 3, 4, 6, 7, 17, 255];
+
+describe('linear kernels (GEMV for M <= 4, GEMM above)', () => {
   for (const dtype of DTYPES) {
-    for (const M of [1, 2, 3, 4, 17, 255]) {
+    for (const M of LINEAR_ROWS) {
       it(`${dtype} weights, M=${M}, K and N in ${DIMS.join('/')}`, () => {
         expect(runKernelChecks(tensor, linearCases(dtype, M, 5e6), [])).toEqual([]);
       });
@@ -188,16 +192,21 @@ describe('matmul kernel (f32 GEMM)', () => {
   });
 });
 
-describe('narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
+describe('narrower SIMD paths and the packed GEMM (child process with GPTJ_CPU_ISA / GPTJ_GEMM)', () => {
   const dist = new URL('../dist/index.js', import.meta.url).href;
-  const cases = DTYPES.flatMap((d) => [1, 2, 3, 4, 17, 255].flatMap((M) => linearCases(d, M, 1e6)));
-  for (const isa of ['avx2', 'scalar']) {
+  const cases = DTYPES.flatMap((d) => LINEAR_ROWS.flatMap((M) => linearCases(d, M, 1e6)));
+  // GPTJ_GEMM=packed: the packed GEMM, which AVX2 and scalar use, on the widest ISA (AVX-512 tile and packing)
+  for (const [isa, env] of [
+    ['avx2', { GPTJ_CPU_ISA: 'avx2' }],
+    ['scalar', { GPTJ_CPU_ISA: 'scalar' }],
+    ['packed GEMM', { GPTJ_GEMM: 'packed' }],
+  ] as const) {
     it(`${isa}: same checks on shapes up to 1e6 multiply-adds`, () => {
       const script = `import * as t from ${JSON.stringify(dist)};
         const run = ${runKernelChecks.toString()};
         process.stdout.write(JSON.stringify(run(t, ${JSON.stringify(cases)}, ${JSON.stringify(MATMUL_CASES.slice(0, 12))})));`;
       const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, GPTJ_CPU_ISA: isa },
+        env: { ...process.env, ...env },
         cwd: fileURLToPath(new URL('.', import.meta.url)),
         encoding: 'utf8',
         maxBuffer: 1 << 24,
@@ -205,4 +214,33 @@ describe('narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
       expect(JSON.parse(out)).toEqual([]);
     }, 120_000);
   }
+});
+
+// The GEMM sums each y[m, n] in an order that does not depend on the other rows of x (gemm_dot_avx512.cpp),
+// so a sequence's logits do not change with the batch it was computed in (the sequence pool's rows). Exact.
+describe('linear: a row of y does not depend on the other rows of x (M >= 5)', () => {
+  it.each(['f32', 'f16', 'bf16', 'q8', 'q4'] as const)('%s weights, K = 2100 (k chunks and a tail), N = 70', (dtype) => {
+    const K = dtype === 'q4' ? 2112 : 2100,
+      N = 70,
+      M = 23;
+    const xs = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37));
+    const w = tensor.Tensor.fromArray(
+      new Float32Array(N * K).map((_, i) => Math.cos(i * 0.11)),
+      [N, K],
+      { dtype },
+    );
+    const bias = tensor.Tensor.fromArray(
+      new Float32Array(N).map((_, i) => i / 7),
+      [N],
+    );
+    const all = tensor.linear(tensor.Tensor.fromArray(xs, [M, K]), w, bias).toFloat32Array();
+    for (const [m0, rows] of [
+      [0, 5],
+      [3, 6],
+      [11, 12],
+    ] as const) {
+      const part = tensor.linear(tensor.Tensor.fromArray(xs.slice(m0 * K, (m0 + rows) * K), [rows, K]), w, bias).toFloat32Array();
+      expect(part).toEqual(all.slice(m0 * N, (m0 + rows) * N));
+    }
+  });
 });

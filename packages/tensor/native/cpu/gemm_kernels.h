@@ -57,6 +57,9 @@ namespace avx512 {
 void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
           int64_t n0, int64_t n1);
 extern const GemmKernel kGemm;
+// y[M, N] (row stride N) = x[M, K] @ W^T (* q8 scale) (+ bias) in dot-product form, threaded over the
+// pool, W never packed (gemm_dot_avx512.cpp); any weight type, q4 included.
+void gemm_dot(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
 }  // namespace avx512
 
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)

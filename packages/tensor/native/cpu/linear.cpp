@@ -83,6 +83,9 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
     });
     return;
   }
+#if defined(__x86_64__)
+  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return avx512::gemm_dot(x, M, K, w, bias, y, N);
+#endif
   GemmKernel kernel = PickGemm();
   if (wt == WType::Q4) kernel.pack_w = PickQ4Pack(kernel);  // prefill is compute-bound: dequantize the panels
   gemm_blocked(kernel, M, N, K, 1.0f, GemmA{x, K, false}, GemmB{w}, bias, y, N);

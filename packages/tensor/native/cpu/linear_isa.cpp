@@ -47,4 +47,9 @@ bool cpu_avx512_vnni() {
 #endif
 }
 
+bool linear_packed_gemm() {
+  static const bool packed = std::getenv("GPTJ_GEMM") && std::strcmp(std::getenv("GPTJ_GEMM"), "packed") == 0;
+  return packed;
+}
+
 }  // namespace gptj

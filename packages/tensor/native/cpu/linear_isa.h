@@ -13,4 +13,9 @@ Isa cpu_isa();
 // off (and caps at AVX-512), so tests can run the float AVX-512 paths on a VNNI CPU.
 bool cpu_avx512_vnni();
 
+// linear with 5 or more rows on AVX-512 runs the dot-product GEMM (gemm_dot_avx512.cpp) unless
+// $GPTJ_GEMM=packed (read once) sends it to the packed GEMM that AVX2 and scalar use, so tests and the
+// bench can compare the two.
+bool linear_packed_gemm();
+
 }  // namespace gptj
