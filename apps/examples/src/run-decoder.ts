@@ -12,7 +12,7 @@ export interface CacheShape {
 }
 
 const caches = (s: CacheShape, batch: number) => Array.from({ length: s.nLayer }, () => new KVCache(batch, s.nHead, s.maxLength, s.headDim));
-const i32 = (rows: readonly number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0].length], { dtype: 'i32' });
+const i32 = (rows: readonly number[][]) => Tensor.fromArray(new Int32Array(rows.flat()), [rows.length, rows[0]?.length ?? 0], { dtype: 'i32' });
 
 /** Logits f32 [B, T, V] of equal-length rows of ids that follow the `offset` positions already in the caches. */
 async function forward(model: Decoder, kv: KVCache[], rows: readonly number[][], offset: number): Promise<Float32Array> {
@@ -40,15 +40,16 @@ export async function greedy(model: Decoder, shape: CacheShape, prompt: readonly
   while (ids.length < prompt.length + steps) {
     const logits = await forward(model, kv, [input], ids.length - input.length);
     const last = logits.subarray(logits.length - logits.length / input.length); // the last position's row [V]
-    input = [last.indexOf(Math.max(...last))];
-    ids.push(input[0]);
+    const next = last.indexOf(Math.max(...last));
+    input = [next];
+    ids.push(next);
   }
   for (const c of kv) c.dispose();
   return ids;
 }
 
 /** The two prompts both examples run (ids < 512). */
-export const PROMPTS = [
+export const PROMPTS: readonly [number[], number[]] = [
   [7, 300, 42, 511, 0, 128, 9, 64],
   [1, 2, 3, 4, 5, 6, 7, 8],
 ];

@@ -16,7 +16,7 @@ describe('scoring example', () => {
     expect(out.split('\n')[0]).toBe('prompt: "import numpy as np\\n\\nx = np."');
     const rows = [...out.matchAll(/^(\d)\. (-\d+\.\d{3}) \((\d+) tokens, (-\d+\.\d{3})\/token(, greedy)?\) (".*")$/gm)];
     expect(rows.map((r) => Number(r[1]))).toEqual([1, 2, 3, 4, 5]);
-    expect(rows.map((r) => JSON.parse(r[6]))).toEqual(['array([1, 2, 3])', 'arange(10)', 'zeros((3, 3))', 'zeros[3, 3]', 'fibonacci(3)']);
+    expect(rows.map((r) => JSON.parse(r[6]!))).toEqual(['array([1, 2, 3])', 'arange(10)', 'zeros((3, 3))', 'zeros[3, 3]', 'fibonacci(3)']);
     const logprobs = rows.map((r) => Number(r[2]));
     expect(logprobs).toEqual([...logprobs].sort((a, b) => b - a));
     for (const r of rows) {
@@ -34,6 +34,6 @@ describe('scoring example', () => {
     const others = [' (c) Meta Platforms, Inc. and affiliates.\n#\n# ', ' (c) Google LLC. All rights reserved.\n#\n#', ' 2020 The HuggingFace Team.\n#\n#'];
     const ranking = await rankCompletions(await loadModel(miniCodeDir), tok, sample.prompt, [...others, greedy]);
     expect(ranking.map((r) => [r.completion, r.greedy])).toEqual([[greedy, true], ...ranking.slice(1).map((r) => [r.completion, false])]);
-    expect(ranking[0].tokens).toBe(16);
+    expect(ranking[0]?.tokens).toBe(16);
   });
 });

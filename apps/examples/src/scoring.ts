@@ -24,8 +24,8 @@ export async function rankCompletions(model: GPTJModel, tok: Tokenizer, prompt: 
   const eos = model.eosTokenId ?? tok.eosTokenId;
   const requests = candidates.map((c) => encodePair((t) => tok.encode(t), prompt, c, eos));
   const results = await loglikelihood(model, requests);
-  return results
-    .map((r, i) => ({ completion: candidates[i], logprob: r.logprob, tokens: requests[i].continuation.length, greedy: r.isGreedy }))
+  return results // one per request, in order
+    .map((r, i) => ({ completion: candidates[i]!, logprob: r.logprob, tokens: requests[i]!.continuation.length, greedy: r.isGreedy }))
     .sort((a, b) => b.logprob - a.logprob);
 }
 

@@ -24,14 +24,17 @@ export function embedTexts(model: GPTJModel, tok: Tokenizer, texts: readonly (st
   return embed(model, texts, { encode: (t) => tok.encode(t), pooling: 'mean', normalize: true });
 }
 
+/** Cosine similarity of two vectors of one length (a RangeError otherwise: vectors of different models). */
 export function cosine(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new RangeError(`cosine: vectors of ${a.length} and ${b.length} dimensions`);
   let dot = 0,
     na = 0,
     nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
+  for (const [i, x] of a.entries()) {
+    const y = b[i]!;
+    dot += x * y;
+    na += x * x;
+    nb += y * y;
   }
   return dot / Math.sqrt(na * nb);
 }
@@ -45,10 +48,11 @@ async function main(query: string): Promise<void> {
   const model = await loadModel(miniCodeDir);
   const tok = Tokenizer.gptj();
   const index = await embedTexts(model, tok, SNIPPETS); // embed the collection once
-  const [q] = await embedTexts(model, tok, [query]);
+  const [q] = await embedTexts(model, tok, [query]); // one vector per text
   console.log(`query: ${JSON.stringify(query)}`);
-  for (const [i, hit] of rank(q, index).slice(0, 3).entries()) {
-    console.log(`${i + 1}. ${hit.similarity.toFixed(3)} ${JSON.stringify(SNIPPETS[hit.index].split('\n')[0])}`);
+  for (const [i, hit] of rank(q!, index).slice(0, 3).entries()) {
+    const [firstLine] = SNIPPETS[hit.index]!.split('\n');
+    console.log(`${i + 1}. ${hit.similarity.toFixed(3)} ${JSON.stringify(firstLine)}`);
   }
 }
 

@@ -34,9 +34,11 @@ async function readEvents(res: Response): Promise<Received[]> {
     buffered += Buffer.from(chunk).toString('utf8');
     let end: number;
     while ((end = buffered.indexOf('\n\n')) >= 0) {
-      const [eventLine, dataLine] = buffered.slice(0, end).split('\n');
+      const block = buffered.slice(0, end);
+      const [, event, data] = /^event: (.*)\ndata: (.*)$/.exec(block) ?? [];
+      if (event === undefined || data === undefined) throw new Error(`not an SSE event: ${JSON.stringify(block)}`);
       buffered = buffered.slice(end + 2);
-      events.push({ event: eventLine.slice('event: '.length), data: JSON.parse(dataLine.slice('data: '.length)), at: clock++ });
+      events.push({ event, data: JSON.parse(data), at: clock++ });
     }
   }
   return events;
@@ -49,7 +51,7 @@ describe('serve-sse example', () => {
       output += d;
     });
     while (!/listening on (\S+)/.test(output)) await once(server.stdout!, 'data');
-    url = /listening on (\S+)/.exec(output)![1];
+    url = /listening on (\S+)/.exec(output)![1]!;
   });
 
   afterAll(async () => {
@@ -70,22 +72,24 @@ describe('serve-sse example', () => {
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe('text/event-stream');
     }
-    const [a, b] = await Promise.all(responses.map(readEvents));
+    const streams = await Promise.all(responses.map(readEvents));
 
     const model = await loadModel(miniCodeDir);
-    for (const [i, events] of [a, b].entries()) {
-      const { prompt, ...options } = requests[i];
-      const [alone] = (await generateText(model, Tokenizer.gptj(), prompt, options)).rows;
+    for (const [i, request] of requests.entries()) {
+      const events = streams[i]!;
+      const { prompt, ...options } = request;
+      const alone = (await generateText(model, Tokenizer.gptj(), prompt, options)).rows[0]!;
       const tokens = events.filter((e) => e.event === 'token');
       const done = events.find((e) => e.event === 'done')!;
       expect(events.map((e) => e.event)).toEqual([...tokens.map(() => 'token'), 'done', 'result']);
       expect(tokens.map((e) => e.data.id)).toEqual(alone.ids.slice(-tokens.length));
       expect(tokens.map((e) => e.data.text).join('') + done.data.text).toBe(alone.text);
       expect(done.data.finishReason).toBe(alone.finishReason);
-      expect(events.at(-1)!.data).toMatchObject({ usage: { completionTokens: tokens.length }, seed: requests[i].seed });
+      expect(events.at(-1)!.data).toMatchObject({ usage: { completionTokens: tokens.length }, seed: request.seed });
     }
     // Both ran in the same steps: the second stream's first token came before the first stream's end.
-    expect(b.find((e) => e.event === 'token')!.at).toBeLessThan(a.find((e) => e.event === 'done')!.at);
+    const [a, b] = streams;
+    expect(b!.find((e) => e.event === 'token')!.at).toBeLessThan(a!.find((e) => e.event === 'done')!.at);
   });
 
   it('frees the slot of a client that disconnects, long before its 500 tokens would be done', async () => {

@@ -27,8 +27,9 @@ export function truncateToTokens(tok: Tokenizer, text: string, maxTokens: number
   if (ids.length <= maxTokens) return { ids, text };
   let kept = maxTokens;
   // offsets[k] = [start, end) in the text; a token that ends past the next one's start shares a character with it.
-  while (kept > 0 && offsets[kept - 1][1] > offsets[kept][0]) kept--;
-  return { ids: ids.slice(0, kept), text: text.slice(0, offsets[kept][0]) };
+  // one offset per id, and kept <= maxTokens < ids.length
+  while (kept > 0 && offsets[kept - 1]![1] > offsets[kept]![0]) kept--;
+  return { ids: ids.slice(0, kept), text: text.slice(0, offsets[kept]![0]) };
 }
 
 /** Feeds ids one at a time to a stream decoder: what each write() releases, then what end() flushes. */

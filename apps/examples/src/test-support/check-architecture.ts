@@ -28,7 +28,7 @@ export function checkArchitecture(a: Architecture, maxError: number): void {
     const [n, v] = [PROMPTS[0].length, a.vocabSize];
     const ref = a.reference(PROMPTS[0]);
     const printed = field(out, `logits [2, ${n}, ${v}], row 0 last position`).split(' ').slice(0, 4).map(Number);
-    printed.forEach((x, i) => expect(Math.abs(x - ref[(n - 1) * v + i])).toBeLessThan(6e-5)); // printed to 4 decimals
+    printed.forEach((x, i) => expect(Math.abs(x - ref[(n - 1) * v + i]!)).toBeLessThan(6e-5)); // printed to 4 decimals
     const greedy = field(out, 'greedy after row 0').split(' ').map(Number);
     expect(greedy).toHaveLength(8);
     const ids = [...PROMPTS[0]];

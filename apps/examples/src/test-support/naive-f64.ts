@@ -9,8 +9,8 @@ export function linear(x: Vec, w: Float32Array, b: Float32Array | undefined, n: 
   const y = new Float64Array(n * out);
   for (let i = 0; i < n; i++)
     for (let o = 0; o < out; o++) {
-      let acc = b ? b[o] : 0;
-      for (let k = 0; k < inp; k++) acc += x[i * inp + k] * w[o * inp + k];
+      let acc = b ? b[o]! : 0;
+      for (let k = 0; k < inp; k++) acc += x[i * inp + k]! * w[o * inp + k]!;
       y[i * out + o] = acc;
     }
   return y;
@@ -22,7 +22,7 @@ export function layerNorm(x: Vec, g: Float32Array, b: Float32Array, d: number, e
     const row = x.subarray(r * d, (r + 1) * d);
     const mean = row.reduce((a, v) => a + v, 0) / d;
     const variance = row.reduce((a, v) => a + (v - mean) ** 2, 0) / d;
-    for (let i = 0; i < d; i++) y[r * d + i] = ((row[i] - mean) / Math.sqrt(variance + eps)) * g[i] + b[i];
+    for (let i = 0; i < d; i++) y[r * d + i] = ((row[i]! - mean) / Math.sqrt(variance + eps)) * g[i]! + b[i]!;
   }
   return y;
 }
@@ -51,7 +51,7 @@ function erf(x: number): number {
   return Math.sign(x) * (1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / frac);
 }
 
-export const add = (a: Vec, b: Vec): Vec => a.map((v, i) => v + b[i]);
+export const add = (a: Vec, b: Vec): Vec => a.map((v, i) => v + b[i]!);
 
 /** Rotary on the first `dims` of every head of x [n, heads * headDim], position t = row t. 'half' pairs (i, i + dims/2). */
 export function rotaryHalf(x: Vec, n: number, heads: number, headDim: number, dims: number, base: number): Vec {
@@ -61,8 +61,8 @@ export function rotaryHalf(x: Vec, n: number, heads: number, headDim: number, di
       for (let i = 0; i < dims / 2; i++) {
         const angle = t / base ** ((2 * i) / dims);
         const [a, b] = [(t * heads + h) * headDim + i, (t * heads + h) * headDim + i + dims / 2];
-        y[a] = x[a] * Math.cos(angle) - x[b] * Math.sin(angle);
-        y[b] = x[b] * Math.cos(angle) + x[a] * Math.sin(angle);
+        y[a] = x[a]! * Math.cos(angle) - x[b]! * Math.sin(angle);
+        y[b] = x[b]! * Math.cos(angle) + x[a]! * Math.sin(angle);
       }
   return y;
 }
@@ -75,13 +75,13 @@ export function causalAttention(q: Vec, k: Vec, v: Vec, n: number, heads: number
     for (let t = 0; t < n; t++) {
       const scores = Array.from({ length: t + 1 }, (_, j) => {
         let dot = 0;
-        for (let i = 0; i < headDim; i++) dot += q[at(t, h, i)] * k[at(j, h, i)];
+        for (let i = 0; i < headDim; i++) dot += q[at(t, h, i)]! * k[at(j, h, i)]!;
         return dot / Math.sqrt(headDim);
       });
       const max = Math.max(...scores);
       const w = scores.map((s) => Math.exp(s - max));
       const sum = w.reduce((a, b) => a + b, 0);
-      for (let j = 0; j <= t; j++) for (let i = 0; i < headDim; i++) out[at(t, h, i)] += (w[j] / sum) * v[at(j, h, i)];
+      for (let j = 0; j <= t; j++) for (let i = 0; i < headDim; i++) out[at(t, h, i)]! += (w[j]! / sum) * v[at(j, h, i)]!;
     }
   return out;
 }
@@ -95,17 +95,18 @@ export function lookup(table: Float32Array, ids: readonly number[], d: number): 
 
 /** max |ours - ref| / max |ref|: the error relative to the largest reference value. */
 export function maxRelError(ours: Float32Array, ref: Vec): number {
+  if (ours.length !== ref.length) throw new RangeError(`maxRelError: ${ours.length} values against a reference of ${ref.length}`);
   let err = 0,
     scale = 0;
   for (let i = 0; i < ref.length; i++) {
-    err = Math.max(err, Math.abs(ours[i] - ref[i]));
-    scale = Math.max(scale, Math.abs(ref[i]));
+    err = Math.max(err, Math.abs(ours[i]! - ref[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
   }
   return err / scale;
 }
 
 export const argmax = (row: ArrayLike<number>): number => {
   let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
   return best;
 };
