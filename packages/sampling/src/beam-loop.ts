@@ -1,10 +1,11 @@
 import { BeamSearch } from './beam-search.js';
-import { checkLogits, SamplingError } from './errors.js';
+import { checkLogits } from './errors.js';
 import { type GenerationEvent, type GenerationSummary, Stopwatch } from './events.js';
 import { logSumExp } from './processors/softmax-stats.js';
 import { leftPad } from './prompts.js';
 import { RowText } from './row-text.js';
 import { now, type GenerationRun } from './run.js';
+import { timedForward } from './timed-forward.js';
 import type { DecodingStrategy } from './strategy.js';
 
 /**
@@ -57,12 +58,9 @@ export async function* beamLoop(run: GenerationRun, strategy: Extract<DecodingSt
       prompts.flatMap((p) => Array.from({ length: nb }, () => p)),
       padId,
     );
-    let t0 = now();
-    let logits = await session.forward(ids, mask);
-    clock.prefillMs = now() - t0;
+    let logits = await timedForward(session, ids, mask, V, clock, 'prefillMs');
     for (;;) {
-      t0 = now();
-      if (logits.length !== B * V) throw new SamplingError(`session.forward returned ${logits.length} logits, expected batch ${B} x vocabSize ${V}`);
+      let t0 = now();
       if (signal?.aborted) break;
       const order = Array.from({ length: B }, (_, i) => i);
       const finishedNow: number[] = [];
@@ -87,11 +85,15 @@ export async function* beamLoop(run: GenerationRun, strategy: Extract<DecodingSt
       t0 = now();
       session.reorder(order);
       const next = searches.flatMap((s) => s.running.map((b) => (s.done ? padId : b.tokens[b.tokens.length - 1]!)));
-      logits = await session.forward(
+      clock.decodeMs += now() - t0;
+      logits = await timedForward(
+        session,
         next.map((id) => [id]),
         searches.flatMap((s) => s.running.map(() => [s.done ? 0 : 1])),
+        V,
+        clock,
+        'decodeMs',
       );
-      clock.decodeMs += now() - t0;
     }
     yield* abortRest();
   } finally {

@@ -1,8 +1,8 @@
 import { RowDecoder, generatedTokens } from './decode-row.js';
-import { SamplingError } from './errors.js';
 import { type DoneEvent, type GenerationEvent, type GenerationSummary, Stopwatch } from './events.js';
 import { leftPad } from './prompts.js';
 import { now, type GenerationRun } from './run.js';
+import { timedForward } from './timed-forward.js';
 import type { DecodingStrategy } from './strategy.js';
 
 /**
@@ -39,12 +39,9 @@ export async function* decodeLoop(
       rows.map((r) => r.ids),
       padId,
     );
-    let t0 = now();
-    let logits = await session.forward(ids, mask);
-    clock.prefillMs = now() - t0;
+    let logits = await timedForward(session, ids, mask, V, clock, 'prefillMs');
     for (;;) {
-      t0 = now();
-      if (logits.length !== B * V) throw new SamplingError(`session.forward returned ${logits.length} logits, expected batch ${B} x vocabSize ${V}`);
+      const t0 = now();
       if (signal?.aborted) {
         clock.decodeMs += now() - t0;
         yield* abortAll();
@@ -58,12 +55,14 @@ export async function* decodeLoop(
         yield* abortAll();
         break;
       }
-      t0 = now();
-      logits = await session.forward(
+      logits = await timedForward(
+        session,
         rows.map((row) => [row.done ? padId : row.ids[row.ids.length - 1]!]),
         rows.map((row) => [row.done ? 0 : 1]),
+        V,
+        clock,
+        'decodeMs',
       );
-      clock.decodeMs += now() - t0;
     }
   } finally {
     session.dispose();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContextLengthError, InvalidLogitsError, InvalidModelError, InvalidOptionError, InvalidPromptError } from './errors.js';
+import { ContextLengthError, InvalidLogitsError, InvalidModelError, InvalidOptionError, InvalidPromptError, SamplingError } from './errors.js';
 import type { GenerationEvent } from './events.js';
 import { generate, generateText } from './generate.js';
 import { historyLM, markovLM, PieceTokenizer, FakeLM } from './test-support/fakes.js';
@@ -331,6 +331,28 @@ describe('validation before any work', () => {
       await expect(generateText(lm, t, [0, 1], { maxNewTokens: 5, ...opts })).rejects.toThrow(InvalidLogitsError);
     }
     expect(lm.sessions.every((s) => s.disposed)).toBe(true);
+  });
+
+  it('a session returning too few logits is a SamplingError naming the counts, at the prefill and at a decode step', async () => {
+    for (const badForward of [1, 2])
+      for (const opts of [{ doSample: false }, { seed: 1 }, { numBeams: 2 }]) {
+        const lm = historyLM(V);
+        const session = lm.createSession.bind(lm);
+        lm.createSession = (batchSize) => {
+          const s = session(batchSize);
+          const forward = s.forward.bind(s);
+          s.forward = async (ids, mask) => {
+            const logits = await forward(ids, mask);
+            return s.forwards === badForward ? logits.subarray(1) : logits;
+          };
+          return s;
+        };
+        const B = opts.numBeams ?? 1;
+        const run = generateText(lm, tok, [1, 2], { maxNewTokens: 3, ...opts });
+        await expect(run).rejects.toThrow(SamplingError);
+        await expect(run).rejects.toThrow(`session.forward returned ${B * V - 1} logits, expected batch ${B} x vocabSize ${V}`);
+        expect(lm.sessions.every((s) => s.disposed)).toBe(true);
+      }
   });
 
   it('bad prompts are InvalidPromptError', () => {
