@@ -9,6 +9,7 @@ import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerSession, type GPTJModel, loadModel } from './index.js';
 import { relToMax } from './test-support/compare.js';
+import { batchShape, realPosition } from './test-support/shapes.js';
 import { greedy } from './test-support/greedy.js';
 
 interface Case {
@@ -72,7 +73,7 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
 
   it.each(cases('logits'))('%s: forward logits [B, T, V] match the CPU within 1e-2 of the largest logit', async (_, c) => {
     const ids = c.input_ids!;
-    const [b, t] = [ids.length, ids[0].length];
+    const [b, t] = batchShape(ids);
     const got = await logitsOf(gpu, ids);
     expect(got.length).toBe(b * t * V);
     const keep = c.logits!.shape[1];
@@ -85,7 +86,7 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
 
   it.each(cases('logits'))('%s: runner session prefill (last position) matches the CPU within 1e-2', async (_, c) => {
     const ids = c.input_ids!;
-    const [b, t] = [ids.length, ids[0].length];
+    const [b, t] = batchShape(ids);
     const s = gpu.createSession(b, t);
     const got = await s.forward(ids);
     expect(s.length).toBe(t);
@@ -97,9 +98,9 @@ describe.skipIf(!cuda.available)(`@gptj/model on CUDA (${cuda.available ? 'GPU a
 
   it.each(cases('padded'))('%s: left-padded batch matches the CPU where the mask is 1 (forward and session)', async (_, c) => {
     const [ids, mask] = [c.input_ids!, c.attention_mask!];
-    const [b, t] = [ids.length, ids[0].length];
+    const [b, t] = batchShape(ids);
     const want = await logitsOf(cpu, ids, mask);
-    const real = (i: number) => mask[Math.floor(i / V / t)][Math.floor(i / V) % t] === 1;
+    const real = realPosition(mask, V);
     const errForward = relToMax(await logitsOf(gpu, ids, mask), want, real);
     const s = gpu.createSession(b, t);
     const errSession = relToMax(await s.forward(ids, mask), lastPositions(want, b, t)); // left padding: last is real

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { RunnerSession, type GPTJConfig, loadModel, parseGPTJConfig, runnerUnsupported, weightDTypes } from './index.js';
 import { resolveDevice } from './device.js';
 import { relToMax } from './test-support/compare.js';
+import { batchShape } from './test-support/shapes.js';
 
 const small = fixturePath('gptj-small-f32');
 const cuda = cudaAvailable();
@@ -102,7 +103,7 @@ class FakeRunnerSession {
   disposed = 0;
   forward(ids: number[][], mask?: number[][]): Float32Array {
     this.calls.push({ ids, mask });
-    this.length += ids[0].length;
+    this.length += batchShape(ids)[1];
     return new Float32Array(ids.length * 4).fill(this.length);
   }
   reorder(rows: readonly number[]): void {

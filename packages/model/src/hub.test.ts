@@ -21,7 +21,8 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     log.push({ method: req.method!, path: req.url!, range: req.headers.range });
     const m = /^\/org\/small\/resolve\/[^/]+\/([\w.-]+)$/.exec(req.url ?? '');
-    const file = m && join(served, m[1]);
+    const name = m?.[1];
+    const file = name && join(served, name);
     if (!file || !existsSync(file)) {
       res.writeHead(404).end();
       return;

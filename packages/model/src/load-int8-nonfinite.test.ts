@@ -8,6 +8,7 @@ import { NonFiniteError } from '@gptj/tensor';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModel } from './index.js';
+import { at } from './at.js';
 
 const small = fixturePath('gptj-small-f32');
 const dir = mkdtempSync(join(tmpdir(), 'gptj-int8-nonfinite-'));
@@ -22,13 +23,15 @@ function withBadWeight(name: string, tensor: string, row: number, col: number, v
     string,
     { dtype: string; shape: number[]; data_offsets: [number, number] }
   >;
+  const entry = header[tensor];
+  if (!entry) throw new Error(`the fixture has no tensor ${tensor}`);
   const {
     dtype,
     shape,
     data_offsets: [begin],
-  } = header[tensor];
+  } = entry;
   expect(dtype).toBe('F32');
-  buf.writeFloatLE(value, 8 + headerLength + begin + 4 * (row * shape[1] + col));
+  buf.writeFloatLE(value, 8 + headerLength + begin + 4 * (row * at(shape, 1) + col));
   mkdirSync(out);
   writeFileSync(join(out, 'model.safetensors'), buf);
   copyFileSync(join(small, 'config.json'), join(out, 'config.json'));

@@ -18,6 +18,8 @@ import {
   writeSafetensors,
 } from './index.js';
 import { relToMax } from './test-support/compare.js';
+import { matrixDims } from './test-support/shapes.js';
+import { at } from './at.js';
 import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
 
 const small = fixturePath('gptj-small-f32');
@@ -51,7 +53,7 @@ describe('stored int8 layout', () => {
         expect(Buffer.from(got.bytes).equals(Buffer.from(s.bytes)), name).toBe(true);
         continue;
       }
-      const [rows, cols] = s.shape;
+      const [rows, cols] = matrixDims(s.shape);
       const scale = tensors.get(`${name}_scale`)!;
       expect([got.dtype, got.shape, scale.dtype, scale.shape]).toEqual(['I8', [rows, cols], 'F32', [rows, 1]]);
       const x = new Float32Array(s.bytes.buffer, s.bytes.byteOffset, rows * cols);
@@ -60,10 +62,11 @@ describe('stored int8 layout', () => {
       let bad = 0;
       for (let r = 0; r < rows; r++) {
         let amax = 0;
-        for (let c = 0; c < cols; c++) amax = Math.max(amax, Math.abs(x[r * cols + c]));
+        // x and q hold rows * cols values, sc rows
+        for (let c = 0; c < cols; c++) amax = Math.max(amax, Math.abs(x[r * cols + c]!));
         const want = Math.fround(amax / 127);
         if (sc[r] !== want) bad++;
-        for (let c = 0; c < cols; c++) if (q[r * cols + c] !== roundHalfEven(Math.fround(x[r * cols + c] / want))) bad++;
+        for (let c = 0; c < cols; c++) if (q[r * cols + c] !== roundHalfEven(Math.fround(x[r * cols + c]! / want))) bad++;
       }
       expect(bad, name).toBe(0);
       checked++;
@@ -82,7 +85,7 @@ describe('loading a stored int8 checkpoint', () => {
   });
 
   it('accepts scales stored as [out] as well as [out, 1]', async () => {
-    const d = await writeInt8('f16-scales', (ts) => ts.map((t) => (t.name.endsWith('_scale') ? { ...t, shape: [t.shape[0]] } : t)));
+    const d = await writeInt8('f16-scales', (ts) => ts.map((t) => (t.name.endsWith('_scale') ? { ...t, shape: [at(t.shape, 0)] } : t)));
     const m = await loadModel(d);
     const got = await logitsOf(m);
     m.dispose();
@@ -98,11 +101,11 @@ describe('loading a stored int8 checkpoint', () => {
         dequantized.push({ name, dtype: t.dtype as 'F32', shape: t.shape, data: t.bytes });
         continue;
       }
-      const cols = t.shape[1];
+      const [rows, cols] = matrixDims(t.shape);
       const q = new Int8Array(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
       const sb = tensors.get(`${name}_scale`)!.bytes;
-      const sc = new Float32Array(sb.buffer, sb.byteOffset, t.shape[0]);
-      const x = Float32Array.from(q, (v, i) => Math.fround(v * sc[Math.floor(i / cols)]));
+      const sc = new Float32Array(sb.buffer, sb.byteOffset, rows);
+      const x = Float32Array.from(q, (v, i) => Math.fround(v * sc[Math.floor(i / cols)]!)); // q holds rows * cols values
       dequantized.push({ name, dtype: 'F32', shape: t.shape, data: new Uint8Array(x.buffer) });
     }
     const ref = join(dir, 'dequantized');

@@ -20,6 +20,7 @@ import {
   writeSafetensors,
 } from './index.js';
 import { logitsOf as logitsFor, readRaw, writeQuantized } from './test-support/stored-checkpoint.js';
+import { at } from './at.js';
 
 const small = fixturePath('gptj-small-f32');
 const dir = mkdtempSync(join(tmpdir(), 'gptj-q4-'));
@@ -61,15 +62,15 @@ describe('stored q4 checkpoints', () => {
     const decoded = new Float32Array(512 * 128);
     for (let r = 0; r < 512; r++) {
       for (let g = 0; g < 4; g++) {
-        const scale = halfToNumber(d[r * 4 + g]);
+        const scale = halfToNumber(d[r * 4 + g]!); // d holds 512 x 4 scales, the codes 512 x 64 bytes
         for (let i = 0; i < 16; i++) {
-          const b = codes.bytes[r * 64 + g * 16 + i];
+          const b = codes.bytes[r * 64 + g * 16 + i]!;
           decoded[r * 128 + g * 32 + i] = ((b & 15) - 8) * scale;
           decoded[r * 128 + g * 32 + i + 16] = ((b >> 4) - 8) * scale;
         }
       }
     }
-    const w = cast(q4Model.weights.layers[1].fcIn, 'f32');
+    const w = cast(at(q4Model.weights.layers, 1).fcIn, 'f32');
     expect(w.toFloat32Array()).toEqual(decoded);
     w.dispose();
     expect(raw.get('transformer.wte.weight')!.dtype).toBe('F32'); // the rest as stored
@@ -79,7 +80,7 @@ describe('stored q4 checkpoints', () => {
     const m = await loadModel(q4Dir);
     expect(m.dtype).toBe('q4');
     for (const key of ['q', 'k', 'v', 'out', 'fcIn', 'fcOut'] as const)
-      for (let l = 0; l < 3; l++) expect(m.weights.layers[l][key].toBytes()).toEqual(q4Model.weights.layers[l][key].toBytes());
+      for (const [l, layer] of m.weights.layers.entries()) expect(layer[key].toBytes()).toEqual(at(q4Model.weights.layers, l)[key].toBytes());
     expect(m.weights.lmHead.toBytes()).toEqual(q4Model.weights.lmHead.toBytes());
     expect(await logitsOf(m)).toEqual(await logitsOf(q4Model));
     m.dispose();
@@ -87,8 +88,8 @@ describe('stored q4 checkpoints', () => {
 
   it("dtype 'f32' dequantizes it: the f32 model of the q4 weights", async () => {
     const m = await loadModel(q4Dir, { dtype: 'f32' });
-    const w = cast(q4Model.weights.layers[0].q, 'f32');
-    expect(m.weights.layers[0].q.toFloat32Array()).toEqual(w.toFloat32Array());
+    const w = cast(at(q4Model.weights.layers, 0).q, 'f32');
+    expect(at(m.weights.layers, 0).q.toFloat32Array()).toEqual(w.toFloat32Array());
     w.dispose();
     m.dispose();
   });
@@ -158,7 +159,9 @@ describe('stored q4 checkpoints', () => {
     const buf = readFileSync(path);
     const n = Number(buf.readBigUInt64LE(0));
     const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { shape: number[] }>;
-    header[weight].shape = [128, 65]; // one more code byte a row than its data_offsets hold
+    const entry = header[weight];
+    if (!entry) throw new Error(`the file has no tensor ${weight}`);
+    entry.shape = [128, 65]; // one more code byte a row than its data_offsets hold
     const json = Buffer.from(JSON.stringify(header).padEnd(n, ' '));
     expect(json.length).toBe(n);
     writeFileSync(path, Buffer.concat([buf.subarray(0, 8), json, buf.subarray(8 + n)]));

@@ -48,17 +48,17 @@ const seed = new Uint8Array(readFileSync(join(seedDir, 'model.safetensors')));
 // Generated: the seed with a q4 tensor's header entry given another dtype or a nudged shape (data offsets kept).
 const headerLength = Number(new DataView(seed.buffer).getBigUint64(0, true));
 const header = JSON.parse(new TextDecoder().decode(seed.subarray(8, 8 + headerLength))) as Record<string, { dtype: string; shape: number[] }>;
-const q4Names = Object.keys(header).filter((n) => header[n].dtype === 'U8' || n.endsWith('_scale'));
+const q4Entries = Object.entries(header).filter(([n, e]) => e.dtype === 'U8' || n.endsWith('_scale'));
 const generatedArb = fc
   .record({
-    name: fc.constantFrom(...q4Names),
+    entry: fc.constantFrom(...q4Entries),
     dtype: fc.constantFrom('U8', 'F16', 'I8', 'F32', 'BF16'),
     dims: fc.array(fc.integer({ min: -1, max: 256 }), { minLength: 1, maxLength: 3 }),
     reshape: fc.boolean(),
   })
-  .map(({ name, dtype, dims, reshape }) => {
+  .map(({ entry: [name, e], dtype, dims, reshape }) => {
     const h = structuredClone(header);
-    h[name] = { ...h[name], dtype, ...(reshape ? { shape: dims } : {}) };
+    h[name] = { ...e, dtype, ...(reshape ? { shape: dims } : {}) };
     const text = new TextEncoder().encode(JSON.stringify(h));
     const out = new Uint8Array(8 + text.length + seed.length - 8 - headerLength);
     new DataView(out.buffer).setBigUint64(0, BigInt(text.length), true);

@@ -8,6 +8,8 @@ import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, weightDTypes } from './index.js';
 import { resolveDevice } from './device.js';
+import { argmax } from './test-support/compare.js';
+import { at } from './at.js';
 
 interface Sample {
   prompt_ids: number[];
@@ -29,7 +31,7 @@ function meanKL(p: Float32Array, q: Float32Array, V: number): number {
   for (let t = 0; t < T; t++) {
     const lp = logSoftmax(p.subarray(t * V, (t + 1) * V)),
       lq = logSoftmax(q.subarray(t * V, (t + 1) * V));
-    for (let i = 0; i < V; i++) kl += Math.exp(lp[i]) * (lp[i] - lq[i]);
+    for (let i = 0; i < V; i++) kl += Math.exp(lp[i]!) * (lp[i]! - lq[i]!); // both rows hold V values
   }
   return kl / T;
 }
@@ -53,7 +55,7 @@ describe("dtype 'q4' on the mini-code checkpoint", () => {
 
   it('keeps matrices in q4 and the embedding in f16', () => {
     expect(q4.dtype).toBe('q4');
-    expect(q4.weights.layers[0].fcIn.dtype).toBe('q4');
+    expect(at(q4.weights.layers, 0).fcIn.dtype).toBe('q4');
     expect(q4.weights.lmHead.dtype).toBe('q4');
     expect(q4.weights.wte.dtype).toBe('f16');
   });
@@ -64,8 +66,7 @@ describe("dtype 'q4' on the mini-code checkpoint", () => {
       let logits = await session.forward([s.prompt_ids]);
       const got: number[] = [];
       for (let i = 0; i < 8; i++) {
-        let best = 0;
-        for (let v = 1; v < logits.length; v++) if (logits[v] > logits[best]) best = v;
+        const best = argmax(logits);
         got.push(best);
         logits = await session.forward([[best]]);
       }

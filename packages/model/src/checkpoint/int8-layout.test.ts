@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { NonFiniteError } from '@gptj/tensor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { int8Sources, openCheckpoint, writeSafetensors } from '../index.js';
+import { at } from '../at.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gptj-int8-layout-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,8 +26,7 @@ function checkpointWith(name: string, rows: number, cols: number, row: number, c
 async function convert(dirPath: string): Promise<unknown> {
   const ckpt = await openCheckpoint(dirPath);
   try {
-    const [e] = [...ckpt.tensors.values()];
-    for (const src of int8Sources(e))
+    for (const src of int8Sources(at([...ckpt.tensors.values()], 0)))
       for (const _ of (src.data as () => Iterable<Uint8Array>)()) {
         /* consume */
       }

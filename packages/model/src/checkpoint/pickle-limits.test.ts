@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { cpythonPickle, hasPython } from '../test-support/cpython-pickle.js';
 import { unpickleStateDict } from './pickle.js';
 import { CheckpointFormatError } from '../errors.js';
+import { at } from '../at.js';
 
 const PROTO2 = [0x80, 0x02];
 const pickle = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
@@ -16,7 +17,7 @@ const pickle = (...parts: (number[] | Uint8Array)[]): Uint8Array => {
 };
 const repeat = (ops: number[], n: number): Uint8Array => {
   const out = new Uint8Array(ops.length * n);
-  for (let i = 0; i < out.length; i++) out[i] = ops[i % ops.length];
+  for (let i = 0; i < out.length; i++) out[i] = at(ops, i % ops.length);
   return out;
 };
 

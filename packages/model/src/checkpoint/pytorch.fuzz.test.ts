@@ -19,6 +19,7 @@ import { statePickle, writePytorchBin } from './pytorch-writer.js';
 import { openSafetensors } from './safetensors.js';
 import type { TensorSource } from './tensor-source.js';
 import { CheckpointFormatError } from '../errors.js';
+import { at } from '../at.js';
 
 const root = fuzzScratchDir('gptj-bin-fuzz-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -50,7 +51,7 @@ const str = (s: string) => {
   return [0x8c, b.length, ...b];
 };
 const line = (op: number, s: string) => [op, ...enc.encode(`${s}\n`)];
-const fragment = [...pickleSeeds[0]].slice(2, -1);
+const fragment = [...at(pickleSeeds, 0)].slice(2, -1);
 const opArb: fc.Arbitrary<number[]> = fc.oneof(
   {
     arbitrary: fc
@@ -185,7 +186,7 @@ describe('PyTorch .bin fuzz targets', () => {
     () => {
       fuzz(
         'zip-reader',
-        [fc.tuple(fc.nat(binSeeds.length - 1), edits()).map(([s, e]) => mutate(binSeeds[s], e, binSeeds))],
+        [fc.tuple(fc.nat(binSeeds.length - 1), edits()).map(([s, e]) => mutate(at(binSeeds, s), e, binSeeds))],
         (bytes) => {
           checkBin(bytes);
         },

@@ -77,7 +77,7 @@ describe('special files in a model directory', () => {
       ['pipe.safetensors', 'a FIFO \\(named pipe\\)'],
       ['zero.safetensors', 'a character device'],
       ['dir.safetensors', 'a directory'],
-    ]) {
+    ] as const) {
       index(d, 'model.safetensors.index.json', { x: shard });
       const e = await refusal(() => openCheckpoint(d));
       expect(e).toBeInstanceOf(CheckpointFormatError);

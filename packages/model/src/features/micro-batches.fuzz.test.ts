@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { fuzz, fuzzTimeoutMs } from '@gptj/test-fixtures/fuzz';
 import { describe, it } from 'vitest';
 import { microBatches } from './micro-batches.js';
+import { at } from '../at.js';
 
 describe('microBatches', () => {
   it(
@@ -17,8 +18,9 @@ describe('microBatches', () => {
           const seen = batches.flat().sort((a, b) => a - b);
           if (seen.length !== lengths.length || seen.some((v, i) => v !== i)) return false;
           return batches.every((b) => {
-            const longest = Math.max(...b.map((i) => lengths[i]));
-            const sorted = b.every((i, k) => k === 0 || lengths[b[k - 1]] >= lengths[i]);
+            const rows = b.map((i) => at(lengths, i));
+            const longest = Math.max(...rows);
+            const sorted = rows.every((n, k) => k === 0 || at(rows, k - 1) >= n);
             return b.length >= 1 && sorted && b.length <= maxBatch && (b.length === 1 || b.length * longest <= tokenBudget);
           });
         },

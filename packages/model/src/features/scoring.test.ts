@@ -5,6 +5,7 @@ import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixture
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, loglikelihood, multipleChoiceAccuracy, rollingPerplexity, scoreMultipleChoice } from '../index.js';
 import { perplexityWindows } from './perplexity.js';
+import { at } from '../at.js';
 
 interface Case {
   name: string;
@@ -21,7 +22,7 @@ const V = 512;
 function logSoftmax64(row: Float32Array, target: number): number {
   let sum = 0;
   for (const x of row) sum += Math.exp(x);
-  return row[target] - Math.log(sum);
+  return at(row, target) - Math.log(sum);
 }
 function argmax(row: Float32Array): number {
   return row.indexOf(Math.max(...row));
@@ -35,7 +36,7 @@ afterAll(() => model.dispose());
 
 describe('loglikelihood vs transformers logits', () => {
   const seq = byName('seq-40');
-  const ids = seq.input_ids![0];
+  const ids = at(seq.input_ids!, 0);
   const logits = readFixtureF32('gptj-small-f32', seq.logits!.file); // [1, 40, V]
   const batch3 = byName('batch3-seq17');
   const logits3 = readFixtureF32('gptj-small-f32', batch3.logits!.file); // [3, 17, V]
@@ -57,17 +58,19 @@ describe('loglikelihood vs transformers logits', () => {
       requests.map((r) => ({ context: r.rows.slice(0, r.split), continuation: r.rows.slice(r.split) })),
       { tokenBudget: 50, batchSize: 2 },
     );
+    expect(got.length).toBe(requests.length);
     requests.forEach((r, i) => {
       const want = expected(r.logits, r.rows, r.split);
-      expect(got[i].tokenLogprobs.length).toBe(want.tokens.length);
-      got[i].tokenLogprobs.forEach((lp, j) => expect(Math.abs(lp - want.tokens[j])).toBeLessThan(1e-4));
-      expect(Math.abs(got[i].logprob - want.tokens.reduce((a, b) => a + b, 0))).toBeLessThan(1e-4 * want.tokens.length);
-      expect(got[i].isGreedy).toBe(want.greedy);
+      const result = at(got, i);
+      expect(result.tokenLogprobs.length).toBe(want.tokens.length);
+      result.tokenLogprobs.forEach((lp, j) => expect(Math.abs(lp - at(want.tokens, j))).toBeLessThan(1e-4));
+      expect(Math.abs(result.logprob - want.tokens.reduce((a, b) => a + b, 0))).toBeLessThan(1e-4 * want.tokens.length);
+      expect(result.isGreedy).toBe(want.greedy);
     });
   });
 
   it('topLogprobs: the k most likely tokens of each scored position, as the reference ranks them, within 1e-4', async () => {
-    const [got] = await loglikelihood(model, [{ context: ids.slice(0, 30), continuation: ids.slice(30) }], { topLogprobs: 5 });
+    const got = at(await loglikelihood(model, [{ context: ids.slice(0, 30), continuation: ids.slice(30) }], { topLogprobs: 5 }), 0);
     got.topLogprobs!.forEach((top, j) => {
       const row = logits.subarray((29 + j) * V, (30 + j) * V);
       const want = Array.from(row, (_, t) => logSoftmax64(row, t))
@@ -75,11 +78,11 @@ describe('loglikelihood vs transformers logits', () => {
         .slice(0, 5);
       expect(top.length).toBe(5);
       top.forEach((t, r) => {
-        expect(Math.abs(t.logprob - want[r])).toBeLessThan(1e-4); // rank r holds the r-th best value
+        expect(Math.abs(t.logprob - at(want, r))).toBeLessThan(1e-4); // rank r holds the r-th best value
         expect(Math.abs(t.logprob - logSoftmax64(row, t.token))).toBeLessThan(1e-4);
       });
     });
-    expect((await loglikelihood(model, [{ context: [1], continuation: [2] }]))[0].topLogprobs).toBeUndefined();
+    expect(at(await loglikelihood(model, [{ context: [1], continuation: [2] }]), 0).topLogprobs).toBeUndefined();
     await expect(loglikelihood(model, [{ context: [1], continuation: [2] }], { topLogprobs: 1.5 })).rejects.toThrow(
       /topLogprobs must be an integer in \[0, 512\]/,
     );
@@ -87,24 +90,23 @@ describe('loglikelihood vs transformers logits', () => {
 
   it("a model's own greedy continuation is greedy; one changed token is not", async () => {
     const g = byName('greedy-a');
-    const [own, changed] = await loglikelihood(model, [
+    const results = await loglikelihood(model, [
       { context: g.prompt_ids!, continuation: g.new_ids! },
-      { context: g.prompt_ids!, continuation: [...g.new_ids!.slice(0, 5), (g.new_ids![5] + 1) % V] },
+      { context: g.prompt_ids!, continuation: [...g.new_ids!.slice(0, 5), (at(g.new_ids!, 5) + 1) % V] },
     ]);
-    expect(own.isGreedy).toBe(true);
-    expect(changed.isGreedy).toBe(false);
+    expect(results.map((r) => r.isGreedy)).toEqual([true, false]); // its own continuation, the changed one
   });
 
   it('past the context, keeps the last maxLength tokens of context + continuation minus its last (the harness truncation)', async () => {
-    const long = byName('seq-500-last32').input_ids![0];
+    const long = at(byName('seq-500-last32').input_ids!, 0);
     const context = [...long, ...long.slice(0, 20)]; // 520 + 3 = 523 tokens in all
     const continuation = [5, 6, 7];
-    const [got] = await loglikelihood(model, [{ context, continuation }]);
+    const got = at(await loglikelihood(model, [{ context, continuation }]), 0);
     const input = [...context, ...continuation].slice(-(512 + 1), -1);
     const full = (await model.forward([input])).toFloat32Array();
     continuation.forEach((target, j) => {
       const p = input.length - continuation.length + j;
-      expect(Math.abs(got.tokenLogprobs[j] - logSoftmax64(full.subarray(p * V, (p + 1) * V), target))).toBeLessThan(1e-4);
+      expect(Math.abs(at(got.tokenLogprobs, j) - logSoftmax64(full.subarray(p * V, (p + 1) * V), target))).toBeLessThan(1e-4);
     });
   });
 
@@ -127,12 +129,12 @@ describe('loglikelihood vs transformers logits', () => {
 
 describe('rolling perplexity', () => {
   const seq = byName('seq-40');
-  const ids = seq.input_ids![0];
+  const ids = at(seq.input_ids!, 0);
   const logits = readFixtureF32('gptj-small-f32', seq.logits!.file);
 
   it('one window over the whole text: exp(mean -log p(t_i | t_<i)) from transformers logits', async () => {
     let nll = 0;
-    for (let i = 1; i < ids.length; i++) nll -= logSoftmax64(logits.subarray((i - 1) * V, i * V), ids[i]);
+    for (let i = 1; i < ids.length; i++) nll -= logSoftmax64(logits.subarray((i - 1) * V, i * V), at(ids, i));
     const got = await rollingPerplexity(model, ids, { maxLength: 64 });
     expect(got.tokens).toBe(39);
     expect(got.windows).toBe(1);
@@ -153,7 +155,7 @@ describe('rolling perplexity', () => {
       const end = Math.min(begin + maxLength, ids.length);
       const window = ids.slice(begin, end);
       const l = (await model.forward([window])).toFloat32Array();
-      for (let i = Math.max(prevEnd, begin + 1); i < end; i++, tokens++) nll -= logSoftmax64(l.subarray((i - begin - 1) * V, (i - begin) * V), ids[i]);
+      for (let i = Math.max(prevEnd, begin + 1); i < end; i++, tokens++) nll -= logSoftmax64(l.subarray((i - begin - 1) * V, (i - begin) * V), at(ids, i));
       prevEnd = end;
     }
     const got = await rollingPerplexity(model, ids, { maxLength, stride, tokenBudget: 32 });
@@ -192,14 +194,14 @@ describe('multiple choice', () => {
         const l = (await model.forward([all.slice(0, -1)])).toFloat32Array();
         lls.push(continuation.reduce((a, target, j) => a + logSoftmax64(l.subarray((context.length - 1 + j) * V, (context.length + j) * V), target), 0));
       }
-      const r = results[i];
-      r.loglikelihoods.forEach((ll, c) => expect(Math.abs(ll - lls[c])).toBeLessThan(1e-3));
+      const r = at(results, i);
+      r.loglikelihoods.forEach((ll, c) => expect(Math.abs(ll - at(lls, c))).toBeLessThan(1e-3));
       const tokens = item.choices.map((c) => c.length + 1 + item.context.length - item.context.trimEnd().length);
       expect(r.tokenCounts).toEqual(tokens);
-      const pick = (score: (ll: number, c: number) => number) => lls.map(score).reduce((best, s, c, all) => (s > all[best] ? c : best), 0);
+      const pick = (score: (ll: number, c: number) => number) => lls.map(score).reduce((best, s, c, all) => (s > at(all, best) ? c : best), 0);
       expect(r.pred).toBe(pick((ll) => ll));
-      expect(r.predNorm).toBe(pick((ll, c) => ll / item.choices[c].length));
-      expect(r.predNormTokens).toBe(pick((ll, c) => ll / tokens[c]));
+      expect(r.predNorm).toBe(pick((ll, c) => ll / at(item.choices, c).length));
+      expect(r.predNormTokens).toBe(pick((ll, c) => ll / at(tokens, c)));
     }
     const labels = results.map((r) => r.pred);
     expect(multipleChoiceAccuracy(results, labels).acc).toBe(1);

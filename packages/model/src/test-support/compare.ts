@@ -3,6 +3,6 @@ export { relErr as relToMax } from '@gptj/tensor/testing';
 
 export function argmax(a: Float32Array, from = 0, to = a.length): number {
   let best = from;
-  for (let i = from + 1; i < to; i++) if (a[i] > a[best]) best = i;
+  for (let i = from + 1; i < to; i++) if (a[i]! > a[best]!) best = i; // from <= best, i < to <= a.length
   return best - from;
 }

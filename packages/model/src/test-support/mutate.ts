@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { existsSync, ftruncateSync, mkdtempSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { at } from '../at.js';
 
 export interface Edit {
   readonly kind: number;
@@ -45,6 +46,8 @@ const EDGE_U32 = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 64, 1 <<
 const EDGE_U64 = [0n, 1n, 2n ** 31n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n];
 
 const text = new TextEncoder();
+/** The entry of a non-empty `list` that an edit's `value` selects. */
+const choose = <T>(list: readonly T[], value: number): T => at(list, value % list.length);
 const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -59,59 +62,59 @@ const concat = (...parts: Uint8Array[]): Uint8Array => {
 export function mutate(seed: Uint8Array, list: readonly Edit[], donors: readonly Uint8Array[] = [seed]): Uint8Array {
   let b = seed;
   for (const { kind, at: a, len, value } of list) {
-    const at = a % (b.length + 1);
-    const end = Math.min(b.length, at + len);
+    const pos = a % (b.length + 1);
+    const end = Math.min(b.length, pos + len);
     switch (kind % 12) {
       case 0: {
         b = b.slice();
-        if (at < b.length) b[at] ^= 1 << (value % 8);
+        if (pos < b.length) b[pos] = at(b, pos) ^ (1 << (value % 8));
         break;
       } // bit flip
       case 1: {
         b = b.slice();
-        if (at < b.length) b[at] = value & 0xff;
+        if (pos < b.length) b[pos] = value & 0xff;
         break;
       } // byte set
       case 2:
-        b = b.subarray(0, at);
+        b = b.subarray(0, pos);
         break; // truncation
       case 3:
-        b = concat(b.subarray(0, at), b.subarray(end));
+        b = concat(b.subarray(0, pos), b.subarray(end));
         break; // deletion
       case 4:
-        b = concat(b.subarray(0, end), b.subarray(at, end), b.subarray(end));
+        b = concat(b.subarray(0, end), b.subarray(pos, end), b.subarray(end));
         break; // duplication
       case 5: {
         // splice from a donor
-        const d = donors[value % donors.length];
+        const d = choose(donors, value);
         const from = (value >>> 3) % (d.length + 1);
-        b = concat(b.subarray(0, at), d.subarray(from, from + len), b.subarray(at));
+        b = concat(b.subarray(0, pos), d.subarray(from, from + len), b.subarray(pos));
         break;
       }
       case 6: {
         b = b.slice();
-        if (at + 4 <= b.length) new DataView(b.buffer).setUint32(at, EDGE_U32[value % EDGE_U32.length], true);
+        if (pos + 4 <= b.length) new DataView(b.buffer).setUint32(pos, choose(EDGE_U32, value), true);
         break;
       }
       case 7: {
         b = b.slice();
-        if (at + 8 <= b.length) new DataView(b.buffer).setBigUint64(at, EDGE_U64[value % EDGE_U64.length], true);
+        if (pos + 8 <= b.length) new DataView(b.buffer).setBigUint64(pos, choose(EDGE_U64, value), true);
         break;
       }
       case 8:
-        b = replaceNumber(b, at, EDGE_NUMBER_TEXT[value % EDGE_NUMBER_TEXT.length]);
+        b = replaceNumber(b, pos, choose(EDGE_NUMBER_TEXT, value));
         break;
       case 9: {
         // deep nesting
         const depth = 1 + (value % 20_000);
-        b = concat(b.subarray(0, at), text.encode('['.repeat(depth) + ']'.repeat(value % 2 ? depth : 0)), b.subarray(at));
+        b = concat(b.subarray(0, pos), text.encode('['.repeat(depth) + ']'.repeat(value % 2 ? depth : 0)), b.subarray(pos));
         break;
       }
       case 10:
-        b = duplicateKey(b, at);
+        b = duplicateKey(b, pos);
         break;
       default:
-        b = concat(b.subarray(0, at), text.encode(['"', ',', '{', '}', '"__proto__":', '\\u0000', '..', '/', '\0', '\n'][value % 10]), b.subarray(at));
+        b = concat(b.subarray(0, pos), text.encode(choose(['"', ',', '{', '}', '"__proto__":', '\\u0000', '..', '/', '\0', '\n'], value)), b.subarray(pos));
     }
   }
   return b;
@@ -140,7 +143,7 @@ export function mutatedOrGenerated(
 ): fc.Arbitrary<Uint8Array> {
   const { pick = fc.nat(seeds.length - 1), seedDonors = seeds, generatedDonors = (g) => [g], weights = [3, 2] } = opts;
   return fc.oneof(
-    { arbitrary: fc.tuple(pick, edits()).map(([s, e]) => mutate(seeds[s], e, seedDonors)), weight: weights[0] },
+    { arbitrary: fc.tuple(pick, edits()).map(([s, e]) => mutate(at(seeds, s), e, seedDonors)), weight: weights[0] },
     { arbitrary: fc.tuple(generated, edits(2)).map(([g, e]) => mutate(g, e, generatedDonors(g))), weight: weights[1] },
   );
 }
@@ -148,10 +151,10 @@ export function mutatedOrGenerated(
 function replaceNumber(b: Uint8Array, at: number, replacement: string): Uint8Array {
   const isNum = (c: number) => (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x2b;
   let s = at;
-  while (s < b.length && !(b[s] >= 0x30 && b[s] <= 0x39)) s++;
+  while (s < b.length && !(b[s]! >= 0x30 && b[s]! <= 0x39)) s++;
   if (s === b.length) return b;
   let e = s;
-  while (e < b.length && isNum(b[e])) e++;
+  while (e < b.length && isNum(b[e]!)) e++;
   return concat(b.subarray(0, s), text.encode(replacement), b.subarray(e));
 }
 
