@@ -28,22 +28,21 @@ export function checkedArgmax(scores: Float32Array, row: number, banned: BannedR
   const n = scores.length;
   const start = Math.min(banned[0], n);
   const end = Math.min(Math.max(banned[1], start), n);
-  let best = -1;
-  let bestScore = -Infinity;
-  // the common case (v not above the best) costs one comparison and the NaN test
-  for (let i = 0; i < start; i++) {
-    const v = scores[i]!;
-    if (v > bestScore) {
-      if (v === Infinity) throw new InvalidLogitsError(row, i, v);
-      bestScore = v;
-      best = i;
-    } else if (v !== v) throw new InvalidLogitsError(row, i, v);
-  }
+  let best = argmaxFrom(scores, row, 0, start, -1);
   for (let i = start; i < end; i++) {
     const v = scores[i]!;
     if (v !== v || v === Infinity) throw new InvalidLogitsError(row, i, v);
   }
-  for (let i = end; i < n; i++) {
+  best = argmaxFrom(scores, row, end, n, best);
+  if (best < 0) throw new SamplingError('every token was removed by the logits processors; nothing to choose from');
+  return best;
+}
+
+/** The argmax of scores[from, to) and scores[best] (best -1: none yet), checking each value on the way. */
+function argmaxFrom(scores: Float32Array, row: number, from: number, to: number, best: number): number {
+  let bestScore = best < 0 ? -Infinity : scores[best]!;
+  // the common case (v not above the best) costs one comparison and the NaN test
+  for (let i = from; i < to; i++) {
     const v = scores[i]!;
     if (v > bestScore) {
       if (v === Infinity) throw new InvalidLogitsError(row, i, v);
@@ -51,7 +50,6 @@ export function checkedArgmax(scores: Float32Array, row: number, banned: BannedR
       best = i;
     } else if (v !== v) throw new InvalidLogitsError(row, i, v);
   }
-  if (best < 0) throw new SamplingError('every token was removed by the logits processors; nothing to choose from');
   return best;
 }
 
