@@ -9,6 +9,7 @@ import { afterAll, beforeAll, bench } from 'vitest';
 import { type GPTJModel, embed, loadModel } from '../index.js';
 import { leftPad } from './inputs.js';
 import { layerKitFinalStates } from './layer-states.js';
+import { at } from '../at.js';
 
 const TEXTS = 32;
 // Distinct inputs of exactly `tokens` ids (below the GPT-2 vocabulary; the states' values do not matter here).
@@ -36,18 +37,18 @@ for (const tokens of [256, 16]) {
     },
   ]);
 }
-const ms = configs.map(() => [] as number[]);
+const runs = configs.map(([name, run]) => ({ name, run, ms: [] as number[] }));
 
 beforeAll(async () => {
   model = await loadModel(miniCodeDir);
 });
 afterAll(() => {
-  configs.forEach(([name], c) => {
-    const median = [...ms[c]].sort((a, b) => a - b)[Math.floor(ms[c].length / 2)];
+  for (const { name, ms } of runs) {
+    const median = at(ms.toSorted((a, b) => a - b), Math.floor(ms.length / 2));
     console.log(
-      `${name.padEnd(36)} ${((TEXTS * 1000) / median).toFixed(1).padStart(7)} texts/s (median ${median.toFixed(0)} ms for ${TEXTS} texts, ${ms[c].length} rounds)`,
+      `${name.padEnd(36)} ${((TEXTS * 1000) / median).toFixed(1).padStart(7)} texts/s (median ${median.toFixed(0)} ms for ${TEXTS} texts, ${ms.length} rounds)`,
     );
-  });
+  }
   model.dispose();
 });
 
@@ -56,11 +57,11 @@ bench(
   `one round: each configuration once, ${TEXTS} texts each (mini-code, CPU)`,
   async () => {
     round++;
-    for (let k = 0; k < configs.length; k++) {
-      const c = (k + round) % configs.length; // rotate the order so no configuration always goes first
+    for (let k = 0; k < runs.length; k++) {
+      const { run, ms } = at(runs, (k + round) % runs.length); // rotate the order so no configuration always goes first
       const start = performance.now();
-      await configs[c][1]();
-      ms[c].push(performance.now() - start);
+      await run();
+      ms.push(performance.now() - start);
     }
   },
   { iterations: 9, time: 0, warmupIterations: 1 },

@@ -6,6 +6,7 @@ import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixture
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, type GPTJModel, embed, loadModel } from '../index.js';
 import { relToMax } from '../test-support/compare.js';
+import { at } from '../at.js';
 import { finalStatesPath, layerKitFinalStates, runnerFinalStates } from './layer-states.js';
 
 interface HiddenRefs {
@@ -28,9 +29,10 @@ afterAll(() => {
 
 describe('embed: hidden states', () => {
   const ref = readFixtureF32('hidden-refs', small.file!);
-  const [layers, , t, d] = small.shape!;
+  const shape = small.shape!; // [n_layer + 1, B, T, D]
+  const [layers, t, d] = [at(shape, 0), at(shape, 2), at(shape, 3)];
   const per = t * d;
-  const ids = small.input_ids![0];
+  const ids = at(small.input_ids!, 0);
   // Shorter and longer neighbours put the reference row into a padded batch.
   const others = [[1, 2, 3], Array.from({ length: 20 }, (_, i) => (i * 31) % 512), [7]];
 
@@ -38,17 +40,17 @@ describe('embed: hidden states', () => {
     'layer %i equals transformers hidden_states[i] within 1e-5, alone and left-padded in a batch',
     async (layer) => {
       const want = ref.subarray(layer * per, (layer + 1) * per);
-      const [alone] = await embed(model, [ids], { layer, pooling: 'none' });
+      const alone = at(await embed(model, [ids], { layer, pooling: 'none' }), 0);
       expect(alone.length).toBe(per);
       expect(relToMax(alone, want)).toBeLessThan(1e-5);
       const batched = await embed(model, [...others, ids], { layer, pooling: 'none', tokenBudget: 64 });
-      expect(relToMax(batched[3], want)).toBeLessThan(1e-5);
+      expect(relToMax(at(batched, 3), want)).toBeLessThan(1e-5);
     },
   );
 
   it('layer -1 is the final state (after ln_f), the default', async () => {
-    const [a] = await embed(model, [ids], { layer: -1, pooling: 'none' });
-    const [b] = await embed(model, [ids], { pooling: 'none' });
+    const a = at(await embed(model, [ids], { layer: -1, pooling: 'none' }), 0);
+    const b = at(await embed(model, [ids], { pooling: 'none' }), 0);
     expect(a).toEqual(b);
     expect(relToMax(a, ref.subarray((layers - 1) * per))).toBeLessThan(1e-5);
   });
@@ -58,7 +60,7 @@ describe('embed: pooled mini-code vectors', () => {
   const prompts = pooled.map((p) => p.prompt_ids);
   it.each(['mean', 'last'] as const)('%s pooling of every prompt in one padded batch matches transformers within 1e-4', async (pooling) => {
     const got = await embed(mini, prompts, { pooling });
-    got.forEach((v, i) => expect(relToMax(v, Float32Array.from(pooled[i][pooling]))).toBeLessThan(1e-4));
+    got.forEach((v, i) => expect(relToMax(v, Float32Array.from(at(pooled, i)[pooling]))).toBeLessThan(1e-4));
   });
 
   it('normalize gives unit vectors along the pooled ones', async () => {
@@ -66,18 +68,19 @@ describe('embed: pooled mini-code vectors', () => {
     unit.forEach((u, i) => {
       const norm = Math.hypot(...u);
       expect(norm).toBeCloseTo(1, 6);
-      const rawNorm = Math.hypot(...raw[i]);
+      const r = at(raw, i);
+      const rawNorm = Math.hypot(...r);
       expect(
         relToMax(
           u,
-          raw[i].map((x) => x / rawNorm),
+          r.map((x) => x / rawNorm),
         ),
       ).toBeLessThan(1e-6);
     });
   });
 
   it('micro-batches under a small token budget: input order kept, same vectors as one at a time, progress to the total', async () => {
-    const inputs = Array.from({ length: 11 }, (_, i) => prompts[i % prompts.length].slice(0, 1 + (i % 7)));
+    const inputs = Array.from({ length: 11 }, (_, i) => at(prompts, i % prompts.length).slice(0, 1 + (i % 7)));
     const seen: { done: number; total: number }[] = [];
     const batched = await embed(mini, inputs, { tokenBudget: 12, batchSize: 3, onProgress: (p) => seen.push(p) });
     expect(seen.every((p) => p.total === 11)).toBe(true);
@@ -85,15 +88,15 @@ describe('embed: pooled mini-code vectors', () => {
     expect(seen.length).toBeGreaterThan(3);
     expect(seen.map((p) => p.done)).toEqual(seen.map((p) => p.done).sort((a, b) => a - b));
     for (const [i, input] of inputs.entries()) {
-      const [alone] = await embed(mini, [input]);
-      expect(relToMax(batched[i], alone)).toBeLessThan(1e-5);
+      const alone = at(await embed(mini, [input]), 0);
+      expect(relToMax(at(batched, i), alone)).toBeLessThan(1e-5);
     }
   });
 
   it('texts go through opts.encode', async () => {
     const codes = (s: string) => [...s].map((c) => c.charCodeAt(0));
-    const [fromText] = await embed(mini, ['def f'], { encode: codes });
-    expect(fromText).toEqual((await embed(mini, [codes('def f')]))[0]);
+    const fromText = at(await embed(mini, ['def f'], { encode: codes }), 0);
+    expect(fromText).toEqual(at(await embed(mini, [codes('def f')]), 0));
   });
 });
 
