@@ -1,14 +1,13 @@
 // The CPU GPT-J runner and sequence pool over q4 matrices (wte stays f16: the runner gathers its rows, and q4
 // has no row gather), beyond cpu-runner.test.ts's exact match with the per-op path: against the f32 runner over
 // the dequantized weights (what the q4 numbers mean), and the pool against the session.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tensor from './index.js';
 import { DTypeError, type Tensor, cast } from './index.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import * as runner from './runner.js';
 import { createCpuGPTJPool, createCpuGPTJRunner } from './runner.js';
+import { distModule, runInChild } from './test-support/child-process.js';
 import * as testing from './test-support/index.js';
 import { relErr } from './test-support/index.js';
 
@@ -51,16 +50,10 @@ describe('CPU GPT-J runner, q4 matrices', () => {
   });
 
   it('equals the f32 runner over the dequantized weights on the AVX-512 path without VNNI (child process)', () => {
-    const dist = (f: string) => JSON.stringify(new URL(`../dist/${f}`, import.meta.url).href);
-    const script = `const m = { t: await import(${dist('index.js')}), r: await import(${dist('runner.js')}), ts: await import(${dist('test-support/index.js')}) };
+    const script = `const m = { t: await import(${distModule('index.js')}), r: await import(${distModule('runner.js')}), ts: await import(${distModule('test-support/index.js')}) };
       const run = ${dequantizedGap.toString()};
       process.stdout.write(String(await run(m, ${JSON.stringify(cfg)})));`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { ...process.env, GPTJ_CPU_ISA: 'avx512-novnni' },
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      encoding: 'utf8',
-    });
-    expect(Number(out)).toBeLessThan(1e-5);
+    expect(Number(runInChild(script, { GPTJ_CPU_ISA: 'avx512-novnni' }))).toBeLessThan(1e-5);
   }, 60_000);
 
   it('in the sequence pool, 4-row GEMV groups included, is within that bound of each sequence run alone', async () => {

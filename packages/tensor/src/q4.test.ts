@@ -7,9 +7,8 @@
 // =scalar and =avx512-novnni, so every SIMD path is covered on a CPU that has AVX-512 VNNI. The VNNI GEMV
 // rounds x to int8 in groups of 32 first (q4_gemv_avx512vnni.cpp), so where it may run the bound also
 // allows for that rounding: |dx_g / 2| per element, dx_g = max |x| of the group / 127.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { distModule, runInChild } from './test-support/child-process.js';
 
 import * as tensor from './index.js';
 import { q4ScalesOffset, storageBytes } from './dtype.js';
@@ -209,19 +208,12 @@ describe('q4 weights', () => {
 });
 
 describe('q4 on the narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
-  const dist = new URL('../dist/index.js', import.meta.url).href;
   for (const isa of ['avx512-novnni', 'avx2', 'scalar']) {
     it(`${isa}: same checks`, () => {
-      const script = `import * as t from ${JSON.stringify(dist)};
+      const script = `import * as t from ${distModule('index.js')};
         const run = ${runQ4Checks.toString()};
         process.stdout.write(JSON.stringify(run(t, ${JSON.stringify(CASES)}, false)));`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: { ...process.env, GPTJ_CPU_ISA: isa },
-        cwd: fileURLToPath(new URL('.', import.meta.url)),
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-      });
-      expect(JSON.parse(out)).toEqual([]);
+      expect(JSON.parse(runInChild(script, { GPTJ_CPU_ISA: isa }))).toEqual([]);
     }, 120_000);
   }
 });
