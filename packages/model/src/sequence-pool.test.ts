@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel } from './index.js';
 import { argmax, relToMax } from './test-support/compare.js';
 import { greedy } from './test-support/greedy.js';
+import { at } from './at.js';
 
 interface Sample {
   prompt_ids: number[];
@@ -25,28 +26,26 @@ interface Sample {
 async function pooled(m: GPTJModel, samples: readonly Sample[], kvDtype: 'f32' | 'f16', chunk: number) {
   const pool = m.createSequencePool({ maxSequences: samples.length, maxTokens: 4096, kvDtype })!;
   const free = pool.freeTokens;
-  const state = samples.map(() => ({ id: -1, fed: 0, ids: [] as number[], logits: [] as Float32Array[], done: false }));
+  const state = samples.map((sample, i) => ({ sample, joinStep: 2 * i, id: -1, fed: 0, ids: [] as number[], logits: [] as Float32Array[], done: false }));
   for (let step = 0; state.some((s) => !s.done); step++) {
     const entries: { id: number; ids: number[] }[] = [];
-    const owners: number[] = [];
-    samples.forEach((smp, i) => {
-      const s = state[i];
-      if (s.done || step < 2 * i) return;
+    const owners: typeof state = [];
+    for (const s of state) {
+      if (s.done || step < s.joinStep) continue;
       if (s.id < 0) s.id = pool.add();
-      const prompt = smp.prompt_ids;
+      const prompt = s.sample.prompt_ids;
       const ids = s.fed < prompt.length ? prompt.slice(s.fed, s.fed + chunk) : [s.ids.at(-1)!];
       s.fed += ids.length;
       entries.push({ id: s.id, ids });
-      owners.push(i);
-    });
+      owners.push(s);
+    }
     const out = await pool.step(entries);
-    owners.forEach((i, e) => {
-      const s = state[i];
-      if (s.fed < samples[i].prompt_ids.length) return; // still prefilling: no token yet
+    owners.forEach((s, e) => {
+      if (s.fed < s.sample.prompt_ids.length) return; // still prefilling: no token yet
       const logits = out.slice(e * m.vocabSize, (e + 1) * m.vocabSize);
       s.logits.push(logits);
       s.ids.push(argmax(logits));
-      if (s.ids.length === samples[i].new_ids.length) {
+      if (s.ids.length === s.sample.new_ids.length) {
         pool.remove(s.id);
         s.done = true;
       }
@@ -74,18 +73,18 @@ describe('GPTJModel.createSequencePool', () => {
 
   it("gptj-small (f32): pooled greedy runs are transformers' and each sequence's logits its session's", async () => {
     const runs = await pooled(small, smallGreedy, 'f32', 3);
-    for (const [i, c] of smallGreedy.entries()) {
-      expect(runs[i].ids).toEqual(c.new_ids);
+    for (const { sample: c, ids, logits } of runs) {
+      expect(ids).toEqual(c.new_ids);
       const alone = await greedy(small, c.prompt_ids, c.new_ids.length);
       // The pool's prefill went in chunks of 3 beside other sequences, the session's in one piece: other summation orders.
-      runs[i].logits.forEach((l, t) => expect(relToMax(l, alone.logits[t])).toBeLessThan(1e-5));
+      logits.forEach((l, t) => expect(relToMax(l, at(alone.logits, t))).toBeLessThan(1e-5));
     }
   });
 
   for (const kvDtype of ['f32', 'f16'] as const) {
     it(`mini-code (f16 weights), ${kvDtype} KV: five samples decoded together are transformers' continuations`, async () => {
       const runs = await pooled(mini, miniSamples, kvDtype, 4);
-      for (const [i, s] of miniSamples.entries()) expect(runs[i].ids).toEqual(s.new_ids);
+      for (const { sample, ids } of runs) expect(ids).toEqual(sample.new_ids);
     });
   }
 
