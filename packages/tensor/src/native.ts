@@ -3,7 +3,7 @@
 // plus plain numbers; the TS layer validates everything first, and the addon checks again (bounds,
 // types, liveness) and throws instead of crashing.
 import { loadCpuAddon } from './addon-loader.js';
-import type { RunnerWeights } from './runner-shared.js';
+import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
 
 /** What both addons' layouts(rows, cols) report: dtype codes and the q8 layout (native/common/dtype.h). */
 export interface NativeLayouts {
@@ -87,14 +87,8 @@ export interface CpuAddon {
   CpuGPTJSession: new (runner: CpuRunnerNative, batchSize: number, maxLength: number) => CpuSessionNative;
 }
 
-export interface CpuRunnerNativeConfig {
-  vocabSize: number;
-  nEmbd: number;
-  nLayer: number;
-  nHead: number;
-  nInner: number;
-  rotaryDim: number;
-  layerNormEpsilon: number;
+/** The runner config as the addon takes it: every field given, the activation as a flag. */
+export interface CpuRunnerNativeConfig extends Omit<GPTJRunnerConfig, 'ropeBase' | 'activation'> {
   ropeBase: number;
   geluTanh: boolean;
 }
