@@ -2,7 +2,7 @@
 // of each weight, loads again, and still gives the transformers logits within half-precision error; the fp16
 // mini-code checkpoint stored as int8 loads into the very model `--dtype int8` makes of it.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { miniCodeDir } from '@gptj/mini-code';
@@ -61,7 +61,7 @@ describe('gptj convert', () => {
     let maxErr = 0;
     ref.forEach((r, i) => {
       maxRef = Math.max(maxRef, Math.abs(r));
-      maxErr = Math.max(maxErr, Math.abs(got[i] - r));
+      maxErr = Math.max(maxErr, Math.abs(got[i]! - r));
     });
     expect(maxErr).toBeLessThan(3e-2 * maxRef);
   });
@@ -126,7 +126,7 @@ describe('gptj convert', () => {
     const greedy = ['generate', '# Copyright', '--temperature', '0', '--max-new-tokens', '24', '--json'];
     const [a, b] = [await runCli([...greedy, '--model', out]), await runCli([...greedy, '--model', miniCodeDir, '--dtype', 'int8'])];
     expect([a.code, b.code]).toEqual([0, 0]);
-    const [ja, jb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as { ids: number[]; text: string }[];
+    const [ja, jb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as [{ ids: number[]; text: string }, { ids: number[]; text: string }];
     expect(ja.ids).toHaveLength(24);
     expect(ja.ids).toEqual(jb.ids);
     expect(ja.text).toBe(jb.text);
@@ -134,6 +134,32 @@ describe('gptj convert', () => {
     const again = await runCli(['convert', '--model', out, '--dtype', 'f16', '--out', join(tmp, 'from-int8')]);
     expect(again.code).toBe(1);
     expect(expectOneLineError(again)).toMatch(/already an int8 checkpoint \(.* is I8\); convert from a float checkpoint/);
+  });
+
+  // It checked names only: a misshaped weight was written out as it was (f16), or failed as an internal error (int8).
+  it.each(['f16', 'int8'])("to %s: refuses a tensor whose shape is not the config's, naming both, before writing anything", async (dtype) => {
+    const { gptjTensorShapes, parseGPTJConfig, writeSafetensors } = await import('@gptj/model');
+    const json = { n_embd: 32, n_head: 4, n_layer: 1, vocab_size: 16, rotary_dim: 4, n_positions: 16 };
+    const src = join(tmp, `misshaped-${dtype}`);
+    mkdirSync(src);
+    writeFileSync(join(src, 'config.json'), JSON.stringify(json));
+    const flat = (name: string, shape: readonly number[]) => (name === 'transformer.h.0.attn.q_proj.weight' ? [shape.reduce((p, d) => p * d, 1)] : shape);
+    writeSafetensors(
+      join(src, 'model.safetensors'),
+      [...gptjTensorShapes(parseGPTJConfig(json))].map(([name, shape]) => ({
+        name,
+        dtype: 'F32' as const,
+        shape: flat(name, shape),
+        data: new Uint8Array(4 * shape.reduce((p, d) => p * d, 1)),
+      })),
+    );
+    const out = join(tmp, `misshaped-${dtype}-out`);
+    const run = await runCli(['convert', '--model', src, '--dtype', dtype, '--out', out]);
+    expect(run.code).toBe(1);
+    expect(expectOneLineError(run)).toBe(
+      `gptj: error: model.safetensors: tensor transformer.h.0.attn.q_proj.weight has shape [1024], the config needs [32,32]`,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it('refuses a non-empty output directory', async () => {

@@ -21,7 +21,7 @@ function relToMax(a: ArrayLike<number>, ref: readonly number[]): number {
   let err = 0;
   let big = 0;
   ref.forEach((r, i) => {
-    err = Math.max(err, Math.abs(a[i] - r));
+    err = Math.max(err, Math.abs(a[i]! - r));
     big = Math.max(big, Math.abs(r));
   });
   return err / big;
@@ -37,8 +37,9 @@ describe('gptj embed', () => {
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.index)).toEqual(pooled.map((_, i) => i));
     lines.forEach((l, i) => {
-      expect(l.tokens).toBe(pooled[i].prompt_ids.length);
-      expect(relToMax(l.embedding, pooled[i][pooling])).toBeLessThan(1e-4);
+      const ref = pooled[i]!; // as many lines as pooled, checked above
+      expect(l.tokens).toBe(ref.prompt_ids.length);
+      expect(relToMax(l.embedding, ref[pooling])).toBeLessThan(1e-4);
     });
   });
 

@@ -38,7 +38,7 @@ async function independentScores(): Promise<{ lls: number[]; tokens: number[] }[
       lls.push(
         continuation.reduce((sum, target, j) => {
           const row = logits.subarray((context.length - 1 + j) * v, (context.length + j) * v);
-          return sum + row[target] - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
+          return sum + row[target]! - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
         }, 0),
       );
       tokens.push(continuation.length);
@@ -49,7 +49,7 @@ async function independentScores(): Promise<{ lls: number[]; tokens: number[] }[
   return out;
 }
 
-const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best] ? i : best), 0);
+const argmax = (xs: number[]) => xs.reduce((best, x, i) => (x > xs[best]! ? i : best), 0);
 
 describe('gptj eval: multiple choice', () => {
   it('reports the accuracies computed by hand from independently computed loglikelihoods', async () => {
@@ -62,13 +62,15 @@ describe('gptj eval: multiple choice', () => {
     const [examples, summary] = [lines.slice(0, -1), lines.at(-1)];
     const expected = await independentScores();
     let [acc, accNorm, accTokens] = [0, 0, 0];
+    expect(examples).toHaveLength(items.length);
     expected.forEach(({ lls, tokens }, i) => {
-      examples[i].loglikelihoods.forEach((ll: number, c: number) => expect(Math.abs(ll - lls[c])).toBeLessThan(1e-3));
+      const item = items[i]!; // independentScores scores every item, in order
+      examples[i].loglikelihoods.forEach((ll: number, c: number) => expect(Math.abs(ll - lls[c]!)).toBeLessThan(1e-3));
       expect(examples[i].tokens).toEqual(tokens);
-      const label = items[i].label;
+      const label = item.label;
       acc += argmax(lls) === label ? 1 : 0;
-      accNorm += argmax(lls.map((ll, c) => ll / [...items[i].choices[c]].length)) === label ? 1 : 0;
-      accTokens += argmax(lls.map((ll, c) => ll / tokens[c])) === label ? 1 : 0;
+      accNorm += argmax(lls.map((ll, c) => ll / [...item.choices[c]!].length)) === label ? 1 : 0;
+      accTokens += argmax(lls.map((ll, c) => ll / tokens[c]!)) === label ? 1 : 0;
     });
     expect(summary).toEqual({ examples: items.length, acc: acc / items.length, acc_norm: accNorm / items.length, acc_norm_tokens: accTokens / items.length });
     // The human-readable table carries the same figures.

@@ -31,10 +31,11 @@ export function parseEvalData(text: string, file: string, limit = Infinity): Eva
   const pairs: Pair[] = [];
   const items: ChoiceItem[] = [];
   let kind: EvalData['kind'] | null = null;
-  for (let i = 0; i < lines.length && pairs.length + items.length < limit; i++) {
-    if (lines[i].trim() === '') continue;
+  for (const [i, line] of lines.entries()) {
+    if (pairs.length + items.length >= limit) break;
+    if (line.trim() === '') continue;
     const where = `${file}:${i + 1}`;
-    const value = parseJsonLine(lines[i], file, i + 1) as Record<string, unknown> | null;
+    const value = parseJsonLine(line, file, i + 1) as Record<string, unknown> | null;
     const lineKind = value !== null && typeof value === 'object' && 'choices' in value ? 'choices' : 'pairs';
     if (kind !== null && lineKind !== kind) {
       throw new CliError(

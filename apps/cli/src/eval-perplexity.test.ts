@@ -23,9 +23,10 @@ describe('gptj eval --perplexity', () => {
     const logits = (await model.forward([ids])).toFloat32Array();
     const v = model.vocabSize;
     let nll = 0;
-    for (let i = 1; i < ids.length; i++) {
+    for (const [i, id] of ids.entries()) {
+      if (i === 0) continue; // the first token has no prediction
       const row = logits.subarray((i - 1) * v, i * v);
-      nll -= row[ids[i]] - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
+      nll -= row[id]! - Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
     }
     model.dispose();
     const run = await runCli(['eval', '--perplexity', file, '--json']);

@@ -44,7 +44,7 @@ describe('gptj eval', () => {
     copyright.new_ids.slice(0, 16).forEach((target, j) => {
       const row = Array.from(logits.subarray((copyright.prompt_ids.length - 1 + j) * v, (copyright.prompt_ids.length + j) * v));
       const lse = Math.log(row.reduce((a, x) => a + Math.exp(x), 0));
-      expected += row[target] - lse;
+      expected += row[target]! - lse;
     });
     expect(examples[0].log_likelihood).toBeCloseTo(expected, 4);
   });

@@ -65,7 +65,7 @@ describe('gptj generate (greedy, against transformers)', () => {
     ['gptj-small-f32', 4, 1.0, true],
   ] as const)('--num-beams on %s (%i beams, length penalty %f, early stopping %s) gives the best beam', async (model, beams, lp, early) => {
     const ref = beamRuns.find((r) => r.model === model && r.num_beams === beams && r.length_penalty === lp && r.early_stopping === early)!;
-    const best = ref.sequences[0];
+    const best = ref.sequences[0]!;
     const eos = best.indexOf(ref.eos_token_id);
     const expected = eos === -1 ? best : best.slice(0, eos); // sequences are padded after EOS
     const args = [

@@ -47,18 +47,16 @@ export interface BandwidthResult {
  */
 export async function measureReadBandwidth(device: 'cpu' | 'cuda', bytes = 256 * 1024 * 1024, samples = 3): Promise<BandwidthResult> {
   const tensor = await import('@gptj/tensor');
-  const methods: Record<string, number> = {};
   if (device === 'cpu') {
-    methods['native-sum'] = tensor.measureReadBandwidth(bytes, samples);
-  } else {
-    const { cudaReadBandwidth } = await import('@gptj/tensor/bench');
-    const buffer = tensor.Tensor.zeros([Math.floor(bytes / 4)], 'f32', 'cuda');
-    try {
-      methods['cuda-read'] = cudaReadBandwidth(buffer, samples * 10);
-    } finally {
-      buffer.dispose();
-    }
+    const bytesPerSecond = tensor.measureReadBandwidth(bytes, samples);
+    return { bytesPerSecond, method: 'native-sum', methods: { 'native-sum': bytesPerSecond } };
   }
-  const [method, bytesPerSecond] = Object.entries(methods)[0];
-  return { bytesPerSecond, method, methods };
+  const { cudaReadBandwidth } = await import('@gptj/tensor/bench');
+  const buffer = tensor.Tensor.zeros([Math.floor(bytes / 4)], 'f32', 'cuda');
+  try {
+    const bytesPerSecond = cudaReadBandwidth(buffer, samples * 10);
+    return { bytesPerSecond, method: 'cuda-read', methods: { 'cuda-read': bytesPerSecond } };
+  } finally {
+    buffer.dispose();
+  }
 }

@@ -25,11 +25,11 @@ const mutated = fc
     fc.constantFrom('-1', '1e309', '1.5', 'null', '[]', '{}', '""', '"x"', '99999999999', 'true'),
   )
   .map(([a, b, p, q, kind, edge]) => {
-    const s = seeds[a];
+    const s = seeds[a]!; // fc.nat(seeds.length - 1)
     const at = p % (s.length + 1);
     if (kind === 0) return s.slice(0, at) + String.fromCharCode(s.charCodeAt(at) ^ (1 << (q % 7)) || 32) + s.slice(at + 1);
     if (kind === 1) return s.slice(0, at);
-    if (kind === 2) return s.slice(0, at) + seeds[b].slice(q % (seeds[b].length + 1));
+    if (kind === 2) return s.slice(0, at) + seeds[b]!.slice(q % (seeds[b]!.length + 1));
     return s.replace(/\d+|"[^"]*"/g, (m, offset: number) => (offset >= at && offset < at + 40 ? edge : m));
   });
 const text = fc.oneof(

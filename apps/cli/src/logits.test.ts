@@ -27,7 +27,7 @@ describe('gptj logits equals the transformers fixture', () => {
     const run = await runCli(args);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const [b, t] = [c.input_ids.length, c.input_ids[0].length];
+    const [b, t] = [c.input_ids.length, c.input_ids[0]!.length];
     const v = c.logits!.shape[2];
     expect(JSON.parse(run.stdout)).toEqual({ shape: [b, t, v] });
     const buf = readFileSync(out);
@@ -40,11 +40,11 @@ describe('gptj logits equals the transformers fixture', () => {
     for (let bi = 0; bi < b; bi++) {
       for (let ti = 0; ti < kept; ti++) {
         const pos = t - kept + ti;
-        if (c.attention_mask && c.attention_mask[bi][pos] === 0) continue; // padded positions are unspecified
+        if (c.attention_mask?.[bi]?.[pos] === 0) continue; // padded positions are unspecified
         for (let vi = 0; vi < v; vi++) {
-          const r = ref[(bi * kept + ti) * v + vi];
+          const r = ref[(bi * kept + ti) * v + vi]!;
           maxRef = Math.max(maxRef, Math.abs(r));
-          maxErr = Math.max(maxErr, Math.abs(got[(bi * t + pos) * v + vi] - r));
+          maxErr = Math.max(maxErr, Math.abs(got[(bi * t + pos) * v + vi]! - r));
         }
       }
     }
@@ -63,7 +63,7 @@ describe('gptj logits --dtype', () => {
     ['int8', 4e-2],
   ] as const)('%s stays within %f of max |logit| of transformers', async (dtype, bound) => {
     const out = join(tmp, `seq40-${dtype}.f32`);
-    const run = await runCli(['logits', '--model', dir, '--dtype', dtype, '--ids', seq40.input_ids[0].join(','), '--out', out]);
+    const run = await runCli(['logits', '--model', dir, '--dtype', dtype, '--ids', seq40.input_ids[0]!.join(','), '--out', out]);
     expect(run.code).toBe(0);
     const buf = readFileSync(out);
     const got = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
@@ -71,8 +71,8 @@ describe('gptj logits --dtype', () => {
     let maxRef = 0;
     let maxErr = 0;
     for (let i = 0; i < ref.length; i++) {
-      maxRef = Math.max(maxRef, Math.abs(ref[i]));
-      maxErr = Math.max(maxErr, Math.abs(got[i] - ref[i]));
+      maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+      maxErr = Math.max(maxErr, Math.abs(got[i]! - ref[i]!));
     }
     expect(maxErr).toBeGreaterThan(0); // the weights really were stored at lower precision
     expect(maxErr).toBeLessThan(bound * maxRef);

@@ -20,13 +20,13 @@ describe('gptj tokenize / detokenize', () => {
   });
 
   it("prints comma-separated ids, also with a model directory's own tokenizer files", async () => {
-    const s = samples[2];
+    const s = samples[2]!;
     const plain = await runCli(['tokenize', s.prompt, '--model', miniCodeDir]);
     expect(plain.stdout).toBe(`${s.prompt_ids.join(',')}\n`);
   });
 
   it('decodes transformers ids to the stored completion', async () => {
-    const s = samples[0];
+    const s = samples[0]!;
     const run = await runCli(['detokenize', '--ids', s.new_ids.join(','), '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ text: s.completion });

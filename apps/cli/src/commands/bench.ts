@@ -29,7 +29,7 @@ function benchIds(n: number, vocab: number, seed = 12345): number[] {
 
 function argmax(row: Float32Array): number {
   let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
   return best;
 }
 

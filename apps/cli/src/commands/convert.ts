@@ -98,11 +98,16 @@ export function convertCommand(): Command {
         const unexpected = [...ckpt.tensors.keys()].filter((n) => !expected.has(n) && !KNOWN_BUFFERS.test(n));
         if (unexpected.length)
           throw new CliError(`${source.path}: tensors a GPT-J does not have: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`);
-        const entries = [...expected.keys()].flatMap((name) => {
+        const entries = [...expected].flatMap(([name, shape]) => {
           const e = ckpt.tensors.get(name);
-          if (e) return [e];
-          if (name === 'lm_head.weight' && config.tieWordEmbeddings) return [];
-          throw new CliError(`${source.path}: missing tensor ${name}`);
+          if (!e) {
+            if (name === 'lm_head.weight' && config.tieWordEmbeddings) return [];
+            throw new CliError(`${source.path}: missing tensor ${name}`);
+          }
+          // as loading checks it: a misshaped tensor was written out as it was (f16, bf16) or failed as a bug (int8, q4)
+          if (e.shape.length !== shape.length || e.shape.some((d, i) => d !== shape[i]))
+            throw new CliError(`${e.file.name}: tensor ${name} has shape [${e.shape}], the config needs [${shape}]`);
+          return [e];
         });
         for (const e of entries) {
           if (!['F32', 'F16', 'BF16'].includes(e.dtype)) throw new CliError(`${e.file.name}: tensor ${e.name} is stored as ${e.dtype}, not a float type`);
@@ -117,7 +122,7 @@ export function convertCommand(): Command {
           };
           if (target !== 'int8' && target !== 'q4') return [streamAs(tensor, e, target === 'f16' ? 'F16' : 'BF16', report, finished)];
           if (model.isLinearWeight(e.name)) {
-            const [weight, scale] = (target === 'int8' ? model.int8Sources : model.q4Sources)(e, (rows) => report(e.name, rows * e.shape[1]));
+            const [weight, scale] = (target === 'int8' ? model.int8Sources : model.q4Sources)(e, (rows) => report(e.name, rows * e.shape[1]!)); // [out, in], checked above
             return [{ ...weight, data: () => withEnd(weight, finished) }, scale];
           }
           return [streamAs(tensor, e, e.shape.length === 1 ? 'F32' : 'F16', report, finished)];

@@ -83,7 +83,8 @@ export function embedCommand(): Command {
           await writeFile(flags.out!, new Uint8Array(data.buffer));
           await writeOut(`${JSON.stringify({ shape: [vectors.length, model.config.nEmbd] })}\n`);
         } else {
-          const lines = vectors.map((v, index) => `${JSON.stringify({ index, tokens: ids[index].length, embedding: Array.from(v) })}\n`).join('');
+          // one vector per input, in order
+          const lines = vectors.map((v, index) => `${JSON.stringify({ index, tokens: ids[index]!.length, embedding: Array.from(v) })}\n`).join('');
           await (flags.out === undefined ? writeOut(lines) : writeFile(flags.out, lines));
         }
       } finally {

@@ -115,7 +115,7 @@ async function scoreChoices({ model, tokenizer, flags, progress }: Run, items: C
     return {
       perExample: scored.map((r, index) => ({
         index,
-        label: items[index].label,
+        label: items[index]!.label, // one result per item, in order
         pred: r.pred,
         pred_norm: r.predNorm,
         pred_norm_tokens: r.predNormTokens,

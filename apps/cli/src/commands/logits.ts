@@ -16,7 +16,9 @@ interface LogitsFlags extends RuntimeFlags {
 
 /** Checks that rows are rectangular and the mask matches them; returns [B, T]. */
 export function checkBatch(ids: number[][], mask: number[][] | undefined): [number, number] {
-  const t = ids[0].length;
+  const [first] = ids;
+  if (first === undefined) throw new UsageError('--ids: at least one row is needed');
+  const t = first.length;
   ids.forEach((row, i) => {
     if (row.length !== t)
       throw new UsageError(`--ids: every row must have the same length (row 0 has ${t}, row ${i} has ${row.length}); left-pad and pass --attention-mask`);

@@ -32,5 +32,5 @@ export function expectOneLineError(run: CliRun): string {
   const lines = run.stderr.split('\n').filter((l) => l.trim() !== '');
   if (lines.length !== 1) throw new Error(`expected one line on stderr, got ${lines.length}:\n${run.stderr}`);
   if (/^\s+at /m.test(run.stderr)) throw new Error(`stack trace on stderr:\n${run.stderr}`);
-  return lines[0];
+  return lines[0]!;
 }
