@@ -1,4 +1,4 @@
-// bench_probe.node: the OpenBLAS sgemm peer of tools/bench (see CMakeLists.txt).
+// bench_probe.node: the OpenBLAS sgemm peer of tools/bench and the compute ceiling (see CMakeLists.txt).
 #include <dlfcn.h>
 #include <napi.h>
 
@@ -8,6 +8,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "compute-peak.h"
 
 namespace {
 
@@ -64,6 +66,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
+  exports.Set("computePeak", Napi::Function::New(env, ComputePeak));
   return exports;
 }
 

@@ -1,12 +1,13 @@
 // Side-by-side CPU kernel benchmark (issue 3): GEMV GB/s against the measured memory read bandwidth,
 // GEMM GFLOP/s against OpenBLAS sgemm, all with the same thread count, in one run.
-//   node dist/tensor-bench.js [--threads N] [--reps R]
+//   node dist/tensor-bench.js [--threads N] [--reps R]   (pnpm --filter @gptj/bench bench:kernels)
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { Tensor, getNumThreads, linear, measureReadBandwidth, probeReadBandwidth, setNumThreads } from '@gptj/tensor';
 
 import { probe } from './probe.js';
+import { randomArray } from './table/random.js';
 import { verifyLinear } from './verify.js';
 
 const { values } = parseArgs({
@@ -19,21 +20,6 @@ if (values.threads !== undefined) setNumThreads(Number(values.threads));
 const threads = getNumThreads();
 const reps = Number(values.reps);
 if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`--reps must be a positive integer, got ${values.reps}`);
-
-/** Deterministic values in [-1, 1) (xorshift), so runs are comparable. */
-function randomArray(n: number, seed: number): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    a[i] = s / 2147483648 - 1;
-  }
-  return a;
-}
 
 /**
  * Best wall time in seconds of linear(x [M,K], W [N,K] as dtype) over `reps` runs after a warm-up,

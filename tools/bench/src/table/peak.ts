@@ -1,0 +1,45 @@
+// The compute ceiling prefill is held to (issue 16): the FMA loops of bench_probe.node on the kernel threads,
+// and @gptj/tensor's own GEMM on a cache-resident, compute-bound shape.
+import { Tensor, linear } from '@gptj/tensor';
+
+import { computePeak } from './compute-peak.js';
+import { randomArray } from './random.js';
+
+export interface PeakFigures {
+  isa: string;
+  /** f32 FMA ceiling: register-resident FMA chains on every kernel thread, per-thread CPU time, GFLOP/s. */
+  fma_gflops: number;
+  /** f16 -> f32 conversions per second of the best ISA path (vcvtph2ps from L1), G elements/s; absent below AVX2. */
+  cvt_gelems?: number;
+  /** The f16 dot-product tile's inner step (4 converted W vectors, 6 x vectors, 24 FMAs) in registers, GFLOP/s. */
+  tile_gflops?: number;
+  /** linear(x[120, 512], W[1024, 512] f16): the GEMM with W in L2 (512 KiB a thread), best wall-clock run, GFLOP/s. */
+  gemm_cached_gflops: number;
+}
+
+const CACHED = { M: 120, K: 512, N: 1024 };
+
+export function measurePeak(threads: number, reps: number): PeakFigures {
+  const p = computePeak(threads, reps);
+  const { M, K, N } = CACHED;
+  const x = Tensor.fromArray(randomArray(M * K, 3), [M, K]);
+  const w = Tensor.fromArray(randomArray(N * K, 4), [N, K], { dtype: 'f16' });
+  let best = Infinity;
+  try {
+    for (let r = 0; r < 20 * reps; r++) {
+      const t0 = process.hrtime.bigint();
+      linear(x, w).dispose();
+      if (r > 0) best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+  } finally {
+    x.dispose();
+    w.dispose();
+  }
+  return {
+    isa: p.isa,
+    fma_gflops: p.fmaGflops,
+    ...(p.cvtGelems !== undefined && { cvt_gelems: p.cvtGelems }),
+    ...(p.tileGflops !== undefined && { tile_gflops: p.tileGflops }),
+    gemm_cached_gflops: (2 * M * N * K) / best / 1e9,
+  };
+}
