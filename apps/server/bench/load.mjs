@@ -2,7 +2,8 @@
 // Starts the built server in a child process on 127.0.0.1 (bundled mini-code model unless --model), then sends the
 // same N streaming greedy completions through the official openai client twice in one run: one after another, then
 // all N at once. Prints aggregate generated tokens/s, p50/p99 time to first token and inter-token latency for both,
-// the speed-up, whether the concurrent texts equal the one-at-a-time texts, and how many requests were lost.
+// the speed-up, whether the concurrent texts equal the one-at-a-time texts, and how many requests were lost, and the CPU
+// time each side spent per generated token: the server's (all its threads, /proc) and this process's (the clients).
 // Bounded: N requests per phase, and the whole run is aborted after --budget seconds. With --rounds R the two phases
 // alternate R times (sequential, concurrent, sequential, ...) and the median speed-up of the rounds is reported: on a
 // shared machine the load changes within seconds, and one pair of phases can land on a busy and a quiet moment.
@@ -12,6 +13,7 @@
 //   --model DIR    model directory (default: the bundled mini-code checkpoint)
 //   --budget 600   seconds before the run is aborted
 //   --rounds 1     alternating pairs of phases; the speed-up reported is their median
+//   --profile DIR  the server runs under node --cpu-prof and writes its profile to DIR when the run ends
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     budget: { type: 'string', default: '600' },
     rounds: { type: 'string', default: '1' },
+    profile: { type: 'string' },
   },
 });
 const clients = Number(values.clients);
@@ -34,7 +37,9 @@ const tokens = Number(values.tokens);
 const parallel = Number(values.parallel ?? clients);
 const rounds = Number(values.rounds);
 const budget = AbortSignal.timeout(Number(values.budget) * 1000);
-setMaxListeners(clients + 10); // every request listens to the budget signal (and the client links its own to it)
+// Every request listens to the budget signal (the openai client links its own to it, and not every listener is gone
+// when a stream ends): no listener cap on a signal that lives for the whole run.
+setMaxListeners(0, budget);
 
 // Python-ish openings (the demo model writes Python), distinct so every request has its own text.
 const OPENINGS = [
@@ -52,7 +57,11 @@ const prompts = Array.from({ length: clients }, (_, i) => `${OPENINGS[i % OPENIN
 const serve = new URL('../src/test-support/serve.mjs', import.meta.url).pathname;
 const child = spawn(
   process.execPath,
-  [serve, JSON.stringify({ server: { parallel, maxQueue: clients, ...(values.model ? { modelDir: values.model } : {}), logger: false } })],
+  [
+    ...(values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : []),
+    serve,
+    JSON.stringify({ server: { parallel, maxQueue: clients, ...(values.model ? { modelDir: values.model } : {}), logger: false } }),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const [line] = await once(createInterface({ input: child.stdout }), 'line');
@@ -99,9 +108,11 @@ function serverCpuSeconds() {
 async function phase(name, run) {
   const t0 = performance.now();
   const cpu0 = serverCpuSeconds();
+  const client0 = process.cpuUsage();
   const settled = await run();
   const seconds = (performance.now() - t0) / 1000;
   const cpu = serverCpuSeconds() - cpu0;
+  const client = process.cpuUsage(client0); // this process: the openai clients' requests and stream parsing
   const done = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
   const generated = done.reduce((a, r) => a + r.generated, 0);
   return {
@@ -112,6 +123,7 @@ async function phase(name, run) {
     errors: settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason?.message ?? s.reason)),
     tokPerS: generated / seconds,
     cpuMsPerToken: (1000 * cpu) / generated,
+    clientCpuMsPerToken: (client.user + client.system) / 1000 / generated,
     ttft: [
       pct(
         done.map((r) => r.ttft),
@@ -140,7 +152,7 @@ try {
   await one('# warm-up'); // first-touch of the weights and caches, outside both phases
   const f = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
   console.log(`\nserver load: ${clients} streaming clients, greedy, max_tokens ${tokens}, --parallel ${parallel}, ${values.model ?? 'mini-code'}`);
-  console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms   server CPU ms/token');
+  console.log('phase            requests  lost  tokens  wall s   tok/s   TTFT p50/p99 ms   inter-token p50/p99 ms   CPU ms/token server, client');
   const speedups = [];
   let same = 0,
     lost = 0;
@@ -164,7 +176,7 @@ try {
     speedups.push(concurrent.tokPerS / sequential.tokPerS);
     for (const r of [sequential, concurrent]) {
       console.log(
-        `${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}   ${r.cpuMsPerToken.toFixed(3).padStart(19)}`,
+        `${r.name.padEnd(16)} ${String(clients).padStart(8)} ${String(r.lost).padStart(5)} ${String(r.generated).padStart(7)} ${f(r.seconds).padStart(7)} ${f(r.tokPerS).padStart(7)}   ${`${f(r.ttft[0])} / ${f(r.ttft[1])}`.padStart(15)}   ${`${f(r.itl[0])} / ${f(r.itl[1])}`.padStart(20)}   ${r.cpuMsPerToken.toFixed(3).padStart(19)}, ${r.clientCpuMsPerToken.toFixed(3)}`,
       );
     }
   }
