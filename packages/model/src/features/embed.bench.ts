@@ -44,7 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => {
   for (const { name, ms } of runs) {
-    const median = at(ms.toSorted((a, b) => a - b), Math.floor(ms.length / 2));
+    const sorted = ms.toSorted((a, b) => a - b);
+    const median = at(sorted, Math.floor(sorted.length / 2));
     console.log(
       `${name.padEnd(36)} ${((TEXTS * 1000) / median).toFixed(1).padStart(7)} texts/s (median ${median.toFixed(0)} ms for ${TEXTS} texts, ${ms.length} rounds)`,
     );

@@ -4,6 +4,7 @@
 import type { CpuGPTJRunner, CudaGPTJRunner } from '@gptj/tensor/runner';
 import type { GPTJModel } from '../gptj.js';
 import { createRunner } from '../runner.js';
+import { at } from '../at.js';
 
 /** `layer` as an index in [0, nLayer]; RangeError outside [-(nLayer + 1), nLayer]. */
 export function layerIndex(op: string, layer: number | undefined, nLayer: number): number {
@@ -25,7 +26,7 @@ export async function layerStates(model: GPTJModel, ids: number[][], mask: numbe
   if (layer === model.config.nLayer) return finalStatesPath(model)(model, ids, mask);
   const states = await model.hiddenStates(ids, { attentionMask: mask });
   try {
-    return states[layer].toFloat32Array();
+    return at(states, layer).toFloat32Array(); // n_layer + 1 states; layerIndex kept `layer` in [0, n_layer]
   } finally {
     for (const s of states) s.dispose();
   }
@@ -52,7 +53,7 @@ export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask:
     runner = createRunner(model.config, model.weights, model.device);
     runners.set(model, runner);
   }
-  const session = runner.createSession(ids.length, ids[0].length);
+  const session = runner.createSession(ids.length, at(ids, 0).length);
   try {
     return await session.forwardHidden(ids, mask);
   } finally {
@@ -62,7 +63,7 @@ export async function runnerFinalStates(model: GPTJModel, ids: number[][], mask:
 
 /** The final states through the layer kit (the reference the runners are tested against, and the path where no runner runs the model). */
 export async function layerKitFinalStates(model: GPTJModel, ids: number[][], mask: number[][]): Promise<Float32Array> {
-  const caches = model.newCaches(ids.length, ids[0].length);
+  const caches = model.newCaches(ids.length, at(ids, 0).length);
   try {
     const h = await model.run(ids, mask, caches, 0); // [B, T, D] after ln_f
     const out = h.toFloat32Array();
