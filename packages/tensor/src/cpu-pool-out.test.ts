@@ -78,7 +78,7 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
       disposables.push(runner, pool);
       const best = new Int32Array(2);
       await pool.step([{ id: pool.add(), ids: [1, 2] }], undefined, best);
-      return [best[0]!, best[1]!];
+      return [best[0], best[1]];
     }
     expect(await scanWith({ 100: 1e30, 150: 1e30 })).toEqual([100, -1]);
     expect(await scanWith({ 100: 1e30, 150: 2e30 })).toEqual([150, -1]);

@@ -36,7 +36,7 @@ export function nativeError(op: string, e: unknown): TensorError {
  * op cast, "linear: ..." for linearAsync, "CpuGPTJSession: ..." for CpuGPTJSession.step; those are kept as they are.
  */
 function named(op: string, msg: string): string {
-  const names = [op, op.replace(/Async$/, ''), op.split('.')[0]!];
+  const names = [op, op.replace(/Async$/, ''), op.split('.')[0]];
   return names.some((n) => msg.startsWith(`${n}:`) || msg.startsWith(`${n}.`)) ? msg : `${op}: ${msg}`;
 }
 

@@ -237,7 +237,7 @@ describe.skipIf(!status.available)(
       // row 1 left-padded by 1, row 2 by T - 1 (one real token)
       const ids = rows(T);
       const pads = [0, 1, T - 1];
-      const mask = ids.map((row, b) => row.map((_, t) => (t < pads[b]! ? 0 : 1)));
+      const mask = ids.map((row, b) => row.map((_, t) => (t < pads[b] ? 0 : 1)));
       const real = (mk: number[][]) => (i: number) => mk.flat()[Math.floor(i / D)] === 1;
       const hidden = async (x: number[][], mk?: number[][]) => {
         const [got, want] = [await g.forwardHidden(x, mk), await c.forwardHidden(x, mk)];
@@ -273,7 +273,7 @@ describe.skipIf(!status.available)(
         bias = m.ref.lmHeadBias.toFloat32Array();
       // the last position of each row, then one decode step (T = 1: every position is the last)
       const states = await h.forwardHidden(ids, mask);
-      const last = Float32Array.from({ length: B * D }, (_, i) => states[(Math.floor(i / D) * 6 + 5) * D + (i % D)]!);
+      const last = Float32Array.from({ length: B * D }, (_, i) => states[(Math.floor(i / D) * 6 + 5) * D + (i % D)]);
       expect(relErr(await l.forward(ids, mask), linearRef(last, B, D, w, V, bias))).toBeLessThan(1e-2);
       const next = ids.map(() => [tok()]);
       expect(relErr(await l.forward(next), linearRef(await h.forwardHidden(next), B, D, w, V, bias))).toBeLessThan(1e-2);
