@@ -5,16 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFixtureJson } from '@gptj/test-fixtures';
+import { miniCodeSample } from '@gptj/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
 const file = fileURLToPath(new URL('../test-data/mini-code-eval.jsonl', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-eval-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const copyright = (readFixtureJson('mini-code-samples.json').samples as { prompt: string; prompt_ids: number[]; new_ids: number[] }[]).find(
-  (s) => s.prompt === '# Copyright',
-)!;
+const copyright = miniCodeSample('# Copyright');
 
 describe('gptj eval', () => {
   it('scores greedy matches, accuracy, and perplexities', async () => {

@@ -1,30 +1,13 @@
 // `gptj generate` against transformers' greedy completions of the bundled mini-code checkpoint.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { fixturePath, readFixtureJson } from '@gptj/test-fixtures';
+import { beamReferenceRuns, fixturePath, miniCodeSample as sample, readFixtureJson } from '@gptj/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
-interface Sample {
-  prompt: string;
-  prompt_ids: number[];
-  new_ids: number[];
-  completion: string;
-}
-const samples: Sample[] = readFixtureJson('mini-code-samples.json').samples;
-const sample = (prompt: string) => samples.find((s) => s.prompt === prompt)!;
 const copyright = sample('# Copyright');
 const small = fixturePath('gptj-small-f32');
-const beamRuns: {
-  model: string;
-  prompt_ids: number[];
-  num_beams: number;
-  length_penalty: number;
-  early_stopping: boolean;
-  max_new_tokens: number;
-  eos_token_id: number;
-  sequences: number[][];
-}[] = readFixtureJson('sampling-refs', 'beam', 'beam.json').runs;
+const beamRuns = beamReferenceRuns();
 const smallGreedy: { name: string; prompt_ids: number[]; new_ids: number[] }[] = readFixtureJson('gptj-small-f32', 'reference.json').cases.filter(
   (c: { kind: string }) => c.kind === 'greedy',
 );

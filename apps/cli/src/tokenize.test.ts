@@ -2,12 +2,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFixtureJson } from '@gptj/test-fixtures';
+import { miniCodeSamples } from '@gptj/test-fixtures';
 import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './test-support/run-cli.js';
 
-const samples: { prompt: string; prompt_ids: number[]; new_ids: number[]; completion: string }[] = readFixtureJson('mini-code-samples.json').samples;
+const samples = miniCodeSamples();
 const tmp = mkdtempSync(join(tmpdir(), 'gptj-cli-tok-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const tricky = 'naïve café — 你好 🤖\n\tdef f(x):  return x  # <|endoftext|> 12345\r\n';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { readFixtureJson } from '@gptj/test-fixtures';
+import { miniCodeSample } from '@gptj/test-fixtures';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listening, type Listening } from './test-support/listening.js';
@@ -27,14 +27,7 @@ const ARGS = [
 ];
 const ARTIFACTS = fileURLToPath(new URL('../.artifacts/', import.meta.url));
 
-interface Sample {
-  prompt: string;
-  prompt_ids: number[];
-  new_ids: number[];
-  completion: string;
-}
-const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
-const fibonacci = samples.find((s) => s.prompt === 'def fibonacci(n):\n')!;
+const fibonacci = miniCodeSample('def fibonacci(n):\n');
 
 // The page's document, as the predicates below use it: they run in the browser, and this file is type-checked
 // without the DOM's types. (Not strings: the page's content security policy forbids eval.)

@@ -2,7 +2,7 @@
 import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
+import { fixturePath, miniCodeSamples, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { miniCodeDir } from '@gptj/mini-code';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -71,7 +71,7 @@ describe('loadModel', () => {
   });
 
   it('mini-code (fp16, 3 shards): greedy continuations of the first two samples match transformers', async () => {
-    const samples = readFixtureJson<{ samples: { prompt_ids: number[]; new_ids: number[] }[] }>('mini-code-samples.json').samples;
+    const samples = miniCodeSamples();
     const m = await loadModel(miniCodeDir);
     expect(m.dtype).toBe('f16');
     for (const s of samples.slice(0, 2)) {

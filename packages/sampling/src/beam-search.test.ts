@@ -1,4 +1,4 @@
-import { fixturePath, readFixtureJson } from '@gptj/test-fixtures';
+import { type BeamReferenceRun, beamReferenceRuns, fixturePath } from '@gptj/test-fixtures';
 import { describe, expect, it } from 'vitest';
 import type { EarlyStopping } from './beam-search.js';
 import { generateText } from './generate.js';
@@ -85,24 +85,12 @@ describe('beam search on a deterministic fake LM against brute force over all se
 
 // ---- transformers' beam search on the real fixtures: needs @gptj/model (built by the model package) ----
 
-interface BeamRun {
-  model: 'gptj-small-f32' | 'gptj-mini-code';
-  prompt_ids: number[];
-  num_beams: number;
-  length_penalty: number;
-  early_stopping: boolean;
-  max_new_tokens: number;
-  eos_token_id: number;
-  sequences: number[][];
-  sequence_scores: number[];
-}
-
 const modelPkg = (await import('@gptj/model').catch(() => null)) as { loadModel?: (dir: string) => Promise<CausalLM & { dispose(): void }> } | null;
 const loadModel = typeof modelPkg?.loadModel === 'function' ? modelPkg.loadModel : null;
 const { miniCodeDir } = await import('@gptj/mini-code');
 
 describe.skipIf(!loadModel)('beam search against transformers (sampling-refs/beam; skipped while @gptj/model does not export loadModel)', () => {
-  const runs = readFixtureJson<{ runs: BeamRun[] }>('sampling-refs', 'beam', 'beam.json').runs;
+  const runs = beamReferenceRuns();
   const ids: TextTokenizer = { encode: () => [], decode: () => '', createStreamDecoder: () => ({ write: () => '', end: () => '' }) };
 
   for (const name of ['gptj-small-f32', 'gptj-mini-code'] as const) {
@@ -110,7 +98,7 @@ describe.skipIf(!loadModel)('beam search against transformers (sampling-refs/bea
       const model = await loadModel!(name === 'gptj-small-f32' ? fixturePath('gptj-small-f32') : miniCodeDir);
       try {
         const mine = runs.filter((r) => r.model === name);
-        const settings = new Map<string, BeamRun[]>();
+        const settings = new Map<string, BeamReferenceRun[]>();
         for (const run of mine) {
           const key = JSON.stringify([run.num_beams, run.length_penalty, run.early_stopping, run.max_new_tokens]);
           settings.set(key, [...(settings.get(key) ?? []), run]);

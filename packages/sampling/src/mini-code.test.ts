@@ -1,4 +1,4 @@
-import { readFixtureJson } from '@gptj/test-fixtures';
+import { miniCodeSamples } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateText } from './generate.js';
 import type { CausalLM, TextTokenizer } from './interfaces.js';
@@ -7,19 +7,12 @@ import type { CausalLM, TextTokenizer } from './interfaces.js';
 // mini-code checkpoint. Both packages are built by other helpers; until their dist exports what is needed these
 // tests are skipped, with the reason in the describe title.
 
-interface Sample {
-  prompt: string;
-  prompt_ids: number[];
-  new_ids: number[];
-  completion: string;
-}
-
 const modelPkg = (await import('@gptj/model').catch(() => null)) as { loadModel?: (dir: string) => Promise<CausalLM & { dispose(): void }> } | null;
 const tokPkg = (await import('@gptj/tokenizer').catch(() => null)) as { Tokenizer?: { fromDirectory(dir: string): Promise<TextTokenizer> } } | null;
 const loadModel = typeof modelPkg?.loadModel === 'function' ? modelPkg.loadModel : null;
 const fromDirectory = typeof tokPkg?.Tokenizer?.fromDirectory === 'function' ? tokPkg.Tokenizer.fromDirectory.bind(tokPkg.Tokenizer) : null;
 const { miniCodeDir } = await import('@gptj/mini-code');
-const samples = readFixtureJson<{ samples: Sample[] }>('mini-code-samples.json').samples;
+const samples = miniCodeSamples();
 
 describe.skipIf(!loadModel || !fromDirectory)(
   'greedy generation on mini-code reproduces mini-code-samples.json (skipped while @gptj/model lacks loadModel or @gptj/tokenizer lacks Tokenizer.fromDirectory)',

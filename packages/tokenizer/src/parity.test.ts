@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encode as gptTokenizerEncode } from 'gpt-tokenizer/encoding/r50k_base';
 import { getEncoding } from 'js-tiktoken';
-import { readFixtureJson } from '@gptj/test-fixtures';
+import { miniCodeSamples } from '@gptj/test-fixtures';
 import { Tokenizer } from './index.js';
 import { mixedCorpus } from './corpus.js';
 import { wellFormed } from './test-support/fixture-files.js';
@@ -78,7 +78,7 @@ describe('ids identical to gpt-tokenizer 4.0.0 and js-tiktoken 1.0.21 (gpt2), aw
   }, 60_000);
 
   it('on the mini-code fixture prompts (ids from Hugging Face)', () => {
-    const { samples } = readFixtureJson<{ samples: { prompt: string; prompt_ids: number[]; new_ids: number[] }[] }>('mini-code-samples.json');
+    const samples = miniCodeSamples();
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) {
       expect(tok.encode(s.prompt)).toEqual(s.prompt_ids);
