@@ -10,6 +10,7 @@ import { miniCodeDir } from '@gptj/mini-code';
 import { loadModel } from '@gptj/model';
 import { Tokenizer } from '@gptj/tokenizer';
 import { afterAll, describe, expect, it } from 'vitest';
+import { perExampleReport } from './test-support/eval-report.js';
 import { runCli } from './test-support/run-cli.js';
 
 const file = fileURLToPath(new URL('../test-data/mini-code-choices.jsonl', import.meta.url));
@@ -55,11 +56,7 @@ describe('gptj eval: multiple choice', () => {
   it('reports the accuracies computed by hand from independently computed loglikelihoods', async () => {
     const run = await runCli(['eval', '--file', file, '--per-example', '--batch-size', '3']);
     expect(run.code).toBe(0);
-    const lines = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const [examples, summary] = [lines.slice(0, -1), lines.at(-1)];
+    const { examples, summary } = perExampleReport(run.stdout);
     const expected = await independentScores();
     let [acc, accNorm, accTokens] = [0, 0, 0];
     expect(examples).toHaveLength(items.length);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { miniCodeSample } from '@gptj/test-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
+import { perExampleReport } from './test-support/eval-report.js';
 import { runCli } from './test-support/run-cli.js';
 
 const file = fileURLToPath(new URL('../test-data/mini-code-eval.jsonl', import.meta.url));
@@ -18,11 +19,7 @@ describe('gptj eval', () => {
   it('scores greedy matches, accuracy, and perplexities', async () => {
     const run = await runCli(['eval', '--file', file, '--per-example']);
     expect(run.code).toBe(0);
-    const lines = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const [examples, summary] = [lines.slice(0, -1), lines.at(-1)];
+    const { examples, summary } = perExampleReport(run.stdout);
     expect(examples.map((e) => e.greedy)).toEqual([true, true, true, false]);
     expect(summary.accuracy).toBe(0.75);
     const ll = examples.reduce((a, e) => a + e.log_likelihood, 0);
