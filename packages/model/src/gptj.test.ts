@@ -6,6 +6,7 @@ import { relToMax } from './test-support/compare.js';
 import { at } from './at.js';
 import { batchShape, realPosition } from './test-support/shapes.js';
 import { greedy } from './test-support/greedy.js';
+import { withHoles } from './test-support/sparse.js';
 
 interface Case {
   name: string;
@@ -146,5 +147,20 @@ describe('GPT-J small (f32) vs transformers', () => {
     await expect(session.forward([[1], [2]], [[1], 1 as never])).rejects.toThrow(/row 1 of the mask is not an array/);
     await expect(session.forward([[1], [2]], 5 as never)).rejects.toThrow(/the mask must be an array of rows, got number/);
     session.dispose();
+  });
+
+  it('rejects holes in ids, masks and beam rows (which map and some skip) with a RangeError naming the row', async () => {
+    // Before: a TypeError from a row read as an array, a ShapeError from a mask one row short, or a silent reorder.
+    await expect(model.forward(withHoles(2, { 0: [1] }))).rejects.toThrow(new RangeError('GPTJModel: row 1 of the ids is not an array'));
+    await expect(model.forward([[1], 5 as never])).rejects.toThrow(new RangeError('GPTJModel: row 1 of the ids is not an array'));
+    const caches = model.newCaches(2, 4);
+    await expect(model.run([[1], [2]], withHoles(2, { 0: [1] }), caches, 0)).rejects.toThrow(new RangeError('GPTJModel: row 1 of the mask is not an array'));
+    for (const c of caches) c.dispose();
+    for (const session of [model.createSession(2), new GPTJSession(model, 2)]) {
+      await session.forward([[1], [2]]);
+      const who = session instanceof GPTJSession ? 'GPTJSession' : 'RunnerSession';
+      expect(() => session.reorder(withHoles(2, { 0: 0 }))).toThrow(new RangeError(`${who}.reorder: need 2 row indices in [0, 2), got [0,]`));
+      session.dispose();
+    }
   });
 });

@@ -14,7 +14,7 @@ import { type GPTJModules, gptjModules } from './modules.js';
 import { createRunner, runnerUnsupported } from './runner.js';
 import { RunnerSession } from './runner-session.js';
 import { type SequencePoolOptions, createSequencePool } from './sequence-pool.js';
-import { checkBatchSize, checkTokenIds } from './inputs.js';
+import { arrayRows, checkBatchSize, checkTokenIds } from './inputs.js';
 import { type DecodingSession, GPTJSession } from './session.js';
 import { positionIds } from './positions.js';
 import { at } from './at.js';
@@ -52,6 +52,7 @@ export class GPTJModel {
 
   /** Logits f32 [B, T, V] for ids [B][T] (full recompute, no cache). Mask [B][T]: 1 = token, 0 = left pad. */
   async forward(ids: number[][], opts: { attentionMask?: number[][] } = {}): Promise<Tensor> {
+    arrayRows('GPTJModel', 'ids', ids); // before ones(ids) reads them
     const caches = this.newCaches(ids.length, ids[0]?.length ?? 0);
     try {
       const h = await this.run(ids, opts.attentionMask ?? ones(ids), caches, 0);
@@ -68,6 +69,7 @@ export class GPTJModel {
    * output, the input of blocks 1..n-1, and the final state after ln_f.
    */
   async hiddenStates(ids: number[][], opts: { attentionMask?: number[][] } = {}): Promise<Tensor[]> {
+    arrayRows('GPTJModel', 'ids', ids); // before ones(ids) reads them
     const caches = this.newCaches(ids.length, ids[0]?.length ?? 0);
     const states: Tensor[] = [];
     try {
@@ -114,7 +116,8 @@ export class GPTJModel {
    * into `states` when given.
    */
   async run(ids: number[][], mask: number[][], caches: KVCache[], offset: number, states?: Tensor[]): Promise<Tensor> {
-    const [first] = ids;
+    const [first] = arrayRows('GPTJModel', 'ids', ids);
+    arrayRows('GPTJModel', 'mask', mask);
     if (!first) throw new RangeError('GPTJModel: ids must be [B][T] with at least one row, got no rows');
     const blocks = this.modules.blocks;
     if (caches.length !== blocks.length) throw new RangeError(`GPTJModel: ${blocks.length} blocks need ${blocks.length} KV caches, got ${caches.length}`);

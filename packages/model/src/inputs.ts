@@ -22,11 +22,11 @@ export function stepMask(
   if (!Array.isArray(ids) || ids.length !== batchSize) {
     throw new RangeError(`${who}.forward: expected ${batchSize} rows of ids, got ${Array.isArray(ids) ? ids.length : typeof ids}`);
   }
-  const rows = arrayRows(who, 'ids', ids);
+  const rows = arrayRows(`${who}.forward`, 'ids', ids);
   const t = rows[0]?.length;
   if (!t) throw new RangeError(`${who}.forward: no ids to append`);
   if (rows.some((row) => row.length !== t)) throw new RangeError(`${who}.forward: every row of ids must have the same length`);
-  const m = mask ? arrayRows(who, 'mask', mask).map((row) => [...row]) : rows.map((row) => row.map(() => 1));
+  const m = mask ? arrayRows(`${who}.forward`, 'mask', mask).map((row) => [...row]) : rows.map((row) => row.map(() => 1));
   if (m.length !== batchSize || m.some((r) => r.length !== t)) {
     throw new RangeError(`${who}.forward: mask must be [${batchSize}][${t}] like the ids`);
   }
@@ -37,18 +37,20 @@ export function stepMask(
 /**
  * `rows` once every row is checked to be an array (a JS caller may pass a number or leave a hole), typed as what
  * it was declared: `Array.isArray` narrows to any[], which would hide an unchecked `rows[0]` from the compiler.
+ * `where` starts the message (GPTJModel, RunnerSession.forward...).
  */
-function arrayRows(who: string, what: string, rows: readonly (readonly number[])[]): readonly (readonly number[])[] {
-  if (!Array.isArray(rows)) throw new RangeError(`${who}.forward: the ${what} must be an array of rows, got ${typeof rows}`);
+export function arrayRows<T>(where: string, what: string, rows: readonly (readonly T[])[]): readonly (readonly T[])[] {
+  if (!Array.isArray(rows)) throw new RangeError(`${where}: the ${what} must be an array of rows, got ${typeof rows}`);
   for (let i = 0; i < rows.length; i++) {
-    if (!Array.isArray(rows[i])) throw new RangeError(`${who}.forward: row ${i} of the ${what} is not an array`);
+    if (!Array.isArray(rows[i])) throw new RangeError(`${where}: row ${i} of the ${what} is not an array`);
   }
   return rows;
 }
 
 /** Beam-search rows: batchSize indices in [0, batchSize). */
 export function checkRows(who: string, rows: readonly number[], batchSize: number): void {
-  if (!Array.isArray(rows) || rows.length !== batchSize || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= batchSize)) {
+  // [...rows]: a hole becomes undefined and fails the check (some() alone skips holes)
+  if (!Array.isArray(rows) || rows.length !== batchSize || [...rows].some((r) => !Number.isInteger(r) || r < 0 || r >= batchSize)) {
     throw new RangeError(`${who}.reorder: need ${batchSize} row indices in [0, ${batchSize}), got [${String(rows)}]`);
   }
 }

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, type GPTJModel, embed, loadModel } from '../index.js';
 import { relToMax } from '../test-support/compare.js';
 import { at } from '../at.js';
+import { withHoles } from '../test-support/sparse.js';
 import { finalStatesPath, layerKitFinalStates, runnerFinalStates } from './layer-states.js';
 
 interface HiddenRefs {
@@ -138,6 +139,7 @@ describe('embed: bad input', () => {
     [[[1]], { pooling: 'max' }, /pooling must be one of mean, last, none/],
     [[[1]], { tokenBudget: 0 }, /tokenBudget must be a positive integer/],
     [[{}], {}, /input 0 must be a string or an array of token ids, got object/],
+    [withHoles(2, { 1: [1] }), {}, /input 0 must be a string or an array of token ids, got undefined/],
   ])('%j %j', async (inputs, opts, message) => {
     await expect(embed(model, inputs as never, opts as never)).rejects.toThrow(message);
   });

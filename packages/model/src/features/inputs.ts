@@ -13,7 +13,8 @@ export type Encode = (text: string) => number[];
  */
 export function inputIds(op: string, inputs: readonly FeatureInput[], encode: Encode | undefined, vocabSize: number, maxLength: number): number[][] {
   if (!Array.isArray(inputs)) throw new TypeError(`${op}: inputs must be an array of texts or token-id arrays`);
-  return inputs.map((input, i) => {
+  // Array.from, not map: map skips the holes of a sparse array and would return one with holes.
+  return Array.from(inputs, (input, i) => {
     let ids: readonly number[];
     if (typeof input === 'string') {
       if (!encode) throw new TypeError(`${op}: input ${i} is a text; pass opts.encode (e.g. (t) => tokenizer.encode(t)) or token ids`);

@@ -59,7 +59,7 @@ export async function loglikelihood(
   const topK = opts.topLogprobs ?? 0;
   if (!Number.isInteger(topK) || topK < 0 || topK > model.vocabSize)
     throw new RangeError(`${op}: opts.topLogprobs must be an integer in [0, ${model.vocabSize}], got ${String(topK)}`);
-  const inputs = requests.map((r, i) => modelInput(op, r, i, model));
+  const inputs = Array.from(requests, (r, i) => modelInput(op, r, i, model)); // not map: a hole is a request too, refused
   const out = new Array<LoglikelihoodResult>(requests.length);
   let done = 0;
   for (const batch of microBatches(

@@ -48,19 +48,20 @@ export async function scoreMultipleChoice(
   const eos = opts.eosTokenId ?? model.eosTokenId;
   if (eos === null || eos === undefined) throw new RangeError(`${op}: the model has no eos_token_id; pass opts.eosTokenId`);
   const requests: LoglikelihoodRequest[] = [];
-  items.forEach((item, i) => {
+  // entries(), not forEach: it visits the holes of a sparse list, which must be refused like any other non-item.
+  for (const [i, item] of items.entries()) {
     if (typeof item?.context !== 'string' || !Array.isArray(item.choices) || item.choices.length < 2) {
       throw new TypeError(`${op}: item ${i} must be { context: string, choices: string[] } with at least 2 choices`);
     }
-    item.choices.forEach((choice, c) => {
+    for (const [c, choice] of item.choices.entries()) {
       if (typeof choice !== 'string' || choice === '') throw new RangeError(`${op}: item ${i}: choice ${c} must be a non-empty string`);
       const request = encodePair(opts.encode, item.context, delimiter + choice, eos);
       if (request.continuation.length > model.maxLength) {
         throw new RangeError(`${op}: item ${i}: choice ${c} has ${request.continuation.length} tokens, more than the context of ${model.maxLength}`);
       }
       requests.push(request);
-    });
-  });
+    }
+  }
   const scores = await loglikelihood(model, requests, opts);
   let next = 0;
   return items.map((item) => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GPTJModel, loadModel, loglikelihood, multipleChoiceAccuracy, rollingPerplexity, scoreMultipleChoice } from '../index.js';
 import { perplexityWindows } from './perplexity.js';
 import { at } from '../at.js';
+import { withHoles } from '../test-support/sparse.js';
 
 interface Case {
   name: string;
@@ -122,6 +123,7 @@ describe('loglikelihood vs transformers logits', () => {
     ],
     [[{ context: [1], continuation: new Array(513).fill(1) }], /513 tokens, more than the context of 512/],
     [[null], /request 0 must be \{ context: number\[\], continuation: number\[\] \}/],
+    [withHoles(2, { 1: { context: [1], continuation: [2] } }), /request 0 must be \{ context: number\[\], continuation: number\[\] \}/],
   ])('rejects %j', async (requests, message) => {
     await expect(loglikelihood(model, requests as never)).rejects.toThrow(message);
   });
@@ -214,5 +216,11 @@ describe('multiple choice', () => {
       /item 0: choice 1 has 601 tokens, more than the context of 512/,
     );
     expect(() => multipleChoiceAccuracy([], [])).toThrow(/at least one/);
+    // Holes in a sparse list are refused like any other non-item (they were skipped, or crashed with a TypeError).
+    const item = { context: 'a', choices: ['b', 'c'] };
+    await expect(scoreMultipleChoice(model, withHoles(2, { 1: item }), { encode })).rejects.toThrow(/item 0 must be .* at least 2 choices/);
+    await expect(scoreMultipleChoice(model, [{ context: 'a', choices: withHoles(3, { 0: 'b', 2: 'c' }) }, item], { encode })).rejects.toThrow(
+      new RangeError('scoreMultipleChoice: item 0: choice 1 must be a non-empty string'),
+    );
   });
 });
