@@ -3,6 +3,9 @@
 // the field out, so the server's default applies. `n` and `best_of` are offered in completion mode only (a chat shows
 // one reply).
 
+/** The input of either penalty: the API accepts -2 to 2 for both, 0 (off) by default. */
+const PENALTY = { kind: 'number', min: -2, max: 2, step: 0.1, value: '', placeholder: '0' };
+
 /** Field definitions: `kind` says how the input's text becomes the request value. */
 export const OPTIONS = [
   { field: 'max_tokens', label: 'max tokens', kind: 'int', min: 1, value: '64', hint: 'tokens to generate at most' },
@@ -19,28 +22,8 @@ export const OPTIONS = [
     hint: 'sample from the smallest set of tokens whose probabilities add up to this',
   },
   { field: 'top_k', label: 'top k', kind: 'int', min: 0, value: '', placeholder: 'off', hint: 'sample from the k most likely tokens only (0: off)' },
-  {
-    field: 'presence_penalty',
-    label: 'presence penalty',
-    kind: 'number',
-    min: -2,
-    max: 2,
-    step: 0.1,
-    value: '',
-    placeholder: '0',
-    hint: 'lowers the logit of every token already generated',
-  },
-  {
-    field: 'frequency_penalty',
-    label: 'frequency penalty',
-    kind: 'number',
-    min: -2,
-    max: 2,
-    step: 0.1,
-    value: '',
-    placeholder: '0',
-    hint: 'lowers the logit of a token by how often it was generated',
-  },
+  { field: 'presence_penalty', label: 'presence penalty', ...PENALTY, hint: 'lowers the logit of every token already generated' },
+  { field: 'frequency_penalty', label: 'frequency penalty', ...PENALTY, hint: 'lowers the logit of a token by how often it was generated' },
   {
     field: 'seed',
     label: 'seed',
