@@ -203,7 +203,7 @@ function mutate(text: string, other: string, [kind, a, b, bytes]: [string, numbe
   const buf = Buffer.from(text);
   const i = buf.length === 0 ? 0 : a % buf.length;
   if (kind === 'flip') {
-    if (buf.length > 0) buf[i] ^= 1 << (b % 8);
+    if (buf.length > 0) buf[i]! ^= 1 << (b % 8);
     return buf;
   }
   if (kind === 'truncate') return buf.subarray(0, i);

@@ -36,8 +36,8 @@ describe('gptj-server', () => {
 
   it('greedy completion of "# Copyright" equals transformers', async () => {
     const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 });
-    expect(r.choices[0].text).toBe(copyright.completion);
-    expect(r.choices[0].finish_reason).toBe('length');
+    expect(r.choices[0]?.text).toBe(copyright.completion);
+    expect(r.choices[0]?.finish_reason).toBe('length');
     expect(r.usage).toEqual({ prompt_tokens: 2, completion_tokens: 48, total_tokens: 50 });
   });
 
@@ -50,7 +50,7 @@ describe('gptj-server', () => {
         payload: { model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 48, temperature: 0 },
       });
       expect(res.statusCode).toBe(200);
-      expect(res.json().choices[0].text).toBe(copyright.completion);
+      expect(res.json().choices[0]?.text).toBe(copyright.completion);
     } finally {
       await inMemory.close();
     }
@@ -62,13 +62,13 @@ describe('gptj-server', () => {
     let chunks = 0;
     let last;
     for await (const chunk of stream) {
-      text += chunk.choices[0].text;
+      text += chunk.choices[0]?.text;
       chunks += 1;
       last = chunk;
     }
     expect(text).toBe(copyright.completion);
     expect(chunks).toBeGreaterThan(10);
-    expect(last!.choices[0].finish_reason).toBe('length');
+    expect(last!.choices[0]?.finish_reason).toBe('length');
     expect(last!.usage?.completion_tokens).toBe(48);
   });
 
@@ -79,14 +79,14 @@ describe('gptj-server', () => {
       server.client.completions.create({ model: 'gptj-mini-code', prompt: ids, max_tokens: 12, temperature: 0 }),
       server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 12, temperature: 0 }),
     ]);
-    expect(a.choices[0].text).toBe(tokenizer.decode(fibonacci.new_ids.slice(0, 12)));
-    expect(b.choices[0].text).toBe(tokenizer.decode(copyright.new_ids.slice(0, 12)));
+    expect(a.choices[0]?.text).toBe(tokenizer.decode(fibonacci.new_ids.slice(0, 12)));
+    expect(b.choices[0]?.text).toBe(tokenizer.decode(copyright.new_ids.slice(0, 12)));
   });
 
   it('chat completion returns the assistant message the template continues to', async () => {
     const messages = [{ role: 'user' as const, content: 'Write a Python function that adds two numbers.' }];
     const chat = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0 });
-    const choice = chat.choices[0];
+    const choice = chat.choices[0]!;
     expect(choice.message.role).toBe('assistant');
     expect(chat.usage!.completion_tokens).toBeGreaterThan(0);
     expect(chat.usage!.completion_tokens).toBeLessThanOrEqual(10);
@@ -98,8 +98,8 @@ describe('gptj-server', () => {
       temperature: 0,
       stop: ['\nUser:', '\nSystem:'],
     });
-    expect(choice.message.content).toBe(plain.choices[0].text.replace(/^\s+/, ''));
-    expect(choice.finish_reason).toBe(plain.choices[0].finish_reason);
+    expect(choice.message.content).toBe(plain.choices[0]?.text.replace(/^\s+/, ''));
+    expect(choice.finish_reason).toBe(plain.choices[0]?.finish_reason);
 
     const stream = await server.client.chat.completions.create({ model: 'gptj-mini-code', messages, max_tokens: 10, temperature: 0, stream: true });
     let content = '';
@@ -167,10 +167,10 @@ describe('gptj-server', () => {
     // 500 tokens would take far longer than this test's budget; the abort lets the next request run at once.
     const start = performance.now();
     const r = await server.client.completions.create({ model: 'gptj-mini-code', prompt: '# Copyright', max_tokens: 4, temperature: 0 });
-    expect(r.choices[0].text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
+    expect(r.choices[0]?.text).toBe(Tokenizer.gptj().decode(copyright.new_ids.slice(0, 4)));
     expect(performance.now() - start).toBeLessThan(15_000);
     // The disconnected request ended early with 'abort', well short of its 500 tokens.
-    const aborted = await run.mock.results[0].value;
+    const aborted = await run.mock.results[0]?.value;
     expect(aborted.choices[0].finishReason).toBe('abort');
     expect(aborted.completionTokens).toBeLessThan(500);
     run.mockRestore();

@@ -34,12 +34,8 @@ const ANY_OF_MESSAGES: Record<string, string> = {
   stop: 'must be a non-empty string or an array of at most 4 non-empty strings',
 };
 
-/** ajv's first error (the last one for anyOf, which lists each branch's failure first) as an OpenAI-style 400. */
-function validationError(
-  validation: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
-  context: string,
-): ApiError {
-  const v = validation[validation.length - 1];
+/** ajv's error to report (the last one: for anyOf, which lists each branch's failure first) as an OpenAI-style 400. */
+function validationError(v: { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }, context: string): ApiError {
   const path = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
   const extra = (v.params.missingProperty ?? v.params.additionalProperty) as string | undefined;
   const param = [path, extra].filter(Boolean).join('.') || null;
@@ -83,9 +79,10 @@ export async function createServer(opts: ServerOptions = {}): Promise<FastifyIns
   registerBodyParser(app);
   warnUnknownFields(app);
   app.setErrorHandler((err, request, reply) => {
-    const e = err as { validation?: Parameters<typeof validationError>[0]; validationContext?: string; statusCode?: number; code?: string; message: string };
+    const e = err as { validation?: Parameters<typeof validationError>[0][]; validationContext?: string; statusCode?: number; code?: string; message: string };
+    const invalid = e.validation?.at(-1);
     let api: ApiError;
-    if (e.validation) api = validationError(e.validation, e.validationContext ?? 'body');
+    if (invalid) api = validationError(invalid, e.validationContext ?? 'body');
     else if (!(err instanceof ApiError) && e.statusCode !== undefined && e.statusCode >= 400 && e.statusCode < 500) {
       api = fastifyClientError({ ...e, statusCode: e.statusCode }, request.headers['content-type']);
     } else api = toApiError(err);

@@ -23,8 +23,8 @@ beforeAll(async () => {
   base = await new Promise<string>((resolve, reject) => {
     server.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      const m = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (m) resolve(m[1].replace(/\s*\(.*$/, ''));
+      const url = /listening on (http:\/\/\S+)/.exec(stderr)?.[1];
+      if (url) resolve(url.replace(/\s*\(.*$/, ''));
     });
     server.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before listening: ${stderr}`)));
   });
