@@ -75,6 +75,8 @@ export function perplexityPlan(
  * them for the result, fewer for a partial one (an interrupted evaluation).
  */
 export function perplexityOf(plan: PerplexityPlan, scores: readonly { logprob: number }[]): PerplexityResult {
+  // More scores than windows would add their logprobs to the nll but no tokens to the count: a wrong perplexity.
+  if (scores.length > plan.requests.length) throw new RangeError(`perplexityOf: ${scores.length} scores for a plan of ${plan.requests.length} windows`);
   const nll = -scores.reduce((a, s) => a + s.logprob, 0);
   const tokens = plan.requests.slice(0, scores.length).reduce((a, r) => a + r.continuation.length, 0);
   return { perplexity: Math.exp(nll / tokens), nll, tokens, windows: scores.length, maxLength: plan.maxLength, stride: plan.stride };

@@ -3,7 +3,16 @@
 // windows, from the model's full [T, V] logits (GPTJModel.forward, the layer kit, not the scoring path).
 import { fixturePath, readFixtureF32, readFixtureJson } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GPTJModel, loadModel, loglikelihood, multipleChoiceAccuracy, rollingPerplexity, scoreMultipleChoice } from '../index.js';
+import {
+  type GPTJModel,
+  loadModel,
+  loglikelihood,
+  multipleChoiceAccuracy,
+  perplexityOf,
+  perplexityPlan,
+  rollingPerplexity,
+  scoreMultipleChoice,
+} from '../index.js';
 import { perplexityWindows } from './perplexity.js';
 import { at } from '../at.js';
 import { withHoles } from '../test-support/sparse.js';
@@ -171,6 +180,16 @@ describe('rolling perplexity', () => {
     await expect(rollingPerplexity(model, [1])).rejects.toThrow(/at least 2 tokens, got 1/);
     await expect(rollingPerplexity(model, ids, { maxLength: 600 })).rejects.toThrow(/maxLength must be an integer in \[2, 512\]/);
     await expect(rollingPerplexity(model, ids, { maxLength: 8, stride: 9 })).rejects.toThrow(/stride must be an integer in \[1, 8\]/);
+  });
+
+  it('perplexityOf: a partial list of scores counts its windows; more scores than windows is a RangeError, not a wrong perplexity', () => {
+    const plan = perplexityPlan(model, ids, { maxLength: 16, stride: 8 });
+    const windows = plan.requests.length;
+    const scores = (n: number) => new Array(n).fill({ logprob: -2 });
+    const partial = perplexityOf(plan, scores(2));
+    expect(partial.tokens).toBe(at(plan.requests, 0).continuation.length + at(plan.requests, 1).continuation.length);
+    expect(partial.perplexity).toBeCloseTo(Math.exp(4 / partial.tokens), 12);
+    expect(() => perplexityOf(plan, scores(windows + 1))).toThrow(new RangeError(`perplexityOf: ${windows + 1} scores for a plan of ${windows} windows`));
   });
 });
 
