@@ -1,5 +1,5 @@
 import { SamplingError } from './errors.js';
-import { maxOf, Scratch } from './processors/softmax-stats.js';
+import { expShifted, maxOf, Scratch } from './processors/softmax-stats.js';
 import { Xoshiro128 } from './rng.js';
 
 /** Greedy decoding: the highest score; ties go to the lowest id (torch.argmax). */
@@ -41,22 +41,17 @@ export class MultinomialSampler {
     const max = maxOf(scores);
     if (max === -Infinity) throw new SamplingError('every token was removed by the logits processors; nothing to sample from');
     const weights = this.scratch.float64(V);
-    let z = 0;
-    let lastFinite = 0;
-    for (let i = 0; i < V; i++) {
-      const v = scores[i]!;
-      const w = v === -Infinity ? 0 : Math.exp(v - max);
-      weights[i] = w;
-      z += w;
-      if (w > 0) lastFinite = i;
-    }
+    const z = expShifted(scores, max, weights);
     const u = this.rng.nextFloat() * z;
     let cum = 0;
     for (let i = 0; i < V; i++) {
       cum += weights[i]!;
       if (u < cum) return i;
     }
-    return lastFinite; // u landed in the rounding gap at the very top
+    // u landed in the rounding gap at the very top: the last token with a weight
+    let last = V - 1;
+    while (last > 0 && weights[last] === 0) last--;
+    return last;
   }
 }
 

@@ -21,6 +21,18 @@ export function sumExp(scores: Float32Array, max: number): number {
   return z;
 }
 
+/** weights[i] = exp(s[i] - max), 0 for -Infinity; returns their sum (sumExp's value, in the same order). */
+export function expShifted(scores: Float32Array, max: number, weights: Float64Array): number {
+  let z = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i]!;
+    const w = v === -Infinity ? 0 : Math.exp(v - max);
+    weights[i] = w;
+    z += w;
+  }
+  return z;
+}
+
 /** log(sum(exp(s))) of the row. */
 export function logSumExp(scores: Float32Array): number {
   const m = maxOf(scores);

@@ -1,6 +1,6 @@
 import { topKIndices } from '../select.js';
 import { MassCut } from './mass-cut.js';
-import { maxOf, Scratch } from './softmax-stats.js';
+import { expShifted, maxOf, Scratch } from './softmax-stats.js';
 import type { LogitsProcessor } from './types.js';
 
 /**
@@ -25,12 +25,7 @@ export class TopPProcessor implements LogitsProcessor {
     const max = maxOf(scores);
     if (max === -Infinity) return;
     const prob = this.scratch.float64(V);
-    let z = 0;
-    for (let i = 0; i < V; i++) {
-      const v = scores[i]!;
-      prob[i] = v === -Infinity ? 0 : Math.exp(v - max);
-      z += prob[i]!;
-    }
+    const z = expShifted(scores, max, prob);
     for (let i = 0; i < V; i++) prob[i] = prob[i]! / z;
     const cut = 1 - this.topP;
     const keep = this.scratch.flags(V);

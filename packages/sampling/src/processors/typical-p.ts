@@ -1,6 +1,6 @@
 import { sortIdsDescending } from '../select.js';
 import { MassCut } from './mass-cut.js';
-import { maxOf, Scratch } from './softmax-stats.js';
+import { expShifted, maxOf, Scratch } from './softmax-stats.js';
 import type { LogitsProcessor } from './types.js';
 
 /**
@@ -26,12 +26,7 @@ export class TypicalPProcessor implements LogitsProcessor {
     if (max === -Infinity) return;
     const prob = this.scratch.float64(V, 0);
     const key = this.scratch.float64(V, 1); // -shift: descending key = ascending shift
-    let z = 0;
-    for (let i = 0; i < V; i++) {
-      const v = scores[i]!;
-      prob[i] = v === -Infinity ? 0 : Math.exp(v - max);
-      z += prob[i]!;
-    }
+    const z = expShifted(scores, max, prob);
     const logZ = Math.log(z) + max;
     let entropy = 0;
     for (let i = 0; i < V; i++) {
