@@ -50,7 +50,8 @@ interface Timings {
 }
 
 /** One decode step of a block, each op timed into `t` (ms). */
-function block(w: Record<string, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: Tensor, t: Map<string, number[]>): Tensor {
+type BlockWeight = 'ln_g' | 'ln_b' | 'q' | 'k' | 'v' | 'out' | 'fc_in' | 'fc_in_b' | 'fc_out' | 'fc_out_b';
+function block(w: Record<BlockWeight, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: Tensor, t: Map<string, number[]>): Tensor {
   const held: Tensor[] = [];
   const op = (name: string, f: () => Tensor): Tensor => {
     const t0 = performance.now();
@@ -82,7 +83,7 @@ function block(w: Record<string, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: 
 }
 
 function run(dtype: DType): { t: Timings; bytes: number } {
-  const w: Record<string, Tensor> = {
+  const w: Record<BlockWeight | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor> = {
     ln_g: vector(D, 1),
     ln_b: vector(D, 2),
     q: matrix(D, D, 3, dtype),
@@ -134,7 +135,7 @@ for (const dtype of dtypes) {
   results.set(dtype, run(dtype));
 }
 const rows: string[][] = [['ms per step', ...dtypes]];
-const names = [...results.get(dtypes[0])!.t.ops.keys()];
+const names = [...results.get(dtypes[0]!)!.t.ops.keys()]; // split gives at least one
 // A block op ran once per layer per rep (q/k/v three times): per-step ms = sum over the step / reps.
 const perStep = (t: Timings, name: string) => t.ops.get(name)!.reduce((a, b) => a + b, 0) / reps;
 for (const name of names) rows.push([name, ...dtypes.map((d) => perStep(results.get(d)!.t, name).toFixed(2))]);
@@ -148,5 +149,6 @@ console.log(
   `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads, mean of ${reps}; ` +
     `best probe ${(floorBps / 1e9).toFixed(1)} GB/s (${method}), probed before each dtype`,
 );
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+// every row has a cell per column of the header row
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+for (const r of rows) console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));

@@ -66,9 +66,9 @@ describe.skipIf(!hasCompiler)('read-bandwidth probe against the C reference read
         ratios.push(probeBest / refBest);
         console.log(
           `series ${series + 1}: probe ${(probeBest / 1e9).toFixed(1)} GB/s (${method}), C reader ${(refBest / 1e9).toFixed(1)} GB/s, ` +
-            `ratio ${ratios[series].toFixed(3)}, ${threads} threads, best of ${TURNS} turns`,
+            `ratio ${ratios[series]!.toFixed(3)}, ${threads} threads, best of ${TURNS} turns`,
         );
-        if (ratios[series] >= 0.9) break;
+        if (ratios[series]! >= 0.9) break;
       }
     } finally {
       reader.child.stdin.end();

@@ -149,19 +149,17 @@ for (const name of values.models.split(',')) {
     if (load !== 'idle' && load !== 'busy') throw new RangeError(`--loads: unknown load '${load}' (idle, busy)`);
     const procs = load === 'busy' ? await startLoad() : [];
     try {
-      const runs = threadCounts.map(() => [] as number[]);
-      const poolSizes: number[] = [];
+      const counts = threadCounts.map(([label, n]) => ({ label, n, poolSize: 0, runs: [] as number[] }));
       for (let r = 0; r < rounds; r++) {
-        for (const [i, [, n]] of threadCounts.entries()) {
-          setNumThreads(n);
-          poolSizes[i] = getNumThreads();
-          runs[i].push(await decodeMs(runner));
+        for (const c of counts) {
+          setNumThreads(c.n);
+          c.poolSize = getNumThreads();
+          c.runs.push(await decodeMs(runner));
         }
       }
-      const medians = runs.map((ms) => ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]);
-      for (const [i, [label]] of threadCounts.entries()) {
-        rows.push([name, load, label, String(poolSizes[i]), medians[i].toFixed(2), (medians[i] / medians[0]).toFixed(2)]);
-      }
+      const median = (ms: number[]) => ms.sort((a, b) => a - b)[Math.floor(ms.length / 2)]!; // rounds >= 1
+      const base = median(counts[0]!.runs); // the first thread count is the reference
+      for (const c of counts) rows.push([name, load, c.label, String(c.poolSize), median(c.runs).toFixed(2), (median(c.runs) / base).toFixed(2)]);
     } finally {
       for (const p of procs) p.kill();
     }
@@ -172,11 +170,12 @@ for (const name of values.models.split(',')) {
 setNumThreads(defaultThreads);
 
 console.log(`CPU GPT-J runner decode, median of ${rounds} rounds of ${tokens} tokens per figure, ${cores} cores available`);
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+// every row has a cell per column of the header row
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const r of rows)
   console.log(
     r
-      .map((cell, c) => cell.padEnd(widths[c]))
+      .map((cell, c) => cell.padEnd(widths[c]!))
       .join('  ')
       .trimEnd(),
   );

@@ -30,15 +30,15 @@ export function verifyLinear(
       mag = 0,
       rounding = 0;
     for (let k = 0; k < K; k++) {
-      const p = x[m * K + k] * w[n * K + k];
+      const p = x[m * K + k]! * w[n * K + k]!;
       ref += p;
       mag += Math.abs(p);
       if (xRounding && k % 32 === 0) {
         const dx = Math.max(...x.subarray(m * K + k, m * K + k + 32).map(Math.abs)) / 127;
-        for (let j = k; j < k + 32; j++) rounding += (Math.abs(w[n * K + j]) * dx) / 2;
+        for (let j = k; j < k + 32; j++) rounding += (Math.abs(w[n * K + j]!) * dx) / 2;
       }
     }
-    const got = y[m * N + n];
+    const got = y[m * N + n]!;
     if (!(Math.abs(got - ref) <= 1e-5 * (mag + rounding) + rounding * (1 + 2 ** -20) + 1e-30)) {
       throw new BenchVerifyError(`${label}: y[${m}, ${n}] = ${got}, naive reference ${ref} (|x*w| sum ${mag})`);
     }
