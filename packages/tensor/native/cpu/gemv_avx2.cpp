@@ -13,8 +13,8 @@ namespace {
 struct V {
   using R = __m256;
   static constexpr int kLanes = 8;
-  // Accumulators per W row for one row of x: 4 rows x 2, plus 4 weight vectors and x, fit 16 registers.
-  static constexpr int kMaxChains = 2;
+  // FMA chains for one row of x (gemv_impl.inc's kChains): 4, plus the weight vector and x, fit 16 registers.
+  static constexpr int kMaxChains = 4;
   static R zero() { return _mm256_setzero_ps(); }
   static R loadx(const float* p) { return _mm256_loadu_ps(p); }
   static R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }

@@ -17,7 +17,7 @@ namespace {
 struct V {
   using R = __m512;
   static constexpr int kLanes = 16;
-  // Accumulators per W row for one row of x: 4 rows x 4, plus 4 weight vectors and x, fit 32 registers.
+  // FMA chains for one row of x (gemv_impl.inc's kChains): 4 hide the FMA latency at the read rate.
   static constexpr int kMaxChains = 4;
   static R zero() { return _mm512_setzero_ps(); }
   static R loadx(const float* p) { return _mm512_loadu_ps(p); }
