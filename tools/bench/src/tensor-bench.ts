@@ -76,10 +76,11 @@ const gemvRows: { label: string; shape: string; gbs: number; t: number; bw: numb
 // Weight bytes a GEMV reads: q8 adds an f32 scale per row, q4 is 16 bytes of codes + an f16 scale per 32.
 const weightBytes = { f16: (N: number, K: number) => N * K * 2, q8: (N: number, K: number) => N * K + N * 4, q4: (N: number, K: number) => (N * K * 18) / 32 };
 for (const dtype of ['f16', 'q8', 'q4'] as const) {
-  for (const [N, K] of [
+  const shapes: [number, number][] = [
     [16384, 4096],
     [4096, 16384],
-  ]) {
+  ];
+  for (const [N, K] of shapes) {
     const { t, bw } = timeLinear(dtype, 1, K, N, true);
     const bytes = weightBytes[dtype](N, K);
     gemvRows.push({ label: `GEMV ${dtype}`, shape: `x[1,${K}] W[${N},${K}]`, gbs: bytes / t / 1e9, t, bw });
@@ -119,11 +120,12 @@ for (const dtype of ['f32', 'f16'] as const) {
 }
 
 console.log(`@gptj/tensor CPU kernels: ${cpus()[0]?.model ?? 'unknown CPU'}, ${threads} threads, best of ${reps}`);
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+// every row has a cell per column of the header row
+const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
 for (const r of rows)
   console.log(
     r
-      .map((cell, c) => cell.padEnd(widths[c]))
+      .map((cell, c) => cell.padEnd(widths[c]!))
       .join('  ')
       .trimEnd(),
   );
