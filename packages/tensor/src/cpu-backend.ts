@@ -1,6 +1,7 @@
 // The CPU backend: every kernel is a call into gptj_cpu.node with the tensors' native Storage.
+import { sharedOps } from './addon-ops.js';
 import { registerCpuBackend, type Backend, type BackendStorage } from './backend.js';
-import { DTYPE_CODE, elementBytes, matrixDims } from './dtype.js';
+import { DTYPE_CODE, matrixDims } from './dtype.js';
 import { cpu, type NativeStorage } from './native.js';
 import { callNative, nativeError } from './native-errors.js';
 import type { Tensor } from './tensor.js';
@@ -22,6 +23,7 @@ export function cpuStorageView(bytes: Uint8Array): BackendStorage {
 
 export const cpuBackend: Backend = {
   device: 'cpu',
+  ...sharedOps(cpu),
   alloc: (n, zero) => callNative('alloc', () => new cpu.Storage(n, zero)),
   upload(bytes) {
     const s = callNative('upload', () => new cpu.Storage(bytes.byteLength, false));
@@ -48,29 +50,6 @@ export const cpuBackend: Backend = {
       callNative('linearAsync', () => cpu.linear(st(x), st(w), DTYPE_CODE[w.dtype], bias ? st(bias) : null, st(out), x.size / K, K, N, true)),
     );
   },
-  matmul(a, b, out, batch) {
-    const M = a.shape[a.shape.length - 2],
-      K = a.shape[a.shape.length - 1],
-      N = b.shape[b.shape.length - 1];
-    callNative('matmul', () => cpu.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
-  },
-  binary(op, a, b, out, l) {
-    callNative(op, () => cpu.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));
-  },
-  scale: (x, s, out) => callNative('scale', () => cpu.scale(st(x), st(out), x.size, s)),
-  gelu: (x, approximate, out) => callNative('gelu', () => cpu.gelu(st(x), st(out), x.size, approximate === 'tanh')),
-  layerNorm(x, gamma, beta, eps, out) {
-    const [rows, D] = matrixDims(x.shape);
-    callNative('layerNorm', () => cpu.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
-  },
-  softmax(x, out) {
-    const [rows, V] = matrixDims(x.shape);
-    callNative('softmax', () => cpu.softmax(st(x), st(out), rows, V));
-  },
-  rotary(x, positions, rotaryDim, style, base, out) {
-    const [B, T, H, D] = x.shape;
-    callNative('rotary', () => cpu.rotary(st(x), st(positions), st(out), B, T, H, D, rotaryDim, style === 'interleaved', base));
-  },
   attention(q, k, v, mask, kvLength, scale, out) {
     const [B, T, H, D] = q.shape;
     callNative('attention', () => cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, false));
@@ -81,21 +60,6 @@ export const cpuBackend: Backend = {
       'attentionAsync',
       callNative('attentionAsync', () => cpu.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale, true)),
     );
-  },
-  stridedCopy(src, dst, l) {
-    callNative('copy', () => cpu.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
-  },
-  embedding(table, ids, out) {
-    const [V, D] = table.shape;
-    callNative('embedding', () => cpu.embedding(st(table), DTYPE_CODE[table.dtype], V, D, st(ids), ids.size, st(out)));
-  },
-  argmax(x, out) {
-    const [rows, V] = matrixDims(x.shape);
-    callNative('argmax', () => cpu.argmax(st(x), rows, V, st(out)));
-  },
-  topk(x, k, values, indices) {
-    const [rows, V] = matrixDims(x.shape);
-    callNative('topk', () => cpu.topk(st(x), rows, V, k, st(values), st(indices)));
   },
 };
 

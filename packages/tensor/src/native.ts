@@ -3,6 +3,7 @@
 // plus plain numbers; the TS layer validates everything first, and the addon checks again (bounds,
 // types, liveness) and throws instead of crashing.
 import { loadCpuAddon } from './addon-loader.js';
+import type { SharedOpBindings } from './addon-ops.js';
 import type { GPTJRunnerConfig, RunnerWeights } from './runner-shared.js';
 
 /** What both addons' layouts(rows, cols) report: dtype codes and the q8 layout (native/common/dtype.h). */
@@ -23,7 +24,7 @@ export interface NativeStorage {
 
 type S = NativeStorage;
 
-export interface CpuAddon {
+export interface CpuAddon extends SharedOpBindings<NativeStorage> {
   /** new Storage(byteLength, zero) allocates; new Storage(bytes) views `bytes` zero-copy. */
   Storage: new (
     arg: number | Uint8Array,
@@ -51,17 +52,6 @@ export interface CpuAddon {
   mmapClose(handle: unknown): void;
   dropFileCache(path: string): void;
   fileCacheResidency(path: string): { size: number; resident: number };
-  binary(op: 0 | 1, a: S, b: S, out: S, shape: number[], aStrides: number[], bStrides: number[]): void;
-  scale(x: S, out: S, n: number, s: number): void;
-  gelu(x: S, out: S, n: number, tanhApprox: boolean): void;
-  layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, out: S, rows: number, D: number, eps: number): void;
-  softmax(x: S, out: S, rows: number, V: number): void;
-  cast(x: S, srcDtype: number, out: S, dstDtype: number, rows: number, cols: number): void;
-  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number, dstStrides: number[], dstOffset: number): void;
-  embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, out: S): void;
-  argmax(x: S, rows: number, V: number, out: S): void;
-  topk(x: S, rows: number, V: number, k: number, values: S, indices: S): void;
-  rotary(x: S, positions: S, out: S, B: number, T: number, H: number, D: number, rotaryDim: number, interleaved: boolean, base: number): void;
   attention(
     q: S,
     k: S,
@@ -78,7 +68,6 @@ export interface CpuAddon {
     async: boolean,
   ): Promise<void> | undefined;
   linear(x: S, w: S, wDtype: number, bias: S | null, out: S, M: number, K: number, N: number, async: boolean): Promise<void> | undefined;
-  matmul(a: S, b: S, out: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[], M: number, K: number, N: number): void;
   /** The GPT-J decoder, one native job per step (native/cpu/gptj_runner.cpp). */
   CpuGPTJRunner: new (
     config: CpuRunnerNativeConfig,

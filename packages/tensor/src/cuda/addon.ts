@@ -3,6 +3,7 @@
 // binding. Loaded lazily, once: a missing addon, one that fails to load, a machine without an NVIDIA
 // driver or GPU, or GPTJ_NO_CUDA=1 all end up as `{ reason }`, never as an exception at import time.
 import { CUDA_ADDON, findAddon } from '../addon-loader.js';
+import type { SharedOpBindings } from '../addon-ops.js';
 import type { AddonAttempt } from '../addon-unavailable.js';
 import type { RunnerWeights } from '../gptj-weights.js';
 import type { NativeLayouts } from '../native.js';
@@ -57,29 +58,17 @@ export interface NativeSession {
   dispose(): void;
 }
 
-export interface CudaAddon {
+export interface CudaAddon extends SharedOpBindings<DeviceStorage> {
   probe(): CudaProbe;
   /** dtype codes and q8 layout as this addon computes them; needs no GPU (layouts.test.ts). */
   layouts(rows: number, cols: number): NativeLayouts;
   DeviceStorage: new (byteLength: number, zero: boolean) => DeviceStorage;
   synchronize(): void;
-  // Argument order as in the CPU addon (native.ts): inputs, output, dims, then parameters.
+  // Besides the ops both addons share (addon-ops.ts), in their argument order: inputs, output, dims, then parameters.
   linear(x: S, w: S, wDtype: number, bias: S | null, y: S, M: number, K: number, N: number): void;
-  matmul(a: S, b: S, c: S, batchShape: number[], aBatchStrides: number[], bBatchStrides: number[], M: number, K: number, N: number): void;
-  binary(op: 0 | 1, a: S, b: S, y: S, shape: number[], aStrides: number[], bStrides: number[]): void;
-  stridedCopy(src: S, dst: S, elemBytes: number, shape: number[], srcStrides: number[], srcOffset: number, dstStrides: number[], dstOffset: number): void;
-  scale(x: S, y: S, n: number, s: number): void;
-  layerNorm(x: S, gamma: S, gammaDtype: number, beta: S, betaDtype: number, y: S, rows: number, D: number, eps: number): void;
-  gelu(x: S, y: S, n: number, tanhApprox: boolean): void;
-  softmax(x: S, y: S, rows: number, V: number): void;
-  rotary(x: S, positions: S, y: S, B: number, T: number, H: number, D: number, rotaryDim: number, interleaved: boolean, base: number): void;
   attention(q: S, k: S, v: S, mask: S | null, out: S, B: number, T: number, H: number, D: number, Tmax: number, kvLength: number, scale: number): void;
-  embedding(table: S, tableDtype: number, V: number, D: number, ids: S, n: number, y: S): void;
-  cast(x: S, xDtype: number, y: S, yDtype: number, rows: number, cols: number): void;
   quantizeQ8(x: S, xDtype: number, rows: number, cols: number, q: S): void;
   dequantizeQ8(q: S, rows: number, cols: number, y: S, yDtype: number): void;
-  argmax(x: S, rows: number, V: number, out: S): void;
-  topk(x: S, rows: number, V: number, k: number, values: S, indices: S): void;
   /** benchmark helpers: uniform(-amp, amp) fill made on the device; streaming-read bytes/s */
   fillRandom(storage: S, dtype: number, rows: number, cols: number, seed: number, amp: number): void;
   readBandwidth(storage: S, bytes: number, iters: number): number;

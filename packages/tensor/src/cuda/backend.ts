@@ -4,8 +4,9 @@
 // Activations are f32 here, exactly like the CPU backend; weights may be f16/bf16/q8.
 // Importing this module registers the backend with the dispatcher; the addon itself is loaded on
 // first use of device 'cuda' (see addon.ts).
+import { sharedOps } from '../addon-ops.js';
 import { registerCudaBackend, type Backend, type BackendStorage } from '../backend.js';
-import { DTYPE_CODE, elementBytes, matrixDims } from '../dtype.js';
+import { DTYPE_CODE, matrixDims } from '../dtype.js';
 import { callNative } from '../native-errors.js';
 import type { Tensor } from '../tensor.js';
 import { loadCudaAddon, type CudaAddon, type DeviceStorage } from './addon.js';
@@ -15,6 +16,7 @@ const st = (t: Tensor): DeviceStorage => t.storage as DeviceStorage;
 export function createCudaBackend(cuda: CudaAddon): Backend {
   const backend: Backend = {
     device: 'cuda',
+    ...sharedOps(cuda),
     alloc: (n, zero) => callNative('alloc', () => new cuda.DeviceStorage(n, zero)),
     upload(bytes): BackendStorage {
       const s = callNative('upload', () => new cuda.DeviceStorage(bytes.byteLength, false));
@@ -43,50 +45,12 @@ export function createCudaBackend(cuda: CudaAddon): Backend {
     async linearAsync(x, w, bias, out) {
       backend.linear(x, w, bias, out);
     },
-    matmul(a, b, out, batch) {
-      const M = a.shape[a.shape.length - 2],
-        K = a.shape[a.shape.length - 1],
-        N = b.shape[b.shape.length - 1];
-      callNative('matmul', () => cuda.matmul(st(a), st(b), st(out), batch.shape, batch.aStrides, batch.bStrides, M, K, N));
-    },
-    binary(op, a, b, out, l) {
-      callNative(op, () => cuda.binary(op === 'add' ? 0 : 1, st(a), st(b), st(out), l.shape, l.aStrides, l.bStrides));
-    },
-    scale: (x, s, out) => callNative('scale', () => cuda.scale(st(x), st(out), x.size, s)),
-    gelu: (x, approximate, out) => callNative('gelu', () => cuda.gelu(st(x), st(out), x.size, approximate === 'tanh')),
-    layerNorm(x, gamma, beta, eps, out) {
-      const [rows, D] = matrixDims(x.shape);
-      callNative('layerNorm', () => cuda.layerNorm(st(x), st(gamma), DTYPE_CODE[gamma.dtype], st(beta), DTYPE_CODE[beta.dtype], st(out), rows, D, eps));
-    },
-    softmax(x, out) {
-      const [rows, V] = matrixDims(x.shape);
-      callNative('softmax', () => cuda.softmax(st(x), st(out), rows, V));
-    },
-    rotary(x, positions, rotaryDim, style, base, out) {
-      const [B, T, H, D] = x.shape;
-      callNative('rotary', () => cuda.rotary(st(x), st(positions), st(out), B, T, H, D, rotaryDim, style === 'interleaved', base));
-    },
     attention(q, k, v, mask, kvLength, scale, out) {
       const [B, T, H, D] = q.shape;
       callNative('attention', () => cuda.attention(st(q), st(k), st(v), mask ? st(mask) : null, st(out), B, T, H, D, k.shape[2], kvLength, scale));
     },
     async attentionAsync(q, k, v, mask, kvLength, scale, out) {
       backend.attention(q, k, v, mask, kvLength, scale, out);
-    },
-    stridedCopy(src, dst, l) {
-      callNative('copy', () => cuda.stridedCopy(st(src), st(dst), elementBytes(src.dtype), l.shape, l.srcStrides, l.srcOffset, l.dstStrides, l.dstOffset));
-    },
-    embedding(table, ids, out) {
-      const [V, D] = table.shape;
-      callNative('embedding', () => cuda.embedding(st(table), DTYPE_CODE[table.dtype], V, D, st(ids), ids.size, st(out)));
-    },
-    argmax(x, out) {
-      const [rows, V] = matrixDims(x.shape);
-      callNative('argmax', () => cuda.argmax(st(x), rows, V, st(out)));
-    },
-    topk(x, k, values, indices) {
-      const [rows, V] = matrixDims(x.shape);
-      callNative('topk', () => cuda.topk(st(x), rows, V, k, st(values), st(indices)));
     },
   };
   return backend;
