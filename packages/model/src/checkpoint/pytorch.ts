@@ -33,7 +33,8 @@ export function openPytorchIndex(indexPath: string): Checkpoint {
       const part = openPytorchBin(shard);
       parts.push(part);
       for (const [name, entry] of part.tensors) {
-        if (tensors.has(name)) throw new CheckpointFormatError(entry.file.name, `tensor also stored in ${tensors.get(name)!.file.name}`, name);
+        const dup = tensors.get(name);
+        if (dup) throw new CheckpointFormatError(entry.file.name, `tensor also stored in ${dup.file.name}`, name);
         tensors.set(name, entry);
       }
     }

@@ -28,17 +28,18 @@ export function scoreRow(row: Float32Array, target: number, topK = 0): { logprob
 
 /** Indices of the k largest values, largest first; an insertion into a sorted list of k (k is small: top logprobs). */
 function topTokens(row: Float32Array, k: number): number[] {
-  const top: number[] = []; // ids, largest value first; every id in it indexes `row`
-  if (k <= 0) return top;
+  const top: { token: number; value: number }[] = []; // largest value first
+  if (k <= 0) return [];
+  let floor = 0; // the last (smallest) value in `top`
   for (let v = 0; v < row.length; v++) {
-    const x = row[v]!;
-    if (top.length === k && x <= row[top[k - 1]!]!) continue;
-    let i = top.length === k ? k - 1 : top.length;
-    while (i > 0 && row[top[i - 1]!]! < x) {
-      top[i] = top[i - 1]!;
-      i--;
+    const value = row[v]!;
+    if (top.length === k) {
+      if (value <= floor) continue;
+      top.pop();
     }
-    top[i] = v;
+    const i = top.findIndex((t) => t.value < value); // after the equal ones: ties keep the lower id first
+    top.splice(i < 0 ? top.length : i, 0, { token: v, value });
+    floor = top.at(-1)?.value ?? floor;
   }
-  return top;
+  return top.map((t) => t.token);
 }
