@@ -218,11 +218,12 @@ describe('narrower SIMD paths and the packed GEMM (child process with GPTJ_CPU_I
 
 // The GEMM sums each y[m, n] in an order that does not depend on the other rows of x (gemm_dot_avx512.cpp),
 // so a sequence's logits do not change with the batch it was computed in (the sequence pool's rows). Exact.
-describe('linear: a row of y does not depend on the other rows of x (M >= 5)', () => {
+// Every part has 17 rows or more: a GEMM for every dtype (linear.cpp GemvMaxRows).
+describe('linear: a row of y does not depend on the other rows of x (GEMM rows)', () => {
   it.each(['f32', 'f16', 'bf16', 'q8', 'q4'] as const)('%s weights, K = 2100 (k chunks and a tail), N = 70', (dtype) => {
     const K = dtype === 'q4' ? 2112 : 2100,
       N = 70,
-      M = 23;
+      M = 40;
     const xs = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37));
     const w = tensor.Tensor.fromArray(
       new Float32Array(N * K).map((_, i) => Math.cos(i * 0.11)),
@@ -235,9 +236,9 @@ describe('linear: a row of y does not depend on the other rows of x (M >= 5)', (
     );
     const all = tensor.linear(tensor.Tensor.fromArray(xs, [M, K]), w, bias).toFloat32Array();
     for (const [m0, rows] of [
-      [0, 5],
-      [3, 6],
-      [11, 12],
+      [0, 17],
+      [5, 20],
+      [20, 20],
     ] as const) {
       const part = tensor.linear(tensor.Tensor.fromArray(xs.slice(m0 * K, (m0 + rows) * K), [rows, K]), w, bias).toFloat32Array();
       expect(part).toEqual(all.slice(m0 * N, (m0 + rows) * N));

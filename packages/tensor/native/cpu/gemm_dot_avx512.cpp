@@ -33,8 +33,9 @@ constexpr int64_t kNC = 64;
 //   through all its chunks against every row of x before the next group, so each W row is one
 //   sequential read from memory;
 // - else, per chunk: each MB-row tile of x (L1) meets every W group of the task (the task's W chunk,
-//   64 rows x kKC, stays in L2), so the FMAs read x from L1 and W from L2. With x streamed from L2
-//   against W in L1 instead, a 64-row f16 prefill reached 60% of the FMA ceiling per CPU-second.
+//   64 rows x kKC, stays in L2), so the FMAs read x from L1 and W from L2. The first tile of a chunk
+//   asks for the task's next W chunk (prefetch into L2), so the weights come from memory while the
+//   other tiles compute rather than when the next chunk's first tile needs them.
 constexpr int64_t kKC = 1024;  // a multiple of the q4 group
 constexpr int64_t kSlabBytes = 256 << 10;
 
@@ -50,6 +51,10 @@ inline __m128 Reduce4(__m512 a, __m512 b, __m512 c, __m512 d) {
   return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
 }
 
+inline void PrefetchL2(const void* p, int64_t bytes) {
+  for (int64_t b = 0; b < bytes; b += 64) _mm_prefetch(static_cast<const char*>(p) + b, _MM_HINT_T1);
+}
+
 // Four W rows read as f32 vectors, kSub x 16 k at a time. Dense types (f32, f16, bf16, q8 before its
 // row scale) step 16 k and mask the k tail; q4 steps one group of 32 (K is a multiple of 32).
 template <typename L>
@@ -61,6 +66,9 @@ struct DenseRows {
     for (int j = 0; j < kNB; ++j) p[j] = static_cast<const T*>(w.data) + rows[j] * w.ld;
   }
   void Load(int j, int64_t k, __m512 v[kSub]) const { v[0] = L::load(p[j] + k); }
+  void Prefetch(int64_t k0, int64_t kc) const {
+    for (int j = 0; j < kNB; ++j) PrefetchL2(p[j] + k0, kc * static_cast<int64_t>(sizeof(T)));
+  }
   void LoadTail(int j, int64_t k, __mmask16 m, __m512 v[kSub]) const { v[0] = L::load(p[j] + k, m); }
 };
 
@@ -81,6 +89,12 @@ struct Q4Rows {
     v[1] = _mm512_mul_ps(v[1], d);
   }
   void LoadTail(int, int64_t, __mmask16, __m512[kSub]) const {}  // never called: K % 32 == 0
+  void Prefetch(int64_t k0, int64_t kc) const {
+    for (int j = 0; j < kNB; ++j) {
+      PrefetchL2(codes[j] + k0 / 2, kc / 2);
+      PrefetchL2(scales[j] + k0 / kQ4Group, 2 * kc / kQ4Group);
+    }
+  }
 };
 
 // What a tile does with its sums of a k chunk: y = (first ? 0 : y) + sums, then after the last chunk
@@ -134,13 +148,15 @@ void DotTile(const float* x, int64_t ldx, int64_t k0, int64_t kc, const W& w, fl
 template <typename W, int MB>
 void DotBlock(const float* x, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N, int64_t m0,
               int64_t m1, int64_t n0, int64_t n1) {
-  // W rows n .. n + 3 against x rows [ma, mb) over k in [k0, k0 + kKC)
-  auto chunk = [&](int64_t n, int64_t k0, int64_t ma, int64_t mb) {
+  // W rows n .. n + 3 against x rows [ma, mb) over k in [k0, k0 + kKC); with prefetch_next, the same rows'
+  // next chunk is asked into L2 first
+  auto chunk = [&](int64_t n, int64_t k0, int64_t ma, int64_t mb, bool prefetch_next) {
     const int64_t kc = std::min(kKC, K - k0);
     const int valid = static_cast<int>(std::min<int64_t>(kNB, N - n));
     int64_t rows[kNB];
     for (int j = 0; j < kNB; ++j) rows[j] = j < valid ? n + j : n;  // missing rows re-read row n, not stored
     const W wr(w, rows);
+    if (prefetch_next && k0 + kc < K) wr.Prefetch(k0 + kc, std::min(kKC, K - k0 - kc));
     SliceEnd e{k0 == 0, k0 + kc >= K, _mm_set1_ps(1.0f), _mm_setzero_ps(), static_cast<__mmask8>((1u << valid) - 1)};
     if (e.last && w.type == WType::Q8) e.scale = _mm_maskz_loadu_ps(e.lanes, w.scales + n);
     if (e.last && bias) e.bias = _mm_maskz_loadu_ps(e.lanes, bias + n);
@@ -159,11 +175,11 @@ void DotBlock(const float* x, int64_t K, const WeightView& w, const float* bias,
   };
   if ((m1 - m0) * K * 4 <= kSlabBytes) {
     for (int64_t n = n0; n < n1; n += kNB)
-      for (int64_t k0 = 0; k0 < K; k0 += kKC) chunk(n, k0, m0, m1);
+      for (int64_t k0 = 0; k0 < K; k0 += kKC) chunk(n, k0, m0, m1, false);
   } else {
     for (int64_t k0 = 0; k0 < K; k0 += kKC)
       for (int64_t m = m0; m < m1; m += MB)
-        for (int64_t n = n0; n < n1; n += kNB) chunk(n, k0, m, std::min(m1, m + MB));
+        for (int64_t n = n0; n < n1; n += kNB) chunk(n, k0, m, std::min(m1, m + MB), m == m0);
   }
 }
 

@@ -7,8 +7,6 @@
 namespace gptj {
 namespace {
 
-// Up to this many rows of x, stream W once per 4 rows (GEMV); beyond, packing W panels pays off.
-constexpr int64_t kGemvMaxRows = 4;
 // Weight bytes of the smallest GEMV pool chunk: each chunk costs an atomic claim on a line both cores
 // write, and restarts the kernel's row streams; 64 KiB is a couple of microseconds of streaming.
 constexpr int64_t kGemvChunkMinBytes = 64 << 10;
@@ -64,6 +62,23 @@ const GemmKernel& PickGemm() {
   }
 }
 
+// Most rows of x that take the GEMV rather than a GEMM. The GEMV streams W from memory once per pool chunk
+// and re-reads each chunk (64 KiB or more, in L2) once per 4 rows of x. Measured on the 2-vCPU Zen 5 host
+// (tools/bench `pnpm bench`, 6B fc_in [16384, 4096], one linear over M rows against 4-row GEMVs, same run):
+// the dot-product GEMM beats the GEMVs from 5 rows for f16 (1.10x at 5, 1.55x at 16) but not for q8
+// (0.73x at 5, 0.87x at 16: its GEMV converts int8 with fewer instructions per weight) nor q4 up to
+// 8 rows (0.74-0.86x; the VNNI GEMV does four multiply-adds per instruction; 0.98x at 16). The packed
+// GEMM converts all of W into panels first and only pays off from about 64 rows (f16 [4096, 4096]: M=8
+// 11.1 ms against 2.7 as GEMVs, 32: 15.5 against 11.2, 64: 23.3 against 22.6). A weight under 1 MiB is
+// in cache, where either GEMM wins from 5 rows.
+int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
+  if (weight_bytes < (int64_t(1) << 20)) return 4;
+#if defined(__x86_64__)
+  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return wt == WType::Q8 ? 16 : wt == WType::Q4 ? 8 : 4;
+#endif
+  return 32;
+}
+
 }  // namespace
 
 void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const float* scales, const float* bias,
@@ -72,9 +87,9 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   WeightView w{W, wt, scales, K};
   if (wt == WType::Q4)
     w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
-  if (M <= kGemvMaxRows) {
+  const int64_t row_bytes = wt == WType::Q4 ? K / 2 : wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
+  if (M <= GemvMaxRows(wt, N * row_bytes)) {
     const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
-    const int64_t row_bytes = wt == WType::Q4 ? K / 2 : wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
     if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
     const int64_t group = GemvRowGroup(row_bytes), groups = (N + group - 1) / group;
     parallel_for(groups, [&](int64_t g0, int64_t g1) {
