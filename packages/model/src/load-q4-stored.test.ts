@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cast } from '@gptj/tensor';
+import { f16Value } from '@gptj/tensor/testing';
 import { fixturePath } from '@gptj/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -32,16 +33,6 @@ const writeQ4 = (name: string, edit?: (ts: TensorSource[]) => TensorSource[], fr
   writeQuantized(from, join(dir, name), q4Sources, Q4_METADATA, edit);
 const tensorsIn = (path: string) => readRaw(path).tensors;
 
-/** IEEE half (bit pattern) to a number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1,
-    exp = (h >> 10) & 31,
-    frac = h & 1023;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 const logitsOf = (m: GPTJModel) => logitsFor(m, ids);
 
 let q4Dir: string;
@@ -62,7 +53,7 @@ describe('stored q4 checkpoints', () => {
     const decoded = new Float32Array(512 * 128);
     for (let r = 0; r < 512; r++) {
       for (let g = 0; g < 4; g++) {
-        const scale = halfToNumber(d[r * 4 + g]!); // d holds 512 x 4 scales, the codes 512 x 64 bytes
+        const scale = f16Value(d[r * 4 + g]!); // d holds 512 x 4 scales, the codes 512 x 64 bytes
         for (let i = 0; i < 16; i++) {
           const b = codes.bytes[r * 64 + g * 16 + i]!;
           decoded[r * 128 + g * 32 + i] = ((b & 15) - 8) * scale;
