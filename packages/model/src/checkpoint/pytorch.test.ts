@@ -71,6 +71,25 @@ describe('PyTorch .bin', () => {
     ckpt.close();
   });
 
+  it('refuses a zip64 entry whose extra field lacks the 64-bit values its saturated fields need', () => {
+    const path = join(dir, 'z64-lacking.bin');
+    writePytorchBin(path, sample, { forceZip64: true }); // every central entry saturates its sizes and offset: 3 values
+    const good = readFileSync(path);
+    const central = good.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); // the first central directory entry
+    const extra = central + 46 + good.readUInt16LE(central + 28); // after its name: the zip64 field's id and size
+    const name = JSON.stringify(good.toString('utf8', central + 46, extra));
+    expect([good.readUInt16LE(extra), good.readUInt16LE(extra + 2)]).toEqual([0x0001, 24]);
+    for (const [at, value] of [
+      [extra, 0x9999], // no zip64 field at all
+      [extra + 2, 16], // one holding two of the three values
+    ] as const) {
+      const bad = Buffer.from(good);
+      bad.writeUInt16LE(value, at);
+      writeFileSync(path, bad);
+      expect(() => openPytorchBin(path)).toThrow(new CheckpointFormatError('z64-lacking.bin', `zip archive: entry ${name} lacks its zip64 sizes`));
+    }
+  });
+
   it.skipIf(!hasPython)("writes archives Python's zipfile and pickletools accept (CRCs, opcodes, zip64)", () => {
     const path = join(dir, 'py.bin');
     writePytorchBin(path, sample, { forceZip64: true });
