@@ -34,15 +34,17 @@ export interface TensorSpec {
  * dtypes, then its rank. `args` names the tensors for error messages.
  */
 export function checkTensors(op: string, args: Args, specs: Readonly<Record<string, TensorSpec>>): Backend {
-  const given = Object.entries(specs).filter(([name, spec]) => {
+  // for-in loops, not entries/filter: this runs on every op call
+  for (const name in specs) {
     const t: unknown = args[name];
-    if (t == null && spec.optional) return false;
-    expectTensor(op, name, t);
-    return true;
-  });
+    if (t != null || !specs[name]!.optional) expectTensor(op, name, t);
+  }
   const backend = dispatch(op, args);
-  for (const [name, spec] of given) expectDType(op, args, name, spec.dtypes);
-  for (const [name, spec] of given) if (spec.rank !== undefined) expectRank(op, args, name, spec.rank);
+  for (const name in specs) if (args[name] != null) expectDType(op, args, name, specs[name]!.dtypes);
+  for (const name in specs) {
+    const rank = specs[name]!.rank;
+    if (rank !== undefined && args[name] != null) expectRank(op, args, name, rank);
+  }
   return backend;
 }
 
