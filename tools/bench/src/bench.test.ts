@@ -32,8 +32,9 @@ describe('pnpm bench --tiny', () => {
     expect(r.floor.best_gb_s).toBe(Math.max(...r.floor.methods.map((m) => m.best_gb_s)));
     if ('best_gb_s' in r.floor.c_reader) close(r.floor.ratios.probe_vs_c_reader ?? NaN, r.floor.best_gb_s / r.floor.c_reader.best_gb_s);
 
-    [r.peak.fma_gflops, r.peak.gemm_cached_gflops].forEach(positive);
+    [r.peak.fma_gflops, r.peak.gemm_cached_gflops, r.peak.gemm_cached_cpu_gflops].forEach(positive);
     close(r.peak.ratios.gemm_cached_of_peak, r.peak.gemm_cached_gflops / r.peak.fma_gflops);
+    close(r.peak.ratios.gemm_cached_of_peak_per_cpu_s, r.peak.gemm_cached_cpu_gflops / r.peak.fma_gflops);
 
     expect(r.small_m.length).toBeGreaterThan(0);
     for (const s of r.small_m) {

@@ -13,9 +13,11 @@ export interface ModelRunFigures {
   load_s: number;
   prompt_tokens: number;
   new_tokens: number;
-  /** Median over runs of one prefill's wall seconds, and the process CPU seconds it used (all threads). */
+  /** Median over runs of one prefill's wall seconds, the process CPU seconds it used (all threads, user +
+   * system), and of those the system's (page faults of mapped or fresh memory show there). */
   prefill_s: number;
   prefill_cpu_s: number;
+  prefill_sys_s: number;
   /** Median over runs of (decode wall seconds / new tokens). */
   decode_s_per_token: number;
   peak_rss_bytes: number;
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     const ids = benchIds(T, Math.min(model.vocabSize, 50257));
     const prefill: number[] = [],
       prefillCpu: number[] = [],
+      prefillSys: number[] = [],
       decode: number[] = [];
     for (let r = 0; r < runs; r++) {
       const session = model.createSession(1);
@@ -70,6 +73,7 @@ async function main(): Promise<void> {
         prefill.push((performance.now() - t) / 1e3);
         const c = process.cpuUsage(c0);
         prefillCpu.push((c.user + c.system) / 1e6);
+        prefillSys.push(c.system / 1e6);
         t = performance.now();
         for (let i = 0; i < steps; i++) logits = await session.forward([[argmax(logits)]]);
         decode.push((performance.now() - t) / 1e3 / steps);
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
       new_tokens: steps,
       prefill_s: median(prefill),
       prefill_cpu_s: median(prefillCpu),
+      prefill_sys_s: median(prefillSys),
       decode_s_per_token: median(decode),
       peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
       config: { n_layer: cfg.nLayer, n_embd: cfg.nEmbd, n_inner: cfg.nInner, vocab_size: cfg.vocabSize, n_positions: cfg.nPositions },
