@@ -13,7 +13,7 @@ const V = cfg.vocabSize;
 
 let seed = 300;
 
-/** A pool runs the linears of 5..32 rows as 4-row GEMVs over weights of 1 MiB or more: this MLP's are 1 MiB (f32). */
+/** Weights of 1 MiB or more, where linear picks GEMV or GEMM by the step's rows: this MLP's are 1 MiB (f32). */
 const wide: GPTJRunnerConfig = { ...cfg, nInner: 8192 };
 
 const randomWeights = (dtype: DType, c: GPTJRunnerConfig = cfg): RunnerWeights<Tensor> => randomRunnerWeights(c, dtype, 1000 * seed++);
@@ -127,7 +127,7 @@ describe('CPU sequence pool', () => {
     });
   }
 
-  it('1 MiB weights, their linears run as 4-row GEMVs: still within 1e-5 of the sequences run alone', async () => {
+  it('1 MiB weights (GEMV or GEMM by rows): still within 1e-5 of the sequences run alone', async () => {
     expect(await mixedRun('f32', wide)).toBeLessThan(1e-5);
   });
 
