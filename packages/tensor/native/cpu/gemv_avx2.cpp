@@ -13,7 +13,7 @@ namespace {
 struct V {
   using R = __m256;
   static constexpr int kLanes = 8;
-  // FMA chains for one row of x (gemv_impl.inc's kChains): 4, plus the weight vector and x, fit 16 registers.
+  // FMA chains for one row of x (gemv_impl.inc): 4 per W row with 2 parts, plus weights and x, fit 16 registers.
   static constexpr int kMaxChains = 4;
   static R zero() { return _mm256_setzero_ps(); }
   static R loadx(const float* p) { return _mm256_loadu_ps(p); }

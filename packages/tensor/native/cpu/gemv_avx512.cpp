@@ -17,7 +17,7 @@ namespace {
 struct V {
   using R = __m512;
   static constexpr int kLanes = 16;
-  // FMA chains for one row of x (gemv_impl.inc's kChains): 4 hide the FMA latency at the read rate.
+  // FMA chains for one row of x (gemv_impl.inc): 4 hide the FMA latency at the read rate.
   static constexpr int kMaxChains = 4;
   static R zero() { return _mm512_setzero_ps(); }
   static R loadx(const float* p) { return _mm512_loadu_ps(p); }
