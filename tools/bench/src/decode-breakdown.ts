@@ -4,12 +4,15 @@
 // the head. Every figure is the mean over `--reps` steps; "overhead" is what the step took beyond its
 // ops (JS calls, allocation). Random weights; the read-bandwidth probe runs between the dtypes and the
 // floor is the step's weight bytes at the best probe, so every percentage is a ratio taken in one run.
-// The runner (@gptj/tensor's CPU GPT-J runner) fuses these ops into one native job: this is the op-level
-// account of its work, not its own timing.
+// The runner (@gptj/tensor's CPU GPT-J runner, what `gptj` decodes with) fuses these ops into one native job
+// per step; it then steps over the same weights (the one block as all 28 layers), so its own step time and
+// its share of the floor print beside the op-level account, and the op path's extra time (a JS call and a
+// result tensor per op) shows as the difference.
 //   node dist/decode-breakdown.js [--threads N] [--reps R] [--context L] [--dtypes f16,q8,q4]
 import { parseArgs } from 'node:util';
 
 import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth, rotary, setNumThreads } from '@gptj/tensor';
+import { createCpuGPTJRunner } from '@gptj/tensor/runner';
 
 const { values } = parseArgs({
   options: {
@@ -44,9 +47,14 @@ const matrix = (rows: number, cols: number, seed: number, dtype: DType) => Tenso
 const vector = (n: number, seed: number) => Tensor.fromArray(random(n, seed), [n]);
 const weightBytes = (dtype: DType, n: number) => (dtype === 'q4' ? (n * 18) / 32 : dtype === 'q8' ? n : 2 * n);
 
+/** One block's weights plus ln_f and the head. */
+type Weights = Record<'ln_g' | 'ln_b' | 'q' | 'k' | 'v' | 'out' | 'fc_in' | 'fc_in_b' | 'fc_out' | 'fc_out_b' | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor>;
+
 interface Timings {
   ops: Map<string, number[]>;
   step: number[];
+  /** the runner's steps over the same weights (ms) */
+  runner: number[];
 }
 
 /** One decode step of a block, each op timed into `t` (ms). */
@@ -82,7 +90,7 @@ function block(w: Record<BlockWeight, Tensor>, x: Tensor, k: Tensor, v: Tensor, 
   return r;
 }
 
-function run(dtype: DType): { t: Timings; bytes: number } {
+async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
   const w: Record<BlockWeight | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor> = {
     ln_g: vector(D, 1),
     ln_b: vector(D, 2),
@@ -102,7 +110,7 @@ function run(dtype: DType): { t: Timings; bytes: number } {
   const cache = () => Tensor.fromArray(random(H * context * HD, 15, 1), [1, H, context, HD]);
   const [k, v] = [cache(), cache()];
   const pos = Tensor.fromArray(new Int32Array([context - 1]), [1, 1]);
-  const t: Timings = { ops: new Map(), step: [] };
+  const t: Timings = { ops: new Map(), step: [], runner: [] };
   for (let rep = 0; rep <= reps; rep++) {
     // rep 0 warms up
     const ops = rep === 0 ? new Map<string, number[]>() : t.ops;
@@ -120,9 +128,53 @@ function run(dtype: DType): { t: Timings; bytes: number } {
     for (const tt of [x, hf, logits]) tt.dispose();
     if (rep > 0) t.step.push(performance.now() - t0);
   }
+  t.runner = await runnerSteps(w, dtype);
   for (const tt of [...Object.values(w), k, v, pos]) tt.dispose();
   const bytes = LAYERS * weightBytes(dtype, 4 * D * D + 2 * D * FF) + weightBytes(dtype, V * D);
   return { t, bytes };
+}
+
+/**
+ * `reps` decode steps of the CPU runner over the block `w` as every layer (after one warm-up step), in ms. wte is
+ * lm_head's matrix, or an f16 one for q4 (the runner gathers embedding rows from f32/f16/bf16/q8 only).
+ */
+async function runnerSteps(w: Weights, dtype: DType): Promise<number[]> {
+  const wte = dtype === 'q4' ? matrix(V, D, 13, 'f16') : w.head;
+  const layer = {
+    lnGamma: w.ln_g,
+    lnBeta: w.ln_b,
+    q: w.q,
+    k: w.k,
+    v: w.v,
+    out: w.out,
+    fcIn: w.fc_in,
+    fcInBias: w.fc_in_b,
+    fcOut: w.fc_out,
+    fcOutBias: w.fc_out_b,
+  };
+  const config = { vocabSize: V, nEmbd: D, nLayer: LAYERS, nHead: H, nInner: FF, rotaryDim: ROT, layerNormEpsilon: 1e-5 };
+  const runner = createCpuGPTJRunner(config, {
+    wte,
+    lnfGamma: w.lnf_g,
+    lnfBeta: w.lnf_b,
+    lmHead: w.head,
+    lmHeadBias: w.head_b,
+    layers: Array(LAYERS).fill(layer),
+  });
+  const session = runner.createSession(1, reps + 2);
+  const times: number[] = [];
+  try {
+    for (let rep = 0; rep <= reps; rep++) {
+      const t0 = performance.now();
+      await session.forward([[rep + 1]]);
+      if (rep > 0) times.push(performance.now() - t0);
+    }
+  } finally {
+    session.dispose();
+    runner.dispose();
+    if (wte !== w.head) wte.dispose();
+  }
+  return times;
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -132,7 +184,7 @@ let floorBps = 0,
 for (const dtype of dtypes) {
   const probe = probeReadBandwidth(512 << 20, 3);
   if (probe.best > floorBps) [floorBps, method] = [probe.best, probe.method];
-  results.set(dtype, run(dtype));
+  results.set(dtype, await run(dtype));
 }
 const rows: string[][] = [['ms per step', ...dtypes]];
 const names = [...results.get(dtypes[0]!)!.t.ops.keys()]; // split gives at least one
@@ -143,8 +195,12 @@ const stepMs = (d: DType) => mean(results.get(d)!.t.step);
 rows.push(['overhead (step - ops)', ...dtypes.map((d) => (stepMs(d) - names.reduce((s, n) => s + perStep(results.get(d)!.t, n), 0)).toFixed(2))]);
 rows.push(['step', ...dtypes.map((d) => stepMs(d).toFixed(1))]);
 rows.push(['weights read per step', ...dtypes.map((d) => `${(results.get(d)!.bytes / 1e9).toFixed(2)} GB`)]);
-rows.push(['floor at the best probe', ...dtypes.map((d) => ((1e3 * results.get(d)!.bytes) / floorBps).toFixed(1))]);
-rows.push(['% of floor (floor / step)', ...dtypes.map((d) => `${((100 * 1e3 * results.get(d)!.bytes) / floorBps / stepMs(d)).toFixed(0)}%`)]);
+const floorMs = (d: DType) => (1e3 * results.get(d)!.bytes) / floorBps;
+rows.push(['floor at the best probe', ...dtypes.map((d) => floorMs(d).toFixed(1))]);
+rows.push(['% of floor (floor / step)', ...dtypes.map((d) => `${((100 * floorMs(d)) / stepMs(d)).toFixed(0)}%`)]);
+const runnerMs = (d: DType) => mean(results.get(d)!.t.runner);
+rows.push(['runner step (one native job)', ...dtypes.map((d) => runnerMs(d).toFixed(1))]);
+rows.push(['runner % of floor', ...dtypes.map((d) => `${((100 * floorMs(d)) / runnerMs(d)).toFixed(0)}%`)]);
 console.log(
   `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads, mean of ${reps}; ` +
     `best probe ${(floorBps / 1e9).toFixed(1)} GB/s (${method}), probed before each dtype`,
