@@ -1,6 +1,6 @@
 // `pnpm bench`: one table for all of issue 16, and its JSON.
 //   node dist/bench.js [--model DIR] [--dtypes f16,int8,q4] [--prompt-tokens 64] [--new-tokens 16] [--runs 3]
-//                      [--threads N] [--reps 3] [--json PATH] [--tiny]
+//                      [--threads N] [--reps 3] [--json PATH] [--no-mmap] [--tiny]
 // Floor methods against the C reference reader, the compute ceiling, small-M GEMM against GEMV rows and the
 // floor, then per dtype (each in its own process, for its own peak RSS): load, prefill and decode, with the
 // floor and the ceiling measured again right before it. Every ratio is computed from figures of this run
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     json: { type: 'string' },
     tiny: { type: 'boolean', default: false },
+    // weights read into process memory rather than mapped (as gptj --no-mmap): no page faults during the runs
+    'no-mmap': { type: 'boolean', default: false },
   },
 });
 const positive = (name: string, v: string | undefined) => {
@@ -81,6 +83,7 @@ try {
     };
     const args = [runner, '--model', modelDir, '--dtype', dtype, '--threads', String(threads)];
     for (const k of ['prompt-tokens', 'new-tokens', 'runs'] as const) args.push(`--${k}`, String(positive(k, values[k])));
+    if (values['no-mmap']) args.push('--no-mmap');
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     models.push(deriveModel(JSON.parse(out.trim().split('\n').pop() ?? '') as ModelRunFigures, alongside));
   }

@@ -1,7 +1,7 @@
 // One dtype of the bench table in its own process (so its peak RSS is its own): loads the model as `--dtype`
 // does, then times a prefill of --prompt-tokens and --new-tokens greedy decode steps, --runs times, and prints
 // one JSON line of figures. Started by bench.ts:
-//   node dist/table/model-run.js --model DIR --dtype f16|int8|q4 --prompt-tokens 64 --new-tokens 16 --runs 3 [--threads N]
+//   node dist/table/model-run.js --model DIR --dtype f16|int8|q4 --prompt-tokens 64 --new-tokens 16 --runs 3 [--threads N] [--no-mmap]
 import { parseArgs } from 'node:util';
 
 import { loadModel } from '@gptj/model';
@@ -10,6 +10,8 @@ import { getNumThreads, setNumThreads } from '@gptj/tensor';
 export interface ModelRunFigures {
   dtype: string;
   threads: number;
+  /** Whether weights kept as stored (f16 here) were views of the mapped file, or read into process memory. */
+  mmap: boolean;
   load_s: number;
   prompt_tokens: number;
   new_tokens: number;
@@ -50,13 +52,18 @@ async function main(): Promise<void> {
       'new-tokens': { type: 'string', default: '16' },
       runs: { type: 'string', default: '3' },
       threads: { type: 'string' },
+      'no-mmap': { type: 'boolean', default: false },
     },
   });
   if (!values.model) throw new Error('model-run: --model DIR is required');
   if (values.threads !== undefined) setNumThreads(Number(values.threads));
   const [T, steps, runs] = [values['prompt-tokens'], values['new-tokens'], values.runs].map(Number) as [number, number, number];
   const t0 = performance.now();
-  const model = await loadModel(values.model, { dtype: values.dtype === 'int8' ? 'q8' : (values.dtype as 'f16' | 'q4'), device: 'cpu' });
+  const model = await loadModel(values.model, {
+    dtype: values.dtype === 'int8' ? 'q8' : (values.dtype as 'f16' | 'q4'),
+    device: 'cpu',
+    mmap: !values['no-mmap'],
+  });
   const loadS = (performance.now() - t0) / 1e3;
   try {
     const ids = benchIds(T, Math.min(model.vocabSize, 50257));
@@ -85,6 +92,7 @@ async function main(): Promise<void> {
     const out: ModelRunFigures = {
       dtype: values.dtype ?? 'f16',
       threads: getNumThreads(),
+      mmap: !values['no-mmap'],
       load_s: loadS,
       prompt_tokens: T,
       new_tokens: steps,

@@ -140,7 +140,12 @@ export function formatTable(r: BenchReport): string {
       `peak ${f1(m.alongside.fma_gflops)}`,
       `${pct(m.ratios.prefill_of_peak)} of peak (wall), ${pct(m.ratios.prefill_of_peak_per_cpu_s)} per CPU-second (${pct(m.prefill_sys_s / m.prefill_cpu_s)} of it system)`,
     ]);
-    rows.push([`${m.dtype} memory`, `peak RSS ${(m.peak_rss_bytes / 2 ** 30).toFixed(2)} GiB`, `load ${m.load_s.toFixed(2)} s`, '']);
+    rows.push([
+      `${m.dtype} memory`,
+      `peak RSS ${(m.peak_rss_bytes / 2 ** 30).toFixed(2)} GiB`,
+      `load ${m.load_s.toFixed(2)} s`,
+      m.mmap ? 'mapped file' : 'read into memory (--no-mmap)',
+    ]);
   }
   const widths = [0, 1, 2, 3].map((col) => Math.max(...rows.filter((row) => row.length > 1).map((row) => (row[col] ?? '').length)));
   return rows
