@@ -66,15 +66,15 @@ const GemmKernel& PickGemm() {
 // and re-reads each chunk (64 KiB or more, in L2) once per 4 rows of x. Measured on the 2-vCPU Zen 5 host
 // (tools/bench `pnpm bench`, 6B fc_in [16384, 4096], one linear over M rows against 4-row GEMVs, same run):
 // the dot-product GEMM beats the GEMVs from 5 rows for f16 (1.10x at 5, 1.55x at 16) but not for q8
-// (0.73x at 5, 0.87x at 16: its GEMV converts int8 with fewer instructions per weight) nor q4 up to
-// 8 rows (0.74-0.86x; the VNNI GEMV does four multiply-adds per instruction; 0.98x at 16). The packed
+// (0.73x at 5, 0.87x at 16: its GEMV converts int8 with fewer instructions per weight) nor q4 (0.74-0.86x
+// at 5 and 8 rows, 0.75-0.98x at 16 in two runs: the VNNI GEMV does four multiply-adds per instruction). The packed
 // GEMM converts all of W into panels first and only pays off from about 64 rows (f16 [4096, 4096]: M=8
 // 11.1 ms against 2.7 as GEMVs, 32: 15.5 against 11.2, 64: 23.3 against 22.6). A weight under 1 MiB is
 // in cache, where either GEMM wins from 5 rows.
 int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
   if (weight_bytes < (int64_t(1) << 20)) return 4;
 #if defined(__x86_64__)
-  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return wt == WType::Q8 ? 16 : wt == WType::Q4 ? 8 : 4;
+  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return wt == WType::Q8 || wt == WType::Q4 ? 16 : 4;
 #endif
   return 32;
 }
