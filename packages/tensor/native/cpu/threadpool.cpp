@@ -115,7 +115,11 @@ class ThreadPool {
  public:
   explicit ThreadPool(int threads)
       : threads_(threads), spin_(threads > available_cores() ? std::chrono::nanoseconds(0) : kSpinNs) {
-    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this] { WorkerLoop(); });
+    // Each worker's baseline is the word as it is now, not as the worker first reads it: a worker the OS
+    // starts late (threads > cores) could otherwise read a word already bumped by a job or by the
+    // destructor, take that as its baseline and sleep through the destructor's wake-up, hanging its join.
+    const uint32_t baseline = wake_word_.load(std::memory_order_relaxed);
+    for (int w = 1; w < threads_; ++w) workers_.emplace_back([this, baseline] { WorkerLoop(baseline); });
   }
 
   ~ThreadPool() {
@@ -187,9 +191,8 @@ class ThreadPool {
     }
   }
 
-  void WorkerLoop() {
+  void WorkerLoop(uint32_t seen) {
     t_in_region = true;
-    uint32_t seen = wake_word_.load(std::memory_order_acquire);
     for (;;) {
       if (!spin_while_equal(wake_word_, seen, spin_)) {
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
