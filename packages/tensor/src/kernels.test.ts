@@ -156,6 +156,9 @@ function linearCases(dtype: WeightDType, M: number, maxWork: number): LinearCase
     }
   }
   if (M === 255) cases.push({ dtype, M, K: 255, N: 255, bias: true });
+  // A weight of 1 MiB or more keeps up to 16 (q8) or 32 (the packed-GEMM ISAs) rows on the GEMV, 4 rows at a
+  // time over each pool chunk (linear.cpp GemvMaxRows); f16 at 6 and 17 rows takes the AVX-512 GEMM.
+  if ((M === 6 || M === 17) && (dtype === 'f16' || dtype === 'q8')) cases.push({ dtype, M, K: 1000, N: 1100, bias: true });
   return cases;
 }
 
