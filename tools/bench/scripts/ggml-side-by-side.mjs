@@ -17,7 +17,7 @@
 //   whole predict time, so its decode ms/token is (t(-n 33) - t(-n 1)) / 32 with the same 8-token prompt, and its
 //   8-token prompt ms/token is t(-n 1) / 8;
 // - prefill: a 64-token prompt, one evaluation (ggml: -b 64 -n 1; ours: --new-tokens 1), ms per prompt token;
-//   `--prompt-tokens 64` makes the decode runs' prompt the prefill (3 loads a pair and round instead of 5).
+//   `--prefill-tokens 8` (the --prompt-tokens) makes the decode runs' prompt the prefill: 3 loads a pair and round, not 5.
 // ggml samples greedily (--top_k 1); a run that stops early at token 50256 ends the script with an error. Load time is
 // each engine's own figure (ggml reads a pre-quantized file; ours quantizes the checkpoint at load for int8/q4).
 import { spawnSync } from 'node:child_process';
@@ -55,8 +55,8 @@ const pairs = values.pairs.split(',').map((p) => {
 });
 
 // With --prefill-tokens equal to --prompt-tokens the decode runs' prompt is the prefill: two fewer loads of the model
-// a round (on 2 oversubscribed cores a 6B f16 load and run takes minutes). Decode after 64 instead of 8 tokens reads
-// 0.3% more bytes a token (the longer KV cache against 12 GB of weights).
+// a round (on 2 oversubscribed cores a 6B f16 load and run takes minutes). Keep that prompt short (8): ggml's decode is
+// the difference of two runs, and a 64-token prompt's own run-to-run noise (seconds) swamps 32 decode steps.
 const samePrompt = prefillTokens === promptTokens;
 const samples = [];
 for (let round = 1; round <= rounds; round++) {
@@ -106,7 +106,8 @@ function measureGgml({ file }) {
   const full = ggmlRun(file, promptTokens, newTokens + 1);
   const prefill = samePrompt ? prompt : ggmlRun(file, prefillTokens, 1);
   return report('ggml', {
-    decodeMs: (full.predictMs - prompt.predictMs) / newTokens,
+    // Two runs' difference: when the prompt's noise exceeds the decode, the sample has no decode figure (NaN).
+    decodeMs: full.predictMs > prompt.predictMs ? (full.predictMs - prompt.predictMs) / newTokens : Number.NaN,
     promptMs: prompt.predictMs / promptTokens,
     prefillMs: prefill.predictMs / prefillTokens,
     loadS: full.loadMs / 1000,
@@ -160,7 +161,7 @@ function report(engine, m) {
 
 function printTable() {
   const median = (xs) => {
-    const s = [...xs].sort((a, b) => a - b);
+    const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
     return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   };
   const cols = [
