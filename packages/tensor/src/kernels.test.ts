@@ -221,11 +221,16 @@ describe('narrower SIMD paths and the packed GEMM (child process with GPTJ_CPU_I
 
 // The GEMM sums each y[m, n] in an order that does not depend on the other rows of x (gemm_dot_avx512.cpp),
 // so a sequence's logits do not change with the batch it was computed in (the sequence pool's rows). Exact.
-// Every part has 17 rows or more: a GEMM for every dtype (linear.cpp GemvMaxRows).
+// Every part has 17 rows or more: a GEMM for every dtype (linear.cpp GemvMaxRows), and at K <= 256 on AVX-512
+// the small-K GEMM (linear.cpp kSmallKMinRows; K = 100 has a k tail, q4's K is a multiple of 32).
 describe('linear: a row of y does not depend on the other rows of x (GEMM rows)', () => {
-  it.each(['f32', 'f16', 'bf16', 'q8', 'q4'] as const)('%s weights, K = 2100 (k chunks and a tail), N = 70', (dtype) => {
-    const K = dtype === 'q4' ? 2112 : 2100,
-      N = 70,
+  it.each(
+    (['f32', 'f16', 'bf16', 'q8', 'q4'] as const).flatMap((dtype) => [
+      [dtype, dtype === 'q4' ? 2112 : 2100, 'k chunks and a tail'] as const,
+      [dtype, dtype === 'q4' ? 96 : 100, 'small K'] as const,
+    ]),
+  )('%s weights, K = %i (%s), N = 70', (dtype, K) => {
+    const N = 70,
       M = 40;
     const xs = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37));
     const w = tensor.Tensor.fromArray(

@@ -148,6 +148,8 @@ for (const M of [1, 2, 3, 4, 5, 9])
 // A weight of 1 MiB or more: 13 rows stay on the GEMV (4 rows at a time over each chunk), 17 take the GEMM
 // on AVX-512 and the GEMV elsewhere (linear.cpp GemvMaxRows).
 for (const M of [13, 17]) CASES.push({ M, K: 1024, N: 2100, bias: true, seed: seed++ });
+// 17 rows or more with K <= 256: the small-K GEMM on AVX-512 (linear.cpp kSmallKMinRows), a partial row tile and panel.
+for (const M of [17, 30]) CASES.push({ M, K: 96, N: 37, bias: M === 17, seed: seed++ }, { M, K: 256, N: 70, bias: M === 30, seed: seed++ });
 
 describe('q4 weights', () => {
   it('quantize, dequantize and linear match the references written from the layout (best SIMD path, VNNI where present)', () => {

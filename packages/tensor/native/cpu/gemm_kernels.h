@@ -60,6 +60,10 @@ extern const GemmKernel kGemm;
 // y[M, N] (row stride N) = x[M, K] @ W^T (* q8 scale) (+ bias) in dot-product form, threaded over the
 // pool, W never packed (gemm_dot_avx512.cpp); any weight type, q4 included.
 void gemm_dot(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
+// The same product for K <= kSmallKMax in outer-product form: W converted 32 rows at a time into an L1
+// panel, the packed GEMM's register tile, no lane reductions (gemm_small_k_avx512.cpp); q4 needs K % 32 == 0.
+constexpr int64_t kSmallKMax = 256;
+void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
 }  // namespace avx512
 
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)

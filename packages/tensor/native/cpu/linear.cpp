@@ -79,6 +79,14 @@ int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
   return 32;
 }
 
+// Fewest rows of x for the small-K GEMM (K <= avx512::kSmallKMax) on AVX-512; fewer take the dot-product
+// GEMM. Its W panels are converted and transposed once per call, paid for by the rows of x; measured on
+// the mini-code lm_head shape (W [50400, 128] f16, tools/bench/scripts/lmhead-gemm.mjs, one process, the
+// two kernels alternated, GFLOP/s per CPU-second): 0.86x the dot-product GEMM at 12 rows, 0.94x at 16,
+// 1.21x at 20, 1.41x at 24, 1.67x at 32. 17 is also where every part of kernels.test.ts's exact
+// row-independence test starts: a row's sum order changes only across this boundary (and the GEMV's).
+constexpr int64_t kSmallKMinRows = 17;
+
 }  // namespace
 
 void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const float* scales, const float* bias,
@@ -99,7 +107,9 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
     return;
   }
 #if defined(__x86_64__)
-  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return avx512::gemm_dot(x, M, K, w, bias, y, N);
+  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm())
+    return K <= avx512::kSmallKMax && M >= kSmallKMinRows ? avx512::gemm_small_k(x, M, K, w, bias, y, N)
+                                                          : avx512::gemm_dot(x, M, K, w, bias, y, N);
 #endif
   GemmKernel kernel = PickGemm();
   if (wt == WType::Q4) kernel.pack_w = PickQ4Pack(kernel);  // prefill is compute-bound: dequantize the panels
