@@ -47,9 +47,6 @@ const matrix = (rows: number, cols: number, seed: number, dtype: DType) => Tenso
 const vector = (n: number, seed: number) => Tensor.fromArray(random(n, seed), [n]);
 const weightBytes = (dtype: DType, n: number) => (dtype === 'q4' ? (n * 18) / 32 : dtype === 'q8' ? n : 2 * n);
 
-/** One block's weights plus ln_f and the head. */
-type Weights = Record<'ln_g' | 'ln_b' | 'q' | 'k' | 'v' | 'out' | 'fc_in' | 'fc_in_b' | 'fc_out' | 'fc_out_b' | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor>;
-
 interface Timings {
   ops: Map<string, number[]>;
   step: number[];
@@ -57,8 +54,11 @@ interface Timings {
   runner: number[];
 }
 
-/** One decode step of a block, each op timed into `t` (ms). */
 type BlockWeight = 'ln_g' | 'ln_b' | 'q' | 'k' | 'v' | 'out' | 'fc_in' | 'fc_in_b' | 'fc_out' | 'fc_out_b';
+/** One block's weights plus ln_f and the head. */
+type Weights = Record<BlockWeight | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor>;
+
+/** One decode step of a block, each op timed into `t` (ms). */
 function block(w: Record<BlockWeight, Tensor>, x: Tensor, k: Tensor, v: Tensor, pos: Tensor, t: Map<string, number[]>): Tensor {
   const held: Tensor[] = [];
   const op = (name: string, f: () => Tensor): Tensor => {
@@ -91,7 +91,7 @@ function block(w: Record<BlockWeight, Tensor>, x: Tensor, k: Tensor, v: Tensor, 
 }
 
 async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
-  const w: Record<BlockWeight | 'lnf_g' | 'lnf_b' | 'head' | 'head_b', Tensor> = {
+  const w: Weights = {
     ln_g: vector(D, 1),
     ln_b: vector(D, 2),
     q: matrix(D, D, 3, dtype),
