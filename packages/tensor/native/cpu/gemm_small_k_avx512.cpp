@@ -97,8 +97,8 @@ void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, con
       for (int64_t b = 0; b < m_panels; ++b) {
         for (int64_t q = ahead0 + b * share; q < std::min(ahead1, ahead0 + (b + 1) * share); q += 64)
           _mm_prefetch(wbytes + q, _MM_HINT_T0);
-        kGemm.tile(K, xp.data() + b * mr * K, wp, y + b * mr * N + n0, N, static_cast<int>(std::min<int64_t>(mr, M - b * mr)),
-                   n, 1.0f, bias ? bias + n0 : nullptr, false);
+        kGemm.tile(K, xp.data() + b * mr * K, wp, y + b * mr * N + n0, N,
+                   static_cast<int>(std::min<int64_t>(mr, M - b * mr)), n, 1.0f, bias ? bias + n0 : nullptr, false);
       }
     }
   });
