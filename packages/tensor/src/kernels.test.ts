@@ -229,7 +229,7 @@ describe('linear: a row of y does not depend on the other rows of x (GEMM rows)'
       [dtype, dtype === 'q4' ? 2112 : 2100, 'k chunks and a tail'] as const,
       [dtype, dtype === 'q4' ? 96 : 100, 'small K'] as const,
     ]),
-  )('%s weights, K = %i (%s), N = 70', (dtype, K) => {
+  )('%s weights, K = %i (%s), N = 70', (dtype, K, _part) => {
     const N = 70,
       M = 40;
     const xs = new Float32Array(M * K).map((_, i) => Math.sin(i * 0.37));
