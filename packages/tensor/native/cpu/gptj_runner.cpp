@@ -233,7 +233,7 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
 }  // namespace
 
 float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positions, int64_t N, StepBuffers& b,
-                      const AttendFn& attend, bool gemv_groups) {
+                      const AttendFn& attend) {
   const int64_t D = r.D, H = r.H, Dh = r.Dh;
   float* x = b.x.get(N * D);
   float* h = b.h.get(N * D);
@@ -248,17 +248,17 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   for (size_t li = 0; li < r.layers.size(); li++) {
     const Layer& l = r.layers[li];
     layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
-    linear_rows(h, N, l.q, nullptr, q, gemv_groups);
-    linear_rows(h, N, l.k, nullptr, k, gemv_groups);
-    linear_rows(h, N, l.v, nullptr, v, gemv_groups);
+    linear_m(h, N, l.q, nullptr, q);
+    linear_m(h, N, l.k, nullptr, k);
+    linear_m(h, N, l.v, nullptr, v);
     // rows are independent in rotary: [N] rows of [H, Dh], each at its own position
     rotary_kernel(q, positions, q, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
     rotary_kernel(k, positions, k, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
     attend(li, q, k, v, att);
-    linear_rows(att, N, l.out, nullptr, ao, gemv_groups);
-    linear_rows(h, N, l.fc_in, l.fc_in_b.data(), m, gemv_groups);
+    linear_m(att, N, l.out, nullptr, ao);
+    linear_m(h, N, l.fc_in, l.fc_in_b.data(), m);
     gelu_kernel(m, m, N * r.I, r.gelu_tanh);
-    linear_rows(m, N, l.fc_out, l.fc_out_b.data(), mo, gemv_groups);
+    linear_m(m, N, l.fc_out, l.fc_out_b.data(), mo);
     par(N, D * 2, [&](int64_t r0, int64_t r1) {
       for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
     });
@@ -267,14 +267,14 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
 }
 
 void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
-                  std::vector<float>& out, bool gemv_groups) {
+                  std::vector<float>& out) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);
   for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
   layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
   out.resize(static_cast<size_t>(n * r.V));
-  linear_rows(h, n, r.lm_head, r.lm_head_b.data(), out.data(), gemv_groups);
+  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out.data());
 }
 
 void InitGPTJRunner(Napi::Env env, Napi::Object exports) {

@@ -45,21 +45,6 @@ inline void linear_m(const float* x, int64_t M, const Matrix& w, const float* bi
   linear(x, M, w.cols, w.s->data(), wtype(w.dt), scales, bias, y, w.rows);
 }
 
-// linear_m, or with gemv_groups and 4 < M <= 32 rows over a weight of 1 MiB or more: linear_m on 4 rows at a time.
-// Why: linear() streams W once per 4 rows (GEMV) up to 4 rows and packs W for a blocked GEMM beyond, and the
-// packing only pays off over many rows. Measured here (CPU ms, f16): [4096, 4096] M=8 11.1 as one GEMM vs 2.7
-// as two GEMVs, M=16 13.5 vs 5.5, M=32 15.5 vs 11.2, M=64 23.3 vs 22.6; [50400, 128] M=16 4.6 vs 2.2; a
-// [512, 128] weight (in cache) favours the GEMM from M=16. A pool decoding 5..32 sequences is exactly that case.
-inline void linear_rows(const float* x, int64_t M, const Matrix& w, const float* bias, float* y, bool gemv_groups) {
-  const int64_t bytes = w.dt == DType::Q4 ? w.rows * w.cols / 2
-                                          : w.rows * w.cols *
-                                                (w.dt == DType::F32  ? 4
-                                                 : w.dt == DType::Q8 ? 1
-                                                                     : 2);
-  if (!gemv_groups || M <= 4 || M > 32 || bytes < (int64_t(1) << 20)) return linear_m(x, M, w, bias, y);
-  for (int64_t r = 0; r < M; r += 4) linear_m(x + r * w.cols, std::min<int64_t>(4, M - r), w, bias, y + r * w.rows);
-}
-
 struct Layer {
   Matrix q, k, v, out, fc_in, fc_out;
   std::vector<float> ln_g, ln_b, fc_in_b, fc_out_b;
@@ -260,14 +245,14 @@ using AttendFn = std::function<void(size_t layer, const float* q, const float* k
 // The decoder over N token rows (each a token id with its position), on the calling thread + pool:
 //   x [N, D] = wte[ids]; per layer: h = ln(x); q, k, v = h W^T [N, D]; rotary(q, k) at positions [N];
 //   att = attend(layer, q, k, v); x = (x + att W_out^T) + (gelu(h W_in^T + b_in) W_out'^T + b_out').
-// Returns x [N, D] (in b.x) before ln_f. Every linear reads its weights once for all N rows (with gemv_groups:
-// once per 4 rows for up to 32 rows, see linear_rows).
+// Returns x [N, D] (in b.x) before ln_f. Every linear is one linear() call over all N rows, which picks GEMV or
+// GEMM by rows and dtype (linear.cpp).
 float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positions, int64_t N, StepBuffers& b,
-                      const AttendFn& attend, bool gemv_groups = false);
+                      const AttendFn& attend);
 
 // out [n, V] = ln_f(x[rows[i]]) W_lm^T + b_lm: logits of the chosen rows of x [., D] only.
 void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
-                  std::vector<float>& out, bool gemv_groups = false);
+                  std::vector<float>& out);
 
 // One forward step of `Owner` (a session or a pool) as an AsyncWorker: Execute runs owner->Run(in, out)
 // under compute_mutex on a libuv worker; back on the JS thread, owner->Commit(in) (success) or
