@@ -22,10 +22,20 @@ const { values } = parseArgs({
     dtypes: { type: 'string', default: 'f16,q8,q4' },
   },
 });
-if (values.threads !== undefined) setNumThreads(Number(values.threads));
-const reps = Number(values.reps),
-  context = Number(values.context);
+/** A command-line count: a positive integer, or a RangeError naming the option (`--reps 0` printed a table of NaN). */
+function count(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${text}`);
+  return n;
+}
+const WEIGHT_DTYPES: readonly string[] = ['f16', 'bf16', 'q8', 'q4']; // the dtypes weightBytes below counts
+if (values.threads !== undefined) setNumThreads(count('threads', values.threads));
+const reps = count('reps', values.reps),
+  context = count('context', values.context);
 const dtypes = values.dtypes.split(',') as DType[];
+for (const dtype of dtypes) {
+  if (!WEIGHT_DTYPES.includes(dtype)) throw new RangeError(`--dtypes: ${dtype} is not one of ${WEIGHT_DTYPES.join(', ')}`);
+}
 const [D, FF, H, HD, ROT, V, LAYERS] = [4096, 16384, 16, 256, 64, 50400, 28];
 
 /** Deterministic values in [-scale, scale) (xorshift). */
