@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 
 import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth, rotary, setNumThreads } from '@gptj/tensor';
+import { randomArray } from './table/random.js';
 import { createCpuGPTJRunner } from '@gptj/tensor/runner';
 
 const { values } = parseArgs({
@@ -38,23 +39,8 @@ for (const dtype of dtypes) {
 }
 const [D, FF, H, HD, ROT, V, LAYERS] = [4096, 16384, 16, 256, 64, 50400, 28];
 
-/** Deterministic values in [-scale, scale) (xorshift). */
-function random(n: number, seed: number, scale = 0.02): Float32Array {
-  const a = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    a[i] = (s / 2147483648 - 1) * scale;
-  }
-  return a;
-}
-
-const matrix = (rows: number, cols: number, seed: number, dtype: DType) => Tensor.fromArray(random(rows * cols, seed), [rows, cols], { dtype });
-const vector = (n: number, seed: number) => Tensor.fromArray(random(n, seed), [n]);
+const matrix = (rows: number, cols: number, seed: number, dtype: DType) => Tensor.fromArray(randomArray(rows * cols, seed, 0.02), [rows, cols], { dtype });
+const vector = (n: number, seed: number) => Tensor.fromArray(randomArray(n, seed, 0.02), [n]);
 const weightBytes = (dtype: DType, n: number) => (dtype === 'q4' ? (n * 18) / 32 : dtype === 'q8' ? n : 2 * n);
 
 interface Timings {
@@ -117,7 +103,7 @@ async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
     head: matrix(V, D, 13, dtype),
     head_b: vector(V, 14),
   };
-  const cache = () => Tensor.fromArray(random(H * context * HD, 15, 1), [1, H, context, HD]);
+  const cache = () => Tensor.fromArray(randomArray(H * context * HD, 15), [1, H, context, HD]);
   const [k, v] = [cache(), cache()];
   const pos = Tensor.fromArray(new Int32Array([context - 1]), [1, 1]);
   const t: Timings = { ops: new Map(), step: [], runner: [] };
@@ -125,7 +111,7 @@ async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
     // rep 0 warms up
     const ops = rep === 0 ? new Map<string, number[]>() : t.ops;
     const t0 = performance.now();
-    let x = Tensor.fromArray(random(D, 16 + rep, 1), [1, D]);
+    let x = Tensor.fromArray(randomArray(D, 16 + rep), [1, D]);
     for (let l = 0; l < LAYERS; l++) {
       const y = block(w, x, k, v, pos, ops);
       x.dispose();

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 
 import { Tensor, getNumThreads, setNumThreads } from '@gptj/tensor';
 import { type CpuGPTJRunner, type GPTJRunnerConfig, createCpuGPTJRunner } from '@gptj/tensor/runner';
+import { randomArray } from './table/random.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,20 +60,8 @@ const SHAPES: Record<string, () => Shape> = {
   wide: () => ({ config: { vocabSize: 50400, nEmbd: 2048, nLayer: 8, nHead: 16, nInner: 8192, rotaryDim: 64, layerNormEpsilon: 1e-5 }, dtype: 'f16' }),
 };
 
-// One random block (xorshift, values in [-0.02, 0.02)) tiled over every weight: fast to make for 600M values.
-const BLOCK = (() => {
-  const a = new Float32Array(1 << 20);
-  let s = 1;
-  for (let i = 0; i < a.length; i++) {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    a[i] = (s / 2147483648 - 1) * 0.02;
-  }
-  return a;
-})();
+// One random block (values in [-0.02, 0.02)) tiled over every weight: fast to make for 600M values.
+const BLOCK = randomArray(1 << 20, 1, 0.02);
 
 function weight(shape: number[], dtype: 'f32' | 'f16', fill?: number): Tensor {
   const n = shape.reduce((p, d) => p * d, 1);
