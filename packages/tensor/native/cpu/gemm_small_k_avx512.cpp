@@ -34,16 +34,6 @@ constexpr int64_t kPanelsPerTask = 8;
 // panel's tiles, 1 panel ahead 1.6x the dot-product GEMM, 2 panels ahead 1.67x.
 constexpr int64_t kPrefetchPanels = 2;
 
-// Bytes of one stored row of W (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
-int64_t RowBytes(WType t, int64_t K) {
-  switch (t) {
-    case WType::F32: return 4 * K;
-    case WType::Q8: return K;
-    case WType::Q4: return K / 2;
-    default: return 2 * K;
-  }
-}
-
 // W rows [n0, n0 + n) as f32 rows of K in dst (q8 times its row scale), read in address order: the pack's
 // 16x16 blocks read 16 rows at a time, 32 bytes of each, a pattern that left each block waiting on memory
 // when read from W itself (71% of the time at M = 8, perf).
@@ -82,7 +72,8 @@ void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, con
     float* dst = xp.data() + (m / mr) * mr * K + m % mr;
     for (int64_t k = 0; k < K; ++k) dst[k * mr] = x[m * K + k];
   }
-  const int64_t n_panels = (N + nr - 1) / nr, row_bytes = RowBytes(w.type, K);
+  // Prefetch reads the rows' stored bytes (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
+  const int64_t n_panels = (N + nr - 1) / nr, row_bytes = w_row_bytes(w.type, K);
   const char* wbytes = static_cast<const char*>(w.data);
   parallel_for((n_panels + kPanelsPerTask - 1) / kPanelsPerTask, [&](int64_t t0, int64_t t1) {
     alignas(64) float rows[kSmallKMax * 32], wp[kSmallKMax * 32];

@@ -10,6 +10,16 @@ namespace gptj {
 // Codes match DType's (Q4 = 5: DType 4 is i32).
 enum class WType : int { F32 = 0, F16 = 1, BF16 = 2, Q8 = 3, Q4 = 5 };
 
+// Bytes of one stored row of K weights of type t (q4: its codes only; the f16 group scales follow all rows).
+inline int64_t w_row_bytes(WType t, int64_t K) {
+  switch (t) {
+    case WType::F32: return 4 * K;
+    case WType::Q8: return K;
+    case WType::Q4: return K / 2;
+    default: return 2 * K;  // f16, bf16
+  }
+}
+
 // y[M,N] = x[M,K] @ W[N,K]^T (+ bias[N]).
 //   x: f32 activations, row stride K.       W: N rows of K elements of type wt, row stride K.
 //   scales: only for Q8: per-row f32 scale, W_real[n,k] = int8 W[n,k] * scales[n]; nullptr otherwise.

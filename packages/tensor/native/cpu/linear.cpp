@@ -95,7 +95,7 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   WeightView w{W, wt, scales, K};
   if (wt == WType::Q4)
     w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
-  const int64_t row_bytes = wt == WType::Q4 ? K / 2 : wt == WType::Q8 ? K : wt == WType::F32 ? 4 * K : 2 * K;
+  const int64_t row_bytes = w_row_bytes(wt, K);
   if (M <= GemvMaxRows(wt, N * row_bytes)) {
     const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
     if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
