@@ -22,6 +22,7 @@ import { measurePeak } from './table/peak.js';
 import { SMALL_SHAPE, TINY_SHAPE, writeRandomModel } from './table/random-model.js';
 import { type BenchReport, deriveFloor, deriveModel, derivePeak, deriveSmallM, formatTable } from './table/report.js';
 import { type SmallMCase, measureSmallM } from './table/small-m.js';
+import { positiveInt } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,14 +39,9 @@ const { values } = parseArgs({
     'no-mmap': { type: 'boolean', default: false },
   },
 });
-const positive = (name: string, v: string | undefined) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${v}`);
-  return n;
-};
-if (values.threads !== undefined) setNumThreads(positive('threads', values.threads));
+if (values.threads !== undefined) setNumThreads(positiveInt('threads', values.threads));
 const threads = getNumThreads();
-const reps = positive('reps', values.reps);
+const reps = positiveInt('reps', values.reps);
 const dtypes = (values.dtypes ?? '').split(',');
 for (const d of dtypes) if (!['f16', 'int8', 'q4'].includes(d)) throw new RangeError(`--dtypes: ${d} is not one of f16, int8, q4`);
 const tiny = values.tiny ?? false;
@@ -82,7 +78,7 @@ try {
       fma_gflops: computePeak(threads, tiny ? 1 : 2).fmaGflops,
     };
     const args = [runner, '--model', modelDir, '--dtype', dtype, '--threads', String(threads)];
-    for (const k of ['prompt-tokens', 'new-tokens', 'runs'] as const) args.push(`--${k}`, String(positive(k, values[k])));
+    for (const k of ['prompt-tokens', 'new-tokens', 'runs'] as const) args.push(`--${k}`, String(positiveInt(k, values[k])));
     if (values['no-mmap']) args.push('--no-mmap');
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     models.push(deriveModel(JSON.parse(out.trim().split('\n').pop() ?? '') as ModelRunFigures, alongside));

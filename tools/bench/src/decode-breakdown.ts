@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth, rotary, setNumThreads } from '@gptj/tensor';
 import { randomArray } from './table/random.js';
 import { createCpuGPTJRunner } from '@gptj/tensor/runner';
+import { positiveInt } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,16 +24,10 @@ const { values } = parseArgs({
     dtypes: { type: 'string', default: 'f16,q8,q4' },
   },
 });
-/** A command-line count: a positive integer, or a RangeError naming the option (`--reps 0` printed a table of NaN). */
-function count(name: string, text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`--${name} must be a positive integer, got ${text}`);
-  return n;
-}
 const WEIGHT_DTYPES: readonly string[] = ['f16', 'bf16', 'q8', 'q4']; // the dtypes weightBytes below counts
-if (values.threads !== undefined) setNumThreads(count('threads', values.threads));
-const reps = count('reps', values.reps),
-  context = count('context', values.context);
+if (values.threads !== undefined) setNumThreads(positiveInt('threads', values.threads));
+const reps = positiveInt('reps', values.reps),
+  context = positiveInt('context', values.context);
 const dtypes = values.dtypes.split(',') as DType[];
 for (const dtype of dtypes) {
   if (!WEIGHT_DTYPES.includes(dtype)) throw new RangeError(`--dtypes: ${dtype} is not one of ${WEIGHT_DTYPES.join(', ')}`);

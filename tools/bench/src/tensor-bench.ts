@@ -9,6 +9,7 @@ import { Tensor, getNumThreads, linear, measureReadBandwidth, probeReadBandwidth
 import { probe } from './probe.js';
 import { randomArray } from './table/random.js';
 import { verifyLinear } from './verify.js';
+import { positiveInt } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -18,8 +19,7 @@ const { values } = parseArgs({
 });
 if (values.threads !== undefined) setNumThreads(Number(values.threads));
 const threads = getNumThreads();
-const reps = Number(values.reps);
-if (!Number.isInteger(reps) || reps < 1) throw new RangeError(`--reps must be a positive integer, got ${values.reps}`);
+const reps = positiveInt('reps', values.reps);
 
 /**
  * Best wall time in seconds of linear(x [M,K], W [N,K] as dtype) over `reps` runs after a warm-up,

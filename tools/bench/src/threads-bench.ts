@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { Tensor, getNumThreads, setNumThreads } from '@gptj/tensor';
 import { type CpuGPTJRunner, type GPTJRunnerConfig, createCpuGPTJRunner } from '@gptj/tensor/runner';
 import { randomArray } from './table/random.js';
+import { positiveInt } from './options.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,10 +25,8 @@ const { values } = parseArgs({
     loads: { type: 'string', default: 'idle,busy' },
   },
 });
-const tokens = Number(values.tokens);
-const rounds = Number(values.rounds);
-if (!Number.isInteger(tokens) || tokens < 1) throw new RangeError(`--tokens must be a positive integer, got ${values.tokens}`);
-if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds must be a positive integer, got ${values.rounds}`);
+const tokens = positiveInt('tokens', values.tokens);
+const rounds = positiveInt('rounds', values.rounds);
 
 const cores = availableParallelism();
 const defaultThreads = getNumThreads();
