@@ -173,9 +173,9 @@ void DotBlock(const float* x, int64_t K, const WeightView& w, const float* bias,
       default: return;
     }
   };
-  if ((m1 - m0) * K * 4 <= kSlabBytes) {
+  if ((m1 - m0) * K * 4 <= kSlabBytes) {  // K = 0 too: one empty chunk, so y = bias (or 0)
     for (int64_t n = n0; n < n1; n += kNB)
-      for (int64_t k0 = 0; k0 < K; k0 += kKC) chunk(n, k0, m0, m1, false);
+      for (int64_t k0 = 0; k0 == 0 || k0 < K; k0 += kKC) chunk(n, k0, m0, m1, false);
   } else {
     for (int64_t k0 = 0; k0 < K; k0 += kKC)
       for (int64_t m = m0; m < m1; m += MB)
