@@ -1,2 +1,3 @@
-// @gptj/tensor/bench: helpers for GPU benchmarks (tools/gpu-bench), not part of the tensor API.
+// @gptj/tensor/bench: helpers for benchmarks (tools/gpu-bench, tools/bench, `gptj bench`), not part of the tensor API.
 export { cudaFillRandom, cudaReadBandwidth } from './cuda/index.js';
+export { benchIds, greedyIds } from './bench-ids.js';

@@ -1,5 +1,6 @@
 // gptj bench: prefill and decode speed, and how close decode comes to the memory-bandwidth floor; with
 // --parallel N, N streams decoding together through a sequence pool (continuous batching) against one.
+import { benchIds, greedyIds } from '@gptj/tensor/bench';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { measureReadBandwidth, parameterCount, weightBytesPerToken, type WeightDtype } from '../hardware-floor.js';
@@ -16,21 +17,6 @@ interface BenchFlags extends RuntimeFlags {
   bandwidthMib: number;
   parallel?: number;
   json?: boolean;
-}
-
-/** Deterministic pseudo-random ids (a fixed LCG) so runs are comparable. */
-function benchIds(n: number, vocab: number, seed = 12345): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s % vocab;
-  });
-}
-
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
 }
 
 /** Greedy streams in one sequence pool: each step appends every stream's last argmax. */
@@ -54,11 +40,10 @@ class PooledStreams {
 
   /** One step: every stream's own prompt, or every stream's next token. Resolves to its seconds. */
   async step(promptTokens?: number): Promise<number> {
-    const V = this.model.vocabSize,
-      last = this.logits;
+    const next = promptTokens ? [] : greedyIds(this.logits, this.ids.length);
     const entries = this.ids.map((id, i) => ({
       id,
-      ids: promptTokens ? benchIds(promptTokens, Math.min(V, 50257), 12345 + i) : [argmax(last.subarray(i * V, (i + 1) * V))],
+      ids: promptTokens ? benchIds(promptTokens, this.model.vocabSize, 12345 + i) : [next[i]!],
     }));
     const t0 = performance.now();
     this.logits = await this.pool.step(entries);
@@ -114,7 +99,7 @@ export function benchCommand(): Command {
       try {
         const total = flags.promptTokens + flags.newTokens;
         if (total > model.maxLength) throw new CliError(`--prompt-tokens + --new-tokens = ${total} exceeds the model's context of ${model.maxLength}`);
-        const ids = benchIds(flags.promptTokens, Math.min(model.vocabSize, 50257));
+        const ids = benchIds(flags.promptTokens, model.vocabSize);
         let prefillS = Infinity;
         let decodeS = Infinity;
         for (let run = 0; run < flags.runs; run++) {
@@ -124,7 +109,7 @@ export function benchCommand(): Command {
             let logits = await session.forward([ids]);
             prefillS = Math.min(prefillS, (performance.now() - t0) / 1e3);
             t0 = performance.now();
-            for (let i = 0; i < flags.newTokens; i++) logits = await session.forward([[argmax(logits)]]);
+            for (let i = 0; i < flags.newTokens; i++) logits = await session.forward([greedyIds(logits)]);
             decodeS = Math.min(decodeS, (performance.now() - t0) / 1e3);
           } finally {
             session.dispose();

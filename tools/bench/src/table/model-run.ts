@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 
 import { loadModel } from '@gptj/model';
 import { getNumThreads, setNumThreads } from '@gptj/tensor';
+import { benchIds, greedyIds } from '@gptj/tensor/bench';
 
 export interface ModelRunFigures {
   dtype: string;
@@ -24,21 +25,6 @@ export interface ModelRunFigures {
   decode_s_per_token: number;
   peak_rss_bytes: number;
   config: { n_layer: number; n_embd: number; n_inner: number; vocab_size: number; n_positions: number };
-}
-
-/** Deterministic ids (an LCG), as `gptj bench` uses. */
-function benchIds(n: number, vocab: number, seed = 12345): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s % vocab;
-  });
-}
-
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if ((row[i] ?? -Infinity) > (row[best] ?? -Infinity)) best = i;
-  return best;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
@@ -66,7 +52,7 @@ async function main(): Promise<void> {
   });
   const loadS = (performance.now() - t0) / 1e3;
   try {
-    const ids = benchIds(T, Math.min(model.vocabSize, 50257));
+    const ids = benchIds(T, model.vocabSize);
     const prefill: number[] = [],
       prefillCpu: number[] = [],
       prefillSys: number[] = [],
@@ -82,7 +68,7 @@ async function main(): Promise<void> {
         prefillCpu.push((c.user + c.system) / 1e6);
         prefillSys.push(c.system / 1e6);
         t = performance.now();
-        for (let i = 0; i < steps; i++) logits = await session.forward([[argmax(logits)]]);
+        for (let i = 0; i < steps; i++) logits = await session.forward([greedyIds(logits)]);
         decode.push((performance.now() - t) / 1e3 / steps);
       } finally {
         session.dispose();
