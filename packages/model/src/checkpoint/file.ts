@@ -1,8 +1,8 @@
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { mmapFile, type MappedFile } from '@gptj/tensor';
 import { CheckpointFormatError } from '../errors.js';
-import { openRegularFile } from './regular-file.js';
+import { openRegularFile, readAt } from './regular-file.js';
 
 /**
  * One checkpoint file, opened once. Small reads (headers, pickles) and converting loads go through
@@ -14,11 +14,12 @@ export class CheckpointFile {
   readonly size: number;
   private fd: number | null;
   private mapped: MappedFile | undefined; // made on the first view
+  private readonly refuse = (reason: string) => new CheckpointFormatError(this.path, reason);
 
   constructor(readonly path: string) {
     this.name = basename(path);
-    // A missing or special file (FIFO, device, directory) is refused naming its full path.
-    ({ fd: this.fd, size: this.size } = openRegularFile(path, (reason) => new CheckpointFormatError(path, reason)));
+    // A missing or special file (FIFO, device, directory), or one that fails to read (EIO), is refused naming its full path.
+    ({ fd: this.fd, size: this.size } = openRegularFile(path, this.refuse));
   }
 
   /** Copies `length` bytes at `offset` into `into` (or a new buffer). */
@@ -30,7 +31,7 @@ export class CheckpointFile {
     let done = 0;
     while (done < length) {
       // 16 MiB reads: one huge read is several times slower here than a loop of moderate ones.
-      const n = readSync(this.fd, into, done, Math.min(length - done, 16 << 20), offset + done);
+      const n = readAt(this.fd, into, done, Math.min(length - done, 16 << 20), offset + done, this.refuse);
       if (n === 0) throw new CheckpointFormatError(this.name, `unexpected end of file at ${offset + done}`);
       done += n;
     }

@@ -7,7 +7,8 @@
 // @gptj/tokenizer's read-regular-file.ts is this file's twin (async, and a missing file is not an error
 // there). They stay two copies on purpose: the tokenizer depends on nothing of ours and the model does not
 // depend on the tokenizer, and a shared package for some 40 lines would be one more package to publish.
-// Keep their refusals in step: special files, the size bound, a short read, and text that is not UTF-8.
+// Keep their refusals in step: special files, I/O errors (open, fstat, read), the size bound, a short read, and
+// text that is not UTF-8.
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 
 /** Why a path cannot be read as a model file; the caller wraps it in its own typed error. */
@@ -19,15 +20,29 @@ export function openRegularFile(path: string, refuse: Refuse): { fd: number; siz
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw refuse(code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? (e as Error).message})`);
+    throw refuse((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be opened (${errorCode(e)})`);
   }
-  const stats = fstatSync(fd);
+  let stats: Stats;
+  try {
+    stats = fstatSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw refuse(`cannot be read (fstat: ${errorCode(e)})`);
+  }
   if (!stats.isFile()) {
     closeSync(fd);
     throw refuse(`is ${kindOf(stats)}, not a regular file`);
   }
   return { fd, size: stats.size };
+}
+
+/** readSync of `length` bytes at file `position` into `into` at `offset`; an I/O error (EIO...) is `refuse(reason)`. */
+export function readAt(fd: number, into: Uint8Array, offset: number, length: number, position: number, refuse: Refuse): number {
+  try {
+    return readSync(fd, into, offset, length, position);
+  } catch (e) {
+    throw refuse(`cannot be read (${errorCode(e)})`);
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -43,7 +58,7 @@ export function readRegularText(path: string, maxBytes: number, refuse: Refuse):
     if (size > maxBytes) throw refuse(`is ${size} bytes, more than the ${maxBytes}-byte limit for this file`);
     const bytes = new Uint8Array(size);
     for (let done = 0; done < size; ) {
-      const n = readSync(fd, bytes, done, size - done, done);
+      const n = readAt(fd, bytes, done, size - done, done, refuse);
       if (n === 0) throw refuse(`shrank while being read (${done} of ${size} bytes)`);
       done += n;
     }
@@ -55,6 +70,11 @@ export function readRegularText(path: string, maxBytes: number, refuse: Refuse):
   } finally {
     closeSync(fd);
   }
+}
+
+/** The errno code of an fs call's error (EIO, EACCES...), or its message when it has none. */
+function errorCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
 function kindOf(s: Stats): string {

@@ -18,9 +18,10 @@ export function readSafetensorsEntries(file: CheckpointFile): TensorEntry[] {
   const n = Number(new DataView(file.read(0, 8).buffer).getBigUint64(0, true));
   if (n > file.size - 8) fail(`header length ${n} runs past the end of the file (${file.size} bytes)`);
   if (n > MAX_HEADER) fail(`header length ${n} exceeds the ${MAX_HEADER}-byte limit`);
+  const headerBytes = file.read(8, n); // outside the try: a read error is not bad JSON
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.read(8, n)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
   } catch (e) {
     return fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
