@@ -138,6 +138,7 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
 
 // mmapView(handle, offset, length): ArrayBuffer (external, zero-copy over [offset, offset + length)).
 // Each view holds a count on the mapping, so the pages outlive close() while JS can still reach them.
+// The view's pages are mapped before it is returned (populate_pages, mmap_flags.h): a view is taken to be read.
 static Napi::Value MmapView(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3) throw_type(env, "mmapView: expected (handle, offset, length)");
@@ -152,6 +153,7 @@ static Napi::Value MmapView(const Napi::CallbackInfo& info) {
                                          ") is outside the file (" + std::to_string(m->len) + " bytes)");
   if (len > 4294967295.0) throw Napi::RangeError::New(env, "mmapFile: a view is limited to 4 GiB - 1 bytes");
   if (len == 0) return Napi::ArrayBuffer::New(env, 0);
+  populate_pages(m->base + static_cast<size_t>(off), static_cast<size_t>(len));
   mapping_retain(m);
   return Napi::ArrayBuffer::New(
       env, m->base + static_cast<size_t>(off), static_cast<size_t>(len),

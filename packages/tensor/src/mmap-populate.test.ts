@@ -1,0 +1,34 @@
+// A view of a mapped file is mapped when it is taken (MADV_POPULATE_READ, native/cpu/mmap_flags.h), so the
+// first forward pass does not fault the weights in on its compute threads. Checked against the kernel's
+// own account (mincore through fileCacheResidency): a view of a file dropped from the page cache reads it
+// back in before view() returns; without the populate the view would leave the file unread.
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropFileCache, fileCacheResidency, mmapFile } from './index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gptj-mmap-populate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const TMPFS_MAGIC = 0x01021994; // on tmpfs the cache is the file itself: nothing can be dropped
+const onLinuxDisk = process.platform === 'linux' && statfsSync(dir).type !== TMPFS_MAGIC;
+
+describe('mmapFile view populate', () => {
+  it.skipIf(!onLinuxDisk)('a view reads its pages in before it is returned, with the bytes of the file', () => {
+    const path = join(dir, 'weights.bin');
+    const bytes = Buffer.alloc(8 << 20);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 0xff;
+    writeFileSync(path, bytes);
+    dropFileCache(path);
+    expect(fileCacheResidency(path).resident).toBeLessThan(bytes.length / 10);
+    const file = mmapFile(path);
+    try {
+      const view = file.view(4096, bytes.length - 4096);
+      // every page of the view is now cached (the page before it may or may not be)
+      expect(fileCacheResidency(path).resident).toBeGreaterThanOrEqual(bytes.length - 4096);
+      expect(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(bytes.subarray(4096))).toBe(true);
+    } finally {
+      file.close();
+    }
+  });
+});
