@@ -12,7 +12,8 @@ import { CHAT_STOP, renderChat } from './chat-template.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { chatBodySchema, type ChatBody } from './schemas.js';
 import { pickChoices, siblingPlan, streamIndices, withSiblings } from './siblings.js';
-import { SseWriter } from './sse.js';
+import { SSE_SLOT, SseWriter } from './sse.js';
+import { tokenChunkTemplates } from './stream-chunks.js';
 
 /** The model's text after "Assistant:" starts with the separating space; the message content does not. */
 class LeadingSpace {
@@ -66,6 +67,10 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
     const sse = new SseWriter(reply);
     const chunk = { ...base, object: 'chat.completion.chunk' as const };
     const rows: { space: LeadingSpace; logprobs: StreamedLogprobs }[] = [];
+    const contentChunks = tokenChunkTemplates(plan, (index) => ({
+      ...chunk,
+      choices: [{ index, delta: { content: SSE_SLOT }, logprobs: null, finish_reason: null }],
+    }));
     const roleChunks = () => {
       for (let index = 0; index < plan.n; index++)
         sse.send({ ...chunk, choices: [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] });
@@ -78,8 +83,11 @@ export function registerChat(app: FastifyInstance, engine: Engine): void {
         const tokens = body.logprobs === true ? row.logprobs.release(e) : [];
         const content = row.space.trim(e.text);
         if (!content && tokens.length === 0) return;
-        const logprobs = tokens.length > 0 ? row.logprobs.chatChunk(tokens) : null;
-        for (const index of streamIndices(e.row, plan)) sse.send({ ...chunk, choices: [{ index, delta: { content }, logprobs, finish_reason: null }] });
+        if (tokens.length === 0) for (const t of contentChunks(e.row)) sse.sendIn(t, content);
+        else {
+          const logprobs = row.logprobs.chatChunk(tokens);
+          for (const index of streamIndices(e.row, plan)) sse.send({ ...chunk, choices: [{ index, delta: { content }, logprobs, finish_reason: null }] });
+        }
       });
       if (!sse.hasStarted) roleChunks();
       pickChoices(r.choices, plan).forEach((c, index) => {

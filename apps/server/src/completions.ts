@@ -12,7 +12,8 @@ import { checkModel } from './models.js';
 import { openaiFinishReason, toGenerateOptions } from './request-options.js';
 import { completionBodySchema, type CompletionBody } from './schemas.js';
 import { pickChoices, siblingPlan, streamIndices, withSiblings, type SiblingPlan } from './siblings.js';
-import { SseWriter } from './sse.js';
+import { SSE_SLOT, SseWriter } from './sse.js';
+import { tokenChunkTemplates } from './stream-chunks.js';
 import { toIds } from './token-ids.js';
 
 /** OpenAI's default max_tokens for completions. */
@@ -105,6 +106,7 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
     const offset0 = promptTextLength(engine, prompts[0]!);
     const rowLogprobs: StreamedLogprobs[] = [];
     const sse = new SseWriter(reply);
+    const textChunks = tokenChunkTemplates(plan, (index) => ({ ...base, choices: [{ text: SSE_SLOT, index, logprobs: null, finish_reason: null }] }));
     try {
       const r = await engine.run(prompts[0]!, options, (e) => {
         let logprobs = null;
@@ -114,8 +116,9 @@ export function registerCompletions(app: FastifyInstance, engine: Engine): void 
           const tokens = row.release(e);
           if (tokens.length > 0) logprobs = row.completionChunk(tokens, offset0);
         }
-        if (!e.text && logprobs === null) return;
-        for (const index of streamIndices(e.row, plan)) sse.send({ ...base, choices: [{ text: e.text, index, logprobs, finish_reason: null }] });
+        if (logprobs === null) {
+          if (e.text) for (const t of textChunks(e.row)) sse.sendIn(t, e.text);
+        } else for (const index of streamIndices(e.row, plan)) sse.send({ ...base, choices: [{ text: e.text, index, logprobs, finish_reason: null }] });
       });
       pickChoices(r.choices, plan).forEach((c, index) => {
         const last = index === plan.n - 1;
