@@ -1,8 +1,11 @@
 // Rotary position embedding and causal attention over a KV cache (f32).
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "async_kernel.h"
+#include "attend_query.h"
 #include "op_kernels.h"
 #include "rowops.h"
 
@@ -86,36 +89,35 @@ Napi::Value Rotary(const Napi::CallbackInfo& info) {
 // Row path (decode, and padded batch rows), one (b, h, t) query per unit.
 //   q [B, T, H, D]; k, v [B, H, Tmax, D]; out [B, T, H, D]. Query t sits at absolute position L - T + t and sees keys j <= that position with mask[b, j] != 0.
 // Masked keys are skipped (not multiplied by zero), so NaN/garbage in padded rows cannot leak; a
-// query that sees no key at all gets zeros.
+// query that sees no key at all gets zeros. The visible keys go to attend_query as runs of contiguous rows.
 static void attention_rows(const AttnArgs& a) {
   const RowOps& ops = rowops();
   const int64_t units = a.B * a.H * a.T;
   par(units, a.L * a.D * 4, [&](int64_t u0, int64_t u1) {
-    std::vector<float> score(static_cast<size_t>(a.L));
-    std::vector<int32_t> keys(static_cast<size_t>(a.L));  // visible key positions
-    std::vector<float> acc(static_cast<size_t>(a.D));
+    AttendScratch& s = AttendScratch::get(a.L, a.D, 0);
+    thread_local std::vector<std::pair<int64_t, int64_t>> runs;  // [start, end) of each run of visible keys
     for (int64_t u = u0; u < u1; u++) {
       const int64_t t = u % a.T, bh = u / a.T, h = bh % a.H, b = bh / a.H;
-      const float* qr = a.q + ((b * a.T + t) * a.H + h) * a.D;
       const float* kb = a.k + (b * a.H + h) * a.Tmax * a.D;
       const float* vb = a.v + (b * a.H + h) * a.Tmax * a.D;
       const int32_t* mr = a.mask ? a.mask + b * a.L : nullptr;
-      float* yr = a.out + ((b * a.T + t) * a.H + h) * a.D;
-      const int64_t last = a.L - a.T + t;  // inclusive
+      const int64_t seen = a.L - a.T + t + 1;  // causal: keys [0, seen)
+      runs.clear();
       int64_t n = 0;
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j <= last; j++) {
-        if (mr && mr[j] == 0) continue;
-        const float s = ops.dot(qr, kb + j * a.D, a.D) * a.scale;
-        keys[n] = static_cast<int32_t>(j);
-        score[n++] = s;
-        mx = std::max(mx, s);
+      for (int64_t j = 0; j < seen;) {
+        if (mr && mr[j] == 0) {
+          j++;
+          continue;
+        }
+        const int64_t j0 = j;
+        while (j < seen && !(mr && mr[j] == 0)) j++;
+        runs.emplace_back(j0, j);
+        n += j - j0;
       }
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      const float sum = n ? ops.exp_sub_sum(score.data(), mx, n) : 0.0f;
-      for (int64_t i = 0; i < n; i++) ops.axpy(score[i], vb + keys[i] * a.D, acc.data(), a.D);
-      const float inv = sum > 0 ? 1.0f / sum : 0.0f;
-      for (int64_t d = 0; d < a.D; d++) yr[d] = acc[d] * inv;
+      attend_query(ops, a.q + ((b * a.T + t) * a.H + h) * a.D, a.D, a.scale, n, s,
+                   a.out + ((b * a.T + t) * a.H + h) * a.D, [&](bool values, const auto& fn) {
+                     for (const auto& [j0, j1] : runs) fn((values ? vb : kb) + j0 * a.D, j1 - j0);
+                   });
     }
   });
 }

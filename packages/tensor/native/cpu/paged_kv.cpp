@@ -3,12 +3,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <limits>
-#include <vector>
 
 #include "async_kernel.h"
+#include "attend_query.h"
 #include "kernels.h"
-#include "rowops.h"
 
 namespace gptj {
 
@@ -27,6 +25,24 @@ inline const float* block_rows(const PagedLayer& c, const void* arena, int64_t b
   if (!c.f16) return static_cast<const float*>(arena) + off;
   f16_to_f32(static_cast<const uint16_t*>(arena) + off, buf, n * c.Dh);
   return buf;
+}
+
+// Keys and values read by one paged_attention call below which it runs on one thread (see there).
+constexpr int64_t kSerialKvBytes = int64_t(2) << 20;
+
+// Asks for unit u's (row i = u / H, head h = u % H) keys and values ahead of use: its blocks are scattered,
+// so the hardware prefetcher sees short streams; fetching the next unit's while this one computes took
+// 0.63-0.68 of the time of the same loop without it (32 rows of mini-code, f32, one thread).
+void prefetch_unit(const PagedLayer& c, const PagedRows& rows, int64_t u) {
+  const int64_t i = u / c.H, h = u % c.H, n = rows.positions[i] + 1, elem = c.f16 ? 2 : 4;
+  for (int64_t j0 = 0; j0 < n; j0 += c.BS) {
+    const int64_t off = slot_offset(c, rows.tables[i][j0 / c.BS], h, 0) * elem;
+    const int64_t bytes = std::min(c.BS, n - j0) * c.Dh * elem;
+    for (int64_t b = 0; b < bytes; b += 64) {
+      __builtin_prefetch(static_cast<const char*>(c.k) + off + b);
+      __builtin_prefetch(static_cast<const char*>(c.v) + off + b);
+    }
+  }
 }
 
 }  // namespace
@@ -55,38 +71,35 @@ void paged_kv_write(const PagedLayer& c, const PagedRows& rows, const float* k, 
 void paged_attention(const PagedLayer& c, const PagedRows& rows, const float* q, float scale, float* out) {
   const RowOps& ops = rowops();
   const int64_t H = c.H, Dh = c.Dh, BS = c.BS, units = rows.N * H;
-  int64_t longest = 0;
-  for (int64_t i = 0; i < rows.N; i++) longest = std::max<int64_t>(longest, rows.positions[i] + 1);
-  par(units, longest * Dh * 4, [&](int64_t u0, int64_t u1) {
-    std::vector<float> score(static_cast<size_t>(longest));
-    std::vector<float> acc(static_cast<size_t>(Dh));
-    std::vector<float> buf(c.f16 ? static_cast<size_t>(BS * Dh) : 0);
+  int64_t longest = 0, keys = 0;
+  for (int64_t i = 0; i < rows.N; i++) {
+    longest = std::max<int64_t>(longest, rows.positions[i] + 1);
+    keys += rows.positions[i] + 1;
+  }
+  auto body = [&](int64_t u0, int64_t u1) {
+    AttendScratch& s = AttendScratch::get(longest, Dh, c.f16 ? BS * Dh : 0);
+    if (u0 < u1) prefetch_unit(c, rows, u0);
     for (int64_t u = u0; u < u1; u++) {
+      if (u + 1 < u1) prefetch_unit(c, rows, u + 1);
       const int64_t i = u / H, h = u % H, n = rows.positions[i] + 1;  // keys [0, n)
       const int32_t* table = rows.tables[i];
-      const float* qr = q + u * Dh;  // q [N, H, Dh]: row (i, h) is unit u
-      float mx = -std::numeric_limits<float>::infinity();
-      for (int64_t j0 = 0; j0 < n; j0 += BS) {
-        const int64_t m = std::min(BS, n - j0);
-        const float* kb = block_rows(c, c.k, table[j0 / BS], h, buf.data(), m);
-        for (int64_t j = 0; j < m; j++) {
-          const float s = ops.dot(qr, kb + j * Dh, Dh) * scale;
-          score[j0 + j] = s;
-          mx = std::max(mx, s);
+      // q [N, H, Dh]: row (i, h) is unit u; each block is one run of keys
+      attend_query(ops, q + u * Dh, Dh, scale, n, s, out + u * Dh, [&](bool values, const auto& fn) {
+        for (int64_t j0 = 0; j0 < n; j0 += BS) {
+          const int64_t m = std::min(BS, n - j0);
+          fn(block_rows(c, values ? c.v : c.k, table[j0 / BS], h, s.buf.data(), m), m);
         }
-      }
-      const float sum = ops.exp_sub_sum(score.data(), mx, n);
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t j0 = 0; j0 < n; j0 += BS) {
-        const int64_t m = std::min(BS, n - j0);
-        const float* vb = block_rows(c, c.v, table[j0 / BS], h, buf.data(), m);
-        for (int64_t j = 0; j < m; j++) ops.axpy(score[j0 + j], vb + j * Dh, acc.data(), Dh);
-      }
-      const float inv = sum > 0 ? 1.0f / sum : 0.0f;
-      float* yr = out + u * Dh;
-      for (int64_t d = 0; d < Dh; d++) yr[d] = acc[d] * inv;
+      });
     }
-  });
+  };
+  // Short contexts run on this thread alone: a 32-row mini-code layer (1 MiB of f32 keys and values) took
+  // 0.87-0.96 of the wall time on one thread that it took split over two (the reads from L3 or memory bound
+  // both; the hand-off costs more than it shares), at half the CPU (bench/pool-step.mjs 32 with timers, 3 runs).
+  const int64_t kv_bytes = keys * H * Dh * 2 * (c.f16 ? 2 : 4);
+  if (kv_bytes < kSerialKvBytes)
+    body(0, units);
+  else
+    parallel_for(units, body);
 }
 
 }  // namespace gptj

@@ -32,8 +32,8 @@ void paged_kv_write(const PagedLayer& c, const PagedRows& rows, const float* k, 
 
 // Causal attention of each row over its own sequence: out [N, H, Dh] = softmax(scale q k_j) . v_j over
 // the sequence's positions j <= positions[i] (the rows of this step must be written first). Per
-// (row, head) it is the session's row path (attention.cpp attention_rows): the same dot, exp and axpy in
-// the same order, so an f32 arena gives the same floats as the session's decode.
+// (row, head) it is the session's row path (attend_query.h, as attention.cpp's attention_rows), so an f32
+// arena gives the same floats as the session's decode.
 void paged_attention(const PagedLayer& c, const PagedRows& rows, const float* q, float scale, float* out);
 
 }  // namespace gptj

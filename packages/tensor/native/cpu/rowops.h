@@ -15,10 +15,12 @@ struct RowOps {
   void (*softmax)(const float* x, float* y, int64_t V);
   // y[n] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
   void (*gelu_tanh)(const float* x, float* y, int64_t n);
-  // sum a[i] * b[i]
-  float (*dot)(const float* a, const float* b, int64_t n);
-  // y[i] += a * x[i]
-  void (*axpy)(float a, const float* x, float* y, int64_t n);
+  // s[j] = scale * sum_d q[d] k[j * D + d], for m contiguous rows of k. A row's sum is computed the same way
+  // whatever m and its place among them: the session's row attention and the paged attention split one
+  // sequence's keys into different runs and must agree bit for bit.
+  void (*dot_rows)(const float* q, const float* k, int64_t m, int64_t D, float scale, float* s);
+  // acc[d] += sum_j p[j] v[j * D + d] over m contiguous rows of v, j in order (as m axpy calls)
+  void (*axpy_rows)(const float* p, const float* v, int64_t m, int64_t D, float* acc);
   // x[i] = exp(x[i] - m), returns the sum of the results
   float (*exp_sub_sum)(float* x, float m, int64_t n);
   // q[n] = round-half-even(x / s) with s = absmax(x) / 127 (0 for an all-zero row); returns s
