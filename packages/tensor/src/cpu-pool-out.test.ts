@@ -44,6 +44,20 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
     expect(out.subarray(2 * V).every((v) => v === 7)).toBe(true); // past the step's logits: untouched
   });
 
+  it('20 entries (the small-K GEMM writes into out itself): a reused out, NaN-filled first, holds the fresh arrays\' logits', async () => {
+    const runner = createCpuGPTJRunner(cfg, randomRunnerWeights(cfg, 'f32', 1415));
+    const pools = [0, 1].map(() => createCpuGPTJPool(runner, { maxSequences: 20, maxTokens: 512 }));
+    disposables.push(runner, ...pools);
+    const ids = pools.map((pool) => Array.from({ length: 20 }, () => pool.add()));
+    const out = new Float32Array(20 * V).fill(Number.NaN);
+    for (let step = 0; step < 3; step++) {
+      const entries = (p: number) => ids[p]!.map((id, i) => ({ id, ids: step === 0 ? [i, 7, 9] : [(i * 3 + step) % V] }));
+      const mine = await pools[0]!.step(entries(0), out);
+      expect(mine.buffer).toBe(out.buffer);
+      expect(mine).toEqual(await pools[1]!.step(entries(1)));
+    }
+  });
+
   it('best holds, per entry, the lowest id of its highest logit and -1 (all finite), as a plain scan of the logits', async () => {
     const [x] = twins();
     const best = new Int32Array(6).fill(-7);

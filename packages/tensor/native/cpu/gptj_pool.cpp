@@ -8,7 +8,8 @@
 //   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks; pool.blockSize
 //   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array]) -> Promise<Float32Array [E, V]>
 //     the logits of the last appended token of each entry, in entry order: written to the start of `out` (at least E * V
-//     floats; resolves to out itself) when given, else to a new array. With `best` (Int32Array of at least 2E), each
+//     floats; resolves to out itself) when given, else to a new array. The step writes into `out` as it computes, so
+//     after a failed step (the promise rejects) `out` may hold partial logits. With `best` (Int32Array of at least 2E), each
 //     entry's row is also scanned on the worker: best[2e] = the lowest id of its highest logit (NaN skipped),
 //     best[2e + 1] = the first id holding NaN or +Infinity, or -1 (greedy decoding's pick and check, off the JS thread).
 //   pool.dispose()
@@ -134,20 +135,19 @@ class Pool : public Napi::ObjectWrap<Pool> {
                                 paged_attention(c, rows, q, r.scale, att);
                               });
     const int64_t E = static_cast<int64_t>(s.last.size());
-    // into the pool's own buffer (warm after the first step, never freed), then the caller's array: no fresh pages per step
-    std::vector<float>& logits = s.dest ? logits_ : out;
+    // Straight into the caller's array when given (no copy of the step's logits, 6.4 MB at 32 mini-code rows), else
+    // into the promise's own
+    float* logits = s.dest;
+    if (!logits) {
+      out.resize(static_cast<size_t>(E * r.V));
+      logits = out.data();
+    }
     // Every linear over all the step's rows at once: linear() picks GEMV or GEMM by rows and dtype. The pool used to
     // force 4-row GEMVs for 5..32 rows over weights of 1 MiB or more; with the dot-product GEMM (212e8e5) a mini-code
     // step of 32 rows (lm_head [50400, 128] f16) takes 0.86-0.96 of that time, 16 rows 0.89-0.94, 8 rows 1.00-1.06.
     lm_head_rows(r, x, s.last.data(), E, buf_, logits);
-    // One pass over the rows, each scanned then copied while it is in cache: a copy of all rows then a scan of all
-    // read the step's logits twice (32 rows: 6.4 MB); one pass takes 0.72-0.90 of that time. Split over the thread
-    // pool it was no faster (0.93-1.02): the copy is bound by memory, not by one core.
-    for (int64_t e = 0; e < E; e++) {
-      const float* row = logits.data() + e * r.V;
-      if (s.best) scan_row(row, r.V, s.best + 2 * e);
-      if (s.dest) std::memcpy(s.dest + e * r.V, row, static_cast<size_t>(r.V) * sizeof(float));
-    }
+    if (s.best)
+      for (int64_t e = 0; e < E; e++) scan_row(logits + e * r.V, r.V, s.best + 2 * e);
   }
 
   // After a successful step: the sequences grow.
@@ -288,7 +288,6 @@ class Pool : public Napi::ObjectWrap<Pool> {
     k_ = v_ = nullptr;
     free_.clear();
     buf_.reset();
-    std::vector<float>().swap(logits_);
   }
 
   Napi::ObjectReference runner_ref_;
@@ -302,7 +301,6 @@ class Pool : public Napi::ObjectWrap<Pool> {
   std::vector<int32_t> free_;  // free blocks (a stack: the most recently freed, still warm, goes first)
   std::vector<int32_t> refs_;  // [numBlocks] sequences holding each block
   StepBuffers buf_;
-  std::vector<float> logits_;                   // [E, V] of the last step given an out array
   Napi::Reference<Napi::Int32Array> best_ref_;  // the running step's best array
 };
 

@@ -104,7 +104,8 @@ class Session : public Napi::ObjectWrap<Session> {
     }
     std::vector<int64_t> last(static_cast<size_t>(B));  // each row's last position
     for (int64_t b = 0; b < B; b++) last[b] = b * T + T - 1;
-    lm_head_rows(r, x, last.data(), B, buf_, out);
+    out.resize(static_cast<size_t>(B * r.V));
+    lm_head_rows(r, x, last.data(), B, buf_, out.data());
   }
 
   // After a successful step: the new positions become part of the session.
@@ -266,15 +267,13 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   return x;
 }
 
-void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
-                  std::vector<float>& out) {
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);
   for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
   layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
-  out.resize(static_cast<size_t>(n * r.V));
-  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out.data());
+  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
 }
 
 void InitGPTJRunner(Napi::Env env, Napi::Object exports) {

@@ -251,8 +251,7 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
                       const AttendFn& attend);
 
 // out [n, V] = ln_f(x[rows[i]]) W_lm^T + b_lm: logits of the chosen rows of x [., D] only.
-void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b,
-                  std::vector<float>& out);
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out);
 
 // One forward step of `Owner` (a session or a pool) as an AsyncWorker: Execute runs owner->Run(in, out)
 // under compute_mutex on a libuv worker; back on the JS thread, owner->Commit(in) (success) or
