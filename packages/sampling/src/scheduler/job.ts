@@ -19,6 +19,8 @@ export class Job {
   admittedAt: number | null = null;
   decodingAt: number | null = null;
   firstTokenAt: number | null = null;
+  /** Set when the request finished, was aborted or failed (it left the scheduler's lists). */
+  ended = false;
 
   constructor(
     readonly run: GenerationRun,

@@ -34,7 +34,7 @@ export class RequestStream implements ScheduledRequest {
 
   push(events: readonly GenerationEvent[]): void {
     if (this.cancelled || events.length === 0) return;
-    this.buffer.push(...events);
+    for (const e of events) this.buffer.push(e);
     this.notify();
   }
 

@@ -177,7 +177,10 @@ export class Scheduler {
 
   /** Aborted (signal) and abandoned (consumer left) requests finish with reason 'abort' and free their slots. */
   private reap(): void {
-    for (const job of [...this.queue, ...this.active]) if (job.aborted) this.abort(job);
+    // backwards: abort() removes the job from its list
+    for (const list of [this.queue, this.active]) {
+      for (let i = list.length - 1; i >= 0; i--) if (list[i]!.aborted) this.abort(list[i]!);
+    }
   }
 
   /** FIFO: the head of the queue enters while its slots and worst-case KV positions are free. */
@@ -226,11 +229,8 @@ export class Scheduler {
     let logits: Float32Array;
     try {
       this.best.fill(-1, 0, 2 * entries.length);
-      logits = await this.pool.step(
-        entries.map(({ id, ids }) => ({ id, ids })),
-        this.logitsFor(entries.length),
-        this.best,
-      );
+      // the entries themselves (a pool reads id and ids): no second object per row and step
+      logits = await this.pool.step(entries, this.logitsFor(entries.length), this.best);
       if (logits.length !== entries.length * V) {
         throw new SchedulerStepError(`the pool's step returned ${logits.length} logits, expected ${entries.length} entries x vocabSize ${V}`);
       }
@@ -242,7 +242,7 @@ export class Scheduler {
     }
     entries.forEach((e, i) => {
       const { job } = e;
-      if (!this.active.includes(job)) return; // failed earlier in this step
+      if (job.ended) return; // failed earlier in this step
       const scores = logits.subarray(i * V, (i + 1) * V);
       try {
         const [argmax, firstBad] = [this.best[2 * i]!, this.best[2 * i + 1]!];
@@ -298,6 +298,7 @@ export class Scheduler {
   }
 
   private finish(job: Job, settle: () => void): void {
+    job.ended = true;
     for (const list of [this.active, this.queue]) {
       const i = list.indexOf(job);
       if (i >= 0) list.splice(i, 1);
@@ -319,13 +320,13 @@ export class Scheduler {
   private report(entries: readonly Entry[], t0: number): void {
     const { onStep } = this.options;
     if (!onStep) return;
-    const prefillTokens = entries.reduce((n, e) => n + (e.row === null ? e.ids.length : 0), 0);
-    const s: StepStats = {
-      sequences: entries.length,
-      prefillTokens,
-      decodeTokens: entries.length - entries.filter((e) => e.row === null).length,
-      ms: now() - t0,
-    };
+    let prefillTokens = 0;
+    let decodeTokens = 0;
+    for (const e of entries) {
+      if (e.row === null) prefillTokens += e.ids.length;
+      else decodeTokens++;
+    }
+    const s: StepStats = { sequences: entries.length, prefillTokens, decodeTokens, ms: now() - t0 };
     try {
       onStep(s);
     } catch (error) {
