@@ -192,6 +192,37 @@ describe('q4 weights', () => {
     w.dispose();
   });
 
+  // The parallel GEMV rounds x once for all its chunks (the VNNI path, linear.cpp), where a small one rounds it
+  // in the call: each row must come out bit for bit as when computed on its own, for every row of x.
+  it('a parallel GEMV equals its rows computed one small call at a time, bit for bit, at 1 and 2 threads', () => {
+    const { Tensor, linear, getNumThreads, setNumThreads } = tensor;
+    const [K, N, slice] = [1024, 300, 4]; // 300 rows of 576 bytes: parallel; 4 rows: under 128 KiB, one call
+    const w = new Float32Array(N * K).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 5)));
+    const initial = getNumThreads();
+    try {
+      for (const M of [1, 3, 6]) {
+        const x = Tensor.fromArray(new Float32Array(M * K).map((_, i) => Math.cos(i * 1.3)), [M, K]);
+        const apart = new Float32Array(M * N);
+        for (let n0 = 0; n0 < N; n0 += slice) {
+          const ws = Tensor.fromArray(w.subarray(n0 * K, (n0 + slice) * K), [slice, K], { dtype: 'q4' });
+          const ys = linear(x, ws).toFloat32Array();
+          for (let m = 0; m < M; m++) apart.set(ys.subarray(m * slice, (m + 1) * slice), m * N + n0);
+          ws.dispose();
+        }
+        const wq = Tensor.fromArray(w, [N, K], { dtype: 'q4' });
+        for (const threads of [1, 2]) {
+          setNumThreads(threads);
+          const together = linear(x, wq).toFloat32Array();
+          const first = together.findIndex((v, i) => !Object.is(v, apart[i]));
+          expect(first, `M=${M}, ${threads} threads: first differing y at ${first}`).toBe(-1);
+        }
+        for (const t of [x, wq]) t.dispose();
+      }
+    } finally {
+      setNumThreads(initial);
+    }
+  });
+
   it('refuses shapes and values it cannot hold, with typed errors naming them', () => {
     const { Tensor, ShapeError, NonFiniteError, TensorError, cast, linear } = tensor;
     expect(() => Tensor.fromArray(new Float32Array(33), [1, 33], { dtype: 'q4' })).toThrow(ShapeError);

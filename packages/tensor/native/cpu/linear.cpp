@@ -100,11 +100,16 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
     const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
     if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
     const int64_t group = GemvRowGroup(row_bytes), groups = (N + group - 1) / group;
-    parallel_for(groups, [&](int64_t g0, int64_t g1) {
-      const int64_t n1 = g1 * group < N ? g1 * group : N;
-      gemv(x, M, K, w, bias, y, N, g0 * group, n1);
-    });
-    return;
+    auto chunks = [&](auto&& rows) {  // rows(n0, n1) of y per pool chunk
+      parallel_for(groups, [&](int64_t g0, int64_t g1) { rows(g0 * group, g1 * group < N ? g1 * group : N); });
+    };
+#if defined(__x86_64__)
+    if (gemv == avx512::q4_gemv_vnni) {  // x rounded once, read by every chunk
+      const avx512::Q4RoundedX& xq = avx512::q4_round_x(x, M, K);
+      return chunks([&](int64_t n0, int64_t n1) { avx512::q4_gemv_rounded(xq, w, bias, y, N, n0, n1); });
+    }
+#endif
+    return chunks([&](int64_t n0, int64_t n1) { gemv(x, M, K, w, bias, y, N, n0, n1); });
   }
 #if defined(__x86_64__)
   if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm())

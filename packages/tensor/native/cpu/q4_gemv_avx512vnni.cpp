@@ -35,55 +35,54 @@ constexpr int64_t kScalePrefetch = kPrefetchBytes / 16;
 
 // One row of x rounded for the quads of a K-long row (the last quad padded with zero x when K / 32 is not
 // a multiple of 4): per quad 128 bytes xq in the order the codes unpack (a..d 0-15, then a..d 16-31) and
-// its init lanes; per group dx, padded to a multiple of 16 groups.
+// its init lanes; per group dx, padded to a multiple of 16 groups. Rows of a Q4RoundedX (q4.h), each
+// q4_x_blocks(K) blocks long.
 struct XRow {
   const int8_t* xq;
   const __m512i* init;
   const float* dx;
 };
 
-struct alignas(64) Block64 {
-  int8_t b[64];
-};
-thread_local std::vector<Block64> t_scratch;
+int64_t Quads(int64_t K) { return (K / kQ4Group + 3) / 4; }
 
-// Rounds rows x[0..MB) of length K into scratch laid out as XRow (one per row of x).
-void QuantizeX(const float* x, int64_t K, int MB, XRow* rows) {
-  const int64_t groups = K / kQ4Group, quads = (groups + 3) / 4, dx_blocks = (groups + 15) / 16;
-  const size_t per_row = static_cast<size_t>(quads * 3 + dx_blocks);  // 64-byte blocks: xq x2, init, dx
-  if (t_scratch.size() < per_row * MB) t_scratch.resize(per_row * MB);
-  for (int m = 0; m < MB; ++m) {
-    Block64* base = t_scratch.data() + per_row * m;
-    auto* xq = reinterpret_cast<int8_t*>(base);
-    auto* init = reinterpret_cast<__m512i*>(base + 2 * quads);
-    auto* dx = reinterpret_cast<float*>(base + 3 * quads);
-    rows[m] = {xq, init, dx};
-    for (int64_t q = 0; q < quads; ++q) {
-      alignas(64) int32_t in[16] = {};
-      for (int h = 0; h < 4; ++h) {
-        const int64_t g = 4 * q + h;
-        int8_t* lo = xq + q * 128 + h * 16;  // a..d 0-15 at 0..63, a..d 16-31 at 64..127
-        if (g >= groups) {                   // padding of the last quad: x 0, so codes beyond the row end never count
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_setzero_si128());
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm_setzero_si128());
-          dx[g] = 0.0f;
-          continue;
-        }
-        const float* xg = x + m * K + g * kQ4Group;
-        const __m512 x0 = _mm512_loadu_ps(xg), x1 = _mm512_loadu_ps(xg + 16);
-        const float d = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1))) / 127.0f;
-        const __m512 inv = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
-        // cvtps rounds half to even (the default MXCSR mode); |x * inv| <= 127, so no saturation
-        const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtsepi32_epi8(q0));
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm512_cvtsepi32_epi8(q1));
-        in[4 * h] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-        dx[g] = d;
+XRow RowOf(const Q4RoundedX& x, int64_t m) {
+  const int64_t quads = Quads(x.K);
+  const Q4Block64* base = x.blocks.data() + q4_x_blocks(x.K) * m;
+  return {reinterpret_cast<const int8_t*>(base), reinterpret_cast<const __m512i*>(base + 2 * quads),
+          reinterpret_cast<const float*>(base + 3 * quads)};
+}
+
+// Rounds one row x[K] into its blocks, laid out as XRow.
+void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
+  const int64_t groups = K / kQ4Group, quads = Quads(K), dx_blocks = (groups + 15) / 16;
+  auto* xq = reinterpret_cast<int8_t*>(base);
+  auto* init = reinterpret_cast<__m512i*>(base + 2 * quads);
+  auto* dx = reinterpret_cast<float*>(base + 3 * quads);
+  for (int64_t q = 0; q < quads; ++q) {
+    alignas(64) int32_t in[16] = {};
+    for (int h = 0; h < 4; ++h) {
+      const int64_t g = 4 * q + h;
+      int8_t* lo = xq + q * 128 + h * 16;  // a..d 0-15 at 0..63, a..d 16-31 at 64..127
+      if (g >= groups) {                   // padding of the last quad: x 0, so codes beyond the row end never count
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_setzero_si128());
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm_setzero_si128());
+        dx[g] = 0.0f;
+        continue;
       }
-      init[q] = _mm512_load_si512(in);
+      const float* xg = x + g * kQ4Group;
+      const __m512 x0 = _mm512_loadu_ps(xg), x1 = _mm512_loadu_ps(xg + 16);
+      const float d = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1))) / 127.0f;
+      const __m512 inv = _mm512_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+      // cvtps rounds half to even (the default MXCSR mode); |x * inv| <= 127, so no saturation
+      const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtsepi32_epi8(q0));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm512_cvtsepi32_epi8(q1));
+      in[4 * h] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+      dx[g] = d;
     }
-    for (int64_t g = 4 * quads; g < 16 * dx_blocks; ++g) dx[g] = 0.0f;
+    init[q] = _mm512_load_si512(in);
   }
+  for (int64_t g = 4 * quads; g < 16 * dx_blocks; ++g) dx[g] = 0.0f;
 }
 
 // The f16 scales of groups [g, g + 16) as f32 (fewer at a row's end: the rest 0).
@@ -155,10 +154,8 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
 }
 
 template <int MB>
-void Rows(const float* x, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
+void Rows(const XRow* xr, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
           int64_t n1) {
-  XRow xr[MB];
-  QuantizeX(x, K, MB, xr);
   const int64_t part = (n1 - n0) / kParts, rest = n0 + kParts * part;
   Parts<MB, kParts>(xr, K, w, bias, y, ldy, n0, part);
   Parts<MB, 1>(xr, K, w, bias, y, ldy, rest, n1 - rest);  // the 0-3 rows left over
@@ -166,18 +163,39 @@ void Rows(const float* x, int64_t K, const WeightView& w, const float* bias, flo
 
 }  // namespace
 
-void q4_gemv_vnni(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
-                  int64_t n0, int64_t n1) {
-  for (int64_t m = 0; m < M; m += 4) {
-    const float* xm = x + m * K;
+int64_t q4_x_blocks(int64_t K) {
+  const int64_t groups = K / kQ4Group;
+  return Quads(K) * 3 + (groups + 15) / 16;  // xq x2, init, dx
+}
+
+const Q4RoundedX& q4_round_x(const float* x, int64_t M, int64_t K) {
+  thread_local Q4RoundedX t_x;
+  const size_t blocks = static_cast<size_t>(q4_x_blocks(K) * M);
+  if (t_x.blocks.size() < blocks) t_x.blocks.resize(blocks);
+  t_x.M = M;
+  t_x.K = K;
+  for (int64_t m = 0; m < M; ++m) QuantizeRow(x + m * K, K, t_x.blocks.data() + q4_x_blocks(K) * m);
+  return t_x;
+}
+
+void q4_gemv_rounded(const Q4RoundedX& x, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
+                     int64_t n1) {
+  for (int64_t m = 0; m < x.M; m += 4) {
+    XRow xr[4];
+    for (int64_t i = 0; i < 4 && m + i < x.M; ++i) xr[i] = RowOf(x, m + i);
     float* ym = y + m * ldy;
-    switch (M - m) {
-      case 1: Rows<1>(xm, K, w, bias, ym, ldy, n0, n1); break;
-      case 2: Rows<2>(xm, K, w, bias, ym, ldy, n0, n1); break;
-      case 3: Rows<3>(xm, K, w, bias, ym, ldy, n0, n1); break;
-      default: Rows<4>(xm, K, w, bias, ym, ldy, n0, n1); break;
+    switch (x.M - m) {
+      case 1: Rows<1>(xr, x.K, w, bias, ym, ldy, n0, n1); break;
+      case 2: Rows<2>(xr, x.K, w, bias, ym, ldy, n0, n1); break;
+      case 3: Rows<3>(xr, x.K, w, bias, ym, ldy, n0, n1); break;
+      default: Rows<4>(xr, x.K, w, bias, ym, ldy, n0, n1); break;
     }
   }
+}
+
+void q4_gemv_vnni(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
+                  int64_t n0, int64_t n1) {
+  q4_gemv_rounded(q4_round_x(x, M, K), w, bias, y, ldy, n0, n1);
 }
 
 }  // namespace gptj::avx512
