@@ -233,6 +233,9 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// One layer's multiply-adds below which decoder_layers runs on one thread (see there).
+constexpr int64_t kSerialLayerMacs = int64_t(16) << 20;
+
 float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positions, int64_t N, StepBuffers& b,
                       const AttendFn& attend) {
   const int64_t D = r.D, H = r.H, Dh = r.Dh;
@@ -245,25 +248,39 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   float* ao = b.ao.get(N * D);
   float* m = b.m.get(N * r.I);
   float* mo = b.mo.get(N * D);
-  embedding_rows(r.wte.s->data(), r.wte.dt, r.V, D, ids, N, x);
-  for (size_t li = 0; li < r.layers.size(); li++) {
-    const Layer& l = r.layers[li];
-    layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
-    linear_m(h, N, l.q, nullptr, q);
-    linear_m(h, N, l.k, nullptr, k);
-    linear_m(h, N, l.v, nullptr, v);
-    // rows are independent in rotary: [N] rows of [H, Dh], each at its own position
-    rotary_kernel(q, positions, q, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
-    rotary_kernel(k, positions, k, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
-    attend(li, q, k, v, att);
-    linear_m(att, N, l.out, nullptr, ao);
-    linear_m(h, N, l.fc_in, l.fc_in_b.data(), m);
-    gelu_kernel(m, m, N * r.I, r.gelu_tanh);
-    linear_m(m, N, l.fc_out, l.fc_out_b.data(), mo);
-    par(N, D * 2, [&](int64_t r0, int64_t r1) {
-      for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
-    });
-  }
+  auto layers = [&] {
+    embedding_rows(r.wte.s->data(), r.wte.dt, r.V, D, ids, N, x);
+    for (size_t li = 0; li < r.layers.size(); li++) {
+      const Layer& l = r.layers[li];
+      layernorm_rows(x, l.ln_g.data(), l.ln_b.data(), h, N, D, r.eps);
+      linear_m(h, N, l.q, nullptr, q);
+      linear_m(h, N, l.k, nullptr, k);
+      linear_m(h, N, l.v, nullptr, v);
+      // rows are independent in rotary: [N] rows of [H, Dh], each at its own position
+      rotary_kernel(q, positions, q, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
+      rotary_kernel(k, positions, k, 1, N, H, Dh, r.rotary_dim, true, r.rope_base);
+      attend(li, q, k, v, att);
+      linear_m(att, N, l.out, nullptr, ao);
+      linear_m(h, N, l.fc_in, l.fc_in_b.data(), m);
+      gelu_kernel(m, m, N * r.I, r.gelu_tanh);
+      linear_m(m, N, l.fc_out, l.fc_out_b.data(), mo);
+      par(N, D * 2, [&](int64_t r0, int64_t r1) {
+        for (int64_t i = r0 * D; i < r1 * D; i++) x[i] = (x[i] + ao[i]) + mo[i];
+      });
+    }
+  };
+  // A small layer runs on this thread alone: inside a parallel_for every nested one runs inline (threadpool.cpp).
+  // Split over the pool, a 32-row mini-code step's layers (6.6M multiply-adds each) pay a hand-off per op, about
+  // seven per layer: on the shared 2-core host they took 1.17-1.31x the CPU and 1.08-1.42x the wall time of the
+  // same layers on one thread (6 runs; 8, 64 and 128 rows alike; bench/pool-step.mjs with timers, alternating in
+  // one process).
+  int64_t keys = 0;
+  for (int64_t i = 0; i < N; i++) keys += positions[i] + 1;
+  const int64_t macs = N * (4 * D * D + 2 * D * r.I) + keys * 2 * D;  // linears, then q.k and p.v
+  if (macs < kSerialLayerMacs)
+    parallel_for(1, [&](int64_t, int64_t) { layers(); });
+  else
+    layers();
   return x;
 }
 
