@@ -72,8 +72,10 @@ describe('mmapFile on a file truncated while mapped', () => {
   });
 
   it('a kernel reading the file on a worker thread when it shrinks: the same line and exit code', () => {
-    // linearAsync checks its storages when called, then a libuv worker streams the 64 MiB weight while the
-    // main thread truncates the file: the worker faults, as a runner step of a server would.
+    // linearAsync checks its storages when called, then libuv workers stream the 64 MiB weight while the
+    // main thread truncates the file: a worker faults, as a runner step of a server would. The view's pages are
+    // mapped when it is taken (mmap_flags.h populate_pages), so one read takes milliseconds and may end before
+    // the truncation: 64 queued reads keep the workers reading past it.
     const path = join(dir, 'worker.bin');
     writeFileSync(path, new Uint8Array(64 << 20));
     const script = `
@@ -81,7 +83,7 @@ describe('mmapFile on a file truncated while mapped', () => {
       const t = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
       const w = t.Tensor.fromBytes(t.mmapFile(process.argv[1]).view(0, ${64 << 20}), [4096, 4096], 'f32');
       const x = t.Tensor.zeros([1, 4096]);
-      const done = t.linearAsync(x, w);
+      const done = Promise.all(Array.from({ length: 64 }, () => t.linearAsync(x, w)));
       truncateSync(process.argv[1], 0);
       await done;
       console.log('read past the end without a fault');`;
