@@ -52,6 +52,8 @@ namespace avx2 {
 void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
           int64_t n0, int64_t n1);
 extern const GemmKernel kGemm;
+// avx512::gemm_dot's product with AVX2 (gemm_dot_avx2.cpp) for f32, f16, bf16 and q8 weights (not q4).
+void gemm_dot(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
 }  // namespace avx2
 namespace avx512 {
 void gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,

@@ -70,14 +70,24 @@ const GemmKernel& PickGemm() {
 // at 5 and 8 rows, 0.75-0.98x at 16 in two runs: the VNNI GEMV does four multiply-adds per instruction). The packed
 // GEMM converts all of W into panels first and only pays off from about 64 rows (f16 [4096, 4096]: M=8
 // 11.1 ms against 2.7 as GEMVs, 32: 15.5 against 11.2, 64: 23.3 against 22.6). A weight under 1 MiB is
-// in cache, where either GEMM wins from 5 rows.
+// in cache, where either GEMM wins from 5 rows. With AVX2 (GPTJ_CPU_ISA=avx2 on the Sapphire Rapids host, same
+// shape, tools/bench/scripts/avx2-dot-gemm.mjs: 2 threads, 5 rounds), the AVX2 dot-product GEMM ran 1.30/1.42/
+// 1.45/1.44x the 4-row GEMVs' speed for f16 at 5/8/16/64 rows, 1.09/1.23/1.42/1.42x for q8 (the packed GEMM
+// 0.44-0.91x up to 16 rows); one thread by CPU time, 1.15-1.43x at 5-128 rows. q4's dot GEMM ran 0.65-0.76x its
+// GEMVs (gemm_dot_avx2.cpp), so q4 keeps the GEMV up to 32 rows.
 int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
-  if (weight_bytes < (int64_t(1) << 20)) return 4;
+  if (weight_bytes < (int64_t(1) << 20) || linear_packed_gemm()) return 4;
 #if defined(__x86_64__)
-  if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm()) return wt == WType::Q8 || wt == WType::Q4 ? 16 : 4;
+  if (cpu_isa() == Isa::Avx512) return wt == WType::Q8 || wt == WType::Q4 ? 16 : 4;
+  if (cpu_isa() == Isa::Avx2 && wt != WType::Q4) return 4;
 #endif
   return 32;
 }
+
+// Most rows of x for the AVX2 dot-product GEMM (not q4); more take the packed GEMM, whose L2 blocking wins on
+// long prompts. f16 and q8: the dot GEMM 1.11x and 1.16x the packed GEMM's speed at 64 rows (2 threads, as
+// above); by one thread's CPU time 0.99x and 0.98x at 128, and the packed GEMM 1.04-1.15x the dot GEMM at 512.
+constexpr int64_t kAvx2DotMaxRows = 128;
 
 // Fewest rows of x for the small-K GEMM (K <= avx512::kSmallKMax) on AVX-512; fewer take the dot-product
 // GEMM. Its W panels are converted and transposed once per call, paid for by the rows of x; measured on
@@ -115,6 +125,8 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm())
     return K <= avx512::kSmallKMax && M >= kSmallKMinRows ? avx512::gemm_small_k(x, M, K, w, bias, y, N)
                                                           : avx512::gemm_dot(x, M, K, w, bias, y, N);
+  if (cpu_isa() == Isa::Avx2 && !linear_packed_gemm() && wt != WType::Q4 && M <= kAvx2DotMaxRows)
+    return avx2::gemm_dot(x, M, K, w, bias, y, N);
 #endif
   GemmKernel kernel = PickGemm();
   if (wt == WType::Q4) kernel.pack_w = PickQ4Pack(kernel);  // prefill is compute-bound: dequantize the panels

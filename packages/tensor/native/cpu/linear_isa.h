@@ -13,9 +13,9 @@ Isa cpu_isa();
 // off (and caps at AVX-512), so tests can run the float AVX-512 paths on a VNNI CPU.
 bool cpu_avx512_vnni();
 
-// linear with 5 or more rows on AVX-512 runs the dot-product GEMM (gemm_dot_avx512.cpp) unless
-// $GPTJ_GEMM=packed (read once) sends it to the packed GEMM that AVX2 and scalar use, so tests and the
-// bench can compare the two.
+// linear with 5 or more rows runs a dot-product GEMM on AVX-512 (gemm_dot_avx512.cpp) and, up to 128 rows and
+// but for q4, on AVX2 (gemm_dot_avx2.cpp); $GPTJ_GEMM=packed (read once) sends every linear of 5 or more rows to
+// the packed GEMM instead (the GEMV keeps 4 or fewer), so tests and the bench can compare the two.
 bool linear_packed_gemm();
 
 }  // namespace gptj
