@@ -9,7 +9,7 @@
 // (a, b, c, d; 128 weights, 64 bytes of codes), for each W row:
 //   acc (16 int32 lanes) = init + dpbusd(codes lo, xq lo) + dpbusd(codes hi, xq hi)
 //      lanes 4i..4i+3 sum group i of the quad; init holds -8 * sum(xq) of each group in its first lane, so
-//      the code offset (code - 8) costs nothing in the loop
+//      the code offset (code - 8) costs one permute per quad and row of x, shared by the rows of W
 //   y += float(acc) * (dw * dx) per lane, dw the group's f16 scale, dx its x scale.
 // About 10 instructions per 128 weights. y differs from the f32 dequantize-then-matmul by the rounding of
 // x, at most sum_k |w_k| * dx_g / 2 (q4.test.ts checks against that bound).
@@ -34,32 +34,34 @@ constexpr int64_t kPrefetchBytes = 2048;
 constexpr int64_t kScalePrefetch = kPrefetchBytes / 16;
 
 // One row of x rounded for the quads of a K-long row (the last quad padded with zero x when K / 32 is not
-// a multiple of 4): per quad 128 bytes xq in the order the codes unpack (a..d 0-15, then a..d 16-31) and
-// its init lanes; per group dx, padded to a multiple of 16 groups. Rows of a Q4RoundedX (q4.h), each
-// q4_x_blocks(K) blocks long.
+// a multiple of 4): per quad 128 bytes xq in the order the codes unpack (a..d 0-15, then a..d 16-31); per
+// group dx, padded to a multiple of 16 groups; per quad its 4 groups' -8 * sum(xq), spread into the init
+// lanes in the loop. Rows of a Q4RoundedX (q4.h), each q4_x_blocks(K) blocks long. The init sums were kept
+// as whole 64-byte vectors before (26 KiB of rounded x at K = 16384 instead of 20, against 48 KiB of L1 that
+// the W streams share): fc_out's shape [4096, 16384] read 0.77x of fc_in's [16384, 4096] per CPU-second.
 struct XRow {
   const int8_t* xq;
-  const __m512i* init;
   const float* dx;
+  const __m128i* init;
 };
 
 int64_t Quads(int64_t K) { return (K / kQ4Group + 3) / 4; }
+int64_t DxBlocks(int64_t K) { return (K / kQ4Group + 15) / 16; }
 
 XRow RowOf(const Q4RoundedX& x, int64_t m) {
   const int64_t quads = Quads(x.K);
   const Q4Block64* base = x.blocks.data() + q4_x_blocks(x.K) * m;
-  return {reinterpret_cast<const int8_t*>(base), reinterpret_cast<const __m512i*>(base + 2 * quads),
-          reinterpret_cast<const float*>(base + 3 * quads)};
+  return {reinterpret_cast<const int8_t*>(base), reinterpret_cast<const float*>(base + 2 * quads),
+          reinterpret_cast<const __m128i*>(base + 2 * quads + DxBlocks(x.K))};
 }
 
 // Rounds one row x[K] into its blocks, laid out as XRow.
 void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
-  const int64_t groups = K / kQ4Group, quads = Quads(K), dx_blocks = (groups + 15) / 16;
+  const int64_t groups = K / kQ4Group, quads = Quads(K), dx_blocks = DxBlocks(K);
   auto* xq = reinterpret_cast<int8_t*>(base);
-  auto* init = reinterpret_cast<__m512i*>(base + 2 * quads);
-  auto* dx = reinterpret_cast<float*>(base + 3 * quads);
+  auto* dx = reinterpret_cast<float*>(base + 2 * quads);
+  auto* init = reinterpret_cast<int32_t*>(base + 2 * quads + dx_blocks);
   for (int64_t q = 0; q < quads; ++q) {
-    alignas(64) int32_t in[16] = {};
     for (int h = 0; h < 4; ++h) {
       const int64_t g = 4 * q + h;
       int8_t* lo = xq + q * 128 + h * 16;  // a..d 0-15 at 0..63, a..d 16-31 at 64..127
@@ -67,6 +69,7 @@ void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_setzero_si128());
         _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm_setzero_si128());
         dx[g] = 0.0f;
+        init[g] = 0;
         continue;
       }
       const float* xg = x + g * kQ4Group;
@@ -77,10 +80,9 @@ void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
       const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtsepi32_epi8(q0));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm512_cvtsepi32_epi8(q1));
-      in[4 * h] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+      init[g] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
       dx[g] = d;
     }
-    init[q] = _mm512_load_si512(in);
   }
   for (int64_t g = 4 * quads; g < 16 * dx_blocks; ++g) dx[g] = 0.0f;
 }
@@ -103,6 +105,7 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
   const auto* codes = static_cast<const uint8_t*>(w.data);
   const int64_t groups = K / kQ4Group, quads = (groups + 3) / 4;
   const __m512i mask = _mm512_set1_epi8(15);
+  const __m512i spread = _mm512_load_si512(kQuadLanes[0]);  // lane 4i <- group i of the quad
   for (int64_t i = 0; i < part; ++i) {
     const uint8_t* c[RB];
     const uint16_t* d[RB];
@@ -130,13 +133,16 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
       // count, and past the last row there may be none).
       const __mmask64 bytes = groups - g >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - g))) - 1;
       const __m512i lanes = _mm512_load_si512(kQuadLanes[q % 4]);
+      __m512i init[MB];  // the quad's 4 init sums of each row of x, in lanes 0, 4, 8, 12
+      for (int m = 0; m < MB; ++m)
+        init[m] = _mm512_maskz_permutexvar_epi32(0x1111, spread, _mm512_castsi128_si512(_mm_load_si128(xr[m].init + q)));
       for (int r = 0; r < RB; ++r) {
         const __m512i b = _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64);
         const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
         const __m512 dw = _mm512_permutexvar_ps(lanes, sc[r]);
         for (int m = 0; m < MB; ++m) {
           const auto* xq = reinterpret_cast<const __m512i*>(xr[m].xq + q * 128);
-          __m512i s = _mm512_dpbusd_epi32(xr[m].init[q], lo, _mm512_load_si512(xq));
+          __m512i s = _mm512_dpbusd_epi32(init[m], lo, _mm512_load_si512(xq));
           s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(xq + 1));
           const __m512 scale =
               MB == 1 ? dw
@@ -164,8 +170,7 @@ void Rows(const XRow* xr, int64_t K, const WeightView& w, const float* bias, flo
 }  // namespace
 
 int64_t q4_x_blocks(int64_t K) {
-  const int64_t groups = K / kQ4Group;
-  return Quads(K) * 3 + (groups + 15) / 16;  // xq x2, init, dx
+  return Quads(K) * 2 + DxBlocks(K) + (Quads(K) + 3) / 4;  // xq, dx, init
 }
 
 const Q4RoundedX& q4_round_x(const float* x, int64_t M, int64_t K) {
