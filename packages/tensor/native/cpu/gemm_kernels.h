@@ -7,6 +7,7 @@
 // W^T / op(B) into NR-column panels Bp[k][NR] (f32, converted from the stored dtype one panel at a
 // time), then calls an MR x NR register-tile microkernel over a KC-long slice of k.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels.h"
@@ -62,10 +63,30 @@ extern const GemmKernel kGemm;
 // y[M, N] (row stride N) = x[M, K] @ W^T (* q8 scale) (+ bias) in dot-product form, threaded over the
 // pool, W never packed (gemm_dot_avx512.cpp); any weight type, q4 included.
 void gemm_dot(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
-// The same product for K <= kSmallKMax in outer-product form: W converted 32 rows at a time into an L1
-// panel, the packed GEMM's register tile, no lane reductions (gemm_small_k_avx512.cpp); q4 needs K % 32 == 0.
-constexpr int64_t kSmallKMax = 256;
+// The same product for K <= kSmallKMax in outer-product form: W converted kSmallKNR rows at a time into an L1
+// panel [K][kSmallKNR], a register tile over it, no lane reductions (gemm_small_k_avx512.cpp); q4 needs K % 32 == 0.
+constexpr int64_t kSmallKMax = 256, kSmallKNR = 32;
+// Fewest rows of x for the small-K GEMM (linear.cpp; fewer take the dot-product GEMM). Its W panels are converted
+// and transposed once per call, paid for by the rows of x; measured on the mini-code lm_head shape (W [50400, 128]
+// f16, tools/bench/scripts/lmhead-gemm.mjs, one process, the two kernels alternated, GFLOP/s per CPU-second): 0.86x
+// the dot-product GEMM at 12 rows, 0.94x at 16, 1.21x at 20, 1.41x at 24, 1.67x at 32. 17 is also where every part
+// of kernels.test.ts's exact row-independence test starts: a row's sum order changes only across this boundary (and
+// the GEMV's).
+constexpr int64_t kSmallKMinRows = 17;
 void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N);
+// W [N, K] (K <= kSmallKMax) as gemm_small_k's panels, made once instead of per call (the runner's lm_head,
+// gptj_runner.h): panel p is [K][kSmallKNR] of W rows p * kSmallKNR.., zero past N; f16 and bf16 keep their
+// own type (widened in the GEMM's register tile, exactly), f32, q8 (times its row scales) and q4 (dequantized)
+// are f32. gemm_small_k_packed's results equal gemm_small_k's on W, bit for bit.
+struct SmallKPanels {
+  const void* data;  // small_k_panels_bytes(stored, N, K) bytes, 64-byte aligned
+  WType type;        // small_k_panel_type(stored)
+  int64_t N, K;
+};
+WType small_k_panel_type(WType stored);
+size_t small_k_panels_bytes(WType stored, int64_t N, int64_t K);
+void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst);
+void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y);
 }  // namespace avx512
 
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)

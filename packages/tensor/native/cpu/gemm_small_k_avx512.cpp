@@ -4,18 +4,21 @@
 // Why not the dot-product GEMM (gemm_dot_avx512.cpp) there: with K = 128 each of its outputs is 8 FMAs
 // into a 16-lane accumulator and then a horizontal reduction, so the shuffles, the spills of its 24
 // accumulators and the per-tile set-up cost as much as the FMAs. Here no sum is split across lanes: x is
-// packed once per call into MR-row panels [k][MR]; 32 rows of W at a time are converted to f32 rows and
-// transposed into an L1 panel [k][32] (the packed GEMM's pack_w: 16x16 transposes in registers, paid once
-// for all the rows of x); the packed GEMM's 12 x 32 register tile then broadcasts x and accumulates whole
-// vectors of outputs, stored as full vectors. W is still read from memory once per call.
+// packed once per call into MR-row panels [k][MR]; W is read as f32 panels [k][NR] of NR rows (made per call:
+// converted to f32 rows, then transposed by the packed GEMM's pack_w, 16x16 in registers; or made once,
+// gemm_small_k_packed, f16 and bf16 panels widened in the tile); an MR x NR register tile broadcasts x and
+// accumulates whole vectors of outputs, stored as full vectors. W is read from memory once per call.
 //
 // Each y[m, n] is one FMA chain over k = 0 .. K-1 from zero, then + bias (q8's row scale multiplies W as
-// it is converted): the same whatever the other rows of x, the tile it lands in or the thread.
+// it is converted): the same whatever the other rows of x, the tile it lands in, the thread, or whether W's panels
+// were made per call or once.
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's false positive on AVX-512 intrinsics (gemv_avx512.cpp)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <vector>
 
 #include "gemm_kernels.h"
@@ -25,7 +28,11 @@
 namespace gptj::avx512 {
 namespace {
 
-// Panels of 32 W rows per task: 8 KiB each of f16 at K = 128, so a task is a few microseconds and the
+// The register tile: kMR rows of x by kNR = 16 kNV columns of W, kMR kNV accumulators.
+constexpr int kMR = 12, kNV = 2;
+static_assert(kSmallKNR == 16 * kNV, "the packed panels are the tile's width");
+
+// Panels of kSmallKNR W rows per task: 8 KiB each of f16 at K = 128, so a task is a few microseconds and the
 // pool's chunks stay balanced over the lm_head's 1,575 panels.
 constexpr int64_t kPanelsPerTask = 8;
 // How many panels ahead W is asked into L1. Measured (scripts/lmhead-gemm.mjs, M = 32, one process, the
@@ -33,6 +40,51 @@ constexpr int64_t kPanelsPerTask = 8;
 // the whole next panel asked for at once before converting this one gained nothing; spread over this
 // panel's tiles, 1 panel ahead 1.6x the dot-product GEMM, 2 panels ahead 1.67x.
 constexpr int64_t kPrefetchPanels = 2;
+
+// y[i, j] (row stride ldy) = sum_k xp[k][i] * wp[k][j] (+ bias[j]) for i < R, j < n; xp is [K][kMR], wp [K][kSmallKNR]
+// of L::T, widened to f32 here (exact): f16 panels converted in the tile took 0.93 of the CPU time of widening
+// each panel into an L1 buffer first (mini-code lm_head at 32 rows, 5 alternating runs): the conversions
+// overlap the FMAs.
+template <int R, typename L>
+void Tile(int64_t K, const float* xp, const typename L::T* wp, float* y, int64_t ldy, int n, const float* bias) {
+  __m512 acc[R][kNV];
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < kNV; ++j) acc[i][j] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < K; ++k, xp += kMR, wp += kSmallKNR) {
+    __m512 b[kNV];
+#pragma GCC unroll 4
+    for (int j = 0; j < kNV; ++j) b[j] = L::load(wp + 16 * j);
+#pragma GCC unroll 16
+    for (int i = 0; i < R; ++i) {
+      const __m512 a = _mm512_set1_ps(xp[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < kNV; ++j) acc[i][j] = _mm512_fmadd_ps(a, b[j], acc[i][j]);
+    }
+  }
+  __mmask16 m[kNV];
+  __m512 add[kNV];
+#pragma GCC unroll 4
+  for (int j = 0; j < kNV; ++j) {
+    m[j] = TailMask(std::max(0, n - 16 * j));
+    add[j] = bias ? _mm512_maskz_loadu_ps(m[j], bias + 16 * j) : _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < kNV; ++j) _mm512_mask_storeu_ps(y + i * ldy + 16 * j, m[j], _mm512_add_ps(acc[i][j], add[j]));
+}
+
+template <typename L>
+using SmallTileFn = void (*)(int64_t, const float*, const typename L::T*, float*, int64_t, int, const float*);
+template <typename L, size_t... I>
+constexpr std::array<SmallTileFn<L>, sizeof...(I)> Tiles(std::index_sequence<I...>) {
+  return {Tile<static_cast<int>(I) + 1, L>...};
+}
+// kTiles<L>[r - 1] computes r rows: the last m-panel of x runs only the rows it has.
+template <typename L>
+constexpr std::array<SmallTileFn<L>, kMR> kTiles = Tiles<L>(std::make_index_sequence<kMR>());
 
 // W rows [n0, n0 + n) as f32 rows of K in dst (q8 times its row scale), read in address order: the pack's
 // 16x16 blocks read 16 rows at a time, 32 bytes of each, a pattern that left each block waiting on memory
@@ -49,50 +101,112 @@ void RowsToF32(const WeightView& w, int64_t n0, int n, int64_t K, float* dst) {
   }
 }
 
-// The [k][nr] f32 panel of W rows [n0, n0 + n), zero past n; `rows` is scratch of n * K floats.
-void PackPanel(const WeightView& w, int64_t n0, int n, int64_t K, float* rows, float* dst, int nr) {
+// The [k][kSmallKNR] f32 panel of W rows [n0, n0 + n), zero past n; `rows` is scratch of n * K floats.
+void PackPanel(const WeightView& w, int64_t n0, int n, int64_t K, float* rows, float* dst) {
   switch (w.type) {
     case WType::F32: RowsToF32<LF32>(w, n0, n, K, rows); break;
     case WType::F16: RowsToF32<LF16>(w, n0, n, K, rows); break;
     case WType::BF16: RowsToF32<LBF16>(w, n0, n, K, rows); break;
     case WType::Q8: RowsToF32<LQ8>(w, n0, n, K, rows); break;
-    case WType::Q4: return q4_pack_w(w, n0, n, 0, K, dst, nr);  // K % 32 == 0; unpacks groups in place
+    case WType::Q4: return q4_pack_w(w, n0, n, 0, K, dst, kSmallKNR);  // K % 32 == 0; unpacks groups in place
   }
-  kGemm.pack_w(WeightView{rows, WType::F32, nullptr, K}, 0, n, 0, K, dst, nr);
+  kGemm.pack_w(WeightView{rows, WType::F32, nullptr, K}, 0, n, 0, K, dst, kSmallKNR);
+}
+
+// y[M, N] over W's panels: panel(p, scratch) returns panel p as [K][kSmallKNR] of L::T, made in scratch or not;
+// `bytes` holds what it reads of panel p at p * panel_bytes (of `total`), asked into L1 kPrefetchPanels panels
+// ahead, a share before each tile.
+template <typename L, typename PanelFn>
+void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, float* y, const char* bytes,
+         int64_t panel_bytes, int64_t total, PanelFn panel) {
+  // x as kMR-row panels [k][kMR], rows past M zero (their outputs are never computed)
+  const int64_t m_panels = (M + kMR - 1) / kMR;
+  std::vector<float> xp(static_cast<size_t>(m_panels * kMR * K), 0.0f);
+  for (int64_t m = 0; m < M; ++m) {
+    float* dst = xp.data() + (m / kMR) * kMR * K + m % kMR;
+    for (int64_t k = 0; k < K; ++k) dst[k * kMR] = x[m * K + k];
+  }
+  const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR;
+  parallel_for((n_panels + kPanelsPerTask - 1) / kPanelsPerTask, [&](int64_t t0, int64_t t1) {
+    alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];
+    for (int64_t p = t0 * kPanelsPerTask; p < std::min(n_panels, t1 * kPanelsPerTask); ++p) {
+      const int64_t n0 = p * kSmallKNR;
+      const int n = static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0));
+      const typename L::T* wp = panel(p, scratch);
+      const int64_t ahead0 = std::min(total, (p + kPrefetchPanels) * panel_bytes),
+                    ahead1 = std::min(total, (p + kPrefetchPanels + 1) * panel_bytes);
+      const int64_t share = ((ahead1 - ahead0) / m_panels + 63) / 64 * 64;
+      for (int64_t b = 0; b < m_panels; ++b) {
+        for (int64_t q = ahead0 + b * share; q < std::min(ahead1, ahead0 + (b + 1) * share); q += 64)
+          _mm_prefetch(bytes + q, _MM_HINT_T0);
+        kTiles<L>[std::min<int64_t>(kMR, M - b * kMR) - 1](K, xp.data() + b * kMR * K, wp, y + b * kMR * N + n0, N, n,
+                                                         bias ? bias + n0 : nullptr);
+      }
+    }
+  });
 }
 
 }  // namespace
 
 void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N) {
-  const int mr = kGemm.mr, nr = kGemm.nr;
-  // x as MR-row panels [k][MR], rows past M zero (their outputs are never stored)
-  const int64_t m_panels = (M + mr - 1) / mr;
-  std::vector<float> xp(static_cast<size_t>(m_panels * mr * K), 0.0f);
-  for (int64_t m = 0; m < M; ++m) {
-    float* dst = xp.data() + (m / mr) * mr * K + m % mr;
-    for (int64_t k = 0; k < K; ++k) dst[k * mr] = x[m * K + k];
-  }
   // Prefetch reads the rows' stored bytes (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
-  const int64_t n_panels = (N + nr - 1) / nr, row_bytes = w_row_bytes(w.type, K);
-  const char* wbytes = static_cast<const char*>(w.data);
-  parallel_for((n_panels + kPanelsPerTask - 1) / kPanelsPerTask, [&](int64_t t0, int64_t t1) {
-    alignas(64) float rows[kSmallKMax * 32], wp[kSmallKMax * 32];
-    for (int64_t p = t0 * kPanelsPerTask; p < std::min(n_panels, t1 * kPanelsPerTask); ++p) {
-      const int64_t n0 = p * nr;
-      const int n = static_cast<int>(std::min<int64_t>(nr, N - n0));
-      PackPanel(w, n0, n, K, rows, wp, nr);
-      // the panel kPrefetchPanels ahead (contiguous rows), a share of it before each tile
-      const int64_t ahead0 = std::min(N, n0 + kPrefetchPanels * nr) * row_bytes,
-                    ahead1 = std::min(N, n0 + (kPrefetchPanels + 1) * nr) * row_bytes;
-      const int64_t share = ((ahead1 - ahead0) / m_panels + 63) / 64 * 64;
-      for (int64_t b = 0; b < m_panels; ++b) {
-        for (int64_t q = ahead0 + b * share; q < std::min(ahead1, ahead0 + (b + 1) * share); q += 64)
-          _mm_prefetch(wbytes + q, _MM_HINT_T0);
-        kGemm.tile(K, xp.data() + b * mr * K, wp, y + b * mr * N + n0, N,
-                   static_cast<int>(std::min<int64_t>(mr, M - b * mr)), n, 1.0f, bias ? bias + n0 : nullptr, false);
+  const int64_t row_bytes = w_row_bytes(w.type, K);
+  Run<LF32>(x, M, K, N, bias, y, static_cast<const char*>(w.data), kSmallKNR * row_bytes, N * row_bytes,
+      [&](int64_t p, float* scratch) {
+        const int64_t n0 = p * kSmallKNR;
+        float* wp = scratch + kSmallKMax * kSmallKNR;
+        PackPanel(w, n0, static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), K, scratch, wp);
+        return static_cast<const float*>(wp);
+      });
+}
+
+WType small_k_panel_type(WType stored) {
+  return stored == WType::F16 || stored == WType::BF16 ? stored : WType::F32;
+}
+
+size_t small_k_panels_bytes(WType stored, int64_t N, int64_t K) {
+  const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR;
+  return static_cast<size_t>(n_panels * K * kSmallKNR) * (small_k_panel_type(stored) == WType::F32 ? 4 : 2);
+}
+
+void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst) {
+  const WType type = small_k_panel_type(w.type);
+  const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR, panel = K * kSmallKNR;
+  parallel_for(n_panels, [&](int64_t p0, int64_t p1) {
+    alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];
+    float* wp = scratch + kSmallKMax * kSmallKNR;
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t n0 = p * kSmallKNR;
+      PackPanel(w, n0, static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), K, scratch,
+                type == WType::F32 ? static_cast<float*>(dst) + p * panel : wp);
+      if (type == WType::F32) continue;
+      // f16 / bf16 panels hold W's own values, so narrowing them back is exact (bf16: the low half is zero)
+      uint16_t* out = static_cast<uint16_t*>(dst) + p * panel;
+      for (int64_t i = 0; i < panel; i += 16) {
+        const __m512 v = _mm512_load_ps(wp + i);
+        const __m256i h = type == WType::F16
+                              ? _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+                              : _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), h);
       }
     }
   });
+}
+
+void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y) {
+  const int64_t panel = w.K * kSmallKNR, panel_bytes = panel * (w.type == WType::F32 ? 4 : 2);
+  const int64_t total = (w.N + kSmallKNR - 1) / kSmallKNR * panel_bytes;
+  const char* bytes = static_cast<const char*>(w.data);
+  auto run = [&](auto l) {
+    using L = decltype(l);
+    Run<L>(x, M, w.K, w.N, bias, y, bytes, panel_bytes, total,
+           [&](int64_t p, float*) { return static_cast<const typename L::T*>(w.data) + p * panel; });
+  };
+  switch (w.type) {
+    case WType::F16: return run(LF16{});
+    case WType::BF16: return run(LBF16{});
+    default: return run(LF32{});
+  }
 }
 
 }  // namespace gptj::avx512

@@ -29,7 +29,9 @@
 #include <cstring>
 
 #include "common/step.h"
+#include "gemm_kernels.h"
 #include "gptj_runner.h"
+#include "linear_isa.h"
 
 namespace gptj {
 namespace {
@@ -284,13 +286,43 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   return x;
 }
 
+bool PackedLmHead::pack(const Matrix& w) {
+#if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
+  if (cpu_isa() != Isa::Avx512 || linear_packed_gemm() || w.cols > avx512::kSmallKMax) return true;
+  type_ = wtype(w.dt);
+  N_ = w.rows;
+  K_ = w.cols;
+  mem_ = host_alloc(avx512::small_k_panels_bytes(type_, N_, K_), &cap_);
+  if (!mem_) return false;
+  WeightView v{w.s->data(), type_, w.dt == DType::Q8 ? q8_scales(w.s, N_, K_) : nullptr, K_};
+  if (type_ == WType::Q4)
+    v.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v.data) + q4_scales_offset(N_, K_));
+  run_sync([&] { avx512::small_k_pack(v, N_, K_, mem_); });
+  type_ = avx512::small_k_panel_type(type_);
+#else
+  (void)w;
+#endif
+  return true;
+}
+
+bool PackedLmHead::linear(const float* x, int64_t M, const float* bias, float* y) const {
+#if defined(__x86_64__)
+  if (!mem_ || M < avx512::kSmallKMinRows) return false;
+  avx512::gemm_small_k_packed(x, M, avx512::SmallKPanels{mem_, type_, N_, K_}, bias, y);
+  return true;
+#else
+  (void)x, (void)M, (void)bias, (void)y;
+  return false;
+#endif
+}
+
 void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);
   for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
   layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
-  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
+  if (!r.lm_head_panels.linear(h, n, r.lm_head_b.data(), out)) linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
 }
 
 void InitGPTJRunner(Napi::Env env, Napi::Object exports) {

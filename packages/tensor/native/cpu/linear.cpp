@@ -89,14 +89,6 @@ int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
 // above); by one thread's CPU time 0.99x and 0.98x at 128, and the packed GEMM 1.04-1.15x the dot GEMM at 512.
 constexpr int64_t kAvx2DotMaxRows = 128;
 
-// Fewest rows of x for the small-K GEMM (K <= avx512::kSmallKMax) on AVX-512; fewer take the dot-product
-// GEMM. Its W panels are converted and transposed once per call, paid for by the rows of x; measured on
-// the mini-code lm_head shape (W [50400, 128] f16, tools/bench/scripts/lmhead-gemm.mjs, one process, the
-// two kernels alternated, GFLOP/s per CPU-second): 0.86x the dot-product GEMM at 12 rows, 0.94x at 16,
-// 1.21x at 20, 1.41x at 24, 1.67x at 32. 17 is also where every part of kernels.test.ts's exact
-// row-independence test starts: a row's sum order changes only across this boundary (and the GEMV's).
-constexpr int64_t kSmallKMinRows = 17;
-
 }  // namespace
 
 void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const float* scales, const float* bias,
@@ -123,7 +115,7 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   }
 #if defined(__x86_64__)
   if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm())
-    return K <= avx512::kSmallKMax && M >= kSmallKMinRows ? avx512::gemm_small_k(x, M, K, w, bias, y, N)
+    return K <= avx512::kSmallKMax && M >= avx512::kSmallKMinRows ? avx512::gemm_small_k(x, M, K, w, bias, y, N)
                                                           : avx512::gemm_dot(x, M, K, w, bias, y, N);
   if (cpu_isa() == Isa::Avx2 && !linear_packed_gemm() && wt != WType::Q4 && M <= kAvx2DotMaxRows)
     return avx2::gemm_dot(x, M, K, w, bias, y, N);
