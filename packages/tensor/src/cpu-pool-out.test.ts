@@ -44,7 +44,7 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
     expect(out.subarray(2 * V).every((v) => v === 7)).toBe(true); // past the step's logits: untouched
   });
 
-  it('20 entries (the small-K GEMM writes into out itself): a reused out, NaN-filled first, holds the fresh arrays\' logits', async () => {
+  it("20 entries (the small-K GEMM writes into out itself): a reused out, NaN-filled first, holds the fresh arrays' logits", async () => {
     const runner = createCpuGPTJRunner(cfg, randomRunnerWeights(cfg, 'f32', 1415));
     const pools = [0, 1].map(() => createCpuGPTJPool(runner, { maxSequences: 20, maxTokens: 512 }));
     disposables.push(runner, ...pools);

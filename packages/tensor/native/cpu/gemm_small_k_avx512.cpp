@@ -140,7 +140,7 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
         for (int64_t q = ahead0 + b * share; q < std::min(ahead1, ahead0 + (b + 1) * share); q += 64)
           _mm_prefetch(bytes + q, _MM_HINT_T0);
         kTiles<L>[std::min<int64_t>(kMR, M - b * kMR) - 1](K, xp.data() + b * kMR * K, wp, y + b * kMR * N + n0, N, n,
-                                                         bias ? bias + n0 : nullptr);
+                                                           bias ? bias + n0 : nullptr);
       }
     }
   });
@@ -152,17 +152,15 @@ void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, con
   // Prefetch reads the rows' stored bytes (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
   const int64_t row_bytes = w_row_bytes(w.type, K);
   Run<LF32>(x, M, K, N, bias, y, static_cast<const char*>(w.data), kSmallKNR * row_bytes, N * row_bytes,
-      [&](int64_t p, float* scratch) {
-        const int64_t n0 = p * kSmallKNR;
-        float* wp = scratch + kSmallKMax * kSmallKNR;
-        PackPanel(w, n0, static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), K, scratch, wp);
-        return static_cast<const float*>(wp);
-      });
+            [&](int64_t p, float* scratch) {
+              const int64_t n0 = p * kSmallKNR;
+              float* wp = scratch + kSmallKMax * kSmallKNR;
+              PackPanel(w, n0, static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), K, scratch, wp);
+              return static_cast<const float*>(wp);
+            });
 }
 
-WType small_k_panel_type(WType stored) {
-  return stored == WType::F16 || stored == WType::BF16 ? stored : WType::F32;
-}
+WType small_k_panel_type(WType stored) { return stored == WType::F16 || stored == WType::BF16 ? stored : WType::F32; }
 
 size_t small_k_panels_bytes(WType stored, int64_t N, int64_t K) {
   const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR;
@@ -184,9 +182,8 @@ void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst) {
       uint16_t* out = static_cast<uint16_t*>(dst) + p * panel;
       for (int64_t i = 0; i < panel; i += 16) {
         const __m512 v = _mm512_load_ps(wp + i);
-        const __m256i h = type == WType::F16
-                              ? _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
-                              : _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16));
+        const __m256i h = type == WType::F16 ? _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+                                             : _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), h);
       }
     }

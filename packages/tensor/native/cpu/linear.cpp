@@ -116,7 +116,7 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
 #if defined(__x86_64__)
   if (cpu_isa() == Isa::Avx512 && !linear_packed_gemm())
     return K <= avx512::kSmallKMax && M >= avx512::kSmallKMinRows ? avx512::gemm_small_k(x, M, K, w, bias, y, N)
-                                                          : avx512::gemm_dot(x, M, K, w, bias, y, N);
+                                                                  : avx512::gemm_dot(x, M, K, w, bias, y, N);
   if (cpu_isa() == Isa::Avx2 && !linear_packed_gemm() && wt != WType::Q4 && M <= kAvx2DotMaxRows)
     return avx2::gemm_dot(x, M, K, w, bias, y, N);
 #endif
