@@ -23,7 +23,8 @@ export class RequestStream implements ScheduledRequest {
   cancelled = false;
   private readonly buffer: GenerationEvent[] = [];
   private state: { kind: 'open' } | { kind: 'ended' } | { kind: 'failed'; error: unknown; thrown: boolean } = { kind: 'open' };
-  private wake: (() => void) | null = null;
+  /** The iterator's pending next(), answered by the push, end, fail or cancel that gives it a result. */
+  private waiter: { resolve: (r: IteratorResult<GenerationEvent>) => void; reject: (e: unknown) => void } | null = null;
   private settle!: { resolve: (r: ScheduledResult) => void; reject: (e: unknown) => void };
 
   constructor(private readonly onCancel: () => void) {
@@ -60,20 +61,28 @@ export class RequestStream implements ScheduledRequest {
     };
   }
 
-  private async next(): Promise<IteratorResult<GenerationEvent>> {
-    for (;;) {
-      const event = this.buffer.shift();
-      if (event) return { done: false, value: event };
-      if (this.cancelled) return { done: true, value: undefined };
-      const s = this.state;
-      if (s.kind === 'ended') return { done: true, value: undefined };
-      if (s.kind === 'failed') {
-        if (s.thrown) return { done: true, value: undefined };
-        s.thrown = true;
-        throw s.error;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+  // Not an async function looping on a wake-up promise: an event that arrives while the consumer waits settles its
+  // next() directly (one promise per event instead of three, and no closure).
+  private next(): Promise<IteratorResult<GenerationEvent>> {
+    let r: IteratorResult<GenerationEvent> | null;
+    try {
+      r = this.take();
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return r ? Promise.resolve(r) : new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** The next result when there is one (an event, or the end), null while the stream is open and empty; a failure is thrown once. */
+  private take(): IteratorResult<GenerationEvent> | null {
+    const event = this.buffer.shift();
+    if (event) return { done: false, value: event };
+    const s = this.state;
+    if (this.cancelled || s.kind === 'ended') return { done: true, value: undefined };
+    if (s.kind === 'open') return null;
+    if (s.thrown) return { done: true, value: undefined };
+    s.thrown = true;
+    throw s.error;
   }
 
   private cancel(): void {
@@ -85,8 +94,18 @@ export class RequestStream implements ScheduledRequest {
   }
 
   private notify(): void {
-    const wake = this.wake;
-    this.wake = null;
-    wake?.();
+    const waiter = this.waiter;
+    if (waiter === null) return;
+    let r: IteratorResult<GenerationEvent> | null;
+    try {
+      r = this.take();
+    } catch (error) {
+      this.waiter = null;
+      waiter.reject(error);
+      return;
+    }
+    if (r === null) return;
+    this.waiter = null;
+    waiter.resolve(r);
   }
 }
