@@ -1,20 +1,23 @@
-// Picks the widest row-kernel table this CPU runs (checked once).
+// Picks the row-kernel table of the SIMD level the other kernels use (linear_isa.h cpu_isa(): the widest
+// this CPU runs, capped by $GPTJ_CPU_ISA so tests reach the AVX2 and scalar tables too).
 #include "rowops.h"
+
+#include "linear_isa.h"
 
 namespace gptj {
 
 const RowOps& rowops() {
   static const RowOps* table = [] {
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-      return &rowops_avx512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
-      return &rowops_avx2;
-#endif
+    switch (cpu_isa()) {
+      case Isa::Avx512: return &rowops_avx512;
+      case Isa::Avx2: return &rowops_avx2;
+      default: return &rowops_base;
+    }
+#else
     // Not x86-64: only rowops_base.cpp is built (CMakeLists.txt).
     return &rowops_base;
+#endif
   }();
   return *table;
 }
