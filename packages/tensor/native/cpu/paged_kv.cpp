@@ -30,11 +30,17 @@ inline const float* block_rows(const PagedLayer& c, const void* arena, int64_t b
 // Keys and values read by one paged_attention call below which it runs on one thread (see there).
 constexpr int64_t kSerialKvBytes = int64_t(2) << 20;
 
-// Asks for unit u's (row i = u / H, head h = u % H) keys and values ahead of use: its blocks are scattered,
-// so the hardware prefetcher sees short streams; fetching the next unit's while this one computes took
-// 0.63-0.68 of the time of the same loop without it (32 rows of mini-code, f32, one thread).
+// Keys of one unit beyond which it is not prefetched (as many bytes of values come with them).
+constexpr int64_t kPrefetchBytes = int64_t(16) << 10;
+
+// Asks for unit u's (row i = u / H, head h = u % H) keys and values ahead of use when they are few: a short
+// context's blocks are scattered short streams for the hardware prefetcher, and fetching the next unit's while
+// this one computes took 0.63-0.68 of the time of the same loop without it (32 rows of mini-code: 34 keys of
+// 128 B, f32, one thread). A long context's 16-key blocks are streams it follows: there even the first 16 KiB of
+// the next unit cost 1.14-1.15x the time without (4 sequences of 1030 keys, head dim 256, alternating in one process).
 void prefetch_unit(const PagedLayer& c, const PagedRows& rows, int64_t u) {
   const int64_t i = u / c.H, h = u % c.H, n = rows.positions[i] + 1, elem = c.f16 ? 2 : 4;
+  if (n * c.Dh * elem > kPrefetchBytes) return;
   for (int64_t j0 = 0; j0 < n; j0 += c.BS) {
     const int64_t off = slot_offset(c, rows.tables[i][j0 / c.BS], h, 0) * elem;
     const int64_t bytes = std::min(c.BS, n - j0) * c.Dh * elem;
