@@ -102,6 +102,59 @@ describe('CpuGPTJPool.step into a caller buffer', () => {
     expect((await scanWith({ 199: Number.NaN }))[1]).toBe(199);
   });
 
+  // From 17 entries on AVX-512 the small-K GEMM scans each 256-column task's logits as it makes them and merges the
+  // tasks (gemm_small_k_avx512.cpp); one entry takes the scan of the finished rows. Both must give these answers.
+  it('best of 1 and of 20 entries over 600 logits (3 GEMM tasks): ties, a later higher task, NaN/+Infinity, all -Infinity', async () => {
+    const wide: GPTJRunnerConfig = { ...cfg, vocabSize: 600 };
+    /** Each entry's scan of one step whose logits are the model's plus `bias` (`rest` for ids not named). */
+    async function scanWith(entries: number, bias: Record<number, number>, rest = 0): Promise<number[][]> {
+      const b = new Float32Array(600).fill(rest);
+      for (const [id, v] of Object.entries(bias)) b[Number(id)] = v;
+      const runner = createCpuGPTJRunner(wide, { ...randomRunnerWeights(wide, 'f32', 78), lmHeadBias: Tensor.fromArray(b, [600]) });
+      const pool = createCpuGPTJPool(runner, { maxSequences: entries, maxTokens: 512 });
+      disposables.push(runner, pool);
+      const best = new Int32Array(2 * entries);
+      await pool.step(
+        Array.from({ length: entries }, (_, i) => ({ id: pool.add(), ids: [i, 2] })),
+        undefined,
+        best,
+      );
+      return Array.from({ length: entries }, (_, e) => [best[2 * e]!, best[2 * e + 1]!]);
+    }
+    const cases: [Record<number, number>, number, number[]][] = [
+      [{ 100: 1e30, 300: 1e30 }, 0, [100, -1]],
+      [{ 100: 1e30, 300: 2e30 }, 0, [300, -1]],
+      [{ 255: 1e30, 256: 1e30 }, 0, [255, -1]],
+      [{ 599: 1e30 }, 0, [599, -1]],
+      [{ 20: Infinity, 500: Number.NaN }, 0, [20, 20]],
+      [{ 511: Number.NaN, 599: Infinity }, 0, [599, 511]],
+      [{}, -Infinity, [0, -1]],
+      [{ 300: Number.NaN }, -Infinity, [0, 300]],
+    ];
+    for (const [bias, rest, want] of cases)
+      for (const entries of [1, 20]) expect(await scanWith(entries, bias, rest), JSON.stringify({ bias, rest, entries })).toEqual(Array(entries).fill(want));
+  });
+
+  it("best of 20 entries with finite logits: each the lowest id of its row's highest logit, as a plain scan", async () => {
+    const wide: GPTJRunnerConfig = { ...cfg, vocabSize: 600 };
+    const runner = createCpuGPTJRunner(wide, randomRunnerWeights(wide, 'f32', 79));
+    const pool = createCpuGPTJPool(runner, { maxSequences: 20, maxTokens: 512 });
+    disposables.push(runner, pool);
+    const ids = Array.from({ length: 20 }, () => pool.add());
+    const best = new Int32Array(40);
+    for (const step of [0, 1]) {
+      const logits = await pool.step(
+        ids.map((id, i) => ({ id, ids: [(i * 7 + step) % 600] })),
+        undefined,
+        best,
+      );
+      for (let e = 0; e < 20; e++) {
+        const row = Array.from(logits.subarray(e * 600, (e + 1) * 600));
+        expect([best[2 * e], best[2 * e + 1]]).toEqual([row.indexOf(Math.max(...row)), -1]);
+      }
+    }
+  });
+
   it('refuses an out too small or not a Float32Array before stepping: the sequences are unchanged', async () => {
     const [x, y] = twins();
     const entries = [

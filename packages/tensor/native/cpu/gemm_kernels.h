@@ -86,7 +86,11 @@ struct SmallKPanels {
 WType small_k_panel_type(WType stored);
 size_t small_k_panels_bytes(WType stored, int64_t N, int64_t K);
 void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst);
-void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y);
+// With `best` (2 ints per row of x) each row of y is also scanned as it is made: best[2m] = the lowest n of row m's
+// highest y (NaN skipped; 0 when none is above -Infinity), best[2m + 1] = the first n holding NaN or +Infinity, or
+// -1 (the sequence pool's greedy pick and check, as gptj_pool.cpp's scan_row).
+void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y,
+                         int32_t* best = nullptr);
 }  // namespace avx512
 
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)

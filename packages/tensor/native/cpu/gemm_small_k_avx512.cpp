@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -113,12 +114,43 @@ void PackPanel(const WeightView& w, int64_t n0, int n, int64_t K, float* rows, f
   kGemm.pack_w(WeightView{rows, WType::F32, nullptr, K}, 0, n, 0, K, dst, kSmallKNR);
 }
 
+// Row m's scan over columns [c0, c1) of y: its highest value (NaN skipped), the lowest column holding it (-1 when
+// none is above -Infinity) and the first column holding NaN or +Infinity (-1 when none).
+struct RowScan {
+  float max;
+  int32_t arg, bad;
+};
+
+RowScan ScanColumns(const float* row, int64_t c0, int64_t c1) {
+  const __m512 neg_inf = _mm512_set1_ps(-INFINITY), pos_inf = _mm512_set1_ps(INFINITY);
+  __m512 vmax = neg_inf;
+  RowScan r{-INFINITY, -1, -1};
+  for (int64_t c = c0; c < c1; c += 16) {
+    const __mmask16 m = TailMask(c1 - c);
+    const __m512 v = _mm512_mask_loadu_ps(neg_inf, m, row + c);
+    vmax = _mm512_max_ps(v, vmax);  // vmaxps returns its second operand when either is NaN: NaN is skipped
+    const __mmask16 bad = _mm512_mask_cmp_ps_mask(m, v, pos_inf, _CMP_NLT_UQ);
+    if (bad && r.bad < 0) r.bad = static_cast<int32_t>(c + __builtin_ctz(bad));
+  }
+  r.max = _mm512_reduce_max_ps(vmax);
+  if (r.max == -INFINITY) return r;
+  const __m512 vm = _mm512_set1_ps(r.max);
+  for (int64_t c = c0;; c += 16) {  // the max is in [c0, c1): found before c1
+    const __mmask16 eq = _mm512_mask_cmp_ps_mask(TailMask(c1 - c), _mm512_loadu_ps(row + c), vm, _CMP_EQ_OQ);
+    if (eq) {
+      r.arg = static_cast<int32_t>(c + __builtin_ctz(eq));
+      return r;
+    }
+  }
+}
+
 // y[M, N] over W's panels: panel(p, scratch) returns panel p as [K][kSmallKNR] of L::T, made in scratch or not;
 // `bytes` holds what it reads of panel p at p * panel_bytes (of `total`), asked into L1 kPrefetchPanels panels
-// ahead, a share before each tile.
+// ahead, a share before each tile. With `best`, each task scans the columns it computed while they are in cache
+// (gemm_kernels.h gemm_small_k_packed), and the tasks' scans are merged in column order.
 template <typename L, typename PanelFn>
 void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, float* y, const char* bytes,
-         int64_t panel_bytes, int64_t total, PanelFn panel) {
+         int64_t panel_bytes, int64_t total, int32_t* best, PanelFn panel) {
   // x as kMR-row panels [k][kMR], rows past M zero (their outputs are never computed)
   const int64_t m_panels = (M + kMR - 1) / kMR;
   std::vector<float> xp(static_cast<size_t>(m_panels * kMR * K), 0.0f);
@@ -126,8 +158,9 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
     float* dst = xp.data() + (m / kMR) * kMR * K + m % kMR;
     for (int64_t k = 0; k < K; ++k) dst[k * kMR] = x[m * K + k];
   }
-  const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR;
-  parallel_for((n_panels + kPanelsPerTask - 1) / kPanelsPerTask, [&](int64_t t0, int64_t t1) {
+  const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR, tasks = (n_panels + kPanelsPerTask - 1) / kPanelsPerTask;
+  std::vector<RowScan> scans(best ? static_cast<size_t>(tasks * M) : 0);  // [task][m]
+  parallel_for(tasks, [&](int64_t t0, int64_t t1) {
     alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];
     for (int64_t p = t0 * kPanelsPerTask; p < std::min(n_panels, t1 * kPanelsPerTask); ++p) {
       const int64_t n0 = p * kSmallKNR;
@@ -142,8 +175,22 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
         kTiles<L>[std::min<int64_t>(kMR, M - b * kMR) - 1](K, xp.data() + b * kMR * K, wp, y + b * kMR * N + n0, N, n,
                                                            bias ? bias + n0 : nullptr);
       }
+      if (best && ((p + 1) % kPanelsPerTask == 0 || p + 1 == n_panels)) {  // the task's last panel
+        const int64_t t = p / kPanelsPerTask, c0 = t * kPanelsPerTask * kSmallKNR;
+        for (int64_t m = 0; m < M; ++m) scans[t * M + m] = ScanColumns(y + m * N, c0, std::min(N, n0 + kSmallKNR));
+      }
     }
   });
+  for (int64_t m = 0; best && m < M; ++m) {
+    RowScan g{-INFINITY, 0, -1};
+    for (int64_t t = 0; t < tasks; ++t) {
+      const RowScan& r = scans[t * M + m];
+      if (r.max > g.max) g = RowScan{r.max, r.arg, g.bad};  // strictly higher: ties keep the lower column
+      if (g.bad < 0) g.bad = r.bad;
+    }
+    best[2 * m] = g.arg;
+    best[2 * m + 1] = g.bad;
+  }
 }
 
 }  // namespace
@@ -151,7 +198,7 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
 void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t N) {
   // Prefetch reads the rows' stored bytes (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
   const int64_t row_bytes = w_row_bytes(w.type, K);
-  Run<LF32>(x, M, K, N, bias, y, static_cast<const char*>(w.data), kSmallKNR * row_bytes, N * row_bytes,
+  Run<LF32>(x, M, K, N, bias, y, static_cast<const char*>(w.data), kSmallKNR * row_bytes, N * row_bytes, nullptr,
             [&](int64_t p, float* scratch) {
               const int64_t n0 = p * kSmallKNR;
               float* wp = scratch + kSmallKMax * kSmallKNR;
@@ -190,13 +237,13 @@ void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst) {
   });
 }
 
-void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y) {
+void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y, int32_t* best) {
   const int64_t panel = w.K * kSmallKNR, panel_bytes = panel * (w.type == WType::F32 ? 4 : 2);
   const int64_t total = (w.N + kSmallKNR - 1) / kSmallKNR * panel_bytes;
   const char* bytes = static_cast<const char*>(w.data);
   auto run = [&](auto l) {
     using L = decltype(l);
-    Run<L>(x, M, w.K, w.N, bias, y, bytes, panel_bytes, total,
+    Run<L>(x, M, w.K, w.N, bias, y, bytes, panel_bytes, total, best,
            [&](int64_t p, float*) { return static_cast<const typename L::T*>(w.data) + p * panel; });
   };
   switch (w.type) {

@@ -19,8 +19,6 @@
 // distinct, token ids, blocks available, weights live) before it is queued; it takes its new blocks
 // then, and the sequences' lengths and block tables change only when it succeeded (a failed step puts
 // its blocks back), so a failure leaves every sequence as it was.
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -47,36 +45,6 @@ struct PoolStep {
   float* dest = nullptr;                     // [E, V] the caller's out array (kept alive by the worker), or null
   int32_t* best = nullptr;                   // [E, 2] the caller's best array (kept alive by best_ref_), or null
 };
-
-// best[0] = lowest index of row's highest value (NaN skipped; 0 when none is above -Infinity), best[1] = first index
-// of a NaN or +Infinity, or -1. One pass in blocks of 64: each block's max and NaN/+Infinity test vectorize (OpenMP
-// simd reductions: the compiler may not otherwise reorder a float max; a NaN then only needs to set `bad`), and a
-// block is searched for its index only when its max beats every earlier block's (a few times per row).
-void scan_row(const float* row, int64_t V, int32_t* best) {
-  float m = -INFINITY;
-  int64_t arg = 0;
-  int bad = 0;
-  for (int64_t b = 0; b < V; b += 64) {
-    const int64_t e = std::min<int64_t>(V, b + 64);
-    float bm = -INFINITY;
-#pragma omp simd reduction(max : bm) reduction(| : bad)
-    for (int64_t i = b; i < e; i++) {
-      bm = row[i] > bm ? row[i] : bm;
-      bad |= !(row[i] < INFINITY);
-    }
-    if (bm > m) {
-      m = bm;
-      for (arg = b; arg < e && row[arg] != bm; arg++) {}
-    }
-  }
-  best[0] = static_cast<int32_t>(arg);
-  best[1] = -1;
-  for (int64_t i = 0; bad && i < V; i++)
-    if (!(row[i] < INFINITY)) {
-      best[1] = static_cast<int32_t>(i);
-      break;
-    }
-}
 
 class Pool : public Napi::ObjectWrap<Pool> {
  public:
@@ -145,9 +113,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
     // Every linear over all the step's rows at once: linear() picks GEMV or GEMM by rows and dtype. The pool used to
     // force 4-row GEMVs for 5..32 rows over weights of 1 MiB or more; with the dot-product GEMM (212e8e5) a mini-code
     // step of 32 rows (lm_head [50400, 128] f16) takes 0.86-0.96 of that time, 16 rows 0.89-0.94, 8 rows 1.00-1.06.
-    lm_head_rows(r, x, s.last.data(), E, buf_, logits);
-    if (s.best)
-      for (int64_t e = 0; e < E; e++) scan_row(logits + e * r.V, r.V, s.best + 2 * e);
+    lm_head_rows(r, x, s.last.data(), E, buf_, logits, s.best);
   }
 
   // After a successful step: the sequences grow.

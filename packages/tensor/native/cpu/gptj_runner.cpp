@@ -26,6 +26,8 @@
 //
 // Lifetime: a step pins every weight storage (a JS dispose() meanwhile is deferred) after checking
 // they are all live; the job holds the session, which holds the runner, which holds the storages.
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "common/step.h"
@@ -286,6 +288,40 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   return x;
 }
 
+namespace {
+
+// best[0] = lowest index of row's highest value (NaN skipped; 0 when none is above -Infinity), best[1] = first index
+// of a NaN or +Infinity, or -1. One pass in blocks of 64: each block's max and NaN/+Infinity test vectorize (OpenMP
+// simd reductions: the compiler may not otherwise reorder a float max; a NaN then only needs to set `bad`), and a
+// block is searched for its index only when its max beats every earlier block's (a few times per row).
+void scan_row(const float* row, int64_t V, int32_t* best) {
+  float m = -INFINITY;
+  int64_t arg = 0;
+  int bad = 0;
+  for (int64_t b = 0; b < V; b += 64) {
+    const int64_t e = std::min<int64_t>(V, b + 64);
+    float bm = -INFINITY;
+#pragma omp simd reduction(max : bm) reduction(| : bad)
+    for (int64_t i = b; i < e; i++) {
+      bm = row[i] > bm ? row[i] : bm;
+      bad |= !(row[i] < INFINITY);
+    }
+    if (bm > m) {
+      m = bm;
+      for (arg = b; arg < e && row[arg] != bm; arg++) {}
+    }
+  }
+  best[0] = static_cast<int32_t>(arg);
+  best[1] = -1;
+  for (int64_t i = 0; bad && i < V; i++)
+    if (!(row[i] < INFINITY)) {
+      best[1] = static_cast<int32_t>(i);
+      break;
+    }
+}
+
+}  // namespace
+
 bool PackedLmHead::pack(const Matrix& w) {
 #if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
   if (cpu_isa() != Isa::Avx512 || linear_packed_gemm() || w.cols > avx512::kSmallKMax) return true;
@@ -305,24 +341,27 @@ bool PackedLmHead::pack(const Matrix& w) {
   return true;
 }
 
-bool PackedLmHead::linear(const float* x, int64_t M, const float* bias, float* y) const {
+bool PackedLmHead::linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best) const {
 #if defined(__x86_64__)
   if (!mem_ || M < avx512::kSmallKMinRows) return false;
-  avx512::gemm_small_k_packed(x, M, avx512::SmallKPanels{mem_, type_, N_, K_}, bias, y);
+  avx512::gemm_small_k_packed(x, M, avx512::SmallKPanels{mem_, type_, N_, K_}, bias, y, best);
   return true;
 #else
-  (void)x, (void)M, (void)bias, (void)y;
+  (void)x, (void)M, (void)bias, (void)y, (void)best;
   return false;
 #endif
 }
 
-void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out) {
+void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out,
+                  int32_t* best) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);
   for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
   layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
-  if (!r.lm_head_panels.linear(h, n, r.lm_head_b.data(), out)) linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
+  if (r.lm_head_panels.linear(h, n, r.lm_head_b.data(), out, best)) return;  // scanned as it was made
+  linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
+  for (int64_t i = 0; best && i < n; i++) scan_row(out + i * r.V, r.V, best + 2 * i);
 }
 
 void InitGPTJRunner(Napi::Env env, Napi::Object exports) {
