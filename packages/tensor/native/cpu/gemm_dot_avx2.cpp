@@ -5,11 +5,12 @@
 //
 // Tile: kMB = 4 rows of x by kNB = 3 rows of W: 12 accumulators, 3 W vectors and one of x, all 16 registers.
 // Per 8 k: 3 W conversions and 4 x loads for 12 FMAs. Tried at M = 5, 8, 16, 64 on the 6B fc_in shape (f16
-// [16384, 4096], one thread, CPU time, alternating with 4-row GEMVs in one process): 6 x 2 (two conversions per 12 FMAs, but
-// 12 x loads) and 5 x 2 reached 67-85 GFLOP per CPU-second, 3 x 4 (x loads folded into every FMA) 52-64,
-// 3 x 3 85-91, 4 x 3 82-105.
-// f32, f16, bf16 and q8; q4 stays on its GEMV (linear.cpp): decoding 8 codes at a time here ran 0.65-0.76x
-// the speed of its 4-row GEMVs.
+// [16384, 4096]; one build per tile, each against 4-row GEMVs by one thread's CPU time, as
+// tools/bench/scripts/avx2-dot-gemm.mjs --threads 1 measures): 6 x 2 (two conversions per 12 FMAs, but 12 x loads)
+// ran 1.08-1.45x the GEMVs' speed, 5 x 2 0.96-1.22x, 3 x 4 (x loads folded into every FMA) 0.73-1.12x, 3 x 3
+// 1.21-1.38x, 4 x 3 1.30-1.43x.
+// f32, f16, bf16 and q8; q4 stays on its GEMV (linear.cpp): a q4 variant of this kernel (8 codes decoded and
+// scaled per vector), not kept, ran 0.65-0.76x the speed of the q4 4-row GEMVs in the same harness.
 //
 // Exactness: every y[m, n] sums its k in chunks of kKC, each chunk in one 8-lane accumulator in k order,
 // reduced with the same tree and added to y chunk after chunk; the tile, the loop order, the number of rows

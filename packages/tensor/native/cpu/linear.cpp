@@ -73,8 +73,8 @@ const GemmKernel& PickGemm() {
 // in cache, where either GEMM wins from 5 rows. With AVX2 (GPTJ_CPU_ISA=avx2 on the Sapphire Rapids host, same
 // shape, tools/bench/scripts/avx2-dot-gemm.mjs: 2 threads, 5 rounds), the AVX2 dot-product GEMM ran 1.30/1.42/
 // 1.45/1.44x the 4-row GEMVs' speed for f16 at 5/8/16/64 rows, 1.09/1.23/1.42/1.42x for q8 (the packed GEMM
-// 0.44-0.91x up to 16 rows); one thread by CPU time, 1.15-1.43x at 5-128 rows. q4's dot GEMM ran 0.65-0.76x its
-// GEMVs (gemm_dot_avx2.cpp), so q4 keeps the GEMV up to 32 rows.
+// 0.44-0.91x up to 16 rows); with --threads 1, by CPU time, 1.35-1.41x (f16) and 1.11-1.41x (q8) at 5-128 rows.
+// q4's dot GEMM ran 0.65-0.76x its GEMVs (gemm_dot_avx2.cpp), so q4 keeps the GEMV up to 32 rows.
 int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
   if (weight_bytes < (int64_t(1) << 20) || linear_packed_gemm()) return 4;
 #if defined(__x86_64__)
@@ -85,8 +85,9 @@ int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
 }
 
 // Most rows of x for the AVX2 dot-product GEMM (not q4); more take the packed GEMM, whose L2 blocking wins on
-// long prompts. f16 and q8: the dot GEMM 1.11x and 1.16x the packed GEMM's speed at 64 rows (2 threads, as
-// above); by one thread's CPU time 0.99x and 0.98x at 128, and the packed GEMM 1.04-1.15x the dot GEMM at 512.
+// long prompts. f16 and q8, the same script: the dot GEMM 1.11x and 1.16x the packed GEMM's speed at 64 rows
+// (2 threads); with --threads 1, 1.01x and 0.99x at 128 by CPU time, and at 512 rows 0.78x and 0.86x by the wall
+// clock (1.02x and 0.99x by CPU time).
 constexpr int64_t kAvx2DotMaxRows = 128;
 
 }  // namespace
