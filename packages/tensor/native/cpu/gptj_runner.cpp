@@ -237,8 +237,17 @@ Napi::Value Session::Reorder(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-// One layer's multiply-adds below which decoder_layers runs on one thread (see there).
+// One layer's multiply-adds and weight bytes below which decoder_layers runs on one thread (see there).
 constexpr int64_t kSerialLayerMacs = int64_t(16) << 20;
+constexpr int64_t kSerialLayerWeightBytes = int64_t(1) << 20;
+
+// Bytes of one layer's weight matrices as stored.
+int64_t layer_weight_bytes(const Layer& l) {
+  int64_t bytes = 0;
+  for (const Matrix* w : {&l.q, &l.k, &l.v, &l.out, &l.fc_in, &l.fc_out})
+    bytes += w->rows * w_row_bytes(wtype(w->dt), w->cols);
+  return bytes;
+}
 
 float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positions, int64_t N, StepBuffers& b,
                       const AttendFn& attend) {
@@ -277,11 +286,13 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
   // Split over the pool, a 32-row mini-code step's layers (6.6M multiply-adds each) pay a hand-off per op, about
   // seven per layer: on the shared 2-core host they took 1.17-1.31x the CPU and 1.08-1.42x the wall time of the
   // same layers on one thread (6 runs; 8, 64 and 128 rows alike; bench/pool-step.mjs with timers, alternating in
-  // one process).
+  // one process). Only weights an L2 holds (mini-code: 384 KiB a layer in f16): a decode row reading larger ones
+  // from memory gets the bandwidth of both cores on an idle host (this shared one, loaded, showed no gain even at
+  // 24 MiB a layer, but a user's machine is not always loaded).
   int64_t keys = 0;
   for (int64_t i = 0; i < N; i++) keys += positions[i] + 1;
   const int64_t macs = N * (4 * D * D + 2 * D * r.I) + keys * 2 * D;  // linears, then q.k and p.v
-  if (macs < kSerialLayerMacs)
+  if (macs < kSerialLayerMacs && !r.layers.empty() && layer_weight_bytes(r.layers[0]) <= kSerialLayerWeightBytes)
     parallel_for(1, [&](int64_t, int64_t) { layers(); });
   else
     layers();
