@@ -19,11 +19,16 @@ function inTurn<A extends unknown[], R>(lock: Mutex, fn: (...args: A) => Promise
 /** `target` with `method` replaced by its in-turn version; every other member (getters included) read through. */
 function withTurns<T extends object>(target: T, method: keyof T & string, lock: Mutex): T {
   const turned = inTurn(lock, (target[method] as (...args: unknown[]) => Promise<unknown>).bind(target));
+  // each method bound once (the scheduler calls pool.length and pool.remove per row): not a new bound function per read
+  const bound = new Map<PropertyKey, { fn: unknown; bound: unknown }>();
   return new Proxy(target, {
     get(t, key) {
       if (key === method) return turned;
       const v = Reflect.get(t, key, t) as unknown;
-      return typeof v === 'function' ? v.bind(t) : v;
+      if (typeof v !== 'function') return v;
+      let b = bound.get(key);
+      if (b?.fn !== v) bound.set(key, (b = { fn: v, bound: v.bind(t) }));
+      return b.bound;
     },
   });
 }

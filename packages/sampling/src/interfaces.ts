@@ -30,7 +30,8 @@ export interface SequencePool {
   readonly maxSequences: number;
   /**
    * KV positions per block: the pool hands out its cache in whole blocks, so a sequence of length L holds
-   * ceil(L / blockSize) * blockSize of freeTokens. The Scheduler reserves in these units (1: no rounding).
+   * ceil(L / blockSize) * blockSize of freeTokens. The Scheduler reserves in these units (1: no rounding); it reads
+   * the value once, when it is constructed.
    */
   readonly blockSize: number;
   /** KV positions still free across the pool, a multiple of blockSize. */

@@ -53,11 +53,11 @@ export class Job {
   }
 
   /** What the live rows may still take beyond what they hold. */
-  remainingTokens(pool: SequencePool): number {
-    const full = this.worstCase(pool.blockSize, 1);
+  remainingTokens(pool: SequencePool, blockSize: number): number {
+    const full = this.worstCase(blockSize, 1);
     return this.rows.reduce((n, row, r) => {
       const seq = this.seqs[r];
-      return row.done ? n : n + full - (seq === undefined ? 0 : roundToBlocks(pool.length(seq), pool.blockSize));
+      return row.done ? n : n + full - (seq === undefined ? 0 : roundToBlocks(pool.length(seq), blockSize));
     }, 0);
   }
 

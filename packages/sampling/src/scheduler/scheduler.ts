@@ -44,6 +44,8 @@ export class Scheduler {
   private readonly pool: SequencePool;
   private readonly options: ResolvedSchedulerOptions;
   private readonly capacity: number;
+  /** The pool's blockSize, read once (a native pool's getter is a call across Node-API). */
+  private readonly blockSize: number;
   private readonly queue: Job[] = [];
   private readonly active: Job[] = [];
   private running = false;
@@ -69,6 +71,7 @@ export class Scheduler {
       this.pool.dispose();
       throw new SequencePoolError(`the model's sequence pool reports blockSize ${String(blockSize)}; it must be a positive integer`);
     }
+    this.blockSize = blockSize;
     this.capacity = this.pool.freeTokens;
   }
 
@@ -94,7 +97,7 @@ export class Scheduler {
     if (job.width > maxSequences) {
       throw new InvalidOptionError('numReturnSequences', `${job.width} sequences do not fit the scheduler's ${maxSequences} slots (maxSequences)`);
     }
-    const need = job.worstCase(this.pool.blockSize);
+    const need = job.worstCase(this.blockSize);
     if (need > this.capacity) {
       throw new InvalidOptionError(
         'maxNewTokens',
@@ -132,7 +135,7 @@ export class Scheduler {
     let tokens = this.freeTokens();
     let waiting = 0;
     for (const j of [...this.queue, job]) {
-      const need = j.worstCase(this.pool.blockSize);
+      const need = j.worstCase(this.blockSize);
       if (waiting === 0 && j.width <= slots && need <= tokens) {
         slots -= j.width;
         tokens -= need;
@@ -147,7 +150,7 @@ export class Scheduler {
 
   /** Free KV positions once every active job has grown to its worst case. */
   private freeTokens(): number {
-    return this.pool.freeTokens - this.active.reduce((n, job) => n + job.remainingTokens(this.pool), 0);
+    return this.pool.freeTokens - this.active.reduce((n, job) => n + job.remainingTokens(this.pool, this.blockSize), 0);
   }
 
   private kick(): void {
@@ -187,7 +190,7 @@ export class Scheduler {
   private admit(): void {
     while (this.queue.length > 0) {
       const job = this.queue[0]!;
-      const need = job.worstCase(this.pool.blockSize);
+      const need = job.worstCase(this.blockSize);
       if (job.width > this.freeSlots() || need > this.freeTokens()) {
         if (this.active.length > 0) return;
         // only a pool that lost memory gets here (submit checked the capacity): fail the head, not the queue
