@@ -3,8 +3,10 @@
 // (linear converts W per call; each output is the same FMA chain either way), and a naive double-precision product
 // of those states and W as stored within the f32 accumulation bound: for every matrix dtype, row counts around the
 // tile's 12 rows and the pool's 32, K with and without a 16-float tail, V not a multiple of the panels' 32 rows.
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, linear } from './index.js';
+import { cpu } from './native.js';
 import { createCpuGPTJRunner } from './runner.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import { randomRunnerWeights } from './test-support/index.js';
@@ -15,7 +17,29 @@ afterAll(() => disposables.forEach((d) => d.dispose()));
 const V = 1111;
 const ROWS = [17, 31, 32, 33, 64];
 
+/** Whether linear runs the AVX-512 kernels here (linear_isa.cpp: F/BW/VL/DQ, not capped by GPTJ_CPU_ISA or GPTJ_GEMM). */
+function avx512Linear(): boolean {
+  if (!existsSync('/proc/cpuinfo') || process.env.GPTJ_GEMM === 'packed') return false;
+  if (process.env.GPTJ_CPU_ISA && !process.env.GPTJ_CPU_ISA.startsWith('avx512')) return false;
+  const flags =
+    readFileSync('/proc/cpuinfo', 'utf8')
+      .match(/^flags\s*:(.*)$/m)?.[1]
+      ?.split(' ') ?? [];
+  return ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.includes(f));
+}
+
 describe('CPU runner lm_head packed for the small-K GEMM', () => {
+  it('reports the packed panels to V8 as external memory (AVX-512; nothing packed elsewhere)', () => {
+    const cfg: GPTJRunnerConfig = { vocabSize: V, nEmbd: 128, nLayer: 1, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
+    const w = randomRunnerWeights(cfg, 'f16', 5);
+    const e0 = cpu.externalMemory();
+    disposables.push(createCpuGPTJRunner(cfg, w));
+    const panels = Math.ceil(V / 32) * 128 * 32 * 2; // f16 panels of 32 rows
+    const grew = cpu.externalMemory() - e0;
+    if (avx512Linear()) expect(grew).toBeGreaterThanOrEqual(panels);
+    else expect(grew).toBeLessThan(panels);
+  });
+
   for (const dtype of ['f32', 'f16', 'bf16', 'q8', 'q4'] as const) {
     // q4 needs K a multiple of its 32-weight groups: 224 stands in for 200
     for (const K of dtype === 'q4' ? [32, 128, 224, 256] : [32, 128, 200, 256]) {

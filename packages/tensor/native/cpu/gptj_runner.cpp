@@ -333,7 +333,7 @@ void scan_row(const float* row, int64_t V, int32_t* best) {
 
 }  // namespace
 
-bool PackedLmHead::pack(const Matrix& w) {
+bool PackedLmHead::pack(napi_env env, const Matrix& w) {
 #if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
   if (cpu_isa() != Isa::Avx512 || linear_packed_gemm() || w.cols > avx512::kSmallKMax) return true;
   type_ = wtype(w.dt);
@@ -341,13 +341,15 @@ bool PackedLmHead::pack(const Matrix& w) {
   K_ = w.cols;
   mem_ = host_alloc(avx512::small_k_panels_bytes(type_, N_, K_), &cap_);
   if (!mem_) return false;
+  env_ = env;
+  Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(cap_));
   WeightView v{w.s->data(), type_, w.dt == DType::Q8 ? q8_scales(w.s, N_, K_) : nullptr, K_};
   if (type_ == WType::Q4)
     v.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v.data) + q4_scales_offset(N_, K_));
   run_sync([&] { avx512::small_k_pack(v, N_, K_, mem_); });
   type_ = avx512::small_k_panel_type(type_);
 #else
-  (void)w;
+  (void)env, (void)w;
 #endif
   return true;
 }

@@ -48,22 +48,26 @@ inline void linear_m(const float* x, int64_t M, const Matrix& w, const float* bi
 // lm_head's W made once into the small-K GEMM's panels (gemm_kernels.h SmallKPanels), for steps of
 // avx512::kSmallKMinRows rows or more: no step converts or transposes W again. Made only on AVX-512 with K <=
 // kSmallKMax (the mini-code model: 12.9 MB more for its f16 [50400, 128] lm_head, the size of W itself; f32, q8 and
-// q4 weights take 4 bytes per weight); null elsewhere, and fewer rows read W itself (GEMV, dot-product GEMM).
+// q4 weights take 4 bytes per weight), reported to V8 as external memory; null elsewhere, and fewer rows read W itself
+// (GEMV, dot-product GEMM).
 class PackedLmHead {
  public:
   PackedLmHead() = default;
   PackedLmHead(const PackedLmHead&) = delete;
   PackedLmHead& operator=(const PackedLmHead&) = delete;
   ~PackedLmHead() {
-    if (mem_) host_free(mem_, cap_);
+    if (!mem_) return;
+    host_free(mem_, cap_);
+    Napi::MemoryManagement::AdjustExternalMemory(env_, -static_cast<int64_t>(cap_));
   }
   // Packs w (W [rows, cols]) when this CPU's linear takes the small-K GEMM for its shape; false when out of memory.
-  bool pack(const Matrix& w);
+  bool pack(napi_env env, const Matrix& w);
   // y [M, W rows] = x [M, cols] W^T + bias when packed and M is large enough, and with `best` each row's scan
   // (gemm_kernels.h gemm_small_k_packed); false (nothing done) otherwise.
   bool linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best) const;
 
  private:
+  napi_env env_ = nullptr;
   void* mem_ = nullptr;
   size_t cap_ = 0;
   WType type_ = WType::F32;
@@ -107,7 +111,7 @@ class Runner : public Napi::ObjectWrap<Runner> {
 
     wte = matrix(env, w, "wte", V, D, "", false);  // embedding_rows gathers f32/f16/bf16/q8 rows, not q4
     lm_head = matrix(env, w, "lmHead", V, D);
-    if (!lm_head_panels.pack(lm_head))
+    if (!lm_head_panels.pack(env, lm_head))
       throw Napi::Error::New(env, std::string(op) + ": out of memory for the packed weights.lmHead");
     lnf_g = vec(env, w, "lnfGamma", D);
     lnf_b = vec(env, w, "lnfBeta", D);
