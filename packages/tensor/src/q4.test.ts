@@ -201,7 +201,10 @@ describe('q4 weights', () => {
     const initial = getNumThreads();
     try {
       for (const M of [1, 3, 6]) {
-        const x = Tensor.fromArray(new Float32Array(M * K).map((_, i) => Math.cos(i * 1.3)), [M, K]);
+        const x = Tensor.fromArray(
+          new Float32Array(M * K).map((_, i) => Math.cos(i * 1.3)),
+          [M, K],
+        );
         const apart = new Float32Array(M * N);
         for (let n0 = 0; n0 < N; n0 += slice) {
           const ws = Tensor.fromArray(w.subarray(n0 * K, (n0 + slice) * K), [slice, K], { dtype: 'q4' });

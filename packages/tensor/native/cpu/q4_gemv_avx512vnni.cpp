@@ -135,7 +135,8 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
       const __m512i lanes = _mm512_load_si512(kQuadLanes[q % 4]);
       __m512i init[MB];  // the quad's 4 init sums of each row of x, in lanes 0, 4, 8, 12
       for (int m = 0; m < MB; ++m)
-        init[m] = _mm512_maskz_permutexvar_epi32(0x1111, spread, _mm512_castsi128_si512(_mm_load_si128(xr[m].init + q)));
+        init[m] =
+            _mm512_maskz_permutexvar_epi32(0x1111, spread, _mm512_castsi128_si512(_mm_load_si128(xr[m].init + q)));
       for (int r = 0; r < RB; ++r) {
         const __m512i b = _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64);
         const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
