@@ -246,6 +246,42 @@ describe('q4 weights', () => {
   });
 });
 
+/** Self-contained (run in a child too): the q4 bytes of a matrix of edge groups, as hex. */
+function edgeGroupBytes(t: typeof tensor): string {
+  const [N, K] = [64, 1024];
+  const w = new Float32Array(N * K);
+  let seed = 7;
+  const r = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  for (let i = 0; i < w.length; i++) {
+    const j = i % 32;
+    // per group: all zero, -0 only, +-0.5 ties (the first wins), a -3 and a 3 (the first wins), values whose
+    // scale is subnormal or rounds to 0, exact multiples of d / 2, random values over 7 decades
+    w[i] = [
+      0,
+      -0,
+      j % 2 ? 0.5 : -0.5,
+      j === 5 ? -3 : j === 20 ? 3 : r() - 0.5,
+      (r() - 0.5) * 1e-7,
+      (r() - 0.5) * 1e-9,
+      Math.round((r() - 0.5) * 32) / 4,
+      (r() * 2 - 1) * 10 ** ((i % 7) - 3),
+    ][(i >> 5) % 8]!;
+  }
+  const q = t.Tensor.fromArray(w, [N, K], { dtype: 'q4' });
+  const hex = Buffer.from(q.toBytes()).toString('hex');
+  q.dispose();
+  return hex;
+}
+
+describe('q4 quantizer paths', () => {
+  it("the best SIMD quantizer (AVX-512 where present) writes the scalar one's bytes on edge groups", () => {
+    const script = `import * as t from ${distModule('index.js')};
+      const run = ${edgeGroupBytes.toString()};
+      process.stdout.write(run(t));`;
+    expect(edgeGroupBytes(tensor)).toBe(runInChild(script, { GPTJ_CPU_ISA: 'scalar' }));
+  });
+});
+
 describe('q4 on the narrower SIMD paths (child process with GPTJ_CPU_ISA)', () => {
   for (const isa of ['avx512-novnni', 'avx2', 'scalar']) {
     it(`${isa}: same checks`, () => {

@@ -5,10 +5,14 @@
 #include <cmath>
 
 #include "convert_scalar.h"
+#include "linear_isa.h"
 
 namespace gptj {
 
 void q4_quantize_row(const float* x, int64_t cols, uint8_t* codes, uint16_t* scales) {
+#if defined(__x86_64__)  // the SIMD kernels are built on x86-64 only (CMakeLists.txt)
+  if (cpu_isa() == Isa::Avx512) return avx512::q4_quantize_row(x, cols, codes, scales);
+#endif
   for (int64_t g = 0; g < cols / kQ4Group; ++g) {
     const float* xg = x + g * kQ4Group;
     float peak = 0.0f;  // the value of largest magnitude, sign kept

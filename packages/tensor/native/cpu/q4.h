@@ -49,6 +49,7 @@ void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const fl
              int64_t n0, int64_t n1);
 }  // namespace avx2
 namespace avx512 {
+void q4_quantize_row(const float* x, int64_t cols, uint8_t* codes, uint16_t* scales);  // the same bytes
 void q4_gemv(const float* x, int64_t M, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy,
              int64_t n0, int64_t n1);
 void q4_pack_w(const WeightView& w, int64_t n0, int n, int64_t k0, int64_t kc, float* dst, int nr);  // nr % 16 == 0
