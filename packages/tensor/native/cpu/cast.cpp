@@ -8,9 +8,11 @@
 // weight would become plausible numbers. The error names the first bad row (in row order, whatever
 // the thread split) and column. q4 refuses them too, and |x| beyond kQ4MaxAbs (its f16 scale would
 // overflow).
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "async_kernel.h"
 #include "op_kernels.h"
@@ -66,10 +68,25 @@ void row_from_f32(const float* src, uint8_t* dst, DType dt, int64_t rows, int64_
   }
 }
 
+// Whether x[i] is a value the quantized dtype cannot hold: |x| <= limit fails for NaN, +-Inf and out of range.
+inline bool unquantizable(float x, float limit) { return !(std::fabs(x) <= limit); }
+
 // First element a quantized dtype cannot hold: non-finite (q8, q4), or beyond q4's f16 scale range.
+// Every weight of a load passes here, so each 64-element block is checked with a branch-free OR the
+// compiler vectorizes (an early exit per element kept it scalar: 17% of a 6B q4 load), and only a
+// flagged block is scanned again for its first such element.
 int64_t first_unquantizable(const float* x, int64_t n, DType dt) {
-  for (int64_t i = 0; i < n; i++)
-    if (!std::isfinite(x[i]) || (dt == DType::Q4 && std::fabs(x[i]) > kQ4MaxAbs)) return i;
+  const float limit = dt == DType::Q4 ? kQ4MaxAbs : std::numeric_limits<float>::max();
+  constexpr int64_t kBlock = 64;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (int64_t i = b; i < e; i++) bad |= unquantizable(x[i], limit);
+    if (!bad) continue;
+    for (int64_t i = b; i < e; i++)
+      if (unquantizable(x[i], limit)) return i;
+  }
   return -1;
 }
 
