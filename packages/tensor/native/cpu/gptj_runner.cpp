@@ -77,6 +77,8 @@ class Session : public Napi::ObjectWrap<Session> {
       throw Napi::Error::New(
           env, "CpuGPTJSession: out of memory for a KV cache of " + std::to_string(cache_floats_ * 8) + " bytes");
     }
+    host_advise_sparse(k_, k_cap_, true);  // each head's positions are touched as they are written
+    host_advise_sparse(v_, v_cap_, true);
     mask_.assign(static_cast<size_t>(B_ * max_len_), 0);
     seen_.assign(static_cast<size_t>(B_), 0);
   }
@@ -150,8 +152,10 @@ class Session : public Napi::ObjectWrap<Session> {
   }
 
   void free_cache() {
-    if (k_) host_free(k_, k_cap_);
-    if (v_) host_free(v_, v_cap_);
+    for (auto [p, cap] : {std::pair{k_, k_cap_}, std::pair{v_, v_cap_}}) {
+      host_advise_sparse(p, cap, false);
+      host_free(p, cap);
+    }
     k_ = v_ = nullptr;
     buf_.reset();
   }

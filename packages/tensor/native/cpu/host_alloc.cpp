@@ -164,4 +164,12 @@ void host_free(void* p, size_t capacity) {
   for (auto& [sz, q] : drop) os_free(q, sz);
 }
 
+void host_advise_sparse(void* p, size_t capacity, bool sparse) {
+  if (!p || capacity < kHuge) return;
+  if (!sparse) return advise_huge_pages(p, capacity);
+#ifdef MADV_NOHUGEPAGE
+  madvise(p, capacity, MADV_NOHUGEPAGE);
+#endif
+}
+
 }  // namespace gptj

@@ -17,4 +17,12 @@ namespace gptj {
 void* host_alloc(size_t bytes, size_t* capacity);
 void host_free(void* p, size_t capacity);
 
+// For a block reserved large but written a little at a time in many places, such as a session's KV cache
+// (every (layer, row, head) holds its own run of positions): sparse = true gives it 4 KiB pages, even where
+// transparent huge pages are "always", so the memory touched grows with what is written; on 2 MiB pages a
+// 6B session's first 64-token prefill touched one huge page per head, 1.8 GB to hold 58 MB of keys and values.
+// sparse = false asks for huge pages again: call it before host_free, so that the cache hands the block to
+// other requests as it found it. Blocks under 2 MiB (not mapped) are left as they are.
+void host_advise_sparse(void* p, size_t capacity, bool sparse);
+
 }  // namespace gptj
