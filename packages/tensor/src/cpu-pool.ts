@@ -35,6 +35,14 @@ export interface CpuGPTJPoolOptions {
 export interface PoolStepEntry {
   id: number;
   ids: readonly number[];
+  /**
+   * Only `best` is needed for this entry, not its logits (a greedy pick from step's scan): the row is computed and
+   * scanned but left out of `out` (its floats there are left as they were) unless the scan alone cannot give the pick:
+   * the row holds NaN or +Infinity, no logit is above -Infinity, or best's id is in `unlessBestIn` = [start, end)
+   * (ids the pick must skip; [0, 0] for none). Then the row is written, the same floats as without skipLogits. A pool
+   * may write the row anyway (fewer rows than the AVX-512 lm_head GEMM's minimum, or no AVX-512). Needs `best`.
+   */
+  skipLogits?: { unlessBestIn: readonly [start: number, end: number] };
 }
 
 interface CpuPoolNative {
@@ -44,7 +52,7 @@ interface CpuPoolNative {
   fork(id: number): number;
   remove(id: number): void;
   length(id: number): number;
-  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array, best?: Int32Array): Promise<Float32Array>;
+  step(seqIds: Int32Array, counts: Int32Array, tokens: Int32Array, out?: Float32Array, best?: Int32Array, skip?: Int32Array): Promise<Float32Array>;
   dispose(): void;
 }
 type PoolAddon = {
@@ -119,18 +127,22 @@ export class CpuGPTJPool {
    * reuses one buffer instead of receiving a fresh array per step. A step that fails leaves every sequence as it was.
    * With `best` (at least 2 x entries ints) each entry's row is also scanned off the JS thread: best[2i] = the lowest
    * id of its highest logit (NaN skipped), best[2i + 1] = the first id holding NaN or +Infinity, or -1 (what greedy
-   * decoding's check and pick need). One step at a time; add, length and freeTokens may be used meanwhile; `out`
-   * and `best` must not be read until it resolves.
+   * decoding's check and pick need). An entry with `skipLogits` asks for best alone: its row of the result holds
+   * whatever `out` held there unless the row was needed (PoolStepEntry.skipLogits). One step at a time; add, length
+   * and freeTokens may be used meanwhile; `out` and `best` must not be read until it resolves, and after a failed step
+   * (the promise rejects) `out` may hold partial logits and `best` anything.
    */
   async step(entries: readonly PoolStepEntry[], out?: Float32Array, best?: Int32Array): Promise<Float32Array> {
     const [seqIds, counts, tokens] = packEntries(entries, this.vocabSize);
+    const skip = packSkips(entries);
+    if (skip !== undefined && best === undefined) throw new ShapeError('CpuGPTJPool.step: an entry with skipLogits needs best (its pick comes from the scan)');
     const n = entries.length * this.vocabSize;
     if (out !== undefined && !(out instanceof Float32Array && out.length >= n))
       throw new ShapeError(`CpuGPTJPool.step: out must be a Float32Array of at least ${entries.length} x ${this.vocabSize} floats, got ${describeOut(out)}`);
     if (best !== undefined && !(best instanceof Int32Array && best.length >= 2 * entries.length))
       throw new ShapeError(`CpuGPTJPool.step: best must be an Int32Array of at least 2 x ${entries.length} ints, got ${describeOut(best)}`);
     try {
-      const logits = await this.native.step(seqIds, counts, tokens, out, best);
+      const logits = await this.native.step(seqIds, counts, tokens, out, best, skip);
       return logits.length === n ? logits : logits.subarray(0, n);
     } catch (e) {
       throw poolError(e);
@@ -175,6 +187,32 @@ function packEntries(entries: readonly PoolStepEntry[], vocabSize: number): [Int
     }
   });
   return [seqIds, counts, tokens];
+}
+
+/** Each entry's skipLogits as [start, end) pairs, -1 for an entry whose logits are wanted; undefined when none skips. */
+function packSkips(entries: readonly PoolStepEntry[]): Int32Array | undefined {
+  if (!entries.some((e) => e.skipLogits !== undefined)) return undefined;
+  const skip = new Int32Array(2 * entries.length).fill(-1);
+  entries.forEach((e, i) => {
+    if (e.skipLogits === undefined) return;
+    const range: unknown = e.skipLogits?.unlessBestIn;
+    const [start, end] = Array.isArray(range) && range.length === 2 ? (range as number[]) : [NaN, NaN];
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start! >= 0 && end! >= start! && end! <= 2 ** 31 - 1))
+      throw new ShapeError(
+        `CpuGPTJPool.step: entries[${i}].skipLogits must be { unlessBestIn: [start, end] } with integers 0 <= start <= end < 2^31, got ${describeSkip(e.skipLogits)}`,
+      );
+    skip[2 * i] = start!;
+    skip[2 * i + 1] = end!;
+  });
+  return skip;
+}
+
+function describeSkip(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 /** The addon's error as a TensorError: unknown or repeated sequence ids and bad token ids are IndexErrors. */

@@ -156,10 +156,23 @@ RowScan ScanColumns(const float* row, int64_t c0, int64_t c1) {
   return r;
 }
 
+// ScanColumns over columns [c0, c1) of a row whose column c0 is at `at`.
+RowScan ScanFrom(const float* at, int64_t c0, int64_t c1) {
+  RowScan r = ScanColumns(at, 0, c1 - c0);
+  if (r.arg >= 0) r.arg += static_cast<int32_t>(c0);
+  if (r.bad >= 0) r.bad += static_cast<int32_t>(c0);
+  return r;
+}
+
+// Columns per task.
+constexpr int64_t kTaskCols = kPanelsPerTask * kSmallKNR;
+
 // y[M, N] over W's panels: panel(p, scratch) returns panel p as [K][kSmallKNR] of L::T, made in scratch or not;
 // `bytes` holds what it reads of panel p at p * panel_bytes (of `total`), asked into L1 kPrefetchPanels panels
 // ahead, a share before each tile. With `best`, each task scans the columns it computed while they are in cache
-// (gemm_kernels.h gemm_small_k_packed), and the tasks' scans are merged in column order.
+// (gemm_kernels.h gemm_small_k_packed), and the tasks' scans are merged in column order; a row best asks not to
+// store goes to a task-sized spare buffer instead of y (scanned there), and is computed again into y only when
+// its scan cannot make the pick alone.
 template <typename L, typename PanelFn>
 void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, float* y, const char* bytes,
          int64_t panel_bytes, int64_t total, int32_t* best, PanelFn panel) {
@@ -170,10 +183,17 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
     float* dst = xp.data() + (m / kMR) * kMR * K + m % kMR;
     for (int64_t k = 0; k < K; ++k) dst[k * kMR] = x[m * K + k];
   }
+  // best's input (gemm_kernels.h): [start, end) per row not to store, start -1 for a row to store
+  const std::vector<int32_t> skip = best ? std::vector<int32_t>(best, best + 2 * M) : std::vector<int32_t>();
+  const auto stored = [&](int64_t m) { return !best || skip[2 * m] < 0; };
+  bool any_skipped = false;
+  for (int64_t m = 0; m < M; ++m) any_skipped |= !stored(m);
   const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR, tasks = (n_panels + kPanelsPerTask - 1) / kPanelsPerTask;
   std::vector<RowScan> scans(best ? static_cast<size_t>(tasks * M) : 0);  // [task][m]
   parallel_for(tasks, [&](int64_t t0, int64_t t1) {
     alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];
+    // [M][kTaskCols]: this task's columns of the rows not stored (32 KiB at 32 rows: stays in L2, unlike y's 6.4 MB)
+    std::vector<float> spare(any_skipped ? static_cast<size_t>(M * kTaskCols) : 0);
     for (int64_t p = t0 * kPanelsPerTask; p < std::min(n_panels, t1 * kPanelsPerTask); ++p) {
       const int64_t n0 = p * kSmallKNR;
       const int n = static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0));
@@ -181,15 +201,24 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
       const int64_t ahead0 = std::min(total, (p + kPrefetchPanels) * panel_bytes),
                     ahead1 = std::min(total, (p + kPrefetchPanels + 1) * panel_bytes);
       const int64_t share = ((ahead1 - ahead0) / m_panels + 63) / 64 * 64;
+      const int64_t c0 = p / kPanelsPerTask * kTaskCols;  // the task's first column
       for (int64_t b = 0; b < m_panels; ++b) {
         for (int64_t q = ahead0 + b * share; q < std::min(ahead1, ahead0 + (b + 1) * share); q += 64)
           _mm_prefetch(bytes + q, _MM_HINT_T0);
-        kTiles<L>[std::min<int64_t>(kMR, M - b * kMR) - 1](K, xp.data() + b * kMR * K, wp, y + b * kMR * N + n0, N, n,
-                                                           bias ? bias + n0 : nullptr);
+        // one tile per run of rows going to the same place (all of the block but where stored and spare rows mix)
+        const int64_t m1 = std::min(M, (b + 1) * kMR);
+        for (int64_t m0 = b * kMR, e; m0 < m1; m0 = e) {
+          for (e = m0 + 1; e < m1 && stored(e) == stored(m0);) ++e;
+          const bool to_y = stored(m0);
+          kTiles<L>[e - m0 - 1](K, xp.data() + b * kMR * K + (m0 - b * kMR), wp,
+                                to_y ? y + m0 * N + n0 : spare.data() + m0 * kTaskCols + (n0 - c0),
+                                to_y ? N : kTaskCols, n, bias ? bias + n0 : nullptr);
+        }
       }
       if (best && ((p + 1) % kPanelsPerTask == 0 || p + 1 == n_panels)) {  // the task's last panel
-        const int64_t t = p / kPanelsPerTask, c0 = t * kPanelsPerTask * kSmallKNR;
-        for (int64_t m = 0; m < M; ++m) scans[t * M + m] = ScanColumns(y + m * N, c0, std::min(N, n0 + kSmallKNR));
+        const int64_t t = p / kPanelsPerTask, c1 = std::min(N, n0 + kSmallKNR);
+        for (int64_t m = 0; m < M; ++m)
+          scans[t * M + m] = ScanFrom(stored(m) ? y + m * N + c0 : spare.data() + m * kTaskCols, c0, c1);
       }
     }
   });
@@ -202,6 +231,18 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
     }
     best[2 * m] = g.arg;
     best[2 * m + 1] = g.bad;
+    // a row not stored whose pick needs it after all (NaN or +Infinity, nothing above -Infinity, or the winner in its
+    // range): computed again into y, one FMA chain per output as before, so the same bits
+    if (stored(m) || (g.bad < 0 && g.max > -INFINITY && (g.arg < skip[2 * m] || g.arg >= skip[2 * m + 1]))) continue;
+    const float* xm = xp.data() + (m / kMR) * kMR * K + m % kMR;
+    parallel_for(n_panels, [&](int64_t p0, int64_t p1) {
+      alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t n0 = p * kSmallKNR;
+        kTiles<L>[0](K, xm, panel(p, scratch), y + m * N + n0, N,
+                     static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), bias ? bias + n0 : nullptr);
+      }
+    });
   }
 }
 

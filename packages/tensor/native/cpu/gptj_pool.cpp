@@ -6,12 +6,18 @@
 //
 //   new CpuGPTJPool(runner, maxSequences, numBlocks, blockSize, kvF16, maxLength)  (maxLength: positions per sequence)
 //   pool.add() -> id; pool.fork(id) -> id; pool.remove(id); pool.length(id); pool.freeBlocks; pool.blockSize
-//   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array]) -> Promise<Float32Array [E, V]>
+//   pool.step(seqIds Int32Array [E], counts Int32Array [E], tokens Int32Array [sum counts][, out Float32Array[, best Int32Array[, skip Int32Array]]])
+//     -> Promise<Float32Array [E, V]>
 //     the logits of the last appended token of each entry, in entry order: written to the start of `out` (at least E * V
 //     floats; resolves to out itself) when given, else to a new array. The step writes into `out` as it computes, so
 //     after a failed step (the promise rejects) `out` may hold partial logits. With `best` (Int32Array of at least 2E), each
 //     entry's row is also scanned on the worker: best[2e] = the lowest id of its highest logit (NaN skipped),
 //     best[2e + 1] = the first id holding NaN or +Infinity, or -1 (greedy decoding's pick and check, off the JS thread).
+//     With `skip` (Int32Array [2E], needs best): skip[2e] = -1 asks for entry e's logits; [start, end) with
+//     0 <= start <= end says only best is needed, and the row is left out of `out` unless its scan alone cannot give
+//     the greedy pick: it holds NaN or +Infinity, nothing above -Infinity, or best[2e] is in [start, end) (a banned
+//     range). Rows written are the same bits either way. Where the lm_head is not the AVX-512 small-K GEMM (fewer
+//     than its minimum rows, or no AVX-512) every row is written.
 //   pool.dispose()
 //
 // Forks share the source's full blocks (a reference count per block: a full block is never written
@@ -19,6 +25,7 @@
 // distinct, token ids, blocks available, weights live) before it is queued; it takes its new blocks
 // then, and the sequences' lengths and block tables change only when it succeeded (a failed step puts
 // its blocks back), so a failure leaves every sequence as it was.
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -333,6 +340,19 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
     if (static_cast<int64_t>(best.ElementLength()) < 2 * E)
       throw_range(env, std::string(op) + ": best holds " + std::to_string(best.ElementLength()) +
                            " ints, the step needs 2 x " + std::to_string(E));
+  }
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    if (best.IsEmpty()) throw_type(env, std::string(op) + ": skip needs best (the rows left out are picked from it)");
+    const int32_t* skip = arg_i32(info, 5, op, "skip", 2 * E);
+    for (int64_t e = 0; e < E; e++)
+      if (skip[2 * e] < -1 || (skip[2 * e] >= 0 && skip[2 * e + 1] < skip[2 * e]))
+        throw_range(env, std::string(op) + ": skip of entry " + std::to_string(e) + " is [" +
+                             std::to_string(skip[2 * e]) + ", " + std::to_string(skip[2 * e + 1]) +
+                             "); it must be -1 (logits wanted) or a range with 0 <= start <= end");
+    // the kernel reads best's input as the rows to leave out (gemm_kernels.h gemm_small_k_packed)
+    std::memcpy(best.Data(), skip, static_cast<size_t>(2 * E) * 4);
+  } else if (!best.IsEmpty()) {
+    std::fill_n(best.Data(), 2 * E, -1);  // every row written, whatever the caller's array held
   }
   r_->check_weights(op);
   // Checked: take the blocks and lay out the rows.
