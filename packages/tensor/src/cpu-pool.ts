@@ -37,7 +37,8 @@ export interface PoolStepEntry {
   ids: readonly number[];
   /**
    * Only `best` is needed for this entry, not its logits (a greedy pick from step's scan): the row is computed and
-   * scanned but left out of `out` (its floats there are left as they were) unless the scan alone cannot give the pick:
+   * scanned but left out of `out` (its floats there are left as they were, but for its highest logit, stored at best's
+   * id, which a greedy pick checks) unless the scan alone cannot give the pick:
    * the row holds NaN or +Infinity, no logit is above -Infinity, or best's id is in `unlessBestIn` = [start, end)
    * (ids the pick must skip; [0, 0] for none). Then the row is written, the same floats as without skipLogits. A pool
    * may write the row anyway (fewer rows than the AVX-512 lm_head GEMM's minimum, or no AVX-512). Needs `best`.

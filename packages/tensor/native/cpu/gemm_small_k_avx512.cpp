@@ -231,9 +231,13 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
     }
     best[2 * m] = g.arg;
     best[2 * m + 1] = g.bad;
+    if (stored(m)) continue;
+    if (g.bad < 0 && g.max > -INFINITY && (g.arg < skip[2 * m] || g.arg >= skip[2 * m + 1])) {
+      y[m * N + g.arg] = g.max;  // the pick's own logit, which greedy decoding checks is above -Infinity
+      continue;
+    }
     // a row not stored whose pick needs it after all (NaN or +Infinity, nothing above -Infinity, or the winner in its
     // range): computed again into y, one FMA chain per output as before, so the same bits
-    if (stored(m) || (g.bad < 0 && g.max > -INFINITY && (g.arg < skip[2 * m] || g.arg >= skip[2 * m + 1]))) continue;
     const float* xm = xp.data() + (m / kMR) * kMR * K + m % kMR;
     parallel_for(n_panels, [&](int64_t p0, int64_t p1) {
       alignas(64) float scratch[2 * kSmallKMax * kSmallKNR];

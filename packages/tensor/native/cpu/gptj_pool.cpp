@@ -14,9 +14,9 @@
 //     entry's row is also scanned on the worker: best[2e] = the lowest id of its highest logit (NaN skipped),
 //     best[2e + 1] = the first id holding NaN or +Infinity, or -1 (greedy decoding's pick and check, off the JS thread).
 //     With `skip` (Int32Array [2E], needs best): skip[2e] = -1 asks for entry e's logits; [start, end) with
-//     0 <= start <= end says only best is needed, and the row is left out of `out` unless its scan alone cannot give
-//     the greedy pick: it holds NaN or +Infinity, nothing above -Infinity, or best[2e] is in [start, end) (a banned
-//     range). Rows written are the same bits either way. Where the lm_head is not the AVX-512 small-K GEMM (fewer
+//     0 <= start <= end says only best is needed, and the row is left out of `out` (but for its highest logit, at
+//     best[2e]) unless its scan alone cannot give the greedy pick: it holds NaN or +Infinity, nothing above -Infinity,
+//     or best[2e] is in [start, end) (a banned range). Rows written are the same bits either way. Where the lm_head is not the AVX-512 small-K GEMM (fewer
 //     than its minimum rows, or no AVX-512) every row is written.
 //   pool.dispose()
 //
