@@ -2,7 +2,10 @@
 // Many independent sequences share every forward step (some prefilling, others decoding), each with its own
 // positions from 0 and KV blocks from one shared pool; @gptj/sampling's Scheduler drives it through its
 // structural SequencePool interface, which CpuGPTJPool implements. Every sequence's logits equal those of
-// the same sequence run alone in a session (within 1e-5 relative with the f32 cache).
+// the same sequence run alone in a session (within 1e-5 relative with the f32 cache). A greedy row the Scheduler picks
+// from the step's `best` scan alone is sent with `skipLogits` (CpuGPTJPool's PoolStepEntry): its logits are then not
+// written into the step's `out` unless the scan cannot make the pick (NaN, +Infinity, nothing above -Infinity, winner
+// banned).
 import { type CpuGPTJPool, type CpuGPTJRunner, createCpuGPTJPool } from '@gptj/tensor/runner';
 
 export interface SequencePoolOptions {

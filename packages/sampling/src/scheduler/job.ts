@@ -1,3 +1,4 @@
+import { bannedRangeOnly, type BannedRange } from '../checked-argmax.js';
 import { generatedTokens, RowDecoder, type DecodeRow } from '../decode-row.js';
 import { InvalidOptionError, InvalidPromptError } from '../errors.js';
 import { Stopwatch } from '../events.js';
@@ -21,6 +22,14 @@ export class Job {
   firstTokenAt: number | null = null;
   /** Set when the request finished, was aborted or failed (it left the scheduler's lists). */
   ended = false;
+  /**
+   * What a decoding row of this job asks the pool for instead of its logits (a pool entry's skipLogits, which
+   * CpuGPTJPool honours; other pools write every row), or undefined. Set when RowDecoder.next picks from the pool's
+   * scan alone: greedy, no processor but a banned id range, no logprobs. The pool still writes a row whose scan cannot
+   * give the pick (NaN or +Infinity, nothing above -Infinity, the winner banned), so greedyPick's fallback to
+   * checkedArgmax reads the real row.
+   */
+  readonly skipLogits: { unlessBestIn: BannedRange } | undefined;
 
   constructor(
     readonly run: GenerationRun,
@@ -35,6 +44,8 @@ export class Job {
     }
     this.prompt = run.prompts[0]!;
     this.decoder = new RowDecoder({ ...run, strategy }, run.model.vocabSize);
+    const banned = strategy.kind === 'greedy' && !options.logprobs && options.topLogprobs === 0 ? bannedRangeOnly(run.pipeline.processors) : null;
+    this.skipLogits = banned ? { unlessBestIn: banned } : undefined;
     this.rows = Array.from({ length: options.numReturnSequences }, (_, r) => this.decoder.newRow(this.prompt, r));
     this.seqs = this.rows.map(() => undefined);
   }

@@ -99,6 +99,44 @@ describe('Scheduler on mini-code', () => {
     },
     120_000,
   );
+
+  it.skipIf(!modelHasPool())(
+    "20 rows a step, greedy ones asking for best alone (skipLogits) beside rows needing logits: generate's ids and texts",
+    async () => {
+      const spy = vi.spyOn(model, 'createSequencePool');
+      const s = new Scheduler(model, tok, { maxSequences: 20, prefillChunk: 512 });
+      const pool = spy.mock.results[0]?.value as { step: (entries: readonly { skipLogits?: unknown }[]) => Promise<Float32Array> };
+      spy.mockRestore();
+      const widths: [number, number][] = []; // [entries, of them skipLogits] per step
+      const step = pool.step.bind(pool);
+      pool.step = (entries, ...rest) => (widths.push([entries.length, entries.filter((e) => e.skipLogits).length]), step(entries, ...rest));
+      // every fourth request needs its rows (top logprobs, or a processor); the rest are plain greedy
+      const opts = (i: number): GenerateOptions =>
+        i % 4 === 1
+          ? { doSample: false, maxNewTokens: 12, topLogprobs: 2 }
+          : i % 4 === 3
+            ? { doSample: false, maxNewTokens: 12, repetitionPenalty: 1.2 }
+            : { doSample: false, maxNewTokens: 12 };
+      const jobs = Array.from({ length: 20 }, (_, i) => ({ prompt: samples[i % samples.length]!.prompt, options: opts(i) }));
+      const got = await Promise.all(
+        jobs.map(async ({ prompt, options: o }) => {
+          const row = { ids: [] as number[], text: '' };
+          for await (const e of s.submit(prompt, o)) {
+            row.text += e.text;
+            if (e.type === 'token') row.ids.push(e.id);
+          }
+          return [row];
+        }),
+      );
+      await s.close();
+      expect(widths.some(([n, skipped]) => n >= 17 && skipped >= 10 && skipped < n)).toBe(true);
+      for (const [i, { prompt, options: o }] of jobs.entries()) {
+        const ref = await generateText(model, tok, prompt, o);
+        expect(got[i], `request ${i}`).toEqual(ref.rows.map((r) => ({ ids: r.ids, text: r.text })));
+      }
+    },
+    120_000,
+  );
 });
 
 /** Whether @gptj/model's GPTJModel has a native pool (known before the model loads: the method is on the class). */

@@ -252,6 +252,13 @@ describe('Scheduler logits buffer', () => {
   });
 });
 
+/** The native pool's scan of one row into best[2i], best[2i + 1]: lowest id of the highest logit, first NaN/+Infinity id. */
+function scanRow(scores: Float32Array, best: Int32Array, i: number): void {
+  const row = Array.from(scores);
+  best[2 * i] = Math.max(0, row.indexOf(Math.max(...row.filter((v) => !Number.isNaN(v)))));
+  best[2 * i + 1] = row.findIndex((v) => !(v < Infinity));
+}
+
 describe('Scheduler with a pool that scans its rows (SequencePool.step best)', () => {
   /** SessionSequencePool plus the native pool's scan: lowest id of the highest logit, first NaN/+Infinity id. */
   function scanningLM(lm: FakeLM): FakeLM & Pick<CausalLM, 'createSequencePool'> {
@@ -261,11 +268,7 @@ describe('Scheduler with a pool that scans its rows (SequencePool.step best)', (
       const step = pool.step.bind(pool);
       pool.step = async (entries, out, best) => {
         const logits = await step(entries, out);
-        entries.forEach((_, i) => {
-          const row = Array.from(logits.subarray(i * V, (i + 1) * V));
-          best![2 * i] = Math.max(0, row.indexOf(Math.max(...row.filter((v) => !Number.isNaN(v)))));
-          best![2 * i + 1] = row.findIndex((v) => !(v < Infinity));
-        });
+        entries.forEach((_, i) => scanRow(logits.subarray(i * V, (i + 1) * V), best!, i));
         return logits;
       };
       return pool;
@@ -288,6 +291,67 @@ describe('Scheduler with a pool that scans its rows (SequencePool.step best)', (
         await expect(got).rejects.toThrow(InvalidLogitsError);
         await expect(got).rejects.toThrow(want as string);
       }
+    }
+  });
+});
+
+describe("Scheduler with a pool that leaves rows out (CpuGPTJPool's skipLogits)", () => {
+  type SkipEntry = { id: number; ids: readonly number[]; skipLogits?: { unlessBestIn: readonly [number, number] } };
+  /**
+   * SessionSequencePool plus the scan, honouring skipLogits as CpuGPTJPool does: a row whose scan can pick alone is
+   * left out of out (NaN here, the worst a stale buffer could hold) but for its highest logit; `left` counts them.
+   */
+  function skippingLM(lm: FakeLM) {
+    const seen = { left: 0, asked: 0 };
+    const skipping: FakeLM & Pick<CausalLM, 'createSequencePool'> = lm;
+    skipping.createSequencePool = (o) => {
+      const pool: SequencePool = new SessionSequencePool(lm, o);
+      const step = pool.step.bind(pool);
+      pool.step = async (entries: readonly SkipEntry[], out, best) => {
+        const logits = await step(entries, out);
+        entries.forEach((e, i) => {
+          const scores = logits.subarray(i * V, (i + 1) * V);
+          scanRow(scores, best!, i);
+          const [arg, bad] = [best![2 * i]!, best![2 * i + 1]!];
+          const range = e.skipLogits?.unlessBestIn;
+          if (!range) return void seen.asked++;
+          if (bad >= 0 || !(scores[arg]! > -Infinity) || (arg >= range[0] && arg < range[1])) return; // written after all
+          const keep = scores[arg]!;
+          scores.fill(Number.NaN)[arg] = keep;
+          seen.left++;
+        });
+        return logits;
+      };
+      return pool;
+    };
+    return { lm: skipping, seen };
+  }
+
+  it('greedy rows are left out, the others not, and every kind of request gives the texts of generate', async () => {
+    const { lm, seen } = skippingLM(historyLM(V));
+    const s = new Scheduler(lm, tok, { maxSequences: 8 });
+    // the greedy cases again with banned ranges that its winners fall in now and then (then the row is written)
+    const all = [
+      ...cases,
+      ...[
+        [0, 8],
+        [8, 20],
+        [31, 32],
+      ].map(([a, b]) => ({ prompt: 'banned', options: { maxNewTokens: 20, doSample: false, maskedTokenRange: [a!, b!] as [number, number] } })),
+    ];
+    const got = await Promise.all(all.map((c) => collect(s.submit(c.prompt, c.options))));
+    for (const [i, c] of all.entries()) expect(got[i]!.rows).toEqual((await generateText(historyLM(V), tok, c.prompt, c.options)).rows);
+    expect(seen.left).toBeGreaterThan(20);
+    expect(seen.asked).toBeGreaterThan(20); // sampled, logprobs, processors, prefill chunks
+  });
+
+  it("a left-out row's NaN/+Infinity or all -Infinity is written after all: generate's own error", async () => {
+    for (const bad of [Number.NaN, Infinity, -Infinity]) {
+      const logits = () => Float32Array.from({ length: V }, (_, i) => (bad === -Infinity || i === 7 ? bad : i === 3 ? 1 : 0));
+      const want = await generateText(new FakeLM(V, logits), tok, 'a', { doSample: false }).catch((e: Error) => e.message);
+      const { lm, seen } = skippingLM(new FakeLM(V, logits));
+      await expect(new Scheduler(lm, tok).submit('a', { doSample: false }).result).rejects.toThrow(want as string);
+      expect(seen.left).toBe(0);
     }
   });
 });

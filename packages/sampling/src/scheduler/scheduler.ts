@@ -21,12 +21,17 @@ export interface SchedulerStats {
   sequences: number;
 }
 
-/** One pool entry of a step: a prefill chunk of a job (row null) or the last token of one of its rows. */
+/**
+ * One pool entry of a step: a prefill chunk of a job (row null) or the last token of one of its rows. A decoding row
+ * whose pick comes from the pool's scan alone carries its job's skipLogits (Job.skipLogits): a pool that honours it
+ * (CpuGPTJPool) does not write that row's logits (6.4 MB a step at 32 mini-code rows).
+ */
 interface Entry {
   job: Job;
   row: number | null;
   id: number;
   ids: number[];
+  skipLogits?: Job['skipLogits'];
 }
 
 /**
@@ -215,7 +220,7 @@ export class Scheduler {
     for (const job of this.active) {
       if (job.decodingAt !== null) {
         job.rows.forEach((row, r) => {
-          if (!row.done) entries.push({ job, row: r, id: job.seqs[r]!, ids: [row.ids[row.ids.length - 1]!] });
+          if (!row.done) entries.push({ job, row: r, id: job.seqs[r]!, ids: [row.ids[row.ids.length - 1]!], skipLogits: job.skipLogits });
         });
       } else if (budget > 0) {
         const ids = job.prompt.slice(job.prefilled, job.prefilled + budget);
