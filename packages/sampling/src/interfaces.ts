@@ -50,8 +50,16 @@ export interface SequencePool {
    * A pool may also fill `best` (2 ints per entry) with a scan of each entry's row: best[2i] = the lowest id of its
    * highest logit (NaN skipped), best[2i + 1] = the first id holding NaN or +Infinity, or -1; one that does not
    * leaves it as it was (the Scheduler then scans in JS).
+   * An entry with `skipLogits` (given only with `best`) needs its scan alone: a pool may leave that row of `out`
+   * unwritten but for its highest logit at best[2i], and must write it in full whenever the scan cannot give the
+   * greedy pick (NaN or +Infinity in the row, nothing above -Infinity, or the winner inside `unlessBestIn`, a banned
+   * [start, end) id range, [0, 0] for none). A pool that does not know the field writes every row.
    */
-  step(entries: readonly { id: number; ids: readonly number[] }[], out?: Float32Array, best?: Int32Array): Promise<Float32Array>;
+  step(
+    entries: readonly { id: number; ids: readonly number[]; skipLogits?: { unlessBestIn: readonly [number, number] } }[],
+    out?: Float32Array,
+    best?: Int32Array,
+  ): Promise<Float32Array>;
   dispose(): void;
 }
 
