@@ -3,12 +3,12 @@
 // greedy pick (NaN or +Infinity in the row, nothing above -Infinity, best in the entry's banned range): then the row is
 // written, the same bits as a step that asked for every row. The reference: a twin pool (same runner, same steps)
 // asking for all rows.
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ShapeError, Tensor } from './index.js';
 import { createCpuGPTJPool, createCpuGPTJRunner, type PoolStepEntry } from './runner.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import { randomRunnerWeights } from './test-support/index.js';
+import { avx512Linear } from './test-support/avx512-linear.js';
 
 // V not a multiple of the GEMM's 32-column panels, over several of its 256-column tasks; 20 rows: 12 + 8 in tiles
 const cfg: GPTJRunnerConfig = { vocabSize: 1111, nEmbd: 32, nLayer: 1, nHead: 4, nInner: 64, rotaryDim: 4, layerNormEpsilon: 1e-5 };
@@ -18,17 +18,6 @@ const SENTINEL = 7;
 
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
-
-/** Whether the lm_head is packed for the AVX-512 small-K GEMM (as cpu-runner-lmhead.test.ts decides). */
-function packedLmHead(): boolean {
-  if (!existsSync('/proc/cpuinfo') || process.env.GPTJ_GEMM === 'packed') return false;
-  if (process.env.GPTJ_CPU_ISA && !process.env.GPTJ_CPU_ISA.startsWith('avx512')) return false;
-  const flags =
-    readFileSync('/proc/cpuinfo', 'utf8')
-      .match(/^flags\s*:(.*)$/m)?.[1]
-      ?.split(' ') ?? [];
-  return ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.includes(f));
-}
 
 /** Two pools over one runner (lm_head bias replaced by `bias` when given), E sequences in each. */
 function twins(bias?: Float32Array) {
@@ -78,7 +67,7 @@ describe('CpuGPTJPool.step with skipLogits', () => {
       const { want, got, skipped } = await step(pair, n, (i) => (i % 3 === 1 || (n > 0 && i >= 12) ? [0, 0] : undefined));
       for (let e = 0; e < E; e++) {
         if (!skipped[e]) expect(bits(got, e)).toEqual(bits(want, e));
-        else if (packedLmHead()) expectLeftOut(got, want, e);
+        else if (avx512Linear()) expectLeftOut(got, want, e);
       }
     }
   });
@@ -93,7 +82,7 @@ describe('CpuGPTJPool.step with skipLogits', () => {
       });
       for (let e = 0; e < E; e++) {
         if (e % 2 === 0) expect(bits(got, e)).toEqual(bits(want, e));
-        else if (packedLmHead()) expectLeftOut(got, want, e);
+        else if (avx512Linear()) expectLeftOut(got, want, e);
       }
     }
   });

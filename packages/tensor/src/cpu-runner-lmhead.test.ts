@@ -3,30 +3,19 @@
 // (linear converts W per call; each output is the same FMA chain either way), and a naive double-precision product
 // of those states and W as stored within the f32 accumulation bound: for every matrix dtype, row counts around the
 // tile's 12 rows and the pool's 32, K with and without a 16-float tail, V not a multiple of the panels' 32 rows.
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Tensor, linear } from './index.js';
 import { cpu } from './native.js';
 import { createCpuGPTJRunner } from './runner.js';
 import type { GPTJRunnerConfig } from './runner-shared.js';
 import { randomRunnerWeights } from './test-support/index.js';
+import { avx512Linear } from './test-support/avx512-linear.js';
 
 const disposables: { dispose(): void }[] = [];
 afterAll(() => disposables.forEach((d) => d.dispose()));
 
 const V = 1111;
 const ROWS = [17, 31, 32, 33, 64];
-
-/** Whether linear runs the AVX-512 kernels here (linear_isa.cpp: F/BW/VL/DQ, not capped by GPTJ_CPU_ISA or GPTJ_GEMM). */
-function avx512Linear(): boolean {
-  if (!existsSync('/proc/cpuinfo') || process.env.GPTJ_GEMM === 'packed') return false;
-  if (process.env.GPTJ_CPU_ISA && !process.env.GPTJ_CPU_ISA.startsWith('avx512')) return false;
-  const flags =
-    readFileSync('/proc/cpuinfo', 'utf8')
-      .match(/^flags\s*:(.*)$/m)?.[1]
-      ?.split(' ') ?? [];
-  return ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq'].every((f) => flags.includes(f));
-}
 
 describe('CPU runner lm_head packed for the small-K GEMM', () => {
   it('reports the packed panels to V8 as external memory (AVX-512; nothing packed elsewhere)', () => {
