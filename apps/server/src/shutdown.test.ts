@@ -59,7 +59,8 @@ describe('installGracefulShutdown', () => {
   });
 
   it('past the deadline the stream ends with a shutting_down error event, and the process still exits 0', async () => {
-    server = await childServer({ deadlineMs: 200 });
+    // 1 ms: no stream of hundreds of tokens ends in it (at 200 ms a 450-token stream outran it once generation got faster)
+    server = await childServer({ deadlineMs: 1 });
     const reader = (await post(server.base, body(450, true))).body!.getReader();
     const first = new TextDecoder().decode((await reader.read()).value);
     const t0 = Date.now();
