@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dropFileCache, fileCacheResidency, mmapFile } from './index.js';
+import { TensorError, dropFileCache, fileCacheResidency, mmapFile } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gptj-mmap-populate-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,6 +27,35 @@ describe('mmapFile view populate', () => {
       // every page of the view is now cached (the page before it may or may not be)
       expect(fileCacheResidency(path).resident).toBeGreaterThanOrEqual(bytes.length - 4096);
       expect(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(bytes.subarray(4096))).toBe(true);
+    } finally {
+      file.close();
+    }
+  });
+
+  it.skipIf(!onLinuxDisk)('populate: false leaves the pages to be read as touched, with the same bytes', () => {
+    const path = join(dir, 'table.bin');
+    const bytes = Buffer.alloc(8 << 20);
+    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 0xff;
+    writeFileSync(path, bytes);
+    dropFileCache(path);
+    const file = mmapFile(path);
+    try {
+      const view = file.view(0, bytes.length, { populate: false });
+      expect(fileCacheResidency(path).resident).toBeLessThan(bytes.length / 10);
+      expect(view[5 * 4096]).toBe(5); // one page read on demand
+      expect(Buffer.from(view.buffer, view.byteOffset, view.byteLength).equals(bytes)).toBe(true);
+    } finally {
+      file.close();
+    }
+  });
+
+  it('a populate that is not a boolean is a TensorError', () => {
+    const path = join(dir, 'small.bin');
+    writeFileSync(path, Buffer.alloc(4096));
+    const file = mmapFile(path);
+    try {
+      expect(() => file.view(0, 4096, { populate: 'no' as unknown as boolean })).toThrow(TensorError);
+      expect(() => file.view(0, 4096, { populate: 'no' as unknown as boolean })).toThrow(/populate must be a boolean/);
     } finally {
       file.close();
     }

@@ -48,7 +48,7 @@ export interface CpuAddon extends SharedOpBindings<NativeStorage> {
   /** The dtype codes and packed layouts of a [rows, cols] matrix as the addon computes them (layouts.test.ts). */
   layouts(rows: number, cols: number): NativeLayouts & { q4Group: number; q4ScalesOffset: number; q4Bytes: number };
   mmapOpen(path: string): { handle: unknown; size: number };
-  mmapView(handle: unknown, offset: number, length: number): ArrayBuffer;
+  mmapView(handle: unknown, offset: number, length: number, populate?: boolean): ArrayBuffer;
   mmapClose(handle: unknown): void;
   dropFileCache(path: string): void;
   fileCacheResidency(path: string): { size: number; resident: number };

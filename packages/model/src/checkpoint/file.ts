@@ -38,13 +38,13 @@ export class CheckpointFile {
     return into.subarray(0, length);
   }
 
-  /** Zero-copy, read-only bytes of the memory-mapped file. */
-  view(offset: number, length: number): Uint8Array {
+  /** Zero-copy, read-only bytes of the memory-mapped file; populate: false for one read only in part (MappedFile.view). */
+  view(offset: number, length: number, populate = true): Uint8Array {
     if (offset < 0 || offset + length > this.size) {
       throw new CheckpointFormatError(this.name, `view of ${length} bytes at ${offset} runs past the end of the file (${this.size} bytes)`);
     }
     this.mapped ??= mmapFile(this.path);
-    return this.mapped.view(offset, length);
+    return this.mapped.view(offset, length, { populate });
   }
 
   /** Closes the descriptor and the map; tensors made from views keep their pages mapped until disposed. */

@@ -31,11 +31,12 @@ export class TensorLoader {
     private readonly mmap = true,
   ) {}
 
-  load(e: TensorEntry, want: DType): Tensor {
+  /** `readWhole` false: a mapped view's pages are not read in at load (an embedding table, read a few rows at a time). */
+  load(e: TensorEntry, want: DType, readWhole = true): Tensor {
     const stored = storedAsTensorDType(e);
     let host: Tensor;
     if (stored === want && this.mmap) {
-      host = Tensor.fromBytes(e.file.view(e.offset, e.byteLength), e.shape, stored);
+      host = Tensor.fromBytes(e.file.view(e.offset, e.byteLength, readWhole), e.shape, stored);
     } else {
       if (this.scratch.length < e.byteLength) this.scratch = new Uint8Array(e.byteLength);
       const src = Tensor.fromBytes(e.file.read(e.offset, e.byteLength, this.scratch), e.shape, stored);

@@ -136,9 +136,10 @@ static Napi::Value MmapOpen(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// mmapView(handle, offset, length): ArrayBuffer (external, zero-copy over [offset, offset + length)).
+// mmapView(handle, offset, length[, populate = true]): ArrayBuffer (external, zero-copy over [offset, offset + length)).
 // Each view holds a count on the mapping, so the pages outlive close() while JS can still reach them.
-// The view's pages are mapped before it is returned (populate_pages, mmap_flags.h): a view is taken to be read.
+// The view's pages are mapped before it is returned (populate_pages, mmap_flags.h): a view is taken to be read whole.
+// populate false leaves them to be faulted in as read: for a view read only in part (an embedding table's rows).
 static Napi::Value MmapView(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 3) throw_type(env, "mmapView: expected (handle, offset, length)");
@@ -152,8 +153,11 @@ static Napi::Value MmapView(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "mmapFile: view [" + std::to_string(off) + ", +" + std::to_string(len) +
                                          ") is outside the file (" + std::to_string(m->len) + " bytes)");
   if (len > 4294967295.0) throw Napi::RangeError::New(env, "mmapFile: a view is limited to 4 GiB - 1 bytes");
+  if (info.Length() > 3 && !info[3].IsUndefined() && !info[3].IsBoolean())
+    throw_type(env, "mmapView: populate must be a boolean");
+  const bool populate = info.Length() < 4 || !info[3].IsBoolean() || info[3].As<Napi::Boolean>().Value();
   if (len == 0) return Napi::ArrayBuffer::New(env, 0);
-  populate_pages(m->base + static_cast<size_t>(off), static_cast<size_t>(len));
+  if (populate) populate_pages(m->base + static_cast<size_t>(off), static_cast<size_t>(len));
   mapping_retain(m);
   return Napi::ArrayBuffer::New(
       env, m->base + static_cast<size_t>(off), static_cast<size_t>(len),
