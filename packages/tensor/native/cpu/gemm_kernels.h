@@ -88,12 +88,12 @@ size_t small_k_panels_bytes(WType stored, int64_t N, int64_t K);
 void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst);
 // With `best` (2 ints per row of x) each row of y is also scanned as it is made: best[2m] = the lowest n of row m's
 // highest y (NaN skipped; 0 when none is above -Infinity), best[2m + 1] = the first n holding NaN or +Infinity, or
-// -1 (the sequence pool's greedy pick and check, as gptj_pool.cpp's scan_row). best is also read first: a row m with
-// best[2m] >= 0 is not stored in y (the pool's rows nobody reads: 6.4 MB at 32 mini-code rows) unless its pick needs
-// it: it holds NaN or +Infinity, nothing above -Infinity, or its best id is in [best[2m], best[2m + 1]); only its
-// highest y is stored, at its best id. -1 stores the row.
+// -1 (the sequence pool's greedy pick and check, as gptj_runner.cpp's scan_row). With `skip` too (2 ints per row,
+// needs best): a row m with skip[2m] >= 0 is not stored in y (the pool's rows nobody reads: 6.4 MB at 32 mini-code
+// rows) unless its pick needs it: it holds NaN or +Infinity, nothing above -Infinity, or its best id is in
+// [skip[2m], skip[2m + 1]); only its highest y is stored, at its best id. skip[2m] = -1 stores the row.
 void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y,
-                         int32_t* best = nullptr);
+                         int32_t* best = nullptr, const int32_t* skip = nullptr);
 }  // namespace avx512
 
 // Source of the packed B operand: either a weight matrix W[N, K] (linear, or gemm_f32 with transB)

@@ -175,7 +175,7 @@ constexpr int64_t kTaskCols = kPanelsPerTask * kSmallKNR;
 // its scan cannot make the pick alone.
 template <typename L, typename PanelFn>
 void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, float* y, const char* bytes,
-         int64_t panel_bytes, int64_t total, int32_t* best, PanelFn panel) {
+         int64_t panel_bytes, int64_t total, int32_t* best, const int32_t* skip, PanelFn panel) {
   // x as kMR-row panels [k][kMR], rows past M zero (their outputs are never computed)
   const int64_t m_panels = (M + kMR - 1) / kMR;
   std::vector<float> xp(static_cast<size_t>(m_panels * kMR * K), 0.0f);
@@ -183,9 +183,8 @@ void Run(const float* x, int64_t M, int64_t K, int64_t N, const float* bias, flo
     float* dst = xp.data() + (m / kMR) * kMR * K + m % kMR;
     for (int64_t k = 0; k < K; ++k) dst[k * kMR] = x[m * K + k];
   }
-  // best's input (gemm_kernels.h): [start, end) per row not to store, start -1 for a row to store
-  const std::vector<int32_t> skip = best ? std::vector<int32_t>(best, best + 2 * M) : std::vector<int32_t>();
-  const auto stored = [&](int64_t m) { return !best || skip[2 * m] < 0; };
+  // skip (gemm_kernels.h): [start, end) per row not to store, start -1 for a row to store
+  const auto stored = [&](int64_t m) { return !skip || skip[2 * m] < 0; };
   bool any_skipped = false;
   for (int64_t m = 0; m < M; ++m) any_skipped |= !stored(m);
   const int64_t n_panels = (N + kSmallKNR - 1) / kSmallKNR, tasks = (n_panels + kPanelsPerTask - 1) / kPanelsPerTask;
@@ -256,7 +255,7 @@ void gemm_small_k(const float* x, int64_t M, int64_t K, const WeightView& w, con
   // Prefetch reads the rows' stored bytes (q4: its codes; its group scales, a sixteenth of that, are not prefetched).
   const int64_t row_bytes = w_row_bytes(w.type, K);
   Run<LF32>(x, M, K, N, bias, y, static_cast<const char*>(w.data), kSmallKNR * row_bytes, N * row_bytes, nullptr,
-            [&](int64_t p, float* scratch) {
+            nullptr, [&](int64_t p, float* scratch) {
               const int64_t n0 = p * kSmallKNR;
               float* wp = scratch + kSmallKMax * kSmallKNR;
               PackPanel(w, n0, static_cast<int>(std::min<int64_t>(kSmallKNR, N - n0)), K, scratch, wp);
@@ -294,13 +293,14 @@ void small_k_pack(const WeightView& w, int64_t N, int64_t K, void* dst) {
   });
 }
 
-void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y, int32_t* best) {
+void gemm_small_k_packed(const float* x, int64_t M, const SmallKPanels& w, const float* bias, float* y, int32_t* best,
+                         const int32_t* skip) {
   const int64_t panel = w.K * kSmallKNR, panel_bytes = panel * (w.type == WType::F32 ? 4 : 2);
   const int64_t total = (w.N + kSmallKNR - 1) / kSmallKNR * panel_bytes;
   const char* bytes = static_cast<const char*>(w.data);
   auto run = [&](auto l) {
     using L = decltype(l);
-    Run<L>(x, M, w.K, w.N, bias, y, bytes, panel_bytes, total, best,
+    Run<L>(x, M, w.K, w.N, bias, y, bytes, panel_bytes, total, best, best ? skip : nullptr,
            [&](int64_t p, float*) { return static_cast<const typename L::T*>(w.data) + p * panel; });
   };
   switch (w.type) {

@@ -51,6 +51,7 @@ struct PoolStep {
   std::vector<int64_t> last;                 // [E] row of each entry's last token
   float* dest = nullptr;                     // [E, V] the caller's out array (kept alive by the worker), or null
   int32_t* best = nullptr;                   // [E, 2] the caller's best array (kept alive by best_ref_), or null
+  std::vector<int32_t> skip;                 // [E, 2] the caller's skip ranges, or empty (every row written)
 };
 
 class Pool : public Napi::ObjectWrap<Pool> {
@@ -120,7 +121,7 @@ class Pool : public Napi::ObjectWrap<Pool> {
     // Every linear over all the step's rows at once: linear() picks GEMV or GEMM by rows and dtype. The pool used to
     // force 4-row GEMVs for 5..32 rows over weights of 1 MiB or more; with the dot-product GEMM (212e8e5) a mini-code
     // step of 32 rows (lm_head [50400, 128] f16) takes 0.86-0.96 of that time, 16 rows 0.89-0.94, 8 rows 1.00-1.06.
-    lm_head_rows(r, x, s.last.data(), E, buf_, logits, s.best);
+    lm_head_rows(r, x, s.last.data(), E, buf_, logits, s.best, s.skip.empty() ? nullptr : s.skip.data());
   }
 
   // After a successful step: the sequences grow.
@@ -349,10 +350,7 @@ Napi::Value Pool::Step(const Napi::CallbackInfo& info) {
         throw_range(env, std::string(op) + ": skip of entry " + std::to_string(e) + " is [" +
                              std::to_string(skip[2 * e]) + ", " + std::to_string(skip[2 * e + 1]) +
                              "); it must be -1 (logits wanted) or a range with 0 <= start <= end");
-    // the kernel reads best's input as the rows to leave out (gemm_kernels.h gemm_small_k_packed)
-    std::memcpy(best.Data(), skip, static_cast<size_t>(2 * E) * 4);
-  } else if (!best.IsEmpty()) {
-    std::fill_n(best.Data(), 2 * E, -1);  // every row written, whatever the caller's array held
+    s.skip.assign(skip, skip + 2 * E);  // copied: the caller may reuse its array while the step runs
   }
   r_->check_weights(op);
   // Checked: take the blocks and lay out the rows.

@@ -358,25 +358,26 @@ bool PackedLmHead::pack(napi_env env, const Matrix& w) {
   return true;
 }
 
-bool PackedLmHead::linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best) const {
+bool PackedLmHead::linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best,
+                          const int32_t* skip) const {
 #if defined(__x86_64__)
   if (!mem_ || M < avx512::kSmallKMinRows) return false;
-  avx512::gemm_small_k_packed(x, M, avx512::SmallKPanels{mem_, type_, N_, K_}, bias, y, best);
+  avx512::gemm_small_k_packed(x, M, avx512::SmallKPanels{mem_, type_, N_, K_}, bias, y, best, skip);
   return true;
 #else
-  (void)x, (void)M, (void)bias, (void)y, (void)best;
+  (void)x, (void)M, (void)bias, (void)y, (void)best, (void)skip;
   return false;
 #endif
 }
 
 void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out,
-                  int32_t* best) {
+                  int32_t* best, const int32_t* skip) {
   const int64_t D = r.D;
   float* sel = b.q.get(n * D);  // q and h are free once the layers ran
   float* h = b.h.get(n * D);
   for (int64_t i = 0; i < n; i++) std::memcpy(sel + i * D, x + rows[i] * D, static_cast<size_t>(D) * 4);
   layernorm_rows(sel, r.lnf_g.data(), r.lnf_b.data(), h, n, D, r.eps);
-  if (r.lm_head_panels.linear(h, n, r.lm_head_b.data(), out, best)) return;  // scanned as it was made
+  if (r.lm_head_panels.linear(h, n, r.lm_head_b.data(), out, best, skip)) return;  // scanned as it was made
   linear_m(h, n, r.lm_head, r.lm_head_b.data(), out);
   for (int64_t i = 0; best && i < n; i++) scan_row(out + i * r.V, r.V, best + 2 * i);
 }

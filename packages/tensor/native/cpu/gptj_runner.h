@@ -62,9 +62,9 @@ class PackedLmHead {
   }
   // Packs w (W [rows, cols]) when this CPU's linear takes the small-K GEMM for its shape; false when out of memory.
   bool pack(napi_env env, const Matrix& w);
-  // y [M, W rows] = x [M, cols] W^T + bias when packed and M is large enough, and with `best` each row's scan
-  // (gemm_kernels.h gemm_small_k_packed); false (nothing done) otherwise.
-  bool linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best) const;
+  // y [M, W rows] = x [M, cols] W^T + bias when packed and M is large enough, and with `best` each row's scan, with
+  // `skip` rows left out (gemm_kernels.h gemm_small_k_packed); false (nothing done) otherwise.
+  bool linear(const float* x, int64_t M, const float* bias, float* y, int32_t* best, const int32_t* skip) const;
 
  private:
   napi_env env_ = nullptr;
@@ -284,9 +284,10 @@ float* decoder_layers(const Runner& r, const int32_t* ids, const int32_t* positi
 
 // out [n, V] = ln_f(x[rows[i]]) W_lm^T + b_lm: logits of the chosen rows of x [., D] only. With `best` (2 ints per
 // row): best[2i] = the lowest id of row i's highest logit (NaN skipped; 0 when none is above -Infinity), best[2i + 1]
-// = the first id holding NaN or +Infinity, or -1.
+// = the first id holding NaN or +Infinity, or -1. With `skip` too (2 ints per row), rows the small-K GEMM may leave
+// out of `out` (gemm_kernels.h gemm_small_k_packed); every row is written on the other paths.
 void lm_head_rows(const Runner& r, const float* x, const int64_t* rows, int64_t n, StepBuffers& b, float* out,
-                  int32_t* best = nullptr);
+                  int32_t* best = nullptr, const int32_t* skip = nullptr);
 
 // One forward step of `Owner` (a session or a pool) as an AsyncWorker: Execute runs owner->Run(in, out)
 // under compute_mutex on a libuv worker; back on the JS thread, owner->Commit(in) (success) or
