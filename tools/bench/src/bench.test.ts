@@ -15,6 +15,8 @@ const dir = mkdtempSync(join(tmpdir(), 'gptj-bench-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const close = (got: number, want: number) => expect(Math.abs(got - want)).toBeLessThanOrEqual(1e-12 * Math.abs(want));
+/** The upper middle of the sorted values (for an even count, the larger of the two middle ones), as the bench takes it. */
+const middle = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const positive = (v: unknown) => expect(typeof v === 'number' && Number.isFinite(v) && v > 0, String(v)).toBe(true);
 
 describe('pnpm bench --tiny', () => {
@@ -24,6 +26,8 @@ describe('pnpm bench --tiny', () => {
     const out = execFileSync(process.execPath, [bench, '--tiny', '--json', json], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out).toContain(`JSON: ${json}`);
     expect(out).toMatch(/random GPT-J written for this run/);
+    expect(out).toMatch(/median step vs probe median: \d+% \(\d+%-\d+%\) of floor/);
+    expect(out).toMatch(/fastest step vs probe best: \d+% \(\d+%-\d+%\) of floor/);
     const r = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
 
     expect(r.run.generated).toBe(true);
@@ -45,10 +49,25 @@ describe('pnpm bench --tiny', () => {
 
     expect(r.models.map((m) => m.dtype)).toEqual(['f16', 'int8', 'q4']);
     for (const m of r.models) {
-      [m.load_s, m.prefill_s, m.prefill_cpu_s, m.decode_s_per_token, m.peak_rss_bytes, m.alongside.floor_gb_s, m.alongside.fma_gflops].forEach(positive);
+      [m.load_s, m.prefill_s, m.prefill_cpu_s, m.peak_rss_bytes, m.alongside.fma_gflops].forEach(positive);
       expect(m.weight_bytes_per_token).toBe(weightBytesPerToken(m.config, m.dtype));
       expect(m.prefill_flops).toBe(prefillFlops(m.config, m.prompt_tokens));
-      close(m.ratios.decode_of_floor, m.weight_bytes_per_token / (m.alongside.floor_gb_s * 1e9) / m.decode_s_per_token);
+      // decode: every round kept, each ratio against the probe of its own round
+      const d = m.decode;
+      expect(d.rounds.length).toBe(m.decode_plan.rounds);
+      for (const round of d.rounds) {
+        expect(round.step_ms.length).toBe(m.decode_plan.steps);
+        [...round.step_ms, round.probe.best_gb_s, round.probe.median_gb_s].forEach(positive);
+        expect(round.probe.median_gb_s).toBeLessThanOrEqual(round.probe.best_gb_s);
+        const floorMs = (gbs: number) => (m.weight_bytes_per_token / (gbs * 1e9)) * 1e3;
+        close(round.ratios.median_of_floor, floorMs(round.probe.median_gb_s) / middle(round.step_ms));
+        close(round.ratios.best_of_floor, floorMs(round.probe.best_gb_s) / Math.min(...round.step_ms));
+      }
+      expect(d.step_ms_median).toBe(middle(d.rounds.flatMap((x) => x.step_ms)));
+      for (const key of ['median_of_floor', 'best_of_floor'] as const) {
+        const perRound = d.rounds.map((x) => x.ratios[key]);
+        expect(d[key]).toEqual({ median: middle(perRound), min: Math.min(...perRound), max: Math.max(...perRound) });
+      }
       close(m.ratios.prefill_of_peak, m.prefill_flops / m.prefill_s / 1e9 / m.alongside.fma_gflops);
       close(m.ratios.prefill_of_peak_per_cpu_s, m.prefill_flops / m.prefill_cpu_s / 1e9 / (m.alongside.fma_gflops / m.threads));
     }

@@ -1,9 +1,10 @@
 // `pnpm bench`: one table for all of issue 16, and its JSON.
-//   node dist/bench.js [--model DIR] [--dtypes f16,int8,q4] [--prompt-tokens 64] [--new-tokens 16] [--runs 3]
-//                      [--threads N] [--reps 3] [--json PATH] [--no-mmap] [--tiny]
+//   node dist/bench.js [--model DIR] [--dtypes f16,int8,q4] [--prompt-tokens 64] [--runs 3] [--rounds 5]
+//                      [--new-tokens 8] [--threads N] [--reps 3] [--json PATH] [--no-mmap] [--tiny]
 // Floor methods against the C reference reader, the compute ceiling, small-M GEMM against GEMV rows and the
-// floor, then per dtype (each in its own process, for its own peak RSS): load, prefill and decode, with the
-// floor and the ceiling measured again right before it. Every ratio is computed from figures of this run
+// floor, then per dtype (each in its own process, for its own peak RSS): load, prefill (--runs, against the
+// ceiling measured again right before it) and decode (--rounds of a read probe then --new-tokens steps, in
+// the model's process: table/floor-rounds.ts). Every ratio is computed from figures of this run
 // and stored beside them (table/report.ts). Without --model it writes a smaller random GPT-J (table/random-model.ts)
 // and says so; a 6B run: flock /tmp/gptj-6b.lock pnpm bench --model /work/ckpt-6b.
 import { execFileSync } from 'node:child_process';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { getNumThreads, measureReadBandwidth, setNumThreads } from '@gptj/tensor';
+import { getNumThreads, setNumThreads } from '@gptj/tensor';
 
 import { computePeak } from './table/compute-peak.js';
 import { measureFloor } from './table/floor.js';
@@ -29,8 +30,9 @@ const { values } = parseArgs({
     model: { type: 'string' },
     dtypes: { type: 'string', default: 'f16,int8,q4' },
     'prompt-tokens': { type: 'string', default: '64' },
-    'new-tokens': { type: 'string', default: '16' },
+    'new-tokens': { type: 'string', default: '8' },
     runs: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     threads: { type: 'string' },
     reps: { type: 'string', default: '3' },
     json: { type: 'string' },
@@ -73,12 +75,10 @@ try {
   const runner = fileURLToPath(new URL('./table/model-run.js', import.meta.url));
   const models = [];
   for (const dtype of dtypes) {
-    const alongside = {
-      floor_gb_s: measureReadBandwidth(tiny ? 64 << 20 : 256 << 20, tiny ? 1 : 3) / 1e9,
-      fma_gflops: computePeak(threads, tiny ? 1 : 2).fmaGflops,
-    };
+    const alongside = { fma_gflops: computePeak(threads, tiny ? 1 : 2).fmaGflops };
     const args = [runner, '--model', modelDir, '--dtype', dtype, '--threads', String(threads)];
-    for (const k of ['prompt-tokens', 'new-tokens', 'runs'] as const) args.push(`--${k}`, String(positiveInt(k, values[k])));
+    for (const k of ['prompt-tokens', 'new-tokens', 'runs', 'rounds'] as const) args.push(`--${k}`, String(positiveInt(k, values[k])));
+    if (tiny) args.push('--probe-mib', '64', '--probe-passes', '1');
     if (values['no-mmap']) args.push('--no-mmap');
     const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     models.push(deriveModel(JSON.parse(out.trim().split('\n').pop() ?? '') as ModelRunFigures, alongside));

@@ -1,18 +1,19 @@
 // The bench table's JSON: the figures measured in one run, and every ratio derived from figures stored beside
 // it (derive), so a reader (and report.test.ts) can recompute each one. Formatting for the terminal: formatTable.
 import type { FloorFigures } from './floor.js';
+import { type DerivedRounds, type ProbeFigures, deriveRounds, formatSpread } from './floor-rounds.js';
 import type { ModelRunFigures } from './model-run.js';
 import type { PeakFigures } from './peak.js';
 import { type MatrixDType, type SmallMFigures, matrixBytes } from './small-m.js';
 
-export interface ModelEntry extends ModelRunFigures {
-  /** Measured right before this dtype's run: the best read bandwidth (GB/s) and the FMA ceiling (GFLOP/s). */
-  alongside: { floor_gb_s: number; fma_gflops: number };
+export interface ModelEntry extends Omit<ModelRunFigures, 'decode_rounds'> {
+  /** Measured right before this dtype's run: the FMA ceiling (GFLOP/s). */
+  alongside: { fma_gflops: number };
   weight_bytes_per_token: number;
   prefill_flops: number;
+  /** The decode rounds (each its probe, step times and ratios against that probe) and their spread. */
+  decode: DerivedRounds;
   ratios: {
-    /** floor ms/token (weight bytes / alongside.floor_gb_s) over decode ms/token: 1 = at the floor. */
-    decode_of_floor: number;
     /** prefill_flops / prefill_s over alongside.fma_gflops (wall clock: other processes' use of the cores counts against it). */
     prefill_of_peak: number;
     /** prefill_flops / prefill_cpu_s over alongside.fma_gflops / threads: the same per CPU-second the run got. */
@@ -57,7 +58,7 @@ export function prefillFlops(c: ModelRunFigures['config'], T: number): number {
   return c.n_layer * (2 * T * (4 * d * d + 2 * d * ff) + 2 * T * (T + 1) * d) + 2 * c.vocab_size * d;
 }
 
-export function deriveModel(f: ModelRunFigures, alongside: ModelEntry['alongside']): ModelEntry {
+export function deriveModel({ decode_rounds, ...f }: ModelRunFigures, alongside: ModelEntry['alongside']): ModelEntry {
   const bytes = weightBytesPerToken(f.config, f.dtype),
     flops = prefillFlops(f.config, f.prompt_tokens);
   return {
@@ -65,8 +66,8 @@ export function deriveModel(f: ModelRunFigures, alongside: ModelEntry['alongside
     alongside,
     weight_bytes_per_token: bytes,
     prefill_flops: flops,
+    decode: deriveRounds(decode_rounds, bytes),
     ratios: {
-      decode_of_floor: bytes / (alongside.floor_gb_s * 1e9) / f.decode_s_per_token,
       prefill_of_peak: flops / f.prefill_s / 1e9 / alongside.fma_gflops,
       prefill_of_peak_per_cpu_s: flops / f.prefill_cpu_s / 1e9 / (alongside.fma_gflops / f.threads),
     },
@@ -90,6 +91,7 @@ export function derivePeak(p: PeakFigures): BenchReport['peak'] {
 
 const f1 = (v: number) => v.toFixed(1);
 const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+const spreadGbs = (xs: number[]) => `${f1(Math.min(...xs))}-${f1(Math.max(...xs))}`;
 
 export function formatTable(r: BenchReport): string {
   const rows: string[][] = [];
@@ -126,13 +128,24 @@ export function formatTable(r: BenchReport): string {
       `${s.gemm_ms.toFixed(2)} vs ${s.gemv_rows_ms.toFixed(2)}`,
       `GEMM ${s.ratios.gemv_rows_over_gemm.toFixed(2)}x the GEMVs, ${pct(s.ratios.gemm_of_floor)} of floor`,
     ]);
-  section('model: per dtype (decode ms/token and prefill, medians; floor and peak measured right before each)');
+  section(
+    'model: per dtype. Decode: rounds of a read probe then steps in the model process, each round against its own ' +
+      'probe (median of the rounds, range); prefill: median of runs, against the FMA peak measured right before the dtype',
+  );
   for (const m of r.models) {
+    const d = m.decode,
+      gbs = (pick: (p: ProbeFigures) => number) => spreadGbs(d.rounds.map((x) => pick(x.probe)));
     rows.push([
       `${m.dtype} decode`,
-      `${(m.decode_s_per_token * 1e3).toFixed(1)} ms/token`,
-      `floor ${((m.weight_bytes_per_token / (m.alongside.floor_gb_s * 1e9)) * 1e3).toFixed(1)} ms (${f1(m.alongside.floor_gb_s)} GB/s)`,
-      `${pct(m.ratios.decode_of_floor)} of floor`,
+      `${f1(d.step_ms_median)} ms/token (median of ${m.decode_plan.rounds} x ${m.decode_plan.steps} steps)`,
+      `probe median ${gbs((p) => p.median_gb_s)} GB/s`,
+      `median step vs probe median: ${formatSpread(d.median_of_floor)} of floor`,
+    ]);
+    rows.push([
+      `${m.dtype} decode, fastest`,
+      `${f1(Math.min(...d.rounds.flatMap((x) => x.step_ms)))} ms fastest step`,
+      `probe best ${gbs((p) => p.best_gb_s)} GB/s`,
+      `fastest step vs probe best: ${formatSpread(d.best_of_floor)} of floor`,
     ]);
     rows.push([
       `${m.dtype} prefill ${m.prompt_tokens}`,
