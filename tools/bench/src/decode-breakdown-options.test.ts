@@ -9,6 +9,7 @@ const script = fileURLToPath(new URL('../dist/decode-breakdown.js', import.meta.
 describe('decode-breakdown options', () => {
   it.each([
     [['--reps', '0'], '--reps must be a positive integer, got 0'],
+    [['--rounds', '0'], '--rounds must be a positive integer, got 0'],
     [['--context', 'abc'], '--context must be a positive integer, got abc'],
     [['--threads', '1.5'], '--threads must be a positive integer, got 1.5'],
     [['--dtypes', 'f16,f32'], '--dtypes: f32 is not one of f16, bf16, q8, q4'],

@@ -2,24 +2,43 @@
 // 6B-shaped block (d 4096, d_ff 16384, 16 heads of 256, rotary 64) run op by op through @gptj/tensor, the
 // KV cache holding `--context` positions, plus ln_f and lm_head (vocab 50400); a step is 28 blocks and
 // the head. Every figure is the mean over `--reps` steps; "overhead" is what the step took beyond its
-// ops (JS calls, allocation). Random weights; the read-bandwidth probe runs between the dtypes and the
-// floor is the step's weight bytes at the best probe, so every percentage is a ratio taken in one run.
+// ops (JS calls, allocation). Random weights. The op-level account steps over ONE block's weights as all 28
+// layers (113 MB for q4, 402 MB for f16), and its floor is the step's weight bytes at the best read probe
+// taken before the dtypes.
 // The runner (@gptj/tensor's CPU GPT-J runner, what `gptj` decodes with) fuses these ops into one native job
-// per step; it then steps over the same weights (the one block as all 28 layers), so its own step time and
-// its share of the floor print beside the op-level account, and the op path's extra time (a JS call and a
-// result tensor per op) shows as the difference.
-//   node dist/decode-breakdown.js [--threads N] [--reps R] [--context L] [--dtypes f16,q8,q4]
+// per step. It steps over 28 distinct copies of the block, as a real model's layers are (over one shared
+// block it read 67.6-76.3 ms for q4 at 2 threads where 28 copies read 76.3-91.1, alternated: the repeated
+// block gains from caches and TLBs a real model does not have), in --rounds rounds of a read probe then --reps
+// steps, each round against its own probe (table/floor-rounds.ts); the copies exist only while it runs.
+//   node dist/decode-breakdown.js [--threads N] [--reps R] [--rounds N] [--context L] [--dtypes f16,q8,q4]
 import { parseArgs } from 'node:util';
 
-import { type DType, Tensor, add, attention, gelu, getNumThreads, kvWrite, layerNorm, linear, probeReadBandwidth, rotary, setNumThreads } from '@gptj/tensor';
-import { randomArray } from './table/random.js';
+import {
+  type DType,
+  Tensor,
+  add,
+  attention,
+  cast,
+  gelu,
+  getNumThreads,
+  kvWrite,
+  layerNorm,
+  linear,
+  probeReadBandwidth,
+  rotary,
+  setNumThreads,
+} from '@gptj/tensor';
 import { createCpuGPTJRunner } from '@gptj/tensor/runner';
+
 import { positiveInt } from './options.js';
+import { type DerivedRounds, alternateWithProbe, deriveRounds, formatSpread } from './table/floor-rounds.js';
+import { randomArray } from './table/random.js';
 
 const { values } = parseArgs({
   options: {
     threads: { type: 'string' },
     reps: { type: 'string', default: '7' },
+    rounds: { type: 'string', default: '5' },
     context: { type: 'string', default: '64' },
     dtypes: { type: 'string', default: 'f16,q8,q4' },
   },
@@ -27,6 +46,7 @@ const { values } = parseArgs({
 const WEIGHT_DTYPES: readonly string[] = ['f16', 'bf16', 'q8', 'q4']; // the dtypes weightBytes below counts
 if (values.threads !== undefined) setNumThreads(positiveInt('threads', values.threads));
 const reps = positiveInt('reps', values.reps),
+  rounds = positiveInt('rounds', values.rounds),
   context = positiveInt('context', values.context);
 const dtypes = values.dtypes.split(',') as DType[];
 for (const dtype of dtypes) {
@@ -41,8 +61,8 @@ const weightBytes = (dtype: DType, n: number) => (dtype === 'q4' ? (n * 18) / 32
 interface Timings {
   ops: Map<string, number[]>;
   step: number[];
-  /** the runner's steps over the same weights (ms) */
-  runner: number[];
+  /** the runner's steps over 28 distinct copies of the block, with the probe of each round */
+  runner: DerivedRounds;
 }
 
 type BlockWeight = 'ln_g' | 'ln_b' | 'q' | 'k' | 'v' | 'out' | 'fc_in' | 'fc_in_b' | 'fc_out' | 'fc_out_b';
@@ -101,7 +121,7 @@ async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
   const cache = () => Tensor.fromArray(randomArray(H * context * HD, 15), [1, H, context, HD]);
   const [k, v] = [cache(), cache()];
   const pos = Tensor.fromArray(new Int32Array([context - 1]), [1, 1]);
-  const t: Timings = { ops: new Map(), step: [], runner: [] };
+  const t: Omit<Timings, 'runner'> = { ops: new Map(), step: [] };
   for (let rep = 0; rep <= reps; rep++) {
     // rep 0 warms up
     const ops = rep === 0 ? new Map<string, number[]>() : t.ops;
@@ -119,53 +139,64 @@ async function run(dtype: DType): Promise<{ t: Timings; bytes: number }> {
     for (const tt of [x, hf, logits]) tt.dispose();
     if (rep > 0) t.step.push(performance.now() - t0);
   }
-  t.runner = await runnerSteps(w, dtype);
-  for (const tt of [...Object.values(w), k, v, pos]) tt.dispose();
   const bytes = LAYERS * weightBytes(dtype, 4 * D * D + 2 * D * FF) + weightBytes(dtype, V * D);
-  return { t, bytes };
+  for (const tt of [k, v, pos]) tt.dispose();
+  try {
+    return { t: { ...t, runner: deriveRounds(await runnerRounds(w, dtype), bytes) }, bytes };
+  } finally {
+    for (const tt of Object.values(w)) tt.dispose();
+  }
 }
 
+const BLOCK_WEIGHTS: readonly BlockWeight[] = ['ln_g', 'ln_b', 'q', 'k', 'v', 'out', 'fc_in', 'fc_in_b', 'fc_out', 'fc_out_b'];
+
+/** The block `w` as the runner's layer (the op-level names -> the runner's). */
+const runnerLayer = (w: Record<BlockWeight, Tensor>) => ({
+  lnGamma: w.ln_g,
+  lnBeta: w.ln_b,
+  q: w.q,
+  k: w.k,
+  v: w.v,
+  out: w.out,
+  fcIn: w.fc_in,
+  fcInBias: w.fc_in_b,
+  fcOut: w.fc_out,
+  fcOutBias: w.fc_out_b,
+});
+
 /**
- * `reps` decode steps of the CPU runner over the block `w` as every layer (after one warm-up step), in ms. wte is
- * lm_head's matrix, or an f16 one for q4 (the runner gathers embedding rows from f32/f16/bf16/q8 only).
+ * The CPU runner over `w` and 27 copies of it as its 28 layers: one warm-up step, then `rounds` rounds of a read
+ * probe and `reps` steps. The copies are cast(t, t.dtype) (a bit-exact copy in native memory, placed as loaded
+ * weights are, and freed as soon as they are disposed). wte is lm_head's matrix, or an f16 one for q4 (the
+ * runner gathers embedding rows from f32/f16/bf16/q8 only).
  */
-async function runnerSteps(w: Weights, dtype: DType): Promise<number[]> {
+async function runnerRounds(w: Weights, dtype: DType) {
+  const copies: Record<BlockWeight, Tensor>[] = [];
   const wte = dtype === 'q4' ? matrix(V, D, 13, 'f16') : w.head;
-  const layer = {
-    lnGamma: w.ln_g,
-    lnBeta: w.ln_b,
-    q: w.q,
-    k: w.k,
-    v: w.v,
-    out: w.out,
-    fcIn: w.fc_in,
-    fcInBias: w.fc_in_b,
-    fcOut: w.fc_out,
-    fcOutBias: w.fc_out_b,
-  };
-  const config = { vocabSize: V, nEmbd: D, nLayer: LAYERS, nHead: H, nInner: FF, rotaryDim: ROT, layerNormEpsilon: 1e-5 };
-  const runner = createCpuGPTJRunner(config, {
-    wte,
-    lnfGamma: w.lnf_g,
-    lnfBeta: w.lnf_b,
-    lmHead: w.head,
-    lmHeadBias: w.head_b,
-    layers: Array(LAYERS).fill(layer),
-  });
-  const session = runner.createSession(1, reps + 2);
-  const times: number[] = [];
   try {
-    for (let rep = 0; rep <= reps; rep++) {
-      const t0 = performance.now();
-      await session.forward([[rep + 1]]);
-      if (rep > 0) times.push(performance.now() - t0);
+    for (let l = 1; l < LAYERS; l++) copies.push(Object.fromEntries(BLOCK_WEIGHTS.map((n) => [n, cast(w[n], w[n].dtype)])) as Record<BlockWeight, Tensor>);
+    const config = { vocabSize: V, nEmbd: D, nLayer: LAYERS, nHead: H, nInner: FF, rotaryDim: ROT, layerNormEpsilon: 1e-5 };
+    const runner = createCpuGPTJRunner(config, {
+      wte,
+      lnfGamma: w.lnf_g,
+      lnfBeta: w.lnf_b,
+      lmHead: w.head,
+      lmHeadBias: w.head_b,
+      layers: [w, ...copies].map(runnerLayer),
+    });
+    const session = runner.createSession(1, rounds * reps + 2);
+    try {
+      let id = 1;
+      await session.forward([[id++]]); // warm-up
+      return await alternateWithProbe({ rounds, steps: reps, probe_bytes: 256 << 20, probe_passes: 3 }, () => session.forward([[id++]]));
+    } finally {
+      session.dispose();
+      runner.dispose();
     }
   } finally {
-    session.dispose();
-    runner.dispose();
+    for (const c of copies) for (const tt of Object.values(c)) tt.dispose();
     if (wte !== w.head) wte.dispose();
   }
-  return times;
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
@@ -189,12 +220,15 @@ rows.push(['weights read per step', ...dtypes.map((d) => `${(results.get(d)!.byt
 const floorMs = (d: DType) => (1e3 * results.get(d)!.bytes) / floorBps;
 rows.push(['floor at the best probe', ...dtypes.map((d) => floorMs(d).toFixed(1))]);
 rows.push(['% of floor (floor / step)', ...dtypes.map((d) => `${((100 * floorMs(d)) / stepMs(d)).toFixed(0)}%`)]);
-const runnerMs = (d: DType) => mean(results.get(d)!.t.runner);
-rows.push(['runner step (one native job)', ...dtypes.map((d) => runnerMs(d).toFixed(1))]);
-rows.push(['runner % of floor', ...dtypes.map((d) => `${((100 * floorMs(d)) / runnerMs(d)).toFixed(0)}%`)]);
+const runner = (d: DType) => results.get(d)!.t.runner;
+rows.push(['runner step, 28 distinct blocks (median)', ...dtypes.map((d) => runner(d).step_ms_median.toFixed(1))]);
+rows.push(['runner: median step vs probe median', ...dtypes.map((d) => formatSpread(runner(d).median_of_floor))]);
+rows.push(['runner: fastest step vs probe best', ...dtypes.map((d) => formatSpread(runner(d).best_of_floor))]);
 console.log(
-  `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads, mean of ${reps}; ` +
-    `best probe ${(floorBps / 1e9).toFixed(1)} GB/s (${method}), probed before each dtype`,
+  `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads. Op-level rows: one block's ` +
+    `weights as all 28 layers, mean of ${reps} steps, floor at the best probe before the dtypes ` +
+    `(${(floorBps / 1e9).toFixed(1)} GB/s, ${method}). Runner rows: 28 distinct copies of the block, ${rounds} rounds ` +
+    `of a read probe then ${reps} steps, each round against its own probe: median of the rounds' ratios (range)`,
 );
 // every row has a cell per column of the header row
 const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
