@@ -143,6 +143,7 @@ for (const M of [1, 2, 3, 4, 5, 9])
     [1024, 67],
     [1024, 300],
     [4096, 71],
+    [1312, 45], // 41 groups: two whole blocks of 16 groups, then 9 (the VNNI kernel's masked tail, a 1-group quad)
   ])
     CASES.push({ M, K, N, bias: (seed & 1) === 1, seed: seed++ });
 // A weight of 1 MiB or more: 13 rows stay on the GEMV (4 rows at a time over each chunk), 17 take the GEMM

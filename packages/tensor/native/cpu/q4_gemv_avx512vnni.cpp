@@ -5,13 +5,14 @@
 // multiply-adds, scale) and ran at 44 G weights/s per core in cache on the Zen 5 host, about the rate the
 // memory delivers q4 data to a core: no headroom for the floor. Here, as in ggml's q4_0 x q8_0 dot product,
 // each row of x is first rounded to int8 in groups of 32 (dx = max|x| / 127, round half to even), and one
-// vpdpbusd multiplies 64 unsigned codes by 64 int8 x values and sums them in fours. Per quad of groups
-// (a, b, c, d; 128 weights, 64 bytes of codes), for each W row:
-//   acc (16 int32 lanes) = init + dpbusd(codes lo, xq lo) + dpbusd(codes hi, xq hi)
-//      lanes 4i..4i+3 sum group i of the quad; init holds -8 * sum(xq) of each group in its first lane, so
-//      the code offset (code - 8) costs one permute per quad and row of x, shared by the rows of W
-//   y += float(acc) * (dw * dx) per lane, dw the group's f16 scale, dx its x scale.
-// About 10 instructions per 128 weights. y differs from the f32 dequantize-then-matmul by the rounding of
+// vpdpbusd multiplies 64 unsigned codes by 64 int8 x values and sums them in fours. Per block of 16 groups
+// (512 weights) and W row, the 16 f16 scales dw are converted once (times dx with one row of x), and the code
+// offset (code - 8) is one multiply-add of dw by cx = dx * -8 * sum(xq) of each group, made when x is rounded;
+// then per quad of groups (a, b, c, d; 128 weights, 64 bytes of codes):
+//   s (16 int32 lanes) = dpbusd(dpbusd(0, codes lo, xq lo), codes hi, xq hi)
+//      lanes 4i..4i+3 sum group i of the quad
+//   y += float(s) * (dw * dx) per lane, dw * dx of the block's 16 groups permuted to the quad's lanes.
+// About 8 instructions per 128 weights. y differs from the f32 dequantize-then-matmul by the rounding of
 // x, at most sum_k |w_k| * dx_g / 2 (q4.test.ts checks against that bound).
 #pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12's false positive on AVX-512 intrinsics (gemv_avx512.cpp)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -35,14 +36,11 @@ constexpr int64_t kScalePrefetch = kPrefetchBytes / 16;
 
 // One row of x rounded for the quads of a K-long row (the last quad padded with zero x when K / 32 is not
 // a multiple of 4): per quad 128 bytes xq in the order the codes unpack (a..d 0-15, then a..d 16-31); per
-// group dx, padded to a multiple of 16 groups; per quad its 4 groups' -8 * sum(xq), spread into the init
-// lanes in the loop. Rows of a Q4RoundedX (q4.h), each q4_x_blocks(K) blocks long. The init sums were kept
-// as whole 64-byte vectors before (26 KiB of rounded x at K = 16384 instead of 20, against 48 KiB of L1 that
-// the W streams share): fc_out's shape [4096, 16384] read 0.77x of fc_in's [16384, 4096] per CPU-second.
+// group dx and the code offset's share cx = dx * -8 * sum(xq), each padded with zeros to a multiple of 16 groups.
 struct XRow {
   const int8_t* xq;
   const float* dx;
-  const __m128i* init;
+  const float* cx;
 };
 
 int64_t Quads(int64_t K) { return (K / kQ4Group + 3) / 4; }
@@ -52,7 +50,7 @@ XRow RowOf(const Q4RoundedX& x, int64_t m) {
   const int64_t quads = Quads(x.K);
   const Q4Block64* base = x.blocks.data() + q4_x_blocks(x.K) * m;
   return {reinterpret_cast<const int8_t*>(base), reinterpret_cast<const float*>(base + 2 * quads),
-          reinterpret_cast<const __m128i*>(base + 2 * quads + DxBlocks(x.K))};
+          reinterpret_cast<const float*>(base + 2 * quads + DxBlocks(x.K))};
 }
 
 // Rounds one row x[K] into its blocks, laid out as XRow.
@@ -60,7 +58,8 @@ void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
   const int64_t groups = K / kQ4Group, quads = Quads(K), dx_blocks = DxBlocks(K);
   auto* xq = reinterpret_cast<int8_t*>(base);
   auto* dx = reinterpret_cast<float*>(base + 2 * quads);
-  auto* init = reinterpret_cast<int32_t*>(base + 2 * quads + dx_blocks);
+  auto* cx = reinterpret_cast<float*>(base + 2 * quads + dx_blocks);
+  for (int64_t g = 0; g < 16 * dx_blocks; ++g) dx[g] = cx[g] = 0.0f;
   for (int64_t q = 0; q < quads; ++q) {
     for (int h = 0; h < 4; ++h) {
       const int64_t g = 4 * q + h;
@@ -68,8 +67,6 @@ void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
       if (g >= groups) {                   // padding of the last quad: x 0, so codes beyond the row end never count
         _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm_setzero_si128());
         _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm_setzero_si128());
-        dx[g] = 0.0f;
-        init[g] = 0;
         continue;
       }
       const float* xg = x + g * kQ4Group;
@@ -80,11 +77,10 @@ void QuantizeRow(const float* x, int64_t K, Q4Block64* base) {
       const __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, inv)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, inv));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(lo), _mm512_cvtsepi32_epi8(q0));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(lo + 64), _mm512_cvtsepi32_epi8(q1));
-      init[g] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
       dx[g] = d;
+      cx[g] = d * static_cast<float>(-8 * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1)));
     }
   }
-  for (int64_t g = 4 * quads; g < 16 * dx_blocks; ++g) dx[g] = 0.0f;
 }
 
 // The f16 scales of groups [g, g + 16) as f32 (fewer at a row's end: the rest 0).
@@ -99,13 +95,49 @@ alignas(64) const int32_t kQuadLanes[4][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                                {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11},
                                                {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
+// One block of 16 groups (4 quads) starting at group g of RB rows c/d against MB rows of x; kTail: the row's
+// last block, groups - g < 16 groups (its last quad may hold 1-3), whose bytes are loaded under masks (the next
+// row's are not ours to count, and past the last row there may be none).
+template <int MB, int RB, bool kTail>
+inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const* d, int64_t g, int64_t groups,
+                  const __m512i* lanes, __m512 (&acc)[MB][RB]) {
+  const __m512i mask = _mm512_set1_epi8(15);
+  __m512 sc[RB];
+  for (int r = 0; r < RB; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(d[r] + g + kScalePrefetch), _MM_HINT_T0);
+    sc[r] = kTail ? Scales16(d[r], g, groups) : _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d[r] + g)));
+    // the code offset: sum over the block's groups of dw * cx
+    for (int m = 0; m < MB; ++m) acc[m][r] = _mm512_fmadd_ps(sc[r], _mm512_load_ps(xr[m].cx + g), acc[m][r]);
+    if constexpr (MB == 1) sc[r] = _mm512_mul_ps(sc[r], _mm512_load_ps(xr[0].dx + g));
+  }
+  const int64_t nq = kTail ? (groups - g + 3) / 4 : 4;
+  for (int64_t j = 0; j < nq; ++j) {
+    const int64_t q = g / 4 + j;
+    const __mmask64 bytes =
+        !kTail || groups - 4 * q >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - 4 * q))) - 1;
+    for (int r = 0; r < RB; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
+      const __m512i b = kTail ? _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64) : _mm512_loadu_si512(c[r] + q * 64);
+            const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
+      const __m512 dw = _mm512_permutexvar_ps(lanes[j], sc[r]);
+      for (int m = 0; m < MB; ++m) {
+        const auto* xq = reinterpret_cast<const __m512i*>(xr[m].xq + q * 128);
+        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xq));
+        s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(xq + 1));
+        const __m512 scale = MB == 1 ? dw : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes[j], _mm512_load_ps(xr[m].dx + g)));
+        acc[m][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[m][r]);
+      }
+    }
+  }
+}
+
 template <int MB, int RB>
 void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, float* y, int64_t ldy, int64_t n0,
            int64_t part) {
   const auto* codes = static_cast<const uint8_t*>(w.data);
-  const int64_t groups = K / kQ4Group, quads = (groups + 3) / 4;
-  const __m512i mask = _mm512_set1_epi8(15);
-  const __m512i spread = _mm512_load_si512(kQuadLanes[0]);  // lane 4i <- group i of the quad
+  const int64_t groups = K / kQ4Group, full = groups / 16 * 16;
+  __m512i lanes[4];
+  for (int j = 0; j < 4; ++j) lanes[j] = _mm512_load_si512(kQuadLanes[j]);
   for (int64_t i = 0; i < part; ++i) {
     const uint8_t* c[RB];
     const uint16_t* d[RB];
@@ -117,41 +149,8 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
     __m512 acc[MB][RB];
     for (int m = 0; m < MB; ++m)
       for (int r = 0; r < RB; ++r) acc[m][r] = _mm512_setzero_ps();
-    // Per 16 groups: the W scales, times dx as well with one row of x (with more, per quad below).
-    __m512 sc[RB];
-    for (int64_t q = 0; q < quads; ++q) {
-      const int64_t g = 4 * q;
-      if (q % 4 == 0)
-        for (int r = 0; r < RB; ++r) {
-          _mm_prefetch(reinterpret_cast<const char*>(d[r] + g + kScalePrefetch), _MM_HINT_T0);
-          sc[r] = Scales16(d[r], g, groups);
-          if constexpr (MB == 1) sc[r] = _mm512_mul_ps(sc[r], _mm512_load_ps(xr[0].dx + g));
-        }
-      for (int r = 0; r < RB; ++r)
-        _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
-      // The last quad of a row may hold 1-3 groups: load only its bytes (the next row's are not ours to
-      // count, and past the last row there may be none).
-      const __mmask64 bytes = groups - g >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - g))) - 1;
-      const __m512i lanes = _mm512_load_si512(kQuadLanes[q % 4]);
-      __m512i init[MB];  // the quad's 4 init sums of each row of x, in lanes 0, 4, 8, 12
-      for (int m = 0; m < MB; ++m)
-        init[m] =
-            _mm512_maskz_permutexvar_epi32(0x1111, spread, _mm512_castsi128_si512(_mm_load_si128(xr[m].init + q)));
-      for (int r = 0; r < RB; ++r) {
-        const __m512i b = _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64);
-        const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
-        const __m512 dw = _mm512_permutexvar_ps(lanes, sc[r]);
-        for (int m = 0; m < MB; ++m) {
-          const auto* xq = reinterpret_cast<const __m512i*>(xr[m].xq + q * 128);
-          __m512i s = _mm512_dpbusd_epi32(init[m], lo, _mm512_load_si512(xq));
-          s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(xq + 1));
-          const __m512 scale =
-              MB == 1 ? dw
-                      : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes, _mm512_load_ps(xr[m].dx + (g & ~int64_t(15)))));
-          acc[m][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[m][r]);
-        }
-      }
-    }
+    for (int64_t g = 0; g < full; g += 16) Block<MB, RB, false>(xr, c, d, g, groups, lanes, acc);
+    if (full < groups) Block<MB, RB, true>(xr, c, d, full, groups, lanes, acc);
     for (int r = 0; r < RB; ++r) {
       const int64_t n = n0 + r * part + i;
       const float b = bias ? bias[n] : 0.0f;
@@ -171,7 +170,7 @@ void Rows(const XRow* xr, int64_t K, const WeightView& w, const float* bias, flo
 }  // namespace
 
 int64_t q4_x_blocks(int64_t K) {
-  return Quads(K) * 2 + DxBlocks(K) + (Quads(K) + 3) / 4;  // xq, dx, init
+  return Quads(K) * 2 + DxBlocks(K) * 2;  // xq, dx, cx
 }
 
 const Q4RoundedX& q4_round_x(const float* x, int64_t M, int64_t K) {
@@ -205,3 +204,4 @@ void q4_gemv_vnni(const float* x, int64_t M, int64_t K, const WeightView& w, con
 }
 
 }  // namespace gptj::avx512
+
