@@ -1,6 +1,6 @@
 // `pnpm bench`: one table for all of issue 16, and its JSON.
-//   node dist/bench.js [--model DIR] [--dtypes f16,int8,q4] [--prompt-tokens 64] [--runs 3] [--rounds 5]
-//                      [--new-tokens 8] [--threads N] [--reps 3] [--json PATH] [--no-mmap] [--tiny]
+//   node dist/bench.js [--model DIR] [--dtypes f16,int8,q4] [--prompt-tokens 64] [--runs 3] [--rounds 8]
+//                      [--new-tokens 4] [--threads N] [--reps 3] [--json PATH] [--no-mmap] [--tiny]
 // Floor methods against the C reference reader, the compute ceiling, small-M GEMM against GEMV rows and the
 // floor, then per dtype (each in its own process, for its own peak RSS): load, prefill (--runs, against the
 // ceiling measured again right before it) and decode (--rounds of a read probe then --new-tokens steps, in
@@ -30,9 +30,9 @@ const { values } = parseArgs({
     model: { type: 'string' },
     dtypes: { type: 'string', default: 'f16,int8,q4' },
     'prompt-tokens': { type: 'string', default: '64' },
-    'new-tokens': { type: 'string', default: '8' },
+    'new-tokens': { type: 'string', default: '4' },
     runs: { type: 'string', default: '3' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '8' },
     threads: { type: 'string' },
     reps: { type: 'string', default: '3' },
     json: { type: 'string' },

@@ -3,8 +3,8 @@
 // decode steps: --rounds rounds, each a read-bandwidth probe (--probe-mib, --probe-passes) and then
 // --new-tokens timed steps (floor-rounds.ts: the floor is measured here, beside the steps it is compared
 // with). Prints one JSON line of figures. Started by bench.ts:
-//   node dist/table/model-run.js --model DIR --dtype f16|int8|q4 --prompt-tokens 64 --new-tokens 8 --runs 3
-//                                [--rounds 5] [--probe-mib 256] [--probe-passes 3] [--threads N] [--no-mmap]
+//   node dist/table/model-run.js --model DIR --dtype f16|int8|q4 --prompt-tokens 64 --new-tokens 4 --runs 3
+//                                [--rounds 8] [--probe-mib 256] [--probe-passes 3] [--threads N] [--no-mmap]
 import { parseArgs } from 'node:util';
 
 import { loadModel } from '@gptj/model';
@@ -40,9 +40,9 @@ async function main(): Promise<void> {
       model: { type: 'string' },
       dtype: { type: 'string', default: 'f16' },
       'prompt-tokens': { type: 'string', default: '64' },
-      'new-tokens': { type: 'string', default: '8' },
+      'new-tokens': { type: 'string', default: '4' },
       runs: { type: 'string', default: '3' },
-      rounds: { type: 'string', default: '5' },
+      rounds: { type: 'string', default: '8' },
       'probe-mib': { type: 'string', default: '256' },
       'probe-passes': { type: 'string', default: '3' },
       threads: { type: 'string' },
