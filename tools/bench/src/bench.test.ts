@@ -23,7 +23,9 @@ describe('pnpm bench --tiny', () => {
   it('writes the one-table JSON, each ratio computed from figures of the same run', () => {
     const json = join(dir, 'bench.json');
     const bench = fileURLToPath(new URL('../dist/bench.js', import.meta.url));
+    const before = Date.now();
     const out = execFileSync(process.execPath, [bench, '--tiny', '--json', json], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const after = Date.now();
     expect(out).toContain(`JSON: ${json}`);
     expect(out).toMatch(/random GPT-J written for this run/);
     expect(out).toMatch(/median step vs probe median: \d+% \(\d+%-\d+%\) of floor/);
@@ -31,6 +33,10 @@ describe('pnpm bench --tiny', () => {
     const r = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
 
     expect(r.run.generated).toBe(true);
+    // run.started is taken before the first measurement (it was taken when the report was written, at the end)
+    const started = Date.parse(r.run.started);
+    expect(started).toBeGreaterThanOrEqual(before - 1000);
+    expect(started - before).toBeLessThan(after - started);
     expect(r.floor.methods.length).toBeGreaterThan(0);
     for (const m of r.floor.methods) [m.best_gb_s, m.median_gb_s].forEach(positive);
     expect(r.floor.best_gb_s).toBe(Math.max(...r.floor.methods.map((m) => m.best_gb_s)));

@@ -47,6 +47,7 @@ const reps = positiveInt('reps', values.reps);
 const dtypes = (values.dtypes ?? '').split(',');
 for (const d of dtypes) if (!['f16', 'int8', 'q4'].includes(d)) throw new RangeError(`--dtypes: ${d} is not one of f16, int8, q4`);
 const tiny = values.tiny ?? false;
+const started = new Date().toISOString(); // run.started: before the first measurement
 
 const scratch = mkdtempSync(join(tmpdir(), 'gptj-bench-'));
 try {
@@ -86,7 +87,7 @@ try {
 
   const report: BenchReport = {
     run: {
-      started: new Date().toISOString(),
+      started,
       cpu: cpus()[0]?.model ?? 'unknown CPU',
       threads,
       model: generated ? `random GPT-J written for this run: ${JSON.stringify(shape)}` : modelDir,
