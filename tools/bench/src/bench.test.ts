@@ -33,6 +33,11 @@ describe('pnpm bench --tiny', () => {
     const r = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
 
     expect(r.run.generated).toBe(true);
+    // the source it measured: this checkout's HEAD (as git names it) and when the CPU addon was built
+    const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8' }).trim();
+    expect(r.run.source.commit).toBe(head);
+    expect(Number.isFinite(Date.parse(r.run.source.cpu_addon_built))).toBe(true);
+    expect(out).toContain(`source: commit ${head}, CPU addon built ${r.run.source.cpu_addon_built}`);
     // run.started is taken before the first measurement (it was taken when the report was written, at the end)
     const started = Date.parse(r.run.started);
     expect(started).toBeGreaterThanOrEqual(before - 1000);

@@ -23,6 +23,7 @@ import { measurePeak } from './table/peak.js';
 import { SMALL_SHAPE, TINY_SHAPE, writeRandomModel } from './table/random-model.js';
 import { type BenchReport, deriveFloor, deriveModel, derivePeak, deriveSmallM, formatTable } from './table/report.js';
 import { type SmallMCase, measureSmallM } from './table/small-m.js';
+import { formatSource, sourceState } from './table/source-state.js';
 import { positiveInt } from './options.js';
 
 const { values } = parseArgs({
@@ -48,6 +49,7 @@ const dtypes = (values.dtypes ?? '').split(',');
 for (const d of dtypes) if (!['f16', 'int8', 'q4'].includes(d)) throw new RangeError(`--dtypes: ${d} is not one of f16, int8, q4`);
 const tiny = values.tiny ?? false;
 const started = new Date().toISOString(); // run.started: before the first measurement
+const source = sourceState();
 
 const scratch = mkdtempSync(join(tmpdir(), 'gptj-bench-'));
 try {
@@ -93,6 +95,7 @@ try {
       model: generated ? `random GPT-J written for this run: ${JSON.stringify(shape)}` : modelDir,
       generated,
       command: process.argv.slice(2).join(' '),
+      source,
     },
     floor,
     peak,
@@ -102,6 +105,7 @@ try {
   const jsonPath = values.json ?? join(tmpdir(), `gptj-bench-${Date.now()}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`@gptj bench (issue 16): ${report.run.cpu}, ${threads} threads; model ${report.run.model}`);
+  console.log(formatSource(source));
   console.log(formatTable(report));
   console.log(`JSON: ${jsonPath}`);
 } finally {

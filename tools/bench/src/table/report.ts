@@ -4,6 +4,7 @@ import type { FloorFigures } from './floor.js';
 import { type DerivedRounds, type ProbeFigures, deriveRounds, formatSpread } from './floor-rounds.js';
 import type { ModelRunFigures } from './model-run.js';
 import type { PeakFigures } from './peak.js';
+import type { SourceState } from './source-state.js';
 import { type MatrixDType, type SmallMFigures, matrixBytes } from './small-m.js';
 
 export interface ModelEntry extends Omit<ModelRunFigures, 'decode_rounds'> {
@@ -29,7 +30,7 @@ export interface SmallMEntry extends SmallMFigures {
   };
 }
 export interface BenchReport {
-  run: { started: string; cpu: string; threads: number; model: string; generated: boolean; command: string };
+  run: { started: string; cpu: string; threads: number; model: string; generated: boolean; command: string; source: SourceState };
   floor: FloorFigures & { ratios: { probe_vs_c_reader?: number } };
   peak: PeakFigures & { ratios: { gemm_cached_of_peak: number; gemm_cached_of_peak_per_cpu_s: number } };
   small_m: SmallMEntry[];
