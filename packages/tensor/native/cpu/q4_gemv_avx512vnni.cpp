@@ -97,12 +97,14 @@ alignas(64) const int32_t kQuadLanes[4][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                                {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
 // One block of 16 groups (4 quads) starting at group g of RB rows c/d against MB rows of x; kTail: the row's
-// last block, groups - g < 16 groups (its last quad may hold 1-3), whose bytes are loaded under masks (the next
-// row's are not ours to count, and past the last row there may be none).
-// Whole blocks unrolled, with plain loads and the offset as cx, ran 1.20-1.24x the rate of a loop over quads that
-// built each quad's byte mask and permuted an int32 offset vector into place (in L2, [256, 4096], one thread;
-// 0.65 -> 0.83 of a plain read at two threads in L3, [4096, 4096]): about 8 vector instructions per quad and
-// row of W against 10, and the loop's scalar work once per block.
+// last block, groups - g < 16 groups (its last quad may hold 1-3), whose bytes past the row's end are masked off
+// (the next row's are not ours to count, and past the last row there may be none).
+// Per block rather than per quad (the scales, dx and the offset as cx), the loop ran 1.20-1.24x the rate of one
+// that built each quad's byte mask and permuted an int32 offset vector into place every quad (in L2, [256, 4096],
+// one thread; 0.57 -> 0.77 of a plain read at two threads in L3, [4096, 4096]). The quad loop is kept a loop:
+// fully unrolled it ran 1.05x faster in cache but read memory slower (28 distinct fc_in/fc_out matrices, 1.06 GB,
+// one thread, medians of 11-15 rounds against a plain read of the same bytes: 0.85-0.89 unrolled, 0.93 as a loop
+// and 0.92-0.96 for the per-quad loop before).
 template <int MB, int RB, bool kTail>
 inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const* d, int64_t g, int64_t groups,
                   const __m512i* lanes, __m512 (&acc)[MB][RB]) {
@@ -117,13 +119,14 @@ inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const
     if constexpr (MB == 1) sc[r] = _mm512_mul_ps(sc[r], _mm512_load_ps(xr[0].dx + g));
   }
   const int64_t nq = kTail ? (groups - g + 3) / 4 : 4;
+#pragma GCC unroll 1
   for (int64_t j = 0; j < nq; ++j) {
     const int64_t q = g / 4 + j;
     const __mmask64 bytes =
         !kTail || groups - 4 * q >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - 4 * q))) - 1;
     for (int r = 0; r < RB; ++r) {
       _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
-      const __m512i b = kTail ? _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64) : _mm512_loadu_si512(c[r] + q * 64);
+      const __m512i b = _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64);
       const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
       const __m512 dw = _mm512_permutexvar_ps(lanes[j], sc[r]);
       for (int m = 0; m < MB; ++m) {
