@@ -159,8 +159,8 @@ function linearCases(dtype: WeightDType, M: number, maxWork: number): LinearCase
   // A weight of 1 MiB or more keeps up to 16 (q8) or 32 (the packed-GEMM ISAs) rows on the GEMV, 4 rows at a
   // time over each pool chunk (linear.cpp GemvMaxRows); f16 at 6 and 17 rows takes the AVX-512 GEMM.
   if ((M === 6 || M === 17) && (dtype === 'f16' || dtype === 'q8')) cases.push({ dtype, M, K: 1000, N: 1100, bias: true });
-  // One row of x over 32 KiB (K > 8192) takes eight parts on AVX-512 (gemv_impl.inc GemvRows): K = 8200 has a
-  // k tail, and N = 300 leaves every pool chunk 2-3 rows per part and rows over.
+  // One row of x over 32 KiB (K > 8192) takes four parts for 2- and 4-byte weights on AVX-512 (gemv_impl.inc GemvRows):
+  // K = 8200 has a k tail, and N = 300 leaves each pool chunk (16-24 rows at 2 threads) rows per part and over.
   if (M === 1) cases.push({ dtype, M, K: 8200, N: 300, bias: true });
   return cases;
 }

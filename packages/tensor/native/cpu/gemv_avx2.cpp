@@ -15,9 +15,9 @@ struct V {
   static constexpr int kLanes = 8;
   // FMA chains for one row of x (gemv_impl.inc): 4 per W row with 2 parts, plus weights and x, fit 16 registers.
   static constexpr int kMaxChains = 4;
-  // None: long rows keep kStreams (gemv_impl.inc GemvRows). Eight parts' accumulators would take all 16
-  // registers (not measured).
-  static constexpr int kLongRowParts = 0;
+  // Long rows keep kStreams (gemv_impl.inc GemvRows): four f16 parts' 16 accumulators would take every
+  // register (not measured).
+  static constexpr bool kLongRows = false;
   static R zero() { return _mm256_setzero_ps(); }
   static R loadx(const float* p) { return _mm256_loadu_ps(p); }
   static R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }

@@ -19,8 +19,8 @@ struct V {
   static constexpr int kLanes = 16;
   // FMA chains for one row of x (gemv_impl.inc): 4 hide the FMA latency at the read rate.
   static constexpr int kMaxChains = 4;
-  // Parts for rows of x longer than kLongRowXBytes (gemv_impl.inc GemvRows).
-  static constexpr int kLongRowParts = 8;
+  // Rows of x longer than kLongRowXBytes take kLongRowStreams parts (gemv_impl.inc GemvRows).
+  static constexpr bool kLongRows = true;
   static R zero() { return _mm512_setzero_ps(); }
   static R loadx(const float* p) { return _mm512_loadu_ps(p); }
   static R fmadd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
