@@ -104,10 +104,11 @@ alignas(64) const int32_t kQuadLanes[4][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
 // one thread; 0.57 -> 0.77 of a plain read at two threads in L3, [4096, 4096]). The quad loop is kept a loop:
 // fully unrolled it ran 1.05x faster in cache but read memory slower (28 distinct fc_in/fc_out matrices, 1.06 GB,
 // one thread, medians of 11-15 rounds against a plain read of the same bytes: 0.85-0.89 unrolled, 0.93 as a loop
-// and 0.92-0.96 for the per-quad loop before).
+// and 0.92-0.96 for the per-quad loop before). Each quad loads its lane indices: with the four held in registers
+// and indexed by the loop, four rows of x (acc[4][4]) ran at 0.6x the old loop's rate in L2, for want of registers.
 template <int MB, int RB, bool kTail>
 inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const* d, int64_t g, int64_t groups,
-                  const __m512i* lanes, __m512 (&acc)[MB][RB]) {
+                  __m512 (&acc)[MB][RB]) {
   const __m512i mask = _mm512_set1_epi8(15);
   __m512 sc[RB];
   for (int r = 0; r < RB; ++r) {
@@ -122,19 +123,20 @@ inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const
 #pragma GCC unroll 1
   for (int64_t j = 0; j < nq; ++j) {
     const int64_t q = g / 4 + j;
+    const __m512i lanes = _mm512_load_si512(kQuadLanes[j]);
     const __mmask64 bytes =
         !kTail || groups - 4 * q >= 4 ? ~__mmask64(0) : (__mmask64(1) << (16 * (groups - 4 * q))) - 1;
     for (int r = 0; r < RB; ++r) {
       _mm_prefetch(reinterpret_cast<const char*>(c[r] + q * 64 + kPrefetchBytes), _MM_HINT_T0);
       const __m512i b = _mm512_maskz_loadu_epi8(bytes, c[r] + q * 64);
       const __m512i lo = _mm512_and_si512(b, mask), hi = _mm512_and_si512(_mm512_srli_epi16(b, 4), mask);
-      const __m512 dw = _mm512_permutexvar_ps(lanes[j], sc[r]);
+      const __m512 dw = _mm512_permutexvar_ps(lanes, sc[r]);
       for (int m = 0; m < MB; ++m) {
         const auto* xq = reinterpret_cast<const __m512i*>(xr[m].xq + q * 128);
         __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), lo, _mm512_load_si512(xq));
         s = _mm512_dpbusd_epi32(s, hi, _mm512_load_si512(xq + 1));
         const __m512 scale =
-            MB == 1 ? dw : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes[j], _mm512_load_ps(xr[m].dx + g)));
+            MB == 1 ? dw : _mm512_mul_ps(dw, _mm512_permutexvar_ps(lanes, _mm512_load_ps(xr[m].dx + g)));
         acc[m][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, acc[m][r]);
       }
     }
@@ -146,8 +148,6 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
            int64_t part) {
   const auto* codes = static_cast<const uint8_t*>(w.data);
   const int64_t groups = K / kQ4Group, full = groups / 16 * 16;
-  __m512i lanes[4];
-  for (int j = 0; j < 4; ++j) lanes[j] = _mm512_load_si512(kQuadLanes[j]);
   for (int64_t i = 0; i < part; ++i) {
     const uint8_t* c[RB];
     const uint16_t* d[RB];
@@ -159,8 +159,8 @@ void Parts(const XRow* xr, int64_t K, const WeightView& w, const float* bias, fl
     __m512 acc[MB][RB];
     for (int m = 0; m < MB; ++m)
       for (int r = 0; r < RB; ++r) acc[m][r] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < full; g += 16) Block<MB, RB, false>(xr, c, d, g, groups, lanes, acc);
-    if (full < groups) Block<MB, RB, true>(xr, c, d, full, groups, lanes, acc);
+    for (int64_t g = 0; g < full; g += 16) Block<MB, RB, false>(xr, c, d, g, groups, acc);
+    if (full < groups) Block<MB, RB, true>(xr, c, d, full, groups, acc);
     for (int r = 0; r < RB; ++r) {
       const int64_t n = n0 + r * part + i;
       const float b = bias ? bias[n] : 0.0f;
