@@ -99,13 +99,15 @@ alignas(64) const int32_t kQuadLanes[4][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
 // One block of 16 groups (4 quads) starting at group g of RB rows c/d against MB rows of x; kTail: the row's
 // last block, groups - g < 16 groups (its last quad may hold 1-3), whose bytes past the row's end are masked off
 // (the next row's are not ours to count, and past the last row there may be none).
-// Per block rather than per quad (the scales, dx and the offset as cx), the loop ran 1.20-1.24x the rate of one
-// that built each quad's byte mask and permuted an int32 offset vector into place every quad (in L2, [256, 4096],
-// one thread; 0.57 -> 0.77 of a plain read at two threads in L3, [4096, 4096]). The quad loop is kept a loop:
-// fully unrolled it ran 1.05x faster in cache but read memory slower (28 distinct fc_in/fc_out matrices, 1.06 GB,
-// one thread, medians of 11-15 rounds against a plain read of the same bytes: 0.85-0.89 unrolled, 0.93 as a loop
-// and 0.92-0.96 for the per-quad loop before). Each quad loads its lane indices: with the four held in registers
-// and indexed by the loop, four rows of x (acc[4][4]) ran at 0.6x the old loop's rate in L2, for want of registers.
+// Per block rather than per quad (the scales, dx and the offset as cx), the loop ran 1.17-1.24x the rate of one
+// that built each quad's byte mask and permuted an int32 offset vector into place every quad (in L2, [256, 4096]
+// and [64, 16384], one thread, by CPU time; 0.68 -> 0.77 of a plain read at two threads in L3, [4096, 4096]).
+// Out of cache it reads as fast as that loop, within the noise (28 distinct fc_in/fc_out matrices, 1.06 GB,
+// medians of 11-21 rounds against a plain read of the same bytes: one thread 0.87-0.93 against 0.89-0.94, two
+// threads 0.87-0.91 against 0.86-0.93). The quad loop is kept a loop: fully unrolled (as GCC does without the
+// pragma) it ran 1.05x faster in cache but read memory at 0.85-0.89. Each quad loads its lane indices: with the
+// four held in registers and indexed by the loop, four rows of x (acc[4][4]) ran at 0.6x the old loop's rate in
+// L2, for want of registers.
 template <int MB, int RB, bool kTail>
 inline void Block(const XRow* xr, const uint8_t* const* c, const uint16_t* const* d, int64_t g, int64_t groups,
                   __m512 (&acc)[MB][RB]) {
