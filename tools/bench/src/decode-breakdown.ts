@@ -3,8 +3,8 @@
 // KV cache holding `--context` positions, plus ln_f and lm_head (vocab 50400); a step is 28 blocks and
 // the head. Every figure is the mean over `--reps` steps; "overhead" is what the step took beyond its
 // ops (JS calls, allocation). Random weights. The op-level account steps over ONE block's weights as all 28
-// layers (113 MB for q4, 402 MB for f16), and its floor is the step's weight bytes at the best read probe
-// taken before the dtypes.
+// layers (113 MB for q4, 402 MB for f16), and its floor is the step's weight bytes at the best pass of a read
+// probe taken right before that dtype.
 // The runner (@gptj/tensor's CPU GPT-J runner, what `gptj` decodes with) fuses these ops into one native job
 // per step. It steps over 28 distinct copies of the block, as a real model's layers are (over one shared
 // block it read 67.6-76.3 ms for q4 at 2 threads where 28 copies read 76.3-91.1, alternated: the repeated
@@ -200,13 +200,11 @@ async function runnerRounds(w: Weights, dtype: DType) {
 }
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
-const results = new Map<DType, { t: Timings; bytes: number }>();
-let floorBps = 0,
-  method = '';
+const results = new Map<DType, { t: Timings; bytes: number; probeBps: number }>();
 for (const dtype of dtypes) {
-  const probe = probeReadBandwidth(512 << 20, 3);
-  if (probe.best > floorBps) [floorBps, method] = [probe.best, probe.method];
-  results.set(dtype, await run(dtype));
+  // the op-level steps' floor: a probe right before them (not the best over the dtypes, taken minutes apart)
+  const probeBps = probeReadBandwidth(512 << 20, 3).best;
+  results.set(dtype, { ...(await run(dtype)), probeBps });
 }
 const rows: string[][] = [['ms per step', ...dtypes]];
 const names = [...results.get(dtypes[0]!)!.t.ops.keys()]; // split gives at least one
@@ -217,8 +215,9 @@ const stepMs = (d: DType) => mean(results.get(d)!.t.step);
 rows.push(['overhead (step - ops)', ...dtypes.map((d) => (stepMs(d) - names.reduce((s, n) => s + perStep(results.get(d)!.t, n), 0)).toFixed(2))]);
 rows.push(['step', ...dtypes.map((d) => stepMs(d).toFixed(1))]);
 rows.push(['weights read per step', ...dtypes.map((d) => `${(results.get(d)!.bytes / 1e9).toFixed(2)} GB`)]);
-const floorMs = (d: DType) => (1e3 * results.get(d)!.bytes) / floorBps;
-rows.push(['floor at the best probe', ...dtypes.map((d) => floorMs(d).toFixed(1))]);
+const floorMs = (d: DType) => (1e3 * results.get(d)!.bytes) / results.get(d)!.probeBps;
+rows.push(['probe before the ops, best GB/s', ...dtypes.map((d) => (results.get(d)!.probeBps / 1e9).toFixed(1))]);
+rows.push(['floor at that probe', ...dtypes.map((d) => floorMs(d).toFixed(1))]);
 rows.push(['% of floor (floor / step)', ...dtypes.map((d) => `${((100 * floorMs(d)) / stepMs(d)).toFixed(0)}%`)]);
 const runner = (d: DType) => results.get(d)!.t.runner;
 rows.push(['runner step, 28 distinct blocks (median)', ...dtypes.map((d) => runner(d).step_ms_median.toFixed(1))]);
@@ -226,8 +225,8 @@ rows.push(['runner: median step vs probe median', ...dtypes.map((d) => formatSpr
 rows.push(['runner: fastest step vs probe best', ...dtypes.map((d) => formatSpread(runner(d).best_of_floor))]);
 console.log(
   `GPT-J 6B decode step by op, batch 1, context ${context}, ${getNumThreads()} threads. Op-level rows: one block's ` +
-    `weights as all 28 layers, mean of ${reps} steps, floor at the best probe before the dtypes ` +
-    `(${(floorBps / 1e9).toFixed(1)} GB/s, ${method}). Runner rows: 28 distinct copies of the block, ${rounds} rounds ` +
+    `weights as all 28 layers, mean of ${reps} steps, floor at the best pass of a probe taken right before them. ` +
+    `Runner rows: 28 distinct copies of the block, ${rounds} rounds ` +
     `of a read probe then ${reps} steps, each round against its own probe: median of the rounds' ratios (range)`,
 );
 // every row has a cell per column of the header row
