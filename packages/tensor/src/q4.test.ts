@@ -2,7 +2,7 @@
 // layout: a quantizer that must give the same bytes, a dequantizer that must give the same floats, and
 // linear against a naive float64 dequantize-then-matmul. Shapes are odd on purpose: N not a multiple of
 // the kernel's 4 row streams or of a pool chunk, K an odd number of groups (not a whole number of
-// 64-byte lines or SIMD widths), M = 1-4 (GEMV), 5, 9 (GEMM; weights under 1 MiB) and 13, 17 (weights over 1 MiB), N * K / 2 above and below the
+// 64-byte lines or SIMD widths), M = 1-4 (GEMV), 5, 9 (GEMM; weights under 1 MiB) and 13, 17, 70 (weights over 1 MiB), N * K / 2 above and below the
 // 128 KiB where the GEMV goes parallel. The checks run again in child processes with GPTJ_CPU_ISA=avx2,
 // =scalar and =avx512-novnni, so every SIMD path is covered on a CPU that has AVX-512 VNNI. The VNNI GEMV
 // rounds x to int8 in groups of 32 first (q4_gemv_avx512vnni.cpp), so where it may run the bound also
@@ -146,9 +146,10 @@ for (const M of [1, 2, 3, 4, 5, 9])
     [1312, 45], // 41 groups: two whole blocks of 16 groups, then 9 (the VNNI kernel's masked tail, a 1-group quad)
   ])
     CASES.push({ M, K, N, bias: (seed & 1) === 1, seed: seed++ });
-// A weight of 1 MiB or more: 13 rows stay on the GEMV (4 rows at a time over each chunk), 17 take the GEMM
-// on AVX-512 and the GEMV elsewhere (linear.cpp GemvMaxRows).
-for (const M of [13, 17]) CASES.push({ M, K: 1024, N: 2100, bias: true, seed: seed++ });
+// A weight of 1 MiB or more: 13 rows stay on the GEMV (4 rows at a time over each chunk); 17 and 70 take the
+// GEMM on AVX-512 without VNNI, the GEMV elsewhere; with VNNI the GEMV rounds x 64 rows at a time, so 70 rows
+// are two slices, the second partial (linear.cpp GemvMaxRows, kQ4SliceRows).
+for (const M of [13, 17, 70]) CASES.push({ M, K: 1024, N: 2100, bias: true, seed: seed++ });
 // 17 rows or more with K <= 256: the small-K GEMM on AVX-512 (linear.cpp kSmallKMinRows), a partial row tile and panel.
 for (const M of [17, 30]) CASES.push({ M, K: 96, N: 37, bias: M === 17, seed: seed++ }, { M, K: 256, N: 70, bias: M === 30, seed: seed++ });
 

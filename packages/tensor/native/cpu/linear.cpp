@@ -1,4 +1,7 @@
 // gptj::linear and gptj::gemm_f32 (kernels.h): pick GEMV or blocked GEMM and the SIMD level.
+#include <algorithm>
+#include <cstdint>
+
 #include "gemm_kernels.h"
 #include "kernels.h"
 #include "linear_isa.h"
@@ -75,14 +78,26 @@ const GemmKernel& PickGemm() {
 // 1.45/1.44x the 4-row GEMVs' speed for f16 at 5/8/16/64 rows, 1.09/1.23/1.42/1.42x for q8 (the packed GEMM
 // 0.44-0.91x up to 16 rows); with --threads 1, by CPU time, 1.35-1.41x (f16) and 1.11-1.41x (q8) at 5-128 rows.
 // q4's dot GEMM ran 0.65-0.76x its GEMVs (gemm_dot_avx2.cpp), so q4 keeps the GEMV up to 32 rows.
-int64_t GemvMaxRows(WType wt, int64_t weight_bytes) {
+// q4 with AVX-512 VNNI keeps the GEMV at any number of rows (prefill too; K <= kSmallKMax excepted, where the
+// small-K GEMM's panels serve): the dot GEMM converts each group of codes to f32 again for every 5 rows of x,
+// as many instructions as the FMAs they feed, where vpdpbusd multiplies 64 codes a time. 6B fc_in [16384, 4096],
+// before this rule, 16-row linears (the GEMV) covering the rows against one linear (the dot GEMM), alternated, medians
+// of 7: 2.00x and 2.22x the speed at 32 rows (2 threads; 1 thread), 1.97x and 2.18x at 64, 2.13x and 2.25x at 128;
+// the 6B q4 64-token prefill went from 268 to 650 GFLOP/s at 2 threads (tools/bench table, one run each). Prefill
+// now rounds x to int8 in groups of 32 as decode already did (ggml's q4_0 x q8_0 does the same).
+int64_t GemvMaxRows(WType wt, int64_t K, int64_t weight_bytes) {
   if (weight_bytes < (int64_t(1) << 20) || linear_packed_gemm()) return 4;
 #if defined(__x86_64__)
+  if (wt == WType::Q4 && PickQ4Gemv() == avx512::q4_gemv_vnni && K > avx512::kSmallKMax) return INT64_MAX;
   if (cpu_isa() == Isa::Avx512) return wt == WType::Q8 || wt == WType::Q4 ? 16 : 4;
   if (cpu_isa() == Isa::Avx2 && wt != WType::Q4) return 4;
 #endif
   return 32;
 }
+
+// Rows of x the VNNI q4 GEMV rounds at a time: the rounded rows live in a per-thread buffer that is kept (1.3 MB
+// at K = 16384), so a long prompt is taken in slices rather than rounded whole.
+constexpr int64_t kQ4SliceRows = 64;
 
 // Most rows of x for the AVX2 dot-product GEMM (not q4); more take the packed GEMM, whose L2 blocking wins on
 // long prompts. f16 and q8, the same script: the dot GEMM 1.11x and 1.16x the packed GEMM's speed at 64 rows
@@ -99,7 +114,7 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
   if (wt == WType::Q4)
     w.group_scales = reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(W) + q4_scales_offset(N, K));
   const int64_t row_bytes = w_row_bytes(wt, K);
-  if (M <= GemvMaxRows(wt, N * row_bytes)) {
+  if (M <= GemvMaxRows(wt, K, N * row_bytes)) {
     const GemvFn gemv = wt == WType::Q4 ? PickQ4Gemv() : PickGemv();
     if (N * row_bytes < kGemvParallelMinBytes) return gemv(x, M, K, w, bias, y, N, 0, N);
     const int64_t group = GemvRowGroup(row_bytes), groups = (N + group - 1) / group;
@@ -107,9 +122,12 @@ void linear(const float* x, int64_t M, int64_t K, const void* W, WType wt, const
       parallel_for(groups, [&](int64_t g0, int64_t g1) { rows(g0 * group, g1 * group < N ? g1 * group : N); });
     };
 #if defined(__x86_64__)
-    if (gemv == avx512::q4_gemv_vnni) {  // x rounded once, read by every chunk
-      const avx512::Q4RoundedX& xq = avx512::q4_round_x(x, M, K);
-      return chunks([&](int64_t n0, int64_t n1) { avx512::q4_gemv_rounded(xq, w, bias, y, N, n0, n1); });
+    if (gemv == avx512::q4_gemv_vnni) {  // x rounded once per slice of rows, read by every chunk
+      for (int64_t m0 = 0; m0 < M; m0 += kQ4SliceRows) {
+        const avx512::Q4RoundedX& xq = avx512::q4_round_x(x + m0 * K, std::min(kQ4SliceRows, M - m0), K);
+        chunks([&](int64_t n0, int64_t n1) { avx512::q4_gemv_rounded(xq, w, bias, y + m0 * N, N, n0, n1); });
+      }
+      return;
     }
 #endif
     return chunks([&](int64_t n0, int64_t n1) { gemv(x, M, K, w, bias, y, N, n0, n1); });
