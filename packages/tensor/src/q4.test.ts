@@ -8,6 +8,7 @@
 // rounds x to int8 in groups of 32 first (q4_gemv_avx512vnni.cpp), so where it may run the bound also
 // allows for that rounding: |dx_g / 2| per element, dx_g = max |x| of the group / 127.
 import { describe, expect, it } from 'vitest';
+import { avx512VnniLinear } from './test-support/avx512-linear.js';
 import { distModule, runInChild } from './test-support/child-process.js';
 
 import * as tensor from './index.js';
@@ -226,6 +227,34 @@ describe('q4 weights', () => {
     } finally {
       setNumThreads(initial);
     }
+  });
+
+  // With VNNI every row count of a weight of 1 MiB or more takes the GEMV (linear.cpp GemvMaxRows), which rounds
+  // and sums each row of x on its own: a batched decode step or a prompt gives each row exactly what that row gives
+  // alone. Before, 17 rows and more took the dot GEMM with x in f32, so a sequence's logits depended on how many
+  // others shared its step (this test failed at 20 and 70 rows).
+  it.runIf(avx512VnniLinear())('with VNNI, any number of rows equals each row alone, bit for bit', () => {
+    const { Tensor, linear } = tensor;
+    const [K, N] = [1024, 2100]; // 2100 rows of 576 bytes: 1.2 MB
+    const wq = Tensor.fromArray(
+      new Float32Array(N * K).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 5))),
+      [N, K],
+      { dtype: 'q4' },
+    );
+    for (const M of [20, 70]) {
+      const xs = new Float32Array(M * K).map((_, i) => Math.cos(i * 1.3) * (1 + (i % 7)));
+      const x = Tensor.fromArray(xs, [M, K]);
+      const together = linear(x, wq).toFloat32Array();
+      for (let m = 0; m < M; m++) {
+        const row = Tensor.fromArray(xs.subarray(m * K, (m + 1) * K), [1, K]);
+        const alone = linear(row, wq).toFloat32Array();
+        const first = alone.findIndex((v, j) => !Object.is(v, together[m * N + j]));
+        expect(first, `M=${M}, row ${m}: first differing y at ${first}`).toBe(-1);
+        row.dispose();
+      }
+      x.dispose();
+    }
+    wq.dispose();
   });
 
   it('refuses shapes and values it cannot hold, with typed errors naming them', () => {
