@@ -9,6 +9,8 @@
 
 import { probeReadBandwidth } from '@gptj/tensor';
 
+import { median } from './median.js';
+
 export interface ProbeFigures {
   /** The read method whose pass was the best this round, e.g. "avx512-ntload, huge pages". */
   method: string;
@@ -28,8 +30,6 @@ export interface RoundsPlan {
   probe_bytes: number;
   probe_passes: number;
 }
-
-export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
 
 /** `plan.rounds` times: probe, then `plan.steps` calls of `step`, each timed. */
 export async function alternateWithProbe(plan: RoundsPlan, step: () => Promise<unknown>): Promise<FloorRound[]> {

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 import { probeReadBandwidth } from '@gptj/tensor';
 
+import { median } from './median.js';
+
 export interface FloorMethod {
   name: string;
   huge_pages: boolean;
@@ -39,8 +41,6 @@ function startReader(bytes: number, threads: number) {
     close: () => child.stdin.end(),
   };
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 
 /** `turns` turns of the probe (passes each, every method) and of the C reader over `bufferBytes`. */
 export async function measureFloor(bufferBytes: number, threads: number, turns: number, passes: number): Promise<FloorFigures> {

@@ -12,7 +12,8 @@ import { getNumThreads, setNumThreads } from '@gptj/tensor';
 import { benchIds, greedyIds } from '@gptj/tensor/bench';
 
 import { positiveInt } from '../options.js';
-import { type FloorRound, type RoundsPlan, alternateWithProbe, median } from './floor-rounds.js';
+import { type FloorRound, type RoundsPlan, alternateWithProbe } from './floor-rounds.js';
+import { median } from './median.js';
 
 export interface ModelRunFigures {
   dtype: string;

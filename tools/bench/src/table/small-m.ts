@@ -3,6 +3,7 @@
 // bytes over the best read bandwidth of this run): alternated within each rep, medians reported.
 import { Tensor, linear, slice } from '@gptj/tensor';
 
+import { median } from './median.js';
 import { randomArray } from './random.js';
 
 export type MatrixDType = 'f16' | 'q8' | 'q4';
@@ -25,7 +26,6 @@ export function matrixBytes(dtype: MatrixDType, N: number, K: number): number {
   return dtype === 'f16' ? 2 * N * K : dtype === 'q8' ? N * K + 4 * N : (N * K * 18) / 32;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 const seconds = (f: () => void) => {
   const t0 = process.hrtime.bigint();
   f();
