@@ -13,13 +13,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const TMPFS_MAGIC = 0x01021994; // on tmpfs the cache is the file itself: nothing can be dropped
 const onLinuxDisk = process.platform === 'linux' && statfsSync(dir).type !== TMPFS_MAGIC;
 
+/** An 8 MiB file `name` in `dir` whose page i starts with the byte i & 0xff, dropped from the page cache. */
+function uncachedFile(name: string): { path: string; bytes: Buffer } {
+  const path = join(dir, name);
+  const bytes = Buffer.alloc(8 << 20);
+  for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 0xff;
+  writeFileSync(path, bytes);
+  dropFileCache(path);
+  return { path, bytes };
+}
+
 describe('mmapFile view populate', () => {
   it.skipIf(!onLinuxDisk)('a view reads its pages in before it is returned, with the bytes of the file', () => {
-    const path = join(dir, 'weights.bin');
-    const bytes = Buffer.alloc(8 << 20);
-    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 0xff;
-    writeFileSync(path, bytes);
-    dropFileCache(path);
+    const { path, bytes } = uncachedFile('weights.bin');
     expect(fileCacheResidency(path).resident).toBeLessThan(bytes.length / 10);
     const file = mmapFile(path);
     try {
@@ -33,11 +39,7 @@ describe('mmapFile view populate', () => {
   });
 
   it.skipIf(!onLinuxDisk)('populate: false leaves the pages to be read as touched, with the same bytes', () => {
-    const path = join(dir, 'table.bin');
-    const bytes = Buffer.alloc(8 << 20);
-    for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i >> 12) & 0xff;
-    writeFileSync(path, bytes);
-    dropFileCache(path);
+    const { path, bytes } = uncachedFile('table.bin');
     const file = mmapFile(path);
     try {
       const view = file.view(0, bytes.length, { populate: false });
