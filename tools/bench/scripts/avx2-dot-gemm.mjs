@@ -12,6 +12,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { median } from '../dist/table/median.js';
+
 const { values } = parseArgs({
   options: {
     rows: { type: 'string', default: '5,8,16,64' },
@@ -27,7 +29,6 @@ const { values } = parseArgs({
 const rows = values.rows.split(',').map(Number),
   dtypes = values.dtypes.split(',');
 const [K, N, reps] = [values.k, values.n, values.reps].map(Number);
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 /** Median ms of `gemm` and of `gemv` (called alternately), by the wall clock and by CPU time. */
 function alternate(gemm, gemv) {

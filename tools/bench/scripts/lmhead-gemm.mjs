@@ -11,6 +11,7 @@ import { Tensor, linear, getNumThreads } from '@gptj/tensor';
 import { buildRunnerWeights, createCpuGPTJPool, createCpuGPTJRunner } from '@gptj/tensor/runner';
 
 import { computePeak } from '../dist/table/compute-peak.js';
+import { median } from '../dist/table/median.js';
 import { randomArray } from '../dist/table/random.js';
 
 const { values } = parseArgs({
@@ -94,7 +95,6 @@ for (let r = 0; r < rounds; r++) {
   }
   peak.push(computePeak(threads, 3).fmaGflops);
 }
-const median = (v) => [...v].sort((a, b) => a - b)[v.length >> 1];
 const p = median(peak);
 console.log(`threads ${threads}, W [${N}, ${K}] f16, FMA ceiling ${p.toFixed(0)} GFLOP/s (median of ${rounds})`);
 for (const [label, runs] of got) {
